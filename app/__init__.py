@@ -1,0 +1,1 @@
+"""Entry points: the CLI, the worker, the dev stack, settings and logging."""

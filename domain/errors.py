@@ -1,0 +1,56 @@
+"""Domain errors: one tree, one code per rule.
+
+    DomainError(code, message, field)
+     ├── AuthorizationError  not_authorized
+     ├── StageError          wrong_stage
+     └── RuleError           every other rule code
+
+Rule codes (DOMAIN.md names most of them; the rest are ours and documented in the README):
+
+  cycle_exists, invalid_block, invalid_ruleset, invalid_score_sheet, invalid_deadline,
+  not_authorized, wrong_stage, not_a_member, already_signed,
+  score_above_max, score_negative, too_many_decimals, unknown_section, missing_section,
+  no_self_score, already_verified, reason_required, quorum_not_met, invalid_attendance,
+  unknown_finding, finding_exists, unresolved_tie, not_tied, round_open, no_round_open,
+  no_open_places, no_candidates, max_rounds_reached, rounds_remaining, already_voted,
+  not_entitled_to_vote, not_a_candidate, deputy_must_agree, place_not_open,
+  election_open, election_not_failed, deadline_not_reached
+
+Reason codes of exclusion (not errors): no_pledge, not_scored, below_area_floor and the kinds of
+excluding findings.
+"""
+
+from __future__ import annotations
+
+__all__ = ["AuthorizationError", "DomainError", "RuleError", "StageError"]
+
+
+class DomainError(Exception):
+    """A command broke a rule. `code` is the rule, `field` the input it concerns (if any)."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        where = f" [{self.field}]" if self.field else ""
+        return f"{self.code}{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class AuthorizationError(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__("not_authorized", message)
+
+
+class StageError(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__("wrong_stage", message)
+
+
+class RuleError(DomainError):
+    pass

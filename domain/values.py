@@ -1,0 +1,147 @@
+"""Small value types shared by the whole domain: scores, fractions, slugs, actors."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+
+__all__ = [
+    "Actor",
+    "FractionStr",
+    "Score",
+    "Slug",
+    "UtcDatetime",
+    "canonical_decimal",
+    "parse_fraction",
+]
+
+
+def canonical_decimal(value: Decimal) -> str:
+    """A decimal as a plain string without exponent or trailing zeros ("976", "983.5")."""
+    if value == 0:
+        return "0"
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _to_decimal(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a score is a decimal number, not a boolean")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise ValueError(f"{value!r} is not a decimal number") from exc
+    return value
+
+
+def _finite(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("a score must be a finite decimal number")
+    return value
+
+
+Score = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    AfterValidator(_finite),
+    PlainSerializer(canonical_decimal, return_type=str, when_used="json"),
+]
+"""A decimal score; JSON as a canonical string. Range and places are rules, checked by decide."""
+
+
+def parse_fraction(value: Any) -> Fraction:
+    """Parse "2/3", "0.5", 0.5 or a Fraction; the result lies in [0, 1]."""
+    if isinstance(value, Fraction):
+        result = value
+    elif isinstance(value, bool):
+        raise ValueError("expected a fraction like '2/3'")
+    elif isinstance(value, int | str):
+        try:
+            result = Fraction(str(value).strip())
+        except (ValueError, ZeroDivisionError) as exc:
+            raise ValueError(f"{value!r} is not a fraction like '2/3'") from exc
+    elif isinstance(value, float):
+        result = Fraction(repr(value))
+    else:
+        raise ValueError("expected a fraction like '2/3'")
+    if not 0 <= result <= 1:
+        raise ValueError(f"{value!r} must lie between 0 and 1")
+    return result
+
+
+FractionStr = Annotated[
+    Fraction,
+    BeforeValidator(parse_fraction),
+    PlainSerializer(lambda f: str(f), return_type=str),
+]
+
+
+def _slug(value: str) -> str:
+    if not value or len(value) > 64:
+        raise ValueError("an id is 1 to 64 characters")
+    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+    if not set(value) <= allowed or not value[0].isalnum():
+        raise ValueError(f"{value!r} is not a slug (lower-case letters, digits, '-', '_', '.')")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("a datetime needs a time zone (e.g. +07:00 or Z)")
+    return value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+ActorKind = Literal["admin", "auditor", "unit", "system"]
+
+
+class Actor(BaseModel):
+    """Who gives a command: the secretariat, an auditor, a unit's representative, or the system
+    (deadlines). Head and deputy act as their units."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ActorKind
+    unit: str | None = None
+    name: str | None = None
+
+    @classmethod
+    def admin(cls, name: str | None = None) -> Actor:
+        return cls(kind="admin", name=name)
+
+    @classmethod
+    def auditor(cls, name: str | None = None) -> Actor:
+        return cls(kind="auditor", name=name)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(kind="system", name="thidua")
+
+    @classmethod
+    def of_unit(cls, unit: str, name: str | None = None) -> Actor:
+        return cls(kind="unit", unit=unit, name=name)
+
+    @classmethod
+    def parse(cls, who: str) -> Actor:
+        """Scenario shorthand: "admin", "auditor", or a member unit's id."""
+        if who == "admin":
+            return cls.admin()
+        if who == "auditor":
+            return cls.auditor()
+        if who == "system":
+            return cls.system()
+        return cls.of_unit(who)
+
+
+Date = date
