@@ -1,0 +1,41 @@
+"""The pure domain of one emulation cycle: events, commands, the fold and the rules.
+
+No I/O, no clock, no Temporal: time and ids come in as arguments.
+"""
+
+from .commands import Command, CommandAdapter
+from .decide import build_outcome, current_ranking, decide, validate
+from .errors import AuthorizationError, DomainError, RuleError, StageError
+from .events import Event, EventAdapter
+from .pending import Reminder, pending_actions, reminders
+from .setup import Block, Member, Ruleset, ScoreSheet, Section, resolve_ruleset
+from .state import CycleState, evolve, fold
+from .values import Actor
+
+__all__ = [
+    "Actor",
+    "AuthorizationError",
+    "Block",
+    "Command",
+    "CommandAdapter",
+    "CycleState",
+    "DomainError",
+    "Event",
+    "EventAdapter",
+    "Member",
+    "Reminder",
+    "RuleError",
+    "Ruleset",
+    "ScoreSheet",
+    "Section",
+    "StageError",
+    "build_outcome",
+    "current_ranking",
+    "decide",
+    "evolve",
+    "fold",
+    "pending_actions",
+    "reminders",
+    "resolve_ruleset",
+    "validate",
+]

@@ -53,6 +53,10 @@ def to_record(event: Event) -> EventRecord:
 
 def from_record(record: EventRecord) -> Event:
     return event_from_record(
-        record.type, record.data, event_id=record.event_id, at=record.effective_at,
-        actor=record.actor, request_id=record.request_id,
+        record.type,
+        record.data,
+        event_id=record.event_id,
+        at=record.effective_at,
+        actor=record.actor,
+        request_id=record.request_id,
     )

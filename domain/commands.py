@@ -212,6 +212,7 @@ Command = Annotated[
 CommandAdapter: TypeAdapter[Command] = TypeAdapter(Command)
 
 COMMAND_NAMES: tuple[str, ...] = tuple(
-    cls.model_fields["do"].default for cls in BaseModel.__subclasses__()
+    cls.model_fields["do"].default
+    for cls in BaseModel.__subclasses__()
     if cls.__module__ == __name__ and "do" in cls.model_fields
 )

@@ -160,6 +160,8 @@ class ScoreCorrected(_Event):
     sections: dict[str, Score]
     total: Score
     note: str
+    excluded: dict[str, tuple[str, ...]] | None = None
+    """Eligibility recomputed, when the correction comes after the discipline check closed."""
 
 
 class FindingRecorded(_Event):
@@ -320,17 +322,27 @@ EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
 EventListAdapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
 EVENT_TYPES: tuple[str, ...] = tuple(
-    cls.model_fields["type"].default
-    for cls in _Event.__subclasses__()
+    cls.model_fields["type"].default for cls in _Event.__subclasses__()
 )
 
 
 def event_from_record(
-    type_: str, data: dict[str, Any], *, event_id: UUID | str, at: Any, actor: Any,
+    type_: str,
+    data: dict[str, Any],
+    *,
+    event_id: UUID | str,
+    at: Any,
+    actor: Any,
     request_id: str | None,
 ) -> Event:
     """Rebuild an event from what the store keeps (payload + envelope columns)."""
     return EventAdapter.validate_python(
-        {**data, "type": type_, "event_id": event_id, "at": at, "actor": actor,
-         "request_id": request_id}
+        {
+            **data,
+            "type": type_,
+            "event_id": event_id,
+            "at": at,
+            "actor": actor,
+            "request_id": request_id,
+        }
     )

@@ -141,7 +141,7 @@ class CycleState(BaseModel):
         return score.total if score else None
 
 
-def _apply(s: CycleState, e: ev.Event) -> None:  # noqa: C901 - one match, one case per event
+def _apply(s: CycleState, e: ev.Event) -> None:
     match e:
         case ev.CycleStarted():
             s.stage = "pledge"
@@ -171,10 +171,10 @@ def _apply(s: CycleState, e: ev.Event) -> None:  # noqa: C901 - one match, one c
             s.adopted[e.unit] = ev.AdoptedScore(
                 sections=dict(e.sections), total=e.total, source="corrected"
             )
+            if e.excluded is not None:
+                s.excluded = {u: list(r) for u, r in e.excluded.items()}
         case ev.FindingRecorded():
-            s.findings.append(
-                Finding(unit=e.unit, kind=e.kind, reference=e.reference, note=e.note)
-            )
+            s.findings.append(Finding(unit=e.unit, kind=e.kind, reference=e.reference, note=e.note))
         case ev.FindingWithdrawn():
             s.findings = [f for f in s.findings if (f.unit, f.kind) != (e.unit, e.kind)]
         case ev.DisciplineCheckClosed():
@@ -213,8 +213,13 @@ def _apply(s: CycleState, e: ev.Event) -> None:  # noqa: C901 - one match, one c
             for place, unit in sorted(e.places.items()):
                 s.nominations.append(
                     ev.Nomination(
-                        place=place, unit=unit, title=s.ruleset.title_of(place),
-                        approvals=None, voters=None, round=None, decided_by="leaders",
+                        place=place,
+                        unit=unit,
+                        title=s.ruleset.title_of(place),
+                        approvals=None,
+                        voters=None,
+                        round=None,
+                        decided_by="leaders",
                     )
                 )
             s.nominations.sort(key=lambda n: n.place)
@@ -222,7 +227,10 @@ def _apply(s: CycleState, e: ev.Event) -> None:  # noqa: C901 - one match, one c
         case ev.ElectionOpened():
             s.stage = "election"
             s.election = ElectionState(
-                mode=e.mode, voters=list(e.voters), round=e.round, head=e.head,
+                mode=e.mode,
+                voters=list(e.voters),
+                round=e.round,
+                head=e.head,
                 head_candidates=list(e.head_candidates),
                 deputy_candidates=list(e.deputy_candidates),
             )

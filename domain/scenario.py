@@ -1,0 +1,281 @@
+"""Scenario files (`thidua.scenario/1`): loading with clear errors, and comparing an outcome.
+
+Loading checks the shape (which field, which rule); the rules of each step are judged when it
+runs, so a step may carry `expect_error` for a rule it means to break.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .commands import Command, CommandAdapter, StartCycle
+from .decide import decide
+from .errors import DomainError
+from .events import Event
+from .setup import Block, Ruleset, ScoreSheet, resolve_ruleset
+from .state import CycleState, fold
+from .values import Actor, UtcDatetime, canonical_decimal
+
+__all__ = [
+    "FORMAT",
+    "Scenario",
+    "ScenarioError",
+    "Step",
+    "compare_outcome",
+    "load_scenario",
+    "outcome_json",
+    "parse_scenario",
+    "run_pure",
+]
+
+FORMAT = "thidua.scenario/1"
+
+
+class ScenarioError(ValueError):
+    """An invalid scenario file; `problems` are "field: rule: message" lines."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid scenario:\n" + "\n".join(f"  {p}" for p in problems))
+        self.problems = problems
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    index: int
+    actor: Actor
+    command: Command
+    expect_error: str | None = None
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    title: str = ""
+    block: Block
+    year: int = Field(ge=1945, le=2200)
+    ruleset: Ruleset
+    score_sheet: ScoreSheet
+    deadlines: dict[str, UtcDatetime] = Field(default_factory=dict)
+    steps: tuple[Step, ...]
+    expect: dict[str, Any] | None = None
+
+    @field_validator("deadlines")
+    @classmethod
+    def _stages(cls, v: dict[str, datetime]) -> dict[str, datetime]:
+        return v
+
+    @property
+    def cycle_id(self) -> str:
+        return f"{self.block.id}/{self.year}"
+
+    def start_command(self) -> StartCycle:
+        return StartCycle(
+            block=self.block,
+            year=self.year,
+            ruleset=self.ruleset,
+            score_sheet=self.score_sheet,
+            deadlines=self.deadlines,
+            title=self.title,
+        )
+
+
+def _loc(prefix: str, err: Any) -> str:
+    parts = [prefix] if prefix else []
+    for p in err["loc"]:
+        if isinstance(p, int):
+            parts[-1:] = [f"{parts[-1]}[{p}]"] if parts else [f"[{p}]"]
+        else:
+            parts.append(str(p))
+    return ".".join(parts)
+
+
+def _problems(prefix: str, exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        rule = (
+            msg.split(":", 1)[0]
+            if msg.split(":", 1)[0].isidentifier() and ":" in msg
+            else err["type"]
+        )
+        text = msg.split(":", 1)[1].strip() if rule != err["type"] else msg
+        out.append(f"{_loc(prefix, err)}: {rule}: {text}")
+    return out
+
+
+_STEP_KEYS = {"as", "do", "expect_error"}
+
+
+def parse_scenario(data: Any) -> Scenario:
+    """Validate a decoded scenario document; raise ScenarioError naming every bad field."""
+    if not isinstance(data, dict):
+        raise ScenarioError(["(file): not_an_object: a scenario is a JSON object"])
+    problems: list[str] = []
+    if data.get("format") != FORMAT:
+        problems.append(
+            f"format: unsupported_format: expected {FORMAT!r}, got {data.get('format')!r}"
+        )
+    for key in ("block", "year", "score_sheet", "steps"):
+        if key not in data:
+            problems.append(f"{key}: missing: this key is required")
+    ruleset: Ruleset | None = None
+    try:
+        spec = data.get("ruleset", {"id": "default"})
+        if not isinstance(spec, dict):
+            raise ScenarioError(["ruleset: not_an_object: the ruleset is an object"])
+        ruleset = resolve_ruleset(spec)
+    except ValidationError as exc:
+        problems += _problems("ruleset", exc)
+    except ScenarioError as exc:
+        problems += exc.problems
+    except ValueError as exc:
+        rule, _, text = str(exc).partition(": ")
+        problems.append(f"ruleset.id: {rule}: {text}")
+    steps: list[Step] = []
+    raw_steps = data.get("steps", [])
+    if not isinstance(raw_steps, list):
+        problems.append("steps: not_a_list: steps are a list of objects")
+        raw_steps = []
+    for i, raw in enumerate(raw_steps):
+        where = f"steps[{i}]"
+        if not isinstance(raw, dict) or "as" not in raw or "do" not in raw:
+            problems.append(f"{where}: invalid_step: a step is an object with 'as' and 'do'")
+            continue
+        fields = {k: v for k, v in raw.items() if k not in _STEP_KEYS}
+        try:
+            command = CommandAdapter.validate_python({"do": raw["do"], **fields})
+            actor = Actor.parse(str(raw["as"]))
+        except ValidationError as exc:
+            problems += _problems(where, exc)
+            continue
+        steps.append(
+            Step(index=i, actor=actor, command=command, expect_error=raw.get("expect_error"))
+        )
+    if problems:
+        raise ScenarioError(problems)
+    assert ruleset is not None
+    try:
+        return Scenario.model_validate(
+            {
+                "title": data.get("title", ""),
+                "block": data["block"],
+                "year": data["year"],
+                "ruleset": ruleset,
+                "score_sheet": data["score_sheet"],
+                "deadlines": data.get("deadlines", {}),
+                "steps": steps,
+                "expect": data.get("expect"),
+            }
+        )
+    except ValidationError as exc:
+        raise ScenarioError(_problems("", exc)) from None
+
+
+def load_scenario(text: str | bytes) -> Scenario:
+    """Parse the text of a scenario file (JSON)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            [f"(file): invalid_json: line {exc.lineno} column {exc.colno}: {exc.msg}"]
+        ) from None
+    return parse_scenario(data)
+
+
+# ---- outcome ---------------------------------------------------------------------------------
+
+
+def outcome_json(
+    state: CycleState, steps: list[dict[str, Any]], *, events: int, last_hash: str | None
+) -> dict[str, Any]:
+    """The outcome object of `thidua scenario run --json` (scenarios README)."""
+    from .decide import build_outcome
+
+    outcome = state.outcome
+    if outcome is None and state.ruleset is not None and state.score_sheet is not None:
+        outcome = build_outcome(state, state.next_head, state.next_deputy)
+    body = outcome.model_dump(mode="json") if outcome is not None else {}
+    return {
+        "cycle_id": state.cycle_id,
+        "status": state.stage,
+        "steps": steps,
+        "ranking": body.get("ranking", []),
+        "excluded": {u: list(r) for u, r in body.get("excluded", {}).items()},
+        "nominations": body.get("nominations", []),
+        "next_head": body.get("next_head"),
+        "next_deputy": body.get("next_deputy"),
+        "events": events,
+        "last_hash": last_hash,
+    }
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            from decimal import Decimal
+
+            return canonical_decimal(Decimal(value)) if value.strip() else value
+        except Exception:
+            return value
+    return value
+
+
+def compare_outcome(outcome: dict[str, Any], expect: dict[str, Any] | None) -> list[str]:
+    """What differs between an outcome and a scenario's `expect` block (empty: it matches).
+
+    Lists of objects are compared item by item on the keys the expectation gives."""
+    diffs: list[str] = []
+    for key, want in (expect or {}).items():
+        got = outcome.get(key)
+        if isinstance(want, list) and all(isinstance(w, dict) for w in want):
+            if not isinstance(got, list) or len(got) != len(want):
+                diffs.append(
+                    f"{key}: expected {len(want)} items, got {json.dumps(got, ensure_ascii=False)}"
+                )
+                continue
+            for i, (w, g) in enumerate(zip(want, got, strict=True)):
+                for k, v in w.items():
+                    if _norm(g.get(k)) != _norm(v):
+                        diffs.append(f"{key}[{i}].{k}: expected {v!r}, got {g.get(k)!r}")
+        elif isinstance(want, dict):
+            gotd = {k: sorted(v) if isinstance(v, list) else v for k, v in (got or {}).items()}
+            wantd = {k: sorted(v) if isinstance(v, list) else v for k, v in want.items()}
+            if gotd != wantd:
+                diffs.append(f"{key}: expected {want!r}, got {got!r}")
+        elif _norm(got) != _norm(want):
+            diffs.append(f"{key}: expected {want!r}, got {got!r}")
+    return diffs
+
+
+# ---- running through the pure domain ---------------------------------------------------------
+
+
+def run_pure(
+    scenario: Scenario, *, now: Callable[[], datetime], ids: Callable[[], UUID]
+) -> tuple[CycleState, list[Event], list[dict[str, Any]]]:
+    """Drive a scenario through `decide` and `fold` alone (no workflow, no store)."""
+    state = CycleState()
+    log: list[Event] = []
+    start = decide(state, scenario.start_command(), Actor.admin(), now=now(), ids=ids)
+    state = fold(start, state)
+    log += start
+    results: list[dict[str, Any]] = []
+    for step in scenario.steps:
+        try:
+            new = decide(state, step.command, step.actor, now=now(), ids=ids)
+        except DomainError as err:
+            ok = step.expect_error == err.code
+            results.append({"i": step.index, "ok": ok, "error": err.code})
+            continue
+        state = fold(new, state)
+        log += new
+        ok = step.expect_error is None
+        results.append(
+            {"i": step.index, "ok": ok} if ok else {"i": step.index, "ok": False, "error": None}
+        )
+    return state, log, results
