@@ -14,7 +14,7 @@ Rule codes (DOMAIN.md names most of them; the rest are ours and documented in th
   unknown_finding, finding_exists, unresolved_tie, not_tied, round_open, no_round_open,
   no_open_places, no_candidates, max_rounds_reached, rounds_remaining, already_voted,
   not_entitled_to_vote, not_a_candidate, deputy_must_agree, place_not_open,
-  election_open, election_not_failed, deadline_not_reached
+  election_not_failed, deadline_not_reached
 
 Reason codes of exclusion (not errors): no_pledge, not_scored, below_area_floor and the kinds of
 excluding findings.
