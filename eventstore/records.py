@@ -1,0 +1,31 @@
+"""What the store hands back: positions of appended events and stored events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from domain.codec import EventRecord, from_record
+from domain.events import Event
+
+__all__ = ["Position", "StoredEvent"]
+
+
+class Position(NamedTuple):
+    """Where an appended event landed: its version in the stream and its global position."""
+
+    version: int
+    position: int
+
+
+class StoredEvent(EventRecord):
+    """An EventRecord as read back, with what the store assigned to it."""
+
+    stream: str
+    version: int
+    position: int
+    recorded_at: datetime
+    hash: bytes
+
+    def to_event(self) -> Event:
+        return from_record(self)
