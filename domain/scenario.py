@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .commands import Command, CommandAdapter, StartCycle
+from .commands import COMMAND_NAMES, Command, CommandAdapter, StartCycle
 from .decide import decide
 from .errors import DomainError
 from .events import Event
@@ -84,9 +84,12 @@ class Scenario(BaseModel):
         )
 
 
-def _loc(prefix: str, err: Any) -> str:
+def _loc(prefix: str, err: Any, tag: str | None = None) -> str:
     parts = [prefix] if prefix else []
-    for p in err["loc"]:
+    loc = list(err["loc"])
+    if tag is not None and loc and loc[0] == tag:
+        loc = loc[1:]  # the union's tag (a step's `do`) is not a field of the file
+    for p in loc:
         if isinstance(p, int):
             parts[-1:] = [f"{parts[-1]}[{p}]"] if parts else [f"[{p}]"]
         else:
@@ -94,7 +97,7 @@ def _loc(prefix: str, err: Any) -> str:
     return ".".join(parts)
 
 
-def _problems(prefix: str, exc: ValidationError) -> list[str]:
+def _problems(prefix: str, exc: ValidationError, tag: str | None = None) -> list[str]:
     out = []
     for err in exc.errors():
         msg = str(err["msg"]).removeprefix("Value error, ")
@@ -104,7 +107,7 @@ def _problems(prefix: str, exc: ValidationError) -> list[str]:
             else err["type"]
         )
         text = msg.split(":", 1)[1].strip() if rule != err["type"] else msg
-        out.append(f"{_loc(prefix, err)}: {rule}: {text}")
+        out.append(f"{_loc(prefix, err, tag)}: {rule}: {text}")
     return out
 
 
@@ -146,12 +149,19 @@ def parse_scenario(data: Any) -> Scenario:
         if not isinstance(raw, dict) or "as" not in raw or "do" not in raw:
             problems.append(f"{where}: invalid_step: a step is an object with 'as' and 'do'")
             continue
+        do = raw["do"]
+        if not isinstance(do, str) or do not in COMMAND_NAMES:
+            problems.append(
+                f"{where}.do: unknown_command: {do!r} is not a command"
+                f" (known: {', '.join(COMMAND_NAMES)})"
+            )
+            continue
         fields = {k: v for k, v in raw.items() if k not in _STEP_KEYS}
         try:
-            command = CommandAdapter.validate_python({"do": raw["do"], **fields})
+            command = CommandAdapter.validate_python({"do": do, **fields})
             actor = Actor.parse(str(raw["as"]))
         except ValidationError as exc:
-            problems += _problems(where, exc)
+            problems += _problems(where, exc, tag=do)
             continue
         steps.append(
             Step(index=i, actor=actor, command=command, expect_error=raw.get("expect_error"))

@@ -30,20 +30,20 @@ def canonical_decimal(value: Decimal) -> str:
 
 def _to_decimal(value: Any) -> Any:
     if isinstance(value, bool):
-        raise ValueError("a score is a decimal number, not a boolean")
+        raise ValueError("not_a_number: a score is a decimal number, not a boolean")
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, str):
         try:
             return Decimal(value.strip())
         except InvalidOperation as exc:
-            raise ValueError(f"{value!r} is not a decimal number") from exc
+            raise ValueError(f"not_a_number: {value!r} is not a decimal number") from exc
     return value
 
 
 def _finite(value: Decimal) -> Decimal:
     if not value.is_finite():
-        raise ValueError("a score must be a finite decimal number")
+        raise ValueError("not_a_number: a score must be a finite decimal number")
     return value
 
 
@@ -97,7 +97,7 @@ Slug = Annotated[str, AfterValidator(_slug)]
 
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("a datetime needs a time zone (e.g. +07:00 or Z)")
+        raise ValueError("naive_datetime: a datetime needs a time zone (e.g. +07:00 or Z)")
     return value
 
 
