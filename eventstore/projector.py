@@ -13,6 +13,7 @@ import asyncpg
 import orjson
 
 from .errors import translate_errors
+from .records import Conn
 from .store import _READ_ALL
 
 __all__ = ["CyclesProjector"]
@@ -92,7 +93,7 @@ class CyclesProjector:
             )
         return int(pos or 0)
 
-    async def _step(self, conn: asyncpg.Connection) -> int:
+    async def _step(self, conn: Conn) -> int:
         # the advisory lock (not SELECT ... FOR UPDATE) so that this transaction has no id of
         # its own yet when it reads: its id would otherwise hold the read watermark back
         await conn.execute(_LOCK, _NAME)
@@ -112,7 +113,7 @@ class CyclesProjector:
         return len(rows)
 
     @staticmethod
-    async def _apply(conn: asyncpg.Connection, row: asyncpg.Record) -> None:
+    async def _apply(conn: Conn, row: asyncpg.Record) -> None:
         stream, version, position, _, type_, _, data_text = row[:7]
         recorded_at = row[10]
         if not stream.startswith("cycle-"):

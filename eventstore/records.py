@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
+
+if TYPE_CHECKING:
+    from asyncpg import Connection
+    from asyncpg.pool import PoolConnectionProxy
 
 from domain.codec import EventRecord, from_record
 from domain.events import Event
 
-__all__ = ["Position", "StoredEvent"]
+__all__ = ["Conn", "Position", "StoredEvent"]
+
+Conn: TypeAlias = "Connection[Any] | PoolConnectionProxy[Any]"
+"""A connection, or one borrowed from a pool."""
 
 
 class Position(NamedTuple):

@@ -19,7 +19,7 @@ from domain.codec import EventRecord
 from .audit import Replay, VerifyReport, replay_rows
 from .chain import canonical_body
 from .errors import EventIdConflict, WrongExpectedVersion, translate_errors
-from .records import Position, StoredEvent
+from .records import Conn, Position, StoredEvent
 
 __all__ = ["EventStore"]
 
@@ -131,7 +131,7 @@ class EventStore:
 
     async def _resolve(
         self,
-        conn: asyncpg.Connection,
+        conn: Conn,
         stream: str,
         expected: int,
         records: Sequence[EventRecord],
