@@ -71,7 +71,8 @@ class Replay:
 
 
 def replay_rows(stream: str, rows: Sequence[asyncpg.Record]) -> Replay:
-    """Rows in version order, with the columns of store._COLUMNS."""
+    """Rows in version order, with the columns of store._REPLAY (effective_at as its canonical
+    text)."""
     problems: list[Problem] = []
     actors: dict[str, tuple[Any, Actor | None]] = {}
     inputs: list[dict[str, Any]] = []
@@ -96,7 +97,7 @@ def replay_rows(stream: str, rows: Sequence[asyncpg.Record]) -> Replay:
         body = dumps({
             "actor": cached[0],
             "data": data,
-            "effective_at": effective_at.isoformat(timespec="microseconds"),
+            "effective_at": effective_at,
             "event_id": str(event_id),
             "request_id": request_id,
             "schema_version": schema_version,
