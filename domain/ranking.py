@@ -45,24 +45,33 @@ def rank_units(
     section_ids: Sequence[str],
     tie_breaks: Sequence[Sequence[str]] = (),
 ) -> Ranked:
-    """Rank every member. Ties keep member order until a tie break orders them."""
+    """Rank every member. Units with equal keys share a rank, in member order, unless one
+    recorded tie break (the latest that does) lists all of them: then they take consecutive
+    ranks in its order. Breaks of parts of a group never order the whole group."""
     position = {u: i for i, u in enumerate(members)}
     scored = [u for u in members if u in adopted]
     keys = {u: score_key(adopted[u], section_ids) for u in scored}
-    breaks: dict[str, int] = {}
-    for order in tie_breaks:
-        for i, u in enumerate(order):
-            breaks[u] = i
-    # Best first: key descending; within a key, a recorded break order, then member order.
+    groups: dict[Key, list[str]] = {}
+    for u in scored:
+        groups.setdefault(keys[u], []).append(u)
+    within: dict[str, int] = {}
+    resolved: set[Key] = set()
+    for key, group in groups.items():
+        if len(group) < 2:
+            continue
+        cover = next((o for o in reversed(tie_breaks) if set(group) <= set(o)), None)
+        if cover is not None:
+            index = {u: i for i, u in enumerate(cover)}
+            within.update({u: index[u] for u in group})
+            resolved.add(key)
+    # Best first: key descending; within a resolved group its recorded order, then member order.
     order = sorted(
-        scored,
-        key=lambda u: (tuple(-k for k in keys[u]), breaks.get(u, len(members)), position[u]),
+        scored, key=lambda u: (tuple(-k for k in keys[u]), within.get(u, 0), position[u])
     )
-    broken = {u for o in tie_breaks for u in o}
     rank: dict[str, int] = {}
     for i, u in enumerate(order):
         prev = order[i - 1] if i else None
-        if prev is not None and keys[prev] == keys[u] and not (u in broken and prev in broken):
+        if prev is not None and keys[prev] == keys[u] and keys[u] not in resolved:
             rank[u] = rank[prev]
         else:
             rank[u] = i + 1

@@ -264,6 +264,8 @@ def _apply(s: CycleState, e: ev.Event) -> None:
                 s.election.head, s.election.deputy = e.head, e.deputy
         case ev.DeadlineExtended():
             s.deadlines[e.stage] = e.until
+            # A new deadline is a new timer: it may be missed again.
+            s.missed = [m for m in s.missed if m != e.stage]
         case ev.DeadlineMissed():
             s.missed.append(e.stage)
         case ev.CycleCancelled():

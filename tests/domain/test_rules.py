@@ -642,3 +642,48 @@ def test_head_closes_the_pledge_early() -> None:
     out = c.do("u1", "close_pledge")[0]
     assert isinstance(out, PledgeClosed)
     assert (out.reason, out.unsigned) == ("closed_by_head", ("u2", "u4", "u5"))
+
+
+# ---- regressions -----------------------------------------------------------------------------
+
+
+def test_separate_tie_breaks_do_not_order_a_group_they_never_saw_together() -> None:
+    """u1/u2 and u3/u4 were broken apart; corrections tie all four: they share a rank again."""
+    c = Cycle(6)
+    scores = distinct_scores(6)
+    scores["u2"], scores["u4"] = scores["u1"], scores["u3"]
+    c.to_vote(scores)
+    c.do("u1", "break_tie", order=["u2", "u1"])
+    c.do("u1", "break_tie", order=["u4", "u3"])
+    assert [ranks(c.state)[u] for u in ("u2", "u1", "u4", "u3")] == [1, 2, 3, 4]
+    for u in ("u3", "u4"):
+        c.do("u1", "correct_score", unit=u, sections=scores["u1"], note="Cộng sót điểm")
+    assert [ranks(c.state)[u] for u in ("u1", "u2", "u3", "u4")] == [1, 1, 1, 1]
+    assert c.code("u1", "open_vote_round") == "unresolved_tie"
+    c.do("u1", "break_tie", order=["u3", "u1", "u4", "u2"])
+    assert [ranks(c.state)[u] for u in ("u3", "u1", "u4", "u2")] == [1, 2, 3, 4]
+
+
+def test_a_tie_break_still_orders_what_is_left_of_its_group() -> None:
+    c = Cycle(5)
+    scores = distinct_scores(5)
+    scores["u2"] = scores["u3"] = scores["u1"]
+    c.to_vote(scores)
+    c.do("u1", "break_tie", order=["u3", "u2", "u1"])
+    c.do("u1", "correct_score", unit="u2", sections=secs(100), note="Trừ điểm")
+    assert ranks(c.state)["u3"] == 1 and ranks(c.state)["u1"] == 2
+
+
+def test_an_extended_deadline_may_be_missed_again() -> None:
+    deadline = T0 + timedelta(days=90)
+    c = Cycle(5, deadlines={"review": deadline})
+    c.to_review(distinct_scores(5))
+    c.now = deadline
+    c.do("system", "expire_deadline", stage="review")
+    later = deadline + timedelta(days=5)
+    c.do("admin", "extend_deadline", stage="review", until=later.isoformat())
+    assert c.state.missed == []
+    c.now = later
+    out = c.do("system", "expire_deadline", stage="review")
+    assert isinstance(out[0], DeadlineMissed) and out[0].deadline == later
+    assert c.code("system", "expire_deadline", stage="review") == "deadline_not_reached"
