@@ -25,6 +25,21 @@ __all__ = ["EventStore"]
 
 _APPEND = "SELECT out_version, out_position FROM events_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 
+# One event (the common case: a workflow step appends one): a plain statement, no plpgsql. The
+# position only depends on the transaction id, so its order relative to the insert is free.
+# No row comes back when the stream has no version $2 (and $2 > 0).
+_APPEND_ONE = r"""
+INSERT INTO events (position, stream, version, event_id, type, schema_version, data, actor,
+                    effective_at, request_id, hash)
+SELECT pg_current_xact_id()::text::bigint << 20, $1, $2 + 1, $3, $4, $5, $6::jsonb, $7::jsonb,
+       $8, $9, sha256(prev.hash || $10)
+  FROM (SELECT e.hash FROM events e WHERE e.stream = $1 AND e.version = $2
+        UNION ALL
+        SELECT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+         WHERE $2 = 0) AS prev
+RETURNING version, position
+"""
+
 _COLUMNS = (
     "stream, version, position, event_id, type, schema_version, data::text, actor::text,"
     " effective_at, request_id, recorded_at, hash"
@@ -103,15 +118,22 @@ class EventStore:
             async with self._pool.acquire() as conn:
                 for _ in range(2):
                     try:
-                        rows = await conn.fetch(_APPEND, *args)
+                        if len(records) == 1:
+                            rows = await conn.fetch(_APPEND_ONE, *(a[0] if isinstance(a, list)
+                                                                   else a for a in args))
+                        else:
+                            rows = await conn.fetch(_APPEND, *args)
+                        refused = not rows
                     except asyncpg.PostgresError as exc:
                         if exc.sqlstate not in ("23505", "TH001"):
                             raise
-                        done = await self._resolve(conn, stream, expected_version, records)
-                        if done is not None:
-                            return done
-                        continue  # the stream reached expected_version meanwhile: try again
-                    return [Position(r[0], r[1]) for r in rows]
+                        refused = True
+                    if not refused:
+                        return [Position(r[0], r[1]) for r in rows]
+                    done = await self._resolve(conn, stream, expected_version, records)
+                    if done is not None:
+                        return done
+                    # the stream reached expected_version meanwhile: try again
                 actual = await conn.fetchval(_HEAD, stream)
                 raise WrongExpectedVersion(stream, expected_version, actual)
 
