@@ -1,0 +1,60 @@
+"""The outbox: reminders written by the cycle's activity, delivered by whoever reads them.
+
+A row per unit and reminder; `dedup_key` makes a retried write a no-op."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+
+from .errors import translate_errors
+
+__all__ = ["Outbox"]
+
+_INSERT = """
+INSERT INTO outbox (dedup_key, cycle_id, stream, kind, recipient, payload, due_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                     $7::timestamptz[])
+ON CONFLICT (dedup_key) DO NOTHING
+"""
+
+
+class Outbox:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def add_reminders(self, inp: Any) -> int:
+        """Write one reminder row per unit of `inp` (a workflows.messages.ReminderInput);
+        returns how many rows are new."""
+        r = inp.reminder
+        rows = []
+        for unit, actions in sorted(inp.units.items()):
+            key = f"{inp.stream}:{r.stage}:{r.deadline.isoformat()}:{r.days_before}:{unit}"
+            payload = {
+                "stage": r.stage, "deadline": r.deadline.isoformat(),
+                "days_before": r.days_before, "actions": actions,
+            }
+            rows.append((key, inp.cycle_id, inp.stream, "reminder", unit,
+                         orjson.dumps(payload).decode(), r.due))
+        if not rows:
+            return 0
+        cols = list(zip(*rows, strict=True))
+        with translate_errors():
+            status = await self._pool.execute(_INSERT, *(list(c) for c in cols))
+        return int(status.split()[-1])
+
+    async def pending(self, stream: str | None = None) -> list[dict[str, Any]]:
+        """Unsent rows (of one stream, or all), oldest due first."""
+        with translate_errors():
+            rows = await self._pool.fetch(
+                "SELECT recipient, kind, payload::text, due_at, stream FROM outbox "
+                "WHERE sent_at IS NULL AND ($1::text IS NULL OR stream = $1) ORDER BY due_at, id",
+                stream,
+            )
+        return [
+            {"recipient": r[0], "kind": r[1], "payload": orjson.loads(r[2]), "due_at": r[3],
+             "stream": r[4]}
+            for r in rows
+        ]
