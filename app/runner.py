@@ -64,7 +64,7 @@ async def run_scenario(
     prefix = f"scn-{run}:" if isolated else ""
     queue = f"{task_queue}-{run}" if isolated else task_queue
     cycles = CycleClient(client, queue, prefix=prefix)
-    wid, stream = cycle_key(scenario.block.id, scenario.year, prefix)
+    _, stream = cycle_key(scenario.block.id, scenario.year, prefix)
     total = len(scenario.steps) + 1
     async with build_worker(client, queue, store, outbox):
         handle = await cycles.start(scenario.start_command(), request_id=f"{prefix}start")

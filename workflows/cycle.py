@@ -85,7 +85,6 @@ class EmulationCycle:
         )
         self._lock = asyncio.Lock()
         self._sent: set[str] = set()
-        self._last_hash: str | None = None
         self._log: list[Event] = []
         self._ready = False
         empty = CycleState()
@@ -129,13 +128,13 @@ class EmulationCycle:
             wake = self._next_wake()
             seen = self._state.version
             if wake is None:
-                await workflow.wait_condition(lambda: self._state.version != seen)
+                await workflow.wait_condition(lambda seen=seen: self._state.version != seen)
                 continue
             delay = (wake - workflow.now()).total_seconds()
             if delay > 0:
                 try:
                     await workflow.wait_condition(
-                        lambda: self._state.version != seen, timeout=timedelta(seconds=delay)
+                        lambda seen=seen: self._state.version != seen, timeout=timedelta(seconds=delay)
                     )
                     continue
                 except TimeoutError:
@@ -246,7 +245,7 @@ class EmulationCycle:
         self._log.extend(events)
 
     async def _append(self, events: list[Event], *, expected_version: int) -> None:
-        result = await workflow.execute_activity(
+        await workflow.execute_activity(
             "append",
             AppendInput(
                 stream=self._stream, expected_version=expected_version,
@@ -256,7 +255,6 @@ class EmulationCycle:
             retry_policy=APPEND_RETRY,
             result_type=AppendResult,
         )
-        self._last_hash = result.last_hash
 
 
 for _name in COMMANDS:
