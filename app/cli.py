@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from domain.scenario import Scenario, ScenarioError, load_scenario
 
+from .cli_audit import audit_app
+from .cli_cycle import cycle_app, dev_app
 from .db import db_app
 from .settings import Settings
 
@@ -26,6 +30,9 @@ app = typer.Typer(
 scenario_app = typer.Typer(help="Run scenario files (thidua.scenario/1).", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(db_app, name="db")
+app.add_typer(dev_app, name="dev")
+app.add_typer(cycle_app, name="cycle")
+app.add_typer(audit_app, name="audit")
 
 err = Console(stderr=True)
 
@@ -154,7 +161,19 @@ def worker() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            err.print(exc.code)
+    # Temporal's core runtime keeps native threads that may call into Python while the
+    # interpreter finalises (a rare "PyGILState_Release" abort); run the exit handlers, then
+    # leave without finalising.
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.commands import Command, StartCycle
 from domain.errors import DomainError
@@ -88,11 +89,23 @@ class CycleClient:
                 if domain is not None:
                     raise domain from None
                 raise
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                raise await self._closed_or_unknown(block_id, year) from None
             except WorkflowUpdateRPCTimeoutOrCancelledError:
                 if attempt == attempts - 1:
                     raise
                 await asyncio.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")
+
+    async def _closed_or_unknown(self, block_id: str, year: int) -> DomainError:
+        try:
+            desc = await self.handle(block_id, year).describe()
+        except RPCError:
+            return DomainError("unknown_cycle", f"no cycle of {block_id} for {year}")
+        status = desc.status.name.lower() if desc.status else "closed"
+        return DomainError("wrong_stage", f"the cycle is closed ({status}); it accepts no command")
 
     async def state(self, block_id: str, year: int) -> CycleState:
         return await self.handle(block_id, year).query(EmulationCycle.state, result_type=CycleState)

@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from temporalio.client import Client
 
+from domain.audit import recheck
 from domain.errors import DomainError
 from domain.scenario import Scenario, compare_outcome, load_scenario, outcome_json
 from eventstore import EventStore
@@ -105,6 +106,7 @@ async def run_scenario(
     diffs += compare_outcome(outcome, scenario.expect)
     if not replay.report.ok:
         diffs.append(f"verification failed: {replay.report}")
+    diffs += [f"audit: {f}" for f in recheck(replay.events)]
     if replay.state.version != state.version:
         diffs.append(
             f"the store holds {replay.state.version} events, the workflow {state.version}"

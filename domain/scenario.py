@@ -271,13 +271,18 @@ def run_pure(
     """Drive a scenario through `decide` and `fold` alone (no workflow, no store)."""
     state = CycleState()
     log: list[Event] = []
-    start = decide(state, scenario.start_command(), Actor.admin(), now=now(), ids=ids)
+    start = decide(
+        state, scenario.start_command(), Actor.admin(), now=now(), ids=ids, request_id="start"
+    )
     state = fold(start, state)
     log += start
     results: list[dict[str, Any]] = []
     for step in scenario.steps:
         try:
-            new = decide(state, step.command, step.actor, now=now(), ids=ids)
+            new = decide(
+                state, step.command, step.actor, now=now(), ids=ids,
+                request_id=f"step-{step.index}",
+            )
         except DomainError as err:
             ok = step.expect_error == err.code
             results.append({"i": step.index, "ok": ok, "error": err.code})
