@@ -107,11 +107,18 @@ def _problems(prefix: str, exc: ValidationError, tag: str | None = None) -> list
             else err["type"]
         )
         text = msg.split(":", 1)[1].strip() if rule != err["type"] else msg
+        rule = _PYDANTIC_RULES.get(rule, rule)
         out.append(f"{_loc(prefix, err, tag)}: {rule}: {text}")
     return out
 
 
 _STEP_KEYS = {"as", "do", "expect_error"}
+
+# pydantic's own error types, named as our rules
+_PYDANTIC_RULES = {
+    "decimal_parsing": "not_a_number",
+    "decimal_type": "not_a_number",
+}
 
 
 def parse_scenario(data: Any) -> Scenario:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 __all__ = [
     "Actor",
@@ -28,29 +28,9 @@ def canonical_decimal(value: Decimal) -> str:
     return text
 
 
-def _to_decimal(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("not_a_number: a score is a decimal number, not a boolean")
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation as exc:
-            raise ValueError(f"not_a_number: {value!r} is not a decimal number") from exc
-    return value
-
-
-def _finite(value: Decimal) -> Decimal:
-    if not value.is_finite():
-        raise ValueError("not_a_number: a score must be a finite decimal number")
-    return value
-
-
 Score = Annotated[
     Decimal,
-    BeforeValidator(_to_decimal),
-    AfterValidator(_finite),
+    Field(allow_inf_nan=False),
     PlainSerializer(canonical_decimal, return_type=str, when_used="json"),
 ]
 """A decimal score; JSON as a canonical string. Range and places are rules, checked by decide."""
