@@ -128,7 +128,13 @@ def recheck(events: Sequence[ev.Event]) -> list[Finding]:
                 ))
             else:
                 if again != group:
-                    findings.append(Finding(version, "decision_mismatch", _diff(group, again)))
+                    at = next(
+                        (k for k, (r, a) in enumerate(zip(group, again, strict=False)) if r != a),
+                        min(len(group), len(again)),
+                    )
+                    findings.append(
+                        Finding(version + at, "decision_mismatch", _diff(group, again))
+                    )
         state = fold(group, state)
     return findings
 

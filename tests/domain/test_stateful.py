@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from domain import Actor, CycleState, decide, evolve, pending_actions, reminders
+from domain.audit import recheck
 
 from .helpers import T0, start_command
 from .random_cycles import check_events_round_trip, check_invariants, check_rejection, draw_command
@@ -65,7 +66,9 @@ class CycleMachine(RuleBasedStateMachine):
                 "vote": T0 + timedelta(days=40),
             }
         command = start_command(n, ruleset=rules, deadlines=stages)
-        new = decide(self.state, command, Actor.admin(), now=self.now, ids=self.next_id)
+        new = decide(
+            self.state, command, Actor.admin(), now=self.now, ids=self.next_id, request_id="start"
+        )
         for e in new:
             self.state = evolve(self.state, e)
         self.events += new
@@ -82,7 +85,10 @@ class CycleMachine(RuleBasedStateMachine):
             assert not closed or err.code in ("wrong_stage", "not_authorized", "cycle_exists")
             return
         assert not closed, f"a {previous} cycle accepted {command.do}"
-        new = decide(self.state, command, Actor.parse(who), now=self.now, ids=self.next_id)
+        new = decide(
+            self.state, command, Actor.parse(who), now=self.now, ids=self.next_id,
+            request_id=f"r{len(self.events)}",
+        )
         assert new, "an accepted command writes at least one event"
         check_events_round_trip(new)
         for e in new:
@@ -99,6 +105,10 @@ class CycleMachine(RuleBasedStateMachine):
             assert check_rejection(self.state, who, command, self.now, self.next_id) is not None, (
                 do_smart
             )
+
+    def teardown(self) -> None:
+        # An auditor recomputes every accepted command from the events alone.
+        assert recheck(self.events) == []
 
     @invariant()
     def views_do_not_fail(self) -> None:
