@@ -68,6 +68,8 @@ async def _migrate(conn: Conn) -> list[str]:
                     mg.version, mg.name,
                 )
             applied.append(f"{mg.version:04d}_{mg.name}")
+        # After a restore into a new cluster, keep new positions above the restored ones.
+        await conn.execute("SELECT events_rebase_positions()")
         return applied
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)

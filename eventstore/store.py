@@ -31,7 +31,8 @@ _APPEND = "SELECT out_version, out_position FROM events_append($1, $2, $3, $4, $
 _APPEND_ONE = r"""
 INSERT INTO events (position, stream, version, event_id, type, schema_version, data, actor,
                     effective_at, request_id, hash)
-SELECT pg_current_xact_id()::text::bigint << 20, $1, $2 + 1, $3, $4, $5, $6::jsonb, $7::jsonb,
+SELECT (pg_current_xact_id()::text::bigint
+        + (SELECT b.xid_offset FROM event_position_base b)) << 20, $1, $2 + 1, $3, $4, $5, $6::jsonb, $7::jsonb,
        $8, $9, sha256(prev.hash || $10)
   FROM (SELECT e.hash FROM events e WHERE e.stream = $1 AND e.version = $2
         UNION ALL
@@ -67,7 +68,8 @@ SELECT {_COLUMNS} FROM events
 _READ_ALL = f"""
 SELECT {_COLUMNS} FROM events
  WHERE position > $1
-   AND position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)
+   AND position < ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                    + (SELECT b.xid_offset FROM event_position_base b)) << 20)
  ORDER BY position
  LIMIT $2
 """

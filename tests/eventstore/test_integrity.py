@@ -46,7 +46,8 @@ async def test_the_application_role_cannot_change_events_even_with_grants(
     try:
         await pool.execute(
             f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON events TO {role};"
-            f"GRANT EXECUTE ON FUNCTION events_append TO {role}"
+            f"GRANT EXECUTE ON FUNCTION events_append TO {role};"
+            f"GRANT SELECT ON event_position_base TO {role}"
         )
         conn = await asyncpg.connect(db_url, user=role)
         try:
