@@ -70,6 +70,20 @@ async def _run(scenario: Scenario, settings: Settings, *, show_progress: bool) -
             )
 
 
+def _show(report: Any, *, as_json: bool) -> None:
+    """Print a run's outcome (a table, or JSON on standard output), what differed on standard
+    error, and exit 0 when it matched, 1 otherwise."""
+    if as_json:
+        sys.stdout.write(json.dumps(report.outcome, ensure_ascii=False, indent=1) + "\n")
+    else:
+        from .report import render_outcome
+
+        render_outcome(Console(), report.scenario, report.outcome)
+    for d in report.diffs:
+        err.print(f"[red]differs:[/red] {d}", highlight=False)
+    raise typer.Exit(0 if report.ok else 1)
+
+
 def _setup() -> Settings:
     from .logging import configure_logging
 
@@ -92,15 +106,7 @@ def scenario_run(
     scenario = _load(file)
     settings = _setup()
     report = asyncio.run(_run(scenario, settings, show_progress=not as_json and err.is_terminal))
-    if as_json:
-        sys.stdout.write(json.dumps(report.outcome, ensure_ascii=False, indent=1) + "\n")
-    else:
-        from .report import render_outcome
-
-        render_outcome(Console(), scenario, report.outcome)
-    for d in report.diffs:
-        err.print(f"[red]differs:[/red] {d}", highlight=False)
-    raise typer.Exit(0 if report.ok else 1)
+    _show(report, as_json=as_json)
 
 
 @scenario_app.command("check")
@@ -136,20 +142,12 @@ def demo(
 ) -> None:
     """The main job: bring up the embedded stack, run the reference cycle of Khối thi đua số 2
     (Kiên Giang, 2018) through the workflow, and print its outcome."""
-    from .report import render_outcome
     from .runner import reference_scenario
 
     scenario = reference_scenario()
     settings = _setup()
     err.print(f"[bold]{scenario.title}[/bold] — dữ liệu: {settings.thidua_home}")
-    report = asyncio.run(_run(scenario, settings, show_progress=True))
-    if as_json:
-        sys.stdout.write(json.dumps(report.outcome, ensure_ascii=False, indent=1) + "\n")
-    else:
-        render_outcome(Console(), scenario, report.outcome)
-    for d in report.diffs:
-        err.print(f"[red]differs:[/red] {d}", highlight=False)
-    raise typer.Exit(0 if report.ok else 1)
+    _show(asyncio.run(_run(scenario, settings, show_progress=True)), as_json=as_json)
 
 
 @app.command("worker")
