@@ -90,9 +90,13 @@ class CycleClient:
                     raise domain from None
                 raise
             except RPCError as err:
-                if err.status != RPCStatusCode.NOT_FOUND:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    raise await self._closed_or_unknown(block_id, year) from None
+                # The worker that last ran the cycle died (its sticky queue has no poller): the
+                # server refuses the update once; the same update id again goes to a live one.
+                if err.status != RPCStatusCode.FAILED_PRECONDITION or attempt == attempts - 1:
                     raise
-                raise await self._closed_or_unknown(block_id, year) from None
+                await asyncio.sleep(0.5 * (attempt + 1))
             except WorkflowUpdateRPCTimeoutOrCancelledError:
                 if attempt == attempts - 1:
                     raise

@@ -1,0 +1,110 @@
+"""The cycle survives its worker being killed and its Temporal dev server being restarted:
+no event is lost, none is written twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from app.client import CycleClient
+from app.devstack import DevServer
+from app.worker import build_worker
+from eventstore import EventStore
+from eventstore.outbox import Outbox
+
+from .helpers import check_store, reference, send_steps, stream_of
+
+pytestmark = pytest.mark.temporal
+
+ROOT = Path(__file__).parents[2]
+
+
+def _worker_process(tmp: Path, *, temporal: str, database: str, queue: str, n: int):  # type: ignore[no-untyped-def]
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TASK_QUEUE", "THIDUA_HOME")
+    }
+    env |= {
+        "DATABASE_URL": database, "TEMPORAL_ADDRESS": temporal, "TASK_QUEUE": queue,
+        "THIDUA_HOME": str(tmp / "home"), "LOG_FORMAT": "json",
+    }
+    log = (tmp / f"worker-{n}.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.worker"], cwd=ROOT, env=env, stdout=log,
+        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+
+
+async def test_worker_killed_mid_cycle_and_restarted(
+    tmp_path: Path, env: WorkflowEnvironment, db_url: str, store: EventStore, task_queue: str
+) -> None:
+    sc = reference()
+    cycles = CycleClient(env.client, task_queue, prefix=f"t{uuid.uuid4().hex[:8]}:")
+    target = env.client.service_client.config.target_host
+    procs = [_worker_process(tmp_path, temporal=target, database=db_url, queue=task_queue, n=1)]
+    try:
+        handle = await cycles.start(sc.start_command(), request_id="start")
+        half = len(sc.steps) // 2
+        await send_steps(cycles, sc, sc.steps[:half])
+        assert await store.head(stream_of(cycles, sc)) > 1
+
+        os.kill(procs[0].pid, signal.SIGKILL)
+        assert procs[0].wait(10) == -signal.SIGKILL
+        procs.append(
+            _worker_process(tmp_path, temporal=target, database=db_url, queue=task_queue, n=2)
+        )
+        await send_steps(cycles, sc, sc.steps[half:])
+        result = await asyncio.wait_for(handle.result(), 30)
+        final = await cycles.state(sc.block.id, sc.year)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+    assert result.stage == "completed" and result.version == 52
+    replay = await check_store(store, stream_of(cycles, sc), sc, events=52)
+    assert replay.state.model_dump() == final.model_dump()
+
+
+async def test_dev_server_restarted_on_its_sqlite_file(
+    tmp_path: Path, store: EventStore, outbox: Outbox, task_queue: str
+) -> None:
+    sc = reference()
+    db_file = tmp_path / "temporal.db"
+    half = len(sc.steps) // 2
+    server = DevServer(db_file=db_file, log_file=tmp_path / "temporal.log")
+    try:
+        client = await server.start()
+        cycles = CycleClient(client, task_queue, prefix=f"t{uuid.uuid4().hex[:8]}:")
+        async with build_worker(client, task_queue, store, outbox):
+            await cycles.start(sc.start_command(), request_id="start")
+            await send_steps(cycles, sc, sc.steps[:half])
+    finally:
+        server.stop()
+    stream = stream_of(cycles, sc)
+    written = await store.head(stream)
+    assert written > 1
+
+    again = DevServer(db_file=db_file, log_file=tmp_path / "temporal.log")
+    try:
+        client = await again.start()
+        cycles = CycleClient(client, task_queue, prefix=cycles.prefix)
+        async with build_worker(client, task_queue, store, outbox):
+            assert (await cycles.state(sc.block.id, sc.year)).version == written
+            await send_steps(cycles, sc, sc.steps[half:])
+            result = await asyncio.wait_for(cycles.handle(sc.block.id, sc.year).result(), 30)
+    finally:
+        again.stop()
+    assert result.stage == "completed" and result.version == 52
+    await check_store(store, stream, sc, events=52)
