@@ -150,6 +150,21 @@ def demo(
     _show(asyncio.run(_run(scenario, settings, show_progress=True)), as_json=as_json)
 
 
+@app.command("api")
+def api(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="port (default API_PORT, 8000)")] = None,
+) -> None:
+    """Serve the HTTP API (bearer tokens from THIDUA_API_TOKENS) on the configured Temporal
+    (or the `thidua dev up` stack) and PostgreSQL."""
+    import uvicorn
+
+    from .api import create_app
+
+    settings = Settings()
+    uvicorn.run(create_app(), host=host, port=port or settings.api_port)
+
+
 @app.command("worker")
 def worker() -> None:
     """Run a worker for the cycle workflows (on the configured or embedded stack)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(platformdirs.user_data_dir("thidua")),
         description="where the embedded PostgreSQL and Temporal keep their data",
     )
+    api_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("THIDUA_API_TOKENS", "API_TOKENS"),
+        description='bearer tokens of the HTTP API: {"token": "admin" | "auditor" | unit id}',
+    )
+    api_port: int = 8000
     log_format: str = Field(default="auto", description="auto, json or console")
     log_level: str = "INFO"
 
