@@ -73,9 +73,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if cycles is not None and store is not None:
-            app.state.cycles, app.state.store = cycles, store
-            app.state.tokens = tokens or {}
-            yield
+            yield  # wired below, at creation
             return
         from eventstore import create_pool, migrate
 
@@ -102,6 +100,10 @@ def create_app(
         description="Durable, auditable emulation cycles of emulation blocks.",
         lifespan=lifespan,
     )
+
+    if cycles is not None and store is not None:
+        app.state.cycles, app.state.store = cycles, store
+        app.state.tokens = tokens or {}
 
     @app.exception_handler(DomainError)
     async def rejected(request: Request, exc: DomainError) -> JSONResponse:
