@@ -85,6 +85,7 @@ class EmulationCycle:
         )
         self._lock = asyncio.Lock()
         self._sent: set[str] = set()
+        self._given_up: set[str] = set()
         self._log: list[Event] = []
         self._ready = False
         empty = CycleState()
@@ -154,6 +155,8 @@ class EmulationCycle:
         deadline = s.deadlines.get(s.stage)
         if deadline is None or deadline <= self._enforce_from:
             return None
+        if f"{s.stage}:{deadline.isoformat()}" in self._given_up:
+            return None
         return deadline
 
     def _due_reminders(self) -> list[Any]:
@@ -197,10 +200,15 @@ class EmulationCycle:
             deadline = self._deadline_due()
             if deadline is not None and deadline <= now:
                 stage = self._state.stage
-                events = decide(
-                    self._state, ExpireDeadline(stage=stage), Actor.system(), now=now,
-                    ids=workflow.uuid4, request_id=f"deadline:{stage}:{deadline.isoformat()}",
-                )
+                try:
+                    events = decide(
+                        self._state, ExpireDeadline(stage=stage), Actor.system(), now=now,
+                        ids=workflow.uuid4, request_id=f"deadline:{stage}:{deadline.isoformat()}",
+                    )
+                except DomainError as err:  # should not happen; never spin on it
+                    workflow.logger.warning("deadline of %s not applied: %s", stage, err)
+                    self._given_up.add(f"{stage}:{deadline.isoformat()}")
+                    return
                 await self._commit(events)
                 workflow.logger.info("deadline of %s passed", stage)
 
