@@ -44,7 +44,21 @@ async def serve() -> None:
 
 
 def main() -> None:
-    asyncio.run(serve())
+    import atexit
+    import os
+    import sys
+
+    code = 0
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        code = 130
+    # Temporal's core runtime keeps native threads that may call into Python while the
+    # interpreter finalises (a rare "PyGILState_Release" abort): leave without finalising.
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from . import events as ev
 from .setup import Block, Ruleset, ScoreSheet
 from .values import Score
 
-__all__ = ["CycleState", "ElectionState", "Finding", "RoundState", "evolve", "fold"]
+__all__ = ["CycleState", "ElectionState", "Finding", "RoundState", "evolve", "fold", "fold_into"]
 
 
 class Finding(BaseModel):
@@ -287,6 +287,14 @@ def fold(events: Iterable[ev.Event], state: CycleState | None = None) -> CycleSt
     for e in events:
         _apply(s, e)
     return s
+
+
+def fold_into(state: CycleState, events: Iterable[ev.Event]) -> CycleState:
+    """Apply events to `state` itself (no copy) and return it: for an owner of the state, such
+    as the workflow, that applies each accepted command once. The same rules as `fold`."""
+    for e in events:
+        _apply(state, e)
+    return state
 
 
 def evolve(state: CycleState, event: ev.Event) -> CycleState:

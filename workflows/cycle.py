@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import Event
     from domain.pending import pending_actions, reminders
     from domain.setup import DEADLINE_STAGES
-    from domain.state import CycleState, fold
+    from domain.state import CycleState, fold, fold_into
     from domain.values import Actor
 
     from .messages import (
@@ -249,7 +249,7 @@ class EmulationCycle:
     async def _commit(self, events: list[Event]) -> None:
         """Append to the store (exactly once, thanks to the event ids), then apply."""
         await self._append(events, expected_version=self._state.version)
-        self._state = fold(events, self._state)
+        fold_into(self._state, events)  # the workflow owns its state: no copy
         self._log.extend(events)
 
     async def _append(self, events: list[Event], *, expected_version: int) -> None:

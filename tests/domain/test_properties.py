@@ -233,3 +233,15 @@ def test_every_nomination_by_vote_passed_the_threshold(
         need = rules.threshold * closes[n.round].base
         assert (n.approvals >= need) if rules.compare == "at_least" else (n.approvals > need)
     check_invariants(c.state, c.events, c.state.stage)
+
+
+def test_folding_in_place_equals_folding_a_copy() -> None:
+    from domain.state import CycleState, fold, fold_into
+
+    from .test_audit import reference_log
+
+    log = reference_log()
+    state = CycleState()
+    for i in range(0, len(log), 7):
+        fold_into(state, log[i : i + 7])
+    assert state == fold(log)
