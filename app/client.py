@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import (
@@ -22,6 +23,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.commands import Command, StartCycle
+from domain.decide import validate
 from domain.errors import DomainError
 from domain.state import CycleState
 from domain.values import Actor
@@ -57,13 +59,18 @@ class CycleClient:
         enforce_past_deadlines: bool = False,
     ) -> WorkflowHandle[Any, CycleResult]:
         wid, stream = cycle_key(start.block.id, start.year, self.prefix)
+        actor = actor or Actor.admin()
+        # The rules judge the start before a workflow exists, so a refused start is answered
+        # here and leaves nothing behind (the workflow judges it again, deterministically).
+        validate(CycleState(), start, actor, now=datetime.now(UTC))
         inp = CycleInput(
-            start=start, actor=actor or Actor.admin(), request_id=request_id or f"start:{wid}",
+            start=start, actor=actor, request_id=request_id or f"start:{wid}",
             stream=stream, enforce_past_deadlines=enforce_past_deadlines,
         )
         try:
             return await self.client.start_workflow(
                 EmulationCycle.run, inp, id=wid, task_queue=self.task_queue,
+                # one cycle per block and year, ever: its stream is already in the store
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 result_type=CycleResult,
             )

@@ -119,3 +119,25 @@ async def test_second_start_is_cycle_exists(
         await cycles.start(sc.start_command())
     assert err.value.code == "cycle_exists"
     await handle.terminate("test over")
+
+
+async def test_a_refused_start_leaves_no_workflow_and_no_event(
+    cycles: CycleClient, store: EventStore, worker: Worker
+) -> None:
+    sc = reference()
+    start = sc.start_command()
+    swapped = {"pledge": start.deadlines["scoring"], "scoring": start.deadlines["pledge"]}
+    with pytest.raises(DomainError) as err:
+        await cycles.start(start.model_copy(update={"deadlines": swapped}))
+    assert (err.value.code, err.value.field) == ("invalid_deadline", "deadlines.scoring")
+    with pytest.raises(DomainError) as err:
+        await cycles.start(start, Actor.of_unit("so-khdt"))
+    assert err.value.code == "not_authorized"
+    assert await store.head(stream_of(cycles, sc)) == 0
+    handle = await cycles.start(start)  # the block and year are still free
+
+    async def started() -> None:
+        assert await store.head(stream_of(cycles, sc)) == 1
+
+    await eventually(started)
+    await handle.terminate("test over")
