@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +17,7 @@ from domain.scenario import Scenario, ScenarioError, load_scenario
 from .cli_audit import audit_app
 from .cli_cycle import cycle_app, dev_app
 from .db import db_app
+from .process import exit_now
 from .settings import Settings
 
 app = typer.Typer(
@@ -174,19 +173,14 @@ def worker() -> None:
 
 
 def main() -> None:
+    code = 0
     try:
         app()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
             err.print(exc.code)
-    # Temporal's core runtime keeps native threads that may call into Python while the
-    # interpreter finalises (a rare "PyGILState_Release" abort); run the exit handlers, then
-    # leave without finalising.
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_now(code)
 
 
 if __name__ == "__main__":

@@ -44,22 +44,14 @@ async def serve() -> None:
 
 
 def main() -> None:
-    import atexit
-    import os
-    import sys
+    from .process import exit_now
 
     code = 0
     try:
         asyncio.run(serve())
     except KeyboardInterrupt:
         code = 130
-    # Temporal's core runtime keeps native threads that may call into Python while the
-    # interpreter finalises (a rare "PyGILState_Release" abort): leave without finalising.
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
+    exit_now(code)
 
 if __name__ == "__main__":
     main()
