@@ -77,3 +77,25 @@ def replay(
     body = json.loads(state.model_dump_json())
     body["verified"] = result.report.ok
     sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=1) + "\n")
+
+
+@audit_app.command("reminders")
+def reminders(block: str, year: int, stream: StreamOpt = None) -> None:
+    """The reminders the cycle wrote to the outbox and nobody has delivered yet."""
+    from eventstore import create_pool
+    from eventstore.outbox import Outbox
+
+    async def go() -> list[dict[str, Any]]:
+        pool = await create_pool(Settings(), min_size=1, max_size=1)
+        try:
+            return await Outbox(pool).pending(_stream(block, year, stream))
+        finally:
+            await pool.close()
+
+    rows = asyncio.run(go())
+    for r in rows:
+        p = r["payload"]
+        print(f"{r['due_at'].isoformat()}  {r['recipient']}: {p['stage']} deadline "
+              f"{p['deadline']} ({p['days_before']} days before): {', '.join(p['actions'])}")
+    if not rows:
+        print("no reminders waiting")
