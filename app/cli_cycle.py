@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 import uuid
 from pathlib import Path
@@ -55,6 +56,10 @@ def dev_up() -> None:
             finally:
                 dev_file(settings).unlink(missing_ok=True)
 
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops as Ctrl-C does: the stack shuts down cleanly
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         asyncio.run(serve())
     except KeyboardInterrupt:

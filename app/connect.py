@@ -48,5 +48,8 @@ async def connect_temporal(settings: Settings) -> tuple[Client, str]:
             address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
         )
     except RuntimeError as exc:
-        raise RuntimeError(f"cannot reach Temporal at {address}: {exc}") from exc
+        hint = "" if settings.temporal_address else (
+            f" (from {dev_file(settings)}: is `thidua dev up` still running?)"
+        )
+        raise RuntimeError(f"cannot reach Temporal at {address}{hint}: {exc}") from exc
     return client, queue
