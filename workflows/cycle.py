@@ -38,6 +38,10 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["APPEND_RETRY", "COMMANDS", "EmulationCycle"]
 
+# An append is one round trip; a worker that dies during one is noticed after this and the
+# append retried elsewhere (a no-op when it had committed: the event ids are the same).
+APPEND_TIMEOUT = timedelta(seconds=10)
+
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
@@ -193,7 +197,7 @@ class EmulationCycle:
                                 cycle_id=self._state.cycle_id or "", stream=self._stream,
                                 reminder=r, units=units, created_at=now,
                             ),
-                            start_to_close_timeout=timedelta(seconds=30),
+                            start_to_close_timeout=APPEND_TIMEOUT,
                             retry_policy=APPEND_RETRY,
                             result_type=int,
                         )
@@ -259,7 +263,7 @@ class EmulationCycle:
                 stream=self._stream, expected_version=expected_version,
                 records=[to_record(e) for e in events],
             ),
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=APPEND_TIMEOUT,
             retry_policy=APPEND_RETRY,
             result_type=AppendResult,
         )

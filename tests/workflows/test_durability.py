@@ -27,18 +27,19 @@ pytestmark = pytest.mark.temporal
 ROOT = Path(__file__).parents[2]
 
 
-def _worker_process(tmp: Path, *, temporal: str, database: str, queue: str, n: int):  # type: ignore[no-untyped-def]
+def _worker_process(tmp: Path, *, temporal: str, database: str, queue: str, n: int,  # type: ignore[no-untyped-def]
+                    module: str = "app.worker", extra: dict[str, str] | None = None):
     env = {
         k: v for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TASK_QUEUE", "THIDUA_HOME")
     }
     env |= {
         "DATABASE_URL": database, "TEMPORAL_ADDRESS": temporal, "TASK_QUEUE": queue,
-        "THIDUA_HOME": str(tmp / "home"), "LOG_FORMAT": "json",
+        "THIDUA_HOME": str(tmp / "home"), "LOG_FORMAT": "json", **(extra or {}),
     }
     log = (tmp / f"worker-{n}.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "app.worker"], cwd=ROOT, env=env, stdout=log,
+        [sys.executable, "-m", module], cwd=ROOT, env=env, stdout=log,
         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
 
@@ -108,3 +109,52 @@ async def test_dev_server_restarted_on_its_sqlite_file(
         again.stop()
     assert result.stage == "completed" and result.version == 52
     await check_store(store, stream, sc, events=52)
+
+
+async def test_worker_killed_between_an_append_commit_and_its_report(
+    tmp_path: Path, env: WorkflowEnvironment, db_url: str, store: EventStore, task_queue: str
+) -> None:
+    """SIGKILL lands after an append committed and before its activity reported: the append is
+    retried on the next worker and, with the same event ids, lands once."""
+    sc = reference()
+    cycles = CycleClient(env.client, task_queue, prefix=f"t{uuid.uuid4().hex[:8]}:")
+    stream = stream_of(cycles, sc)
+    target = env.client.service_client.config.target_host
+    stall = 13  # the version steps[10] writes (start 1, eight pledges + the close 2–10, two scores)
+    procs = [_worker_process(
+        tmp_path, temporal=target, database=db_url, queue=task_queue, n=1,
+        module="tests.workflows.stalling_worker", extra={"STALL_AFTER_VERSION": str(stall)},
+    )]
+    try:
+        handle = await cycles.start(sc.start_command(), request_id="start")
+        await send_steps(cycles, sc, sc.steps[:10])
+        assert await store.head(stream) == stall - 1
+        in_flight = asyncio.create_task(send_steps(cycles, sc, sc.steps[10:11]))
+        while await store.head(stream) < stall:  # committed; the worker now stalls
+            await asyncio.sleep(0.01)
+        os.kill(procs[0].pid, signal.SIGKILL)
+        assert procs[0].wait(10) == -signal.SIGKILL
+        assert not in_flight.done()
+        procs.append(
+            _worker_process(tmp_path, temporal=target, database=db_url, queue=task_queue, n=2)
+        )
+        await asyncio.wait_for(in_flight, 90)
+        await send_steps(cycles, sc, sc.steps[11:])
+        result = await asyncio.wait_for(handle.result(), 30)
+        history = await handle.fetch_history()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+    assert result.stage == "completed" and result.version == 52
+    await check_store(store, stream, sc, events=52)
+    retried = [
+        e for e in history.events
+        if e.HasField("activity_task_started_event_attributes")
+        and e.activity_task_started_event_attributes.attempt > 1
+    ]
+    assert len(retried) == 1, "the stalled append was retried once, on the new worker"
