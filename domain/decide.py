@@ -109,6 +109,14 @@ def _known(s: CycleState, unit: str, field: str) -> None:
         raise RuleError("not_a_member", f"{unit!r} is not a member of the block", field)
 
 
+def _unsigned(s: CycleState) -> tuple[str, ...]:
+    return tuple(u for u in s.members if u not in s.signed)
+
+
+def _unscored(s: CycleState) -> tuple[str, ...]:
+    return tuple(u for u in s.members if u not in s.self_scores)
+
+
 def _total(sections: Mapping[str, Decimal]) -> Decimal:
     return sum(sections.values(), Decimal(0))
 
@@ -203,7 +211,7 @@ def _sign(x: _Ctx, cmd: c.SignPledge) -> list[ev.Event]:
 def _close_pledge(x: _Ctx, cmd: c.ClosePledge) -> list[ev.Event]:
     x.chair()
     x.stage("pledge")
-    unsigned = tuple(u for u in x.s.members if u not in x.s.signed)
+    unsigned = _unsigned(x.s)
     return [x.event(ev.PledgeClosed, reason="closed_by_head", unsigned=unsigned)]
 
 
@@ -244,7 +252,7 @@ def _verify(x: _Ctx, cmd: c.VerifyScore) -> list[ev.Event]:
 def _close_scoring(x: _Ctx, cmd: c.CloseScoring) -> list[ev.Event]:
     x.chair()
     x.stage("scoring")
-    missing = tuple(u for u in x.s.members if u not in x.s.self_scores)
+    missing = _unscored(x.s)
     return [x.event(ev.ScoringClosed, reason="closed_by_head", not_scored=missing)]
 
 
@@ -663,10 +671,10 @@ def _expire(x: _Ctx, cmd: c.ExpireDeadline) -> list[ev.Event]:
     if deadline is None or x.now < deadline:
         raise RuleError("deadline_not_reached", f"the {cmd.stage} deadline has not passed", "stage")
     if cmd.stage == "pledge":
-        unsigned = tuple(u for u in x.s.members if u not in x.s.signed)
+        unsigned = _unsigned(x.s)
         return [x.event(ev.PledgeClosed, reason="deadline", unsigned=unsigned)]
     if cmd.stage == "scoring":
-        missing = tuple(u for u in x.s.members if u not in x.s.self_scores)
+        missing = _unscored(x.s)
         return [x.event(ev.ScoringClosed, reason="deadline", not_scored=missing)]
     if cmd.stage in x.s.missed:
         raise RuleError(

@@ -44,6 +44,16 @@ def _worker_process(tmp: Path, *, temporal: str, database: str, queue: str, n: i
     )
 
 
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
 async def test_worker_killed_mid_cycle_and_restarted(
     tmp_path: Path, env: WorkflowEnvironment, db_url: str, store: EventStore, task_queue: str
 ) -> None:
@@ -66,13 +76,7 @@ async def test_worker_killed_mid_cycle_and_restarted(
         result = await asyncio.wait_for(handle.result(), 30)
         final = await cycles.state(sc.block.id, sc.year)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        _stop(procs)
     assert result.stage == "completed" and result.version == 52
     replay = await check_store(store, stream_of(cycles, sc), sc, events=52)
     assert replay.state.model_dump() == final.model_dump()
@@ -143,13 +147,7 @@ async def test_worker_killed_between_an_append_commit_and_its_report(
         result = await asyncio.wait_for(handle.result(), 30)
         history = await handle.fetch_history()
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        _stop(procs)
     assert result.stage == "completed" and result.version == 52
     await check_store(store, stream, sc, events=52)
     retried = [
