@@ -118,7 +118,7 @@ def scenario_check(
     import uuid
     from datetime import UTC, datetime, timedelta
 
-    from domain.scenario import compare_outcome, outcome_json, run_pure
+    from domain.scenario import compare_outcome, outcome_json, run_pure, step_diffs
 
     scenario = _load(file)
     tick = itertools.count()
@@ -128,7 +128,7 @@ def scenario_check(
     )
     outcome = outcome_json(state, steps, events=len(log), last_hash=None)
     sys.stdout.write(json.dumps(outcome, ensure_ascii=False, indent=1) + "\n")
-    diffs = [f"steps[{s['i']}] not as expected" for s in steps if not s["ok"]]
+    diffs = step_diffs(scenario, steps)
     diffs += compare_outcome(outcome, scenario.expect)
     for d in diffs:
         err.print(f"[red]differs:[/red] {d}", highlight=False)

@@ -14,7 +14,14 @@ from temporalio.client import Client
 
 from domain.audit import recheck
 from domain.errors import DomainError
-from domain.scenario import Scenario, compare_outcome, load_scenario, outcome_json
+from domain.scenario import (
+    Scenario,
+    compare_outcome,
+    load_scenario,
+    outcome_json,
+    step_diffs,
+    step_result,
+)
 from eventstore import EventStore
 from eventstore.audit import Replay
 from eventstore.outbox import Outbox
@@ -79,15 +86,12 @@ async def run_scenario(
                     request_id=f"{prefix}step-{step.index}",
                 )
             except DomainError as err:
-                ok = err.code == step.expect_error
-                steps.append({"i": step.index, "ok": ok, "error": err.code})
-                if not ok:
+                steps.append(step_result(step, err.code))
+                if not steps[-1]["ok"]:
                     log.warning("step.rejected", step=step.index, code=err.code, why=err.message)
             else:
-                ok = step.expect_error is None
-                steps.append({"i": step.index, "ok": ok} if ok else
-                             {"i": step.index, "ok": False, "error": None})
-                if not ok:
+                steps.append(step_result(step, None))
+                if not steps[-1]["ok"]:
                     log.warning("step.accepted_unexpectedly", step=step.index,
                                 expected=step.expect_error)
             if progress:
@@ -101,8 +105,7 @@ async def run_scenario(
     outcome = outcome_json(
         replay.state, steps, events=len(replay.events), last_hash=replay.report.head_hash.hex()
     )
-    diffs = [f"steps[{s['i']}]: expected {_expected(scenario, s['i'])}, got "
-             f"{s.get('error') or 'accepted'}" for s in steps if not s["ok"]]
+    diffs = step_diffs(scenario, steps)
     diffs += compare_outcome(outcome, scenario.expect)
     if not replay.report.ok:
         diffs.append(f"verification failed: {replay.report}")
@@ -115,7 +118,3 @@ async def run_scenario(
         diffs.append("the state folded from the store differs from the workflow's state")
     return RunReport(outcome=outcome, diffs=diffs, replay=replay, scenario=scenario)
 
-
-def _expected(scenario: Scenario, index: int) -> str:
-    step = next(s for s in scenario.steps if s.index == index)
-    return step.expect_error or "accepted"

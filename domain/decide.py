@@ -19,9 +19,10 @@ from . import events as ev
 from .election import count, majority_winner, runoff_pair
 from .eligibility import exclusions
 from .errors import AuthorizationError, RuleError, StageError
+from .pending import pending_actions
 from .ranking import Ranked, rank_units, ranking_entries
 from .setup import DEADLINE_STAGES, STAGES, ScoreSheet
-from .state import CycleState
+from .state import CycleState, fold
 from .values import Actor
 from .voting import candidates, proposals, tally, unresolved_ties
 
@@ -323,8 +324,6 @@ def _correct(x: _Ctx, cmd: c.CorrectScore) -> list[ev.Event]:
         note=cmd.note,
     )
     if x.s.excluded is not None:
-        from .state import fold
-
         after = fold([event], x.s)
         event = event.model_copy(update={"excluded": current_exclusions(after)})
     return [event]
@@ -680,8 +679,6 @@ def _expire(x: _Ctx, cmd: c.ExpireDeadline) -> list[ev.Event]:
         raise RuleError(
             "deadline_not_reached", f"the {cmd.stage} deadline is already recorded", "stage"
         )
-    from .pending import pending_actions
-
     pending = tuple(u for u in pending_actions(x.s) if u in x.s.members)
     return [x.event(ev.DeadlineMissed, stage=cmd.stage, deadline=deadline, pending=pending)]
 

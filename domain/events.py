@@ -319,7 +319,6 @@ Event = Annotated[
 ]
 
 EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
-EventListAdapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
 EVENT_TYPES: tuple[str, ...] = tuple(
     cls.model_fields["type"].default for cls in _Event.__subclasses__()

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from .events import AdoptedScore, RankEntry
-from .values import canonical_decimal
 
 __all__ = ["Ranked", "rank_units", "ranking_entries", "score_key"]
 
@@ -90,7 +89,3 @@ def ranking_entries(
     rows += [RankEntry(unit=u, total=None, rank=None, eligible=False) for u in ranked.unscored]
     return tuple(rows)
 
-
-def describe(entry: RankEntry) -> str:
-    total = canonical_decimal(entry.total) if entry.total is not None else "—"
-    return f"{entry.rank or '—'}. {entry.unit} {total}"

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .commands import COMMAND_NAMES, Command, CommandAdapter, StartCycle
-from .decide import decide
+from .decide import build_outcome, decide
 from .errors import DomainError
 from .events import Event
 from .setup import Block, Ruleset, ScoreSheet, resolve_ruleset
@@ -32,6 +33,8 @@ __all__ = [
     "outcome_json",
     "parse_scenario",
     "run_pure",
+    "step_diffs",
+    "step_result",
 ]
 
 FORMAT = "thidua.scenario/1"
@@ -63,11 +66,6 @@ class Scenario(BaseModel):
     deadlines: dict[str, UtcDatetime] = Field(default_factory=dict)
     steps: tuple[Step, ...]
     expect: dict[str, Any] | None = None
-
-    @field_validator("deadlines")
-    @classmethod
-    def _stages(cls, v: dict[str, datetime]) -> dict[str, datetime]:
-        return v
 
     @property
     def cycle_id(self) -> str:
@@ -211,8 +209,6 @@ def outcome_json(
     state: CycleState, steps: list[dict[str, Any]], *, events: int, last_hash: str | None
 ) -> dict[str, Any]:
     """The outcome object of `thidua scenario run --json` (scenarios README)."""
-    from .decide import build_outcome
-
     outcome = state.outcome
     if outcome is None and state.ruleset is not None and state.score_sheet is not None:
         outcome = build_outcome(state, state.next_head, state.next_deputy)
@@ -234,10 +230,8 @@ def outcome_json(
 def _norm(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            from decimal import Decimal
-
             return canonical_decimal(Decimal(value)) if value.strip() else value
-        except Exception:
+        except InvalidOperation:
             return value
     return value
 
@@ -269,6 +263,26 @@ def compare_outcome(outcome: dict[str, Any], expect: dict[str, Any] | None) -> l
     return diffs
 
 
+# ---- steps ------------------------------------------------------------------------------------
+
+
+def step_result(step: Step, error: str | None) -> dict[str, Any]:
+    """How a step went (`error` is the rule code it was rejected with, None when accepted): ok
+    when accepted as meant, or rejected with its `expect_error`."""
+    if error is None and step.expect_error is None:
+        return {"i": step.index, "ok": True}
+    return {"i": step.index, "ok": step.expect_error == error, "error": error}
+
+
+def step_diffs(scenario: Scenario, results: list[dict[str, Any]]) -> list[str]:
+    """One line for each step that did not do what it was meant to."""
+    meant = {s.index: s.expect_error or "accepted" for s in scenario.steps}
+    return [
+        f"steps[{r['i']}]: expected {meant[r['i']]}, got {r.get('error') or 'accepted'}"
+        for r in results if not r["ok"]
+    ]
+
+
 # ---- running through the pure domain ---------------------------------------------------------
 
 
@@ -291,13 +305,9 @@ def run_pure(
                 request_id=f"step-{step.index}",
             )
         except DomainError as err:
-            ok = step.expect_error == err.code
-            results.append({"i": step.index, "ok": ok, "error": err.code})
+            results.append(step_result(step, err.code))
             continue
         state = fold(new, state)
         log += new
-        ok = step.expect_error is None
-        results.append(
-            {"i": step.index, "ok": ok} if ok else {"i": step.index, "ok": False, "error": None}
-        )
+        results.append(step_result(step, None))
     return state, log, results

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .values import FractionStr, Score, Slug, UtcDatetime
+from .values import FractionStr, Score, Slug
 
 __all__ = [
     "DEFAULT_PLACES",
@@ -192,5 +192,3 @@ def resolve_ruleset(spec: dict[str, Any]) -> Ruleset:
     base["id"] = rid
     return Ruleset.model_validate(base)
 
-
-Deadlines = dict[str, UtcDatetime]

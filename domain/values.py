@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
@@ -123,5 +123,3 @@ class Actor(BaseModel):
             return cls.system()
         return cls.of_unit(who)
 
-
-Date = date

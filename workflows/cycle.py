@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.codec import to_record
-    from domain.commands import ExpireDeadline
+    from domain.commands import COMMAND_NAMES, ExpireDeadline
     from domain.decide import decide, validate
     from domain.errors import DomainError
     from domain.events import Event
@@ -49,13 +49,13 @@ APPEND_RETRY = RetryPolicy(
     non_retryable_error_types=["WrongExpectedVersion", "EventIdConflict"],
 )
 
-COMMANDS = (
-    "sign_pledge", "close_pledge", "submit_self_score", "verify_score", "close_scoring",
-    "hold_review", "correct_score", "record_finding", "withdraw_finding",
-    "close_discipline_check", "break_tie", "open_vote_round", "cast_ballot", "close_vote_round",
-    "leaders_decide", "open_election", "cast_election_ballot", "close_election",
-    "appoint_leaders", "extend_deadline", "cancel_cycle",
-)
+# Every command of the scenario format is an update of its own name; the start comes with the
+# workflow's input and deadlines come from its timers.
+COMMANDS = tuple(n for n in COMMAND_NAMES if n not in ("start_cycle", "expire_deadline"))
+
+
+def _deadline_key(stage: str, deadline: Any) -> str:
+    return f"{stage}:{deadline.isoformat()}"
 
 
 def _rejected(err: DomainError) -> ApplicationError:
@@ -159,7 +159,7 @@ class EmulationCycle:
         deadline = s.deadlines.get(s.stage)
         if deadline is None or deadline <= self._enforce_from:
             return None
-        if f"{s.stage}:{deadline.isoformat()}" in self._given_up:
+        if _deadline_key(s.stage, deadline) in self._given_up:
             return None
         return deadline
 
@@ -171,7 +171,7 @@ class EmulationCycle:
 
     @staticmethod
     def _reminder_key(r: Any) -> str:
-        return f"{r.stage}:{r.deadline.isoformat()}:{r.days_before}"
+        return f"{_deadline_key(r.stage, r.deadline)}:{r.days_before}"
 
     def _next_wake(self) -> Any:
         times = [r.due for r in self._due_reminders() if r.stage == self._state.stage]
@@ -207,11 +207,11 @@ class EmulationCycle:
                 try:
                     events = decide(
                         self._state, ExpireDeadline(stage=stage), Actor.system(), now=now,
-                        ids=workflow.uuid4, request_id=f"deadline:{stage}:{deadline.isoformat()}",
+                        ids=workflow.uuid4, request_id=f"deadline:{_deadline_key(stage, deadline)}",
                     )
                 except DomainError as err:  # should not happen; never spin on it
                     workflow.logger.warning("deadline of %s not applied: %s", stage, err)
-                    self._given_up.add(f"{stage}:{deadline.isoformat()}")
+                    self._given_up.add(_deadline_key(stage, deadline))
                     return
                 await self._commit(events)
                 workflow.logger.info("deadline of %s passed", stage)

@@ -76,7 +76,6 @@ class AppendResult(BaseModel):
     model_config = ConfigDict(frozen=True)
     version: int
     positions: list[int]
-    last_hash: str | None = None
 
 
 class ReminderInput(BaseModel):
