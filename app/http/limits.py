@@ -1,0 +1,156 @@
+"""Pure ASGI middleware that guards the service before any route runs:
+
+- `BodyLimit`: a request body over `max_bytes` gets 413 before anything parses it (by its
+  Content-Length, or while it streams in);
+- `AuthGate`: a protected path needs a caller the authenticator knows, checked before the body
+  is read; the caller goes into `scope["state"]["actor"]` for the routes;
+- `AccessLog`: one structured log line per request (request id, actor, method, route, status,
+  duration) — never a header, a token or a body.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+import structlog
+
+__all__ = ["PUBLIC_PATHS", "AccessLog", "AuthGate", "BodyLimit"]
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PUBLIC_PATHS = ("/healthz", "/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect")
+
+log = structlog.get_logger("thidua.http")
+
+
+async def _json(send: Send, status: int, body: dict[str, Any],
+                headers: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
+    data = orjson.dumps(body)
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+        *headers,
+    ]})
+    await send({"type": "http.response.body", "body": data})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        message = (f"the request body is larger than {self.max_bytes // 1024} KB",)
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.max_bytes
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await _json(send, 413, {"code": "body_too_large", "message": message[0],
+                                            "field": None, "limit_bytes": self.max_bytes})
+                    return
+        seen = 0
+        started = False
+
+        async def limited() -> dict[str, Any]:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return msg
+
+        async def tracking(msg: dict[str, Any]) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, limited, tracking)
+        except _TooLarge:
+            if not started:
+                await _json(send, 413, {"code": "body_too_large", "message": message[0],
+                                        "field": None, "limit_bytes": self.max_bytes})
+
+
+Authenticate = Callable[[Scope], Awaitable[Any]]
+
+
+class AuthGate:
+    """401 for a protected path without a known caller; the body is not read before."""
+
+    def __init__(self, app: ASGIApp, authenticate: Authenticate,
+                 public: tuple[str, ...] = PUBLIC_PATHS) -> None:
+        self.app, self.authenticate, self.public = app, authenticate, public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.public:
+            await self.app(scope, receive, send)
+            return
+        actor = await self.authenticate(scope)
+        if actor is None:
+            await _json(send, 401, {
+                "code": "not_authenticated", "field": "Authorization",
+                "message": "a valid bearer token is required",
+            }, [(b"www-authenticate", b"Bearer")])
+            return
+        scope.setdefault("state", {})["actor"] = actor
+        await self.app(scope, receive, send)
+
+
+class AccessLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        t0 = time.perf_counter()
+
+        async def sending(msg: dict[str, Any]) -> None:
+            nonlocal status
+            if msg["type"] == "http.response.start":
+                status = msg["status"]
+                msg = {**msg, "headers": [*msg.get("headers", ()),
+                                          (b"x-request-id", request_id.encode())]}
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            actor = scope.get("state", {}).get("actor")
+            route = scope.get("route")
+            log.info(
+                "http.request", request_id=request_id, method=scope["method"],
+                route=getattr(route, "path", scope["path"]), status=status,
+                actor=_who(actor), duration_ms=round((time.perf_counter() - t0) * 1000, 1),
+            )
+
+
+def _who(actor: Any) -> str | None:
+    if actor is None:
+        return None
+    kind = getattr(actor, "kind", None)
+    unit = getattr(actor, "unit", None)
+    login = getattr(actor, "login", None)
+    return ":".join(str(p) for p in (kind, unit, login) if p)
