@@ -17,7 +17,10 @@ from domain.errors import DomainError
 
 __all__ = ["STATUS", "install_error_handlers", "problem"]
 
-STATUS = {"not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404}
+STATUS = {
+    "not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404,
+    "invalid_idempotency_key": 422,
+}
 
 
 def problem(status: int, code: str, message: str, field: str | None = None,

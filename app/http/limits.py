@@ -40,10 +40,6 @@ async def _json(send: Send, status: int, body: dict[str, Any],
     await send({"type": "http.response.body", "body": data})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -63,30 +59,43 @@ class BodyLimit:
                     await _json(send, 413, {"code": "body_too_large", "message": message[0],
                                             "field": None, "limit_bytes": self.max_bytes})
                     return
+        # No (trusted) length: read the body here, up to the limit, and hand it on whole.
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def limited() -> dict[str, Any]:
-            nonlocal seen
+        while True:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return msg
-
-        async def tracking(msg: dict[str, Any]) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
-
-        try:
-            await self.app(scope, limited, tracking)
-        except _TooLarge:
-            if not started:
+            if msg["type"] != "http.request":
+                await self.app(scope, _replay([], msg), send)
+                return
+            body = msg.get("body", b"")
+            seen += len(body)
+            if seen > self.max_bytes:
                 await _json(send, 413, {"code": "body_too_large", "message": message[0],
                                         "field": None, "limit_bytes": self.max_bytes})
+                return
+            chunks.append(body)
+            if not msg.get("more_body", False):
+                break
+        await self.app(scope, _replay(chunks, None, receive), send)
+
+
+def _replay(chunks: list[bytes], final: dict[str, Any] | None,
+            receive: Receive | None = None) -> Receive:
+    """A `receive` that gives the buffered body once, then behaves as the original."""
+    sent = False
+
+    async def again() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            if final is not None:
+                return final
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        if receive is None:
+            return {"type": "http.disconnect"}
+        return await receive()
+
+    return again
 
 
 Authenticate = Callable[[Scope], Awaitable[Any]]

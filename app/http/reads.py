@@ -19,13 +19,15 @@ router = APIRouter(tags=["reads"])
 
 @router.get("/cycles")
 async def cycles_list(
-    svc: Svc, who: Caller,
+    svc: Svc, who: Caller, cycles: Cycles,
     year: Annotated[int | None, Query(ge=1945, le=2200)] = None,
     stage: Annotated[str | None, Query(max_length=32)] = None,
     block: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[dict[str, Any]]:
     """Cycles from the read model, newest year first."""
-    rows = await list_cycles(svc.pool, year=year, stage=stage, block=block)
+    rows = await list_cycles(
+        svc.pool, year=year, stage=stage, block=block, prefix=cycles.prefix
+    )
     return [r.as_json() for r in rows]
 
 

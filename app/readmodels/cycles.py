@@ -117,7 +117,7 @@ SELECT stream, block_id, block_name, province, year, stage, head, deputy, next_h
  WHERE ($1::integer IS NULL OR year = $1)
    AND ($2::text IS NULL OR stage = $2)
    AND ($3::text IS NULL OR block_id = $3)
-   AND ($4::boolean OR (stream LIKE 'cycle-%'))
+   AND starts_with(stream, $4 || 'cycle-')
  ORDER BY year DESC, province, block_id
  LIMIT $5
 """
@@ -125,11 +125,11 @@ SELECT stream, block_id, block_name, province, year, stage, head, deputy, next_h
 
 async def list_cycles(
     pool: asyncpg.Pool, *, year: int | None = None, stage: str | None = None,
-    block: str | None = None, include_runs: bool = False, limit: int = 1000,
+    block: str | None = None, prefix: str = "", limit: int = 1000,
 ) -> list[CycleRow]:
-    """Cycles from the read model, newest year first. Scenario runs' isolated cycles are left
-    out unless `include_runs`."""
-    rows = await pool.fetch(_LIST, year, stage, block, include_runs, limit)
+    """Cycles from the read model, newest year first: live cycles, or those of a client's
+    `prefix` (a scenario run's or a test's isolated cycles)."""
+    rows = await pool.fetch(_LIST, year, stage, block, prefix, limit)
     return [
         CycleRow(*r[:12], orjson.loads(r[12]), *r[13:])  # type: ignore[arg-type]
         for r in rows
