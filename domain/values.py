@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 __all__ = [
+    "FINDING_KINDS",
     "Actor",
+    "FindingKind",
     "FractionStr",
     "Score",
     "Slug",
@@ -18,6 +20,18 @@ __all__ = [
     "canonical_decimal",
     "parse_fraction",
 ]
+
+
+FindingKind = Literal[
+    "leader_disciplined",
+    "court_conclusion",
+    "party_org_not_clean",
+    "security_order_weak",
+    "legal_violation",
+    "other",
+]
+"""The kinds of discipline finding (DOMAIN.md, Discipline): defined here once."""
+FINDING_KINDS: tuple[str, ...] = get_args(FindingKind)
 
 
 def canonical_decimal(value: Decimal) -> str:
