@@ -95,7 +95,7 @@ class OidcLogin:
         if self._jwks is None:
             self._jwks = jwt.PyJWKClient(meta["jwks_uri"], cache_keys=True)
         try:
-            key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, id_token)
+            key = await asyncio.to_thread(self._signing_key, id_token)
             claims: dict[str, Any] = jwt.decode(
                 id_token, key.key, algorithms=_ALGORITHMS, audience=self.config.client_id,
                 issuer=meta["issuer"], options={"require": ["exp", "iat", "iss", "aud", "sub"]},
@@ -106,6 +106,17 @@ class OidcLogin:
         if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
             raise IdentityError("oidc_failed", "the ID token's nonce is not this login's")
         return claims
+
+    def _signing_key(self, id_token: str) -> jwt.PyJWK:
+        """The JWKS key named by the token's `kid`; without a `kid`, the provider's only
+        signing key (OIDC Core 10.1: a `kid` is required only when the set has several)."""
+        assert self._jwks is not None
+        if jwt.get_unverified_header(id_token).get("kid"):
+            return self._jwks.get_signing_key_from_jwt(id_token)
+        keys = self._jwks.get_signing_keys()
+        if len(keys) != 1:
+            raise jwt.PyJWKClientError("the ID token names no key and the provider has several")
+        return keys[0]
 
     async def person(self, id_token: str, *, nonce: str | None) -> Person:
         claims = await self.claims(id_token, nonce=nonce)
