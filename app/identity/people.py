@@ -193,6 +193,7 @@ class PeopleReadModel:
     """The `people` table, projected from the `person-*` streams."""
 
     name = "people"
+    version = 1
 
     async def apply(self, conn: Any, row: Any) -> None:
         stream, version, position, type_, data, recorded_at = _row_fields(row)
