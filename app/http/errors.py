@@ -15,9 +15,12 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import DomainError
 
+from ..identity.errors import STATUS as IDENTITY_STATUS
+
 __all__ = ["STATUS", "install_error_handlers", "problem"]
 
-STATUS = {"not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404}
+STATUS = {"not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404,
+          "sso_disabled": 404, **IDENTITY_STATUS}
 
 
 def problem(status: int, code: str, message: str, field: str | None = None,
