@@ -20,6 +20,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 import asyncpg
@@ -35,10 +36,11 @@ from eventstore.projection import ProjectionRunner
 from .client import CycleClient
 from .devstack import DevServer
 from .discovery import NO_TEMPORAL, DevInfo, ServiceNotFound, find_dev
+from .identity import Identity, IdentityConfig, OidcConfig
 from .readmodels import all_read_models
 from .settings import Settings
 
-__all__ = ["Services", "TemporalNeed", "bootstrap", "database_url"]
+__all__ = ["Services", "TemporalNeed", "bootstrap", "database_url", "identity_config"]
 
 log = structlog.get_logger("thidua.bootstrap")
 
@@ -61,12 +63,37 @@ class Services:
     dev: DevInfo | None = None
     dev_server: DevServer | None = field(default=None, repr=False)
 
+    _identity: Identity | None = field(default=None, repr=False)
+
+    @property
+    def identity(self) -> Identity:
+        """People, passwords, sessions, API tokens and single sign-on (app/identity)."""
+        if self._identity is None:
+            self._identity = Identity(self.pool, self.store, identity_config(self.settings))
+        return self._identity
+
     @property
     def cycles(self) -> CycleClient:
         """The cycle client (only where the command asked for Temporal)."""
         if self.cycle_client is None:
             raise ServiceNotFound(NO_TEMPORAL)
         return self.cycle_client
+
+
+def identity_config(settings: Settings) -> IdentityConfig:
+    oidc = None
+    if settings.oidc_issuer:
+        if not settings.oidc_client_id or settings.oidc_client_secret is None:
+            raise ServiceNotFound("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+        oidc = OidcConfig(
+            issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret.get_secret_value(),
+            claim=settings.oidc_claim,
+        )
+    return IdentityConfig(
+        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        session_absolute=timedelta(hours=settings.session_absolute_hours), oidc=oidc,
+    )
 
 
 async def database_url(settings: Settings, dev: DevInfo | None = None) -> str:

@@ -12,7 +12,7 @@ import typer
 
 from ..process import exit_now
 from ..settings import Settings
-from . import audit, cycle, db, dev, projections, scenario
+from . import audit, cycle, db, dev, projections, scenario, tokens, users
 from .common import err, run, settings_of
 
 __all__ = ["app", "main"]
@@ -29,9 +29,11 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(dev.app, name="dev")
 app.add_typer(db.app, name="db")
 app.add_typer(projections.app, name="projections")
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
 
 # Commands that print a report of their own: their logs stay quiet unless LOG_LEVEL says.
-_QUIET = {"demo", "scenario", "cycle", "audit", "db", "projections"}
+_QUIET = {"demo", "scenario", "cycle", "audit", "db", "projections", "users", "tokens"}
 
 
 @app.callback()

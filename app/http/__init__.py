@@ -3,6 +3,7 @@
     commands   POST /cycles, POST /cycles/{block}/{year}/commands
     reads      GET /cycles, GET /cycles/{block}/{year}/state, …/pending
     audit      GET /cycles/{block}/{year}/audit
+    session    login, logout, single sign-on (app/http/session.py: who is calling)
 
 Guards, outermost first: one access-log line per request, the body limit (413 before parsing),
 the authentication gate (401 before the body is read), then the routes; rule codes and
@@ -19,9 +20,9 @@ from fastapi import FastAPI
 from domain.values import Actor
 
 from ..bootstrap import Services
-from . import audit, commands, reads
+from . import audit, commands, reads, session
 from .errors import install_error_handlers
-from .limits import AccessLog, AuthGate, BodyLimit
+from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "static_tokens"]
 
@@ -31,7 +32,7 @@ Authenticate = Callable[[dict[str, Any]], Awaitable[Actor | None]]
 
 
 def static_tokens(tokens: dict[str, Actor]) -> Authenticate:
-    """Bearer tokens from a mapping (THIDUA_API_TOKENS, a development shortcut)."""
+    """Bearer tokens from a mapping only (tests; THIDUA_API_TOKENS alone)."""
     import hmac
 
     async def authenticate(scope: dict[str, Any]) -> Actor | None:
@@ -65,11 +66,13 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     app.include_router(commands.router)
     app.include_router(reads.router)
     app.include_router(audit.router)
+    app.include_router(session.router)
     if authenticate is None:
-        authenticate = static_tokens(
-            {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}
-        )
-    app.add_middleware(AuthGate, authenticate=authenticate)
+        # people's tokens and sessions; THIDUA_API_TOKENS only as a development shortcut
+        dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}
+        authenticate = session.identity_authenticator(services.identity, dev)
+    app.add_middleware(AuthGate, authenticate=authenticate,
+                       public=PUBLIC_PATHS + session.PUBLIC)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AccessLog)
     return app

@@ -15,11 +15,13 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import DomainError
 
+from ..identity.errors import STATUS as IDENTITY_STATUS
+
 __all__ = ["STATUS", "install_error_handlers", "problem"]
 
 STATUS = {
-    "not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404,
-    "invalid_idempotency_key": 422,
+    "not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404, "sso_disabled": 404,
+    "invalid_idempotency_key": 422, **IDENTITY_STATUS,
 }
 
 

@@ -3,7 +3,8 @@
 - `BodyLimit`: a request body over `max_bytes` gets 413 before anything parses it (by its
   Content-Length, or while it streams in);
 - `AuthGate`: a protected path needs a caller the authenticator knows, checked before the body
-  is read; the caller goes into `scope["state"]["actor"]` for the routes;
+  is read (401; 403 when the authenticator refuses with a rule code, e.g. `csrf_failed`); the
+  caller goes into `scope["state"]["actor"]` for the routes;
 - `AccessLog`: one structured log line per request (request id, actor, method, route, status,
   duration) — never a header, a token or a body.
 """
@@ -17,6 +18,8 @@ from typing import Any
 
 import orjson
 import structlog
+
+from domain.errors import DomainError
 
 __all__ = ["PUBLIC_PATHS", "AccessLog", "AuthGate", "BodyLimit"]
 
@@ -112,7 +115,11 @@ class AuthGate:
         if scope["type"] != "http" or scope["path"] in self.public:
             await self.app(scope, receive, send)
             return
-        actor = await self.authenticate(scope)
+        try:
+            actor = await self.authenticate(scope)
+        except DomainError as exc:  # e.g. csrf_failed: a live session, a forged request
+            await _json(send, 403, exc.as_dict())
+            return
         if actor is None:
             await _json(send, 401, {
                 "code": "not_authenticated", "field": "Authorization",
