@@ -11,6 +11,7 @@ from .pending import Reminder, pending_actions, reminders
 from .setup import Block, Member, Ruleset, ScoreSheet, Section, resolve_ruleset
 from .state import CycleState, evolve, fold
 from .values import Actor
+from .views import auditor_state, public_state
 
 __all__ = [
     "Actor",
@@ -29,12 +30,14 @@ __all__ = [
     "ScoreSheet",
     "Section",
     "StageError",
+    "auditor_state",
     "build_outcome",
     "current_ranking",
     "decide",
     "evolve",
     "fold",
     "pending_actions",
+    "public_state",
     "reminders",
     "resolve_ruleset",
     "validate",

@@ -64,9 +64,8 @@ REBUILD: dict[type[ev.Event], _Rebuild] = {
     ev.VoteRoundOpened: lambda e: c.OpenVoteRound(),
     ev.BallotCast: lambda e: c.CastBallot(approve=e.approve),
     ev.VoteRoundClosed: lambda e: c.CloseVoteRound(),
-    ev.LeadersDecided: lambda e: c.LeadersDecide(
+    ev.LeadersAgreed: lambda e: c.LeadersDecide(
         places=tuple(c.PlaceChoice(place=p, unit=u) for p, u in e.places.items()),
-        deputy_agrees=True,
     ),
     ev.ElectionOpened: lambda e: c.OpenElection(),
     ev.ElectionBallotCast: lambda e: c.CastElectionBallot(head=e.head, deputy=e.deputy),
@@ -79,7 +78,7 @@ REBUILD: dict[type[ev.Event], _Rebuild] = {
 """`{event class: the command that produced it, rebuilt from the event}` for every event that
 can come first in a command's group."""
 
-FOLLOWERS: frozenset[str] = frozenset({"cycle_completed"})
+FOLLOWERS: frozenset[str] = frozenset({"cycle_completed", "leaders_decided"})
 """Event types that only ever follow another event of the same command."""
 
 

@@ -1,4 +1,7 @@
-"""Commands: imperative, one discriminated union on `do` (the names of the scenario format)."""
+"""Commands: imperative, one discriminated union on `do` (the names of the scenario format).
+
+Every field is bounded and strict (domain.values): ids, texts, lists, scores and the year are
+refused here, naming the field, before any rule is judged."""
 
 from __future__ import annotations
 
@@ -9,28 +12,31 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .events import Absence
 from .setup import Block, Ruleset, ScoreSheet
-from .values import FindingKind, Score, UtcDatetime
+from .values import LIST_MAX, FindingKind, Score, Slug, Text, UtcDatetime, Year
 
 __all__ = ["COMMAND_NAMES", "Command", "CommandAdapter"]
 
 _CMD = ConfigDict(frozen=True, extra="forbid")
+
+Sections = Annotated[dict[Slug, Score], Field(max_length=LIST_MAX)]
+"""`{section id: score}` of one unit."""
 
 
 class StartCycle(BaseModel):
     model_config = _CMD
     do: Literal["start_cycle"] = "start_cycle"
     block: Block
-    year: int = Field(ge=1945, le=2200)
+    year: Year
     ruleset: Ruleset = Ruleset()
     score_sheet: ScoreSheet
-    deadlines: dict[str, UtcDatetime] = Field(default_factory=dict)
-    title: str = ""
+    deadlines: dict[Slug, UtcDatetime] = Field(default_factory=dict, max_length=10)
+    title: Text = ""
 
 
 class SignPledge(BaseModel):
     model_config = _CMD
     do: Literal["sign_pledge"] = "sign_pledge"
-    unit: str
+    unit: Slug
 
 
 class ClosePledge(BaseModel):
@@ -41,16 +47,16 @@ class ClosePledge(BaseModel):
 class SubmitSelfScore(BaseModel):
     model_config = _CMD
     do: Literal["submit_self_score"] = "submit_self_score"
-    unit: str
-    sections: dict[str, Score]
+    unit: Slug
+    sections: Sections
 
 
 class VerifyScore(BaseModel):
     model_config = _CMD
     do: Literal["verify_score"] = "verify_score"
-    unit: str
-    sections: dict[str, Score]
-    note: str = ""
+    unit: Slug
+    sections: Sections
+    note: Text = ""
 
 
 class CloseScoring(BaseModel):
@@ -62,32 +68,32 @@ class HoldReview(BaseModel):
     model_config = _CMD
     do: Literal["hold_review"] = "hold_review"
     held_on: date
-    present: tuple[str, ...]
-    absent: tuple[Absence, ...] = ()
+    present: tuple[Slug, ...] = Field(max_length=LIST_MAX)
+    absent: tuple[Absence, ...] = Field(default=(), max_length=LIST_MAX)
 
 
 class CorrectScore(BaseModel):
     model_config = _CMD
     do: Literal["correct_score"] = "correct_score"
-    unit: str
-    sections: dict[str, Score]
-    note: str = ""
+    unit: Slug
+    sections: Sections
+    note: Text = ""
 
 
 class RecordFinding(BaseModel):
     model_config = _CMD
     do: Literal["record_finding"] = "record_finding"
-    unit: str
+    unit: Slug
     kind: FindingKind
-    reference: str = Field(min_length=1)
-    note: str = ""
+    reference: Text = Field(min_length=1)
+    note: Text = ""
 
 
 class WithdrawFinding(BaseModel):
     model_config = _CMD
     do: Literal["withdraw_finding"] = "withdraw_finding"
-    unit: str
-    kind: str
+    unit: Slug
+    kind: Slug
 
 
 class CloseDisciplineCheck(BaseModel):
@@ -98,7 +104,7 @@ class CloseDisciplineCheck(BaseModel):
 class BreakTie(BaseModel):
     model_config = _CMD
     do: Literal["break_tie"] = "break_tie"
-    order: tuple[str, ...] = Field(min_length=2)
+    order: tuple[Slug, ...] = Field(min_length=2, max_length=LIST_MAX)
 
 
 class OpenVoteRound(BaseModel):
@@ -109,7 +115,7 @@ class OpenVoteRound(BaseModel):
 class CastBallot(BaseModel):
     model_config = _CMD
     do: Literal["cast_ballot"] = "cast_ballot"
-    approve: tuple[str, ...] = ()
+    approve: tuple[Slug, ...] = Field(default=(), max_length=LIST_MAX)
 
 
 class CloseVoteRound(BaseModel):
@@ -119,15 +125,14 @@ class CloseVoteRound(BaseModel):
 
 class PlaceChoice(BaseModel):
     model_config = _CMD
-    place: int = Field(ge=1)
-    unit: str
+    place: int = Field(strict=True, ge=1, le=LIST_MAX)
+    unit: Slug
 
 
 class LeadersDecide(BaseModel):
     model_config = _CMD
     do: Literal["leaders_decide"] = "leaders_decide"
-    places: tuple[PlaceChoice, ...] = Field(min_length=1)
-    deputy_agrees: bool = False
+    places: tuple[PlaceChoice, ...] = Field(min_length=1, max_length=LIST_MAX)
 
 
 class OpenElection(BaseModel):
@@ -138,8 +143,8 @@ class OpenElection(BaseModel):
 class CastElectionBallot(BaseModel):
     model_config = _CMD
     do: Literal["cast_election_ballot"] = "cast_election_ballot"
-    deputy: str | None = None
-    head: str | None = None
+    deputy: Slug | None = None
+    head: Slug | None = None
 
 
 class CloseElection(BaseModel):
@@ -150,21 +155,21 @@ class CloseElection(BaseModel):
 class AppointLeaders(BaseModel):
     model_config = _CMD
     do: Literal["appoint_leaders"] = "appoint_leaders"
-    head: str
-    deputy: str
+    head: Slug
+    deputy: Slug
 
 
 class ExtendDeadline(BaseModel):
     model_config = _CMD
     do: Literal["extend_deadline"] = "extend_deadline"
-    stage: str
+    stage: Slug
     until: UtcDatetime
 
 
 class CancelCycle(BaseModel):
     model_config = _CMD
     do: Literal["cancel_cycle"] = "cancel_cycle"
-    reason: str = Field(min_length=1)
+    reason: Text = Field(min_length=1)
 
 
 class ExpireDeadline(BaseModel):
@@ -172,7 +177,7 @@ class ExpireDeadline(BaseModel):
 
     model_config = _CMD
     do: Literal["expire_deadline"] = "expire_deadline"
-    stage: str
+    stage: Slug
 
 
 Command = Annotated[

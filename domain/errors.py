@@ -13,8 +13,8 @@ Rule codes (DOMAIN.md names most of them; the rest are ours and documented in th
   no_self_score, already_verified, reason_required, quorum_not_met, invalid_attendance,
   unknown_finding, finding_exists, unresolved_tie, not_tied, round_open, no_round_open,
   no_open_places, no_candidates, max_rounds_reached, rounds_remaining, already_voted,
-  not_entitled_to_vote, not_a_candidate, deputy_must_agree, place_not_open,
-  election_not_failed, deadline_not_reached
+  not_entitled_to_vote, not_a_candidate, duplicate_choice, place_not_open, leaders_disagree, vote_not_held,
+  election_not_failed, deadline_not_reached, too_many_resubmissions, limit_reached
 
 Reason codes of exclusion (not errors): no_pledge, not_scored, below_area_floor and the kinds of
 excluding findings.

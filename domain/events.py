@@ -174,6 +174,15 @@ class LeadersDecided(_Event):
     deputy_name: str
 
 
+class LeadersAgreed(_Event):
+    """One of the two leaders (the chair, or the other of head and deputy) agrees, by its own
+    act, to fill the open places so; LeadersDecided follows when both agree on the same."""
+
+    type: Literal["leaders_agreed"] = "leaders_agreed"
+    unit: str
+    places: dict[int, str]
+
+
 class ElectionOpened(_Event):
     type: Literal["election_opened"] = "election_opened"
     mode: Literal["deputy_only", "both"]
@@ -254,6 +263,7 @@ Event = Annotated[
     | VoteRoundOpened
     | BallotCast
     | VoteRoundClosed
+    | LeadersAgreed
     | LeadersDecided
     | ElectionOpened
     | ElectionBallotCast

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from . import events as ev
 from .stages import STAGE_AFTER
-from .state import CycleState, ElectionState, Finding, RoundState
+from .state import CycleState, ElectionState, Finding, RoundState, act_key
 
 __all__ = ["evolve", "fold", "fold_into"]
 
@@ -74,6 +74,8 @@ def _apply(s: CycleState, e: ev.Event) -> None:
                 elif not line.confirmed:
                     s.rejected.append(line.unit)
             s.nominations.sort(key=lambda n: n.place)
+        case ev.LeadersAgreed():
+            s.leaders_agreed[e.unit] = dict(e.places)
         case ev.LeadersDecided():
             assert s.ruleset is not None
             for place, unit in sorted(e.places.items()):
@@ -139,10 +141,29 @@ def _apply(s: CycleState, e: ev.Event) -> None:
             s.outcome = e.outcome
             s.next_head, s.next_deputy = e.outcome.next_head, e.outcome.next_deputy
     s.stage = STAGE_AFTER.get(e.type, s.stage)
+    act = _act(e)
+    if act is not None:
+        s.acts[act] = s.acts.get(act, 0) + 1
     s.version += 1
     s.last_at = e.at
     if e.request_id is not None:
         s.requests.setdefault(e.request_id, []).append(s.version)
+
+
+def _act(e: ev.Event) -> str | None:
+    """The repeatable act an event records, if any (see CycleState.acts)."""
+    match e:
+        case ev.SelfScoreSubmitted():
+            return act_key("self_score", e.unit)
+        case ev.ScoreCorrected():
+            return act_key("correction", e.unit)
+        case ev.FindingRecorded() | ev.FindingWithdrawn():
+            return act_key("finding", e.unit, e.kind)
+        case ev.DeadlineExtended():
+            return act_key("extension", e.stage)
+        case ev.LeadersAgreed():
+            return act_key("leaders", e.unit)
+    return None
 
 
 def fold(events: Iterable[ev.Event], state: CycleState | None = None) -> CycleState:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .values import Score
+from .values import Score, Slug
 
 __all__ = ["Absence", "AdoptedScore", "Nomination", "Outcome", "RankEntry", "TallyLine"]
 
@@ -16,7 +16,7 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 class Absence(BaseModel):
     model_config = _FROZEN
-    unit: str
+    unit: Slug
     with_notice: bool = True
     written_opinion: bool = False
 

@@ -54,6 +54,10 @@ def pending_actions(s: CycleState) -> dict[str, list[str]]:
                 if u not in r.ballots:
                     add(u, "cast_ballot")
             add(chair, "close_vote_round")
+        elif s.leaders_agreed and not s.leaders_decided and s.leaders is not None:
+            for u in s.leaders:
+                if u not in s.leaders_agreed:
+                    add(u, "leaders_decide")
         else:
             add(chair, "open_vote_round" if s.open_places() else "open_election")
     elif s.stage == "election" and s.election is not None:

@@ -21,7 +21,7 @@ from .events import Event
 from .outcome import compare_outcome, outcome_json
 from .setup import Block, Ruleset, ScoreSheet, resolve_ruleset
 from .state import CycleState, fold
-from .values import Actor, UtcDatetime
+from .values import Actor, Slug, Text, UtcDatetime, Year
 
 __all__ = [
     "FORMAT",
@@ -58,12 +58,12 @@ class Step(BaseModel):
 
 class Scenario(BaseModel):
     model_config = ConfigDict(frozen=True)
-    title: str = ""
+    title: Text = ""
     block: Block
-    year: int = Field(ge=1945, le=2200)
+    year: Year
     ruleset: Ruleset
     score_sheet: ScoreSheet
-    deadlines: dict[str, UtcDatetime] = Field(default_factory=dict)
+    deadlines: dict[Slug, UtcDatetime] = Field(default_factory=dict, max_length=10)
     steps: tuple[Step, ...]
     expect: dict[str, Any] | None = None
 
@@ -116,6 +116,7 @@ _STEP_KEYS = {"as", "do", "expect_error"}
 _PYDANTIC_RULES = {
     "decimal_parsing": "not_a_number",
     "decimal_type": "not_a_number",
+    "too_long": "too_many_items",
 }
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .stages import DEADLINE_STAGES, STAGES
-from .values import FINDING_KINDS, FractionStr, Score, Slug
+from .values import FINDING_KINDS, LIST_MAX, FractionStr, Score, Slug, Text
 
 __all__ = [
     "DEADLINE_STAGES",
@@ -34,7 +34,7 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 class Member(BaseModel):
     model_config = _FROZEN
     id: Slug
-    name: str = Field(min_length=1)
+    name: Text = Field(min_length=1)
 
 
 class Block(BaseModel):
@@ -42,9 +42,9 @@ class Block(BaseModel):
 
     model_config = _FROZEN
     id: Slug
-    name: str = Field(min_length=1)
-    province: str = ""
-    members: tuple[Member, ...]
+    name: Text = Field(min_length=1)
+    province: Text = ""
+    members: tuple[Member, ...] = Field(max_length=LIST_MAX)
     head: Slug
     deputy: Slug
 
@@ -77,7 +77,7 @@ class Block(BaseModel):
 class Section(BaseModel):
     model_config = _FROZEN
     id: Slug
-    title: str = ""
+    title: Text = ""
     max: Score
 
 
@@ -86,7 +86,7 @@ class ScoreSheet(BaseModel):
 
     model_config = _FROZEN
     max_total: Score
-    sections: tuple[Section, ...]
+    sections: tuple[Section, ...] = Field(max_length=LIST_MAX)
 
     @model_validator(mode="after")
     def _check(self) -> ScoreSheet:
@@ -112,8 +112,8 @@ class ScoreSheet(BaseModel):
 
 class PlaceTitle(BaseModel):
     model_config = _FROZEN
-    place: int = Field(ge=1)
-    title: str
+    place: int = Field(strict=True, ge=1, le=LIST_MAX)
+    title: Text
 
 
 DEFAULT_PLACES: tuple[PlaceTitle, ...] = (
@@ -136,16 +136,29 @@ class Ruleset(BaseModel):
     """Every parameter of DOMAIN.md, with its default. Pinned in CycleStarted."""
 
     model_config = _FROZEN
-    id: str = "default"
+    id: Slug = "default"
     version: int = 1
     quorum: FractionStr = Fraction(2, 3)
     require_pledge: bool = True
-    area_floor: dict[str, Score] = Field(default_factory=dict)
-    excluding_findings: tuple[str, ...] = tuple(k for k in FINDING_KINDS if k != "other")
-    places: tuple[PlaceTitle, ...] = DEFAULT_PLACES
+    area_floor: dict[Slug, Score] = Field(default_factory=dict, max_length=LIST_MAX)
+    excluding_findings: tuple[str, ...] = Field(
+        default=tuple(k for k in FINDING_KINDS if k != "other"), max_length=len(FINDING_KINDS)
+    )
+    places: tuple[PlaceTitle, ...] = Field(default=DEFAULT_PLACES, max_length=LIST_MAX)
     vote: VoteRules = VoteRules()
     rotation: Literal["deputy_succeeds", "elect_both"] = "deputy_succeeds"
-    reminder_days: tuple[int, ...] = (7, 1)
+    reminder_days: tuple[Annotated[int, Field(ge=0, le=365)], ...] = Field(
+        default=(7, 1), max_length=10
+    )
+    # Bounds on repeatable acts (see DOMAIN.md; the README documents the defaults).
+    max_resubmissions: int = Field(default=20, ge=0, le=1000)
+    """Self-scores per unit: at most 1 + this many (also a leader's revised leaders_decide)."""
+    max_corrections: int = Field(default=10, ge=0, le=1000)
+    """correct_score per unit."""
+    max_finding_changes: int = Field(default=10, ge=1, le=1000)
+    """record_finding plus withdraw_finding of one (unit, kind)."""
+    max_extensions: int = Field(default=5, ge=0, le=1000)
+    """extend_deadline per stage."""
 
     @model_validator(mode="after")
     def _check(self) -> Ruleset:
@@ -183,4 +196,3 @@ def resolve_ruleset(spec: dict[str, Any]) -> Ruleset:
     base.update(spec)
     base["id"] = rid
     return Ruleset.model_validate(base)
-

@@ -18,7 +18,12 @@ from . import events as ev
 from .setup import Block, Ruleset, ScoreSheet
 from .values import Score
 
-__all__ = ["CycleState", "ElectionState", "Finding", "RoundState", "evolve", "fold", "fold_into"]
+__all__ = ["CycleState", "ElectionState", "Finding", "RoundState", "act_key", "evolve", "fold", "fold_into"]
+
+
+def act_key(act: str, *subject: str) -> str:
+    """`self_score:u1`, `finding:u1/court_conclusion`, `extension:pledge`, …"""
+    return f"{act}:{'/'.join(subject)}"
 
 
 class Finding(BaseModel):
@@ -82,6 +87,7 @@ class CycleState(BaseModel):
     rounds: list[RoundState] = Field(default_factory=list)
     nominations: list[ev.Nomination] = Field(default_factory=list)
     rejected: list[str] = Field(default_factory=list)
+    leaders_agreed: dict[str, dict[int, str]] = Field(default_factory=dict)
     leaders_decided: bool = False
     election: ElectionState | None = None
     next_head: str | None = None
@@ -90,6 +96,8 @@ class CycleState(BaseModel):
     outcome: ev.Outcome | None = None
     cancel_reason: str | None = None
     requests: dict[str, list[int]] = Field(default_factory=dict)
+    acts: dict[str, int] = Field(default_factory=dict)
+    """How often a repeatable act was done, by `act_key` (bounded by the ruleset's limits)."""
 
     # ---- derived views ---------------------------------------------------------------------
 
@@ -130,10 +138,23 @@ class CycleState(BaseModel):
             return self.block.deputy
         return head
 
+    @property
+    def leaders(self) -> tuple[str, str] | None:
+        """The two who decide open places after the last round (leaders_decide): the chair,
+        and the other of head and deputy."""
+        if self.block is None or self.chair is None:
+            return None
+        head = self.chair
+        other = self.block.deputy if head != self.block.deputy else self.block.head
+        return head, other
+
     def open_places(self) -> list[int]:
         assert self.ruleset is not None
         taken = {n.place for n in self.nominations}
         return [p.place for p in self.ruleset.places if p.place not in taken]
+
+    def acts_of(self, act: str, *subject: str) -> int:
+        return self.acts.get(act_key(act, *subject), 0)
 
     def total_of(self, unit: str) -> Decimal | None:
         score = self.adopted.get(unit)

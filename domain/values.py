@@ -1,7 +1,16 @@
-"""Small value types shared by the whole domain: scores, fractions, slugs, actors."""
+"""Small value types shared by the whole domain: scores, fractions, ids, texts, actors.
+
+Input is bounded and strict where it enters (commands and the setup of a cycle), so the HTTP
+API, the CLI and scenario files refuse the same things. A refusal is a pydantic error on the
+field, its message starting with the rule: `invalid_id`, `text_too_long`, `not_a_number`,
+`invalid_fraction`; lists longer than their bound are pydantic's `too_long` (scenario files
+name it `too_many_items`). Limits: ids match ID_PATTERN, texts are at most TEXT_MAX characters,
+lists of units or sections at most LIST_MAX items.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -20,13 +29,19 @@ from pydantic import (
 
 __all__ = [
     "FINDING_KINDS",
+    "ID_PATTERN",
+    "LIST_MAX",
+    "SCORE_PATTERN",
+    "TEXT_MAX",
     "Actor",
     "FindingKind",
     "FractionStr",
     "PersonRole",
     "Score",
     "Slug",
+    "Text",
     "UtcDatetime",
+    "Year",
     "canonical_decimal",
     "parse_fraction",
 ]
@@ -52,8 +67,40 @@ def canonical_decimal(value: Decimal) -> str:
     return text
 
 
+TEXT_MAX = 2000
+"""Free text (notes, reasons, references, titles, names): at most this many characters."""
+LIST_MAX = 100
+"""Lists of members, sections, attendance, orders, approvals, places: at most this many."""
+ID_PATTERN = r"[a-z0-9][a-z0-9._-]{0,63}"
+"""Unit, section, block and ruleset ids: `^[a-z0-9][a-z0-9._-]{0,63}$` (ASCII)."""
+SCORE_PATTERN = r"[0-9]{1,12}(?:\.[0-9]{1,12})?"
+"""A score as text: ASCII digits, optionally a '.' and more digits ("983.5", "0", "12.25")."""
+
+_ID = re.compile(ID_PATTERN, re.ASCII)
+_SCORE = re.compile(SCORE_PATTERN, re.ASCII)
+
+
+def _score(value: Any) -> Any:
+    """Text like "983.5" (or a non-negative JSON integer) becomes a Decimal; a Decimal given in
+    Python passes as it is (its range and places are rules: score_negative, too_many_decimals).
+    Floats, booleans, signs, spaces, underscores, exponents, non-ASCII digits, NaN and Infinity
+    are refused here."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
+        return Decimal(value)
+    if isinstance(value, str) and _SCORE.fullmatch(value):
+        return Decimal(value)
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+    raise ValueError(
+        f"not_a_number: a score is a decimal string of ASCII digits with an optional '.' and "
+        f"digits, like '983.5'; got {shown}"
+    )
+
+
 Score = Annotated[
     Decimal,
+    BeforeValidator(_score),
     Field(allow_inf_nan=False),
     PlainSerializer(canonical_decimal, return_type=str, when_used="json"),
 ]
@@ -61,22 +108,24 @@ Score = Annotated[
 
 
 def parse_fraction(value: Any) -> Fraction:
-    """Parse "2/3", "0.5", 0.5 or a Fraction; the result lies in [0, 1]."""
+    """Parse "2/3", "0.5", 0.5 or a Fraction; the result lies in (0, 1]: 0 is refused."""
     if isinstance(value, Fraction):
         result = value
     elif isinstance(value, bool):
-        raise ValueError("expected a fraction like '2/3'")
+        raise ValueError("invalid_fraction: expected a fraction like '2/3'")
     elif isinstance(value, int | str):
+        if len(str(value)) > 32:
+            raise ValueError("invalid_fraction: at most 32 characters, like '2/3'")
         try:
             result = Fraction(str(value).strip())
         except (ValueError, ZeroDivisionError) as exc:
-            raise ValueError(f"{value!r} is not a fraction like '2/3'") from exc
+            raise ValueError(f"invalid_fraction: {value!r} is not a fraction like '2/3'") from exc
     elif isinstance(value, float):
         result = Fraction(repr(value))
     else:
-        raise ValueError("expected a fraction like '2/3'")
-    if not 0 <= result <= 1:
-        raise ValueError(f"{value!r} must lie between 0 and 1")
+        raise ValueError("invalid_fraction: expected a fraction like '2/3'")
+    if not 0 < result <= 1:
+        raise ValueError(f"invalid_fraction: {value!r} must be above 0 and at most 1")
     return result
 
 
@@ -88,15 +137,30 @@ FractionStr = Annotated[
 
 
 def _slug(value: str) -> str:
-    if not value or len(value) > 64:
-        raise ValueError("an id is 1 to 64 characters")
-    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
-    if not set(value) <= allowed or not value[0].isalnum():
-        raise ValueError(f"{value!r} is not a slug (lower-case letters, digits, '-', '_', '.')")
+    if not _ID.fullmatch(value):
+        shown = repr(value) if len(value) <= 70 else repr(value[:64]) + "…"
+        raise ValueError(
+            f"invalid_id: {shown} is not an id: 1 to 64 characters, lower-case ASCII letters, "
+            f"digits, '.', '_', '-', starting with a letter or digit (^{ID_PATTERN}$)"
+        )
     return value
 
 
 Slug = Annotated[str, AfterValidator(_slug)]
+"""A unit, section, block or ruleset id (ID_PATTERN)."""
+
+
+def _text(value: str) -> str:
+    if len(value) > TEXT_MAX:
+        raise ValueError(f"text_too_long: at most {TEXT_MAX} characters, got {len(value)}")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_text)]
+"""Free text of at most TEXT_MAX characters."""
+
+Year = Annotated[int, Field(strict=True, ge=1945, le=2200)]
+"""An emulation year: an integer (not a boolean, not text) from 1945 to 2200."""
 
 
 def _aware(value: datetime) -> datetime:
@@ -184,4 +248,3 @@ class Actor(BaseModel):
         if who == "system":
             return cls.system()
         return cls.of_unit(who)
-

@@ -10,7 +10,7 @@ from .. import events as ev
 from ..errors import AuthorizationError, RuleError
 from ..pending import pending_actions
 from ..stages import DEADLINE_STAGES, STAGES
-from .context import Ctx, Handler
+from .context import Ctx, Handler, within
 from .pledge import unsigned
 from .scoring import unscored
 
@@ -63,6 +63,8 @@ def extend_deadline(x: Ctx, cmd: c.ExtendDeadline) -> list[ev.Event]:
         raise RuleError(
             "invalid_deadline", f"stage {cmd.stage!r} is over or takes no deadline", "stage"
         )
+    assert x.s.ruleset is not None
+    within(x.s, "extension", cmd.stage, limit=x.s.ruleset.max_extensions, field="stage")
     current = x.s.deadlines.get(cmd.stage)
     if current is not None and cmd.until <= current:
         raise RuleError(

@@ -27,6 +27,7 @@ __all__ = [
     "gone",
     "known",
     "total",
+    "within",
 ]
 
 IdSource = Callable[[], UUID]
@@ -83,6 +84,16 @@ class Ctx:
 
 
 Handler = Callable[[Ctx, Any], list[ev.Event]]
+
+
+def within(s: CycleState, act: str, *subject: str, limit: int, field: str) -> None:
+    """An act repeated at most `limit` times: `too_many_resubmissions` for self-scores and
+    leaders' proposals, `limit_reached` for the other bounded acts."""
+    done = s.acts_of(act, *subject)
+    if done >= limit:
+        code = "too_many_resubmissions" if act in ("self_score", "leaders") else "limit_reached"
+        what = "/".join(subject)
+        raise RuleError(code, f"{act} of {what} done {done} times, at most {limit}", field)
 
 
 def known(s: CycleState, unit: str, field: str) -> None:

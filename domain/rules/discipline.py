@@ -7,7 +7,7 @@ from .. import commands as c
 from .. import events as ev
 from ..errors import RuleError
 from ..state import CycleState
-from .context import Ctx, Handler, current_exclusions, known
+from .context import Ctx, Handler, current_exclusions, known, within
 
 __all__ = [
     "HANDLERS",
@@ -22,12 +22,18 @@ def has_finding(s: CycleState, unit: str, kind: str) -> bool:
     return any((f.unit, f.kind) == (unit, kind) for f in s.findings)
 
 
+def _bounded(x: Ctx, unit: str, kind: str) -> None:
+    assert x.s.ruleset is not None
+    within(x.s, "finding", unit, kind, limit=x.s.ruleset.max_finding_changes, field="kind")
+
+
 def record_finding(x: Ctx, cmd: c.RecordFinding) -> list[ev.Event]:
     x.chair(or_admin=True)
     x.stage("discipline")
     known(x.s, cmd.unit, "unit")
     if has_finding(x.s, cmd.unit, cmd.kind):
         raise RuleError("finding_exists", f"{cmd.unit} already has a {cmd.kind} finding", "kind")
+    _bounded(x, cmd.unit, cmd.kind)
     return [
         x.event(
             ev.FindingRecorded, unit=cmd.unit, kind=cmd.kind, reference=cmd.reference, note=cmd.note
@@ -40,6 +46,7 @@ def withdraw_finding(x: Ctx, cmd: c.WithdrawFinding) -> list[ev.Event]:
     x.stage("discipline")
     if not has_finding(x.s, cmd.unit, cmd.kind):
         raise RuleError("unknown_finding", f"{cmd.unit} has no {cmd.kind} finding", "kind")
+    _bounded(x, cmd.unit, cmd.kind)
     return [x.event(ev.FindingWithdrawn, unit=cmd.unit, kind=cmd.kind)]
 
 

@@ -8,7 +8,7 @@ from .. import commands as c
 from .. import events as ev
 from ..election import count, majority_winner, runoff_pair
 from ..errors import RuleError, StageError
-from .context import Ctx, Handler, build_outcome, current_ranking, known
+from .context import Ctx, Handler, build_outcome, current_ranking, eligible, known
 from .vote import vote_idle
 
 __all__ = ["HANDLERS", "appoint_leaders", "cast_election_ballot", "close_election", "open_election"]
@@ -17,6 +17,8 @@ __all__ = ["HANDLERS", "appoint_leaders", "cast_election_ballot", "close_electio
 def open_election(x: Ctx, cmd: c.OpenElection) -> list[ev.Event]:
     vote_idle(x)
     assert x.s.ruleset is not None and x.s.block is not None
+    if not any(r.closed for r in x.s.rounds) and eligible(x.s):
+        raise RuleError("vote_not_held", "the vote comes first: close at least one vote round")
     excluded = x.s.excluded or {}
     allowed = [u for u in x.s.members if u not in excluded]
     successor = x.s.block.deputy

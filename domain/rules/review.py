@@ -9,7 +9,7 @@ from .. import commands as c
 from .. import events as ev
 from ..errors import AuthorizationError, RuleError, StageError
 from ..state import CycleState, fold
-from .context import Ctx, Handler, current_exclusions, known, total
+from .context import Ctx, Handler, current_exclusions, known, total, within
 from .scoring import check_sections
 
 __all__ = ["HANDLERS", "adopted_scores", "correct_score", "hold_review", "quorum"]
@@ -36,8 +36,12 @@ def adopted_scores(s: CycleState) -> dict[str, ev.AdoptedScore]:
 
 def hold_review(x: Ctx, cmd: c.HoldReview) -> list[ev.Event]:
     assert x.s.block is not None and x.s.ruleset is not None
-    if x.member() not in (x.s.block.head, x.s.block.deputy):
-        raise AuthorizationError("the review conference is recorded by the head (or the deputy)")
+    me, head = x.member(), x.s.block.head
+    if me != head and (me != x.s.block.deputy or head in cmd.present):
+        raise AuthorizationError(
+            "the review conference is recorded by the head (by the deputy when the head unit "
+            "is absent)"
+        )
     x.stage("review")
     seen: set[str] = set()
     listed = [(u, f"present[{i}]") for i, u in enumerate(cmd.present)]
@@ -81,7 +85,8 @@ def correct_score(x: Ctx, cmd: c.CorrectScore) -> list[ev.Event]:
     known(x.s, cmd.unit, "unit")
     if cmd.unit not in x.s.adopted:
         raise RuleError("not_scored", f"{cmd.unit} has no adopted score to correct", "unit")
-    assert x.s.score_sheet is not None
+    assert x.s.score_sheet is not None and x.s.ruleset is not None
+    within(x.s, "correction", cmd.unit, limit=x.s.ruleset.max_corrections, field="unit")
     check_sections(x.s.score_sheet, cmd.sections)
     if not cmd.note.strip():
         raise RuleError("reason_required", "a correction needs a reason", "note")

@@ -11,7 +11,7 @@ from .. import events as ev
 from ..errors import AuthorizationError, RuleError
 from ..setup import ScoreSheet
 from ..state import CycleState
-from .context import Ctx, Handler, known
+from .context import Ctx, Handler, known, within
 
 __all__ = [
     "HANDLERS",
@@ -58,7 +58,8 @@ def submit_self_score(x: Ctx, cmd: c.SubmitSelfScore) -> list[ev.Event]:
     x.stage("scoring")
     if cmd.unit in x.s.verified:
         raise RuleError("already_verified", f"the score of {cmd.unit} is already verified", "unit")
-    assert x.s.score_sheet is not None
+    assert x.s.score_sheet is not None and x.s.ruleset is not None
+    within(x.s, "self_score", cmd.unit, limit=1 + x.s.ruleset.max_resubmissions, field="unit")
     check_sections(x.s.score_sheet, cmd.sections)
     return [x.event(ev.SelfScoreSubmitted, unit=cmd.unit, sections=cmd.sections)]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from .. import commands as c
 from .. import events as ev
-from ..errors import RuleError, StageError
+from ..errors import AuthorizationError, RuleError, StageError
 from ..ranking import ranking_entries
 from ..voting import candidates, proposals, tally, unresolved_ties
-from .context import Ctx, Handler, current_ranking, eligible, gone, known
+from .context import Ctx, Handler, current_ranking, eligible, gone, known, within
 
 __all__ = [
     "HANDLERS",
@@ -89,8 +89,9 @@ def cast_ballot(x: Ctx, cmd: c.CastBallot) -> list[ev.Event]:
             raise RuleError(
                 "not_a_candidate", f"{u} is not proposed in round {r.round}", f"approve[{i}]"
             )
-    approve = tuple(dict.fromkeys(cmd.approve))
-    return [x.event(ev.BallotCast, round=r.round, voter=voter, approve=approve)]
+        if u in cmd.approve[:i]:
+            raise RuleError("duplicate_choice", f"{u} is approved twice", f"approve[{i}]")
+    return [x.event(ev.BallotCast, round=r.round, voter=voter, approve=cmd.approve)]
 
 
 def close_vote_round(x: Ctx, cmd: c.CloseVoteRound) -> list[ev.Event]:
@@ -116,14 +117,19 @@ def close_vote_round(x: Ctx, cmd: c.CloseVoteRound) -> list[ev.Event]:
 
 
 def leaders_decide(x: Ctx, cmd: c.LeadersDecide) -> list[ev.Event]:
-    vote_idle(x)
+    """Each of the two leaders agrees by its own act; the places are filled once both have
+    sent the same places (DOMAIN.md, Stages 6)."""
     assert x.s.ruleset is not None and x.s.block is not None
+    assert x.s.leaders is not None
+    head, deputy = x.s.leaders
+    me = x.member()
+    if me not in (head, deputy):
+        raise AuthorizationError(f"the places are decided by {head} and {deputy} together")
+    x.stage("vote")
+    if x.s.open_round is not None:
+        raise RuleError("round_open", f"vote round {x.s.open_round.round} is still open")
     if x.s.leaders_decided:
         raise StageError("the leaders have already decided")
-    if not cmd.deputy_agrees:
-        raise RuleError(
-            "deputy_must_agree", "the head and the deputy decide together", "deputy_agrees"
-        )
     cands = candidates(current_ranking(x.s), eligible(x.s), gone(x.s))
     if len(x.s.rounds) < x.s.ruleset.vote.max_rounds and cands:
         raise RuleError(
@@ -144,18 +150,25 @@ def leaders_decide(x: Ctx, cmd: c.LeadersDecide) -> list[ev.Event]:
                 f"places[{i}].unit",
             )
         chosen[choice.place] = choice.unit
-    head = x.s.chair or x.s.block.head
-    deputy = x.s.block.deputy if head != x.s.block.deputy else x.s.block.head
-    return [
-        x.event(
-            ev.LeadersDecided,
-            places=chosen,
-            head=head,
-            head_name=x.s.block.name_of(head),
-            deputy=deputy,
-            deputy_name=x.s.block.name_of(deputy),
+    other = deputy if me == head else head
+    theirs = x.s.leaders_agreed.get(other)
+    if theirs is not None and theirs != chosen:
+        agreed = ", ".join(f"{p}: {u}" for p, u in sorted(theirs.items()))
+        raise RuleError("leaders_disagree", f"{other} agreed to other places ({agreed})", "places")
+    within(x.s, "leaders", me, limit=1 + x.s.ruleset.max_resubmissions, field="places")
+    out: list[ev.Event] = [x.event(ev.LeadersAgreed, unit=me, places=chosen)]
+    if theirs is not None:
+        out.append(
+            x.event(
+                ev.LeadersDecided,
+                places=chosen,
+                head=head,
+                head_name=x.s.block.name_of(head),
+                deputy=deputy,
+                deputy_name=x.s.block.name_of(deputy),
+            )
         )
-    ]
+    return out
 
 
 HANDLERS: tuple[Handler, ...] = (

@@ -38,11 +38,12 @@ STAGE_COMMANDS: dict[str, tuple[str, ...]] = {
 OUTSIDER = "zz"
 
 
-def score_value(draw: Any, maximum: Decimal) -> str:
-    """Mostly valid scores from a small set (so ties happen), sometimes invalid ones."""
+def score_value(draw: Any, maximum: Decimal) -> str | Decimal:
+    """Mostly valid scores from a small set (so ties happen), sometimes invalid ones (a negative
+    one only as a Python Decimal: as text, validation refuses it)."""
     kind = draw(st.integers(0, 19))
     if kind == 0:
-        return "-1"
+        return Decimal(-1)
     if kind == 1:
         return str(maximum + Decimal("0.5"))
     if kind == 2:
@@ -53,7 +54,7 @@ def score_value(draw: Any, maximum: Decimal) -> str:
     )
 
 
-def sections(draw: Any) -> dict[str, str]:
+def sections(draw: Any) -> dict[str, str | Decimal]:
     out = {s.id: score_value(draw, s.max) for s in SHEET.sections}
     odd = draw(st.integers(0, 29))
     if odd == 0:
@@ -154,12 +155,9 @@ def draw_command(draw: Any, s: CycleState, now: datetime) -> tuple[str, Command]
         places = draw(
             st.lists(st.tuples(st.integers(1, 4), st.sampled_from(members)), min_size=1, max_size=2)
         )
-        fields = {
-            "places": [{"place": p, "unit": u} for p, u in places],
-            "deputy_agrees": draw(st.integers(0, 4)) != 2,
-        }
-        if smart:
-            who = chair
+        fields = {"places": [{"place": p, "unit": u} for p, u in places]}
+        if smart and s.block is not None:
+            who = draw(st.sampled_from([chair, s.block.head, s.block.deputy]))
     elif do == "cast_election_ballot":
         el = s.election
         if smart and el is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -147,6 +148,27 @@ def rounds_spent() -> Cycle:
     return c
 
 
+def deputy_agreed() -> Cycle:
+    c = rounds_spent()
+    c.do("u2", "leaders_decide", places=[{"place": 2, "unit": "u6"}])
+    return c
+
+
+def resubmitted() -> Cycle:
+    c = Cycle(ruleset={"max_resubmissions": 1})
+    c.sign()
+    c.submit({"u3": secs(500)})
+    c.submit({"u3": secs(510)})
+    return c
+
+
+def twice_extended() -> Cycle:
+    c = Cycle(ruleset={"max_extensions": 2}, deadlines={"pledge": T0 + timedelta(days=10)})
+    c.do("admin", "extend_deadline", stage="pledge", until=T0 + timedelta(days=11))
+    c.do("admin", "extend_deadline", stage="pledge", until=T0 + timedelta(days=12))
+    return c
+
+
 def election() -> Cycle:
     c = places_filled()
     c.do("u1", "open_election")
@@ -229,7 +251,7 @@ TABLE: dict[str, Row] = {
         scoring,
         "u1",
         "submit_self_score",
-        {"unit": "u1", "sections": secs(-1)},
+        {"unit": "u1", "sections": {**secs(500), "c1": Decimal(-1)}},
         "score_negative",
     ),
     "three decimals": (
@@ -343,31 +365,60 @@ TABLE: dict[str, Row] = {
         vote,
         "u1",
         "leaders_decide",
-        {"places": [{"place": 1, "unit": "u1"}], "deputy_agrees": True},
+        {"places": [{"place": 1, "unit": "u1"}]},
         "rounds_remaining",
     ),
-    "leaders without the deputy": (
-        rounds_spent,
+    "head sends other places than the deputy": (
+        deputy_agreed,
         "u1",
         "leaders_decide",
+        {"places": [{"place": 2, "unit": "u7"}]},
+        "leaders_disagree",
+    ),
+    "a third unit decides with the leaders": (
+        rounds_spent,
+        "u3",
+        "leaders_decide",
         {"places": [{"place": 2, "unit": "u6"}]},
-        "deputy_must_agree",
+        "not_authorized",
+    ),
+    "election before any round": (vote, "u1", "open_election", {}, "vote_not_held"),
+    "a third self-score with one resubmission allowed": (
+        resubmitted,
+        "u3",
+        "submit_self_score",
+        {"unit": "u3", "sections": secs(520)},
+        "too_many_resubmissions",
+    ),
+    "a third extension with two allowed": (
+        twice_extended,
+        "admin",
+        "extend_deadline",
+        {"stage": "pledge", "until": "2019-02-01T00:00:00Z"},
+        "limit_reached",
     ),
     "leaders fill a taken place": (
         rounds_spent,
         "u1",
         "leaders_decide",
-        {"places": [{"place": 1, "unit": "u6"}], "deputy_agrees": True},
+        {"places": [{"place": 1, "unit": "u6"}]},
         "place_not_open",
     ),
     "leaders pick a rejected unit": (
         rounds_spent,
         "u1",
         "leaders_decide",
-        {"places": [{"place": 2, "unit": "u2"}], "deputy_agrees": True},
+        {"places": [{"place": 2, "unit": "u2"}]},
         "not_a_candidate",
     ),
     "vote twice": (voted_u3, "u3", "cast_ballot", {"approve": ["u1"]}, "already_voted"),
+    "approve a proposal twice": (
+        round_open,
+        "u3",
+        "cast_ballot",
+        {"approve": ["u1", "u1"]},
+        "duplicate_choice",
+    ),
     "absent without written opinion votes": (
         absent_u5,
         "u5",

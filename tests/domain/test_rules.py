@@ -236,22 +236,26 @@ def test_max_rounds_then_leaders_decide_with_both_names() -> None:
     c = Cycle(7)
     c.to_vote(distinct_scores(7))
     c.vote_round({v: ["u1"] for v in c.state.voters})
-    assert c.code("u1", "leaders_decide", places=[{"place": 2, "unit": "u4"}],
-                  deputy_agrees=True) == "rounds_remaining"  # fmt: skip
+    assert c.code("u1", "leaders_decide",
+                  places=[{"place": 2, "unit": "u4"}]) == "rounds_remaining"  # fmt: skip
     c.vote_round({})
     assert c.code("u1", "open_vote_round") == "max_rounds_reached"
-    assert c.code("u2", "leaders_decide", places=[{"place": 2, "unit": "u6"}],
-                  deputy_agrees=True) == "not_authorized"  # fmt: skip
-    decided = c.do("u1", "leaders_decide", places=[{"place": 3, "unit": "u6"}], deputy_agrees=True)
-    event = decided[0]
+    assert c.code("u3", "leaders_decide",
+                  places=[{"place": 2, "unit": "u6"}]) == "not_authorized"  # fmt: skip
+    first = c.do("u1", "leaders_decide", places=[{"place": 3, "unit": "u6"}])
+    assert [e.type for e in first] == ["leaders_agreed"]
+    assert nominated(c) == [(1, "u1", "vote")]
+    decided = c.do("u2", "leaders_decide", places=[{"place": 3, "unit": "u6"}])
+    assert [e.type for e in decided] == ["leaders_agreed", "leaders_decided"]
+    event = decided[1]
     assert isinstance(event, LeadersDecided)
     assert (event.head, event.deputy) == ("u1", "u2")
     assert (event.head_name, event.deputy_name) == ("Đơn vị u1", "Đơn vị u2")
     assert nominated(c) == [(1, "u1", "vote"), (3, "u6", "leaders")]
     assert c.state.nominations[1].approvals is None
     assert c.code("u1", "open_vote_round") == "wrong_stage"
-    assert c.code("u1", "leaders_decide", places=[{"place": 2, "unit": "u7"}],
-                  deputy_agrees=True) == "wrong_stage"  # fmt: skip
+    assert c.code("u1", "leaders_decide",
+                  places=[{"place": 2, "unit": "u7"}]) == "wrong_stage"  # fmt: skip
     c.do("u1", "open_election")  # place 2 stays empty
     assert c.state.stage == "election"
 
@@ -260,8 +264,8 @@ def test_leaders_may_decide_at_once_when_no_candidate_remains() -> None:
     c = Cycle(5)
     c.to_vote(distinct_scores(5), findings={u: ["legal_violation"] for u in ("u4", "u5")})
     c.vote_round({v: ["u1", "u2"] for v in c.state.voters})  # u3 rejected, nobody left
-    assert c.code("u1", "leaders_decide", places=[{"place": 3, "unit": "u3"}],
-                  deputy_agrees=True) == "not_a_candidate"  # fmt: skip
+    assert c.code("u1", "leaders_decide",
+                  places=[{"place": 3, "unit": "u3"}]) == "not_a_candidate"  # fmt: skip
 
 
 def test_deputy_chairs_when_the_head_is_absent_from_the_review() -> None:

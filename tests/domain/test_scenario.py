@@ -130,7 +130,34 @@ def _mutated(reference: dict[str, Any], change: Callable[[dict[str, Any]], None]
         ),
         (
             lambda d: d["steps"][8]["sections"].__setitem__("c1", "NaN"),
-            "steps[8].sections.c1: finite_number:",
+            "steps[8].sections.c1: not_a_number:",
+        ),
+        (
+            lambda d: d["steps"][8]["sections"].__setitem__("c1", "-1"),
+            "steps[8].sections.c1: not_a_number:",
+        ),
+        (
+            lambda d: d["steps"][8]["sections"].__setitem__("c1", 500.5),
+            "steps[8].sections.c1: not_a_number:",
+        ),
+        (
+            lambda d: d["steps"][8].__setitem__("unit", "Sở Nội vụ"),
+            "steps[8].unit: invalid_id:",
+        ),
+        (
+            lambda d: d["steps"][0].__setitem__("unit", "x" * 65),
+            "steps[0].unit: invalid_id:",
+        ),
+        (lambda d: d.update(title="t" * 2001), "title: text_too_long:"),
+        (lambda d: d.update(year=True), "year: int_type:"),
+        (lambda d: d.update(year="2018"), "year: int_type:"),
+        (lambda d: d.update(year=1944), "year: greater_than_equal:"),
+        (lambda d: d["ruleset"].__setitem__("quorum", "0"), "ruleset.quorum: invalid_fraction:"),
+        (
+            lambda d: d["block"].__setitem__(
+                "members", [{"id": f"u{i}", "name": "x"} for i in range(101)]
+            ),
+            "block.members: too_many_items:",
         ),
         (lambda d: d["steps"][0].__setitem__("colour", "red"), "steps[0].colour: extra_forbidden:"),
         (lambda d: d["steps"][0].pop("unit"), "steps[0].unit: missing:"),
@@ -183,7 +210,7 @@ def test_not_json_and_not_an_object() -> None:
 
 @pytest.mark.parametrize(
     ("score", "code"),
-    [("12.345", "too_many_decimals"), ("-1", "score_negative"), ("600.5", "score_above_max")],
+    [("12.345", "too_many_decimals"), ("600.5", "score_above_max")],
 )
 def test_rule_breaking_score_loads_then_fails_its_step(
     reference: dict[str, Any], score: str, code: str
