@@ -371,3 +371,20 @@ async def test_the_reference_cycle_through_the_api_one_token_per_person(
     )
     assert done.returncode == 0, done.stderr
     assert f"{len(events)} events" in done.stdout
+
+
+async def test_the_session_cookie_is_secure_when_the_site_is_served_over_https(
+    services: Services, cast: Cast
+) -> None:
+    services._identity = Identity(services.pool, services.store,
+                                  hasher=PasswordHasher(time_cost=1, memory_cost=8192))
+    app = create_app(services)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="https://thidua.example") as client:
+        csrf = (await client.get("/session/csrf")).json()["csrf_token"]
+        r = await client.post("/session", data={"login": cast.persons[OWN],
+                                                "password": PASSWORD, "csrf_token": csrf})
+        assert r.status_code == 200, r.text
+        cookie = r.headers["set-cookie"]
+        assert "thidua_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+        assert (await client.get("/session/me")).json()["unit"] == OWN
