@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from domain.commands import CommandAdapter
+from domain.errors import DomainError
 from domain.pending import pending_actions
 from domain.values import Actor
 
@@ -65,7 +66,9 @@ def cycle_send(
     ctx: typer.Context,
     block: Annotated[str, typer.Argument(help="block id, e.g. kg-khoi-2")],
     year: Annotated[int, typer.Argument(help="the emulation year")],
-    who: Annotated[str, typer.Option("--as", help="admin, or a member unit's id")],
+    who: Annotated[str, typer.Option(
+        "--as", help="a person's login (the events name the person), or the shorthand admin, "
+        "auditor or a member unit's id")],
     do: Annotated[str, typer.Option("--do", help="the command, e.g. sign_pledge")],
     field: Annotated[list[str] | None, typer.Option(
         "--field", "-f", help="key=value (JSON values allowed), repeatable")] = None,
@@ -87,8 +90,12 @@ def cycle_send(
 
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="find") as services:
+            person = await services.identity.people.get(who)
+            if person is not None and not person.active:
+                raise DomainError("person_disabled", f"{who!r} is disabled", "--as")
+            actor = person.actor() if person is not None else Actor.parse(who)
             return await services.cycles.send(
-                block, year, command, Actor.parse(who), request_id=request_id or str(uuid.uuid4())
+                block, year, command, actor, request_id=request_id or str(uuid.uuid4())
             )
 
     result = run(go())
