@@ -44,18 +44,31 @@ def _parse_fields(fields: list[str]) -> dict[str, Any]:
     return data
 
 
+async def _actor(services: Any, who: str) -> Actor:
+    """A person's login acts as that person; admin, auditor or a unit id as the bare role."""
+    person = await services.identity.people.get(who)
+    if person is None:
+        return Actor.parse(who)
+    if not person.active:
+        raise DomainError("person_disabled", f"{who!r} is disabled", "--as")
+    return person.actor()  # type: ignore[no-any-return]
+
+
 @app.command("start")
 def cycle_start(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="a scenario file: its block, year, ruleset, "
                                               "score sheet and deadlines (its steps are ignored)")],
+    who: Annotated[str, typer.Option(
+        "--as", help="the administrator's login (the event names the person), or admin")] = "admin",
 ) -> None:
     """Administrators: start the yearly cycle of a block."""
     scenario = load_file(file)
 
     async def go() -> str:
         async with bootstrap(settings_of(ctx), temporal="find") as services:
-            handle = await services.cycles.start(scenario.start_command())
+            actor = await _actor(services, who)
+            handle = await services.cycles.start(scenario.start_command(), actor)
             return str(handle.id)
 
     out.print(f"started {run(go())}")
@@ -90,10 +103,7 @@ def cycle_send(
 
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="find") as services:
-            person = await services.identity.people.get(who)
-            if person is not None and not person.active:
-                raise DomainError("person_disabled", f"{who!r} is disabled", "--as")
-            actor = person.actor() if person is not None else Actor.parse(who)
+            actor = await _actor(services, who)
             return await services.cycles.send(
                 block, year, command, actor, request_id=request_id or str(uuid.uuid4())
             )
