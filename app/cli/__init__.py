@@ -56,6 +56,9 @@ def root(ctx: typer.Context) -> None:
 def demo(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="print the outcome as JSON")] = False,
+    demo_users: Annotated[bool, typer.Option(
+        "--demo-users", help="also create (or reset) an administrator, an auditor and one "
+        "person per unit, and print their logins and passwords once (standard error)")] = False,
 ) -> None:
     """The main job: bring up the embedded stack, run the reference cycle of Khối thi đua số 2
     (Kiên Giang, 2018) through the workflow, and print its outcome."""
@@ -63,6 +66,15 @@ def demo(
 
     scenario_ = reference_scenario()
     settings = settings_of(ctx)
+    if demo_users:
+        from ..bootstrap import bootstrap
+        from .users import create_demo_users
+
+        async def people() -> None:
+            async with bootstrap(settings, temporal="none", pool_size=2) as services:
+                await create_demo_users(services)
+
+        run(people())
     err.print(f"[bold]{scenario_.title}[/bold] — dữ liệu: {settings.thidua_home}")
     report = run(scenario.run_report(scenario_, settings, show_progress=True))
     scenario.show(report, as_json=as_json)

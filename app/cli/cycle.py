@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from domain.commands import CommandAdapter
+from domain.errors import DomainError
 from domain.pending import pending_actions
 from domain.values import Actor
 
@@ -43,18 +44,31 @@ def _parse_fields(fields: list[str]) -> dict[str, Any]:
     return data
 
 
+async def _actor(services: Any, who: str) -> Actor:
+    """A person's login acts as that person; admin, auditor or a unit id as the bare role."""
+    person = await services.identity.people.get(who)
+    if person is None:
+        return Actor.parse(who)
+    if not person.active:
+        raise DomainError("person_disabled", f"{who!r} is disabled", "--as")
+    return person.actor()  # type: ignore[no-any-return]
+
+
 @app.command("start")
 def cycle_start(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="a scenario file: its block, year, ruleset, "
                                               "score sheet and deadlines (its steps are ignored)")],
+    who: Annotated[str, typer.Option(
+        "--as", help="the administrator's login (the event names the person), or admin")] = "admin",
 ) -> None:
     """Administrators: start the yearly cycle of a block."""
     scenario = load_file(file)
 
     async def go() -> str:
         async with bootstrap(settings_of(ctx), temporal="find") as services:
-            handle = await services.cycles.start(scenario.start_command())
+            actor = await _actor(services, who)
+            handle = await services.cycles.start(scenario.start_command(), actor)
             return str(handle.id)
 
     out.print(f"started {run(go())}")
@@ -65,7 +79,9 @@ def cycle_send(
     ctx: typer.Context,
     block: Annotated[str, typer.Argument(help="block id, e.g. kg-khoi-2")],
     year: Annotated[int, typer.Argument(help="the emulation year")],
-    who: Annotated[str, typer.Option("--as", help="admin, or a member unit's id")],
+    who: Annotated[str, typer.Option(
+        "--as", help="a person's login (the events name the person), or the shorthand admin, "
+        "auditor or a member unit's id")],
     do: Annotated[str, typer.Option("--do", help="the command, e.g. sign_pledge")],
     field: Annotated[list[str] | None, typer.Option(
         "--field", "-f", help="key=value (JSON values allowed), repeatable")] = None,
@@ -87,8 +103,9 @@ def cycle_send(
 
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="find") as services:
+            actor = await _actor(services, who)
             return await services.cycles.send(
-                block, year, command, Actor.parse(who), request_id=request_id or str(uuid.uuid4())
+                block, year, command, actor, request_id=request_id or str(uuid.uuid4())
             )
 
     result = run(go())

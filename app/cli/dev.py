@@ -57,8 +57,13 @@ class Child:
             await self.proc.wait()
 
 
-async def serve(settings: Settings, *, api_port: int, with_api: bool) -> None:
+async def serve(settings: Settings, *, api_port: int, with_api: bool,
+                demo_users: bool = False) -> None:
     async with bootstrap(settings, temporal="serve") as services:
+        if demo_users:
+            from .users import create_demo_users
+
+            await create_demo_users(services)
         server = services.dev_server
         assert server is not None and services.temporal is not None
         address = services.temporal.service_client.config.target_host
@@ -123,10 +128,14 @@ def dev_up(
     ctx: typer.Context,
     api_port: Annotated[int | None, typer.Option(help="port of the HTTP API (default API_PORT)")] = None,
     no_api: Annotated[bool, typer.Option("--no-api", help="do not serve the HTTP API")] = False,
+    demo_users: Annotated[bool, typer.Option(
+        "--demo-users", help="create (or reset) an administrator, an auditor and one person "
+        "per unit of the reference block, and print their logins and passwords once")] = False,
 ) -> None:
     """Start PostgreSQL, the Temporal dev server (with its Web UI), a worker and the HTTP API,
     and keep them running until Ctrl-C or SIGTERM. Ports are kept across restarts; other
     commands find the stack through THIDUA_HOME/dev.json. A worker or API that dies is
     restarted; the dev server keeps running."""
     settings = settings_of(ctx)
-    run(serve(settings, api_port=api_port or settings.api_port, with_api=not no_api))
+    run(serve(settings, api_port=api_port or settings.api_port, with_api=not no_api,
+              demo_users=demo_users))

@@ -16,7 +16,7 @@ from ..bootstrap import bootstrap
 from ..identity import Identity, Person
 from .common import err, out, run, settings_of
 
-__all__ = ["app", "operator", "read_password"]
+__all__ = ["app", "create_demo_users", "operator", "read_password"]
 
 app = typer.Typer(help="People: logins, roles, units.", no_args_is_help=True)
 
@@ -43,6 +43,26 @@ def read_password() -> str:
 def _row(p: Person) -> dict[str, Any]:
     return {"login": p.login, "name": p.name, "position": p.position, "role": p.role,
             "unit": p.unit, "affiliation": p.affiliation, "active": p.active}
+
+
+async def create_demo_users(services: Any) -> None:
+    """An administrator, an auditor and one person per unit of the reference block, each with
+    a new random password, printed once (standard error) and stored only as a hash."""
+    from ..runner import reference_scenario
+
+    block = reference_scenario().block
+    users = await services.identity.demo_users(
+        [(m.id, m.name) for m in block.members], by=operator()
+    )
+    from rich.table import Table
+
+    table = Table("login", "password", "role", "unit", title="demo users — shown once",
+                  title_justify="left")
+    for u in users:
+        table.add_row(u.login, u.password, u.role, u.unit or "")
+    err.print(table)
+    err.print("  log in: POST /session (login, password, csrf_token from GET /session/csrf),"
+              " or `thidua tokens issue LOGIN` for an API token", highlight=False)
 
 
 async def _with_identity(settings: Any, body: Any) -> Any:

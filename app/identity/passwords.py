@@ -9,6 +9,7 @@ with no person still costs one argon2 verification, against a dummy hash).
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -23,6 +24,7 @@ __all__ = ["MAX_FAILURES", "Credentials", "check_password_strength"]
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 MIN_LENGTH = 10
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _REFUSED = "wrong login or password, or the login is locked for a while"
 
 
@@ -90,7 +92,8 @@ class Credentials:
         if locked is not None:
             raise IdentityError("login_failed", _REFUSED)
         if not ok or person is None or not person.active:
-            await self._failed(login, now)
+            if _LOGIN.match(login):  # a name that can never be a login is not worth a row
+                await self._failed(login, now)
             raise IdentityError("login_failed", _REFUSED)
         await self._pool.execute("DELETE FROM login_failures WHERE login = $1", login)
         if stored and self._hasher.check_needs_rehash(stored):

@@ -91,3 +91,46 @@ async def test_sso_refuses_unknown_or_disabled_people_a_wrong_nonce_and_another_
         await login.person(id_token, nonce=start.nonce)
     assert err.value.code == "oidc_failed" and "audience" in err.value.message.lower()
     assert (await other.person(id_token, nonce=start.nonce)).login == "sso-on"
+
+
+async def test_sso_through_the_http_routes_gives_a_session(
+    identity: Identity, provider: str, pool: object, store: object, tmp_path: object,
+    db_url: str,
+) -> None:
+    """GET /session/oidc → the provider → /session/oidc/callback: a session cookie for the
+    person the claim names; a callback with another state is refused."""
+    from app.bootstrap import Services
+    from app.http import create_app
+    from app.identity import IdentityConfig
+    from app.readmodels import all_read_models
+    from app.settings import Settings
+    from eventstore import ProjectionRunner
+    from eventstore.outbox import Outbox
+
+    await identity.add_person("sso-http", name="Vũ Minh", role="unit", unit="vp-hdnd",
+                              position="Phó Chánh Văn phòng", by=ADMIN)
+    services = Services(
+        settings=Settings(thidua_home=tmp_path, database_url=db_url),  # type: ignore[arg-type]
+        pool=pool, database_url=db_url, store=store, outbox=Outbox(pool),  # type: ignore[arg-type]
+        readmodels=ProjectionRunner(pool, all_read_models()),  # type: ignore[arg-type]
+    )
+    config = IdentityConfig(oidc=OidcConfig(issuer=provider, client_id="thidua",
+                                            client_secret="s3cret-of-the-client"))
+    services._identity = Identity(pool, store, config)  # type: ignore[arg-type]
+    app = create_app(services)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://thidua") as client:
+        r = await client.get("/session/oidc")
+        assert r.status_code == 302
+        async with httpx.AsyncClient() as browser:
+            await browser.put(f"{provider}/users/minh", json={"preferred_username": "sso-http"})
+            back = await browser.post(r.headers["location"], data={"sub": "minh"})
+        callback = back.headers["location"]
+        assert callback.startswith("http://thidua/session/oidc/callback?")
+        forged = await client.get(callback.replace("state=", "state=x"))
+        assert (forged.status_code, forged.json()["code"]) == (401, "oidc_failed")
+        r = await client.get(callback)
+        assert r.status_code == 200, r.text
+        me = (await client.get("/session/me")).json()
+        assert me == {"kind": "unit", "unit": "vp-hdnd", "login": "sso-http", "name": "Vũ Minh",
+                      "position": "Phó Chánh Văn phòng"}

@@ -105,3 +105,19 @@ async def test_a_tampered_person_event_is_found(identity: Identity, pool: asyncp
             " WHERE stream = 'person-tamper' AND version = 2")
         await conn.execute("ALTER TABLE events ENABLE TRIGGER ALL")
     assert await verify_person_stream(pool, "tamper") == ["hash_mismatch at version 2"]
+
+
+async def test_the_projection_runner_keeps_the_people_read_model(
+    identity: Identity, pool: asyncpg.Pool
+) -> None:
+    from eventstore import ProjectionRunner
+
+    await identity.add_person("runner-a", name="A", role="unit", unit="so-khdt", by=ADMIN)
+    await identity.disable("runner-a", by=ADMIN)
+    before = await identity.people.require("runner-a")
+    runner = ProjectionRunner(pool, [PeopleReadModel()])
+    assert await runner.rebuild() > 0
+    assert await identity.people.require("runner-a") == before
+    await identity.enable("runner-a", by=ADMIN)
+    await runner.catch_up()
+    assert (await identity.people.require("runner-a")).active

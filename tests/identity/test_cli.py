@@ -1,0 +1,53 @@
+"""thidua users / tokens as subprocesses on the test's PostgreSQL: passwords from standard
+input, a token printed once on standard output, refusals as one line naming field and rule."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import asyncpg
+import pytest
+
+from tests.identity.conftest import table_text
+
+pytestmark = pytest.mark.db
+
+
+def thidua(db_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], input=stdin, capture_output=True, text=True,
+        env={**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING"}, timeout=120,
+    )
+
+
+async def test_users_and_tokens_from_the_command_line(db_url: str, pool: asyncpg.Pool) -> None:
+    secret = "mật khẩu qua stdin 123"
+    r = thidua(db_url, "users", "add", "cli-lan", "--name", "Nguyễn Thị Lan", "--role", "unit",
+               "--unit", "so-khdt", "--position", "Chánh Văn phòng", "--password-stdin",
+               stdin=secret + "\n")
+    assert r.returncode == 0, r.stderr
+    r = thidua(db_url, "users", "add", "cli-x", "--name", "X", "--role", "unit")
+    assert r.returncode == 1 and "unit_required (unit)" in r.stderr, r.stderr
+
+    r = thidua(db_url, "tokens", "issue", "cli-lan", "--name", "ci", "--expires", "30d")
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip()
+    assert token.startswith("thd_") and "\n" not in token and token not in r.stderr
+
+    r = thidua(db_url, "users", "list", "--json")
+    assert '"login": "cli-lan"' in r.stdout and '"affiliation": "so-khdt"' in r.stdout
+    token_id = await pool.fetchval("SELECT id FROM api_tokens WHERE login = 'cli-lan'")
+    r = thidua(db_url, "tokens", "revoke", str(token_id))
+    assert r.returncode == 0, r.stderr
+    r = thidua(db_url, "users", "disable", "cli-lan")
+    assert r.returncode == 0, r.stderr
+    r = thidua(db_url, "users", "passwd", "cli-lan", "--password-stdin", stdin="short\n")
+    assert r.returncode == 1 and "weak_password" in r.stderr
+
+    types = [r[0] for r in await pool.fetch(
+        "SELECT type FROM events WHERE stream = 'person-cli-lan' ORDER BY version")]
+    assert types == ["person_created", "token_issued", "token_revoked", "person_disabled"]
+    everything = await table_text(pool)
+    assert secret not in everything and token not in everything
