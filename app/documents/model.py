@@ -298,7 +298,9 @@ def _counts(state: CycleState, votes: dict[str, int], ballots: int) -> list[Coun
 
 
 def _election_round(state: CycleState, e: ev.ElectionRoundClosed, voters: int) -> ElectionRound:
-    names = lambda units: ", ".join(_names(state, units))  # noqa: E731
+    def names(units: Sequence[str]) -> str:
+        return ", ".join(_names(state, units))
+
     result: list[str] = []
     if e.head is not None and e.head_votes:
         result.append(f"{names([e.head])} trúng cử Khối trưởng (được trên một nửa số phiếu bầu).")

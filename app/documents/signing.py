@@ -55,7 +55,7 @@ class Signer:
             )
         secret = password.encode() if isinstance(password, str) else password
         try:
-            signer = signers.SimpleSigner.load_pkcs12(str(p), passphrase=secret)
+            signer = signers.SimpleSigner.load_pkcs12(str(p), passphrase=secret)  # type: ignore[no-untyped-call]
         except Exception:  # pyHanko/cryptography raise several types for a bad file or password
             signer = None
         if signer is None:
@@ -82,5 +82,5 @@ class Signer:
             reason=self.reason,
             location=self.location or None,
         )
-        out = signers.sign_pdf(writer, meta, signer=self._signer)
+        out: BytesIO = signers.sign_pdf(writer, meta, signer=self._signer)
         return out.getvalue()

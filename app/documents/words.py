@@ -86,7 +86,7 @@ def vn_number(value: Decimal | int | None, places: int | None = None) -> str:
     if text.startswith("-"):
         sign, text = "-", text[1:]
     whole, _, frac = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
