@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -37,17 +37,14 @@ class Record:
 
 
 def clock(start: datetime) -> tuple[Callable[[], datetime], Callable[[], UUID]]:
-    t, n = [start], [0]
+    t = [start]
 
     def now() -> datetime:
         t[0] += timedelta(minutes=1)
         return t[0]
 
-    def ids() -> UUID:
-        n[0] += 1
-        return UUID(int=n[0])
-
-    return now, ids
+    # Event ids are unique across the whole store: fresh ones for every record.
+    return now, uuid4
 
 
 def chain(lines: bytes) -> bytes:
