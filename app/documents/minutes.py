@@ -136,11 +136,14 @@ def minutes_pdf(
     html = minutes_html(events, stream=stream, head_version=head_version, head_hash=head_hash)
     fonts = _fonts_dir()
     first = head_version - len(events) + 1
+    last = events[-1].at if events else None
     attachment = Attachment(
         string=events_jsonl(events, stream=stream, first_version=first),
         name=ATTACHMENT_NAME,
         description=f"Các sự kiện của luồng {stream}, phiên bản {first}–{head_version}",
         relationship="Source",
+        created=last,
+        modified=last,
     )
     pdf = HTML(string=html, base_url=str(fonts)).write_pdf(
         stylesheets=[CSS(filename=str(fonts / "fonts.css"))],

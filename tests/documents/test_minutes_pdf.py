@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from app.documents import ATTACHMENT_NAME, record_uri
+from app.documents import ATTACHMENT_NAME, minutes_pdf, record_uri
 
-from .conftest import OUT, Record, chain
+from .conftest import OUT, Record, chain, record_of, scenario
 
 pytestmark = pytest.mark.pure
 
@@ -137,3 +137,11 @@ def test_the_events_are_attached_and_their_chain_reaches_the_footer_s_hash(
 def test_the_page_image_is_left_for_people_to_look_at(page1_png: Path) -> None:
     assert page1_png.stat().st_size > 10_000
     assert page1_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_same_record_gives_the_same_pdf_bytes() -> None:
+    rec = record_of(scenario("cancelled"))
+    first = minutes_pdf(rec.events, **rec.kw)  # type: ignore[arg-type]
+    assert minutes_pdf(rec.events, **rec.kw) == first  # type: ignore[arg-type]
+    other = Record(rec.events, rec.stream, rec.head_version, bytes(32))
+    assert minutes_pdf(other.events, **other.kw) != first  # type: ignore[arg-type]
