@@ -282,7 +282,7 @@ def _close_vote_round(state: CycleState, rnd: VoteRound, e: ev.VoteRoundClosed) 
         row.percent = percent(line.approvals, e.base)
         row.confirmed = line.confirmed
         if line.confirmed and line.place is not None:
-            row.place = f"Vị trí {line.place}: {state.ruleset.title_of(line.place)}"
+            row.place = f"Vị trí {line.place}"  # its title is in the result table below
     rnd.ballots = [
         (state.block.name_of(v) if state.block else v, [p in r.ballots[v] for p in rnd.proposals])
         for v in r.voters

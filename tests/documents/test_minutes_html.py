@@ -58,13 +58,13 @@ def test_exclusions_are_given_with_their_reasons_in_words(ref_text: str) -> None
 def test_the_vote_count_gives_ballots_approvals_percentages_and_places(ref_text: str) -> None:
     assert "Số đơn vị có quyền bỏ phiếu: 7" in ref_text
     assert "Số phiếu thu về: 7; số đơn vị không gửi phiếu: 0" in ref_text
+    assert "1 Văn phòng UBND tỉnh 1 983,5 7/7 100% Đạt Vị trí 1" in ref_text
+    assert "3 Sở Ngoại vụ 5 949 6/7 85,71% Đạt Vị trí 3" in ref_text
     assert (
-        "1 Văn phòng UBND tỉnh 1 983,5 7/7 100% Đạt Vị trí 1: Cờ thi đua của UBND tỉnh"
-        in ref_text
+        "1 Văn phòng UBND tỉnh Cờ thi đua của UBND tỉnh 7/7 phiếu đồng ý, vòng 1" in ref_text
     )
     assert (
-        "3 Sở Ngoại vụ 5 949 6/7 85,71% Đạt Vị trí 3: Bằng khen của Chủ tịch UBND tỉnh"
-        in ref_text
+        "3 Sở Ngoại vụ Bằng khen của Chủ tịch UBND tỉnh 6/7 phiếu đồng ý, vòng 1" in ref_text
     )
     assert "trên 1/2 tổng số đơn vị bỏ phiếu" in ref_text
 
