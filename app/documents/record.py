@@ -7,6 +7,7 @@ runs in a worker thread, so an API process keeps answering while a PDF is laid o
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 
 from domain.errors import DomainError
 from eventstore import EventStore
@@ -16,6 +17,11 @@ from .minutes import minutes_html, minutes_pdf
 from .signing import Signer
 
 __all__ = ["signer_of", "stored_minutes"]
+
+# The minutes of a record at a given head never change: keep the last few PDFs, so an auditor's
+# repeated request is not laid out again (a layout takes seconds).
+_CACHE: OrderedDict[tuple[str, bytes, bytes | None], bytes] = OrderedDict()
+_CACHE_SIZE = 16
 
 
 def signer_of(settings: Settings) -> Signer | None:
@@ -48,4 +54,12 @@ async def stored_minutes(
     kw = {"stream": stream, "head_version": report.head_version, "head_hash": report.head_hash}
     if html:
         return minutes_html(replay.events, **kw).encode("utf-8")  # type: ignore[arg-type]
-    return await asyncio.to_thread(minutes_pdf, replay.events, **kw, sign=signer)  # type: ignore[arg-type]
+    key = (stream, report.head_hash, signer.fingerprint if signer is not None else None)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    pdf = await asyncio.to_thread(minutes_pdf, replay.events, **kw, sign=signer)  # type: ignore[arg-type]
+    _CACHE[key] = pdf
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return pdf

@@ -67,6 +67,12 @@ class Signer:
         return cls(signer, reason=reason, location=location)
 
     @property
+    def fingerprint(self) -> bytes:
+        """SHA-256 of the signing certificate: which key signs."""
+        cert = self._signer.signing_cert
+        return bytes(cert.sha256) if cert is not None else b""
+
+    @property
     def subject(self) -> str:
         cert = self._signer.signing_cert
         return cert.subject.human_friendly if cert is not None else ""

@@ -48,6 +48,7 @@ async def test_the_pdf_s_events_rebuild_the_store_s_chain(
     stored = (await store.replay(stream)).report
     pdf = await stored_minutes(store, stream)
     assert pdf.startswith(b"%PDF-")
+    assert await stored_minutes(store, stream) is pdf  # the same head: not laid out again
     data = attachment(pdf)
     assert chain(data) == stored.head_hash
     assert [json.loads(line)["stream"] for line in data.splitlines()] == [stream] * stored.events
