@@ -122,7 +122,9 @@ def test_signed_minutes_validate_against_the_agency_s_ca(signed: bytes, authorit
     assert status.coverage.name == "ENTIRE_FILE"
     assert "Khối thi đua số 2" in status.signing_cert.subject.human_friendly
     assert sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
-    # The signed file is still the minutes, with the events attached.
+    # The signed file is still the PDF/A minutes, with the events attached.
+    xmp = reader.root["/Metadata"].get_object().data.decode("utf-8")
+    assert "pdfaid:part" in xmp
     names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
     assert ATTACHMENT_NAME in [str(names[i]) for i in range(0, len(names), 2)]
 
