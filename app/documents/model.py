@@ -299,7 +299,8 @@ def _counts(state: CycleState, votes: dict[str, int], ballots: int) -> list[Coun
 
 def _election_round(state: CycleState, e: ev.ElectionRoundClosed, voters: int) -> ElectionRound:
     def names(units: Sequence[str]) -> str:
-        return ", ".join(_names(state, units))
+        listed = _names(state, units)
+        return " và ".join(listed) if len(listed) == 2 else ", ".join(listed)
 
     result: list[str] = []
     if e.head is not None and e.head_votes:
@@ -403,6 +404,18 @@ def build_minutes(
                         f"Theo nguyên tắc luân phiên, {state.block.name_of(e.head)} "
                         f"(Khối phó năm {state.year}) đảm nhận Khối trưởng năm "
                         f"{(state.year or 0) + 1}; hội nghị bầu Khối phó."
+                    )
+                elif e.mode == "both":
+                    assert state.ruleset is not None
+                    why = (
+                        "theo quy chế của Khối"
+                        if state.ruleset.rotation == "elect_both"
+                        else f"do {state.block.name_of(state.block.deputy)} (Khối phó năm "
+                        f"{state.year}) không đủ điều kiện đảm nhận Khối trưởng"
+                    )
+                    succession = (
+                        f"Hội nghị bầu Khối trưởng và Khối phó năm {(state.year or 0) + 1} "
+                        f"{why}."
                     )
                 election = ElectionPart(
                     mode="Bầu Khối phó" if e.mode == "deputy_only" else "Bầu Khối trưởng, Khối phó",

@@ -98,7 +98,7 @@ def test_a_failed_run_off_leads_to_the_secretariat_s_appointment() -> None:
     rec = record_of(scenario("runoff_failed"))
     text = text_of(minutes_html(rec.events, **rec.kw))  # type: ignore[arg-type]
     assert "Bầu lại (vòng 2)" in text
-    assert "bầu lại giữa" in text
+    assert "bầu lại giữa Sở C và Sở D" in text
     assert "Bầu lại không có kết quả; đề nghị Ban Thi đua – Khen thưởng chỉ định" in text
     assert "Ban Thi đua – Khen thưởng chỉ định: Khối trưởng" in text
 
@@ -113,6 +113,7 @@ def test_a_run_off_that_succeeds_is_reported_round_by_round() -> None:
 def test_when_both_leaders_are_elected_each_office_has_its_count() -> None:
     rec = record_of(scenario("elect_both"))
     text = text_of(minutes_html(rec.events, **rec.kw))  # type: ignore[arg-type]
+    assert "Hội nghị bầu Khối trưởng và Khối phó năm 2025 theo quy chế của Khối." in text
     assert "Bầu Khối trưởng Số phiếu Tỷ lệ" in text and "Bầu Khối phó Số phiếu Tỷ lệ" in text
     assert "trúng cử Khối trưởng" in text
 
@@ -147,3 +148,13 @@ def test_minutes_of_a_cycle_under_way_stop_at_its_last_event(reference: Record) 
 def test_the_same_events_give_the_same_html(reference: Record) -> None:
     first = minutes_html(reference.events, **reference.kw)  # type: ignore[arg-type]
     assert minutes_html(reference.events, **reference.kw) == first  # type: ignore[arg-type]
+
+
+def test_an_excluded_deputy_does_not_succeed_and_the_minutes_say_why() -> None:
+    rec = record_of(scenario("excluded_deputy"))
+    text = text_of(minutes_html(rec.events, **rec.kw))  # type: ignore[arg-type]
+    assert (
+        "Hội nghị bầu Khối trưởng và Khối phó năm 2025 do Sở B (Khối phó năm 2024) không đủ "
+        "điều kiện đảm nhận Khối trưởng." in text
+    )
+    assert "Sở B lãnh đạo bị xử lý kỷ luật" in text
