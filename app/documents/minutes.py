@@ -77,11 +77,9 @@ def _qr_svg(data: str) -> Markup:
 
 def _render(minutes: Minutes, *, created: str | None) -> str:
     template = _env().get_template("minutes.html.j2")
+    record = record_uri(minutes.stream, minutes.head_version, bytes.fromhex(minutes.head_hash))
     return template.render(
-        m=minutes,
-        css=Markup(_css()),
-        qr_svg=_qr_svg(record_uri(minutes.stream, minutes.head_version, bytes.fromhex(minutes.head_hash))),
-        created=created,
+        m=minutes, css=Markup(_css()), qr_svg=_qr_svg(record), record=record, created=created
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from app.documents import ATTACHMENT_NAME, minutes_pdf, record_uri
+from app.documents import ATTACHMENT_NAME, check_minutes, minutes_pdf, record_uri
 
 from .conftest import OUT, Record, chain, record_of, scenario
 
@@ -145,3 +145,23 @@ def test_the_same_record_gives_the_same_pdf_bytes() -> None:
     assert minutes_pdf(rec.events, **rec.kw) == first  # type: ignore[arg-type]
     other = Record(rec.events, rec.stream, rec.head_version, bytes(32))
     assert minutes_pdf(other.events, **other.kw) != first  # type: ignore[arg-type]
+
+
+def test_the_pdf_checks_itself_the_named_record_is_rebuilt_by_its_events(
+    reference_pdf: Path, reference: Record
+) -> None:
+    check = check_minutes(reference_pdf.read_bytes())
+    assert check.ok, check.problems
+    assert (check.stream, check.head_version, check.head_hash) == (
+        reference.stream, reference.head_version, reference.head_hash.hex()
+    )
+    assert check.events == len(reference.events)
+
+
+def test_a_pdf_naming_a_head_its_events_do_not_rebuild_fails_the_check() -> None:
+    rec = record_of(scenario("cancelled"))
+    wrong = minutes_pdf(rec.events, stream=rec.stream, head_version=rec.head_version,
+                        head_hash=bytes(32))
+    check = check_minutes(wrong)
+    assert check.problems == ["the attached events do not rebuild the head hash the PDF names"]
+    assert not check_minutes(b"%PDF-1.7 nothing").ok
