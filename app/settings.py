@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     oidc_claim: str = Field(
         default="preferred_username", description="ID token claim that holds a person's login"
     )
+    sign_p12: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("THIDUA_SIGN_P12", "SIGN_P12"),
+        description="the agency's PKCS#12 key that signs the minutes; unset = unsigned",
+    )
+    sign_p12_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("THIDUA_SIGN_P12_PASSWORD", "SIGN_P12_PASSWORD"),
+        description="the PKCS#12 file's password (never logged)",
+    )
     api_port: int = 8000
     log_format: str = Field(default="auto", description="auto, json or console")
     log_level: str = "INFO"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -94,6 +95,36 @@ def replay(
         err.print(f"[red]finding[/red]: {f}", highlight=False)
     if findings:
         raise typer.Exit(1)
+
+
+@app.command("minutes")
+def minutes(
+    ctx: typer.Context, block: str, year: int,
+    out: Annotated[Path, typer.Argument(help="the file to write (PDF, or HTML with --html)")],
+    html: Annotated[bool, typer.Option("--html", help="write the HTML instead of the PDF")] = False,
+    stream: StreamOpt = None,
+) -> None:
+    """The minutes (biên bản) of a cycle from its events: review conference, vote count and
+    election, as a PDF/A-3b carrying the events (signed when THIDUA_SIGN_P12 is set), or HTML.
+    Refused when the stream fails verification."""
+    from ..documents import DocumentError
+    from ..documents.record import signer_of, stored_minutes
+
+    name = _stream(block, year, stream)
+    try:
+        signer = None if html else signer_of(settings_of(ctx))
+    except DocumentError as exc:
+        err.print(f"[red]error:[/red] {exc.code} ({exc.field}): {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+
+    async def go() -> bytes:
+        async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+            return await stored_minutes(services.store, name, html=html, signer=signer)
+
+    body = run(go())
+    out.write_bytes(body)
+    signed = " (signed)" if signer is not None else ""
+    print(f"{name}: minutes written to {out}{signed}")
 
 
 @app.command("reminders")

@@ -4,6 +4,7 @@
     reads      GET /cycles, GET /cycles/{block}/{year}/state, …/pending
     audit      GET /cycles/{block}/{year}/audit
     session    login, logout, single sign-on (app/http/session.py: who is calling)
+    documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin)
 
 Guards, outermost first: one access-log line per request, the body limit (413 before parsing),
 the authentication gate (401 before the body is read), then the routes; rule codes and
@@ -20,7 +21,7 @@ from fastapi import FastAPI
 from domain.values import Actor
 
 from ..bootstrap import Services
-from . import audit, commands, reads, session
+from . import audit, commands, documents, reads, session
 from .errors import install_error_handlers
 from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
 
@@ -67,6 +68,7 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     app.include_router(reads.router)
     app.include_router(audit.router)
     app.include_router(session.router)
+    app.include_router(documents.router)
     if authenticate is None:
         # people's tokens and sessions; THIDUA_API_TOKENS only as a development shortcut
         dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}

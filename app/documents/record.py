@@ -1,0 +1,65 @@
+"""The minutes of a stored cycle: read the stream back, check its chain, render (and sign).
+
+What the CLI (`thidua audit minutes`) and the HTTP API (`GET …/minutes.pdf`) call; rendering
+runs in a worker thread, so an API process keeps answering while a PDF is laid out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+
+from domain.errors import DomainError
+from eventstore import EventStore
+
+from ..settings import Settings
+from .minutes import minutes_html, minutes_pdf
+from .signing import Signer
+
+__all__ = ["signer_of", "stored_minutes"]
+
+# The minutes of a record at a given head never change: keep the last few PDFs, so an auditor's
+# repeated request is not laid out again (a layout takes seconds).
+_CACHE: OrderedDict[tuple[str, bytes, bytes | None], bytes] = OrderedDict()
+_CACHE_SIZE = 16
+
+
+def signer_of(settings: Settings) -> Signer | None:
+    """The agency's signer when THIDUA_SIGN_P12 is set (SigningKeyError when it cannot be
+    opened), else None: the minutes are then left unsigned."""
+    if settings.sign_p12 is None:
+        return None
+    password = settings.sign_p12_password
+    return Signer.from_p12(
+        settings.sign_p12, password.get_secret_value() if password is not None else None
+    )
+
+
+async def stored_minutes(
+    store: EventStore, stream: str, *, html: bool = False, signer: Signer | None = None
+) -> bytes:
+    """The minutes of `stream` as a PDF (signed when `signer` is given), or as UTF-8 HTML.
+
+    A stream with no events is `unknown_stream`; one that fails verification is
+    `record_not_verified`: minutes are made only of a record whose chain holds."""
+    replay = await store.replay(stream)
+    report = replay.report
+    if report.events == 0:
+        raise DomainError("unknown_stream", f"no events in stream {stream}")
+    if not report.ok:
+        raise DomainError(
+            "record_not_verified",
+            f"stream {stream} fails verification ({report.first}); run `thidua audit verify`",
+        )
+    kw = {"stream": stream, "head_version": report.head_version, "head_hash": report.head_hash}
+    if html:
+        return minutes_html(replay.events, **kw).encode("utf-8")  # type: ignore[arg-type]
+    key = (stream, report.head_hash, signer.fingerprint if signer is not None else None)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    pdf = await asyncio.to_thread(minutes_pdf, replay.events, **kw, sign=signer)  # type: ignore[arg-type]
+    _CACHE[key] = pdf
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return pdf

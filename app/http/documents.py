@@ -1,0 +1,62 @@
+"""Auditors' documents: the minutes (biên bản) of a cycle, made from its stored events."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from domain.errors import AuthorizationError
+from domain.values import Actor
+from workflows.messages import cycle_key
+
+from ..documents import DocumentError
+from ..documents.record import signer_of, stored_minutes
+from .deps import Caller, Cycle, Cycles, Svc
+from .errors import problem
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["audit"])
+
+READERS = ("auditor", "admin")
+"""Who may have the minutes: auditors and the secretariat."""
+
+
+def _may_read(who: Actor) -> None:
+    if who.kind not in READERS:
+        raise AuthorizationError("the minutes are for auditors and the secretariat")
+
+
+@router.get(
+    "/cycles/{block}/{year}/minutes.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def minutes_pdf(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Response:
+    """The minutes as PDF/A-3b with the events attached (`events.jsonl`), signed with the
+    agency's key when one is configured. 404 for an unknown cycle, 409 `record_not_verified`
+    when the stream fails verification, 503 when the signing key cannot be opened."""
+    _may_read(who)
+    stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
+    try:
+        signer = signer_of(svc.settings)
+    except DocumentError as exc:
+        return problem(503, exc.code, "the signing key cannot be opened", exc.field)
+    pdf = await stored_minutes(svc.store, stream, signer=signer)
+    name = f"bien-ban-{cycle.block}-{cycle.year}.pdf"
+    return Response(
+        pdf, media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+@router.get("/cycles/{block}/{year}/minutes.html", response_class=Response,
+            responses={200: {"content": {"text/html": {}}}})
+async def minutes_html(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Response:
+    """The same minutes as one HTML page (Vietnamese, printable)."""
+    _may_read(who)
+    stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
+    html = await stored_minutes(svc.store, stream, html=True)
+    return Response(html, media_type="text/html; charset=utf-8")
+
+
