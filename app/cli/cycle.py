@@ -115,13 +115,21 @@ def cycle_send(
 
 
 @app.command("state")
-def cycle_state_command(ctx: typer.Context, block: str, year: int) -> None:
-    """The live state of a cycle, as JSON."""
+def cycle_state_command(
+    ctx: typer.Context, block: str, year: int,
+    auditor: Annotated[bool, typer.Option(
+        "--auditor", help="everything, ballots of an open round included")] = False,
+) -> None:
+    """The live state of a cycle, as JSON. While a round is open it shows who has voted, not
+    how (as the pages and the API do), unless --auditor."""
+    from domain.views import state_for
+
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="find") as services:
             return await cycle_state(services.cycles, block, year)
 
-    sys.stdout.write(run(go()).model_dump_json(indent=1) + "\n")
+    body = state_for(run(go()), auditor=auditor)
+    sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=1) + "\n")
 
 
 @app.command("pending")

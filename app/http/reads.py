@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from domain.pending import pending_actions
+from domain.views import state_for
 
 from ..lookups import cycle_state
 from ..readmodels.cycles import list_cycles
@@ -35,9 +36,9 @@ async def cycles_list(
 async def state(cycle: Cycle, who: Caller, cycles: Cycles) -> Any:
     """The live state. While a round is open it shows who has voted, not how."""
     s = await cycle_state(cycles, cycle.block, cycle.year)
-    body = s.model_dump(mode="json")
-    body.pop("requests", None)  # other callers' request ids are nobody's business
-    return body
+    # ballots stay private while a round is open, and nobody reads others' request ids;
+    # auditors see everything
+    return state_for(s, auditor=who.kind == "auditor")
 
 
 @router.get("/cycles/{block}/{year}/pending")
