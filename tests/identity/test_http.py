@@ -126,7 +126,7 @@ COMMANDS: list[dict[str, Any]] = [
     {"do": "open_vote_round"},
     {"do": "cast_ballot", "approve": [OWN]},
     {"do": "close_vote_round"},
-    {"do": "leaders_decide", "places": [{"place": 1, "unit": OWN}], "deputy_agrees": True},
+    {"do": "leaders_decide", "places": [{"place": 1, "unit": OWN}]},
     {"do": "open_election"},
     {"do": "cast_election_ballot", "deputy": OWN},
     {"do": "close_election"},
