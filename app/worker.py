@@ -21,7 +21,7 @@ def build_worker(client: Client, task_queue: str, store: EventStore, outbox: Out
         client,
         task_queue=task_queue,
         workflows=[EmulationCycle],
-        activities=[acts.append, acts.write_reminders],
+        activities=acts.all,
     )
 
 

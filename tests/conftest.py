@@ -19,6 +19,7 @@ from app.worker import build_worker
 from eventstore import EventStore, create_pool
 from eventstore.outbox import Outbox
 from tests.pg import fresh_database, server_url
+from workflows.names import SEARCH_ATTRIBUTES
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +58,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=temporal,
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
+        search_attributes=SEARCH_ATTRIBUTES,  # the cycles upsert them
     )
     yield env
     await env.shutdown()
