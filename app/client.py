@@ -57,7 +57,11 @@ IN_FLIGHT = 8
 BUSY_TIMEOUT = 10.0
 """Seconds a command may wait for a busy cycle (queue and retries) before CycleBusy."""
 
-_BUSY_STATUSES = (RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.DEADLINE_EXCEEDED)
+# RESOURCE_EXHAUSTED: too many updates in flight; UNAVAILABLE: "workflow update was aborted"
+# (the server dropped updates it had admitted, e.g. past its limit); DEADLINE_EXCEEDED: slow.
+_BUSY_STATUSES = (
+    RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+)
 
 
 class CycleBusy(Exception):

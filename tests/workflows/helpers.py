@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from app.client import CycleClient
+from domain.commands import Command, CorrectScore, RecordFinding, WithdrawFinding
 from domain.errors import DomainError
 from domain.scenario import Scenario, Step, compare_outcome, load_scenario, outcome_json
+from domain.state import CycleState
+from domain.values import Actor
 from eventstore import EventStore, Replay
 from workflows.messages import cycle_key
 
@@ -80,3 +83,28 @@ async def eventually(
 
 def history_files() -> list[Path]:
     return sorted(HISTORIES.glob("*.json"))
+
+
+FINDING_KINDS = (
+    "leader_disciplined", "court_conclusion", "party_org_not_clean", "security_order_weak",
+    "legal_violation", "other",
+)
+
+
+def discipline_load(sc: Scenario, state: CycleState, round_: int) -> list[tuple[Command, Actor]]:
+    """50 commands valid in any order in the discipline stage of `sc`: every (unit, kind)
+    finding recorded (even rounds) or withdrawn (odd rounds) by the admin, and two score
+    corrections by the chair."""
+    admin, chair = Actor.admin(), Actor.of_unit(sc.block.head)
+    members = [m.id for m in sc.block.members]
+    out: list[tuple[Command, Actor]] = []
+    for unit in members:
+        for kind in FINDING_KINDS:
+            if round_ % 2 == 0:
+                out.append((RecordFinding(unit=unit, kind=kind, reference=f"qd-{round_}"), admin))
+            else:
+                out.append((WithdrawFinding(unit=unit, kind=kind), admin))
+    for unit in (members[(2 * round_) % len(members)], members[(2 * round_ + 1) % len(members)]):
+        sections = state.adopted[unit].sections
+        out.append((CorrectScore(unit=unit, sections=sections, note=f"round {round_}"), chair))
+    return out
