@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.codec import EventRecord, from_record, to_record
@@ -74,6 +74,8 @@ COMMANDS = tuple(n for n in COMMAND_NAMES if n not in ("start_cycle", "expire_de
 
 # Histories recorded before the search attributes existed replay without the upserts.
 SEARCH_ATTRIBUTES_PATCH = "search-attributes"
+# Histories recorded before group commit replay with one append per update under the lock.
+GROUP_COMMIT_PATCH = "group-commit"
 
 
 def _deadline_key(stage: str, deadline: datetime) -> str:
@@ -110,6 +112,8 @@ class EmulationCycle:
         self._updates_per_run = inp.updates_per_run
         self._continuing = False
         self._search_attributes = inp.search_attributes
+        self._grouped = False  # decided in run(): see GROUP_COMMIT_PATCH
+        self._appending = False
         self._start_error: DomainError | None = None
         self._start_events: list[Event] = []
         carried = inp.carried
@@ -121,6 +125,7 @@ class EmulationCycle:
             self._state = carried.state
             self._run = carried.run + 1
             self._sa_stage: str | None = carried.state.stage  # inherited by the new run
+            self._durable = carried.state.version
             return
         self._enforce_from = (
             workflow.now().replace(year=1) if inp.enforce_past_deadlines else workflow.now()
@@ -130,6 +135,7 @@ class EmulationCycle:
         self._bindings = {}
         self._run = 1
         self._sa_stage = None
+        self._durable = 0  # the version the store holds
         empty = CycleState()
         try:
             self._start_events = decide(
@@ -345,11 +351,13 @@ class EmulationCycle:
     async def run(self, inp: CycleInput) -> CycleResult:
         if self._start_error is not None:
             raise _rejected(self._start_error)
+        self._grouped = workflow.patched(GROUP_COMMIT_PATCH)
         if inp.carried is None:
             self._upsert_search_attributes()
             async with self._lock:
                 await self._append(self._start_events, expected_version=0)
                 self._log.extend(self._start_events)
+                self._durable = self._state.version
                 self._ready = True
         else:
             self._ready = True
@@ -496,6 +504,8 @@ class EmulationCycle:
     async def _handle(self, req: CommandRequest) -> CommandResult:
         self._accepted += 1
         await workflow.wait_condition(lambda: self._ready)
+        if self._grouped:
+            return await self._handle_grouped(req)
         async with self._lock:
             key = binding(req.actor, req.command)
             bound = self._bindings.get(req.request_id)
@@ -516,6 +526,57 @@ class EmulationCycle:
             await self._commit(events)
             self._bindings[req.request_id] = key
             return CommandResult(events=events, version=self._state.version, stage=self._state.stage)
+
+    async def _handle_grouped(self, req: CommandRequest) -> CommandResult:
+        """Decide and apply at once (validators of later updates see this one), then wait until
+        the events are in the store: the appends of updates that arrive together go as one."""
+        key = binding(req.actor, req.command)
+        bound = self._bindings.get(req.request_id)
+        if bound is not None:
+            if bound != key:  # two requests with one id raced past the validator
+                raise _reused(req.request_id)
+            await self._durable_up_to(max(self._state.requests.get(req.request_id, [0])))
+            return await self._first_answer(req.request_id)
+        if req.request_id in self._state.requests:
+            raise _reused(req.request_id)
+        try:
+            events = decide(
+                self._state, req.command, req.actor, now=workflow.now(), ids=workflow.uuid4,
+                request_id=req.request_id,
+            )
+        except DomainError as err:
+            raise _rejected(err) from None
+        self._apply(events)
+        self._bindings[req.request_id] = key
+        version, stage = self._state.version, self._state.stage
+        await self._durable_up_to(version)
+        return CommandResult(events=events, version=version, stage=stage)
+
+    def _apply(self, events: list[Event]) -> None:
+        fold_into(self._state, events)  # the workflow owns its state: no copy
+        self._log.extend(events)
+        if self._state.stage != self._sa_stage:
+            self._upsert_search_attributes()
+
+    async def _durable_up_to(self, version: int) -> None:
+        """Wait until the store holds the stream up to `version`; append what is pending, in
+        order, one batch at a time (one handler appends, the others wait for it)."""
+        while self._durable < version:
+            if self._appending:
+                await workflow.wait_condition(lambda: not self._appending)
+                continue
+            base = self._state.version - len(self._log)
+            batch = self._log[self._durable - base:]
+            self._appending = True
+            try:
+                await self._append(batch, expected_version=self._durable)
+            except ActivityError as err:
+                # The events are applied but not stored: never answer from such a state. The
+                # workflow task fails (and is retried) until the store is repaired.
+                raise RuntimeError(f"append of versions after {self._durable} failed") from err
+            finally:
+                self._appending = False
+            self._durable += len(batch)
 
     async def _first_answer(self, request_id: str) -> CommandResult:
         """The events a request got the first time: from this run's log, or read back from the
@@ -538,12 +599,14 @@ class EmulationCycle:
         )
 
     async def _commit(self, events: list[Event]) -> None:
-        """Append to the store (exactly once, thanks to the event ids), then apply."""
+        """Append to the store (exactly once, thanks to the event ids), then apply; grouped:
+        apply, then wait for the append."""
+        if self._grouped:
+            self._apply(events)
+            await self._durable_up_to(self._state.version)
+            return
         await self._append(events, expected_version=self._state.version)
-        fold_into(self._state, events)  # the workflow owns its state: no copy
-        self._log.extend(events)
-        if self._state.stage != self._sa_stage:
-            self._upsert_search_attributes()
+        self._apply(events)
 
     async def _append(self, events: list[Event], *, expected_version: int) -> None:
         await workflow.execute_activity(
