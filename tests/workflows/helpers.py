@@ -6,7 +6,10 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
 
 from app.client import CycleClient
 from domain.commands import Command, CorrectScore, RecordFinding, WithdrawFinding
@@ -108,3 +111,16 @@ def discipline_load(sc: Scenario, state: CycleState, round_: int) -> list[tuple[
         sections = state.adopted[unit].sections
         out.append((CorrectScore(unit=unit, sections=sections, note=f"round {round_}"), chair))
     return out
+
+
+async def settled(handle: WorkflowHandle[Any, Any]) -> None:
+    """Wait until a workflow has nothing in progress (no activity pending, its last history
+    event a completed workflow task), so its history length is stable."""
+
+    async def quiet() -> None:
+        desc = await handle.describe()
+        assert not desc.raw_description.pending_activities
+        last = (await handle.fetch_history()).events[-1]
+        assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+
+    await eventually(quiet)
