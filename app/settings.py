@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -29,7 +29,19 @@ class Settings(BaseSettings):
     api_tokens: dict[str, str] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("THIDUA_API_TOKENS", "API_TOKENS"),
-        description='bearer tokens of the HTTP API: {"token": "admin" | "auditor" | unit id}',
+        description='development shortcut, off unless set: fixed bearer tokens '
+                    '{"token": "admin" | "auditor" | unit id} (people and `thidua tokens` '
+                    'are the real way)',
+    )
+    session_idle_minutes: int = Field(default=30, ge=1, description="web session idle timeout")
+    session_absolute_hours: int = Field(default=12, ge=1, description="web session lifetime")
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect provider for single sign-on; unset = off"
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_claim: str = Field(
+        default="preferred_username", description="ID token claim that holds a person's login"
     )
     api_port: int = 8000
     log_format: str = Field(default="auto", description="auto, json or console")

@@ -1,57 +1,89 @@
-"""The worker: runs EmulationCycle and its activities on the task queue."""
+"""The worker: runs EmulationCycle and its activities on the task queue, and keeps the read
+models current."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+from datetime import timedelta
 
+import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.cycle import CycleActivities
 from eventstore import EventStore
 from eventstore.outbox import Outbox
+from eventstore.projection import ProjectionRunner
 from workflows.cycle import EmulationCycle
 
-__all__ = ["build_worker", "main"]
+from .settings import Settings
+
+__all__ = ["GRACE", "STICKY_TIMEOUT", "build_worker", "serve"]
+
+log = structlog.get_logger("thidua.worker")
+
+GRACE = timedelta(seconds=20)
+"""On SIGTERM, in-flight activities get this long to finish before they are cancelled."""
+
+STICKY_TIMEOUT = timedelta(seconds=2)
+"""How long the server waits for this worker to take a cycle's next task from its sticky queue
+before giving the task to any worker: after a worker dies, the next update of its cycles waits
+about this long (Temporal's default is 10 s)."""
 
 
-def build_worker(client: Client, task_queue: str, store: EventStore, outbox: Outbox) -> Worker:
+def build_worker(
+    client: Client, task_queue: str, store: EventStore, outbox: Outbox,
+) -> Worker:
     acts = CycleActivities(store, outbox)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[EmulationCycle],
         activities=acts.all,
+        graceful_shutdown_timeout=GRACE,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )
 
 
-async def serve() -> None:
-    """Run a worker against the configured (or embedded) stack until interrupted."""
-    import structlog
+async def follow(runner: ProjectionRunner, stop: asyncio.Event, interval: float = 0.5) -> None:
+    """Keep the read models current until `stop` is set; a failing batch is logged and tried
+    again (the read models are behind, never wrong)."""
+    await runner.prepare()
+    while not stop.is_set():
+        try:
+            await runner.catch_up()
+        except Exception as exc:  # the database went away: say so, wait, go on
+            log.warning("readmodels.behind", error=str(exc))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
 
-    from .devstack import Stack
-    from .logging import configure_logging
-    from .settings import Settings
 
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
-    async with Stack(settings) as stack:
-        worker = build_worker(stack.client, settings.task_queue, stack.store, stack.outbox)
-        structlog.get_logger("thidua.worker").info(
-            "worker.started", task_queue=settings.task_queue
+async def serve(settings: Settings) -> int:
+    """Run a worker (and the read models) on the found stack until SIGTERM or SIGINT; then
+    stop polling, let in-flight activities finish (GRACE) and exit 0."""
+    from .bootstrap import bootstrap
+
+    async with bootstrap(settings, temporal="find", run_migrations=False) as services:
+        assert services.temporal is not None
+        worker = build_worker(
+            services.temporal, services.task_queue, services.store, services.outbox
         )
-        await worker.run()
-
-
-def main() -> None:
-    from .process import exit_now
-
-    code = 0
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        code = 130
-    exit_now(code)
-
-if __name__ == "__main__":
-    main()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        readmodels = asyncio.create_task(follow(services.readmodels, stop))
+        running = asyncio.create_task(worker.run())
+        log.info("worker.started", task_queue=services.task_queue)
+        await asyncio.wait([running, asyncio.create_task(stop.wait())],
+                           return_when=asyncio.FIRST_COMPLETED)
+        if not running.done():
+            log.info("worker.stopping", grace_s=GRACE.total_seconds())
+            await worker.shutdown()
+        stop.set()
+        await readmodels
+        await running
+        log.info("worker.stopped")
+    return 0

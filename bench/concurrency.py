@@ -3,7 +3,7 @@ HTTP app in-process, against a bare baseline measured in the same run on the sam
 
     python bench/concurrency.py [--commands 50] [--rounds 5]
 
-real      POST /cycles/{block}/{year}/commands through app.api.create_app(cycles, store, tokens)
+real      POST /cycles/{block}/{year}/commands through app.http.create_app(services) with static tokens
           over httpx.AsyncClient + ASGITransport: bearer token -> actor, CycleClient.send (per
           cycle queue of 8 in flight, busy retries with the same update id, CycleBusy).
 baseline  the same commands to another cycle, each one bare `handle.execute_update(...)` at once,
@@ -138,10 +138,13 @@ async def bare_round(handle: WorkflowHandle[Any, Any], cycles: CycleClient, sc: 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     import os
 
-    from app.api import create_app
+    from app.bootstrap import Services
     from app.devstack import DevServer
+    from app.http import create_app, static_tokens
+    from app.readmodels import all_read_models
+    from app.settings import Settings
     from app.worker import build_worker
-    from eventstore import EventStore, create_pool, migrate
+    from eventstore import EventStore, ProjectionRunner, create_pool, migrate
     from eventstore.outbox import Outbox
 
     tmp = Path(tempfile.mkdtemp(prefix="thidua-bench-concurrency-"))
@@ -176,7 +179,13 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         }
         async with build_worker(client, queue, store, outbox):
             await asyncio.gather(to_discipline(real, sc), to_discipline(bare, sc))
-            app = create_app(real, store, tokens(sc))
+            services = Services(
+                settings=Settings(thidua_home=tmp, database_url=url),  # type: ignore[arg-type]
+                pool=pool, database_url=url, store=store, outbox=outbox,
+                readmodels=ProjectionRunner(pool, all_read_models()), temporal=client,
+                task_queue=queue, cycle_client=real,
+            )
+            app = create_app(services, authenticate=static_tokens(tokens(sc)))
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://thidua",
                                          timeout=120) as api:

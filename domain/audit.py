@@ -10,8 +10,9 @@ or a rejection is a finding.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import commands as c
 from . import events as ev
@@ -19,7 +20,7 @@ from .decide import decide
 from .errors import DomainError
 from .state import CycleState, fold
 
-__all__ = ["Finding", "recheck"]
+__all__ = ["FOLLOWERS", "REBUILD", "Finding", "recheck"]
 
 
 @dataclass(frozen=True)
@@ -32,62 +33,59 @@ class Finding:
         return f"version {self.version}: {self.kind}: {self.detail}"
 
 
+_Rebuild = Callable[[Any], c.Command]
+
+REBUILD: dict[type[ev.Event], _Rebuild] = {
+    ev.CycleStarted: lambda e: c.StartCycle(
+        block=e.block,
+        year=e.year,
+        ruleset=e.ruleset,
+        score_sheet=e.score_sheet,
+        deadlines=e.deadlines,
+        title=e.title,
+    ),
+    ev.PledgeSigned: lambda e: c.SignPledge(unit=e.unit),
+    ev.PledgeClosed: lambda e: (
+        c.ExpireDeadline(stage="pledge") if e.reason == "deadline" else c.ClosePledge()
+    ),
+    ev.SelfScoreSubmitted: lambda e: c.SubmitSelfScore(unit=e.unit, sections=e.sections),
+    ev.ScoreVerified: lambda e: c.VerifyScore(unit=e.unit, sections=e.sections, note=e.note),
+    ev.ScoringClosed: lambda e: (
+        c.ExpireDeadline(stage="scoring") if e.reason == "deadline" else c.CloseScoring()
+    ),
+    ev.ReviewHeld: lambda e: c.HoldReview(held_on=e.held_on, present=e.present, absent=e.absent),
+    ev.ScoreCorrected: lambda e: c.CorrectScore(unit=e.unit, sections=e.sections, note=e.note),
+    ev.FindingRecorded: lambda e: c.RecordFinding(
+        unit=e.unit, kind=e.kind, reference=e.reference, note=e.note
+    ),
+    ev.FindingWithdrawn: lambda e: c.WithdrawFinding(unit=e.unit, kind=e.kind),
+    ev.DisciplineCheckClosed: lambda e: c.CloseDisciplineCheck(),
+    ev.TieBroken: lambda e: c.BreakTie(order=e.order),
+    ev.VoteRoundOpened: lambda e: c.OpenVoteRound(),
+    ev.BallotCast: lambda e: c.CastBallot(approve=e.approve),
+    ev.VoteRoundClosed: lambda e: c.CloseVoteRound(),
+    ev.LeadersDecided: lambda e: c.LeadersDecide(
+        places=tuple(c.PlaceChoice(place=p, unit=u) for p, u in e.places.items()),
+        deputy_agrees=True,
+    ),
+    ev.ElectionOpened: lambda e: c.OpenElection(),
+    ev.ElectionBallotCast: lambda e: c.CastElectionBallot(head=e.head, deputy=e.deputy),
+    ev.ElectionRoundClosed: lambda e: c.CloseElection(),
+    ev.LeadersAppointed: lambda e: c.AppointLeaders(head=e.head, deputy=e.deputy),
+    ev.DeadlineExtended: lambda e: c.ExtendDeadline(stage=e.stage, until=e.until),
+    ev.DeadlineMissed: lambda e: c.ExpireDeadline(stage=e.stage),
+    ev.CycleCancelled: lambda e: c.CancelCycle(reason=e.reason),
+}
+"""`{event class: the command that produced it, rebuilt from the event}` for every event that
+can come first in a command's group."""
+
+FOLLOWERS: frozenset[str] = frozenset({"cycle_completed"})
+"""Event types that only ever follow another event of the same command."""
+
+
 def _command(e: ev.Event) -> c.Command | None:
-    match e:
-        case ev.CycleStarted():
-            return c.StartCycle(
-                block=e.block, year=e.year, ruleset=e.ruleset, score_sheet=e.score_sheet,
-                deadlines=e.deadlines, title=e.title,
-            )
-        case ev.PledgeSigned():
-            return c.SignPledge(unit=e.unit)
-        case ev.PledgeClosed():
-            return c.ExpireDeadline(stage="pledge") if e.reason == "deadline" else c.ClosePledge()
-        case ev.SelfScoreSubmitted():
-            return c.SubmitSelfScore(unit=e.unit, sections=e.sections)
-        case ev.ScoreVerified():
-            return c.VerifyScore(unit=e.unit, sections=e.sections, note=e.note)
-        case ev.ScoringClosed():
-            return c.ExpireDeadline(stage="scoring") if e.reason == "deadline" else c.CloseScoring()
-        case ev.ReviewHeld():
-            return c.HoldReview(held_on=e.held_on, present=e.present, absent=e.absent)
-        case ev.ScoreCorrected():
-            return c.CorrectScore(unit=e.unit, sections=e.sections, note=e.note)
-        case ev.FindingRecorded():
-            return c.RecordFinding(unit=e.unit, kind=e.kind, reference=e.reference, note=e.note)
-        case ev.FindingWithdrawn():
-            return c.WithdrawFinding(unit=e.unit, kind=e.kind)
-        case ev.DisciplineCheckClosed():
-            return c.CloseDisciplineCheck()
-        case ev.TieBroken():
-            return c.BreakTie(order=e.order)
-        case ev.VoteRoundOpened():
-            return c.OpenVoteRound()
-        case ev.BallotCast():
-            return c.CastBallot(approve=e.approve)
-        case ev.VoteRoundClosed():
-            return c.CloseVoteRound()
-        case ev.LeadersDecided():
-            return c.LeadersDecide(
-                places=tuple(c.PlaceChoice(place=p, unit=u) for p, u in e.places.items()),
-                deputy_agrees=True,
-            )
-        case ev.ElectionOpened():
-            return c.OpenElection()
-        case ev.ElectionBallotCast():
-            return c.CastElectionBallot(head=e.head, deputy=e.deputy)
-        case ev.ElectionRoundClosed():
-            return c.CloseElection()
-        case ev.LeadersAppointed():
-            return c.AppointLeaders(head=e.head, deputy=e.deputy)
-        case ev.DeadlineExtended():
-            return c.ExtendDeadline(stage=e.stage, until=e.until)
-        case ev.DeadlineMissed():
-            return c.ExpireDeadline(stage=e.stage)
-        case ev.CycleCancelled():
-            return c.CancelCycle(reason=e.reason)
-        case _:
-            return None
+    rebuild = REBUILD.get(type(e))
+    return None if rebuild is None else rebuild(e)
 
 
 def _groups(events: Sequence[ev.Event]) -> list[tuple[int, list[ev.Event]]]:
@@ -117,32 +115,35 @@ def recheck(events: Sequence[ev.Event]) -> list[Finding]:
             ids = iter([e.event_id for e in group])
             try:
                 again = decide(
-                    state, command, group[0].actor, now=group[0].at,
-                    ids=ids.__next__, request_id=group[0].request_id,
+                    state,
+                    command,
+                    group[0].actor,
+                    now=group[0].at,
+                    ids=ids.__next__,
+                    request_id=group[0].request_id,
                 )
             except DomainError as err:
                 findings.append(Finding(version, "rejected_by_rules", str(err)))
             except StopIteration:
-                findings.append(Finding(
-                    version, "decision_mismatch", "the rules give more events than recorded"
-                ))
+                findings.append(
+                    Finding(
+                        version, "decision_mismatch", "the rules give more events than recorded"
+                    )
+                )
             else:
                 if again != group:
                     at = next(
                         (k for k, (r, a) in enumerate(zip(group, again, strict=False)) if r != a),
                         min(len(group), len(again)),
                     )
-                    findings.append(
-                        Finding(version + at, "decision_mismatch", _diff(group, again))
-                    )
+                    findings.append(Finding(version + at, "decision_mismatch", _diff(group, again)))
         state = fold(group, state)
     return findings
 
 
 def _diff(recorded: list[ev.Event], again: list[ev.Event]) -> str:
     if len(recorded) != len(again):
-        return (f"recorded {[e.type for e in recorded]}, "
-                f"the rules give {[e.type for e in again]}")
+        return f"recorded {[e.type for e in recorded]}, the rules give {[e.type for e in again]}"
     for r, a in zip(recorded, again, strict=True):
         if r != a:
             rd, ad = r.payload(), a.payload()

@@ -16,7 +16,7 @@ from uuid import UUID
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from .events import SCHEMA_VERSION, Event, event_from_record
+from .events import SCHEMA_VERSION, Event, EventAdapter
 
 __all__ = ["EventRecord", "canonical_json", "from_record", "to_record"]
 
@@ -59,4 +59,26 @@ def from_record(record: EventRecord) -> Event:
         at=record.effective_at,
         actor=record.actor,
         request_id=record.request_id,
+    )
+
+
+def event_from_record(
+    type_: str,
+    data: dict[str, Any],
+    *,
+    event_id: UUID | str,
+    at: Any,
+    actor: Any,
+    request_id: str | None,
+) -> Event:
+    """Rebuild an event from what the store keeps (payload + envelope columns)."""
+    return EventAdapter.validate_python(
+        {
+            **data,
+            "type": type_,
+            "event_id": event_id,
+            "at": at,
+            "actor": actor,
+            "request_id": request_id,
+        }
     )

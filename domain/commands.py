@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .events import Absence
 from .setup import Block, Ruleset, ScoreSheet
-from .values import Score, UtcDatetime
+from .values import FindingKind, Score, UtcDatetime
 
 __all__ = ["COMMAND_NAMES", "Command", "CommandAdapter"]
 
@@ -78,14 +78,7 @@ class RecordFinding(BaseModel):
     model_config = _CMD
     do: Literal["record_finding"] = "record_finding"
     unit: str
-    kind: Literal[
-        "leader_disciplined",
-        "court_conclusion",
-        "party_org_not_clean",
-        "security_order_weak",
-        "legal_violation",
-        "other",
-    ]
+    kind: FindingKind
     reference: str = Field(min_length=1)
     note: str = ""
 

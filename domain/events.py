@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from .payloads import Absence, AdoptedScore, Nomination, Outcome, RankEntry, TallyLine
 from .setup import Block, Ruleset, ScoreSheet
 from .values import Actor, Score, UtcDatetime
 
@@ -46,59 +47,6 @@ class _Event(BaseModel):
     def payload(self) -> dict[str, Any]:
         """The event's own data (no envelope), JSON-ready."""
         return self.model_dump(mode="json", exclude=set(ENVELOPE))
-
-
-# ---- value objects carried by events -------------------------------------------------------
-
-
-class Absence(BaseModel):
-    model_config = _FROZEN
-    unit: str
-    with_notice: bool = True
-    written_opinion: bool = False
-
-
-class AdoptedScore(BaseModel):
-    model_config = _FROZEN
-    sections: dict[str, Score]
-    total: Score
-    source: Literal["verified", "self", "corrected"]
-
-
-class RankEntry(BaseModel):
-    model_config = _FROZEN
-    unit: str
-    total: Score | None
-    rank: int | None
-    eligible: bool
-
-
-class TallyLine(BaseModel):
-    model_config = _FROZEN
-    unit: str
-    approvals: int
-    confirmed: bool
-    place: int | None = None
-
-
-class Nomination(BaseModel):
-    model_config = _FROZEN
-    place: int
-    unit: str
-    title: str
-    approvals: int | None
-    voters: int | None
-    round: int | None
-    decided_by: Literal["vote", "leaders"]
-
-
-class Outcome(BaseModel):
-    model_config = _FROZEN
-    ranking: tuple[RankEntry, ...]
-    excluded: dict[str, tuple[str, ...]]
-    nominations: tuple[Nomination, ...]
-    next_head: str | None
-    next_deputy: str | None
 
 
 # ---- the events -----------------------------------------------------------------------------
@@ -323,25 +271,3 @@ EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
 EVENT_TYPES: tuple[str, ...] = tuple(
     cls.model_fields["type"].default for cls in _Event.__subclasses__()
 )
-
-
-def event_from_record(
-    type_: str,
-    data: dict[str, Any],
-    *,
-    event_id: UUID | str,
-    at: Any,
-    actor: Any,
-    request_id: str | None,
-) -> Event:
-    """Rebuild an event from what the store keeps (payload + envelope columns)."""
-    return EventAdapter.validate_python(
-        {
-            **data,
-            "type": type_,
-            "event_id": event_id,
-            "at": at,
-            "actor": actor,
-            "request_id": request_id,
-        }
-    )

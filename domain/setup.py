@@ -8,9 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .values import FractionStr, Score, Slug
+from .stages import DEADLINE_STAGES, STAGES
+from .values import FINDING_KINDS, FractionStr, Score, Slug
 
 __all__ = [
+    "DEADLINE_STAGES",
     "DEFAULT_PLACES",
     "FINDING_KINDS",
     "RULESETS",
@@ -25,16 +27,6 @@ __all__ = [
     "resolve_ruleset",
 ]
 
-STAGES = ("pledge", "scoring", "review", "discipline", "vote", "election", "completed", "cancelled")
-DEADLINE_STAGES = ("pledge", "scoring", "review", "discipline", "vote", "election")
-FINDING_KINDS = (
-    "leader_disciplined",
-    "court_conclusion",
-    "party_org_not_clean",
-    "security_order_weak",
-    "legal_violation",
-    "other",
-)
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 

@@ -5,19 +5,43 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 __all__ = [
+    "FINDING_KINDS",
     "Actor",
+    "FindingKind",
     "FractionStr",
+    "PersonRole",
     "Score",
     "Slug",
     "UtcDatetime",
     "canonical_decimal",
     "parse_fraction",
 ]
+
+
+FindingKind = Literal[
+    "leader_disciplined",
+    "court_conclusion",
+    "party_org_not_clean",
+    "security_order_weak",
+    "legal_violation",
+    "other",
+]
+"""The kinds of discipline finding (DOMAIN.md, Discipline): defined here once."""
+FINDING_KINDS: tuple[str, ...] = get_args(FindingKind)
 
 
 def canonical_decimal(value: Decimal) -> str:
@@ -86,15 +110,53 @@ UtcDatetime = Annotated[datetime, AfterValidator(_aware)]
 ActorKind = Literal["admin", "auditor", "unit", "system"]
 
 
+PersonRole = Literal["admin", "auditor", "unit"]
+
+_PERSON_FIELDS = ("login", "position")
+
+
 class Actor(BaseModel):
     """Who gives a command: the secretariat, an auditor, a unit's representative, or the system
-    (deadlines). Head and deputy act as their units."""
+    (deadlines). Head and deputy act as their units.
+
+    The rules authorise by `kind` and `unit` only. `login`, `name` and `position` name the person
+    who acted (recorded for the audit). `login` and `position` are left out of the serialised
+    form when unset, so events written before people existed keep their exact bytes (and hash).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: ActorKind
     unit: str | None = None
     name: str | None = None
+    login: str | None = None
+    position: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_person(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in _PERSON_FIELDS:
+            if data.get(key, 0) is None:
+                del data[key]
+        return data
+
+    @classmethod
+    def of_person(
+        cls,
+        *,
+        role: PersonRole,
+        login: str,
+        name: str,
+        unit: str | None = None,
+        position: str | None = None,
+    ) -> Actor:
+        """The actor of a person: the kind is the person's role, the unit the person's own unit
+        (never one named in a request)."""
+        if role == "unit":
+            if not unit:
+                raise ValueError("a person with role 'unit' needs a unit")
+            return cls(kind="unit", unit=unit, login=login, name=name, position=position)
+        return cls(kind=role, login=login, name=name, position=position)
 
     @classmethod
     def admin(cls, name: str | None = None) -> Actor:

@@ -3,7 +3,7 @@ projections. See README.md in this folder."""
 
 from .audit import Problem, Replay, VerifyReport
 from .chain import GENESIS, canonical_body, chain_hash
-from .connect import create_pool, database_url, start_embedded, stop_embedded
+from .connect import create_pool, embedded_dir, start_embedded, stop_embedded
 from .errors import (
     AppendOnlyViolation,
     AppendRejected,
@@ -14,7 +14,7 @@ from .errors import (
     WrongExpectedVersion,
 )
 from .migrate import migrate
-from .projector import CyclesProjector
+from .projection import LogEvent, ProjectionRunner, ReadModel
 from .records import Position, StoredEvent
 from .store import EventStore
 
@@ -22,12 +22,14 @@ __all__ = [
     "GENESIS",
     "AppendOnlyViolation",
     "AppendRejected",
-    "CyclesProjector",
     "DatabaseError",
     "EventIdConflict",
     "EventStore",
+    "LogEvent",
     "Position",
     "Problem",
+    "ProjectionRunner",
+    "ReadModel",
     "Replay",
     "StoreError",
     "StoreUnavailable",
@@ -37,7 +39,7 @@ __all__ = [
     "canonical_body",
     "chain_hash",
     "create_pool",
-    "database_url",
+    "embedded_dir",
     "migrate",
     "start_embedded",
     "stop_embedded",

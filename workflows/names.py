@@ -1,4 +1,5 @@
-"""Names shared by the workflow and the worker: activities, error types, search attributes.
+"""Names shared by the workflow, the worker and the client: activities and error types (the
+search attributes are in workflows.search).
 
 The workflow calls activities by these names and the activities are registered under them, so
 one constant cannot drift from the other. Changing a value breaks every recorded history.
@@ -6,17 +7,10 @@ one constant cannot drift from the other. Changing a value breaks every recorded
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
-
 __all__ = [
     "APPEND",
     "CONTINUING",
     "READ_EVENTS",
-    "SA_BLOCK",
-    "SA_PROVINCE",
-    "SA_STAGE",
-    "SA_YEAR",
-    "SEARCH_ATTRIBUTES",
     "WRITE_REMINDERS",
 ]
 
@@ -33,16 +27,3 @@ of the workflow accepted)."""
 CONTINUING = "cycle_continuing"
 """An update refused by its validator while the run hands over to the next one (continue-as-new):
 the client sends it again, under the same update id, and the next run takes it."""
-
-# ---- search attributes (operators find cycles by block, year, stage, province) ---------------
-SA_BLOCK = SearchAttributeKey.for_keyword("ThiduaBlock")
-SA_YEAR = SearchAttributeKey.for_int("ThiduaYear")
-SA_STAGE = SearchAttributeKey.for_keyword("ThiduaStage")
-SA_PROVINCE = SearchAttributeKey.for_keyword("ThiduaProvince")
-
-SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[str] | SearchAttributeKey[int], ...] = (
-    SA_BLOCK, SA_YEAR, SA_STAGE, SA_PROVINCE,
-)
-"""What a Temporal namespace must have registered before cycles upsert them, e.g.
-`temporal operator search-attribute create --name ThiduaBlock --type Keyword` (name and
-`key.indexed_value_type`), or `start_local(search_attributes=SEARCH_ATTRIBUTES)` in tests."""

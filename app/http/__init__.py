@@ -1,0 +1,78 @@
+"""The HTTP side: `create_app(services)` includes the routers and the guards; nothing else.
+
+    commands   POST /cycles, POST /cycles/{block}/{year}/commands
+    reads      GET /cycles, GET /cycles/{block}/{year}/state, …/pending
+    audit      GET /cycles/{block}/{year}/audit
+    session    login, logout, single sign-on (app/http/session.py: who is calling)
+
+Guards, outermost first: one access-log line per request, the body limit (413 before parsing),
+the authentication gate (401 before the body is read), then the routes; rule codes and
+validation errors become 4xx in app/http/errors.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from domain.values import Actor
+
+from ..bootstrap import Services
+from . import audit, commands, reads, session
+from .errors import install_error_handlers
+from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
+
+__all__ = ["MAX_BODY_BYTES", "create_app", "static_tokens"]
+
+MAX_BODY_BYTES = 256 * 1024
+
+Authenticate = Callable[[dict[str, Any]], Awaitable[Actor | None]]
+
+
+def static_tokens(tokens: dict[str, Actor]) -> Authenticate:
+    """Bearer tokens from a mapping only (tests; THIDUA_API_TOKENS alone)."""
+    import hmac
+
+    async def authenticate(scope: dict[str, Any]) -> Actor | None:
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() != "bearer" or not token:
+                    return None
+                for known, actor in tokens.items():
+                    if hmac.compare_digest(known.encode(), token.encode()):
+                        return actor
+                return None
+        return None
+
+    return authenticate
+
+
+def create_app(services: Services, *, authenticate: Authenticate | None = None) -> FastAPI:
+    """The ASGI app over `services` (built by app.bootstrap, or by a test)."""
+    app = FastAPI(
+        title="thidua",
+        description="Durable, auditable emulation cycles of emulation blocks.",
+    )
+    app.state.services = services
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(commands.router)
+    app.include_router(reads.router)
+    app.include_router(audit.router)
+    app.include_router(session.router)
+    if authenticate is None:
+        # people's tokens and sessions; THIDUA_API_TOKENS only as a development shortcut
+        dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}
+        authenticate = session.identity_authenticator(services.identity, dev)
+    app.add_middleware(AuthGate, authenticate=authenticate,
+                       public=PUBLIC_PATHS + session.PUBLIC)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(AccessLog)
+    return app

@@ -1,0 +1,63 @@
+"""Errors as HTTP answers: rule codes to statuses, validation errors that never echo input.
+
+    not_authorized → 403      unknown_cycle → 404      every other rule code → 409
+    a body or parameter that does not validate → 422 (field, rule, message; no input echoed)
+    a body over the limit → 413        a cycle that stays busy → 429 with Retry-After
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from domain.errors import DomainError
+
+from ..identity.errors import STATUS as IDENTITY_STATUS
+
+__all__ = ["STATUS", "install_error_handlers", "problem"]
+
+STATUS = {
+    "not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404, "sso_disabled": 404,
+    "invalid_idempotency_key": 422, **IDENTITY_STATUS,
+}
+
+
+def problem(status: int, code: str, message: str, field: str | None = None,
+            **extra: Any) -> JSONResponse:
+    body = {"code": code, "message": message, "field": field, **extra}
+    return JSONResponse(body, status_code=status)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        where = parts[0]
+        rest = parts[1:]
+        # the command union's tag (`sign_pledge` …) is not a field of the request
+        if where == "body" and rest and rest[0].isidentifier() and len(rest) > 1 and rest[0].islower() and "_" in rest[0]:
+            rest = rest[1:]
+        return ".".join(rest) or where
+    return ".".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def rejected(request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(exc.as_dict(), status_code=STATUS.get(exc.code, 409))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for e in exc.errors()[:20]:
+            msg = str(e.get("msg", ""))[:300]
+            errors.append({"field": _field(tuple(e.get("loc", ()))), "rule": e.get("type"),
+                           "message": msg})
+        first = errors[0] if errors else {"field": None, "message": "invalid request"}
+        return JSONResponse(
+            {"code": "invalid_request", "message": first["message"], "field": first["field"],
+             "errors": errors},
+            status_code=422,
+        )

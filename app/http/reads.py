@@ -1,0 +1,46 @@
+"""Reads: the list of cycles (read model), a cycle's live state and who still has to act."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from domain.pending import pending_actions
+
+from ..lookups import cycle_state
+from ..readmodels.cycles import list_cycles
+from .deps import Caller, Cycle, Cycles, Svc
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["reads"])
+
+
+@router.get("/cycles")
+async def cycles_list(
+    svc: Svc, who: Caller, cycles: Cycles,
+    year: Annotated[int | None, Query(ge=1945, le=2200)] = None,
+    stage: Annotated[str | None, Query(max_length=32)] = None,
+    block: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[dict[str, Any]]:
+    """Cycles from the read model, newest year first."""
+    rows = await list_cycles(
+        svc.pool, year=year, stage=stage, block=block, prefix=cycles.prefix
+    )
+    return [r.as_json() for r in rows]
+
+
+@router.get("/cycles/{block}/{year}/state")
+async def state(cycle: Cycle, who: Caller, cycles: Cycles) -> Any:
+    """The live state. While a round is open it shows who has voted, not how."""
+    s = await cycle_state(cycles, cycle.block, cycle.year)
+    body = s.model_dump(mode="json")
+    body.pop("requests", None)  # other callers' request ids are nobody's business
+    return body
+
+
+@router.get("/cycles/{block}/{year}/pending")
+async def pending(cycle: Cycle, who: Caller, cycles: Cycles) -> Any:
+    """Who still has to act in the current stage."""
+    return pending_actions(await cycle_state(cycles, cycle.block, cycle.year))

@@ -1,0 +1,21 @@
+"""`thidua api`: the HTTP app on the found stack, served by uvicorn."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from ..bootstrap import bootstrap
+from ..settings import Settings
+
+__all__ = ["serve"]
+
+
+async def serve(settings: Settings, *, host: str, port: int) -> None:
+    from . import create_app
+
+    async with bootstrap(settings, temporal="find", run_migrations=False) as services:
+        config = uvicorn.Config(
+            create_app(services), host=host, port=port, log_config=None, access_log=False,
+            limit_concurrency=1000, timeout_keep_alive=30,
+        )
+        await uvicorn.Server(config).serve()

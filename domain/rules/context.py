@@ -1,0 +1,133 @@
+"""What every stage's rules share: the judging context (who may, which stage) and the views of
+the state several stages compute (exclusions, ranking, the outcome)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from .. import events as ev
+from ..eligibility import exclusions
+from ..errors import AuthorizationError, RuleError, StageError
+from ..ranking import Ranked, rank_units, ranking_entries
+from ..state import CycleState
+from ..values import Actor
+
+__all__ = [
+    "Ctx",
+    "Handler",
+    "IdSource",
+    "build_outcome",
+    "current_exclusions",
+    "current_ranking",
+    "eligible",
+    "gone",
+    "known",
+    "total",
+]
+
+IdSource = Callable[[], UUID]
+E = TypeVar("E", bound=ev.Event)
+
+
+class Ctx:
+    """One command being judged: the state before it, who gives it, when, and the id source."""
+
+    __slots__ = ("actor", "ids", "now", "request_id", "s")
+
+    def __init__(
+        self, s: CycleState, actor: Actor, now: datetime, ids: IdSource, request_id: str | None
+    ) -> None:
+        self.s, self.actor, self.now, self.ids, self.request_id = s, actor, now, ids, request_id
+
+    def event(self, cls: type[E], **fields: Any) -> E:
+        return cls(
+            event_id=self.ids(),
+            at=self.now,
+            actor=self.actor,
+            request_id=self.request_id,
+            **fields,
+        )
+
+    # ---- who may ---------------------------------------------------------------------------
+
+    def admin(self) -> None:
+        if self.actor.kind != "admin":
+            raise AuthorizationError("only the secretariat (admin) may do this")
+
+    def member(self) -> str:
+        if self.actor.kind != "unit" or self.actor.unit not in self.s.members:
+            raise AuthorizationError("only a member unit's representative may do this")
+        return self.actor.unit
+
+    def unit(self, unit: str) -> None:
+        if self.member() != unit:
+            raise AuthorizationError(f"only the representative of {unit!r} may act for it")
+
+    def chair(self, *, or_admin: bool = False) -> None:
+        if or_admin and self.actor.kind == "admin":
+            return
+        chair = self.s.chair
+        if self.actor.kind != "unit" or self.actor.unit != chair:
+            who = f"the chair ({chair})" + (" or the admin" if or_admin else "")
+            raise AuthorizationError(f"only {who} may do this")
+
+    # ---- which stage -----------------------------------------------------------------------
+
+    def stage(self, *stages: str) -> None:
+        if self.s.stage not in stages:
+            raise StageError(f"not allowed in stage {self.s.stage!r} (only in {', '.join(stages)})")
+
+
+Handler = Callable[[Ctx, Any], list[ev.Event]]
+
+
+def known(s: CycleState, unit: str, field: str) -> None:
+    if unit not in s.members:
+        raise RuleError("not_a_member", f"{unit!r} is not a member of the block", field)
+
+
+def total(sections: Mapping[str, Decimal]) -> Decimal:
+    return sum(sections.values(), Decimal(0))
+
+
+def current_exclusions(s: CycleState) -> dict[str, tuple[str, ...]]:
+    assert s.ruleset is not None
+    return exclusions(
+        s.members,
+        ruleset=s.ruleset,
+        signed=s.signed,
+        adopted=s.adopted,
+        findings=[(f.unit, f.kind) for f in s.findings],
+    )
+
+
+def current_ranking(s: CycleState) -> Ranked:
+    assert s.score_sheet is not None
+    return rank_units(s.members, s.adopted, s.score_sheet.section_ids, s.tie_breaks)
+
+
+def eligible(s: CycleState) -> set[str]:
+    excluded = s.excluded if s.excluded is not None else current_exclusions(s)
+    return {u for u in s.members if u not in excluded}
+
+
+def gone(s: CycleState) -> set[str]:
+    """Units that already left the proposals: nominated or rejected."""
+    return {n.unit for n in s.nominations} | set(s.rejected)
+
+
+def build_outcome(s: CycleState, head: str | None, deputy: str | None) -> ev.Outcome:
+    """The outcome event's content: ranking, exclusions, nominations, next leaders."""
+    ranked = current_ranking(s)
+    excluded = s.excluded if s.excluded is not None else current_exclusions(s)
+    return ev.Outcome(
+        ranking=ranking_entries(ranked, s.adopted, eligible(s)),
+        excluded={u: tuple(sorted(excluded[u])) for u in sorted(excluded)},
+        nominations=tuple(sorted(s.nominations, key=lambda n: n.place)),
+        next_head=head,
+        next_deputy=deputy,
+    )

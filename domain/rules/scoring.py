@@ -1,0 +1,97 @@
+"""Scoring: self-scores per section, verification by the head (the deputy verifies the head
+unit's), closing (DOMAIN.md, Stages 3). The range and places of a score are checked here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from .. import commands as c
+from .. import events as ev
+from ..errors import AuthorizationError, RuleError
+from ..setup import ScoreSheet
+from ..state import CycleState
+from .context import Ctx, Handler, known
+
+__all__ = [
+    "HANDLERS",
+    "check_sections",
+    "close_scoring",
+    "submit_self_score",
+    "unscored",
+    "verify_score",
+]
+
+
+def check_sections(
+    sheet: ScoreSheet, sections: Mapping[str, Decimal], field: str = "sections"
+) -> None:
+    """Every section of the sheet, no other, each 0 ≤ s ≤ max with at most 2 decimals."""
+    maxima = {s.id: s.max for s in sheet.sections}
+    for sid in sections:
+        if sid not in maxima:
+            raise RuleError(
+                "unknown_section", f"no section {sid!r} on the score sheet", f"{field}.{sid}"
+            )
+    for sid in sheet.section_ids:
+        if sid not in sections:
+            raise RuleError("missing_section", f"section {sid!r} has no score", f"{field}.{sid}")
+    for sid, value in sections.items():
+        where = f"{field}.{sid}"
+        if value < 0:
+            raise RuleError("score_negative", f"{value} is below 0", where)
+        if value > maxima[sid]:
+            raise RuleError(
+                "score_above_max", f"{value} is above the section max {maxima[sid]}", where
+            )
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
+            raise RuleError("too_many_decimals", f"{value} has more than 2 decimal places", where)
+
+
+def unscored(s: CycleState) -> tuple[str, ...]:
+    return tuple(u for u in s.members if u not in s.self_scores)
+
+
+def submit_self_score(x: Ctx, cmd: c.SubmitSelfScore) -> list[ev.Event]:
+    x.unit(cmd.unit)
+    x.stage("scoring")
+    if cmd.unit in x.s.verified:
+        raise RuleError("already_verified", f"the score of {cmd.unit} is already verified", "unit")
+    assert x.s.score_sheet is not None
+    check_sections(x.s.score_sheet, cmd.sections)
+    return [x.event(ev.SelfScoreSubmitted, unit=cmd.unit, sections=cmd.sections)]
+
+
+def verify_score(x: Ctx, cmd: c.VerifyScore) -> list[ev.Event]:
+    assert x.s.block is not None
+    if cmd.unit == x.s.block.head:
+        if x.member() != x.s.block.deputy:
+            raise AuthorizationError("the head unit's score is verified by the deputy")
+    elif x.member() != x.s.block.head:
+        raise AuthorizationError("scores are verified by the head")
+    x.stage("scoring")
+    known(x.s, cmd.unit, "unit")
+    own = x.s.self_scores.get(cmd.unit)
+    if own is None:
+        raise RuleError("no_self_score", f"{cmd.unit} has not submitted a self-score", "unit")
+    assert x.s.score_sheet is not None
+    check_sections(x.s.score_sheet, cmd.sections)
+    changed = tuple(s for s in x.s.score_sheet.section_ids if cmd.sections[s] != own[s])
+    if changed and not cmd.note.strip():
+        raise RuleError("reason_required", "a changed score needs a reason", "note")
+    return [
+        x.event(
+            ev.ScoreVerified, unit=cmd.unit, sections=cmd.sections, note=cmd.note, changed=changed
+        )
+    ]
+
+
+def close_scoring(x: Ctx, cmd: c.CloseScoring) -> list[ev.Event]:
+    x.chair()
+    x.stage("scoring")
+    return [x.event(ev.ScoringClosed, reason="closed_by_head", not_scored=unscored(x.s))]
+
+
+HANDLERS: tuple[Handler, ...] = (submit_self_score, verify_score, close_scoring)
+"""This stage's commands, in DOMAIN.md's order."""
