@@ -9,13 +9,16 @@ from temporalio.exceptions import ApplicationError
 
 from domain.codec import EventRecord
 from eventstore import errors as es_errors
-from workflows.messages import AppendInput, AppendResult, ReminderInput
+from workflows.messages import AppendInput, AppendResult, ReadEventsInput, ReminderInput
+from workflows.names import APPEND, READ_EVENTS, WRITE_REMINDERS
 
 __all__ = ["CycleActivities", "Outbox", "Store"]
 
 
 class Store(Protocol):
     async def append(self, stream: str, expected_version: int, records: Any) -> Any: ...
+
+    async def read_stream(self, stream: str, to_version: int | None = None) -> Any: ...
 
 
 class Outbox(Protocol):
@@ -29,7 +32,7 @@ class CycleActivities:
         self._store = store
         self._outbox = outbox
 
-    @activity.defn(name="append")
+    @activity.defn(name=APPEND)
     async def append(self, inp: AppendInput) -> AppendResult:
         records: list[EventRecord] = list(inp.records)
         try:
@@ -42,6 +45,29 @@ class CycleActivities:
             positions=[p.position for p in positions],
         )
 
-    @activity.defn(name="write_reminders")
+    @activity.defn(name=WRITE_REMINDERS)
     async def write_reminders(self, inp: ReminderInput) -> int:
         return await self._outbox.add_reminders(inp)
+
+    @activity.defn(name=READ_EVENTS)
+    async def read_events(self, inp: ReadEventsInput) -> list[EventRecord]:
+        """The events at `versions` of a stream, as stored (for a repeated request that an
+        earlier run of the workflow accepted)."""
+        if not inp.versions:
+            return []
+        wanted = set(inp.versions)
+        stored = await self._store.read_stream(inp.stream, to_version=max(wanted))
+        found = [
+            EventRecord.model_validate(e.model_dump(include=set(EventRecord.model_fields)))
+            for e in stored if e.version in wanted
+        ]
+        if len(found) != len(wanted):
+            raise ApplicationError(
+                f"{inp.stream} lacks some of versions {sorted(wanted)}", type="MissingEvents",
+            )
+        return found
+
+    @property
+    def all(self) -> list[Any]:
+        """Every activity of a cycle, for the worker."""
+        return [self.append, self.write_reminders, self.read_events]

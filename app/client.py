@@ -1,19 +1,31 @@
 """A thin client of the cycle workflow: start a cycle, send commands, read state.
 
 Domain rejections come back as `DomainError` with the rule code; a duplicate start as
-`cycle_exists`. An update that times out under load is retried with the same update id (the
-request id), so it is never applied twice.
+`cycle_exists`; a request id used before for another command or by another caller as
+`idempotency_key_reused`.
+
+A command is one update addressed to the workflow id (never a run id: a cycle continues as new
+and callers do not notice). Each `send` uses one update id for all its attempts, so a retry is
+never applied twice, and the workflow answers a repeated request id with the first answer
+(`duplicate: true`). At most `in_flight` updates per cycle leave this process at once (Temporal
+allows ~10 in flight per workflow); what the server refuses as busy (RESOURCE_EXHAUSTED, an
+update RPC timeout, a run handing over to the next) is retried with backoff and jitter for
+`busy_timeout` seconds, then `CycleBusy` is raised (HTTP: 429 with Retry-After).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -28,9 +40,38 @@ from domain.errors import DomainError
 from domain.state import CycleState
 from domain.values import Actor
 from workflows.cycle import EmulationCycle
-from workflows.messages import CommandRequest, CommandResult, CycleInput, CycleResult, cycle_key
+from workflows.messages import (
+    DEFAULT_UPDATES_PER_RUN,
+    CommandRequest,
+    CommandResult,
+    CycleInput,
+    CycleResult,
+    cycle_key,
+)
+from workflows.names import CONTINUING
+from workflows.search import SEARCH_ATTRIBUTE_KEYS
 
-__all__ = ["CycleClient"]
+__all__ = ["BUSY_TIMEOUT", "IN_FLIGHT", "CycleBusy", "CycleClient"]
+
+IN_FLIGHT = 8
+"""Updates one process sends to one cycle at once (below the server's ~10 per workflow)."""
+BUSY_TIMEOUT = 10.0
+"""Seconds a command may wait for a busy cycle (queue and retries) before CycleBusy."""
+
+# RESOURCE_EXHAUSTED: too many updates in flight; UNAVAILABLE: "workflow update was aborted"
+# (the server dropped updates it had admitted, e.g. past its limit); DEADLINE_EXCEEDED: slow.
+_BUSY_STATUSES = (
+    RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+)
+
+
+class CycleBusy(Exception):
+    """The cycle stayed too busy to take the command within the client's bound; nothing was
+    applied unless a retry with the same request id says so (duplicate: true)."""
+
+    def __init__(self, retry_after_seconds: float, message: str | None = None) -> None:
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message or f"the cycle is busy; retry after {retry_after_seconds:g} s")
 
 
 def _domain_error(err: BaseException) -> DomainError | None:
@@ -44,11 +85,31 @@ def _domain_error(err: BaseException) -> DomainError | None:
     return None
 
 
+def _failure_type(err: BaseException) -> str | None:
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, ApplicationError):
+            return cause.type
+        cause = cause.__cause__
+    return None
+
+
 class CycleClient:
-    def __init__(self, client: Client, task_queue: str, *, prefix: str = "") -> None:
+    def __init__(
+        self, client: Client, task_queue: str, *, prefix: str = "", in_flight: int = IN_FLIGHT,
+        busy_timeout: float = BUSY_TIMEOUT, search_attributes: bool | None = None,
+    ) -> None:
+        """`search_attributes`: whether cycles upsert ThiduaBlock/Year/Stage/Province; None
+        asks the server once whether they are registered."""
         self.client = client
         self.task_queue = task_queue
         self.prefix = prefix
+        self.in_flight = in_flight
+        self.busy_timeout = busy_timeout
+        self.search_attributes = search_attributes
+        self._gates: weakref.WeakValueDictionary[str, asyncio.Semaphore] = (
+            weakref.WeakValueDictionary()
+        )
 
     def handle(self, block_id: str, year: int) -> WorkflowHandle[Any, CycleResult]:
         wid, _ = cycle_key(block_id, year, self.prefix)
@@ -56,7 +117,7 @@ class CycleClient:
 
     async def start(
         self, start: StartCycle, actor: Actor | None = None, *, request_id: str | None = None,
-        enforce_past_deadlines: bool = False,
+        enforce_past_deadlines: bool = False, updates_per_run: int = DEFAULT_UPDATES_PER_RUN,
     ) -> WorkflowHandle[Any, CycleResult]:
         wid, stream = cycle_key(start.block.id, start.year, self.prefix)
         actor = actor or Actor.admin()
@@ -66,6 +127,8 @@ class CycleClient:
         inp = CycleInput(
             start=start, actor=actor, request_id=request_id or f"start:{wid}",
             stream=stream, enforce_past_deadlines=enforce_past_deadlines,
+            updates_per_run=updates_per_run,
+            search_attributes=await self._search_attributes_registered(),
         )
         try:
             return await self.client.start_workflow(
@@ -79,42 +142,96 @@ class CycleClient:
                 "cycle_exists", f"the cycle of {start.block.id} for {start.year} already exists"
             ) from None
 
+    async def _search_attributes_registered(self) -> bool:
+        if self.search_attributes is None:
+            try:
+                resp = await self.client.operator_service.list_search_attributes(
+                    ListSearchAttributesRequest(namespace=self.client.namespace)
+                )
+            except RPCError:  # e.g. a server without the operator service
+                self.search_attributes = False
+            else:
+                known = set(resp.custom_attributes)
+                self.search_attributes = all(k.name in known for k in SEARCH_ATTRIBUTE_KEYS)
+        return self.search_attributes
+
     async def send(
         self, block_id: str, year: int, command: Command, actor: Actor, *,
-        request_id: str | None = None, attempts: int = 5,
+        request_id: str | None = None,
     ) -> CommandResult:
-        """Send one command as its named update; raise DomainError when it is rejected."""
+        """Send one command as its named update; raise DomainError when it is rejected and
+        CycleBusy when the cycle stays too busy."""
         req = CommandRequest(command=command, actor=actor, request_id=request_id or str(uuid.uuid4()))
+        wid, _ = cycle_key(block_id, year, self.prefix)
+        gate = self._gates.get(wid)
+        if gate is None:
+            gate = self._gates[wid] = asyncio.Semaphore(self.in_flight)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.busy_timeout
+        try:
+            async with asyncio.timeout_at(until):
+                await gate.acquire()
+        except TimeoutError:
+            raise CycleBusy(self._retry_after()) from None
+        try:
+            return await self._send(block_id, year, req, until)
+        finally:
+            gate.release()
+
+    def _retry_after(self) -> float:
+        return round(1.0 + random.random(), 1)
+
+    async def _send(
+        self, block_id: str, year: int, req: CommandRequest, until: float
+    ) -> CommandResult:
         handle = self.handle(block_id, year)
-        for attempt in range(attempts):
+        update_id = f"{req.request_id}/{uuid.uuid4().hex[:12]}"  # one per send, all attempts
+        loop = asyncio.get_running_loop()
+        delay = 0.05
+        while True:
+            busy = True
             try:
                 return await handle.execute_update(
-                    command.do, req, id=req.request_id, result_type=CommandResult
+                    req.command.do, req, id=update_id, result_type=CommandResult
                 )
             except WorkflowUpdateFailedError as err:
                 domain = _domain_error(err)
                 if domain is not None:
                     raise domain from None
-                raise
+                if _failure_type(err) != CONTINUING:  # the run hands over: send it again
+                    raise
+                last: BaseException = err
             except RPCError as err:
+                last = err
                 if err.status == RPCStatusCode.NOT_FOUND:
-                    raise await self._closed_or_unknown(block_id, year) from None
-                # The worker that last ran the cycle died (its sticky queue has no poller): the
-                # server refuses the update once; the same update id again goes to a live one.
-                if err.status != RPCStatusCode.FAILED_PRECONDITION or attempt == attempts - 1:
+                    # No running workflow: closed or unknown, unless a new run just took over.
+                    closed = await self._closed_or_unknown(block_id, year)
+                    if closed is not None:
+                        raise closed from None
+                elif err.status == RPCStatusCode.FAILED_PRECONDITION:
+                    # The worker that last ran the cycle died (its sticky queue has no poller):
+                    # the server refuses the update once; the same update id goes to a live one.
+                    busy = False
+                elif err.status not in _BUSY_STATUSES:
                     raise
-                await asyncio.sleep(0.5 * (attempt + 1))
-            except WorkflowUpdateRPCTimeoutOrCancelledError:
-                if attempt == attempts - 1:
-                    raise
-                await asyncio.sleep(0.5 * (attempt + 1))
-        raise AssertionError("unreachable")
+            except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+                last = err
+            left = until - loop.time()
+            if left <= 0:
+                if busy:
+                    raise CycleBusy(self._retry_after()) from last
+                raise last
+            await asyncio.sleep(min(left, delay * random.uniform(0.5, 1.5)))
+            delay = min(delay * 2, 1.0)
 
-    async def _closed_or_unknown(self, block_id: str, year: int) -> DomainError:
+    async def _closed_or_unknown(self, block_id: str, year: int) -> DomainError | None:
+        """The error for a cycle that takes no command, or None when it is running."""
         try:
             desc = await self.handle(block_id, year).describe()
         except RPCError:
             return DomainError("unknown_cycle", f"no cycle of {block_id} for {year}")
+        if desc.status == WorkflowExecutionStatus.RUNNING:
+            return None
         status = desc.status.name.lower() if desc.status else "closed"
         return DomainError("wrong_stage", f"the cycle is closed ({status}); it accepts no command")
 

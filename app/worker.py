@@ -41,7 +41,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=[EmulationCycle],
-        activities=[acts.append, acts.write_reminders],
+        activities=acts.all,
         graceful_shutdown_timeout=GRACE,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )

@@ -22,6 +22,7 @@ from app.worker import build_worker
 from eventstore import EventStore, ProjectionRunner, create_pool
 from eventstore.outbox import Outbox
 from tests.pg import fresh_database, server_url
+from workflows.search import SEARCH_ATTRIBUTE_KEYS
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +61,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=temporal,
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
+        search_attributes=SEARCH_ATTRIBUTE_KEYS,  # the cycles upsert them
     )
     yield env
     await env.shutdown()

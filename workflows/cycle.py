@@ -1,40 +1,51 @@
 """EmulationCycle: one durable workflow per block and year.
 
-Every command is a Temporal Update named as in the scenario format (`sign_pledge`, …). Its
-validator asks the domain, so a rejection leaves no trace in any history. Handlers serialise on
-one lock: decide → append through an activity (event ids made here, so a retried append is a
-no-op) → fold → return the accepted events. The main coroutine sleeps on durable timers until the
-next deadline or reminder and turns a passed deadline into its own event.
+Every command is a Temporal Update named as in the scenario format (`sign_pledge`, …), declared
+below stage by stage in the order of DOMAIN.md. Its validator asks the domain, so a rejection
+leaves no trace in any history. Handlers serialise on one lock: decide → append through an
+activity (event ids made here, so a retried append is a no-op) → fold → return the accepted
+events. The main coroutine sleeps on durable timers until the next deadline or reminder and turns
+a passed deadline into its own event.
+
+A request id is bound to who sent which command (workflows.idempotency): the same request again
+gets the first answer (`duplicate: true`), the same id for anything else is refused
+(`idempotency_key_reused`). A run continues as new, carrying the state, the reminders sent, the
+given-up deadlines and the bindings, after `updates_per_run` accepted updates or when the server
+suggests it; callers address the workflow by id and never see the change of run.
 """
 
 import asyncio
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.codec import to_record
+    from domain.codec import EventRecord, from_record, to_record
     from domain.commands import COMMAND_NAMES, ExpireDeadline
     from domain.decide import decide, validate
     from domain.errors import DomainError
     from domain.events import Event
-    from domain.pending import pending_actions, reminders
+    from domain.pending import Reminder, pending_actions, reminders
     from domain.setup import DEADLINE_STAGES
     from domain.state import CycleState, fold, fold_into
     from domain.values import Actor
 
+    from .idempotency import REUSED, binding
     from .messages import (
         AppendInput,
         AppendResult,
+        Carried,
         CommandRequest,
         CommandResult,
         CycleInput,
         CycleResult,
+        ReadEventsInput,
         ReminderInput,
     )
+    from .names import APPEND, CONTINUING, READ_EVENTS, WRITE_REMINDERS
+    from .search import SA_BLOCK, SA_PROVINCE, SA_STAGE, SA_YEAR
 
 __all__ = ["APPEND_RETRY", "COMMANDS", "EmulationCycle"]
 
@@ -53,45 +64,70 @@ APPEND_RETRY = RetryPolicy(
 # workflow's input and deadlines come from its timers.
 COMMANDS = tuple(n for n in COMMAND_NAMES if n not in ("start_cycle", "expire_deadline"))
 
+# Histories recorded before the search attributes existed replay without the upserts.
+SEARCH_ATTRIBUTES_PATCH = "search-attributes"
+# Histories recorded before group commit replay with one append per update under the lock.
+GROUP_COMMIT_PATCH = "group-commit"
 
-def _deadline_key(stage: str, deadline: Any) -> str:
+
+def _deadline_key(stage: str, deadline: datetime) -> str:
     return f"{stage}:{deadline.isoformat()}"
+
+
+def _reminder_key(r: Reminder) -> str:
+    return f"{_deadline_key(r.stage, r.deadline)}:{r.days_before}"
 
 
 def _rejected(err: DomainError) -> ApplicationError:
     return ApplicationError(err.message, err.as_dict(), type=err.code, non_retryable=True)
 
 
-def _command_update(name: str) -> Any:
-    """One named update (and its validator) for one command of the scenario format."""
-
-    async def handler(self, req: CommandRequest) -> CommandResult:  # type: ignore[no-untyped-def]
-        return await self._handle(req)
-
-    def validator(self, req: CommandRequest) -> None:  # type: ignore[no-untyped-def]
-        self._validate(name, req)
-
-    handler.__name__ = handler.__qualname__ = name
-    validator.__name__ = validator.__qualname__ = f"validate_{name}"
-    update = workflow.update(name=name)(handler)
-    update.validator(validator)
-    return update
+def _reused(request_id: str) -> ApplicationError:
+    return _rejected(DomainError(
+        REUSED,
+        f"request id {request_id!r} was already used for another command or by another caller",
+        "request_id",
+    ))
 
 
+@workflow.defn
 class EmulationCycle:
     @workflow.init
     def __init__(self, inp: CycleInput) -> None:
         # The start is decided here, so validators see a started cycle from the first task;
-        # run() appends it before any handler may proceed.
+        # run() appends it before any handler may proceed. A continued run takes the state.
         self._stream = inp.stream
+        self._lock = asyncio.Lock()
+        self._log: list[Event] = []  # the events accepted in this run
+        self._ready = False
+        self._accepted = 0  # updates accepted in this run
+        self._updates_per_run = inp.updates_per_run
+        self._continuing = False
+        self._search_attributes = inp.search_attributes
+        self._grouped = False  # decided in run(): see GROUP_COMMIT_PATCH
+        self._appending = False
+        self._start_error: DomainError | None = None
+        self._start_events: list[Event] = []
+        carried = inp.carried
+        if carried is not None:
+            self._enforce_from = carried.enforce_from
+            self._sent = set(carried.sent)
+            self._given_up = set(carried.given_up)
+            self._bindings = dict(carried.bindings)
+            self._state = carried.state
+            self._run = carried.run + 1
+            self._sa_stage: str | None = carried.state.stage  # inherited by the new run
+            self._durable = carried.state.version
+            return
         self._enforce_from = (
             workflow.now().replace(year=1) if inp.enforce_past_deadlines else workflow.now()
         )
-        self._lock = asyncio.Lock()
-        self._sent: set[str] = set()
-        self._given_up: set[str] = set()
-        self._log: list[Event] = []
-        self._ready = False
+        self._sent = set()
+        self._given_up = set()
+        self._bindings = {}
+        self._run = 1
+        self._sa_stage = None
+        self._durable = 0  # the version the store holds
         empty = CycleState()
         try:
             self._start_events = decide(
@@ -99,10 +135,9 @@ class EmulationCycle:
                 request_id=inp.request_id,
             )
         except DomainError as err:
-            self._start_error: DomainError | None = err
-            self._start_events = []
+            self._start_error = err
         else:
-            self._start_error = None
+            self._bindings[inp.request_id] = binding(inp.actor, inp.start)
         self._state = fold(self._start_events, empty)
 
     # ---- queries ---------------------------------------------------------------------------
@@ -117,7 +152,190 @@ class EmulationCycle:
 
     @workflow.query
     def events(self) -> list[Event]:
+        """The events accepted by this run (the store holds all of them)."""
         return self._log
+
+    # ---- 2. pledge -------------------------------------------------------------------------
+
+    @workflow.update
+    async def sign_pledge(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @sign_pledge.validator
+    def _sign_pledge(self, req: CommandRequest) -> None:
+        self._validate("sign_pledge", req)
+
+    @workflow.update
+    async def close_pledge(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @close_pledge.validator
+    def _close_pledge(self, req: CommandRequest) -> None:
+        self._validate("close_pledge", req)
+
+    # ---- 3. scoring ------------------------------------------------------------------------
+
+    @workflow.update
+    async def submit_self_score(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @submit_self_score.validator
+    def _submit_self_score(self, req: CommandRequest) -> None:
+        self._validate("submit_self_score", req)
+
+    @workflow.update
+    async def verify_score(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @verify_score.validator
+    def _verify_score(self, req: CommandRequest) -> None:
+        self._validate("verify_score", req)
+
+    @workflow.update
+    async def close_scoring(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @close_scoring.validator
+    def _close_scoring(self, req: CommandRequest) -> None:
+        self._validate("close_scoring", req)
+
+    # ---- 4. review -------------------------------------------------------------------------
+
+    @workflow.update
+    async def hold_review(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @hold_review.validator
+    def _hold_review(self, req: CommandRequest) -> None:
+        self._validate("hold_review", req)
+
+    # ---- 5. discipline (and corrections, until the vote closes them) -----------------------
+
+    @workflow.update
+    async def record_finding(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @record_finding.validator
+    def _record_finding(self, req: CommandRequest) -> None:
+        self._validate("record_finding", req)
+
+    @workflow.update
+    async def withdraw_finding(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @withdraw_finding.validator
+    def _withdraw_finding(self, req: CommandRequest) -> None:
+        self._validate("withdraw_finding", req)
+
+    @workflow.update
+    async def correct_score(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @correct_score.validator
+    def _correct_score(self, req: CommandRequest) -> None:
+        self._validate("correct_score", req)
+
+    @workflow.update
+    async def close_discipline_check(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @close_discipline_check.validator
+    def _close_discipline_check(self, req: CommandRequest) -> None:
+        self._validate("close_discipline_check", req)
+
+    # ---- 6. vote ---------------------------------------------------------------------------
+
+    @workflow.update
+    async def break_tie(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @break_tie.validator
+    def _break_tie(self, req: CommandRequest) -> None:
+        self._validate("break_tie", req)
+
+    @workflow.update
+    async def open_vote_round(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @open_vote_round.validator
+    def _open_vote_round(self, req: CommandRequest) -> None:
+        self._validate("open_vote_round", req)
+
+    @workflow.update
+    async def cast_ballot(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @cast_ballot.validator
+    def _cast_ballot(self, req: CommandRequest) -> None:
+        self._validate("cast_ballot", req)
+
+    @workflow.update
+    async def close_vote_round(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @close_vote_round.validator
+    def _close_vote_round(self, req: CommandRequest) -> None:
+        self._validate("close_vote_round", req)
+
+    @workflow.update
+    async def leaders_decide(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @leaders_decide.validator
+    def _leaders_decide(self, req: CommandRequest) -> None:
+        self._validate("leaders_decide", req)
+
+    # ---- 7. election -----------------------------------------------------------------------
+
+    @workflow.update
+    async def open_election(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @open_election.validator
+    def _open_election(self, req: CommandRequest) -> None:
+        self._validate("open_election", req)
+
+    @workflow.update
+    async def cast_election_ballot(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @cast_election_ballot.validator
+    def _cast_election_ballot(self, req: CommandRequest) -> None:
+        self._validate("cast_election_ballot", req)
+
+    @workflow.update
+    async def close_election(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @close_election.validator
+    def _close_election(self, req: CommandRequest) -> None:
+        self._validate("close_election", req)
+
+    @workflow.update
+    async def appoint_leaders(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @appoint_leaders.validator
+    def _appoint_leaders(self, req: CommandRequest) -> None:
+        self._validate("appoint_leaders", req)
+
+    # ---- any open stage: deadlines and cancellation (the admin) -----------------------------
+
+    @workflow.update
+    async def extend_deadline(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @extend_deadline.validator
+    def _extend_deadline(self, req: CommandRequest) -> None:
+        self._validate("extend_deadline", req)
+
+    @workflow.update
+    async def cancel_cycle(self, req: CommandRequest) -> CommandResult:
+        return await self._handle(req)
+
+    @cancel_cycle.validator
+    def _cancel_cycle(self, req: CommandRequest) -> None:
+        self._validate("cancel_cycle", req)
 
     # ---- the main coroutine ----------------------------------------------------------------
 
@@ -125,26 +343,36 @@ class EmulationCycle:
     async def run(self, inp: CycleInput) -> CycleResult:
         if self._start_error is not None:
             raise _rejected(self._start_error)
-        async with self._lock:
-            await self._append(self._start_events, expected_version=0)
-            self._log.extend(self._start_events)
+        self._grouped = workflow.patched(GROUP_COMMIT_PATCH)
+        if inp.carried is None:
+            self._upsert_search_attributes()
+            async with self._lock:
+                await self._append(self._start_events, expected_version=0)
+                self._log.extend(self._start_events)
+                self._durable = self._state.version
+                self._ready = True
+        else:
             self._ready = True
-        while not self._state.is_closed:
+        while not self._state.is_closed and not self._should_continue():
             wake = self._next_wake()
             seen = self._state.version
+
+            def moved(seen: int = seen) -> bool:
+                return self._state.version != seen or self._should_continue()
+
             if wake is None:
-                await workflow.wait_condition(lambda seen=seen: self._state.version != seen)
+                await workflow.wait_condition(moved)
                 continue
             delay = (wake - workflow.now()).total_seconds()
             if delay > 0:
                 try:
-                    await workflow.wait_condition(
-                        lambda seen=seen: self._state.version != seen, timeout=timedelta(seconds=delay)
-                    )
+                    await workflow.wait_condition(moved, timeout=timedelta(seconds=delay))
                     continue
                 except TimeoutError:
                     pass
             await self._on_time()
+        if not self._state.is_closed:
+            await self._continue_as_new(inp)
         await workflow.wait_condition(workflow.all_handlers_finished)
         s = self._state
         return CycleResult(
@@ -152,7 +380,35 @@ class EmulationCycle:
             outcome=s.outcome,
         )
 
-    def _deadline_due(self) -> Any:
+    # ---- continue-as-new -------------------------------------------------------------------
+
+    def _should_continue(self) -> bool:
+        return (
+            self._accepted >= self._updates_per_run
+            or workflow.info().is_continue_as_new_suggested()
+        )
+
+    async def _continue_as_new(self, inp: CycleInput) -> None:
+        """Refuse new updates (the client sends them again to the next run), let the accepted
+        ones finish, then continue as new with the state. Returns only if one of the finishing
+        updates closed the cycle."""
+        self._continuing = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._state.is_closed:
+            return
+        workflow.logger.info(
+            "run %d continues as new after %d updates (version %d)",
+            self._run, self._accepted, self._state.version,
+        )
+        carried = Carried(
+            state=self._state, enforce_from=self._enforce_from, sent=sorted(self._sent),
+            given_up=sorted(self._given_up), bindings=self._bindings, run=self._run,
+        )
+        workflow.continue_as_new(inp.model_copy(update={"carried": carried}))
+
+    # ---- timers ----------------------------------------------------------------------------
+
+    def _deadline_due(self) -> datetime | None:
         s = self._state
         if s.stage not in DEADLINE_STAGES or s.stage in s.missed:
             return None
@@ -163,17 +419,13 @@ class EmulationCycle:
             return None
         return deadline
 
-    def _due_reminders(self) -> list[Any]:
+    def _due_reminders(self) -> list[Reminder]:
         return [
             r for r in reminders(self._state)
-            if r.due > self._enforce_from and self._reminder_key(r) not in self._sent
+            if r.due > self._enforce_from and _reminder_key(r) not in self._sent
         ]
 
-    @staticmethod
-    def _reminder_key(r: Any) -> str:
-        return f"{_deadline_key(r.stage, r.deadline)}:{r.days_before}"
-
-    def _next_wake(self) -> Any:
+    def _next_wake(self) -> datetime | None:
         times = [r.due for r in self._due_reminders() if r.stage == self._state.stage]
         deadline = self._deadline_due()
         if deadline is not None:
@@ -185,14 +437,14 @@ class EmulationCycle:
         async with self._lock:
             for r in self._due_reminders():
                 if r.due <= now and r.stage == self._state.stage:
-                    self._sent.add(self._reminder_key(r))
+                    self._sent.add(_reminder_key(r))
                     units = {
                         u: acts for u, acts in pending_actions(self._state).items()
                         if u in self._state.members
                     }
                     if units:
                         await workflow.execute_activity(
-                            "write_reminders",
+                            WRITE_REMINDERS,
                             ReminderInput(
                                 cycle_id=self._state.cycle_id or "", stream=self._stream,
                                 reminder=r, units=units, created_at=now,
@@ -219,27 +471,43 @@ class EmulationCycle:
     # ---- commands --------------------------------------------------------------------------
 
     def _validate(self, name: str, req: CommandRequest) -> None:
+        if self._continuing:
+            raise ApplicationError(
+                "the cycle is moving to its next run; send the update again", type=CONTINUING,
+                non_retryable=True,
+            )
         if req.command.do != name:
             raise ApplicationError(
                 f"update {name!r} carries a {req.command.do!r} command", type="wrong_update",
                 non_retryable=True,
             )
-        if req.request_id in self._state.requests:
+        bound = self._bindings.get(req.request_id)
+        if bound is not None:
+            if bound != binding(req.actor, req.command):
+                raise _reused(req.request_id)
             return  # a repeated request: the handler returns the first answer
+        if req.request_id in self._state.requests:
+            raise _reused(req.request_id)  # a request id of the system's (a deadline's)
         try:
             validate(self._state, req.command, req.actor, now=workflow.now())
         except DomainError as err:
             raise _rejected(err) from None
 
     async def _handle(self, req: CommandRequest) -> CommandResult:
+        self._accepted += 1
         await workflow.wait_condition(lambda: self._ready)
+        if self._grouped:
+            return await self._handle_grouped(req)
         async with self._lock:
-            earlier = self._state.requests.get(req.request_id)
-            if earlier is not None:
-                return CommandResult(
-                    events=[self._log[v - 1] for v in earlier], version=self._state.version,
-                    stage=self._state.stage, duplicate=True,
-                )
+            key = binding(req.actor, req.command)
+            bound = self._bindings.get(req.request_id)
+            if bound is not None:
+                # Two requests with one id raced past the validator: the first one wins.
+                if bound != key:
+                    raise _reused(req.request_id)
+                return await self._first_answer(req.request_id)
+            if req.request_id in self._state.requests:
+                raise _reused(req.request_id)
             try:
                 events = decide(
                     self._state, req.command, req.actor, now=workflow.now(), ids=workflow.uuid4,
@@ -248,17 +516,93 @@ class EmulationCycle:
             except DomainError as err:
                 raise _rejected(err) from None
             await self._commit(events)
+            self._bindings[req.request_id] = key
             return CommandResult(events=events, version=self._state.version, stage=self._state.stage)
 
-    async def _commit(self, events: list[Event]) -> None:
-        """Append to the store (exactly once, thanks to the event ids), then apply."""
-        await self._append(events, expected_version=self._state.version)
+    async def _handle_grouped(self, req: CommandRequest) -> CommandResult:
+        """Decide and apply at once (validators of later updates see this one), then wait until
+        the events are in the store: the appends of updates that arrive together go as one."""
+        key = binding(req.actor, req.command)
+        bound = self._bindings.get(req.request_id)
+        if bound is not None:
+            if bound != key:  # two requests with one id raced past the validator
+                raise _reused(req.request_id)
+            await self._durable_up_to(max(self._state.requests.get(req.request_id, [0])))
+            return await self._first_answer(req.request_id)
+        if req.request_id in self._state.requests:
+            raise _reused(req.request_id)
+        try:
+            events = decide(
+                self._state, req.command, req.actor, now=workflow.now(), ids=workflow.uuid4,
+                request_id=req.request_id,
+            )
+        except DomainError as err:
+            raise _rejected(err) from None
+        self._apply(events)
+        self._bindings[req.request_id] = key
+        version, stage = self._state.version, self._state.stage
+        await self._durable_up_to(version)
+        return CommandResult(events=events, version=version, stage=stage)
+
+    def _apply(self, events: list[Event]) -> None:
         fold_into(self._state, events)  # the workflow owns its state: no copy
         self._log.extend(events)
+        if self._state.stage != self._sa_stage:
+            self._upsert_search_attributes()
+
+    async def _durable_up_to(self, version: int) -> None:
+        """Wait until the store holds the stream up to `version`; append what is pending, in
+        order, one batch at a time (one handler appends, the others wait for it)."""
+        while self._durable < version:
+            if self._appending:
+                await workflow.wait_condition(lambda: not self._appending)
+                continue
+            base = self._state.version - len(self._log)
+            batch = self._log[self._durable - base:]
+            self._appending = True
+            try:
+                await self._append(batch, expected_version=self._durable)
+            except ActivityError as err:
+                # The events are applied but not stored: never answer from such a state. The
+                # workflow task fails (and is retried) until the store is repaired.
+                raise RuntimeError(f"append of versions after {self._durable} failed") from err
+            finally:
+                self._appending = False
+            self._durable += len(batch)
+
+    async def _first_answer(self, request_id: str) -> CommandResult:
+        """The events a request got the first time: from this run's log, or read back from the
+        store when an earlier run accepted it."""
+        versions = self._state.requests.get(request_id, [])
+        base = self._state.version - len(self._log)
+        if all(v > base for v in versions):
+            events = [self._log[v - base - 1] for v in versions]
+        else:
+            records = await workflow.execute_activity(
+                READ_EVENTS,
+                ReadEventsInput(stream=self._stream, versions=versions),
+                start_to_close_timeout=APPEND_TIMEOUT,
+                retry_policy=APPEND_RETRY,
+                result_type=list[EventRecord],
+            )
+            events = [from_record(r) for r in records]
+        return CommandResult(
+            events=events, version=self._state.version, stage=self._state.stage, duplicate=True
+        )
+
+    async def _commit(self, events: list[Event]) -> None:
+        """Append to the store (exactly once, thanks to the event ids), then apply; grouped:
+        apply, then wait for the append."""
+        if self._grouped:
+            self._apply(events)
+            await self._durable_up_to(self._state.version)
+            return
+        await self._append(events, expected_version=self._state.version)
+        self._apply(events)
 
     async def _append(self, events: list[Event], *, expected_version: int) -> None:
         await workflow.execute_activity(
-            "append",
+            APPEND,
             AppendInput(
                 stream=self._stream, expected_version=expected_version,
                 records=[to_record(e) for e in events],
@@ -268,9 +612,19 @@ class EmulationCycle:
             result_type=AppendResult,
         )
 
+    # ---- search attributes -----------------------------------------------------------------
 
-for _name in COMMANDS:
-    setattr(EmulationCycle, _name, _command_update(_name))
-
-# Decorated after the loop: @workflow.defn collects the update handlers present on the class.
-EmulationCycle = workflow.defn(EmulationCycle)  # type: ignore[misc]
+    def _upsert_search_attributes(self) -> None:
+        """Block, year and province once, the stage at start and on every change."""
+        if not self._search_attributes or not workflow.patched(SEARCH_ATTRIBUTES_PATCH):
+            return
+        s = self._state
+        updates: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]] = [
+            SA_STAGE.value_set(s.stage)
+        ]
+        if self._sa_stage is None and s.block is not None and s.year is not None:
+            updates += [SA_BLOCK.value_set(s.block.id), SA_YEAR.value_set(s.year)]
+            if s.block.province:
+                updates.append(SA_PROVINCE.value_set(s.block.province))
+        workflow.upsert_search_attributes(updates)
+        self._sa_stage = s.stage

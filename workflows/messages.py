@@ -11,15 +11,19 @@ from domain.codec import EventRecord
 from domain.commands import Command, StartCycle
 from domain.events import Event, Outcome
 from domain.pending import Reminder
+from domain.state import CycleState
 from domain.values import Actor
 
 __all__ = [
+    "DEFAULT_UPDATES_PER_RUN",
     "AppendInput",
     "AppendResult",
+    "Carried",
     "CommandRequest",
     "CommandResult",
     "CycleInput",
     "CycleResult",
+    "ReadEventsInput",
     "ReminderInput",
     "cycle_key",
 ]
@@ -28,6 +32,25 @@ __all__ = [
 def cycle_key(block_id: str, year: int, prefix: str = "") -> tuple[str, str]:
     """(workflow id, event stream) of a block's yearly cycle."""
     return f"{prefix}cycle:{block_id}:{year}", f"{prefix}cycle-{block_id}-{year}"
+
+
+DEFAULT_UPDATES_PER_RUN = 500
+"""Accepted updates after which a run continues as new (Temporal refuses a run's 2,001st)."""
+
+
+class Carried(BaseModel):
+    """What one run of a cycle hands to the next (continue-as-new)."""
+
+    state: CycleState
+    enforce_from: datetime
+    sent: list[str] = Field(default_factory=list)
+    """Keys of the reminders already written."""
+    given_up: list[str] = Field(default_factory=list)
+    """Keys of deadlines the rules refused to apply (never retried)."""
+    bindings: dict[str, str] = Field(default_factory=dict)
+    """request id -> binding (see workflows.idempotency) of every accepted request."""
+    run: int = 1
+    """How many runs came before the next one (1 for the first continuation)."""
 
 
 class CycleInput(BaseModel):
@@ -39,6 +62,14 @@ class CycleInput(BaseModel):
     enforce_past_deadlines: bool = False
     """Deadlines already past when the cycle starts (a historical case) are recorded but not
     enforced unless this is set."""
+    updates_per_run: int = Field(default=DEFAULT_UPDATES_PER_RUN, ge=1, le=1500)
+    """Continue as new after this many accepted updates in one run (or when the server
+    suggests it); well under Temporal's 2,000 per run."""
+    search_attributes: bool = True
+    """Upsert ThiduaBlock/Year/Stage/Province (workflows.names.SEARCH_ATTRIBUTES): the
+    namespace must have them registered, else the workflow task fails."""
+    carried: Carried | None = None
+    """Set on a continued run: the state so far; the start is not decided again."""
 
 
 class CommandRequest(BaseModel):
@@ -76,6 +107,12 @@ class AppendResult(BaseModel):
     model_config = ConfigDict(frozen=True)
     version: int
     positions: list[int]
+
+
+class ReadEventsInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    stream: str
+    versions: list[int]
 
 
 class ReminderInput(BaseModel):

@@ -6,11 +6,17 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
 
 from app.client import CycleClient
+from domain.commands import Command, CorrectScore, RecordFinding, WithdrawFinding
 from domain.errors import DomainError
 from domain.scenario import Scenario, Step, compare_outcome, load_scenario, outcome_json
+from domain.state import CycleState
+from domain.values import Actor
 from eventstore import EventStore, Replay
 from workflows.messages import cycle_key
 
@@ -80,3 +86,41 @@ async def eventually(
 
 def history_files() -> list[Path]:
     return sorted(HISTORIES.glob("*.json"))
+
+
+FINDING_KINDS = (
+    "leader_disciplined", "court_conclusion", "party_org_not_clean", "security_order_weak",
+    "legal_violation", "other",
+)
+
+
+def discipline_load(sc: Scenario, state: CycleState, round_: int) -> list[tuple[Command, Actor]]:
+    """50 commands valid in any order in the discipline stage of `sc`: every (unit, kind)
+    finding recorded (even rounds) or withdrawn (odd rounds) by the admin, and two score
+    corrections by the chair."""
+    admin, chair = Actor.admin(), Actor.of_unit(sc.block.head)
+    members = [m.id for m in sc.block.members]
+    out: list[tuple[Command, Actor]] = []
+    for unit in members:
+        for kind in FINDING_KINDS:
+            if round_ % 2 == 0:
+                out.append((RecordFinding(unit=unit, kind=kind, reference=f"qd-{round_}"), admin))
+            else:
+                out.append((WithdrawFinding(unit=unit, kind=kind), admin))
+    for unit in (members[(2 * round_) % len(members)], members[(2 * round_ + 1) % len(members)]):
+        sections = state.adopted[unit].sections
+        out.append((CorrectScore(unit=unit, sections=sections, note=f"round {round_}"), chair))
+    return out
+
+
+async def settled(handle: WorkflowHandle[Any, Any]) -> None:
+    """Wait until a workflow has nothing in progress (no activity pending, its last history
+    event a completed workflow task), so its history length is stable."""
+
+    async def quiet() -> None:
+        desc = await handle.describe()
+        assert not desc.raw_description.pending_activities
+        last = (await handle.fetch_history()).events[-1]
+        assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+
+    await eventually(quiet)

@@ -28,7 +28,7 @@ ROOT = Path(__file__).parents[2]
 
 
 def _worker_process(tmp: Path, *, temporal: str, database: str, queue: str, n: int,  # type: ignore[no-untyped-def]
-                    module: str = "app.worker", extra: dict[str, str] | None = None):
+                    module: str = "app worker", extra: dict[str, str] | None = None):
     env = {
         k: v for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TASK_QUEUE", "THIDUA_HOME")
@@ -39,7 +39,7 @@ def _worker_process(tmp: Path, *, temporal: str, database: str, queue: str, n: i
     }
     log = (tmp / f"worker-{n}.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", module], cwd=ROOT, env=env, stdout=log,
+        [sys.executable, "-m", *module.split()], cwd=ROOT, env=env, stdout=log,
         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
 

@@ -14,7 +14,7 @@ from domain.values import Actor
 from eventstore import EventStore
 from workflows.messages import CommandRequest, CommandResult
 
-from .helpers import eventually, reference, stream_of
+from .helpers import eventually, reference, settled, stream_of
 
 pytestmark = pytest.mark.temporal
 
@@ -28,6 +28,7 @@ async def _started(cycles: CycleClient, store: EventStore):  # type: ignore[no-u
         assert await store.head(stream_of(cycles, sc)) == 1
 
     await eventually(appended)
+    await settled(handle)
     return sc, handle
 
 
