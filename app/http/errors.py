@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import DomainError
 
+from ..client import CycleBusy
 from ..identity.errors import STATUS as IDENTITY_STATUS
 
 __all__ = ["STATUS", "install_error_handlers", "problem"]
@@ -47,6 +49,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def rejected(request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.as_dict(), status_code=STATUS.get(exc.code, 409))
+
+    @app.exception_handler(CycleBusy)
+    async def busy(request: Request, exc: CycleBusy) -> JSONResponse:
+        seconds = max(1, math.ceil(exc.retry_after_seconds))
+        return JSONResponse(
+            {"code": "cycle_busy", "message": str(exc), "field": None,
+             "retry_after_seconds": seconds},
+            status_code=429, headers={"Retry-After": str(seconds)},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
