@@ -61,7 +61,12 @@ async def _long_cycle(
     cycles: CycleClient, store: EventStore, *, pairs: int, per_run: int
 ) -> tuple[int, int]:
     sc = reference()
-    handle = await cycles.start(sc.start_command(), updates_per_run=per_run)
+    # the ruleset bounds how often one finding may change; this load needs the highest bound
+    start = sc.start_command()
+    start = start.model_copy(update={
+        "ruleset": start.ruleset.model_copy(update={"max_finding_changes": 1000})
+    })
+    handle = await cycles.start(start, updates_per_run=per_run)
     await send_steps(cycles, sc, sc.steps[:DISCIPLINE])
     first_answer = await cycles.send(
         sc.block.id, sc.year, sc.steps[0].command, sc.steps[0].actor, request_id="step-0"
