@@ -20,7 +20,8 @@ from eventstore.outbox import Outbox
 from eventstore.projection import ProjectionRunner
 from workflows.cycle import EmulationCycle
 
-from .discovery import STANDBY_ENV
+from .discovery import NO_TEMPORAL, STANDBY_ENV, ServiceNotFound, find_dev
+from .logcontext import LogContextInterceptor
 from .settings import Settings
 
 __all__ = ["GRACE", "STANDBY_ENV", "STICKY_TIMEOUT", "build_worker", "serve"]
@@ -47,6 +48,7 @@ def build_worker(
         activities=acts.all,
         graceful_shutdown_timeout=GRACE,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        interceptors=[LogContextInterceptor()],
     )
 
 
@@ -69,6 +71,8 @@ async def serve(settings: Settings) -> int:
     spare (STANDBY_ENV), first wait, ready, for a line on standard input."""
     from .bootstrap import bootstrap
 
+    if not settings.temporal_address and find_dev(settings) is None:
+        raise ServiceNotFound(NO_TEMPORAL)  # before PostgreSQL is looked for or started
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
