@@ -92,11 +92,4 @@ class DevStack:
         if self.proc is not None and self.proc.poll() is None:
             self.stop()
         pgdata = self.home / "postgres"
-        if os.geteuid() == 0:
-            # the server's user (group root) must reach pgdata again: pytest makes its own
-            # base directory 0700 when a session starts
-            for parent in pgdata.parents:
-                if parent == Path(parent.anchor):
-                    break
-                parent.chmod(parent.stat().st_mode | 0o055)
         stop_embedded(pgdata)
