@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 import urllib.request
 
 import pytest
 
+from app.devstack import find_binary
 from app.discovery import _answers
 from tests.app.devstack import DevStack, alive, thidua
+from workflows.search import SEARCH_ATTRIBUTES
 
 pytestmark = pytest.mark.temporal
 
@@ -27,6 +30,13 @@ def test_dev_json_names_every_service_and_the_web_ui_answers(stack: DevStack) ->
     printed = stack.log.read_text(errors="replace")
     for label in ("Temporal ", "Temporal Web UI " + info["ui_url"], "PostgreSQL "):
         assert label in printed
+    listed = subprocess.run(
+        [find_binary("temporal"), "operator", "search-attribute", "list",
+         "--address", info["temporal_address"], "--namespace", info["namespace"], "-o", "json"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout
+    for name, kind in SEARCH_ATTRIBUTES:
+        assert name in listed and kind in listed
 
 
 def test_a_worker_killed_alone_is_replaced_and_the_server_stays(

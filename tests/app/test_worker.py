@@ -45,11 +45,12 @@ def test_worker_without_temporal_says_how_to_start_one(tmp_path: Path) -> None:
     assert not (tmp_path / "postgres").exists()  # nothing started on the way to that answer
 
 
-def test_worker_with_an_unreachable_temporal_names_the_address(
-    stack: DevStack, tmp_path: Path
+@pytest.mark.parametrize("command", ["worker", "api"])
+def test_an_unreachable_temporal_is_one_line_naming_the_address(
+    command: str, stack: DevStack, tmp_path: Path
 ) -> None:
     address = f"127.0.0.1:{closed_port()}"
-    run = thidua(tmp_path, "worker", TEMPORAL_ADDRESS=address,
+    run = thidua(tmp_path, command, TEMPORAL_ADDRESS=address,
                  DATABASE_URL=stack.info()["database_url"])
     assert run.returncode == 2
     assert address in one_error_line(run.stderr)
