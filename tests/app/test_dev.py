@@ -3,6 +3,7 @@ Web UI, a worker killed alone, ports kept across a restart."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -35,8 +36,9 @@ def test_dev_json_names_every_service_and_the_web_ui_answers(stack: DevStack) ->
          "--address", info["temporal_address"], "--namespace", info["namespace"], "-o", "json"],
         capture_output=True, text=True, timeout=60, check=True,
     ).stdout
+    custom = json.loads(listed)["customAttributes"]
     for name, kind in SEARCH_ATTRIBUTES:
-        assert name in listed and kind in listed
+        assert custom[name] == f"INDEXED_VALUE_TYPE_{kind.upper()}"
 
 
 def test_a_worker_killed_alone_is_replaced_and_the_server_stays(
