@@ -159,7 +159,10 @@ def _stored_ports(path: Path) -> tuple[int, int]:
 
 
 def _is_free(port: int) -> bool:
+    """Nobody listens on it (a closed connection of the last run in TIME_WAIT does not count:
+    the server binds with SO_REUSEADDR too)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

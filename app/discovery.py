@@ -23,7 +23,7 @@ import structlog
 
 from .settings import Settings
 
-__all__ = ["DevInfo", "ServiceNotFound", "dev_file", "find_dev", "write_dev"]
+__all__ = ["STANDBY_ENV", "DevInfo", "ServiceNotFound", "dev_file", "find_dev", "write_dev"]
 
 log = structlog.get_logger("thidua.discovery")
 
@@ -31,6 +31,12 @@ log = structlog.get_logger("thidua.discovery")
 class ServiceNotFound(RuntimeError):
     """No service to talk to; the message says in one line how to get one."""
 
+
+STANDBY_ENV = "THIDUA_WORKER_STANDBY"
+"""Set to 1 by `thidua dev up` for its spare worker: the process imports everything, connects
+and builds its worker, then waits for a line on standard input before it polls (standard input
+closed: it exits 0). Promoting the spare when the running worker dies saves the seconds a new
+Python process needs to start."""
 
 NO_TEMPORAL = (
     "no Temporal to talk to: start the stack with `thidua dev up` (in another terminal) "
@@ -49,6 +55,7 @@ class DevInfo:
     database_url: str | None = None
     ui_url: str | None = None
     api_url: str | None = None
+    worker_pid: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import sys
 from datetime import timedelta
 
 import structlog
@@ -18,9 +20,11 @@ from eventstore.outbox import Outbox
 from eventstore.projection import ProjectionRunner
 from workflows.cycle import EmulationCycle
 
+from .discovery import NO_TEMPORAL, STANDBY_ENV, ServiceNotFound, find_dev
+from .logcontext import LogContextInterceptor
 from .settings import Settings
 
-__all__ = ["GRACE", "STICKY_TIMEOUT", "build_worker", "serve"]
+__all__ = ["GRACE", "STANDBY_ENV", "STICKY_TIMEOUT", "build_worker", "serve"]
 
 log = structlog.get_logger("thidua.worker")
 
@@ -44,6 +48,7 @@ def build_worker(
         activities=acts.all,
         graceful_shutdown_timeout=GRACE,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        interceptors=[LogContextInterceptor()],
     )
 
 
@@ -62,23 +67,32 @@ async def follow(runner: ProjectionRunner, stop: asyncio.Event, interval: float 
 
 async def serve(settings: Settings) -> int:
     """Run a worker (and the read models) on the found stack until SIGTERM or SIGINT; then
-    stop polling, let in-flight activities finish (GRACE) and exit 0."""
+    stop polling, let in-flight activities finish (GRACE) and exit 0. As `thidua dev up`'s
+    spare (STANDBY_ENV), first wait, ready, for a line on standard input."""
     from .bootstrap import bootstrap
 
+    if not settings.temporal_address and find_dev(settings) is None:
+        raise ServiceNotFound(NO_TEMPORAL)  # before PostgreSQL is looked for or started
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     async with bootstrap(settings, temporal="find", run_migrations=False) as services:
         assert services.temporal is not None
         worker = build_worker(
             services.temporal, services.task_queue, services.store, services.outbox
         )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        if os.environ.get(STANDBY_ENV) == "1":
+            log.info("worker.standby", task_queue=services.task_queue)
+            if not await _promoted(stop):
+                log.info("worker.stopped")
+                return 0
         readmodels = asyncio.create_task(follow(services.readmodels, stop))
         running = asyncio.create_task(worker.run())
         log.info("worker.started", task_queue=services.task_queue)
-        await asyncio.wait([running, asyncio.create_task(stop.wait())],
-                           return_when=asyncio.FIRST_COMPLETED)
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([running, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
         if not running.done():
             log.info("worker.stopping", grace_s=GRACE.total_seconds())
             await worker.shutdown()
@@ -87,3 +101,19 @@ async def serve(settings: Settings) -> int:
         await running
         log.info("worker.stopped")
     return 0
+
+
+async def _promoted(stop: asyncio.Event) -> bool:
+    """As a spare: True once a line arrives on standard input; False when it is closed or the
+    process is asked to stop."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    line = asyncio.create_task(reader.readline())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait([line, stopping], return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not line.done():
+        line.cancel()
+        return False
+    return bool(line.result()) and not stop.is_set()

@@ -44,8 +44,10 @@ def _replay(ctx: typer.Context, stream: str, *, to_version: int | None = None,
 
 
 def findings_of(replay: Replay) -> list[str]:
-    """Every finding of a replay in one plain form: the chain's, then the rules'."""
-    return [str(p) for p in replay.report.problems] + [str(f) for f in recheck(replay.events)]
+    """Every finding of a replay in one plain form, `version N: kind: detail`: the chain's, then
+    the rules'."""
+    chain = [f"version {p.version}: {p.kind}: {p.detail}" for p in replay.report.problems]
+    return chain + [str(f) for f in recheck(replay.events)]
 
 
 @app.command("verify")

@@ -6,13 +6,16 @@ import asyncio
 import os
 import signal
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated
 
 import structlog
 import typer
 
 from ..bootstrap import Services, bootstrap
-from ..discovery import DevInfo, dev_file, write_dev
+from ..discovery import STANDBY_ENV, DevInfo, dev_file, write_dev
 from ..settings import Settings
 from .common import err, run, settings_of
 
@@ -22,9 +25,15 @@ app = typer.Typer(help="The embedded stack for one machine.", no_args_is_help=Tr
 log = structlog.get_logger("thidua.dev")
 
 
+RESTART_DELAY = (0.5, 10.0)
+"""A child that dies is restarted after 0.5 s, doubling up to 10 s while it keeps dying; the
+delay starts again from 0.5 s once a child has lived HEALTHY seconds."""
+HEALTHY = 30.0
+
+
 class Child:
-    """A supervised child process (`python -m app worker`, `… api`): restarted when it dies
-    on its own, stopped with SIGTERM (then SIGKILL) when the stack stops."""
+    """A supervised child process (`python -m app api …`): restarted when it dies on its own,
+    stopped with SIGTERM (then SIGKILL) when the stack stops."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str]) -> None:
         self.name, self.args, self.env = name, args, env
@@ -32,29 +41,106 @@ class Child:
         self.stopping = False
 
     async def supervise(self) -> None:
-        delay = 0.5
+        delay = RESTART_DELAY[0]
         while not self.stopping:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "app", *self.args, env=self.env,
-                stdin=asyncio.subprocess.DEVNULL,
-            )
+            born = time.monotonic()
+            self.proc = await _spawn(self.args, self.env)
             code = await self.proc.wait()
             if self.stopping:
                 return
+            delay = _next_delay(delay, born)
             log.warning("dev.child_exited", child=self.name, code=code, restart_in=delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
 
     async def stop(self, grace: float = 15.0) -> None:
         self.stopping = True
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.proc.wait(), grace)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
+        await _terminate(self.proc, grace)
+
+
+class Workers:
+    """The stack's worker and a spare beside it that has imported, connected and built its
+    worker but does not poll (app/worker.py, STANDBY_ENV). When the worker dies, the spare is
+    promoted at once and a new spare is started, so the cycles of the dead worker are taken up
+    after Temporal's sticky timeout rather than after a Python process's start. `on_change` gets
+    the running worker's pid (dev.json keeps it)."""
+
+    name = "worker"
+
+    def __init__(self, env: dict[str, str], on_change: Callable[[int], None]) -> None:
+        self.env, self.on_change = env, on_change
+        self.active: asyncio.subprocess.Process | None = None
+        self.spare: asyncio.subprocess.Process | None = None
+        self.stopping = False
+
+    async def _spare(self) -> asyncio.subprocess.Process:
+        return await _spawn(["worker"], {**self.env, STANDBY_ENV: "1"},
+                            stdin=asyncio.subprocess.PIPE)
+
+    async def start(self) -> None:
+        self.active = await _spawn(["worker"], self.env)
+        self.on_change(self.active.pid)
+        self.spare = await self._spare()
+
+    async def supervise(self) -> None:
+        delay = spare_delay = RESTART_DELAY[0]
+        born = spare_born = time.monotonic()
+        while not self.stopping:
+            active, spare = self.active, self.spare
+            assert active is not None and spare is not None, "start() first"
+            waits = [asyncio.create_task(active.wait()), asyncio.create_task(spare.wait())]
+            _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for t in pending:
+                t.cancel()
+            if self.stopping:
+                return
+            if active.returncode is not None:
+                delay = _next_delay(delay, born)
+                log.warning("dev.child_exited", child="worker", code=active.returncode,
+                            promoted="spare" if spare.returncode is None else None)
+                if spare.returncode is None and spare.stdin is not None:
+                    spare.stdin.write(b"go\n")
+                    self.active, born = spare, time.monotonic()
+                    self.on_change(spare.pid)
+                    await asyncio.sleep(delay)  # let the promoted worker start first
+                    self.spare, spare_born = await self._spare(), time.monotonic()
+                else:
+                    await asyncio.sleep(delay)
+                    self.active, born = await _spawn(["worker"], self.env), time.monotonic()
+                    self.on_change(self.active.pid)
+            elif spare.returncode is not None:
+                spare_delay = _next_delay(spare_delay, spare_born)
+                log.warning("dev.child_exited", child="spare worker", code=spare.returncode,
+                            restart_in=spare_delay)
+                await asyncio.sleep(spare_delay)
+                self.spare, spare_born = await self._spare(), time.monotonic()
+
+    async def stop(self, grace: float = 15.0) -> None:
+        self.stopping = True
+        await asyncio.gather(_terminate(self.active, grace), _terminate(self.spare, grace))
+
+
+async def _spawn(args: list[str], env: dict[str, str], *,
+                 stdin: int = asyncio.subprocess.DEVNULL) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "app", *args, env=env, stdin=stdin,
+    )
+
+
+def _next_delay(delay: float, born: float) -> float:
+    if time.monotonic() - born > HEALTHY:
+        return RESTART_DELAY[0]
+    return min(delay * 2, RESTART_DELAY[1])
+
+
+async def _terminate(proc: asyncio.subprocess.Process | None, grace: float) -> None:
+    if proc is None or proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), grace)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
 
 
 async def serve(settings: Settings, *, api_port: int, with_api: bool,
@@ -71,18 +157,26 @@ async def serve(settings: Settings, *, api_port: int, with_api: bool,
         info = DevInfo(
             pid=os.getpid(), temporal_address=address, namespace=settings.temporal_namespace,
             task_queue=settings.task_queue, database_url=services.database_url,
-            ui_url=getattr(server, "ui_url", None), api_url=api_url,
+            ui_url=server.ui_url, api_url=api_url,
         )
         env = {
             **os.environ, "TEMPORAL_ADDRESS": address, "DATABASE_URL": services.database_url,
             "TEMPORAL_NAMESPACE": settings.temporal_namespace, "TASK_QUEUE": settings.task_queue,
             "THIDUA_HOME": str(settings.home),
         }
-        children = [Child("worker", ["worker"], env)]
+        env.pop(STANDBY_ENV, None)
+
+        def worker_changed(pid: int) -> None:
+            nonlocal info
+            info = replace(info, worker_pid=pid)
+            write_dev(settings, info)
+
+        workers = Workers(env, worker_changed)
+        await workers.start()
+        children: list[Child | Workers] = [workers]
         if with_api:
             children.append(Child("api", ["api", "--port", str(api_port)], env))
         tasks = [asyncio.create_task(c.supervise()) for c in children]
-        write_dev(settings, info)
         _ready(info, services)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -1,0 +1,127 @@
+"""`thidua worker` as a user runs it (no service → one line, exit 2; SIGTERM → exit 0), and the
+structlog context its activities log with."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from temporalio.worker import Worker
+
+from app.client import CycleClient
+from app.worker import GRACE
+from domain.scenario import load_scenario
+from eventstore import EventStore
+from tests.app.devstack import REFERENCE, THIDUA, DevStack, thidua, user_env
+
+pytestmark = pytest.mark.temporal
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def one_error_line(stderr: str) -> str:
+    assert "Traceback" not in stderr, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error")]
+    assert len(errors) == 1, stderr
+    return errors[0]
+
+
+def test_worker_without_temporal_says_how_to_start_one(tmp_path: Path) -> None:
+    run = thidua(tmp_path, "worker")
+    assert run.returncode == 2
+    assert "thidua dev up" in one_error_line(run.stderr)
+    assert not (tmp_path / "postgres").exists()  # nothing started on the way to that answer
+
+
+@pytest.mark.parametrize("command", ["worker", "api"])
+def test_an_unreachable_temporal_is_one_line_naming_the_address(
+    command: str, stack: DevStack, tmp_path: Path
+) -> None:
+    address = f"127.0.0.1:{closed_port()}"
+    run = thidua(tmp_path, command, TEMPORAL_ADDRESS=address,
+                 DATABASE_URL=stack.info()["database_url"])
+    assert run.returncode == 2
+    assert address in one_error_line(run.stderr)
+
+
+def test_worker_with_an_unreachable_postgres_says_so(stack: DevStack, tmp_path: Path) -> None:
+    run = thidua(tmp_path, "worker", TEMPORAL_ADDRESS=stack.info()["temporal_address"],
+                 DATABASE_URL=f"postgresql://thidua:s3cret-pw@127.0.0.1:{closed_port()}/x")
+    assert run.returncode == 2
+    line = one_error_line(run.stderr)
+    assert "PostgreSQL" in line
+    assert "s3cret-pw" not in run.stderr
+
+
+def test_a_stale_dev_json_is_named_and_ignored(tmp_path: Path) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # its pid runs no more
+    (tmp_path / "dev.json").write_text(json.dumps({
+        "pid": gone.pid, "temporal_address": f"127.0.0.1:{closed_port()}",
+        "namespace": "default", "task_queue": "q"}), "utf-8")
+    run = thidua(tmp_path, "worker")
+    assert run.returncode == 2
+    assert "dev.json.stale" in run.stderr and str(tmp_path / "dev.json") in run.stderr
+    assert "thidua dev up" in one_error_line(run.stderr)
+
+
+def test_worker_stops_on_sigterm_with_exit_0(stack: DevStack, tmp_path: Path) -> None:
+    info = stack.info()
+    proc = subprocess.Popen(
+        [THIDUA, "worker"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+        env=user_env(tmp_path, TEMPORAL_ADDRESS=info["temporal_address"],
+                     DATABASE_URL=info["database_url"], TASK_QUEUE=f"tq-{uuid.uuid4().hex}"),
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "worker.started" in line:
+            break
+    else:
+        raise AssertionError("".join(seen))
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(GRACE.total_seconds() + 30)
+    rest = proc.stderr.read()
+    assert code == 0, rest
+    assert "worker.stopped" in rest and "Traceback" not in rest
+
+
+async def test_activity_log_lines_carry_the_cycle_and_workflow(
+    worker: Worker, cycles: CycleClient, store: EventStore,
+) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def keep(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+        seen.append(dict(event))
+        raise structlog.DropEvent
+
+    old = structlog.get_config()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, keep],
+                        cache_logger_on_first_use=False)
+    try:
+        sc = load_scenario(REFERENCE.read_bytes())
+        handle = await cycles.start(sc.start_command())
+        step = sc.steps[0]
+        await cycles.send(sc.block.id, sc.year, step.command, step.actor)
+    finally:
+        structlog.configure(**old)
+    done = [e for e in seen if e["event"] == "activity.done" and e["activity"] == "append"]
+    assert len(done) == 2, seen
+    assert {e["workflow_id"] for e in done} == {handle.id}
+    assert {e["cycle_id"] for e in done} == {f"{sc.block.id}/{sc.year}"}
+    assert [e["actor"] for e in done] == ["admin", f"unit:{step.command.unit}"]  # type: ignore[union-attr]
+    assert all(e["stream"].endswith(f"cycle-{sc.block.id}-{sc.year}") for e in done)
