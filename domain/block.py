@@ -23,6 +23,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from .codec import EventRecord
 from .errors import AuthorizationError, RuleError
 from .setup import Block, Member
 from .values import Actor, Slug, UtcDatetime
@@ -45,6 +46,7 @@ __all__ = [
     "RenameBlock",
     "SetLeaders",
     "block_event_from_record",
+    "block_record",
     "block_stream",
     "decide_block",
     "fold_block",
@@ -410,3 +412,12 @@ def _set_leaders(
             raise RuleError("not_a_member", f"{unit!r} is not a member in {cmd.year}", role)
     return LeadersSet(**env(), year=cmd.year, head=cmd.head, deputy=cmd.deputy,
                       source="appointment", cycle=cmd.cycle, reason=cmd.reason)
+
+
+def block_record(event: BlockEvent) -> EventRecord:
+    """The event as the store keeps it (envelope columns plus the payload)."""
+    return EventRecord(
+        event_id=event.event_id, type=event.type, data=event.payload(),
+        actor=event.actor.model_dump(mode="json"), effective_at=event.at,
+        request_id=event.request_id,
+    )
