@@ -12,13 +12,11 @@ from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.worker import Worker
 
-from activities.block import BlockActivities, execute_block_command, load_block
-from activities.cycle import CycleActivities
+from activities.block import execute_block_command, load_block
 from activities.year import YearActivities
 from app.client import CycleClient
 from app.readmodels.blocks import BlocksReadModel, blocks_of_province
@@ -43,63 +41,28 @@ from domain.province import (
 from domain.setup import Block, Ruleset, ScoreSheet
 from domain.values import Actor
 from eventstore import EventStore
-from workflows.cycle import EmulationCycle
+from eventstore.projection import ProjectionRunner
 from workflows.messages import cycle_key
 from workflows.year import ProvinceYear
 from workflows.year_messages import YearInput, YearProgress, YearResult, year_key
 
 __all__ = [
     "BlockService",
-    "BlocksProjection",
     "StoreBlockDirectory",
-    "block_activities",
     "show_json",
+    "year_activities",
 ]
 
 # How far back a block's previous cycle is looked for (a block may skip a year).
 _LOOKBACK_YEARS = 10
 
 
-class BlocksProjection:
-    """Keeps the blocks read model current from the global log (checkpoint `blocks`). Until the
-    generic runner drives every read model, the service catches it up before a lookup."""
-
-    def __init__(self, pool: asyncpg.Pool, store: EventStore) -> None:
-        self._pool, self._store = pool, store
-        self.model = BlocksReadModel()
-
-    async def catch_up(self) -> int:
-        total = 0
-        while True:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await conn.execute(
-                    "SELECT pg_advisory_xact_lock(hashtext('thidua.projection.' || $1))",
-                    self.model.name,
-                )
-                after = await conn.fetchval(
-                    "SELECT position FROM projection_checkpoints WHERE name = $1",
-                    self.model.name,
-                )
-                events = await self._store.read_all(after or 0, 500)
-                for e in events:
-                    await self.model.apply(conn, e)
-                if events:
-                    await conn.execute(
-                        "INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)"
-                        " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                        self.model.name, events[-1].position,
-                    )
-            total += len(events)
-            if not events:
-                return total
-
-
 class StoreBlockDirectory:
     """The year's activities find a province's blocks through the read model."""
 
-    def __init__(self, pool: asyncpg.Pool, store: EventStore) -> None:
+    def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self.projection = BlocksProjection(pool, store)
+        self.projection = ProjectionRunner(pool, [BlocksReadModel()])
 
     async def blocks_of(self, province: str, prefix: str) -> list[str]:
         await self.projection.catch_up()
@@ -107,22 +70,10 @@ class StoreBlockDirectory:
             return await blocks_of_province(conn, province, prefix=prefix)
 
 
-def block_activities(store: EventStore, pool: asyncpg.Pool) -> list[Any]:
-    """The block and year activities, for a worker (beside the cycle's)."""
-    blocks = BlockActivities(store)
-    year = YearActivities(store, StoreBlockDirectory(pool, store))
-    return [blocks.set_block_leaders, year.plan_year, year.cycle_stage, year.compile_proposals]
-
-
-def build_block_worker(
-    client: Client, task_queue: str, store: EventStore, outbox: Any, pool: asyncpg.Pool
-) -> Worker:
-    """A worker for cycles and provinces' years with all their activities."""
-    acts = CycleActivities(store, outbox)
-    return Worker(
-        client, task_queue=task_queue, workflows=[EmulationCycle, ProvinceYear],
-        activities=[acts.append, acts.write_reminders, *block_activities(store, pool)],
-    )
+def year_activities(store: EventStore, pool: asyncpg.Pool) -> list[Any]:
+    """The province's year activities, for a worker (beside the cycle's)."""
+    year = YearActivities(store, StoreBlockDirectory(pool))
+    return [year.plan_year, year.cycle_stage, year.compile_proposals]
 
 
 def show_json(state: BlockState) -> dict[str, Any]:
@@ -211,7 +162,7 @@ class BlockService:
         return await self._do(block_id, cmd, actor, None)
 
     async def blocks_of(self, province: str) -> list[str]:
-        return await StoreBlockDirectory(self.pool, self.store).blocks_of(province, self.prefix)
+        return await StoreBlockDirectory(self.pool).blocks_of(province, self.prefix)
 
     # ---- a block's cycle of a year ------------------------------------------------------
 

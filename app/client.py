@@ -66,6 +66,7 @@ class CycleClient:
         inp = CycleInput(
             start=start, actor=actor, request_id=request_id or f"start:{wid}",
             stream=stream, enforce_past_deadlines=enforce_past_deadlines,
+            block_stream=f"{self.prefix}block-{start.block.id}",
         )
         try:
             return await self.client.start_workflow(

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.state import CycleState, fold, fold_into
     from domain.values import Actor
 
+    from . import rotation
     from .messages import (
         AppendInput,
         AppendResult,
@@ -147,6 +148,8 @@ class EmulationCycle:
             await self._on_time()
         await workflow.wait_condition(workflow.all_handlers_finished)
         s = self._state
+        if s.stage == "completed" and inp.block_stream and workflow.patched(rotation.PATCH):
+            await rotation.rotate(s, self._stream, inp.block_stream)
         return CycleResult(
             cycle_id=s.cycle_id or "", stream=self._stream, stage=s.stage, version=s.version,
             outcome=s.outcome,

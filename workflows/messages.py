@@ -39,6 +39,8 @@ class CycleInput(BaseModel):
     enforce_past_deadlines: bool = False
     """Deadlines already past when the cycle starts (a historical case) are recorded but not
     enforced unless this is set."""
+    block_stream: str | None = None
+    """The block's record: a completed cycle writes next year's leaders there (the rotation)."""
 
 
 class CommandRequest(BaseModel):

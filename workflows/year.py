@@ -78,8 +78,11 @@ class ProvinceYear:
             try:
                 child = await workflow.start_child_workflow(
                     EmulationCycle.run,
-                    CycleInput(start=c.start, actor=Actor.admin(), request_id=f"start:{c.workflow_id}",
-                               stream=c.stream, enforce_past_deadlines=inp.enforce_past_deadlines),
+                    CycleInput(
+                        start=c.start, actor=Actor.admin(), request_id=f"start:{c.workflow_id}",
+                        stream=c.stream, enforce_past_deadlines=inp.enforce_past_deadlines,
+                        block_stream=c.block_stream,
+                    ),
                     id=c.workflow_id,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,

@@ -1,22 +1,19 @@
 """The blocks read model: blocks by province, their membership periods and leaders by year,
 and the provinces' compiled proposals — projected from the block and province streams.
 
-Interface of a read model: `name` (its checkpoint), `apply(conn, event)` for each event of the
-global log in position order (a StoredEvent or a row of read_all's columns), `reset(conn)` to
-empty its tables before a rebuild. Lookups are plain functions over a connection or pool.
+Lookups are plain functions over a connection (or pool).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-import asyncpg
 import orjson
 
 from domain.block import BLOCK_EVENT_TYPES
 from domain.province import province_slug
-from eventstore import StoredEvent
+from eventstore.projection import LogEvent
+from eventstore.records import Conn
 
 __all__ = ["BlockRow", "BlocksReadModel", "block_row", "blocks_of_province", "proposals_of"]
 
@@ -55,23 +52,19 @@ ON CONFLICT (stream) DO UPDATE SET proposals = excluded.proposals,
 """
 
 
-def _fields(event: StoredEvent | asyncpg.Record) -> tuple[str, int, int, str, dict[str, Any],
-                                                           datetime]:
-    if isinstance(event, StoredEvent):
-        return (event.stream, event.version, event.position, event.type, event.data,
-                event.recorded_at)
-    # a row of the store's read_all columns
-    return event[0], event[1], event[2], event[4], orjson.loads(event[6]), event[10]
-
-
 class BlocksReadModel:
-    name = "blocks"
+    """Projects block streams (`…block-{id}`) and the provinces' compiled proposals."""
 
-    async def reset(self, conn: Any) -> None:
+    name = "blocks"
+    version = 1
+
+    async def reset(self, conn: Conn) -> None:
         await conn.execute(f"TRUNCATE {', '.join(_TABLES)}")
 
-    async def apply(self, conn: Any, event: StoredEvent | asyncpg.Record) -> None:
-        stream, version, position, type_, data, at = _fields(event)
+    async def apply(self, conn: Conn, e: LogEvent) -> None:
+        stream, version, position, type_, data, at = (
+            e.stream, e.version, e.position, e.type, e.data, e.recorded_at
+        )
         if type_ == "proposals_compiled":
             p = data["proposals"]
             await conn.execute(_PROPOSALS, stream, p["province"], p["year"],
