@@ -12,9 +12,10 @@ from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from activities.block import execute_block_command, load_block
 from activities.year import YearActivities
@@ -166,12 +167,20 @@ class BlockService:
 
     # ---- a block's cycle of a year ------------------------------------------------------
 
-    async def previous_cycle(self, block_id: str, year: int) -> Any | None:
-        """The block's latest cycle before `year` (its replay), if any."""
+    async def previous_cycle(self, block_id: str, year: int) -> tuple[int, str, Any] | None:
+        """The block's latest cycle before `year`: (its year, its stage, its replay — None
+        while its workflow runs and has not yet written its start)."""
         for y in range(year - 1, year - 1 - _LOOKBACK_YEARS, -1):
-            stream = cycle_key(block_id, y, self.prefix)[1]
+            wid, stream = cycle_key(block_id, y, self.prefix)
             if await self.store.head(stream):
-                return await self.store.replay(stream)
+                replay = await self.store.replay(stream)
+                return y, str(replay.state.stage), replay
+            try:
+                desc = await self.cycles.client.get_workflow_handle(wid).describe()
+            except RPCError:
+                continue
+            if desc.status == WorkflowExecutionStatus.RUNNING:
+                return y, "starting", None
         return None
 
     async def start_command(
@@ -183,11 +192,11 @@ class BlockService:
         previous cycle runs (its election names this year's leaders)."""
         state = await self.state(block_id)
         previous = await self.previous_cycle(block_id, year)
-        if previous is not None and previous.state.stage not in ("completed", "cancelled"):
+        if previous is not None and previous[1] not in ("completed", "cancelled"):
             raise RuleError(
                 "previous_cycle_open",
-                f"the cycle {previous.state.cycle_id} is still in stage "
-                f"{previous.state.stage!r}: its election names the leaders of {year}",
+                f"the cycle {block_id}/{previous[0]} is still in stage {previous[1]!r}: "
+                f"its election names the leaders of {year}",
                 "year",
             )
         if ruleset is None or score_sheet is None:
@@ -198,8 +207,9 @@ class BlockService:
                     f"the block has no earlier cycle to take the {missing} from: give it",
                     missing,
                 )
-            ruleset = ruleset or previous.state.ruleset
-            score_sheet = score_sheet or previous.state.score_sheet
+            before = previous[2].state
+            ruleset = ruleset or before.ruleset
+            score_sheet = score_sheet or before.score_sheet
         return _command(
             StartCycle, block=state.block_for(year), year=year, ruleset=ruleset,
             score_sheet=score_sheet, deadlines=deadlines or {},
