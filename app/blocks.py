@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -39,8 +39,8 @@ from domain.province import (
     province_stream,
     render_document,
 )
-from domain.setup import Block, Ruleset, ScoreSheet
-from domain.values import Actor
+from domain.setup import Block, Ruleset, ScoreSheet, resolve_ruleset
+from domain.values import Actor, UtcDatetime
 from eventstore import EventStore
 from eventstore.projection import ProjectionRunner
 from workflows.messages import cycle_key
@@ -50,6 +50,9 @@ from workflows.year_messages import YearInput, YearProgress, YearResult, year_ke
 __all__ = [
     "BlockService",
     "StoreBlockDirectory",
+    "load_deadlines",
+    "load_ruleset",
+    "load_score_sheet",
     "show_json",
     "year_activities",
 ]
@@ -99,9 +102,16 @@ class BlockService:
     """Blocks, their cycles and the provinces' years. `cycles` carries the Temporal client, the
     task queue and the prefix of ids and streams (tests keep theirs apart with it)."""
 
-    def __init__(self, store: EventStore, pool: asyncpg.Pool, cycles: CycleClient) -> None:
-        self.store, self.pool, self.cycles = store, pool, cycles
-        self.prefix = cycles.prefix
+    def __init__(self, store: EventStore, pool: asyncpg.Pool,
+                 cycles: CycleClient | None = None) -> None:
+        self.store, self.pool, self._cycles = store, pool, cycles
+        self.prefix = cycles.prefix if cycles is not None else ""
+
+    @property
+    def cycles(self) -> CycleClient:
+        if self._cycles is None:
+            raise RuntimeError("this command needs Temporal")
+        return self._cycles
 
     def stream(self, block_id: str) -> str:
         return block_stream(block_id, self.prefix)
@@ -262,6 +272,56 @@ class BlockService:
     async def proposals_document(self, province: str, year: int) -> str | None:
         p = await self.proposals(province, year)
         return render_document(p) if p is not None else None
+
+
+def _part(data: Any, key: str) -> Any:
+    """A part of a file: the object itself, or the part `key` of a scenario file."""
+    if isinstance(data, dict) and key in data and ("format" in data or "block" in data):
+        return data[key]
+    return data
+
+
+def load_ruleset(data: Any) -> Ruleset:
+    """`{"id": "default", …overrides}` (or a scenario file's ruleset) → the pinned ruleset."""
+    part = _part(data, "ruleset")
+    try:
+        if not isinstance(part, dict):
+            raise ValueError("invalid_ruleset: expected an object like {\"id\": \"default\"}")
+        return resolve_ruleset(part)
+    except (ValueError, ValidationError) as exc:
+        raise RuleError("invalid_ruleset", _message(exc), "ruleset") from None
+
+
+def load_score_sheet(data: Any) -> ScoreSheet:
+    """A score sheet object (or a scenario file's score_sheet)."""
+    try:
+        return ScoreSheet.model_validate(_part(data, "score_sheet"))
+    except ValidationError as exc:
+        raise RuleError("invalid_score_sheet", _message(exc), "score_sheet") from None
+
+
+def load_deadlines(data: Any) -> dict[str, datetime]:
+    """`{"pledge": "2019-03-31T17:00:00+07:00", …}` (or a scenario file's deadlines)."""
+    part = _part(data, "deadlines")
+    try:
+        return _DEADLINES.validate_python(part)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(["deadlines", *(str(p) for p in err["loc"])])
+        raise RuleError("invalid_deadline", str(err["msg"]).removeprefix("Value error, "),
+                        field) from None
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        text = str(err["msg"]).removeprefix("Value error, ")
+        return f"{where}: {text}" if where else text
+    return str(exc).split(": ", 1)[-1]
+
+
+_DEADLINES: TypeAdapter[dict[str, UtcDatetime]] = TypeAdapter(dict[str, UtcDatetime])
 
 
 def _command(cls: Any, **fields: Any) -> Any:
