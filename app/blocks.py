@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.block import execute_block_command, load_block
 from activities.year import YearActivities
@@ -32,7 +32,7 @@ from domain.block import (
     parse_block,
 )
 from domain.commands import StartCycle
-from domain.errors import DomainError, RuleError
+from domain.errors import AuthorizationError, DomainError, RuleError
 from domain.province import (
     ProvinceProposals,
     province_slug,
@@ -242,9 +242,12 @@ class BlockService:
     async def open_year(
         self, province: str, year: int, *, ruleset: Ruleset, score_sheet: ScoreSheet,
         deadlines: dict[str, datetime] | None = None, poll_seconds: float = 3600.0,
+        actor: Actor | None = None,
     ) -> tuple[WorkflowHandle[Any, YearResult], bool]:
         """Start the province's year; (handle, False) when it is already open (nothing new is
         started). Opening a closed year again starts only the cycles still missing."""
+        if actor is not None and actor.kind != "admin":
+            raise AuthorizationError("only the secretariat (admin) opens a province's year")
         inp = YearInput(province=province, year=year, ruleset=ruleset, score_sheet=score_sheet,
                         deadlines=deadlines or {}, prefix=self.prefix, poll_seconds=poll_seconds)
         wid = self.year_id(province, year)
@@ -259,7 +262,12 @@ class BlockService:
 
     async def year_progress(self, province: str, year: int) -> YearProgress:
         handle = self.cycles.client.get_workflow_handle(self.year_id(province, year))
-        return await handle.query(ProvinceYear.progress, result_type=YearProgress)
+        try:
+            return await handle.query(ProvinceYear.progress, result_type=YearProgress)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise RuleError("unknown_year", f"{province} has not opened {year}") from None
+            raise
 
     async def proposals(self, province: str, year: int) -> ProvinceProposals | None:
         """The province's latest compiled list of proposals of `year`, if any."""
