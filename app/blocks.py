@@ -296,7 +296,7 @@ def load_ruleset(data: Any) -> Ruleset:
         if not isinstance(part, dict):
             raise ValueError("invalid_ruleset: expected an object like {\"id\": \"default\"}")
         return resolve_ruleset(part)
-    except (ValueError, ValidationError) as exc:
+    except (ValueError, TypeError, ValidationError) as exc:  # TypeError: `vote` not an object
         raise RuleError("invalid_ruleset", _message(exc), "ruleset") from None
 
 
