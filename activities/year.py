@@ -60,6 +60,7 @@ class YearActivities:
                 start = StartCycle(
                     block=state.block_for(inp.year), year=inp.year, ruleset=inp.ruleset,
                     score_sheet=inp.score_sheet, deadlines=inp.deadlines,
+                    leaving_after_year=state.leaving_after(inp.year),
                 )
                 validate(CycleState(), start, Actor.admin(), now=datetime.now(UTC))
             except DomainError as err:

@@ -223,6 +223,7 @@ class BlockService:
         return _command(
             StartCycle, block=state.block_for(year), year=year, ruleset=ruleset,
             score_sheet=score_sheet, deadlines=deadlines or {},
+            leaving_after_year=state.leaving_after(year),
         )
 
     async def start_cycle(
