@@ -17,7 +17,9 @@ from app.blocks import BlockService
 from app.client import CycleClient
 from domain.block import leaders_set_id
 from domain.codec import EventRecord
+from domain.commands import CastElectionBallot, CloseElection
 from domain.errors import DomainError
+from domain.values import Actor
 from eventstore import EventStore
 from eventstore.outbox import Outbox
 from tests.workflows.helpers import reference
@@ -25,7 +27,7 @@ from workflows.cycle import EmulationCycle
 from workflows.messages import cycle_key
 from workflows.year_messages import BlockLeadersInput
 
-from .helpers import reference_file, run_reference_steps
+from .helpers import block_object, reference_file, run_reference_steps
 
 pytestmark = pytest.mark.temporal
 
@@ -114,3 +116,46 @@ async def test_the_next_years_leaders_are_set_once_when_the_activity_is_retried(
     ))
     assert len(await store.read_stream(blocks.stream("kg-khoi-2"))) == 2
 
+
+
+async def test_a_deputy_that_leaves_after_2019_is_not_made_head_of_2020_by_deputy_succeeds(
+    year_worker: Worker, blocks: BlockService, cycles: CycleClient
+) -> None:
+    sc = reference()
+    await blocks.register(block_object("kg-roi"))
+    await blocks.leave("kg-roi", "so-khdt", after_year=2019)  # the 2019 deputy
+    await blocks.start_cycle("kg-roi", 2019, ruleset=sc.ruleset, score_sheet=sc.score_sheet)
+    state = await cycles.state("kg-roi", 2019)
+    assert state.block is not None and state.block.deputy == "so-khdt"
+    assert state.leaving == ["so-khdt"]
+
+    until = next(s.index for s in sc.steps if s.command.do == "open_election")
+    for step in sc.steps[: until + 1]:
+        try:
+            await cycles.send("kg-roi", 2019, step.command, step.actor,
+                              request_id=f"step-{step.index}")
+        except DomainError as err:
+            assert err.code == step.expect_error, f"step {step.index}: {err}"
+    state = await cycles.state("kg-roi", 2019)
+    assert state.election is not None and state.election.mode == "both"
+    assert state.election.head is None and "so-khdt" not in state.election.head_candidates
+    with pytest.raises(DomainError) as info:
+        await cycles.send("kg-roi", 2019, CastElectionBallot(head="so-khdt", deputy="vp-ubnd"),
+                          Actor.of_unit(state.election.voters[0]))
+    assert info.value.code == "not_a_candidate"
+    for voter in state.election.voters:
+        await cycles.send("kg-roi", 2019, CastElectionBallot(head="vp-ubnd",
+                                                             deputy="vp-doan-dbqh"),
+                          Actor.of_unit(voter))
+    chair = state.chair
+    assert chair is not None
+    await cycles.send("kg-roi", 2019, CloseElection(), Actor.of_unit(chair))
+    result = await asyncio.wait_for(cycles.handle("kg-roi", 2019).result(), 60)
+    assert result.stage == "completed"
+
+    assert (await blocks.show("kg-roi"))["leaders"]["2020"]["head"] == "vp-ubnd"
+    await blocks.start_cycle("kg-roi", 2020)
+    next_year = await cycles.state("kg-roi", 2020)
+    assert next_year.block is not None
+    assert (next_year.block.head, next_year.block.deputy) == ("vp-ubnd", "vp-doan-dbqh")
+    assert "so-khdt" not in next_year.block.member_ids
