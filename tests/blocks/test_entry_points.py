@@ -3,19 +3,25 @@ API (httpx against the ASGI app)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 from typer.testing import CliRunner
 
+from app.blocks import BlockService
 from app.bootstrap import Services
 from app.cli import app as cli
 from app.http import create_app, static_tokens
 from domain.values import Actor
+from eventstore import EventStore
 from tests.workflows.helpers import REFERENCE
 
 from .helpers import block_object
@@ -109,3 +115,51 @@ async def test_http_registers_shows_and_changes_a_block_and_only_the_secretariat
     assert r.json() == [block_id]
     r = await api.get(f"/provinces/{province}/years/2019/proposals", headers=auth("t-unit"))
     assert r.status_code == 404
+
+
+@pytest.mark.temporal
+async def test_cli_opens_a_provinces_year_with_a_progress_bar_and_shows_its_list(
+    year_worker: Worker, store: EventStore, pool: asyncpg.Pool, env: WorkflowEnvironment,
+    db_url: str, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    province = f"Tỉnh Thử {uuid.uuid4().hex[:6]}"
+    block_id = f"cli-{uuid.uuid4().hex[:6]}"
+    # no prefix: the CLI names workflows and streams as in production
+    await BlockService(store, pool).register(block_object(block_id, province))
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", env.client.service_client.config.target_host)
+    monkeypatch.setenv("TASK_QUEUE", task_queue)
+    monkeypatch.setenv("THIDUA_HOME", str(tmp_path))
+    runner = CliRunner()
+    ref = str(REFERENCE)
+    r = await asyncio.to_thread(runner.invoke, cli, [
+        "year", "open", province, "2018", "--ruleset", ref, "--sheet", ref,
+        "--deadlines", ref])
+    assert r.exit_code == 0, r.output
+    assert "1 started, 0 already existed, 0 could not start" in r.stdout
+    r = await asyncio.to_thread(runner.invoke, cli, [
+        "cycle", "send", block_id, "2018", "--as", "admin", "--do", "cancel_cycle",
+        "-f", "reason=thử"])
+    assert r.exit_code == 0, r.output
+    for _ in range(100):
+        r = await asyncio.to_thread(runner.invoke, cli, ["year", "show", province, "2018"])
+        if r.exit_code == 0:
+            break
+        await asyncio.sleep(0.2)
+    assert r.exit_code == 0, r.output
+    assert "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG" in r.stdout and "đã bị hủy" in r.stdout
+
+    # the next year from the block's record; ruleset and sheet from the 2018 cycle
+    r = await asyncio.to_thread(runner.invoke, cli, [
+        "cycle", "start", "--block", block_id, "--year", "2019"])
+    assert r.exit_code == 0 and f"cycle:{block_id}:2019" in r.stdout, r.output
+    r = await asyncio.to_thread(runner.invoke, cli, ["cycle", "start", "--block", block_id])
+    assert r.exit_code == 2
+
+    bad = tmp_path / "deadlines.json"
+    bad.write_text(json.dumps({"pledge": "2018-03-31T17:00:00+07:00"}), encoding="utf-8")
+    r = await asyncio.to_thread(runner.invoke, cli, [
+        "year", "open", province, "2025", "--ruleset", ref, "--sheet", ref,
+        "--deadlines", str(bad)])
+    assert r.exit_code == 0  # the year opens; the block's cycle cannot start
+    assert "invalid_deadline (deadlines.pledge)" in r.stdout
