@@ -14,13 +14,12 @@ from temporalio import activity
 from domain.block import (
     BlockCommand,
     BlockEvent,
-    BlockState,
     SetLeaders,
     block_event_from_record,
     block_record,
-    decide_block,
-    fold_block,
 )
+from domain.block_rules import decide_block
+from domain.block_state import BlockState, fold_block
 from domain.values import Actor
 from eventstore import errors as es_errors
 from workflows.year_messages import BlockLeadersInput

@@ -22,15 +22,15 @@ from activities.year import YearActivities
 from app.client import CycleClient
 from app.readmodels.blocks import BlocksReadModel, blocks_of_province
 from domain.block import (
-    BlockState,
     JoinBlock,
     LeaveBlock,
     RegisterBlock,
     RenameBlock,
     SetLeaders,
     block_stream,
-    parse_block,
 )
+from domain.block_rules import parse_block
+from domain.block_state import BlockState
 from domain.commands import StartCycle
 from domain.errors import AuthorizationError, DomainError, RuleError
 from domain.province import (

@@ -9,22 +9,20 @@ one that joins "from Y" is a member in Y and after; one that leaves "after Y" is
 and not in Y + 1 (DOMAIN.md: "not a member next year" in Y). The leaders of year Y are those set
 for the latest year ≤ Y, else the registered ones: leaders serve until new ones are set.
 
-Rule codes: block_exists, unknown_block, invalid_block, already_member, not_a_member,
-reason_required, leader_not_member, invalid_year, not_authorized.
+Events and commands are here; the fold and the queries in domain.block_state, the rules in
+domain.block_rules (rule codes: block_exists, unknown_block, invalid_block, already_member,
+not_a_member, reason_required, leader_not_member, invalid_year, not_authorized).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .codec import EventRecord
-from .errors import AuthorizationError, RuleError
 from .setup import Block, Member
 from .values import Actor, Slug, UtcDatetime
 
@@ -35,23 +33,18 @@ __all__ = [
     "BlockEventAdapter",
     "BlockRegistered",
     "BlockRenamed",
-    "BlockState",
     "JoinBlock",
     "LeadersSet",
     "LeaveBlock",
     "MemberJoined",
     "MemberLeft",
-    "Membership",
     "RegisterBlock",
     "RenameBlock",
     "SetLeaders",
     "block_event_from_record",
     "block_record",
     "block_stream",
-    "decide_block",
-    "fold_block",
     "leaders_set_id",
-    "parse_block",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -194,224 +187,6 @@ class SetLeaders(BaseModel):
 
 
 BlockCommand = RegisterBlock | JoinBlock | LeaveBlock | RenameBlock | SetLeaders
-
-
-# ---- state ----------------------------------------------------------------------------------
-
-
-class Membership(BaseModel):
-    """One period of a unit in the block: from `from_year` (None: since registration) through
-    `after_year` (None: still a member)."""
-
-    unit: str
-    name: str
-    from_year: int | None = None
-    after_year: int | None = None
-
-    def covers(self, year: int) -> bool:
-        return (self.from_year is None or self.from_year <= year) and (
-            self.after_year is None or year <= self.after_year
-        )
-
-
-class BlockState(BaseModel):
-    version: int = 0
-    block_id: str | None = None
-    name: str = ""
-    province: str = ""
-    memberships: list[Membership] = Field(default_factory=list)
-    head: str | None = None
-    deputy: str | None = None
-    leaders: dict[int, LeadersSet] = Field(default_factory=dict)
-
-    @property
-    def registered(self) -> bool:
-        return self.block_id is not None
-
-    def is_member(self, unit: str, year: int) -> bool:
-        return any(m.unit == unit and m.covers(year) for m in self.memberships)
-
-    def members_in(self, year: int) -> tuple[Member, ...]:
-        """The members of `year`, in the order they came into the block."""
-        seen: dict[str, Member] = {}
-        for m in self.memberships:
-            if m.covers(year) and m.unit not in seen:
-                seen[m.unit] = Member(id=m.unit, name=m.name)
-        return tuple(seen.values())
-
-    def leaving_after(self, year: int) -> tuple[str, ...]:
-        """Members of `year` that are not members of `year + 1`."""
-        return tuple(
-            m.id for m in self.members_in(year) if not self.is_member(m.id, year + 1)
-        )
-
-    def leaders_in(self, year: int) -> tuple[str, str]:
-        """(head, deputy) of `year`: set for the latest year ≤ `year`, else as registered."""
-        years = [y for y in self.leaders if y <= year]
-        if years:
-            chosen = self.leaders[max(years)]
-            return chosen.head, chosen.deputy
-        assert self.head is not None and self.deputy is not None
-        return self.head, self.deputy
-
-    def block_for(self, year: int) -> Block:
-        """The block as a cycle of `year` starts with it: that year's members and leaders.
-        Raises RuleError when it cannot start (too few members, a leader not a member)."""
-        if not self.registered:
-            raise RuleError("unknown_block", "the block is not registered", "block")
-        head, deputy = self.leaders_in(year)
-        for role, unit in (("head", head), ("deputy", deputy)):
-            if not self.is_member(unit, year):
-                raise RuleError(
-                    "leader_not_member",
-                    f"the {role} {unit!r} is not a member in {year}: the secretariat appoints "
-                    f"the leaders of {year} (set leaders with a reason)",
-                    role,
-                )
-        try:
-            return Block(
-                id=self.block_id, name=self.name, province=self.province,
-                members=self.members_in(year), head=head, deputy=deputy,
-            )
-        except ValidationError as exc:
-            msg = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-            raise RuleError("invalid_block", f"in {year}: {msg}", "members") from None
-
-
-def _apply(s: BlockState, e: BlockEvent) -> None:
-    match e:
-        case BlockRegistered():
-            s.block_id, s.name, s.province = e.block_id, e.name, e.province
-            s.memberships = [Membership(unit=m.id, name=m.name) for m in e.members]
-            s.head, s.deputy = e.head, e.deputy
-        case MemberJoined():
-            s.memberships.append(Membership(unit=e.unit, name=e.name, from_year=e.from_year))
-        case MemberLeft():
-            for m in s.memberships:
-                if m.unit == e.unit and m.after_year is None:
-                    m.after_year = e.after_year
-        case BlockRenamed():
-            s.name = e.name
-        case LeadersSet():
-            s.leaders[e.year] = e
-    s.version += 1
-
-
-def fold_block(events: Iterable[BlockEvent], state: BlockState | None = None) -> BlockState:
-    """Apply block events in order to a copy of `state` (or to the empty state)."""
-    s = BlockState() if state is None else state.model_copy(deep=True)
-    for e in events:
-        _apply(s, e)
-    return s
-
-
-# ---- decide ---------------------------------------------------------------------------------
-
-
-def parse_block(data: Any) -> Block:
-    """A scenario's `block` object (or a whole scenario file's) → Block; RuleError
-    `invalid_block` naming the field otherwise."""
-    if isinstance(data, dict) and isinstance(data.get("block"), dict):
-        data = data["block"]
-    try:
-        return Block.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "block"
-        msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("invalid_block: ")
-        raise RuleError("invalid_block", msg, f"block.{field}" if field != "block" else field) from None
-
-
-def _check_year(year: int, field: str) -> None:
-    if not 1945 <= year <= 2200:
-        raise RuleError("invalid_year", f"{year} is not an emulation year", field)
-
-
-def decide_block(
-    state: BlockState,
-    command: BlockCommand,
-    actor: Actor,
-    *,
-    now: datetime,
-    ids: Callable[[], UUID],
-    request_id: str | None = None,
-) -> list[BlockEvent]:
-    """The events a block command produces; raises DomainError when it is refused.
-
-    The secretariat (admin) registers, changes membership, renames and appoints; the system
-    writes the leaders a cycle elected (`source="election"`, with the cycle)."""
-
-    def env(event_id: UUID | None = None) -> dict[str, Any]:
-        return {"event_id": event_id or ids(), "at": now, "actor": actor,
-                "request_id": request_id}
-
-    elected = isinstance(command, SetLeaders) and command.source == "election"
-    if elected:
-        if actor.kind not in ("system", "admin"):
-            raise AuthorizationError("the leaders a cycle elected are written by the system")
-    elif actor.kind != "admin":
-        raise AuthorizationError("only the secretariat (admin) may change a block")
-
-    if isinstance(command, RegisterBlock):
-        if state.registered:
-            raise RuleError("block_exists", f"the block {state.block_id} is already registered",
-                            "block.id")
-        b = command.block
-        return [BlockRegistered(**env(), block_id=b.id, name=b.name, province=b.province,
-                                members=b.members, head=b.head, deputy=b.deputy)]
-    if not state.registered:
-        raise RuleError("unknown_block", "the block is not registered", "block")
-
-    match command:
-        case JoinBlock(unit=unit, name=name, from_year=year):
-            if state.is_member(unit, year) or any(
-                m.unit == unit and m.after_year is None for m in state.memberships
-            ):
-                raise RuleError("already_member", f"{unit!r} is already a member", "unit")
-            last = max((m.after_year or 0 for m in state.memberships if m.unit == unit), default=0)
-            if year <= last:
-                raise RuleError(
-                    "invalid_year", f"{unit!r} left after {last}: it may rejoin from {last + 1}",
-                    "from_year",
-                )
-            return [MemberJoined(**env(), unit=unit, name=name, from_year=year)]
-        case LeaveBlock(unit=unit, after_year=year):
-            current = [m for m in state.memberships if m.unit == unit and m.after_year is None]
-            if not current:
-                raise RuleError("not_a_member", f"{unit!r} is not a member", "unit")
-            if current[0].from_year is not None and year < current[0].from_year:
-                raise RuleError(
-                    "invalid_year", f"{unit!r} is a member from {current[0].from_year}",
-                    "after_year",
-                )
-            return [MemberLeft(**env(), unit=unit, after_year=year)]
-        case RenameBlock(name=name):
-            return [BlockRenamed(**env(), name=name)]
-        case SetLeaders():
-            return [_set_leaders(state, command, env)]
-    raise AssertionError(f"unhandled block command {command!r}")
-
-
-def _set_leaders(
-    state: BlockState, cmd: SetLeaders, env: Callable[..., dict[str, Any]]
-) -> LeadersSet:
-    _check_year(cmd.year, "year")
-    if cmd.head == cmd.deputy:
-        raise RuleError("invalid_block", "head and deputy must be distinct members", "deputy")
-    if cmd.source == "election":
-        if not cmd.cycle:
-            raise RuleError("reason_required", "elected leaders name their cycle", "cycle")
-        # A cycle's election is the record of what the members decided: it is written as it
-        # was, and a leader who is no longer a member is caught when the next cycle starts.
-        return LeadersSet(**env(leaders_set_id(cmd.cycle)), year=cmd.year, head=cmd.head,
-                          deputy=cmd.deputy, source="election", cycle=cmd.cycle)
-    if not cmd.reason.strip():
-        raise RuleError("reason_required", "an appointment gives its reason", "reason")
-    for role, unit in (("head", cmd.head), ("deputy", cmd.deputy)):
-        if not state.is_member(unit, cmd.year):
-            raise RuleError("not_a_member", f"{unit!r} is not a member in {cmd.year}", role)
-    return LeadersSet(**env(), year=cmd.year, head=cmd.head, deputy=cmd.deputy,
-                      source="appointment", cycle=cmd.cycle, reason=cmd.reason)
 
 
 def block_record(event: BlockEvent) -> EventRecord:

@@ -65,12 +65,13 @@ class BlocksReadModel:
         stream, version, position, type_, data, at = (
             e.stream, e.version, e.position, e.type, e.data, e.recorded_at
         )
-        if type_ == "proposals_compiled":
+        name = stream.rsplit(":", 1)[-1]  # tests prefix their streams with "t…:"
+        if type_ == "proposals_compiled" and name.startswith("province-"):
             p = data["proposals"]
             await conn.execute(_PROPOSALS, stream, p["province"], p["year"],
                                orjson.dumps(p).decode(), at)
             return
-        if type_ not in BLOCK_EVENT_TYPES:
+        if type_ not in BLOCK_EVENT_TYPES or not name.startswith("block-"):
             return
         if type_ == "block_registered":
             await conn.execute(

@@ -8,17 +8,15 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.block import (
-    BlockState,
     JoinBlock,
     LeaveBlock,
     RegisterBlock,
     RenameBlock,
     SetLeaders,
-    decide_block,
-    fold_block,
     leaders_set_id,
-    parse_block,
 )
+from domain.block_rules import decide_block, parse_block
+from domain.block_state import BlockState, fold_block
 from domain.errors import DomainError
 from domain.values import Actor
 from tests.workflows.helpers import REFERENCE
