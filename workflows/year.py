@@ -69,33 +69,12 @@ class ProvinceYear:
                 p.cycles[c.block_id] = "skipped"
                 p.errors[c.block_id] = c.error
 
-        waits: list[Any] = []
-        started: list[str] = []
-        existing: list[str] = []
-        for c in plan.cycles:
-            if c.start is None:
-                continue
-            try:
-                child = await workflow.start_child_workflow(
-                    EmulationCycle.run,
-                    CycleInput(
-                        start=c.start, actor=Actor.admin(), request_id=f"start:{c.workflow_id}",
-                        stream=c.stream, enforce_past_deadlines=inp.enforce_past_deadlines,
-                        block_stream=c.block_stream,
-                    ),
-                    id=c.workflow_id,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                    result_type=CycleResult,
-                )
-            except WorkflowAlreadyStartedError:
-                p.cycles[c.block_id] = "existing"
-                existing.append(c.block_id)
-                waits.append(self._wait_existing(c, inp.poll_seconds))
-                continue
-            p.cycles[c.block_id] = "started"
-            started.append(c.block_id)
-            waits.append(self._wait_child(c, child))
+        # every child is started in the same workflow task: one round trip for the whole
+        # province, not one per block
+        planned = [c for c in plan.cycles if c.start is not None]
+        waits = await asyncio.gather(*(self._start(c, inp) for c in planned))
+        started = [c.block_id for c in planned if p.cycles[c.block_id] == "started"]
+        existing = [c.block_id for c in planned if p.cycles[c.block_id] == "existing"]
         p.opened = True
 
         await asyncio.gather(*waits)
@@ -115,6 +94,28 @@ class ProvinceYear:
             province=inp.province, year=inp.year, started=started, existing=existing,
             skipped=dict(p.errors), proposals=proposals,
         )
+
+    async def _start(self, c: PlannedCycle, inp: YearInput) -> Any:
+        """Start the block's cycle as a child; the coroutine that waits for it to close."""
+        assert c.start is not None
+        try:
+            child = await workflow.start_child_workflow(
+                EmulationCycle.run,
+                CycleInput(
+                    start=c.start, actor=Actor.admin(), request_id=f"start:{c.workflow_id}",
+                    stream=c.stream, enforce_past_deadlines=inp.enforce_past_deadlines,
+                    block_stream=c.block_stream,
+                ),
+                id=c.workflow_id,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                result_type=CycleResult,
+            )
+        except WorkflowAlreadyStartedError:
+            self._progress.cycles[c.block_id] = "existing"
+            return self._wait_existing(c, inp.poll_seconds)
+        self._progress.cycles[c.block_id] = "started"
+        return self._wait_child(c, child)
 
     async def _wait_child(self, c: PlannedCycle, child: Any) -> None:
         try:
