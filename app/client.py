@@ -129,6 +129,7 @@ class CycleClient:
             stream=stream, enforce_past_deadlines=enforce_past_deadlines,
             updates_per_run=updates_per_run,
             search_attributes=await self._search_attributes_registered(),
+            block_stream=f"{self.prefix}block-{start.block.id}",
         )
         try:
             return await self.client.start_workflow(

@@ -10,15 +10,18 @@ import signal
 import sys
 from datetime import timedelta
 
+import asyncpg
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.block import BlockActivities
 from activities.cycle import CycleActivities
 from eventstore import EventStore
 from eventstore.outbox import Outbox
 from eventstore.projection import ProjectionRunner
 from workflows.cycle import EmulationCycle
+from workflows.year import ProvinceYear
 
 from .discovery import NO_TEMPORAL, STANDBY_ENV, ServiceNotFound, find_dev
 from .logcontext import LogContextInterceptor
@@ -39,13 +42,22 @@ about this long (Temporal's default is 10 s)."""
 
 def build_worker(
     client: Client, task_queue: str, store: EventStore, outbox: Outbox,
+    pool: asyncpg.Pool | None = None,
 ) -> Worker:
+    """Cycles with their activities and the block rotation; with `pool`, provinces' years too."""
     acts = CycleActivities(store, outbox)
+    workflows: list[type] = [EmulationCycle]
+    activities = [*acts.all, BlockActivities(store).set_block_leaders]
+    if pool is not None:
+        from .blocks import year_activities
+
+        workflows.append(ProvinceYear)
+        activities += year_activities(store, pool)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[EmulationCycle],
-        activities=acts.all,
+        workflows=workflows,
+        activities=activities,
         graceful_shutdown_timeout=GRACE,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
         interceptors=[LogContextInterceptor()],
@@ -80,7 +92,8 @@ async def serve(settings: Settings) -> int:
     async with bootstrap(settings, temporal="find", run_migrations=False) as services:
         assert services.temporal is not None
         worker = build_worker(
-            services.temporal, services.task_queue, services.store, services.outbox
+            services.temporal, services.task_queue, services.store, services.outbox,
+            services.pool,
         )
         if os.environ.get(STANDBY_ENV) == "1":
             log.info("worker.standby", task_queue=services.task_queue)

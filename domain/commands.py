@@ -31,6 +31,8 @@ class StartCycle(BaseModel):
     score_sheet: ScoreSheet
     deadlines: dict[Slug, UtcDatetime] = Field(default_factory=dict, max_length=10)
     title: Text = ""
+    leaving_after_year: tuple[Slug, ...] = Field(default=(), max_length=LIST_MAX)
+    """Members that leave the block after this year: "not a member next year" (DOMAIN.md)."""
 
 
 class SignPledge(BaseModel):

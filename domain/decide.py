@@ -15,11 +15,20 @@ from . import commands as c
 from . import events as ev
 from .errors import AuthorizationError, StageError
 from .rules import HANDLERS, Ctx
-from .rules.context import IdSource, build_outcome, current_exclusions, current_ranking
+from .rules.context import (
+    IdSource,
+    build_outcome,
+    cancelled_outcome,
+    current_exclusions,
+    current_ranking,
+)
 from .state import CycleState
 from .values import Actor
 
-__all__ = ["build_outcome", "current_exclusions", "current_ranking", "decide", "validate"]
+__all__ = [
+    "build_outcome", "cancelled_outcome", "current_exclusions", "current_ranking", "decide",
+    "validate",
+]
 
 
 def decide(

@@ -60,6 +60,16 @@ class CycleStarted(_Event):
     score_sheet: ScoreSheet
     deadlines: dict[str, UtcDatetime] = Field(default_factory=dict)
     title: str = ""
+    leaving_after_year: tuple[str, ...] = ()
+    """Members that leave the block after this year (not members next year)."""
+
+    def payload(self) -> dict[str, Any]:
+        data = super().payload()
+        if not self.leaving_after_year:
+            # absent when empty: the payload of a start decided before the field existed is
+            # the same, so its retried append stays idempotent
+            del data["leaving_after_year"]
+        return data
 
 
 class PledgeSigned(_Event):

@@ -20,6 +20,7 @@ def _apply(s: CycleState, e: ev.Event) -> None:
             s.title = e.title
             s.deadlines = dict(e.deadlines)
             s.started_at = e.at
+            s.leaving = list(e.leaving_after_year)
         case ev.PledgeSigned():
             s.signed.append(e.unit)
         case ev.PledgeClosed():

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .decide import build_outcome
+from .decide import build_outcome, cancelled_outcome
 from .state import CycleState
 from .values import canonical_decimal
 
@@ -19,7 +19,9 @@ def outcome_json(
 ) -> dict[str, Any]:
     """The outcome object of `thidua scenario run --json` (scenarios README)."""
     outcome = state.outcome
-    if outcome is None and state.ruleset is not None and state.score_sheet is not None:
+    if state.stage == "cancelled":
+        outcome = cancelled_outcome(state)
+    elif outcome is None and state.ruleset is not None and state.score_sheet is not None:
         outcome = build_outcome(state, state.next_head, state.next_deputy)
     body = outcome.model_dump(mode="json") if outcome is not None else {}
     return {

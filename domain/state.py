@@ -66,6 +66,8 @@ class CycleState(BaseModel):
     title: str = ""
     block: Block | None = None
     year: int | None = None
+    leaving: list[str] = Field(default_factory=list)
+    """Members not in the block next year (they can be neither head nor deputy then)."""
     ruleset: Ruleset | None = None
     score_sheet: ScoreSheet | None = None
     deadlines: dict[str, datetime] = Field(default_factory=dict)

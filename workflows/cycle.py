@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.state import CycleState, fold, fold_into
     from domain.values import Actor
 
+    from . import rotation
     from .idempotency import REUSED, binding
     from .messages import (
         AppendInput,
@@ -375,6 +376,8 @@ class EmulationCycle:
             await self._continue_as_new(inp)
         await workflow.wait_condition(workflow.all_handlers_finished)
         s = self._state
+        if s.stage == "completed" and inp.block_stream and workflow.patched(rotation.PATCH):
+            await rotation.rotate(s, self._stream, inp.block_stream)
         return CycleResult(
             cycle_id=s.cycle_id or "", stream=self._stream, stage=s.stage, version=s.version,
             outcome=s.outcome,

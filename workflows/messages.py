@@ -70,6 +70,8 @@ class CycleInput(BaseModel):
     namespace must have them registered, else the workflow task fails."""
     carried: Carried | None = None
     """Set on a continued run: the state so far; the start is not decided again."""
+    block_stream: str | None = None
+    """The block's record: a completed cycle writes next year's leaders there (the rotation)."""
 
 
 class CommandRequest(BaseModel):

@@ -12,7 +12,7 @@ import typer
 
 from ..process import exit_now
 from ..settings import Settings
-from . import audit, cycle, db, dev, projections, scenario, tokens, users
+from . import audit, block, cycle, db, dev, projections, scenario, tokens, users, year
 from .common import err, run, settings_of
 
 __all__ = ["app", "main"]
@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 app.add_typer(scenario.app, name="scenario")
 app.add_typer(cycle.app, name="cycle")
+app.add_typer(block.app, name="block")
+app.add_typer(year.app, name="year")
 app.add_typer(audit.app, name="audit")
 app.add_typer(dev.app, name="dev")
 app.add_typer(db.app, name="db")
@@ -33,7 +35,8 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 
 # Commands that print a report of their own: their logs stay quiet unless LOG_LEVEL says.
-_QUIET = {"demo", "scenario", "cycle", "audit", "db", "projections", "users", "tokens"}
+_QUIET = {"demo", "scenario", "cycle", "audit", "db", "projections", "users", "tokens", "block",
+          "year"}
 
 
 @app.callback()

@@ -57,18 +57,49 @@ async def _actor(services: Any, who: str) -> Actor:
 @app.command("start")
 def cycle_start(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="a scenario file: its block, year, ruleset, "
-                                              "score sheet and deadlines (its steps are ignored)")],
+    file: Annotated[Path | None, typer.Argument(
+        help="a scenario file: its block, year, ruleset, score sheet and deadlines (its steps "
+             "are ignored); its block is registered when its id is new")] = None,
+    block: Annotated[str | None, typer.Option(help="a registered block's id (instead of FILE)")] = None,
+    year: Annotated[int | None, typer.Option(help="with --block: the emulation year")] = None,
+    ruleset: Annotated[Path | None, typer.Option(
+        help="with --block: ruleset JSON (default: the block's previous cycle's)")] = None,
+    sheet: Annotated[Path | None, typer.Option(
+        help="with --block: score sheet JSON (default: the previous cycle's)")] = None,
+    deadlines: Annotated[Path | None, typer.Option(help="with --block: deadlines JSON")] = None,
     who: Annotated[str, typer.Option(
         "--as", help="the administrator's login (the event names the person), or admin")] = "admin",
 ) -> None:
-    """Administrators: start the yearly cycle of a block."""
-    scenario = load_file(file)
+    """Administrators: start the yearly cycle of a block — from a scenario file, or from a
+    registered block's members and leaders of that year (`--block ID --year Y`)."""
+    from ..blocks import BlockService, load_deadlines, load_ruleset, load_score_sheet
+    from .block import read_json
+
+    if (file is None) == (block is None) or (block is not None and year is None):
+        err.print("[red]invalid:[/red] give a scenario FILE, or --block ID --year YEAR")
+        raise typer.Exit(2)
+    scenario = load_file(file) if file is not None else None
+    files = {k: read_json(v) if v else None
+             for k, v in (("ruleset", ruleset), ("sheet", sheet), ("deadlines", deadlines))}
 
     async def go() -> str:
+        # a file that breaks a rule is a rejection naming the field (inside run: one line)
+        rules = load_ruleset(files["ruleset"]) if files["ruleset"] is not None else None
+        score_sheet = (load_score_sheet(files["sheet"]) if files["sheet"] is not None
+                       else None)
+        times = load_deadlines(files["deadlines"]) if files["deadlines"] is not None else None
         async with bootstrap(settings_of(ctx), temporal="find") as services:
             actor = await _actor(services, who)
-            handle = await services.cycles.start(scenario.start_command(), actor)
+            blocks = BlockService(services.store, services.pool, services.cycles)
+            if scenario is not None:
+                if await blocks.ensure_registered(scenario.block, actor):
+                    err.print(f"registered block {scenario.block.id}")
+                handle = await services.cycles.start(scenario.start_command(), actor)
+            else:
+                assert block is not None and year is not None
+                handle = await blocks.start_cycle(
+                    block, year, ruleset=rules, score_sheet=score_sheet, deadlines=times,
+                    actor=actor)
             return str(handle.id)
 
     out.print(f"started {run(go())}")

@@ -5,6 +5,7 @@
     audit      GET /cycles/{block}/{year}/audit
     session    login, logout, single sign-on (app/http/session.py: who is calling)
     documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin)
+    blocks     /blocks…, /provinces/{province}/years/{year}… (app/http/blocks.py)
 
 Guards, outermost first: one access-log line per request, the body limit (413 before parsing),
 the authentication gate (401 before the body is read), then the routes; rule codes and
@@ -21,7 +22,7 @@ from fastapi import FastAPI
 from domain.values import Actor
 
 from ..bootstrap import Services
-from . import audit, commands, documents, reads, session
+from . import audit, blocks, commands, documents, reads, session
 from .errors import install_error_handlers
 from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
 
@@ -69,6 +70,7 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     app.include_router(audit.router)
     app.include_router(session.router)
     app.include_router(documents.router)
+    app.include_router(blocks.router)
     if authenticate is None:
         # people's tokens and sessions; THIDUA_API_TOKENS only as a development shortcut
         dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}

@@ -24,6 +24,7 @@ __all__ = ["STATUS", "install_error_handlers", "problem"]
 STATUS = {
     "not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404, "sso_disabled": 404,
     "invalid_idempotency_key": 422, **IDENTITY_STATUS,
+    "unknown_block": 404, "unknown_proposals": 404, "unknown_year": 404,
 }
 
 

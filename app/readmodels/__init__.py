@@ -7,10 +7,11 @@ from __future__ import annotations
 from eventstore.projection import ReadModel
 
 from ..identity.people import PeopleReadModel
+from .blocks import BlocksReadModel
 from .cycles import CyclesReadModel
 
 __all__ = ["all_read_models"]
 
 
 def all_read_models() -> list[ReadModel]:
-    return [CyclesReadModel(), PeopleReadModel()]
+    return [CyclesReadModel(), PeopleReadModel(), BlocksReadModel()]

@@ -9,6 +9,7 @@ from .. import commands as c
 from .. import events as ev
 from ..errors import AuthorizationError, RuleError
 from ..pending import pending_actions
+from ..season import check_deadline
 from ..stages import DEADLINE_STAGES, STAGES
 from .context import Ctx, Handler, within
 from .pledge import unsigned
@@ -36,6 +37,12 @@ def start_cycle(x: Ctx, cmd: c.StartCycle) -> list[ev.Event]:
             raise RuleError(
                 "invalid_deadline", f"no stage {stage!r} takes a deadline", f"deadlines.{stage}"
             )
+        check_deadline(cmd.year, cmd.deadlines[stage], f"deadlines.{stage}")
+    for unit in cmd.leaving_after_year:
+        if unit not in cmd.block.member_ids:
+            raise RuleError(
+                "not_a_member", f"{unit!r} is not a member of the block", "leaving_after_year"
+            )
     for section in cmd.ruleset.area_floor:
         if section not in cmd.score_sheet.section_ids:
             raise RuleError(
@@ -52,6 +59,7 @@ def start_cycle(x: Ctx, cmd: c.StartCycle) -> list[ev.Event]:
             score_sheet=cmd.score_sheet,
             deadlines=cmd.deadlines,
             title=cmd.title,
+            leaving_after_year=cmd.leaving_after_year,
         )
     ]
 
@@ -72,6 +80,8 @@ def extend_deadline(x: Ctx, cmd: c.ExtendDeadline) -> list[ev.Event]:
         )
     if cmd.until <= x.now:
         raise RuleError("invalid_deadline", "the new deadline must be in the future", "until")
+    assert x.s.year is not None
+    check_deadline(x.s.year, cmd.until, "until")
     return [x.event(ev.DeadlineExtended, stage=cmd.stage, until=cmd.until)]
 
 

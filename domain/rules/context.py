@@ -21,6 +21,7 @@ __all__ = [
     "Handler",
     "IdSource",
     "build_outcome",
+    "cancelled_outcome",
     "current_exclusions",
     "current_ranking",
     "eligible",
@@ -129,6 +130,24 @@ def eligible(s: CycleState) -> set[str]:
 def gone(s: CycleState) -> set[str]:
     """Units that already left the proposals: nominated or rejected."""
     return {n.unit for n in s.nominations} | set(s.rejected)
+
+
+def cancelled_outcome(s: CycleState) -> ev.Outcome:
+    """What a cancelled cycle had decided, and nothing more: the ranking only once the review
+    adopted scores, exclusions only once the discipline check closed (before it no unit is
+    known eligible), the confirmed nominations, the leaders only once elected or appointed."""
+    excluded = s.excluded if s.excluded is not None else {}
+    ranking: tuple[ev.RankEntry, ...] = ()
+    if s.held_on is not None:
+        known = {u for u in s.members if u not in excluded} if s.excluded is not None else set()
+        ranking = tuple(ranking_entries(current_ranking(s), s.adopted, known))
+    return ev.Outcome(
+        ranking=ranking,
+        excluded={u: tuple(sorted(excluded[u])) for u in sorted(excluded)},
+        nominations=tuple(sorted(s.nominations, key=lambda n: n.place)),
+        next_head=s.next_head,
+        next_deputy=s.next_deputy,
+    )
 
 
 def build_outcome(s: CycleState, head: str | None, deputy: str | None) -> ev.Outcome:

@@ -20,9 +20,10 @@ def open_election(x: Ctx, cmd: c.OpenElection) -> list[ev.Event]:
     if not any(r.closed for r in x.s.rounds) and eligible(x.s):
         raise RuleError("vote_not_held", "the vote comes first: close at least one vote round")
     excluded = x.s.excluded or {}
-    allowed = [u for u in x.s.members if u not in excluded]
+    # a unit not in the block next year can lead it neither as head nor as deputy
+    allowed = [u for u in x.s.members if u not in excluded and u not in x.s.leaving]
     successor = x.s.block.deputy
-    if x.s.ruleset.rotation == "deputy_succeeds" and successor not in excluded:
+    if x.s.ruleset.rotation == "deputy_succeeds" and successor in allowed:
         deputies = [u for u in allowed if u != successor]
         if not deputies:
             raise RuleError("no_candidates", "no unit can be elected deputy")

@@ -38,8 +38,9 @@ async def skipping() -> AsyncIterator[WorkflowEnvironment]:
 async def _start(
     env: WorkflowEnvironment, deadlines: dict[str, timedelta]
 ) -> tuple[CycleClient, Scenario, datetime]:
-    sc = scenario("ties.json")  # five units; head so-a, deputy so-b
     now = await env.get_current_time()
+    # five units; head so-a, deputy so-b; a cycle of this year (its deadlines lie in its season)
+    sc = scenario("ties.json").model_copy(update={"year": now.year})
     start = sc.start_command().model_copy(
         update={"deadlines": {k: now + d for k, d in deadlines.items()}}
     )

@@ -1,0 +1,137 @@
+"""The blocks read model: blocks by province, their membership periods and leaders by year,
+and the provinces' compiled proposals — projected from the block and province streams.
+
+Lookups are plain functions over a connection (or pool).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from domain.block import BLOCK_EVENT_TYPES
+from domain.province import province_slug
+from eventstore.projection import LogEvent
+from eventstore.records import Conn
+
+__all__ = ["BlockRow", "BlocksReadModel", "block_row", "blocks_of_province", "proposals_of"]
+
+_TABLES = ("blocks", "block_members", "block_leaders", "province_proposals")
+
+_REGISTER = """
+INSERT INTO blocks (stream, block_id, name, province, province_slug, head, deputy, version,
+                    position, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (stream) DO UPDATE SET
+    block_id = excluded.block_id, name = excluded.name, province = excluded.province,
+    province_slug = excluded.province_slug, head = excluded.head, deputy = excluded.deputy,
+    version = excluded.version, position = excluded.position, updated_at = excluded.updated_at
+"""
+_MEMBER = """
+INSERT INTO block_members (stream, seq, unit, name, from_year)
+VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM block_members WHERE stream = $1), $2, $3, $4)
+"""
+_LEFT = """
+UPDATE block_members SET after_year = $3
+ WHERE stream = $1 AND unit = $2 AND after_year IS NULL
+"""
+_LEADERS = """
+INSERT INTO block_leaders (stream, year, head, deputy, source, cycle, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (stream, year) DO UPDATE SET
+    head = excluded.head, deputy = excluded.deputy, source = excluded.source,
+    cycle = excluded.cycle, reason = excluded.reason
+"""
+_TOUCH = "UPDATE blocks SET version = $2, position = $3, updated_at = $4 WHERE stream = $1"
+_PROPOSALS = """
+INSERT INTO province_proposals (stream, province, year, proposals, compiled_at)
+VALUES ($1, $2, $3, $4::jsonb, $5)
+ON CONFLICT (stream) DO UPDATE SET proposals = excluded.proposals,
+                                   compiled_at = excluded.compiled_at
+"""
+
+
+class BlocksReadModel:
+    """Projects block streams (`…block-{id}`) and the provinces' compiled proposals."""
+
+    name = "blocks"
+    version = 1
+
+    async def reset(self, conn: Conn) -> None:
+        await conn.execute(f"TRUNCATE {', '.join(_TABLES)}")
+
+    async def apply(self, conn: Conn, e: LogEvent) -> None:
+        stream, version, position, type_, data, at = (
+            e.stream, e.version, e.position, e.type, e.data, e.recorded_at
+        )
+        name = stream.rsplit(":", 1)[-1]  # tests prefix their streams with "t…:"
+        if type_ == "proposals_compiled" and name.startswith("province-"):
+            p = data["proposals"]
+            await conn.execute(_PROPOSALS, stream, p["province"], p["year"],
+                               orjson.dumps(p).decode(), at)
+            return
+        if type_ not in BLOCK_EVENT_TYPES or not name.startswith("block-"):
+            return
+        if type_ == "block_registered":
+            await conn.execute(
+                _REGISTER, stream, data["block_id"], data["name"], data["province"],
+                province_slug(data["province"]), data["head"], data["deputy"], version,
+                position, at,
+            )
+            await conn.execute("DELETE FROM block_members WHERE stream = $1", stream)
+            for m in data["members"]:
+                await conn.execute(_MEMBER, stream, m["id"], m["name"], None)
+            return
+        if type_ == "member_joined":
+            await conn.execute(_MEMBER, stream, data["unit"], data["name"], data["from_year"])
+        elif type_ == "member_left":
+            await conn.execute(_LEFT, stream, data["unit"], data["after_year"])
+        elif type_ == "block_renamed":
+            await conn.execute("UPDATE blocks SET name = $2 WHERE stream = $1", stream,
+                               data["name"])
+        elif type_ == "leaders_set":
+            await conn.execute(
+                _LEADERS, stream, data["year"], data["head"], data["deputy"], data["source"],
+                data.get("cycle"), data.get("reason", ""),
+            )
+        await conn.execute(_TOUCH, stream, version, position, at)
+
+
+class BlockRow(dict[str, Any]):
+    """A block as the read model holds it: its columns plus `members` and `leaders`."""
+
+
+async def block_row(conn: Any, stream: str) -> BlockRow | None:
+    """One block by stream, with its membership periods and leaders by year."""
+    row = await conn.fetchrow("SELECT * FROM blocks WHERE stream = $1", stream)
+    if row is None:
+        return None
+    out = BlockRow(dict(row))
+    out["members"] = [
+        dict(r) for r in await conn.fetch(
+            "SELECT unit, name, from_year, after_year FROM block_members WHERE stream = $1"
+            " ORDER BY seq", stream)
+    ]
+    out["leaders"] = [
+        dict(r) for r in await conn.fetch(
+            "SELECT year, head, deputy, source, cycle, reason FROM block_leaders"
+            " WHERE stream = $1 ORDER BY year", stream)
+    ]
+    return out
+
+
+async def blocks_of_province(conn: Any, province: str, *, prefix: str = "") -> list[str]:
+    """Ids of the blocks of a province (by name or slug), in id order."""
+    rows = await conn.fetch(
+        "SELECT block_id FROM blocks WHERE province_slug = $1 AND stream LIKE $2"
+        " ORDER BY block_id",
+        province_slug(province), prefix.replace("%", r"\%").replace("_", r"\_") + "block-%",
+    )
+    return [r[0] for r in rows]
+
+
+async def proposals_of(conn: Any, stream: str) -> dict[str, Any] | None:
+    value = await conn.fetchval("SELECT proposals::text FROM province_proposals WHERE stream = $1",
+                                stream)
+    return orjson.loads(value) if value is not None else None

@@ -1,0 +1,190 @@
+"""A province's year: the list of proposals its blocks send to the provincial emulation council.
+
+When every cycle of the year has completed or been cancelled, the proposals are compiled: for
+each block, the units its cycle proposes (place, title, adopted total, tally). A cancelled
+cycle proposes nothing (its vote, if any, was never concluded by a review of the whole cycle);
+it is listed with its reason so the council sees every block. The compiled list is one event,
+`ProposalsCompiled`, in the stream `province-{slug}-{year}`; the Vietnamese document is
+rendered from it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from .state import CycleState
+from .values import Actor, Score, UtcDatetime
+
+__all__ = [
+    "BlockProposals",
+    "ProposalsCompiled",
+    "ProposedUnit",
+    "ProvinceProposals",
+    "compile_proposals",
+    "proposals_compiled_id",
+    "province_slug",
+    "province_stream",
+    "render_document",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_IDS = uuid.UUID("0f7d0a44-8b43-4b53-8a3e-3f4f3a6f2c21")
+
+
+def province_slug(province: str) -> str:
+    """"Kiên Giang" → "kien-giang" (ids and streams; the name keeps its diacritics)."""
+    text = province.strip().lower().replace("đ", "d")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    out, dash = [], False
+    for c in text:
+        if c.isascii() and c.isalnum():
+            out.append(c)
+            dash = False
+        elif not dash and out:
+            out.append("-")
+            dash = True
+    return "".join(out).strip("-") or "province"
+
+
+def province_stream(province: str, year: int, prefix: str = "") -> str:
+    return f"{prefix}province-{province_slug(province)}-{year}"
+
+
+def proposals_compiled_id(stream: str) -> UUID:
+    """One compilation per province and year, whoever writes it and however often."""
+    return uuid.uuid5(_IDS, f"{stream}:proposals_compiled")
+
+
+class ProposedUnit(BaseModel):
+    model_config = _FROZEN
+    place: int
+    unit: str
+    name: str
+    title: str
+    total: Score | None
+    approvals: int | None
+    voters: int | None
+    round: int | None
+    decided_by: Literal["vote", "leaders"]
+
+
+class BlockProposals(BaseModel):
+    model_config = _FROZEN
+    block_id: str
+    block_name: str
+    cycle_id: str
+    status: Literal["completed", "cancelled"]
+    proposals: tuple[ProposedUnit, ...] = ()
+    cancel_reason: str | None = None
+
+
+class ProvinceProposals(BaseModel):
+    model_config = _FROZEN
+    province: str
+    year: int
+    blocks: tuple[BlockProposals, ...]
+
+    @property
+    def proposed(self) -> list[ProposedUnit]:
+        return [p for b in self.blocks for p in b.proposals]
+
+
+class ProposalsCompiled(BaseModel):
+    model_config = _FROZEN
+    event_id: UUID
+    at: UtcDatetime
+    actor: Actor
+    request_id: str | None = None
+    type: Literal["proposals_compiled"] = "proposals_compiled"
+    proposals: ProvinceProposals
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"event_id", "at", "actor", "request_id"})
+
+
+def compile_proposals(province: str, year: int, cycles: Iterable[CycleState]) -> ProvinceProposals:
+    """The province's list from its closed cycles (blocks in id order)."""
+    blocks = []
+    for s in sorted(cycles, key=lambda c: c.block.id if c.block else ""):
+        if s.block is None or s.stage not in ("completed", "cancelled"):
+            raise ValueError(f"cycle {s.cycle_id} is not closed ({s.stage})")
+        proposed: tuple[ProposedUnit, ...] = ()
+        if s.stage == "completed" and s.outcome is not None:
+            totals = {r.unit: r.total for r in s.outcome.ranking}
+            proposed = tuple(
+                ProposedUnit(
+                    place=n.place, unit=n.unit, name=s.block.name_of(n.unit), title=n.title,
+                    total=totals.get(n.unit), approvals=n.approvals, voters=n.voters,
+                    round=n.round, decided_by=n.decided_by,
+                )
+                for n in sorted(s.outcome.nominations, key=lambda n: n.place)
+            )
+        blocks.append(
+            BlockProposals(
+                block_id=s.block.id, block_name=s.block.name, cycle_id=s.cycle_id or "",
+                status="completed" if s.stage == "completed" else "cancelled",
+                proposals=proposed,
+                cancel_reason=s.cancel_reason if s.stage == "cancelled" else None,
+            )
+        )
+    return ProvinceProposals(province=province, year=year, blocks=tuple(blocks))
+
+
+def _vn_number(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    text = format(value.normalize(), "f") if value != 0 else "0"
+    return text.replace(".", ",")
+
+
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
+          "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX")
+
+
+def render_document(p: ProvinceProposals) -> str:
+    """The list as a Vietnamese document for the provincial emulation council (plain text)."""
+    lines = [
+        f"UBND TỈNH {p.province.upper()}",
+        "HỘI ĐỒNG THI ĐUA – KHEN THƯỞNG",
+        "",
+        "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG CỦA CÁC KHỐI THI ĐUA",
+        f"Năm {p.year}",
+        "",
+    ]
+    for i, b in enumerate(p.blocks):
+        mark = _ROMAN[i] if i < len(_ROMAN) else str(i + 1)
+        if b.status == "cancelled":
+            reason = f" (lý do: {b.cancel_reason})" if b.cancel_reason else ""
+            lines += [f"{mark}. {b.block_name}: đợt thi đua đã bị hủy{reason}; không có đề nghị.",
+                      ""]
+            continue
+        lines.append(f"{mark}. {b.block_name}")
+        if not b.proposals:
+            lines.append("   Không có đơn vị được đề nghị.")
+        for n in b.proposals:
+            how = (
+                f"{n.approvals}/{n.voters} phiếu tán thành (vòng {n.round})"
+                if n.decided_by == "vote"
+                else "do Khối trưởng và Khối phó quyết định"
+            )
+            lines.append(
+                f"   {n.place}. {n.name} — đề nghị tặng {n.title}; "
+                f"tổng điểm {_vn_number(n.total)}; {how}."
+            )
+        lines.append("")
+    units = p.proposed
+    flags = sum(1 for n in units if n.place == 1)
+    lines.append(
+        f"Tổng cộng: {len(units)} đơn vị được đề nghị ({flags} Cờ thi đua, "
+        f"{len(units) - flags} Bằng khen), từ {sum(1 for b in p.blocks if b.status == 'completed')}"
+        f" khối đã tổng kết; {sum(1 for b in p.blocks if b.status == 'cancelled')} khối đã hủy."
+    )
+    return "\n".join(lines) + "\n"
