@@ -8,9 +8,10 @@ from eventstore.projection import ReadModel
 
 from ..identity.people import PeopleReadModel
 from .cycles import CyclesReadModel
+from .pending import PendingReadModel
 
 __all__ = ["all_read_models"]
 
 
 def all_read_models() -> list[ReadModel]:
-    return [CyclesReadModel(), PeopleReadModel()]
+    return [CyclesReadModel(), PeopleReadModel(), PendingReadModel()]

@@ -1,0 +1,109 @@
+"""The pages driven like a browser (cookies, HTML forms with the CSRF token) on the real stack:
+the person's actions go through the same cycle client as the JSON API; a refused form writes
+nothing and keeps what was typed."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from app.bootstrap import Services
+from workflows.messages import cycle_key
+
+from .conftest import REFERENCE, Browser, csrf_of
+
+pytestmark = pytest.mark.temporal
+
+BASE = "/ky/kg-khoi-2/2018"
+
+
+async def start_reference(admin: httpx.AsyncClient) -> None:
+    page = await admin.get("/quan-ly")
+    assert page.status_code == 200, page.text
+    r = await admin.post("/quan-ly", data={"csrf_token": csrf_of(page.text)},
+                         files={"file": ("kg.json", REFERENCE.read_bytes(), "application/json")})
+    assert r.status_code == 303, r.text
+    assert r.headers["location"].startswith(BASE)
+
+
+async def post(c: httpx.AsyncClient, path: str, data: dict[str, object]) -> httpx.Response:
+    page = await c.get(path)
+    assert page.status_code == 200, page.text
+    return await c.post(path, data={"csrf_token": csrf_of(page.text), **data})
+
+
+async def events(site: Services) -> int:
+    return await site.store.head(cycle_key("kg-khoi-2", 2018, site.cycles.prefix)[1])
+
+
+async def test_login_tasks_sign_and_score_through_the_pages(
+    browser: Browser, site: Services
+) -> None:
+    admin = await browser("qt-admin")
+    await start_reference(admin)
+    await site.readmodels.catch_up()
+
+    khdt = await browser("nv-so-khdt")
+    tasks = await khdt.get("/viec-can-lam")
+    assert tasks.status_code == 200
+    assert '<html lang="vi">' in tasks.text
+    assert 'data-action="sign_pledge"' in tasks.text and f"{BASE}/giao-uoc" in tasks.text
+
+    # without the confirmation: refused, nothing written
+    before = await events(site)
+    r = await post(khdt, f"{BASE}/giao-uoc", {"do": "sign_pledge"})
+    assert r.status_code == 409 and 'data-code="confirm_required"' in r.text
+    assert await events(site) == before
+    r = await post(khdt, f"{BASE}/giao-uoc", {"do": "sign_pledge", "confirm": "1"})
+    assert r.status_code == 303, r.text
+    assert await events(site) == before + 1
+    tasks = await khdt.get("/viec-can-lam")
+    assert 'data-action="sign_pledge"' not in tasks.text
+
+    # another unit's form: refused with the 403 page, nothing written
+    r = await post(khdt, f"{BASE}/giao-uoc",
+                   {"do": "sign_pledge", "confirm": "1", "unit": "so-noi-vu"})
+    assert r.status_code == 403 and "Không có quyền truy cập" in r.text
+    assert await events(site) == before + 1
+
+    # the chair closes the pledge from the console
+    head = await browser("nv-so-ngoai-vu")
+    r = await post(head, f"{BASE}/dieu-hanh", {"do": "close_pledge"})
+    assert r.status_code == 303, r.text
+
+    # an over-maximum score: the field's sentence, what was typed kept, nothing written
+    before = await events(site)
+    form = {"do": "submit_self_score", "sections.c1": "650", "sections.c2": "180,5",
+            "sections.c3": "190"}
+    r = await post(khdt, f"{BASE}/tu-cham-diem", form)
+    assert r.status_code == 409, r.text
+    assert 'data-code="score_above_max"' in r.text
+    assert "Điểm vượt quá điểm tối đa của nội dung (600)." in r.text
+    assert 'value="180,5"' in r.text and 'value="650"' in r.text
+    assert await events(site) == before
+    form["sections.c1"] = "583,25"
+    r = await post(khdt, f"{BASE}/tu-cham-diem", form)
+    assert r.status_code == 303, r.text
+    assert await events(site) == before + 1
+
+    # the console shows the self-score for the head's verification
+    console = await head.get(f"{BASE}/dieu-hanh")
+    assert "Thẩm định điểm của Sở Kế hoạch và Đầu tư" in console.text
+    assert "953,75" in console.text
+
+    # the chair's console is not the deputy-less unit's
+    other = await browser("nv-so-noi-vu")
+    assert (await other.get(f"{BASE}/dieu-hanh")).status_code == 403
+
+
+async def test_no_session_goes_to_login_and_back(browser: Browser, site: Services) -> None:
+    app_client = await browser("qt-admin")
+    await start_reference(app_client)
+    anon = httpx.AsyncClient(transport=app_client._transport, base_url="http://thidua",
+                             headers={"Accept": "text/html"})
+    r = await anon.get(f"{BASE}/giao-uoc")
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/dang-nhap?het-han=1&tiep=")
+    r = await anon.post(f"{BASE}/giao-uoc", data={"do": "sign_pledge", "confirm": "1"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/dang-nhap")
+    await anon.aclose()
