@@ -107,3 +107,41 @@ async def test_no_session_goes_to_login_and_back(browser: Browser, site: Service
     r = await anon.post(f"{BASE}/giao-uoc", data={"do": "sign_pledge", "confirm": "1"})
     assert r.status_code == 303 and r.headers["location"].startswith("/dang-nhap")
     await anon.aclose()
+
+
+async def test_pages_of_a_live_cycle_and_a_forged_form(browser: Browser, site: Services) -> None:
+    admin = await browser("qt-admin")
+    await start_reference(admin)
+    await site.readmodels.catch_up()
+    listing = await admin.get("/quan-ly")
+    assert 'data-cycle="kg-khoi-2/2018"' in listing.text and "Ký giao ước" in listing.text
+    khdt = await browser("nv-so-khdt")
+    overview = await khdt.get(BASE)
+    assert overview.status_code == 200
+    assert "<title>Kỳ thi đua – " in overview.text and 'aria-current="step"' in overview.text
+    v1 = (await khdt.get(f"{BASE}/phien-ban")).json()["version"]
+    assert v1 >= 1
+    # a form without the session's CSRF token: the 403 page, nothing written
+    before = await events(site)
+    r = await khdt.post(f"{BASE}/giao-uoc", data={"do": "sign_pledge", "confirm": "1",
+                                                  "csrf_token": "forged"})
+    assert r.status_code == 403 and 'data-code="csrf_failed"' in r.text
+    assert await events(site) == before
+    r = await post(khdt, f"{BASE}/giao-uoc", {"do": "sign_pledge", "confirm": "1"})
+    assert r.status_code == 303
+    assert (await khdt.get(f"{BASE}/phien-ban")).json()["version"] == v1 + 1
+    # the secretariat: a broken scenario file is refused with every problem named
+    page = await admin.get("/quan-ly")
+    r = await admin.post("/quan-ly", data={"csrf_token": csrf_of(page.text)},
+                         files={"file": ("x.json", b'{"format": 1, "block": {}}',
+                                         "application/json")})
+    assert r.status_code == 422 and 'data-code="invalid_scenario"' in r.text
+    # cancel needs a reason
+    r = await post(admin, f"{BASE}/quan-ly", {"do": "cancel_cycle", "reason": "  "})
+    assert r.status_code == 409 and 'data-code="reason_required"' in r.text
+    # logout ends the session: the next page goes to login
+    page = await khdt.get("/viec-can-lam")
+    r = await khdt.post("/dang-xuat", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 303 and r.headers["location"] == "/dang-nhap"
+    r = await khdt.get("/viec-can-lam")
+    assert r.status_code == 303 and r.headers["location"].startswith("/dang-nhap")

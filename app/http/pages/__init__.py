@@ -9,11 +9,12 @@ against the session's stored hash, before any handler runs); the JSON API keeps 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.staticfiles import StaticFiles
 
+from ...identity import IdentityError
 from . import admin, auth, cycle, tasks
-from .core import HERE, check_csrf
+from .core import HERE, check_csrf, forbidden
 
 __all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "STATIC_PREFIX", "mount_pages"]
 
@@ -23,15 +24,30 @@ PAGE_PREFIXES = ("/ky/", "/quan-ly", "/kiem-tra", "/viec-can-lam", "/dang-xuat")
 """Paths whose posts are page forms (their CSRF token comes in the form, checked here)."""
 
 
+class PageRefused(Exception):
+    """A page's form refused before its handler (a missing or wrong CSRF token)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 async def _form_csrf(request: Request) -> None:
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        await check_csrf(request, await request.form())
+        try:
+            await check_csrf(request, await request.form())
+        except IdentityError as exc:
+            raise PageRefused(exc.code) from None
 
 
 def mount_pages(app: object) -> None:
     from fastapi import FastAPI
 
     assert isinstance(app, FastAPI)
+    @app.exception_handler(PageRefused)
+    async def refused(request: Request, exc: PageRefused) -> Response:
+        return forbidden(request, exc.code)
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
     guarded = APIRouter(dependencies=[Depends(_form_csrf)], include_in_schema=False)

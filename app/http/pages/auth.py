@@ -10,7 +10,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from ...identity import IdentityError
 from ...identity.sessions import COOKIE, new_csrf_token, same_token
-from .core import PAGE_CSRF_COOKIE, FormError, check_csrf, redirect, render, services
+from .core import (
+    PAGE_CSRF_COOKIE,
+    FormError,
+    check_csrf,
+    forbidden,
+    redirect,
+    render,
+    services,
+)
 
 __all__ = ["LOGIN_CSRF_COOKIE", "router"]
 
@@ -74,7 +82,10 @@ async def login(request: Request) -> Response:
 @router.post("/dang-xuat")
 async def logout(request: Request) -> Response:
     form = await request.form()
-    await check_csrf(request, form)
+    try:
+        await check_csrf(request, form)
+    except IdentityError as exc:
+        return forbidden(request, exc.code)
     sid = request.cookies.get(COOKIE)
     if sid:
         await services(request).identity.logout(sid)
