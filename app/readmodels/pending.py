@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS cycle_snapshots (
 CREATE TABLE IF NOT EXISTS pending_actions (
     stream     text NOT NULL,
     who        text NOT NULL,
+    who_name   text NOT NULL,
     action     text NOT NULL,
     subject    text,
     subject_name text NOT NULL,
@@ -56,16 +57,16 @@ ON CONFLICT (stream) DO UPDATE SET version = excluded.version, state = excluded.
 """
 _CLEAR = "DELETE FROM pending_actions WHERE stream = $1"
 _ADD = """
-INSERT INTO pending_actions (stream, who, action, subject, subject_name, block_id, block_name,
-                             year, title, stage, deadline)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+INSERT INTO pending_actions (stream, who, who_name, action, subject, subject_name, block_id,
+                             block_name, year, title, stage, deadline)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT DO NOTHING
 """
 
 
 class PendingReadModel:
     name = "pending"
-    version = 1
+    version = 2
 
     def __init__(self) -> None:
         self._ready = False
@@ -76,9 +77,10 @@ class PendingReadModel:
             self._ready = True
 
     async def reset(self, conn: Conn) -> None:
+        # a rebuild (a new version) recreates the tables in their current shape
+        await conn.execute("DROP TABLE IF EXISTS cycle_snapshots, pending_actions")
         await conn.execute(DDL)
         self._ready = True
-        await conn.execute("TRUNCATE cycle_snapshots, pending_actions")
 
     async def apply(self, conn: Conn, e: LogEvent) -> None:
         if not _is_cycle(e.stream):
@@ -102,7 +104,7 @@ class PendingReadModel:
         for who, actions in pending_actions(state).items():
             for action in actions:
                 do, _, subject = action.partition(":")
-                rows.append((e.stream, who, do, subject, names.get(subject, subject),
+                rows.append((e.stream, who, names.get(who, who), do, subject, names.get(subject, subject),
                              state.block.id, state.block.name,
                              state.year, state.title, state.stage, deadline))
         if rows:
@@ -112,6 +114,7 @@ class PendingReadModel:
 @dataclass(frozen=True)
 class PendingAction:
     stream: str
+    who_name: str
     action: str
     subject: str
     subject_name: str
@@ -124,7 +127,7 @@ class PendingAction:
 
 
 _FOR = """
-SELECT stream, action, subject, subject_name, block_id, block_name, year, title, stage, deadline
+SELECT stream, who_name, action, subject, subject_name, block_id, block_name, year, title, stage, deadline
   FROM pending_actions
  WHERE who = $1 AND starts_with(stream, $2 || 'cycle-')
  ORDER BY deadline NULLS LAST, year DESC, block_id, action, subject

@@ -45,4 +45,5 @@ async def tasks(request: Request) -> HTMLResponse:
     items = [
         {"row": r, "url": action_url(r.block_id, r.year, r.action, r.subject)} for r in rows
     ]
-    return render(request, "tasks.html", items=items, title="Việc cần làm")
+    unit_name = rows[0].who_name if rows and who.kind == "unit" else None
+    return render(request, "tasks.html", items=items, title="Việc cần làm", unit_name=unit_name)
