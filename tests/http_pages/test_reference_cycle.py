@@ -47,6 +47,32 @@ def form_of(step: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+async def refusals(site: Services, c: httpx.AsyncClient, path: str, csrf: str,
+                   step: dict[str, Any]) -> None:
+    """Before some steps, a wrong form first: the sentence next to its field, what was typed
+    kept, nothing written."""
+    stream = cycle_key("kg-khoi-2", 2018, site.cycles.prefix)[1]
+    wrong: dict[str, Any] | None = None
+    if step["do"] == "hold_review":
+        wrong = form_of(step)
+        for u in ("so-noi-vu", "so-tu-phap", "vp-ubnd"):
+            wrong[f"attendance.{u}"] = "notice"
+        code, expect = "quorum_not_met", "cần ít nhất 6/8"
+    elif step["do"] == "verify_score" and step["unit"] == "so-khdt":
+        wrong = {**form_of(step), "sections.c1": "580", "note": ""}
+        code, expect = "reason_required", 'value="580"'
+    elif step["do"] == "cast_election_ballot" and step["as"] == "so-khdt":
+        wrong = {**form_of(step), "deputy": "so-khdt-x"}
+        code, expect = "not_a_candidate", "Gửi phiếu bầu"
+    if wrong is None:
+        return
+    before = await site.store.head(stream)
+    r = await c.post(path, data={"csrf_token": csrf, **wrong})
+    assert r.status_code == 409, r.text[-2000:]
+    assert f'data-code="{code}"' in r.text and expect in r.text, r.text[-3000:]
+    assert await site.store.head(stream) == before
+
+
 async def test_the_reference_cycle_through_the_pages(browser: Browser, site: Services) -> None:
     scenario = json.loads(REFERENCE.read_text("utf-8"))
     people: dict[str, httpx.AsyncClient] = {"admin": await browser("qt-admin")}
@@ -59,6 +85,7 @@ async def test_the_reference_cycle_through_the_pages(browser: Browser, site: Ser
         path = f"{BASE}/{PAGE.get(step['do'], 'dieu-hanh')}"
         page = await c.get(path)
         assert page.status_code == 200, (step, page.text[:500])
+        await refusals(site, c, path, csrf_of(page.text), step)
         r = await c.post(path, data={"csrf_token": csrf_of(page.text), **form_of(step)})
         assert r.status_code == 303, (step, r.text[-3000:])
 

@@ -196,7 +196,8 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
         return render(request, "notfound.html", status=404, title="Không tìm thấy")
     if not may_open(page, who, s):
         return forbidden(request, **context(s, who, block, year), page=page)
-    failed = do + (f":{form.get('unit')}" if form.get("unit") else "")
+    per_unit = ("verify_score", "withdraw_finding")  # one form per unit on the page
+    failed = do + (f":{form.get('unit')}" if do in per_unit and form.get("unit") else "")
     try:
         body = build(do, form, s, who)
         if page in UNIT_PAGES and body.get("unit", who.unit) != who.unit:
