@@ -15,7 +15,15 @@ from domain.scenario import ScenarioError, load_scenario
 from workflows.messages import cycle_key
 
 from ...readmodels.cycles import list_cycles
-from .core import FormError, actor, forbidden, redirect, render, send_command, services
+from .core import (
+    FormError,
+    actor,
+    forbidden,
+    redirect_after_command,
+    render,
+    send_command,
+    services,
+)
 from .fmt import VN, days_left
 from .story import describe
 
@@ -100,7 +108,7 @@ async def start_cycle(request: Request) -> Response:
                            start.model_dump(mode="json"))
     except FormError as err:
         return await _cycles_page(request, status=409, error=err)
-    return redirect(f"/ky/{start.block.id}/{start.year}?da-gui=start_cycle")
+    return redirect_after_command(request, f"/ky/{start.block.id}/{start.year}?da-gui=start_cycle")
 
 
 @router.get("/kiem-tra")

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
 
 from domain.commands import CommandAdapter
 from domain.errors import DomainError
@@ -121,7 +122,8 @@ def parse_score(raw: str | None, field: str) -> Decimal:
 
 async def send_command(request: Request, block: str, year: int, body: dict[str, Any]) -> Any:
     """Validate the command's shape, send it as the person, and bring the read models up to
-    date so the next page shows it. A rejection raises FormError; nothing is written."""
+    date so the next page shows it (see redirect_after_command). A rejection raises FormError;
+    nothing is written."""
     svc = services(request)
     try:
         command = CommandAdapter.validate_python(body)
@@ -140,9 +142,20 @@ async def send_command(request: Request, block: str, year: int, body: dict[str, 
         raise
     except DomainError as exc:
         raise FormError(exc.code, exc.field, detail=exc.message) from None
-    with contextlib.suppress(Exception):  # the worker's runner catches up; the command is done
-        await svc.readmodels.catch_up()
     return result
+
+
+async def catch_up_quietly(svc: Services) -> None:
+    """Bring the read models up to date after a command (run after the answer is sent: the
+    worker's runner would catch up within half a second anyway)."""
+    with contextlib.suppress(Exception):
+        await svc.readmodels.catch_up()
+
+
+def redirect_after_command(request: Request, url: str) -> RedirectResponse:
+    """Post/Redirect/Get; the read models catch up once the answer is on its way."""
+    return RedirectResponse(url, status_code=303,
+                            background=BackgroundTask(catch_up_quietly, services(request)))
 
 
 async def _started(svc: Services, block: str, year: int) -> CycleState | None:

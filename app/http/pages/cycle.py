@@ -28,7 +28,16 @@ from ...identity import IdentityError
 from ...lookups import cycle_state
 from ...readmodels.pending import snapshot
 from .chart import bar_chart
-from .core import FormError, actor, forbidden, parse_score, redirect, render, send_command, services
+from .core import (
+    FormError,
+    actor,
+    forbidden,
+    parse_score,
+    redirect_after_command,
+    render,
+    send_command,
+    services,
+)
 from .fmt import VN
 
 __all__ = ["router"]
@@ -226,7 +235,7 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
         return await _page(request, block, year, page, status=409, error=err, failed=failed,
                            typed=typed)
     target = f"/ky/{block}/{year}" if page in UNIT_PAGES else f"/ky/{block}/{year}/{page}"
-    return redirect(target + "?da-gui=" + do)
+    return redirect_after_command(request, target + "?da-gui=" + do)
 
 
 def _values(err: FormError, s: CycleState) -> dict[str, Any]:
