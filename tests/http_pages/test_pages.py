@@ -10,7 +10,7 @@ import pytest
 from app.bootstrap import Services
 from workflows.messages import cycle_key
 
-from .conftest import REFERENCE, Browser, csrf_of
+from .conftest import PASSWORD, REFERENCE, Browser, csrf_of
 
 pytestmark = pytest.mark.temporal
 
@@ -145,3 +145,35 @@ async def test_pages_of_a_live_cycle_and_a_forged_form(browser: Browser, site: S
     assert r.status_code == 303 and r.headers["location"] == "/dang-nhap"
     r = await khdt.get("/viec-can-lam")
     assert r.status_code == 303 and r.headers["location"].startswith("/dang-nhap")
+
+
+async def test_an_expired_session_goes_to_login_and_back_to_the_same_page(
+    browser: Browser, site: Services
+) -> None:
+    admin = await browser("qt-admin")
+    await start_reference(admin)
+    khdt = await browser("nv-so-khdt")
+    r = await post(khdt, f"{BASE}/giao-uoc", {"do": "sign_pledge", "confirm": "1"})
+    assert r.status_code == 303
+    version = await events(site)
+    await site.pool.execute("UPDATE sessions SET last_seen_at = last_seen_at - interval '1 day'")
+    page = await khdt.get(f"{BASE}/tu-cham-diem")
+    assert page.status_code == 303
+    login_url = page.headers["location"]
+    assert login_url == "/dang-nhap?het-han=1&tiep=%2Fky%2Fkg-khoi-2%2F2018%2Ftu-cham-diem"
+    form = await khdt.get(login_url)
+    assert 'data-code="not_authenticated"' in form.text
+    r = await khdt.post("/dang-nhap", data={"login": "nv-so-khdt", "password": PASSWORD,
+                                             "csrf_token": csrf_of(form.text),
+                                             "tiep": "/ky/kg-khoi-2/2018/tu-cham-diem"})
+    assert r.status_code == 303 and r.headers["location"] == f"{BASE}/tu-cham-diem"
+    assert await events(site) == version  # the cycle's state is untouched
+    overview = await khdt.get(BASE)
+    assert overview.status_code == 200
+    assert '<tr data-unit="so-khdt"><th scope="row">Sở Kế hoạch và Đầu tư (Khối phó)</th>\n<td>Đã ký' in overview.text
+    # a login page never sends the person to another site
+    form = await khdt.get("/dang-nhap")
+    r = await khdt.post("/dang-nhap", data={"login": "nv-so-khdt", "password": PASSWORD,
+                                             "csrf_token": csrf_of(form.text),
+                                             "tiep": "//evil.example/x"})
+    assert r.headers["location"] == "/viec-can-lam"
