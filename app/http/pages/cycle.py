@@ -145,8 +145,13 @@ async def _page(request: Request, block: str, year: int, page: str, *, status: i
     if page == "result":
         ctx.update(result_context(s, ctx))
     ctx.setdefault("title", TITLES.get(page, "Kỳ thi đua"))
-    return render(request, template, status=status, page=page,
-                  error=error, failed=failed, typed=typed or {}, **ctx, **extra)
+    response = render(request, template, status=status, page=page,
+                      error=error, failed=failed, typed=typed or {}, **ctx, **extra)
+    if error is not None and f'data-code="{error.code}"'.encode() not in response.body:
+        # the refused form is not on the page as it is now (the stage moved on): say it on top
+        response = render(request, template, status=status, page=page, error=error,
+                          failed=failed, typed=typed or {}, orphan_error=True, **ctx, **extra)
+    return response
 
 
 def result_context(s: CycleState, ctx: dict[str, Any]) -> dict[str, Any]:
