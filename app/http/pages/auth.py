@@ -73,7 +73,7 @@ async def login(request: Request) -> Response:
     age = int(identity.sessions.absolute.total_seconds())
     response.set_cookie(COOKIE, s.id, httponly=True, samesite="lax", secure=secure, path="/",
                         max_age=age)
-    response.set_cookie(PAGE_CSRF_COOKIE, s.csrf_token, httponly=True, samesite="strict",
+    response.set_cookie(PAGE_CSRF_COOKIE, s.csrf_token, httponly=True, samesite="lax",
                         secure=secure, path="/", max_age=age)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/dang-nhap")
     return response
