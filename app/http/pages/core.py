@@ -131,6 +131,7 @@ async def send_command(request: Request, block: str, year: int, body: dict[str, 
         err = exc.errors()[0]
         loc = [str(p) for p in err.get("loc", ()) if str(p) != body.get("do")]
         raise FormError("invalid_request", ".".join(loc) or None) from None
+    result: Any
     try:
         if command.do == "start_cycle":
             await svc.cycles.start(command, actor(request), request_id=str(uuid.uuid4()))
