@@ -209,6 +209,16 @@ async def oidc_callback(
         code, redirect_uri=str(request.url_for("oidc_callback")), nonce=nonce
     )
     s = await identity.sessions.start(person, replacing=request.cookies.get(COOKIE))
-    response = _session_response(request, identity, s)
+    if "text/html" in request.headers.get("accept", ""):
+        # a person's browser: on to the pages, with the form token the pages put in forms
+        from .pages.core import PAGE_CSRF_COOKIE
+
+        response = _session_response(request, identity, s,
+                                     RedirectResponse("/viec-can-lam", status_code=303))
+        response.set_cookie(PAGE_CSRF_COOKIE, s.csrf_token, httponly=True, samesite="lax",
+                            secure=_secure(request), path="/",
+                            max_age=int(identity.sessions.absolute.total_seconds()))
+    else:
+        response = _session_response(request, identity, s)
     response.delete_cookie(OIDC_COOKIE, path="/session/oidc")
     return response
