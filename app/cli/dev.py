@@ -201,6 +201,7 @@ def _ready(info: DevInfo, services: Services) -> None:
     if info.api_url:
         err.print(f"  HTTP API        {info.api_url} (OpenAPI at {info.api_url}/docs)",
                   highlight=False)
+        err.print(f"  Web pages       {info.api_url}/dang-nhap", highlight=False)
     err.print(f"  PostgreSQL      {_redact(info.database_url or '')}", highlight=False)
     err.print(f"  data            {services.settings.home}", highlight=False)
     err.print("  Ctrl-C (or SIGTERM) stops everything", highlight=False)

@@ -3,6 +3,7 @@
     commands   POST /cycles, POST /cycles/{block}/{year}/commands
     reads      GET /cycles, GET /cycles/{block}/{year}/state, …/pending
     audit      GET /cycles/{block}/{year}/audit
+    pages      the web pages in Vietnamese (app/http/pages; PAGES.md)
     session    login, logout, single sign-on (app/http/session.py: who is calling)
     documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin)
     blocks     /blocks…, /provinces/{province}/years/{year}… (app/http/blocks.py)
@@ -22,7 +23,7 @@ from fastapi import FastAPI
 from domain.values import Actor
 
 from ..bootstrap import Services
-from . import audit, blocks, commands, documents, reads, session
+from . import audit, blocks, commands, documents, pages, reads, session
 from .errors import install_error_handlers
 from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
 
@@ -71,12 +72,15 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     app.include_router(session.router)
     app.include_router(documents.router)
     app.include_router(blocks.router)
+    pages.mount_pages(app)
     if authenticate is None:
         # people's tokens and sessions; THIDUA_API_TOKENS only as a development shortcut
         dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}
-        authenticate = session.identity_authenticator(services.identity, dev)
+        authenticate = session.identity_authenticator(
+            services.identity, dev, form_csrf=pages.is_page_post)
     app.add_middleware(AuthGate, authenticate=authenticate,
-                       public=PUBLIC_PATHS + session.PUBLIC)
+                       public=PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES,
+                       public_prefixes=(pages.STATIC_PREFIX,), login_page="/dang-nhap")
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AccessLog)
     return app

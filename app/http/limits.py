@@ -108,17 +108,26 @@ class AuthGate:
     """401 for a protected path without a known caller; the body is not read before."""
 
     def __init__(self, app: ASGIApp, authenticate: Authenticate,
-                 public: tuple[str, ...] = PUBLIC_PATHS) -> None:
+                 public: tuple[str, ...] = PUBLIC_PATHS, public_prefixes: tuple[str, ...] = (),
+                 login_page: str | None = None) -> None:
         self.app, self.authenticate, self.public = app, authenticate, public
+        self.public_prefixes, self.login_page = public_prefixes, login_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.public:
+        if scope["type"] != "http" or scope["path"] in self.public or (
+            self.public_prefixes and scope["path"].startswith(self.public_prefixes)
+        ):
             await self.app(scope, receive, send)
             return
         try:
             actor = await self.authenticate(scope)
         except DomainError as exc:  # e.g. csrf_failed: a live session, a forged request
             await _json(send, 403, exc.as_dict())
+            return
+        if actor is None and self.login_page and _wants_html(scope):
+            # a person's browser (a page, or a page's form after the session ended): to the
+            # login page, which brings them back here; nothing of the request is processed
+            await _to_login(send, self.login_page, scope)
             return
         if actor is None:
             await _json(send, 401, {
@@ -128,6 +137,29 @@ class AuthGate:
             return
         scope.setdefault("state", {})["actor"] = actor
         await self.app(scope, receive, send)
+
+
+def _wants_html(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"accept":
+            return b"text/html" in value
+    return False
+
+
+async def _to_login(send: Send, login_page: str, scope: Scope) -> None:
+    from urllib.parse import quote
+
+    # a form's page is the GET of its own path: the person comes back to it after login
+    back = scope["path"] if scope["path"] != "/dang-xuat" else "/"
+    query = scope.get("query_string", b"").decode("latin-1")
+    if query and scope.get("method") == "GET":
+        back += "?" + query
+    location = f"{login_page}?het-han=1&tiep={quote(back, safe='')}"
+    await send({"type": "http.response.start", "status": 303, "headers": [
+        (b"location", location.encode("latin-1")), (b"content-length", b"0"),
+        (b"cache-control", b"no-store"),
+    ]})
+    await send({"type": "http.response.body", "body": b""})
 
 
 class AccessLog:

@@ -26,6 +26,7 @@ Routes (public: the gate lets them through; each checks what it needs):
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 from typing import Annotated, Any
 
@@ -69,7 +70,12 @@ def _cookie(scope: dict[str, Any], name: str) -> str | None:
     return morsel.value if morsel else None
 
 
-def identity_authenticator(identity: Identity, dev_tokens: dict[str, Actor] | None = None) -> Any:
+def identity_authenticator(
+    identity: Identity, dev_tokens: dict[str, Actor] | None = None,
+    form_csrf: Callable[[str], bool] = lambda path: False,
+) -> Any:
+    """`form_csrf(path)`: the page forms whose CSRF token comes as the form field
+    `csrf_token`, checked by the pages before any handler (app/http/pages)."""
     dev = dict(dev_tokens or {})
 
     async def authenticate(scope: dict[str, Any]) -> Actor | None:
@@ -95,7 +101,7 @@ def identity_authenticator(identity: Identity, dev_tokens: dict[str, Actor] | No
             person = await identity.sessions.resolve(sid)
         except IdentityError:
             return None
-        if scope.get("method") not in SAFE_METHODS:
+        if scope.get("method") not in SAFE_METHODS and not form_csrf(scope.get("path", "")):
             await identity.sessions.check_csrf(sid, _header(scope, b"x-csrf-token"))
         return person.actor()
 
@@ -203,6 +209,16 @@ async def oidc_callback(
         code, redirect_uri=str(request.url_for("oidc_callback")), nonce=nonce
     )
     s = await identity.sessions.start(person, replacing=request.cookies.get(COOKIE))
-    response = _session_response(request, identity, s)
+    if "text/html" in request.headers.get("accept", ""):
+        # a person's browser: on to the pages, with the form token the pages put in forms
+        from .pages.core import PAGE_CSRF_COOKIE
+
+        response = _session_response(request, identity, s,
+                                     RedirectResponse("/viec-can-lam", status_code=303))
+        response.set_cookie(PAGE_CSRF_COOKIE, s.csrf_token, httponly=True, samesite="lax",
+                            secure=_secure(request), path="/",
+                            max_age=int(identity.sessions.absolute.total_seconds()))
+    else:
+        response = _session_response(request, identity, s)
     response.delete_cookie(OIDC_COOKIE, path="/session/oidc")
     return response

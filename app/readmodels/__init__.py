@@ -9,9 +9,10 @@ from eventstore.projection import ReadModel
 from ..identity.people import PeopleReadModel
 from .blocks import BlocksReadModel
 from .cycles import CyclesReadModel
+from .pending import PendingReadModel
 
 __all__ = ["all_read_models"]
 
 
 def all_read_models() -> list[ReadModel]:
-    return [CyclesReadModel(), PeopleReadModel(), BlocksReadModel()]
+    return [CyclesReadModel(), PeopleReadModel(), BlocksReadModel(), PendingReadModel()]

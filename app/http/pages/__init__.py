@@ -1,0 +1,61 @@
+"""The web pages (Vietnamese, server-rendered with Jinja2; a few lines of plain JavaScript):
+login, my tasks, a cycle's forms, the chair's console, the secretariat's pages, the result and
+the auditor's timeline. PAGES.md lists each page, who may open it, its buttons and fields.
+
+Page form posts carry the session's CSRF token as the form field `csrf_token` (checked here,
+against the session's stored hash, before any handler runs); the JSON API keeps its
+`X-CSRF-Token` header.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from ...identity import IdentityError
+from . import admin, auth, cycle, tasks
+from .core import HERE, check_csrf, forbidden
+
+__all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "STATIC_PREFIX", "mount_pages"]
+
+PUBLIC_PAGES = ("/dang-nhap",)
+STATIC_PREFIX = "/static/"
+PAGE_PREFIXES = ("/ky/", "/quan-ly", "/kiem-tra", "/viec-can-lam", "/dang-xuat")
+"""Paths whose posts are page forms (their CSRF token comes in the form, checked here)."""
+
+
+class PageRefused(Exception):
+    """A page's form refused before its handler (a missing or wrong CSRF token)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+async def _form_csrf(request: Request) -> None:
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            await check_csrf(request, await request.form())
+        except IdentityError as exc:
+            raise PageRefused(exc.code) from None
+
+
+def mount_pages(app: object) -> None:
+    from fastapi import FastAPI
+
+    assert isinstance(app, FastAPI)
+    @app.exception_handler(PageRefused)
+    async def refused(request: Request, exc: PageRefused) -> Response:
+        return forbidden(request, exc.code)
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(auth.router)
+    guarded = APIRouter(dependencies=[Depends(_form_csrf)], include_in_schema=False)
+    guarded.include_router(tasks.router)
+    guarded.include_router(admin.router)  # before cycle: /ky/{b}/{y}/nhat-ky is not a form
+    guarded.include_router(cycle.router)
+    app.include_router(guarded)
+
+
+def is_page_post(path: str) -> bool:
+    return path.startswith(PAGE_PREFIXES)

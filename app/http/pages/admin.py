@@ -1,0 +1,185 @@
+"""The secretariat's pages (all cycles by year; start a cycle from a scenario-format file) and
+the auditor's timeline of a cycle (events in words, the chain's and the recheck's verdict, the
+state as of a version or a moment, each event's JSON)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from domain.audit import recheck
+from domain.scenario import ScenarioError, load_scenario
+from workflows.messages import cycle_key
+
+from ...readmodels.cycles import list_cycles
+from .core import (
+    FormError,
+    actor,
+    forbidden,
+    redirect_after_command,
+    render,
+    send_command,
+    services,
+)
+from .fmt import VN, days_left
+from .story import describe
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+MAX_UPLOAD = 200 * 1024
+
+
+def _next_deadline(row: Any) -> tuple[str | None, int | None]:
+    raw = row.deadlines.get(row.stage)
+    if not raw:
+        return None, None
+    at = datetime.fromisoformat(raw)
+    return raw, days_left(at)
+
+
+async def _cycles_page(request: Request, *, status: int = 200, errors: list[str] | None = None,
+                       error: FormError | None = None) -> HTMLResponse:
+    who = actor(request)
+    if who.kind not in ("admin", "auditor"):
+        return forbidden(request)
+    svc = services(request)
+    year_raw = request.query_params.get("nam", "")
+    year = int(year_raw) if year_raw.isdigit() and len(year_raw) == 4 else None
+    rows = await list_cycles(svc.pool, year=year, prefix=svc.cycles.prefix)
+    late = await _late_units(svc, [r.stream for r in rows])
+    years: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        deadline, left = _next_deadline(r)
+        years.setdefault(r.year, []).append(
+            {"row": r, "deadline": deadline, "days_left": left, "late": late.get(r.stream, 0)})
+    return render(request, "manage_list.html", status=status, years=years, year=year,
+                  title="Quản lý các kỳ thi đua", errors=errors or [], error=error)
+
+
+async def _late_units(svc: Any, streams: list[str]) -> dict[str, int]:
+    """Units that still owe an action of a stage whose deadline has passed (one query)."""
+    if not streams:
+        return {}
+    try:
+        rows = await svc.pool.fetch(
+            "SELECT stream, count(DISTINCT who) FROM pending_actions"
+            " WHERE stream = any($1::text[]) AND deadline < now() AND who <> 'admin'"
+            " AND action IN ('sign_pledge', 'submit_self_score', 'cast_ballot',"
+            " 'cast_election_ballot') GROUP BY stream", streams)
+    except Exception:
+        return {}
+    return {r[0]: r[1] for r in rows}
+
+
+@router.get("/quan-ly")
+async def manage(request: Request) -> HTMLResponse:
+    return await _cycles_page(request)
+
+
+@router.post("/quan-ly")
+async def start_cycle(request: Request) -> Response:
+    """Start a cycle from an uploaded scenario-format file (its steps are not run)."""
+    who = actor(request)
+    if who.kind != "admin":
+        return forbidden(request)
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        return await _cycles_page(request, status=422, error=FormError("required", "file"))
+    data = await upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return await _cycles_page(request, status=413, error=FormError("invalid_scenario", "file"))
+    try:
+        scenario = load_scenario(data)
+    except ScenarioError as exc:
+        return await _cycles_page(request, status=422, errors=list(exc.problems)[:50],
+                                  error=FormError("invalid_scenario", "file"))
+    except ValueError as exc:
+        return await _cycles_page(request, status=422, errors=[str(exc)[:300]],
+                                  error=FormError("invalid_scenario", "file"))
+    start = scenario.start_command()
+    try:
+        await send_command(request, start.block.id, start.year,
+                           start.model_dump(mode="json"))
+    except FormError as err:
+        return await _cycles_page(request, status=409, error=err)
+    return redirect_after_command(request, f"/ky/{start.block.id}/{start.year}?da-gui=start_cycle")
+
+
+@router.get("/kiem-tra")
+async def audit_list(request: Request) -> HTMLResponse:
+    return await _cycles_page(request)
+
+
+@router.get("/ky/{block}/{year}/nhat-ky")
+async def timeline(request: Request, block: str, year: int) -> HTMLResponse:
+    who = actor(request)
+    if who.kind not in ("admin", "auditor"):
+        return forbidden(request)
+    svc = services(request)
+    stream = cycle_key(block, year, svc.cycles.prefix)[1]
+    full = await svc.store.replay(stream)
+    if full.report.events == 0:
+        return render(request, "notfound.html", status=404, title="Không tìm thấy")
+    stored = await svc.store.read_stream(stream)
+    findings = recheck(full.events)
+    to_version, as_of, picker_error = _picker(request)
+    asof = full
+    if to_version is not None or as_of is not None:
+        asof = await svc.store.replay(stream, to_version=to_version, as_of=as_of)
+    state = full.state
+    names = {m.id: m.name for m in state.block.members} if state.block else {}
+    rows = [{"e": e, "words": describe(e.type, e.data, names), "hash": e.hash.hex(),
+             "unit_name": names.get(e.actor.get("unit") or "", "")} for e in stored]
+    return render(request, "timeline.html", block=block, year=year, base=f"/ky/{block}/{year}",
+                  state=state, cycle_title=state.title or f"{state.block.name if state.block else block} – năm {year}",
+                  title="Nhật ký kiểm tra", rows=rows, report=full.report, findings=findings,
+                  asof=asof.state, asof_version=asof.report.head_version,
+                  to_version=to_version, as_of=request.query_params.get("thoi-diem", ""),
+                  picker_error=picker_error)
+
+
+def _picker(request: Request) -> tuple[int | None, datetime | None, FormError | None]:
+    q = request.query_params
+    v, t = q.get("phien-ban", "").strip(), q.get("thoi-diem", "").strip()
+    try:
+        version = int(v) if v else None
+        if version is not None and version < 1:
+            raise ValueError
+    except ValueError:
+        return None, None, FormError("invalid_request", "phien-ban")
+    moment = None
+    if t:
+        try:
+            moment = datetime.fromisoformat(t)
+        except ValueError:
+            return version, None, FormError("invalid_date", "thoi-diem")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=VN)
+        moment = moment.astimezone(UTC)
+    return version, moment, None
+
+
+@router.get("/ky/{block}/{year}/nhat-ky/{version}.json")
+async def event_json(request: Request, block: str, year: int, version: int) -> JSONResponse:
+    who = actor(request)
+    if who.kind not in ("admin", "auditor"):
+        return JSONResponse({"code": "not_authorized"}, status_code=403)
+    svc = services(request)
+    stream = cycle_key(block, year, svc.cycles.prefix)[1]
+    events = await svc.store.read_stream(stream, to_version=version)
+    e = next((x for x in events if x.version == version), None)
+    if e is None:
+        return JSONResponse({"code": "unknown_event"}, status_code=404)
+    return JSONResponse({
+        "stream": e.stream, "version": e.version, "position": e.position,
+        "event_id": str(e.event_id), "type": e.type, "schema_version": e.schema_version,
+        "data": e.data, "actor": e.actor, "effective_at": e.effective_at.isoformat(),
+        "recorded_at": e.recorded_at.isoformat(), "request_id": e.request_id,
+        "hash": e.hash.hex(),
+    })

@@ -1,0 +1,174 @@
+"""What every page shares: the Jinja2 environment (autoescape), rendering, the form's CSRF
+check, and sending ONE command through the same cycle client as the JSON API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from pydantic import ValidationError
+from starlette.background import BackgroundTask
+
+from domain.commands import CommandAdapter
+from domain.errors import DomainError
+from domain.state import CycleState
+from domain.values import Actor
+
+from ...bootstrap import Services
+from ...identity import IdentityError
+from ...identity.sessions import COOKIE
+from . import fmt, words
+
+__all__ = ["PAGE_CSRF_COOKIE", "FormError", "render", "send_command"]
+
+HERE = Path(__file__).parent
+PAGE_CSRF_COOKIE = "thidua_page_csrf"
+"""The session's CSRF token, kept (httponly) for the pages to put into their forms; a form post
+must send it back as `csrf_token`, and it is checked against the session's stored hash."""
+
+env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html", "svg"]),
+    trim_blocks=True, lstrip_blocks=True,
+)
+env.filters["ngay"] = fmt.vn_date
+env.filters["gio"] = fmt.vn_time
+env.filters["so"] = fmt.vn_decimal
+env.globals["BUTTON"] = words.BUTTON
+env.globals["STAGE"] = words.STAGE
+env.globals["EXCLUSION"] = words.EXCLUSION
+env.globals["TASK"] = words.TASK
+env.globals["days_left"] = fmt.days_left
+
+
+class FormError(Exception):
+    """A refused form: the rule code, the field it concerns, and the sentence to show."""
+
+    def __init__(self, code: str, field: str | None = None, sentence: str | None = None,
+                 **values: Any) -> None:
+        super().__init__(code)
+        self.code, self.field = code, field
+        self.sentence = sentence or words.rule_sentence(code, **values)
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def actor(request: Request) -> Actor:
+    who = request.scope.get("state", {}).get("actor")
+    assert isinstance(who, Actor)
+    return who
+
+
+def unit_name(state: CycleState | None, unit: str | None) -> str:
+    if unit is None:
+        return ""
+    if state is not None and state.block is not None:
+        for m in state.block.members:
+            if m.id == unit:
+                return m.name
+    return unit
+
+
+def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    who = request.scope.get("state", {}).get("actor")
+    state = ctx.get("state")
+    html = env.get_template(template).render(
+        request=request, who=who, csrf=request.cookies.get(PAGE_CSRF_COOKIE, ""),
+        name_of=lambda u: unit_name(state, u), **ctx,
+    )
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def forbidden(request: Request, reason: str = "not_authorized", **ctx: Any) -> HTMLResponse:
+    return render(request, "forbidden.html", status=403, code=reason,
+                  sentence=words.rule_sentence(reason), **ctx)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def check_csrf(request: Request, form: Any) -> None:
+    """A form post carries the session's CSRF token (checked against its stored hash)."""
+    token = form.get("csrf_token")
+    await services(request).identity.sessions.check_csrf(
+        request.cookies.get(COOKIE), token if isinstance(token, str) else None
+    )
+
+
+def parse_score(raw: str | None, field: str) -> Decimal:
+    """`583,5` or `583.5` → Decimal; the rules judge the range and the places."""
+    text = (raw or "").strip().replace(" ", "").replace(",", ".")
+    if not text:
+        raise FormError("missing_section", field)
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise FormError("not_a_number", field) from None
+    if not value.is_finite():
+        raise FormError("not_a_number", field)
+    return value
+
+
+async def send_command(request: Request, block: str, year: int, body: dict[str, Any]) -> Any:
+    """Validate the command's shape, send it as the person, and bring the read models up to
+    date so the next page shows it (see redirect_after_command). A rejection raises FormError;
+    nothing is written."""
+    svc = services(request)
+    try:
+        command = CommandAdapter.validate_python(body)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err.get("loc", ()) if str(p) != body.get("do")]
+        raise FormError("invalid_request", ".".join(loc) or None) from None
+    result: Any
+    try:
+        if command.do == "start_cycle":
+            await svc.cycles.start(command, actor(request), request_id=str(uuid.uuid4()))
+            result = await _started(svc, command.block.id, command.year)
+        else:
+            result = await svc.cycles.send(block, year, command, actor(request),
+                                           request_id=str(uuid.uuid4()))
+    except IdentityError:
+        raise
+    except DomainError as exc:
+        raise FormError(exc.code, exc.field, detail=exc.message) from None
+    return result
+
+
+async def catch_up_quietly(svc: Services) -> None:
+    """Bring the read models up to date after a command (run after the answer is sent: the
+    worker's runner would catch up within half a second anyway)."""
+    with contextlib.suppress(Exception):
+        await svc.readmodels.catch_up()
+
+
+def redirect_after_command(request: Request, url: str) -> RedirectResponse:
+    """Post/Redirect/Get; the read models catch up once the answer is on its way."""
+    return RedirectResponse(url, status_code=303,
+                            background=BackgroundTask(catch_up_quietly, services(request)))
+
+
+async def _started(svc: Services, block: str, year: int) -> CycleState | None:
+    """Wait (briefly) until the new cycle's start is recorded, so the next page shows it."""
+    for _ in range(100):
+        with contextlib.suppress(Exception):
+            state = await svc.cycles.state(block, year)
+            if state.version >= 1:
+                return state
+        await asyncio.sleep(0.05)
+    return None
+
+
+def markup(text: str) -> Markup:
+    return Markup(text)

@@ -1,0 +1,154 @@
+"""The `pending` read model: each cycle's folded state (a snapshot per stream) and, from it, the
+actions still expected of each unit (or of the secretariat, `admin`) with the stage's deadline.
+
+The tasks page ("Việc cần làm") reads one indexed query per person: its cost does not grow with
+the number of cycles, and it never asks Temporal. The fold is the domain's (`domain.fold`), so
+what the page lists is exactly `domain.pending.pending_actions` of the state the rules judge.
+
+Tables are created here (CREATE … IF NOT EXISTS) rather than in a numbered migration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from domain.codec import event_from_record
+from domain.fold import fold_into
+from domain.pending import pending_actions
+from domain.state import CycleState
+from eventstore.projection import LogEvent
+from eventstore.records import Conn
+
+from .cycles import _is_cycle
+
+__all__ = ["PendingAction", "PendingReadModel", "pending_for", "snapshot"]
+
+DDL = """
+CREATE TABLE IF NOT EXISTS cycle_snapshots (
+    stream     text PRIMARY KEY,
+    version    integer NOT NULL,
+    state      jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending_actions (
+    stream     text NOT NULL,
+    who        text NOT NULL,
+    who_name   text NOT NULL,
+    action     text NOT NULL,
+    subject    text,
+    subject_name text NOT NULL,
+    block_id   text NOT NULL,
+    block_name text NOT NULL,
+    year       integer NOT NULL,
+    title      text NOT NULL,
+    stage      text NOT NULL,
+    deadline   timestamptz,
+    PRIMARY KEY (stream, who, action, subject)
+);
+CREATE INDEX IF NOT EXISTS pending_actions_who ON pending_actions (who, deadline);
+"""
+
+_LOAD = "SELECT state::text FROM cycle_snapshots WHERE stream = $1"
+_SAVE = """
+INSERT INTO cycle_snapshots (stream, version, state) VALUES ($1, $2, $3::jsonb)
+ON CONFLICT (stream) DO UPDATE SET version = excluded.version, state = excluded.state
+"""
+_CLEAR = "DELETE FROM pending_actions WHERE stream = $1"
+_ADD = """
+INSERT INTO pending_actions (stream, who, who_name, action, subject, subject_name, block_id,
+                             block_name, year, title, stage, deadline)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT DO NOTHING
+"""
+
+
+class PendingReadModel:
+    name = "pending"
+    version = 2
+
+    def __init__(self) -> None:
+        self._ready = False
+
+    async def _ensure(self, conn: Conn) -> None:
+        if not self._ready:
+            await conn.execute(DDL)
+            self._ready = True
+
+    async def reset(self, conn: Conn) -> None:
+        # a rebuild (a new version) recreates the tables in their current shape
+        await conn.execute("DROP TABLE IF EXISTS cycle_snapshots, pending_actions")
+        await conn.execute(DDL)
+        self._ready = True
+
+    async def apply(self, conn: Conn, e: LogEvent) -> None:
+        if not _is_cycle(e.stream):
+            return
+        await self._ensure(conn)
+        raw = await conn.fetchval(_LOAD, e.stream)
+        state = CycleState.model_validate_json(raw) if raw else CycleState()
+        if state.version >= e.version:
+            return  # already applied (a rebuild racing a run): idempotent per version
+        event = event_from_record(e.type, e.data, event_id=e.event_id, at=e.effective_at,
+                                  actor=e.actor, request_id=e.request_id)
+        fold_into(state, (event,))
+        state.requests = {}  # request ids are the workflow's business, not a page's
+        await conn.execute(_SAVE, e.stream, state.version, state.model_dump_json())
+        await conn.execute(_CLEAR, e.stream)
+        if state.block is None or state.year is None:
+            return
+        deadline = state.deadlines.get(state.stage)
+        names = {m.id: m.name for m in state.block.members}
+        rows = []
+        for who, actions in pending_actions(state).items():
+            for action in actions:
+                do, _, subject = action.partition(":")
+                rows.append((e.stream, who, names.get(who, who), do, subject, names.get(subject, subject),
+                             state.block.id, state.block.name,
+                             state.year, state.title, state.stage, deadline))
+        if rows:
+            await conn.executemany(_ADD, rows)
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    stream: str
+    who_name: str
+    action: str
+    subject: str
+    subject_name: str
+    block_id: str
+    block_name: str
+    year: int
+    title: str
+    stage: str
+    deadline: datetime | None
+
+
+_FOR = """
+SELECT stream, who_name, action, subject, subject_name, block_id, block_name, year, title, stage, deadline
+  FROM pending_actions
+ WHERE who = $1 AND starts_with(stream, $2 || 'cycle-')
+ ORDER BY deadline NULLS LAST, year DESC, block_id, action, subject
+ LIMIT $3
+"""
+
+
+async def pending_for(pool: asyncpg.Pool, who: str, *, prefix: str = "",
+                      limit: int = 500) -> list[PendingAction]:
+    """What `who` (a unit id, or `admin`) still has to do, across all cycles: one query."""
+    try:
+        rows = await pool.fetch(_FOR, who, prefix, limit)
+    except asyncpg.UndefinedTableError:
+        return []
+    return [PendingAction(*r) for r in rows]
+
+
+async def snapshot(pool: asyncpg.Pool, stream: str) -> CycleState | None:
+    """A cycle's state as last projected (may trail the workflow by a moment)."""
+    try:
+        raw = await pool.fetchval(_LOAD, stream)
+    except asyncpg.UndefinedTableError:
+        return None
+    return CycleState.model_validate_json(raw) if raw else None

@@ -1,0 +1,43 @@
+"""The pages' words and numbers (UI.md's conventions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from app.http.pages.fmt import days_left, vn_date, vn_decimal, vn_time
+from app.http.pages.words import BUTTON, RULE, rule_sentence
+from domain.commands import COMMAND_NAMES
+
+pytestmark = pytest.mark.pure
+
+
+def test_dates_times_and_decimals_are_written_the_vietnamese_way() -> None:
+    assert vn_date(date(2019, 3, 8)) == "08/3/2019"
+    # 17:00 UTC on 7 March is already 8 March in Vietnam
+    assert vn_date(datetime(2019, 3, 7, 17, 0, tzinfo=UTC)) == "08/3/2019"
+    assert vn_time(datetime(2019, 3, 8, 7, 5, tzinfo=UTC)) == "14:05 08/3/2019"
+    assert vn_decimal(Decimal("983.5")) == "983,5"
+    assert vn_decimal("976") == "976"
+    assert vn_decimal(Decimal("954.40")) == "954,4"
+    assert vn_decimal(Decimal("0.25")) == "0,25"
+    assert vn_decimal(Decimal("1000.00")) == "1000"
+
+
+def test_days_left_counts_vietnamese_calendar_days() -> None:
+    now = datetime(2019, 3, 7, 18, 0, tzinfo=UTC)  # 01:00 on 8 March in Vietnam
+    assert days_left(datetime(2019, 3, 8, 10, 0, tzinfo=UTC), now) == 0
+    assert days_left(datetime(2019, 3, 10, 10, 0, tzinfo=UTC), now) == 2
+    assert days_left(datetime(2019, 3, 6, 10, 0, tzinfo=UTC), now) == -2
+
+
+def test_every_person_command_has_a_button_and_rule_sentences_fill_their_numbers() -> None:
+    assert set(COMMAND_NAMES) - set(BUTTON) == {"expire_deadline"}
+    assert rule_sentence("score_above_max", max="600") == (
+        "Điểm vượt quá điểm tối đa của nội dung (600).")
+    assert rule_sentence("quorum_not_met", need=6, members=8) == (
+        "Chưa đủ số đơn vị dự hội nghị (cần ít nhất 6/8).")
+    assert "…" in rule_sentence("quorum_not_met")
+    assert all("_" not in sentence for sentence in RULE.values())  # no code on screen

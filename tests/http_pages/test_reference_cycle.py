@@ -1,0 +1,121 @@
+"""The reference cycle (app/scenarios/kg-khoi-2-2018.json) completed through the pages only:
+every step is a form post of the person of the step's unit (or the secretariat), on the page
+that carries it; the result page shows the reference outcome."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from app.bootstrap import Services
+from workflows.messages import cycle_key
+
+from .conftest import REFERENCE, Browser, csrf_of
+from .test_pages import BASE, start_reference
+
+pytestmark = pytest.mark.temporal
+
+PAGE = {
+    "sign_pledge": "giao-uoc", "submit_self_score": "tu-cham-diem",
+    "cast_ballot": "phieu-binh-xet", "cast_election_ballot": "phieu-bau",
+    "record_finding": "quan-ly",
+}
+
+
+def form_of(step: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"do": step["do"]}
+    for sid, value in step.get("sections", {}).items():
+        data[f"sections.{sid}"] = value.replace(".", ",")
+    if step["do"] == "sign_pledge":
+        data["confirm"] = "1"
+    if step["do"] == "hold_review":
+        data["held_on"] = step["held_on"]
+        for u in step["present"]:
+            data[f"attendance.{u}"] = "present"
+        for a in step["absent"]:
+            data[f"attendance.{a['unit']}"] = (
+                "written" if a["written_opinion"] else "notice" if a["with_notice"]
+                else "no_notice")
+    for key in ("unit", "note", "kind", "reference", "deputy", "head"):
+        if key in step and step["do"] not in ("sign_pledge", "submit_self_score"):
+            data[key] = step[key]
+    if "approve" in step:
+        data["approve"] = step["approve"]
+    return data
+
+
+async def refusals(site: Services, c: httpx.AsyncClient, path: str, csrf: str,
+                   step: dict[str, Any]) -> None:
+    """Before some steps, a wrong form first: the sentence next to its field, what was typed
+    kept, nothing written."""
+    stream = cycle_key("kg-khoi-2", 2018, site.cycles.prefix)[1]
+    wrong: dict[str, Any] | None = None
+    if step["do"] == "hold_review":
+        wrong = form_of(step)
+        for u in ("so-noi-vu", "so-tu-phap", "vp-ubnd"):
+            wrong[f"attendance.{u}"] = "notice"
+        code, expect = "quorum_not_met", "cần ít nhất 6/8"
+    elif step["do"] == "verify_score" and step["unit"] == "so-khdt":
+        wrong = {**form_of(step), "sections.c1": "580", "note": ""}
+        code, expect = "reason_required", 'value="580"'
+    elif step["do"] == "cast_election_ballot" and step["as"] == "so-khdt":
+        wrong = {**form_of(step), "deputy": "so-khdt-x"}
+        code, expect = "not_a_candidate", "Gửi phiếu bầu"
+    if wrong is None:
+        return
+    before = await site.store.head(stream)
+    r = await c.post(path, data={"csrf_token": csrf, **wrong})
+    assert r.status_code == 409, r.text[-2000:]
+    assert f'data-code="{code}"' in r.text and expect in r.text, r.text[-3000:]
+    assert await site.store.head(stream) == before
+
+
+async def test_the_reference_cycle_through_the_pages(browser: Browser, site: Services) -> None:
+    scenario = json.loads(REFERENCE.read_text("utf-8"))
+    people: dict[str, httpx.AsyncClient] = {"admin": await browser("qt-admin")}
+    await start_reference(people["admin"])
+    for step in scenario["steps"]:
+        who = step["as"]
+        if who not in people:
+            people[who] = await browser(f"nv-{who}")
+        c = people[who]
+        path = f"{BASE}/{PAGE.get(step['do'], 'dieu-hanh')}"
+        page = await c.get(path)
+        assert page.status_code == 200, (step, page.text[:500])
+        await refusals(site, c, path, csrf_of(page.text), step)
+        r = await c.post(path, data={"csrf_token": csrf_of(page.text), **form_of(step)})
+        assert r.status_code == 303, (step, r.text[-3000:])
+
+    state = await site.cycles.state("kg-khoi-2", 2018)
+    assert state.stage == "completed"
+    expect = scenario["expect"]
+    assert state.outcome is not None
+    assert state.outcome.model_dump(mode="json")["nominations"] == expect["nominations"]
+    assert state.next_head == expect["next_head"] and state.next_deputy == expect["next_deputy"]
+
+    result = await people["so-khdt"].get(f"{BASE}/ket-qua")
+    assert result.status_code == 200
+    text = result.text
+    assert "<svg" in text and "983,5" in text and "954,4" in text
+    assert "Cờ thi đua của UBND tỉnh" in text
+    assert "có kết luận của Tòa án" in text and "xếp loại yếu về an ninh trật tự" in text
+    assert 'data-role="next_head">Sở Kế hoạch và Đầu tư' in text
+    assert 'data-role="next_deputy">Văn phòng Đoàn ĐBQH tỉnh' in text
+
+    # the auditor's timeline: every event, the chain intact, every decision rechecked
+    auditor = await browser("kiem-toan")
+    timeline = await auditor.get(f"{BASE}/nhat-ky")
+    assert timeline.status_code == 200
+    head = await site.store.head(cycle_key("kg-khoi-2", 2018, site.cycles.prefix)[1])
+    assert timeline.text.count("<tr data-type=") == head
+    assert 'data-verdict="chain_ok"' in timeline.text
+    assert 'data-verdict="recheck_ok"' in timeline.text
+    asof = await auditor.get(f"{BASE}/nhat-ky", params={"phien-ban": "9"})
+    assert 'data-asof-version="9"' in asof.text
+    one = await auditor.get(f"{BASE}/nhat-ky/2.json")
+    assert one.json()["type"] == "pledge_signed"
+    # a unit's person may not read the timeline
+    assert (await people["so-khdt"].get(f"{BASE}/nhat-ky")).status_code == 403
