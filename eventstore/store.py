@@ -16,7 +16,7 @@ import orjson
 
 from domain.codec import EventRecord
 
-from .audit import Replay, VerifyReport, replay_rows
+from .audit import Replay, Row, VerifyReport, replay_rows
 from .bodies import stream_rows
 from .chain import canonical_body
 from .errors import EventIdConflict, WrongExpectedVersion, translate_errors
@@ -210,6 +210,15 @@ class EventStore:
             async with self._pool.acquire() as conn:
                 rows = await stream_rows(conn, stream, to_version, as_of)
         return replay_rows(stream, rows)
+
+    async def rows(
+        self, stream: str, to_version: int | None = None, as_of: datetime | None = None
+    ) -> list[Row]:
+        """(version, body, hash) of the stream's events in version order: the bytes each hash
+        covers (eventstore/bodies.py), for exports and bulk verification."""
+        with translate_errors():
+            async with self._pool.acquire() as conn:
+                return await stream_rows(conn, stream, to_version, as_of)
 
     async def verify(self, stream: str) -> VerifyReport:
         """Check the whole stream: hash chain, contiguous versions, every event parses."""
