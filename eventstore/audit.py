@@ -146,13 +146,13 @@ def _first_error(exc: ValidationError) -> str:
     return f"does not parse as a domain event: {where}: {err.get('msg')}"
 
 
-def verify_rows(stream: str, rows: Sequence[Row]) -> VerifyReport:
-    """The chain alone, for bulk verification: each link over the stored bytes, contiguous
-    versions, each hashed object naming this stream and its version. No parsing of the
-    events (replay_rows also checks that every event reads as a domain event)."""
+def verify_rows(stream: str, rows: Sequence[Row], *, parse: bool = False) -> VerifyReport:
+    """Bulk verification without the fold: each link over the stored bytes, contiguous
+    versions, each hashed object naming this stream and its version, and with `parse` every
+    event reads as a domain event (pydantic) — the same problems as replay_rows reports."""
     problems: list[Problem] = []
     prev, expected, version = GENESIS, 1, 0
-    sha256 = hashlib.sha256
+    sha256, loads = hashlib.sha256, orjson.loads
     # canonical JSON sorts the keys: the hashed object ends with ,"stream":S,"type":T,"version":V}
     # and no string value holds an unescaped quote, so the last ,"stream": is the top-level one
     tag = b',"stream":' + orjson.dumps(stream) + b',"type":'
@@ -166,12 +166,23 @@ def verify_rows(stream: str, rows: Sequence[Row]) -> VerifyReport:
             ))
         elif (not body.startswith(tag, body.rfind(b',"stream":'))
               or not body.endswith(b',"version":%d}' % version)):
-            obj = orjson.loads(body)
+            obj = loads(body)
             if obj.get("stream") != stream or obj.get("version") != version:
                 problems.append(Problem(
                     "broken_link", version, "the hashed object names another stream or version"
                 ))
         prev = stored_hash
+    if parse and rows:
+        inputs = [event_input(loads(body)) for _, body, _ in rows]
+        try:
+            _EVENTS.validate_python(inputs)
+        except ValidationError:
+            for (v, _, _), item in zip(rows, inputs, strict=True):
+                try:
+                    EventAdapter.validate_python(item)
+                except ValidationError as exc:
+                    problems.append(Problem("unreadable", v, _first_error(exc)))
+            problems.sort(key=lambda p: p.version)
     return VerifyReport(
         stream=stream, events=len(rows), head_version=version if rows else 0,
         head_hash=prev, problems=tuple(problems),

@@ -17,7 +17,7 @@ import orjson
 from domain.codec import EventRecord
 
 from .audit import Replay, Row, VerifyReport, replay_rows
-from .bodies import stream_rows
+from .bodies import stream_rows, streams_rows
 from .chain import canonical_body
 from .errors import EventIdConflict, WrongExpectedVersion, translate_errors
 from .records import Conn, Position, StoredEvent
@@ -73,6 +73,15 @@ SELECT {_COLUMNS} FROM events
                     + (SELECT b.xid_offset FROM event_position_base b)) << 20)
  ORDER BY position
  LIMIT $2
+"""
+
+_STREAMS = """
+SELECT stream FROM (
+    SELECT DISTINCT stream FROM events
+     WHERE $1::integer IS NULL OR stream LIKE '%-' || $1::text
+    UNION
+    SELECT stream FROM cycles WHERE $1::integer IS NULL OR year = $1
+) s ORDER BY stream
 """
 
 _BY_IDS = f"SELECT {_COLUMNS} FROM events WHERE event_id = any($1::uuid[])"
@@ -219,6 +228,18 @@ class EventStore:
         with translate_errors():
             async with self._pool.acquire() as conn:
                 return await stream_rows(conn, stream, to_version, as_of)
+
+    async def rows_of_streams(self, streams: list[str]) -> dict[str, list[Row]]:
+        """`rows` of several streams in one query (bulk verification)."""
+        with translate_errors():
+            async with self._pool.acquire() as conn:
+                return await streams_rows(conn, streams)
+
+    async def streams(self, year: int | None = None) -> list[str]:
+        """Every stream with events, and every cycle the read model lists (even one whose events
+        are gone); of one year when given (streams are named cycle-{block}-{year})."""
+        with translate_errors():
+            return [r[0] for r in await self._pool.fetch(_STREAMS, year)]
 
     async def verify(self, stream: str) -> VerifyReport:
         """Check the whole stream: hash chain, contiguous versions, every event parses."""

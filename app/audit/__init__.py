@@ -3,15 +3,15 @@ with its event stream, and verification of every stream."""
 
 from .export import ExportCheck, compare_with_store, export_cycle, verify_export
 from .reconcile import Reconciliation, reconcile
-from .verify_all import StreamFailure, list_streams, verify_all
+from .verify_all import Progress, StreamFailure, verify_all
 
 __all__ = [
     "ExportCheck",
+    "Progress",
     "Reconciliation",
     "StreamFailure",
     "compare_with_store",
     "export_cycle",
-    "list_streams",
     "reconcile",
     "verify_all",
     "verify_export",
