@@ -70,7 +70,7 @@ async def stream_rows(
     if await body_check_in_place(conn):
         rows = await conn.fetch(_STORED, stream, to_version, as_of)
         if all(r[1] is not None for r in rows):
-            return rows  # type: ignore[return-value]  # asyncpg Records unpack like tuples
+            return rows  # asyncpg Records unpack like (version, body, hash) tuples
     return [
         (version, _body(stream, version, *rest), hash_)
         for version, *rest, hash_ in await conn.fetch(_FROM_COLUMNS, stream, to_version, as_of)
