@@ -63,10 +63,14 @@ async def follow(runner: ProjectionRunner, stop: asyncio.Event, interval: float 
 async def serve(settings: Settings) -> int:
     """Run a worker (and the read models) on the found stack until SIGTERM or SIGINT; then
     stop polling, let in-flight activities finish (GRACE) and exit 0."""
+    from eventstore.migrate import check_migrated
+
     from .bootstrap import bootstrap
 
     async with bootstrap(settings, temporal="find", run_migrations=False) as services:
         assert services.temporal is not None
+        # the service role may not create anything: `thidua db migrate` runs as the owner
+        await check_migrated(services.pool)
         worker = build_worker(
             services.temporal, services.task_queue, services.store, services.outbox
         )

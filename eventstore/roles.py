@@ -123,7 +123,7 @@ async def ensure_roles(
             ):
                 await conn.execute(f"ALTER ROUTINE {sig} OWNER TO {o}")
             await conn.execute(
-                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {sc} TO {s};"
+                f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {sc} TO {s};"
                 f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {sc} TO {s};"
                 f"GRANT EXECUTE ON ALL ROUTINES IN SCHEMA {sc} TO {s};"
             )
@@ -131,7 +131,7 @@ async def ensure_roles(
                 c = _ident(creator)
                 await conn.execute(
                     f"ALTER DEFAULT PRIVILEGES FOR ROLE {c} IN SCHEMA {sc}"
-                    f" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {s};"
+                    f" GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLES TO {s};"
                     f"ALTER DEFAULT PRIVILEGES FOR ROLE {c} IN SCHEMA {sc}"
                     f" GRANT USAGE, SELECT ON SEQUENCES TO {s};"
                     f"ALTER DEFAULT PRIVILEGES FOR ROLE {c} IN SCHEMA {sc}"
