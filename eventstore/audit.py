@@ -158,7 +158,7 @@ def _replay_rows(stream: str, rows: Sequence[Row]) -> Replay:
         stream=stream, events=len(rows), head_version=version if rows else 0,
         head_hash=prev, problems=tuple(problems),
     )
-    return Replay(report=report, state=folder.state, inputs=readable)
+    return Replay(report=report, state=folder.result(), inputs=readable)
 
 
 def _first_error(exc: ValidationError) -> str:

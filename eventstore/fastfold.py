@@ -25,6 +25,11 @@ __all__ = ["FastFold", "event_input"]
 
 _DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _ACTOR_KINDS = frozenset(("admin", "auditor", "unit", "system"))
+_PLEDGE = frozenset(("type", "unit"))
+_SELF_SCORE = frozenset(("type", "unit", "sections"))
+_VERIFIED = frozenset(("type", "unit", "sections", "note", "changed"))
+_BALLOT = frozenset(("type", "round", "voter", "approve"))
+_ELECTION_BALLOT = frozenset(("type", "round", "voter", "head", "deputy"))
 _ACTOR_KEYS = (frozenset(("kind",)), frozenset(("kind", "unit")), frozenset(("kind", "name")),
                frozenset(("kind", "unit", "name")))
 
@@ -49,23 +54,26 @@ def _opt_str(value: Any) -> bool:
     return value is None or type(value) is str
 
 
-def _scores(value: Any) -> dict[str, Decimal] | None:
+def _scores_ok(value: Any) -> bool:
+    """A dict of plain decimal strings (kept as strings until `FastFold.result`)."""
     if type(value) is not dict:
-        return None
-    out = {}
+        return False
     match = _DECIMAL.fullmatch
-    for k, v in value.items():
-        if type(v) is not str or match(v) is None:
-            return None
-        out[k] = Decimal(v)
-    return out
+    return all(type(v) is str and match(v) is not None for v in value.values())
+
+
+def _decimals(scores: dict[str, dict[str, Any]]) -> None:
+    for unit, sections in scores.items():
+        scores[unit] = {k: Decimal(v) if type(v) is str else v for k, v in sections.items()}
 
 
 class FastFold:
     """Folds decoded hashed objects (see chain.py) one by one into a CycleState.
 
     `add(obj)` returns None, or the pydantic error of an event that does not parse as a domain
-    event (the fold stops before it, like `fold` over the parsed prefix)."""
+    event (the caller stops there, like `fold` over the parsed prefix); `result()` gives the
+    state. Between pydantic events the state's version and last_at are kept aside, and hot
+    scores stay strings: `result()` (and each pydantic event) brings the state up to date."""
 
     def __init__(self) -> None:
         self.state = CycleState()
@@ -80,38 +88,38 @@ class FastFold:
         }
         self._dict = s.__dict__
         self._requests = s.requests
+        self._version = 0
+        self._last_at: str | None = None
 
     # ---- the hot event types; each returns False to leave the event to pydantic ------------
 
     def _pledge(self, data: dict[str, Any]) -> bool:
-        if data.keys() != {"type", "unit"} or type(data["unit"]) is not str:
+        if data.keys() != _PLEDGE or type(data["unit"]) is not str:
             return False
         self.state.signed.append(data["unit"])
         return True
 
     def _self_score(self, data: dict[str, Any]) -> bool:
-        if data.keys() != {"type", "unit", "sections"} or type(data["unit"]) is not str:
+        if data.keys() != _SELF_SCORE or type(data["unit"]) is not str:
             return False
-        sections = _scores(data["sections"])
-        if sections is None:
+        if not _scores_ok(data["sections"]):
             return False
-        self.state.self_scores[data["unit"]] = sections
+        self.state.self_scores[data["unit"]] = data["sections"]
         return True
 
     def _verified(self, data: dict[str, Any]) -> bool:
-        if (data.keys() != {"type", "unit", "sections", "note", "changed"}
+        if (data.keys() != _VERIFIED
                 or type(data["unit"]) is not str or type(data["note"]) is not str
                 or not _str_list(data["changed"])):
             return False
-        sections = _scores(data["sections"])
-        if sections is None:
+        if not _scores_ok(data["sections"]):
             return False
-        self.state.verified[data["unit"]] = sections
+        self.state.verified[data["unit"]] = data["sections"]
         return True
 
     def _ballot(self, data: dict[str, Any]) -> bool:
         rounds = self.state.rounds
-        if (not rounds or data.keys() != {"type", "round", "voter", "approve"}
+        if (not rounds or data.keys() != _BALLOT
                 or type(data["round"]) is not int or type(data["voter"]) is not str
                 or not _str_list(data["approve"])):
             return False
@@ -120,7 +128,7 @@ class FastFold:
 
     def _election_ballot(self, data: dict[str, Any]) -> bool:
         election = self.state.election
-        if (election is None or data.keys() != {"type", "round", "voter", "head", "deputy"}
+        if (election is None or data.keys() != _ELECTION_BALLOT
                 or type(data["round"]) is not int or type(data["voter"]) is not str
                 or not _opt_str(data["head"]) or not _opt_str(data["deputy"])):
             return False
@@ -146,16 +154,32 @@ class FastFold:
         data = obj["data"]
         if (hot is not None and type(data) is dict and data.get("type") == obj["type"]
                 and self._actor_ok(obj["actor"]) and hot(data)):
-            d = self._dict
-            version = d["version"] = d["version"] + 1
-            d["last_at"] = datetime.fromisoformat(obj["effective_at"])
+            self._version += 1
+            self._last_at = obj["effective_at"]
             request = obj["request_id"]
             if request is not None:
-                self._requests.setdefault(request, []).append(version)
+                self._requests.setdefault(request, []).append(self._version)
             return None
         try:
             event: Event = EventAdapter.validate_python(event_input(obj))
         except ValueError as exc:  # pydantic's ValidationError
             return exc
+        self._sync()
         fold_into(self.state, (event,))
+        self._version = self.state.version
+        self._last_at = None
         return None
+
+    def _sync(self) -> None:
+        d = self._dict
+        d["version"] = self._version
+        if self._last_at is not None:
+            d["last_at"] = datetime.fromisoformat(self._last_at)
+            self._last_at = None
+
+    def result(self) -> CycleState:
+        """The state folded so far (call once, after the last `add`)."""
+        self._sync()
+        _decimals(self.state.self_scores)
+        _decimals(self.state.verified)
+        return self.state
