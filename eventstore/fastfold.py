@@ -1,11 +1,11 @@
 """Replay's fast fold: the events of a stream folded straight from their stored JSON.
 
-`domain.state.fold` over pydantic events is the definition of a cycle's state. Parsing every
+`domain.fold.fold` over pydantic events is the definition of a cycle's state. Parsing every
 event with pydantic and folding it costs ~30 µs an event, most of it for the few event types a
 cycle holds by the hundred (pledges, self-scores, ballots). This module folds those from the
 decoded JSON dicts directly, after checking their shape at least as strictly as the pydantic
 models do (exact keys, exact JSON types, plain decimal strings); every other event, and any event
-whose shape check fails, is parsed with pydantic and applied by `domain.state.fold_into`, so it
+whose shape check fails, is parsed with pydantic and applied by `domain.fold.fold_into`, so it
 reports exactly the same errors. tests/eventstore/test_fastfold.py checks that the result equals
 `fold` at every version of the reference cycle and of random cycles.
 """
@@ -19,19 +19,21 @@ from decimal import Decimal
 from typing import Any
 
 from domain.events import Event, EventAdapter
-from domain.state import CycleState, fold_into
+from domain.fold import fold_into
+from domain.stages import STAGE_AFTER
+from domain.state import CycleState, act_key
+from domain.values import SCORE_PATTERN
 
 __all__ = ["FastFold", "event_input"]
 
-_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_DECIMAL = re.compile(SCORE_PATTERN, re.ASCII)
 _ACTOR_KINDS = frozenset(("admin", "auditor", "unit", "system"))
 _PLEDGE = frozenset(("type", "unit"))
 _SELF_SCORE = frozenset(("type", "unit", "sections"))
 _VERIFIED = frozenset(("type", "unit", "sections", "note", "changed"))
 _BALLOT = frozenset(("type", "round", "voter", "approve"))
 _ELECTION_BALLOT = frozenset(("type", "round", "voter", "head", "deputy"))
-_ACTOR_KEYS = (frozenset(("kind",)), frozenset(("kind", "unit")), frozenset(("kind", "name")),
-               frozenset(("kind", "unit", "name")))
+_ACTOR_FIELDS = ("kind", "unit", "name", "login", "position")
 
 
 def event_input(obj: dict[str, Any]) -> dict[str, Any]:
@@ -105,6 +107,8 @@ class FastFold:
         if not _scores_ok(data["sections"]):
             return False
         self.state.self_scores[data["unit"]] = data["sections"]
+        acts, act = self.state.acts, act_key("self_score", data["unit"])
+        acts[act] = acts.get(act, 0) + 1
         return True
 
     def _verified(self, data: dict[str, Any]) -> bool:
@@ -138,12 +142,15 @@ class FastFold:
     def _actor_ok(self, actor: Any) -> bool:
         if type(actor) is not dict:
             return False
-        key = (actor.get("kind"), actor.get("unit"), actor.get("name"), len(actor))
-        ok = self._actors.get(key)
+        key = tuple(actor.items())
+        try:
+            ok = self._actors.get(key)
+        except TypeError:  # a list or an object as a value: pydantic will say what is wrong
+            return False
         if ok is None:
             ok = self._actors[key] = (
-                actor.keys() in _ACTOR_KEYS and key[0] in _ACTOR_KINDS
-                and _opt_str(key[1]) and _opt_str(key[2])
+                actor.get("kind") in _ACTOR_KINDS
+                and all(k in _ACTOR_FIELDS and _opt_str(v) for k, v in key)
             )
         return ok
 
@@ -156,6 +163,9 @@ class FastFold:
                 and self._actor_ok(obj["actor"]) and hot(data)):
             self._version += 1
             self._last_at = obj["effective_at"]
+            stage = STAGE_AFTER.get(obj["type"])
+            if stage is not None:
+                self._dict["stage"] = stage
             request = obj["request_id"]
             if request is not None:
                 self._requests.setdefault(request, []).append(self._version)

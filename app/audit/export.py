@@ -12,6 +12,7 @@ The zip holds:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -60,7 +61,8 @@ async def export_cycle(
     minutes_pdf: bytes | MinutesHook | None = None,
 ) -> dict[str, Any]:
     """Write the export of `stream` to `out_path` (a .zip); returns its manifest. `minutes_pdf`
-    is the PDF itself, or the function that makes it from the replayed events."""
+    is the PDF itself, or the function that makes it from the replayed events (called only
+    when the stream verifies), e.g. app.documents.minutes.minutes_pdf."""
     rows = await store.rows(stream)
     if not rows:
         raise ValueError(f"unknown_stream: no events in stream {stream!r}")
@@ -68,8 +70,12 @@ async def export_cycle(
     report = replay.report
     pdf: bytes | None
     if callable(minutes_pdf):
-        pdf = minutes_pdf(replay.events, stream=stream, head_version=report.head_version,
-                          head_hash=report.head_hash)
+        # minutes only of a record whose chain holds (as `thidua audit minutes`); WeasyPrint
+        # is slow and synchronous: off the event loop
+        pdf = (await asyncio.to_thread(
+            minutes_pdf, replay.events, stream=stream, head_version=report.head_version,
+            head_hash=report.head_hash,
+        ) if report.ok else None)
     else:
         pdf = minutes_pdf
     events = b"".join(bytes(body) + b"\n" for _, body, _ in rows)

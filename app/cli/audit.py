@@ -146,13 +146,20 @@ def reminders(ctx: typer.Context, block: str, year: int, stream: StreamOpt = Non
 # ---- the auditors' pack (app/audit) ---------------------------------------------------------
 
 
-def _minutes_hook() -> Any:
-    """B1's minutes PDF maker when it is installed (app.documents.minutes), else None."""
+def _minutes_hook(ctx: typer.Context) -> Any:
+    """The minutes PDF maker (app.documents.minutes), signed when THIDUA_SIGN_P12 is set."""
+    from functools import partial
+
+    from ..documents import DocumentError
+    from ..documents.minutes import minutes_pdf
+    from ..documents.record import signer_of
+
     try:
-        from app.documents.minutes import minutes_pdf
-    except ImportError:
-        return None
-    return minutes_pdf
+        signer = signer_of(settings_of(ctx))
+    except DocumentError as exc:
+        err.print(f"[red]error:[/red] {exc.code} ({exc.field}): {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+    return partial(minutes_pdf, sign=signer)
 
 
 @app.command("export")
@@ -167,11 +174,11 @@ def export(
     from app.audit import export_cycle
 
     name = _stream(block, year, stream)
+    hook = _minutes_hook(ctx) if minutes else None
 
     async def go() -> dict[str, Any]:
         async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
-            return await export_cycle(services.store, name, out_path,
-                                      minutes_pdf=_minutes_hook() if minutes else None)
+            return await export_cycle(services.store, name, out_path, minutes_pdf=hook)
 
     try:
         manifest = run(go())

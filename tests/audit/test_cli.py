@@ -34,6 +34,7 @@ async def test_export_then_verify_export_and_verify_all(
     done = thidua(db_url, tmp_path, "audit", "export", "x", "2018", str(out), "--stream", stream)
     assert done.returncode == 0, done.stderr
     assert f"events of {stream}" in done.stdout
+    assert "no minutes PDF" not in done.stdout  # made by app.documents.minutes
     done = thidua(db_url, tmp_path, "audit", "verify-export", str(out), "--against-store")
     assert done.returncode == 0, done.stderr
     assert "chain intact" in done.stdout

@@ -49,8 +49,10 @@ def test_random_cycles_fold_the_same_at_every_version(data: st.DataObject) -> No
     check_every_version(events)
 
 
-def _row(version: int, prev: bytes, type_: str, data: dict[str, object]) -> tuple[int, bytes, bytes]:
-    r = EventRecord(event_id=uuid4(), type=type_, data=data, actor={"kind": "unit", "unit": "a"},
+def _row(version: int, prev: bytes, type_: str, data: dict[str, object],
+         actor: dict[str, object] | None = None) -> tuple[int, bytes, bytes]:
+    r = EventRecord(event_id=uuid4(), type=type_, data=data,
+                    actor=actor if actor is not None else {"kind": "unit", "unit": "a"},
                     effective_at=datetime(2025, 1, 1, tzinfo=UTC))
     body = canonical_body(stream=STREAM, version=version, event_id=r.event_id, type=r.type,
                           schema_version=1, data=r.data, actor=r.actor,
@@ -59,6 +61,7 @@ def _row(version: int, prev: bytes, type_: str, data: dict[str, object]) -> tupl
 
 
 @pytest.mark.parametrize("bad", [
+    {"type": "pledge_signed", "unit": ["a"]},
     {"type": "pledge_signed"},
     {"type": "pledge_signed", "unit": 7},
     {"type": "pledge_signed", "unit": "a", "extra": 1},
@@ -76,9 +79,33 @@ def test_a_hot_event_of_the_wrong_shape_is_unreadable_as_pydantic_says(
     assert len(replay.events) == 1
 
 
-def test_scores_that_are_not_plain_decimals_take_the_pydantic_path() -> None:
-    data = {"type": "self_score_submitted", "unit": "a", "sections": {"c1": "1e2", "c2": 5}}
+def test_scores_that_are_not_plain_decimal_strings_take_the_pydantic_path() -> None:
+    data = {"type": "self_score_submitted", "unit": "a", "sections": {"c1": 100, "c2": "5"}}
     replay = replay_rows(STREAM, [_row(1, GENESIS, "self_score_submitted", data)])
     assert replay.report.ok
     assert replay.state == fold(replay.events)
     assert replay.state.self_scores["a"] == {"c1": 100, "c2": 5}
+
+
+@pytest.mark.parametrize("score", ["1e2", "-1", " 1", "1_0", "NaN", "1."])
+def test_scores_pydantic_refuses_are_unreadable(score: str) -> None:
+    data = {"type": "self_score_submitted", "unit": "a", "sections": {"c1": score}}
+    replay = replay_rows(STREAM, [_row(1, GENESIS, "self_score_submitted", data)])
+    assert replay.report.first is not None and replay.report.first.kind == "unreadable"
+    assert replay.state.version == 0
+
+
+@pytest.mark.parametrize("actor", [
+    {"kind": "unit", "unit": ["a"]}, {"kind": "robot"}, {"kind": "unit", "badge": "x"}, {},
+])
+def test_an_actor_pydantic_refuses_is_unreadable(actor: dict[str, object]) -> None:
+    data = {"type": "pledge_signed", "unit": "a"}
+    replay = replay_rows(STREAM, [_row(1, GENESIS, "pledge_signed", data, actor)])
+    assert replay.report.first is not None and replay.report.first.kind == "unreadable"
+
+
+def test_a_person_as_actor_takes_the_fast_path_and_folds_the_same() -> None:
+    actor = {"kind": "unit", "unit": "a", "name": "N", "login": "nv.a", "position": "P"}
+    data = {"type": "pledge_signed", "unit": "a"}
+    replay = replay_rows(STREAM, [_row(1, GENESIS, "pledge_signed", data, actor)])
+    assert replay.report.ok and replay.state == fold(replay.events)
