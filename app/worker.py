@@ -81,6 +81,8 @@ async def serve(settings: Settings) -> int:
     """Run a worker (and the read models) on the found stack until SIGTERM or SIGINT; then
     stop polling, let in-flight activities finish (GRACE) and exit 0. As `thidua dev up`'s
     spare (STANDBY_ENV), first wait, ready, for a line on standard input."""
+    from eventstore.migrate import check_migrated
+
     from .bootstrap import bootstrap
 
     if not settings.temporal_address and find_dev(settings) is None:
@@ -91,6 +93,8 @@ async def serve(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with bootstrap(settings, temporal="find", run_migrations=False) as services:
         assert services.temporal is not None
+        # the service role may not create anything: `thidua db migrate` runs as the owner
+        await check_migrated(services.pool)
         worker = build_worker(
             services.temporal, services.task_queue, services.store, services.outbox,
             services.pool,

@@ -13,9 +13,10 @@ from .errors import (
     StoreUnavailable,
     WrongExpectedVersion,
 )
-from .migrate import migrate
+from .migrate import SchemaNotCurrent, check_migrated, migrate
 from .projection import LogEvent, ProjectionRunner, ReadModel
 from .records import Position, StoredEvent
+from .roles import ensure_roles
 from .store import EventStore
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ProjectionRunner",
     "ReadModel",
     "Replay",
+    "SchemaNotCurrent",
     "StoreError",
     "StoreUnavailable",
     "StoredEvent",
@@ -38,8 +40,10 @@ __all__ = [
     "WrongExpectedVersion",
     "canonical_body",
     "chain_hash",
+    "check_migrated",
     "create_pool",
     "embedded_dir",
+    "ensure_roles",
     "migrate",
     "start_embedded",
     "stop_embedded",

@@ -1,26 +1,27 @@
-"""Reading a stream back for auditors: verify the hash chain and the versions, parse every
-event into the domain model, fold. One pass over the rows, built for speed: payloads are
-decoded once with orjson and reused both for the hash and for the pydantic model."""
+"""Reading a stream back for auditors: verify the hash chain and the versions, fold the events.
+One pass over (version, body, hash) rows, built for speed: the hash covers the stored body
+bytes (no re-serialising), each body is decoded once with orjson and folded by the fast fold;
+the pydantic domain events are parsed only when asked for (`Replay.events`)."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal
 
-import asyncpg
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from domain.codec import canonical_json
 from domain.events import Event, EventAdapter
-from domain.state import CycleState, fold
-from domain.values import Actor
+from domain.state import CycleState
 
 from .chain import GENESIS
+from .fastfold import FastFold, event_input
 
-__all__ = ["Problem", "Replay", "VerifyReport", "replay_rows"]
+__all__ = ["Problem", "Replay", "Row", "VerifyReport", "replay_rows", "verify_rows"]
 
 _EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
@@ -60,95 +61,155 @@ class VerifyReport:
         return f"{self.stream}: {p.kind} at version {p.version}: {p.detail}"
 
 
-@dataclass(frozen=True)
 class Replay:
     """A stream read back: its events (up to the first unreadable one), the state they fold
-    into and the verification report."""
+    into and the verification report.
 
-    events: list[Event]
-    report: VerifyReport
-    state: CycleState = field(repr=False)
+    The state comes from the fast fold (eventstore/fastfold.py); `events` are the pydantic
+    domain events, parsed on first access (auditors recheck them)."""
+
+    def __init__(
+        self,
+        events: list[Event] | None = None,
+        *,
+        report: VerifyReport,
+        state: CycleState,
+        inputs: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self._events = events
+        self._inputs = inputs if inputs is not None else []
+        self.report = report
+        self.state = state
+
+    @property
+    def events(self) -> list[Event]:
+        if self._events is None:
+            self._events = _EVENTS.validate_python([event_input(o) for o in self._inputs])
+            self._inputs = []
+        return self._events
+
+    def __repr__(self) -> str:
+        return f"Replay({self.report})"
 
 
-def replay_rows(stream: str, rows: Sequence[asyncpg.Record]) -> Replay:
-    """Rows in version order, with the columns of store._REPLAY (effective_at as its canonical
-    text)."""
+Row = tuple[int, bytes, bytes]
+"""(version, body, hash): a stored event's version, the bytes its hash covers, its hash."""
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The loops below allocate a dict per event and free nothing: in a process with a large
+    heap every automatic collection would walk it all, several times per stream. They do not
+    await, so nothing else runs meanwhile; collection resumes (and catches up) right after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def replay_rows(stream: str, rows: Sequence[Row]) -> Replay:
+    """Verify and fold rows in version order: each link on its own (sha256(stored hash of the
+    previous row || body) == stored hash), contiguous versions, every event parses."""
+    with _gc_paused():
+        return _replay_rows(stream, rows)
+
+
+def _replay_rows(stream: str, rows: Sequence[Row]) -> Replay:
     problems: list[Problem] = []
-    actors: dict[str, tuple[Any, Actor | None]] = {}
-    inputs: list[dict[str, Any]] = []
-    versions: list[int] = []
+    readable: list[dict[str, Any]] = []
+    folder = FastFold()
     prev, expected = GENESIS, 1
-    sha256, dumps = hashlib.sha256, canonical_json
-    for row in rows:
-        (_, version, _, event_id, type_, schema_version, data_text, actor_text, effective_at,
-         request_id, _, stored_hash) = row
+    sha256, loads = hashlib.sha256, orjson.loads
+    failed = False
+    version = 0
+    for version, body, stored_hash in rows:
         if version != expected:
             problems.append(Problem("version_gap", expected, f"next stored version is {version}"))
         expected = version + 1
-        data = orjson.loads(data_text)
-        cached = actors.get(actor_text)
-        if cached is None:
-            actor_json = orjson.loads(actor_text)
-            try:
-                actor_obj: Actor | None = Actor.model_validate(actor_json)
-            except ValidationError:
-                actor_obj = None
-            cached = actors[actor_text] = (actor_json, actor_obj)
-        body = dumps({
-            "actor": cached[0],
-            "data": data,
-            "effective_at": effective_at,
-            "event_id": str(event_id),
-            "request_id": request_id,
-            "schema_version": schema_version,
-            "stream": stream,
-            "type": type_,
-            "version": version,
-        })
         if sha256(prev + body).digest() != stored_hash:
             problems.append(Problem(
                 "broken_link", version, "the stored hash does not match the event's content"
             ))
         prev = stored_hash
-        # the same dict as domain.codec.from_record builds; the actor and the id are passed as
-        # already valid objects, which pydantic accepts as they are
-        data["type"] = type_
-        data["event_id"] = event_id
-        data["at"] = effective_at
-        data["actor"] = cached[1] if cached[1] is not None else cached[0]
-        data["request_id"] = request_id
-        inputs.append(data)
-        versions.append(version)
-    events = _parse(inputs, versions, problems)
+        obj = loads(body)
+        if obj["version"] != version or obj["stream"] != stream:
+            problems.append(Problem(
+                "broken_link", version, "the hashed object names another stream or version"
+            ))
+        if failed:
+            try:
+                EventAdapter.validate_python(event_input(obj))
+            except ValidationError as exc:
+                problems.append(Problem("unreadable", version, _first_error(exc)))
+            continue
+        error = folder.add(obj)
+        if error is None:
+            readable.append(obj)
+        else:
+            failed = True
+            detail = (_first_error(error) if isinstance(error, ValidationError)
+                      else f"does not parse as a domain event: {error}")
+            problems.append(Problem("unreadable", version, detail))
     problems.sort(key=lambda p: p.version)
     report = VerifyReport(
-        stream=stream, events=len(rows), head_version=versions[-1] if versions else 0,
+        stream=stream, events=len(rows), head_version=version if rows else 0,
         head_hash=prev, problems=tuple(problems),
     )
-    return Replay(events=events, report=report, state=fold(events))
+    return Replay(report=report, state=folder.result(), inputs=readable)
 
-
-def _parse(
-    inputs: list[dict[str, Any]], versions: list[int], problems: list[Problem]
-) -> list[Event]:
-    try:
-        return _EVENTS.validate_python(inputs)
-    except ValidationError:
-        pass
-    events: list[Event] = []  # the slow path finds every unreadable event
-    readable = True
-    for item, version in zip(inputs, versions, strict=True):
-        try:
-            event = EventAdapter.validate_python(item)
-        except ValidationError as exc:
-            problems.append(Problem("unreadable", version, _first_error(exc)))
-            readable = False
-            continue
-        if readable:
-            events.append(event)
-    return events
 
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(x) for x in err.get("loc", ()))
     return f"does not parse as a domain event: {where}: {err.get('msg')}"
+
+
+def verify_rows(stream: str, rows: Sequence[Row], *, parse: bool = False) -> VerifyReport:
+    """Bulk verification without the fold: each link over the stored bytes, contiguous
+    versions, each hashed object naming this stream and its version, and with `parse` every
+    event reads as a domain event (pydantic) — the same problems as replay_rows reports."""
+    with _gc_paused():
+        return _verify_rows(stream, rows, parse)
+
+
+def _verify_rows(stream: str, rows: Sequence[Row], parse: bool) -> VerifyReport:
+    problems: list[Problem] = []
+    prev, expected, version = GENESIS, 1, 0
+    sha256, loads = hashlib.sha256, orjson.loads
+    # canonical JSON sorts the keys: the hashed object ends with ,"stream":S,"type":T,"version":V}
+    # and no string value holds an unescaped quote, so the last ,"stream": is the top-level one
+    tag = b',"stream":' + orjson.dumps(stream) + b',"type":'
+    for version, body, stored_hash in rows:
+        if version != expected:
+            problems.append(Problem("version_gap", expected, f"next stored version is {version}"))
+        expected = version + 1
+        if sha256(prev + body).digest() != stored_hash:
+            problems.append(Problem(
+                "broken_link", version, "the stored hash does not match the event's content"
+            ))
+        elif (not body.startswith(tag, body.rfind(b',"stream":'))
+              or not body.endswith(b',"version":%d}' % version)):
+            obj = loads(body)
+            if obj.get("stream") != stream or obj.get("version") != version:
+                problems.append(Problem(
+                    "broken_link", version, "the hashed object names another stream or version"
+                ))
+        prev = stored_hash
+    if parse and rows:
+        inputs = [event_input(loads(body)) for _, body, _ in rows]
+        try:
+            _EVENTS.validate_python(inputs)
+        except ValidationError:
+            for (v, _, _), item in zip(rows, inputs, strict=True):
+                try:
+                    EventAdapter.validate_python(item)
+                except ValidationError as exc:
+                    problems.append(Problem("unreadable", v, _first_error(exc)))
+            problems.sort(key=lambda p: p.version)
+    return VerifyReport(
+        stream=stream, events=len(rows), head_version=version if rows else 0,
+        head_hash=prev, problems=tuple(problems),
+    )

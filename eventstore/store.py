@@ -16,7 +16,8 @@ import orjson
 
 from domain.codec import EventRecord
 
-from .audit import Replay, VerifyReport, replay_rows
+from .audit import Replay, Row, VerifyReport, replay_rows
+from .bodies import stream_rows, streams_rows
 from .chain import canonical_body
 from .errors import EventIdConflict, WrongExpectedVersion, translate_errors
 from .records import Conn, Position, StoredEvent
@@ -30,10 +31,10 @@ _APPEND = "SELECT out_version, out_position FROM events_append($1, $2, $3, $4, $
 # No row comes back when the stream has no version $2 (and $2 > 0).
 _APPEND_ONE = r"""
 INSERT INTO events (position, stream, version, event_id, type, schema_version, data, actor,
-                    effective_at, request_id, hash)
+                    effective_at, request_id, hash, body)
 SELECT (pg_current_xact_id()::text::bigint
         + (SELECT b.xid_offset FROM event_position_base b)) << 20, $1, $2 + 1, $3, $4, $5, $6::jsonb, $7::jsonb,
-       $8, $9, sha256(prev.hash || $10)
+       $8, $9, sha256(prev.hash || $10), $10
   FROM (SELECT e.hash FROM events e WHERE e.stream = $1 AND e.version = $2
         UNION ALL
         SELECT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
@@ -74,11 +75,14 @@ SELECT {_COLUMNS} FROM events
  LIMIT $2
 """
 
-# The replay path takes effective_at as its canonical text (see chain.effective_at_text), formatted
-# by the server: the hash needs the text, and pydantic parses ISO text faster than Python formats.
-_REPLAY = _READ_STREAM.replace(
-    " effective_at,", """ to_char(effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),"""
-)
+_STREAMS = """
+SELECT stream FROM (
+    SELECT DISTINCT stream FROM events
+     WHERE $1::integer IS NULL OR stream LIKE '%-' || $1::text
+    UNION
+    SELECT stream FROM cycles WHERE $1::integer IS NULL OR year = $1
+) s ORDER BY stream
+"""
 
 _BY_IDS = f"SELECT {_COLUMNS} FROM events WHERE event_id = any($1::uuid[])"
 _HEAD = "SELECT coalesce(max(version), 0) FROM events WHERE stream = $1"
@@ -212,8 +216,30 @@ class EventStore:
         """Read, verify and parse a stream in one pass (the auditors' and the workflow's path):
         domain events, the folded state and the verification report."""
         with translate_errors():
-            rows = await self._pool.fetch(_REPLAY, stream, to_version, as_of)
+            async with self._pool.acquire() as conn:
+                rows = await stream_rows(conn, stream, to_version, as_of)
         return replay_rows(stream, rows)
+
+    async def rows(
+        self, stream: str, to_version: int | None = None, as_of: datetime | None = None
+    ) -> list[Row]:
+        """(version, body, hash) of the stream's events in version order: the bytes each hash
+        covers (eventstore/bodies.py), for exports and bulk verification."""
+        with translate_errors():
+            async with self._pool.acquire() as conn:
+                return await stream_rows(conn, stream, to_version, as_of)
+
+    async def rows_of_streams(self, streams: list[str]) -> dict[str, list[Row]]:
+        """`rows` of several streams in one query (bulk verification)."""
+        with translate_errors():
+            async with self._pool.acquire() as conn:
+                return await streams_rows(conn, streams)
+
+    async def streams(self, year: int | None = None) -> list[str]:
+        """Every stream with events, and every cycle the read model lists (even one whose events
+        are gone); of one year when given (streams are named cycle-{block}-{year})."""
+        with translate_errors():
+            return [r[0] for r in await self._pool.fetch(_STREAMS, year)]
 
     async def verify(self, stream: str) -> VerifyReport:
         """Check the whole stream: hash chain, contiguous versions, every event parses."""

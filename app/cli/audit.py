@@ -143,3 +143,138 @@ def reminders(ctx: typer.Context, block: str, year: int, stream: StreamOpt = Non
               f"{p['deadline']} ({p['days_before']} days before): {', '.join(p['actions'])}")
     if not rows:
         print("no reminders waiting")
+
+
+# ---- the auditors' pack (app/audit) ---------------------------------------------------------
+
+
+def _minutes_hook(ctx: typer.Context) -> Any:
+    """The minutes PDF maker (app.documents.minutes), signed when THIDUA_SIGN_P12 is set."""
+    from functools import partial
+
+    from ..documents import DocumentError
+    from ..documents.minutes import minutes_pdf
+    from ..documents.record import signer_of
+
+    try:
+        signer = signer_of(settings_of(ctx))
+    except DocumentError as exc:
+        err.print(f"[red]error:[/red] {exc.code} ({exc.field}): {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+    return partial(minutes_pdf, sign=signer)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context, block: str, year: int,
+    out_path: Annotated[Path, typer.Argument(metavar="OUT.zip", help="the zip to write")],
+    stream: StreamOpt = None,
+    minutes: Annotated[bool, typer.Option(help="include the minutes PDF")] = True,
+) -> None:
+    """Export a cycle for auditors: its events as canonical JSON lines, their hashes, a
+    manifest, the minutes PDF and verify.py (python3 verify.py OUT.zip checks it offline)."""
+    from app.audit import export_cycle
+
+    name = _stream(block, year, stream)
+    hook = _minutes_hook(ctx) if minutes else None
+
+    async def go() -> dict[str, Any]:
+        async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+            return await export_cycle(services.store, name, out_path, minutes_pdf=hook)
+
+    try:
+        manifest = run(go())
+    except ValueError as exc:  # unknown stream
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    print(f"{out_path}: {manifest['count']} events of {name}, last hash {manifest['last_hash']}"
+          + ("" if manifest["minutes"] else " (no minutes PDF)"))
+    if not manifest["store_verdict"]["ok"]:
+        err.print(f"[red]finding[/red]: the store fails verification: "
+                  f"{manifest['store_verdict']['problems'][0]}", highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command("verify-export")
+def verify_export_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(metavar="EXPORT.zip")],
+    against_store: Annotated[bool, typer.Option(
+        help="also compare with the store now (a deleted tail, a rewritten past)")] = False,
+) -> None:
+    """Verify an export offline (the checks of its verify.py); exit 1 naming the first bad
+    line."""
+    from app.audit import compare_with_store, verify_export
+
+    if against_store:
+        async def go() -> Any:
+            async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+                return await compare_with_store(services.store, path)
+
+        check = run(go())
+    else:
+        check = verify_export(path)
+    for p in check.problems:
+        err.print(f"[red]finding[/red]: {p}", highlight=False)
+    if check.problems:
+        raise typer.Exit(1)
+    m = check.manifest
+    print(f"ok: {m['stream']}: {m['count']} events, chain intact, last hash {m['last_hash']}")
+
+
+@app.command("reconcile")
+def reconcile_command(ctx: typer.Context, block: str, year: int, stream: StreamOpt = None,
+                      workflow_id: Annotated[str | None, typer.Option(
+                          help="the workflow id, when not cycle:BLOCK:YEAR")] = None) -> None:
+    """Compare a cycle's Temporal history (accepted updates, appends, deadlines) with its event
+    stream; exit 1 listing every difference."""
+    from app.audit import reconcile
+    from workflows.messages import cycle_key
+
+    wid = workflow_id or cycle_key(block, year)[0]
+    name = _stream(block, year, stream)
+
+    async def go() -> Any:
+        async with bootstrap(settings_of(ctx), temporal="find", pool_size=2) as services:
+            assert services.temporal is not None
+            return await reconcile(services.temporal, services.store, wid, name)
+
+    r = run(go())
+    print(f"{wid} ({len(r.runs)} run(s), {r.updates} updates, version {r.workflow_version}) "
+          f"vs {name} (version {r.store_version})")
+    for d in r.differences:
+        err.print(f"[red]difference[/red]: {d}", highlight=False)
+    if r.differences:
+        raise typer.Exit(1)
+    print("ok: every accepted update has its events, every event its update, deadline or start")
+
+
+@app.command("verify-all")
+def verify_all_command(
+    ctx: typer.Context,
+    year: Annotated[int | None, typer.Option(help="only the cycles of this year")] = None,
+    parse: Annotated[bool, typer.Option(
+        help="also parse every event as a domain event (slower)")] = False,
+) -> None:
+    """Verify the chain of every cycle stream (or one year's) with a progress bar; exit 1
+    listing the failing streams."""
+    from rich.progress import Progress as Bar
+
+    from app.audit import verify_all
+
+    async def go() -> Any:
+        async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+            with Bar(console=err, transient=True) as bar:
+                task = bar.add_task("verifying", total=None)
+
+                def progress(done: int, total: int, stream: str) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                return await verify_all(services.store, year, progress, parse=parse)
+
+    failures = run(go())
+    for f in failures:
+        err.print(f"[red]failing[/red]: {f}", highlight=False)
+    if failures:
+        raise typer.Exit(1)
+    print("ok: every stream verifies")

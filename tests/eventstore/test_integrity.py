@@ -11,6 +11,7 @@ import pytest
 
 from domain.codec import EventRecord
 from eventstore import GENESIS, AppendOnlyViolation, EventStore, canonical_body, chain_hash
+from eventstore.bodies import body_check_in_place
 from eventstore.errors import translate_errors
 
 from .conftest import new_stream, pledge
@@ -104,22 +105,49 @@ async def test_hashes_can_be_recomputed_offline_from_the_stored_columns(
     assert report.ok and report.events == 3 and report.head_hash == prev, report
 
 
+_ADD_CHECK = """ALTER TABLE events ADD CONSTRAINT events_body_matches CHECK (
+    body IS NULL
+    OR convert_from(body, 'UTF8')::jsonb = events_hashed_object(
+        stream, version, event_id, type, schema_version, data, actor, effective_at, request_id)
+)"""
+_CHANGE_UNIT = "data = jsonb_set(data, '{unit}', '\"z\"')"
+_BODY_FROM_COLUMNS = (
+    "convert_to(events_hashed_object(stream, version, event_id, type, schema_version, data,"
+    " actor, effective_at, request_id)::text, 'UTF8')"
+)
+
+
+@pytest.mark.parametrize("attack", ["data_and_body", "data_body_null", "data_check_dropped"])
 async def test_tampered_data_is_reported_at_that_exact_event(
-    store: EventStore, pool: asyncpg.Pool
+    store: EventStore, pool: asyncpg.Pool, attack: str
 ) -> None:
+    """A superuser changes an event's data: with a body that matches the new columns (the CHECK
+    holds), with the body removed, or with the CHECK dropped and the body left as it was."""
     stream = new_stream()
     await store.append(stream, 0, [pledge(u) for u in "abcde"])
-    await tamper(
-        pool,
-        """UPDATE events SET data = jsonb_set(data, '{unit}', '"z"')
-            WHERE stream = $1 AND version = 3""",
-        stream,
-    )
-    report = await store.verify(stream)
-    assert not report.ok
-    assert report.first is not None
-    assert (report.first.kind, report.first.version) == ("broken_link", 3), report
-    assert [p.version for p in report.problems] == [3]  # each link is checked on its own
+    where = "WHERE stream = $1 AND version = 3"
+    sql = {
+        "data_and_body": f"UPDATE events SET {_CHANGE_UNIT}, body = NULL {where};"
+                         f" UPDATE events SET body = {_BODY_FROM_COLUMNS} {where}",
+        "data_body_null": f"UPDATE events SET {_CHANGE_UNIT}, body = NULL {where}",
+        "data_check_dropped": f"UPDATE events SET {_CHANGE_UNIT} {where}",
+    }[attack]
+    original = await pool.fetchval(f"SELECT data::text FROM events {where}", stream)
+    if attack == "data_check_dropped":
+        await pool.execute("ALTER TABLE events DROP CONSTRAINT events_body_matches")
+    try:
+        await tamper(pool, sql.replace("$1", f"'{stream}'"))
+        report = await store.verify(stream)
+        assert not report.ok
+        assert report.first is not None
+        assert (report.first.kind, report.first.version) == ("broken_link", 3), report
+        assert [p.version for p in report.problems] == [3]  # each link is checked on its own
+    finally:
+        if attack == "data_check_dropped":  # put things back for the other tests
+            await tamper(pool, f"UPDATE events SET data = $2::jsonb {where}", stream, original)
+            await pool.execute(_ADD_CHECK)
+            async with pool.acquire() as conn:
+                assert await body_check_in_place(conn)
 
 
 async def test_a_missing_event_is_reported_as_a_version_gap(

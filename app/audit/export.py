@@ -1,0 +1,154 @@
+"""Export one cycle's stream as a zip that an auditor verifies offline with `python3 verify.py
+EXPORT.zip` (standard library only), and the same checks in Python.
+
+The zip holds:
+  events.jsonl   one line per event: the exact bytes its hash covers (canonical JSON)
+  hashes.txt     the stored hash of each line, hex, one per line
+  manifest.json  stream, count, first and last hash, ruleset and its version, schema versions,
+                 the canonical-JSON and hash recipe, the verdict of the store at export time
+  minutes.pdf    the minutes of the review, when given
+  verify.py      the standalone verifier (app/audit/verify_script.py)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from eventstore import EventStore
+from eventstore.audit import replay_rows
+
+from .verify_script import verify_zip
+
+__all__ = ["FORMAT", "RECIPE", "ExportCheck", "compare_with_store", "export_cycle",
+           "verify_export"]
+
+FORMAT = "thidua-audit-export/1"
+RECIPE = {
+    "hash": "hash(v) = SHA-256(hash(v-1) || line(v)); hash(0) = 32 zero bytes; hashes.txt holds"
+            " hash(v) in hex",
+    "line": "line(v) = canonical JSON of the hashed object H(v): UTF-8, keys sorted by code"
+            " point, no whitespace, non-ASCII as itself, integers only (decimals are strings);"
+            " = json.dumps(H, sort_keys=True, separators=(',', ':'), ensure_ascii=False)",
+    "hashed_object": ["actor", "data", "effective_at", "event_id", "request_id",
+                      "schema_version", "stream", "type", "version"],
+    "effective_at": "UTC, YYYY-MM-DDTHH:MM:SS.ffffff+00:00",
+    "not_hashed": ["recorded_at", "position"],
+}
+
+MinutesHook = Callable[..., bytes]
+"""app.documents.minutes.minutes_pdf(events, *, stream, head_version, head_hash, sign=None)"""
+
+
+def _script() -> bytes:
+    return resources.files("app.audit").joinpath("verify_script.py").read_bytes()
+
+
+async def export_cycle(
+    store: EventStore,
+    stream: str,
+    out_path: str | Path,
+    *,
+    minutes_pdf: bytes | MinutesHook | None = None,
+) -> dict[str, Any]:
+    """Write the export of `stream` to `out_path` (a .zip); returns its manifest. `minutes_pdf`
+    is the PDF itself, or the function that makes it from the replayed events (called only
+    when the stream verifies), e.g. app.documents.minutes.minutes_pdf."""
+    rows = await store.rows(stream)
+    if not rows:
+        raise ValueError(f"unknown_stream: no events in stream {stream!r}")
+    replay = replay_rows(stream, rows)
+    report = replay.report
+    pdf: bytes | None
+    if callable(minutes_pdf):
+        # minutes only of a record whose chain holds (as `thidua audit minutes`); WeasyPrint
+        # is slow and synchronous: off the event loop
+        pdf = (await asyncio.to_thread(
+            minutes_pdf, replay.events, stream=stream, head_version=report.head_version,
+            head_hash=report.head_hash,
+        ) if report.ok else None)
+    else:
+        pdf = minutes_pdf
+    events = b"".join(bytes(body) + b"\n" for _, body, _ in rows)
+    hashes = "".join(bytes(h).hex() + "\n" for _, _, h in rows)
+    ruleset = replay.state.ruleset
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "stream": stream,
+        "count": len(rows),
+        "first_version": rows[0][0],
+        "last_version": rows[-1][0],
+        "first_hash": bytes(rows[0][2]).hex(),
+        "last_hash": bytes(rows[-1][2]).hex(),
+        "ruleset": {"id": ruleset.id, "version": ruleset.version} if ruleset else None,
+        "schema_versions": sorted({json.loads(b)["schema_version"] for _, b, _ in rows}),
+        "recipe": RECIPE,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "store_verdict": {"ok": report.ok, "problems": [
+            f"{p.kind} at version {p.version}: {p.detail}" for p in report.problems]},
+        "events_sha256": hashlib.sha256(events).hexdigest(),
+        "minutes": ({"file": "minutes.pdf", "sha256": hashlib.sha256(pdf).hexdigest()}
+                    if pdf is not None else None),
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+        z.writestr("events.jsonl", events)
+        z.writestr("hashes.txt", hashes)
+        z.writestr("verify.py", _script())
+        if pdf is not None:
+            z.writestr("minutes.pdf", pdf)
+    Path(out_path).write_bytes(buf.getvalue())
+    return manifest
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    """The verdict on an export: `problems[0]` names the first bad line."""
+
+    problems: tuple[str, ...]
+    manifest: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_export(path: str | Path) -> ExportCheck:
+    """The checks of verify.py, in Python (the same code)."""
+    problems, manifest = verify_zip(str(path))
+    return ExportCheck(tuple(problems), manifest)
+
+
+async def compare_with_store(store: EventStore, path: str | Path) -> ExportCheck:
+    """An (older) export against the store now: the store must still hold every exported event
+    with the same hash — a deleted or rewritten tail, or a rewritten past, shows up here."""
+    check = verify_export(path)
+    if not check.manifest:
+        return check
+    m = check.manifest
+    problems = list(check.problems)
+    with zipfile.ZipFile(path) as z:
+        exported = z.read("hashes.txt").decode("ascii").split()
+    rows = await store.rows(m["stream"])
+    now = {version: bytes(h).hex() for version, _, h in rows}
+    head = max(now, default=0)
+    if head < m["last_version"]:
+        problems.append(f"the store's stream {m['stream']} ends at version {head}; the export of "
+                        f"{m['exported_at']} recorded {m['last_version']} events (a deleted tail)")
+    for n, h in enumerate(exported, start=m["first_version"]):
+        if n in now and now[n] != h:
+            problems.append(f"version {n}: the store's hash differs from the exported one")
+            break
+    report = replay_rows(m["stream"], rows).report
+    problems += [f"store: {p.kind} at version {p.version}: {p.detail}" for p in report.problems]
+    return ExportCheck(tuple(problems), m)

@@ -1,0 +1,161 @@
+"""Reconcile a cycle's Temporal history with its event stream.
+
+The workflow writes every event through its `append` activity (the start, each accepted update,
+each missed deadline). From the history (`fetch_history`, every run of the chain when the cycle
+continued as new) we take the completed appends (their records: event ids, expected version)
+and the accepted updates with their results (`CommandResult`: the events each update wrote).
+Then, against the stream:
+
+* every event an accepted update (or the start, or a deadline) wrote is in the store, at the
+  version the workflow gave it;
+* every event of the store was written by one of those appends — an event appended behind the
+  workflow's back has no update, deadline or start;
+* the workflow's last version equals the store's head (a shorter store: a deleted tail).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from eventstore import EventStore
+from workflows.messages import AppendInput, CommandRequest, CommandResult
+
+__all__ = ["Reconciliation", "reconcile"]
+
+
+@dataclass(frozen=True)
+class Written:
+    """One event the workflow appended: where and on whose behalf."""
+
+    version: int
+    event_id: str
+    type: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    workflow_id: str
+    stream: str
+    runs: tuple[str, ...]
+    workflow_version: int
+    store_version: int
+    updates: int
+    differences: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+async def _histories(client: Client, workflow_id: str) -> list[tuple[str, Any]]:
+    """(run id, history) of every run of the workflow, first to last."""
+    latest = await client.get_workflow_handle(workflow_id).fetch_history()
+    first_run = latest.events[0].workflow_execution_started_event_attributes \
+        .first_execution_run_id
+    runs: list[tuple[str, Any]] = []
+    run_id: str | None = first_run or latest.run_id
+    seen: set[str] = set()
+    while run_id and run_id not in seen:
+        seen.add(run_id)
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        runs.append((run_id, history))
+        run_id = None
+        for e in history.events:
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+                run_id = e.workflow_execution_continued_as_new_event_attributes \
+                    .new_execution_run_id
+    return runs
+
+
+def _decode(client: Client, payloads: Any, type_: type) -> Any:
+    return client.data_converter.payload_converter.from_payloads(list(payloads), [type_])[0]
+
+
+async def reconcile(
+    client: Client, store: EventStore, workflow_id: str, stream: str
+) -> Reconciliation:
+    """Compare the workflow's history with the stream; `differences` lists what disagrees."""
+    runs = await _histories(client, workflow_id)
+    appends: dict[tuple[str, int], AppendInput] = {}
+    written: dict[str, Written] = {}
+    by_update: dict[str, str] = {}  # event id -> "update sign_pledge (request r-1)"
+    requests: dict[str, tuple[str, str]] = {}  # update id -> (name, request id)
+    differences: list[str] = []
+    updates = 0
+    for run_id, history in runs:
+        for e in history.events:
+            t = e.event_type
+            if t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                a = e.activity_task_scheduled_event_attributes
+                if a.activity_type.name == "append":
+                    appends[(run_id, e.event_id)] = _decode(
+                        client, a.input.payloads, AppendInput)
+            elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                inp = appends.get((run_id, e.activity_task_completed_event_attributes
+                                   .scheduled_event_id))
+                if inp is None:
+                    continue
+                if inp.stream != stream:
+                    differences.append(f"the workflow appended to stream {inp.stream!r}, "
+                                       f"not {stream!r}")
+                for i, r in enumerate(inp.records, start=inp.expected_version + 1):
+                    by = ("start" if inp.expected_version == 0 else "deadline")
+                    written[str(r.event_id)] = Written(i, str(r.event_id), r.type, by)
+            elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                a = e.workflow_execution_update_accepted_event_attributes
+                req = _decode(client, a.accepted_request.input.args.payloads, CommandRequest)
+                requests[a.protocol_instance_id] = (a.accepted_request.input.name,
+                                                    req.request_id)
+            elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+                a = e.workflow_execution_update_completed_event_attributes
+                name, request_id = requests.get(a.meta.update_id, ("?", a.meta.update_id))
+                updates += 1
+                if not a.outcome.HasField("success"):
+                    continue
+                result = _decode(client, a.outcome.success.payloads, CommandResult)
+                if result.duplicate:
+                    continue
+                for ev in result.events:
+                    by_update[str(ev.event_id)] = f"update {name} (request {request_id})"
+    for event_id, label in by_update.items():
+        w = written.get(event_id)
+        if w is None:
+            differences.append(f"{label}: its event {event_id} has no completed append")
+        else:
+            written[event_id] = Written(w.version, w.event_id, w.type, label)
+    rows = await store.rows(stream)
+    stored: dict[str, tuple[int, str]] = {}
+    for version, body, _ in rows:
+        obj = orjson.loads(body)
+        stored[obj["event_id"]] = (version, obj["type"])
+    for w in sorted(written.values(), key=lambda w: w.version):
+        at = stored.get(w.event_id)
+        if at is None:
+            differences.append(f"{w.by}: its event at version {w.version} ({w.type}, "
+                               f"{w.event_id}) is not in the store")
+        elif at[0] != w.version:
+            differences.append(f"{w.by}: its event {w.event_id} ({w.type}) is stored at version "
+                               f"{at[0]}, not {w.version}")
+    for event_id, (version, type_) in sorted(stored.items(), key=lambda kv: kv[1][0]):
+        if event_id not in written:
+            differences.append(f"version {version} ({type_}, {event_id}): no update, deadline "
+                               "or start of the workflow wrote it")
+    workflow_version = max((w.version for w in written.values()), default=0)
+    store_version = rows[-1][0] if rows else 0
+    if store_version < workflow_version:
+        differences.append(f"the workflow reached version {workflow_version}, the store holds "
+                           f"{store_version} (a deleted tail)")
+    elif store_version > workflow_version:
+        differences.append(f"the store holds {store_version} versions, the workflow wrote "
+                           f"{workflow_version}")
+    return Reconciliation(
+        workflow_id=workflow_id, stream=stream, runs=tuple(r for r, _ in runs),
+        workflow_version=workflow_version, store_version=store_version, updates=updates,
+        differences=tuple(differences),
+    )

@@ -1,0 +1,44 @@
+"""`thidua audit export | verify-export | verify-all` as an auditor runs them (subprocesses)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eventstore import EventStore
+
+from .test_export import reference_stream
+
+pytestmark = pytest.mark.db
+
+ROOT = Path(__file__).parents[2]
+THIDUA = [str(Path(sys.executable).parent / "thidua")]
+
+
+def thidua(db_url: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "TEMPORAL_ADDRESS"}
+    env.update(DATABASE_URL=db_url, THIDUA_HOME=str(home))
+    return subprocess.run([*THIDUA, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=180)
+
+
+async def test_export_then_verify_export_and_verify_all(
+    db_url: str, store: EventStore, tmp_path: Path
+) -> None:
+    stream = await reference_stream(store)
+    out = tmp_path / "cycle.zip"
+    done = thidua(db_url, tmp_path, "audit", "export", "x", "2018", str(out), "--stream", stream)
+    assert done.returncode == 0, done.stderr
+    assert f"events of {stream}" in done.stdout
+    assert "no minutes PDF" not in done.stdout  # made by app.documents.minutes
+    done = thidua(db_url, tmp_path, "audit", "verify-export", str(out), "--against-store")
+    assert done.returncode == 0, done.stderr
+    assert "chain intact" in done.stdout
+    done = thidua(db_url, tmp_path, "audit", "verify-all", "--year", "2018")
+    assert done.returncode == 0, done.stderr + done.stdout
+    done = thidua(db_url, tmp_path, "audit", "export", "x", "2018", str(out), "--stream", "nope")
+    assert done.returncode == 1 and "unknown_stream" in done.stderr
