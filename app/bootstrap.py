@@ -30,8 +30,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from eventstore import EventStore, create_pool, migrate
 from eventstore.connect import embedded_dir, start_embedded
+from eventstore.errors import translate_errors
 from eventstore.outbox import Outbox
 from eventstore.projection import ProjectionRunner
+from eventstore.roles import ensure_roles
 
 from .client import CycleClient
 from .devstack import DevServer
@@ -61,6 +63,8 @@ class Services:
     task_queue: str = "thidua-cycles"
     cycle_client: CycleClient | None = None
     dev: DevInfo | None = None
+    migrated: list[str] = field(default_factory=list)
+    """Migrations this bootstrap applied."""
     dev_server: DevServer | None = field(default=None, repr=False)
 
     _identity: Identity | None = field(default=None, repr=False)
@@ -96,13 +100,37 @@ def identity_config(settings: Settings) -> IdentityConfig:
     )
 
 
-async def database_url(settings: Settings, dev: DevInfo | None = None) -> str:
-    """DATABASE_URL, else the dev stack's, else the embedded server (started if needed)."""
+async def database_url(settings: Settings) -> str:
+    """DATABASE_URL, else the embedded server under THIDUA_HOME (started if needed; a running
+    `thidua dev up` uses the same one) as its superuser."""
     if settings.database_url:
         return settings.database_url
-    if dev is not None and dev.database_url:
-        return dev.database_url
     return await asyncio.to_thread(start_embedded, embedded_dir(settings.home))
+
+
+async def _migrate(url: str) -> list[str]:
+    with translate_errors():
+        conn = await asyncpg.connect(url)
+        try:
+            applied = await migrate(conn)
+        finally:
+            await conn.close()
+    if applied:
+        log.info("postgres.migrated", applied=applied)
+    return applied
+
+
+async def _embedded_service(url: str, *, run_migrations: bool) -> tuple[str, list[str]]:
+    """Migrate the embedded database as its superuser (when asked), make the owner and service
+    roles, and return the service role's URL (and the migrations applied now)."""
+    applied = await _migrate(url) if run_migrations else []
+    with translate_errors():
+        conn = await asyncpg.connect(url)
+        try:
+            service = await ensure_roles(conn, url=url)
+        finally:
+            await conn.close()
+    return service or url, applied
 
 
 async def _connect(address: str, namespace: str) -> Client:
@@ -127,17 +155,20 @@ async def bootstrap(
         dev = None if (settings.temporal_address and settings.database_url) else find_dev(settings)
         if temporal == "serve":
             dev = None  # dev up runs its own stack
-        url = await database_url(settings, dev)
+        url = await database_url(settings)
+        applied: list[str] = []
+        if not settings.database_url:
+            # the embedded server's superuser migrates and makes the roles; the service then
+            # runs as a role that may only read and insert events (eventstore/roles.py)
+            url, applied = await _embedded_service(url, run_migrations=run_migrations)
+        elif run_migrations:
+            applied = await _migrate(url)
         pool = await create_pool(url, min_size=1, max_size=pool_size)
         stack.push_async_callback(pool.close)
-        if run_migrations:
-            applied = await migrate(pool)
-            if applied:
-                log.info("postgres.migrated", applied=applied)
         services = Services(
             settings=settings, pool=pool, database_url=url, store=EventStore(pool),
             outbox=Outbox(pool), readmodels=ProjectionRunner(pool, all_read_models()),
-            task_queue=settings.task_queue, dev=dev,
+            task_queue=settings.task_queue, dev=dev, migrated=applied,
         )
         if temporal != "none":
             namespace = settings.temporal_namespace

@@ -6,8 +6,12 @@
        in a warning and ignored;
     3. otherwise the commands that run a whole job by themselves (`demo`, `scenario run`) start
        an embedded stack for the run, and the others (`worker`, `cycle`, `audit`, `api`) say in
-       one line how to start one. PostgreSQL falls back to the embedded server under
-       THIDUA_HOME, which is started when needed (it is where this machine's events live).
+       one line how to start one.
+
+PostgreSQL: DATABASE_URL, else the embedded server under THIDUA_HOME (the one `thidua dev up`
+runs too), started when needed — it is where this machine's events live. Its superuser migrates
+and makes the roles; everything else connects as the service role, which may only read and
+insert events (eventstore/roles.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from eventstore import migrate
 from eventstore.connect import embedded_dir, stop_embedded
 
 from ..bootstrap import bootstrap
@@ -17,12 +16,12 @@ app = typer.Typer(help="The event store's database.", no_args_is_help=True)
 
 @app.command("migrate")
 def migrate_command(ctx: typer.Context) -> None:
-    """Apply the schema migrations that are not applied yet (safe to run again)."""
+    """Apply the schema migrations that are not applied yet (safe to run again). Run it with
+    the owner's DATABASE_URL on a real server; the embedded one migrates as its superuser and
+    then (re)makes the owner and service roles."""
     async def go() -> list[str]:
-        async with bootstrap(
-            settings_of(ctx), temporal="none", run_migrations=False, pool_size=1
-        ) as services:
-            return await migrate(services.pool)
+        async with bootstrap(settings_of(ctx), temporal="none", pool_size=1) as services:
+            return services.migrated
 
     applied = run(go())
     out.print(f"applied: {', '.join(applied)}" if applied else "schema up to date")

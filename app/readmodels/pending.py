@@ -5,7 +5,7 @@ The tasks page ("Việc cần làm") reads one indexed query per person: its cos
 the number of cycles, and it never asks Temporal. The fold is the domain's (`domain.fold`), so
 what the page lists is exactly `domain.pending.pending_actions` of the state the rules judge.
 
-Tables are created here (CREATE … IF NOT EXISTS) rather than in a numbered migration.
+Its tables are made by migration 0009_pending.sql.
 """
 
 from __future__ import annotations
@@ -26,30 +26,6 @@ from .cycles import _is_cycle
 
 __all__ = ["PendingAction", "PendingReadModel", "pending_for", "snapshot"]
 
-DDL = """
-CREATE TABLE IF NOT EXISTS cycle_snapshots (
-    stream     text PRIMARY KEY,
-    version    integer NOT NULL,
-    state      jsonb NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pending_actions (
-    stream     text NOT NULL,
-    who        text NOT NULL,
-    who_name   text NOT NULL,
-    action     text NOT NULL,
-    subject    text,
-    subject_name text NOT NULL,
-    block_id   text NOT NULL,
-    block_name text NOT NULL,
-    year       integer NOT NULL,
-    title      text NOT NULL,
-    stage      text NOT NULL,
-    deadline   timestamptz,
-    PRIMARY KEY (stream, who, action, subject)
-);
-CREATE INDEX IF NOT EXISTS pending_actions_who ON pending_actions (who, deadline);
-"""
-
 _LOAD = "SELECT state::text FROM cycle_snapshots WHERE stream = $1"
 _SAVE = """
 INSERT INTO cycle_snapshots (stream, version, state) VALUES ($1, $2, $3::jsonb)
@@ -68,24 +44,12 @@ class PendingReadModel:
     name = "pending"
     version = 2
 
-    def __init__(self) -> None:
-        self._ready = False
-
-    async def _ensure(self, conn: Conn) -> None:
-        if not self._ready:
-            await conn.execute(DDL)
-            self._ready = True
-
     async def reset(self, conn: Conn) -> None:
-        # a rebuild (a new version) recreates the tables in their current shape
-        await conn.execute("DROP TABLE IF EXISTS cycle_snapshots, pending_actions")
-        await conn.execute(DDL)
-        self._ready = True
+        await conn.execute("TRUNCATE cycle_snapshots, pending_actions")
 
     async def apply(self, conn: Conn, e: LogEvent) -> None:
         if not _is_cycle(e.stream):
             return
-        await self._ensure(conn)
         raw = await conn.fetchval(_LOAD, e.stream)
         state = CycleState.model_validate_json(raw) if raw else CycleState()
         if state.version >= e.version:
