@@ -63,9 +63,8 @@ async def test_a_tampered_stream_fails_with_every_finding_in_one_form(
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_update_delete")
             await conn.execute(
-                """UPDATE events SET data = data || '{"title": "sửa"}'
-                    WHERE stream = $1 AND version = 1""", copy)
-            await conn.execute("ALTER TABLE events ENABLE TRIGGER events_no_update_delete")
+                "UPDATE events SET hash = sha256(hash) WHERE stream = $1 AND version = 1", copy)
+            await conn.execute("ALTER TABLE events ENABLE ALWAYS TRIGGER events_no_update_delete")
     finally:
         await pool.close()
 
