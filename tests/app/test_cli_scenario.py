@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +27,8 @@ THIDUA = [str(Path(sys.executable).parent / "thidua")]
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One data directory for the module; its embedded PostgreSQL is stopped afterwards."""
-    home = tmp_path_factory.mktemp("thidua-home")
+    # not under pytest's own tmp folder: as root, the embedded server (another user) must reach it
+    home = Path(tempfile.mkdtemp(prefix="thidua-thidua-home-"))
     yield home
     stop_embedded(home / "postgres")
 

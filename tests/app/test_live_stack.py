@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,8 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, dict[str, str]]]:
     """A running `thidua dev up` with one bearer token per actor of the reference case."""
-    home = tmp_path_factory.mktemp("live-home")
+    # not under pytest's own tmp folder: as root, the embedded server (another user) must reach it
+    home = Path(tempfile.mkdtemp(prefix="thidua-live-home-"))
     sc = json.loads(REFERENCE.read_text("utf-8"))
     tokens = {f"tok-{m['id']}": m["id"] for m in sc["block"]["members"]}
     tokens["tok-admin"] = "admin"
