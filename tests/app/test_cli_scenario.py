@@ -25,7 +25,7 @@ THIDUA = [str(Path(sys.executable).parent / "thidua")]
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def home() -> Iterator[Path]:
     """One data directory for the module; its embedded PostgreSQL is stopped afterwards."""
     # not under pytest's own tmp folder: as root, the embedded server (another user) must reach it
     home = Path(tempfile.mkdtemp(prefix="thidua-thidua-home-"))

@@ -34,7 +34,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, dict[str, str]]]:
+def stack() -> Iterator[tuple[Path, str, dict[str, str]]]:
     """A running `thidua dev up` with one bearer token per actor of the reference case."""
     # not under pytest's own tmp folder: as root, the embedded server (another user) must reach it
     home = Path(tempfile.mkdtemp(prefix="thidua-live-home-"))
