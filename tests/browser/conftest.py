@@ -140,13 +140,13 @@ def stack() -> Iterator[Stack]:
     try:
         deadline = time.monotonic() + 180
         while True:
-            assert proc.poll() is None, log_path.read_text()
+            assert proc.poll() is None, _logs(home)
             try:
                 if (home / "dev.json").exists() and requests.get(f"{url}/healthz", timeout=1).ok:
                     break
             except requests.ConnectionError:
                 pass
-            assert time.monotonic() < deadline, log_path.read_text()
+            assert time.monotonic() < deadline, _logs(home)
             time.sleep(0.3)
         dev = json.loads((home / "dev.json").read_text("utf-8"))
         assert dev.get("database_url"), dev
@@ -162,6 +162,11 @@ def stack() -> Iterator[Stack]:
         log.close()
         _stop_postgres(home / "postgres")
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _logs(home: Path) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
+                     for p in sorted(home.glob("*.log")))
 
 
 def _stop_postgres(pgdata: Path) -> None:

@@ -7,9 +7,45 @@ import json
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error, Page, Response, expect
 
 from .conftest import REFERENCE, reference
+
+
+def go(page: Page, url: str) -> Response | None:
+    """page.goto, again when the page's own live update (it reloads itself when the cycle
+    changes) interrupted it."""
+    for attempt in range(5):
+        try:
+            response = page.goto(url)
+            settle(page)
+            return response
+        except Error as exc:
+            if "interrupted by another navigation" not in str(exc) or attempt == 4:
+                raise
+            page.wait_for_load_state()
+    return None
+
+
+def settle(page: Page) -> None:
+    """Wait until the version the page polls (the read model's, a moment behind the cycle)
+    has caught up with the version the page shows, so that the page does not reload itself
+    under the test's hands."""
+    live = page.locator("[data-version-url]")
+    if live.count() == 0:
+        return
+    shown = int(live.get_attribute("data-version") or 0)
+    url = live.get_attribute("data-version-url") or ""
+    for _ in range(200):
+        polled = int(page.request.get(url, headers={"Accept": "application/json"}).json()
+                     ["version"])
+        if polled >= shown:
+            if polled > shown:
+                page.reload()
+                settle(page)
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the read model stayed behind version {shown} of {page.url}")
 
 
 def scenario_for(year: int, folder: Path) -> Path:
@@ -28,7 +64,7 @@ def scenario_for(year: int, folder: Path) -> Path:
 def start_cycle(admin: Page, file: Path) -> str:
     """The secretariat starts a cycle by uploading a scenario-format file; returns its base path."""
     data = json.loads(file.read_text("utf-8"))
-    admin.goto("/quan-ly")
+    go(admin, "/quan-ly")
     admin.get_by_label("Tệp kỳ thi đua").set_input_files(str(file))
     admin.get_by_role("button", name="Khởi tạo kỳ thi đua").click()
     base = f"/ky/{data['block']['id']}/{data['year']}"
@@ -37,7 +73,7 @@ def start_cycle(admin: Page, file: Path) -> str:
 
 
 def sign(page: Page, base: str) -> None:
-    page.goto(f"{base}/giao-uoc")
+    go(page, f"{base}/giao-uoc")
     page.get_by_label("Tôi xác nhận đơn vị cam kết thực hiện nội dung giao ước trên").check()
     page.get_by_role("button", name="Ký giao ước").click()
     sent(page, "sign_pledge")
@@ -56,7 +92,7 @@ def fill_sections(scope: Any, sections: dict[str, str]) -> None:
 
 
 def self_score(page: Page, base: str, sections: dict[str, str]) -> None:
-    page.goto(f"{base}/tu-cham-diem")
+    go(page, f"{base}/tu-cham-diem")
     fill_sections(page, sections)
     page.get_by_role("button", name="Gửi bản tự chấm điểm").click()
     sent(page, "submit_self_score")

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import UNITS, Login, Shot, Stack
-from .helpers import fill_sections, scenario_for, section_titles, self_score, sign, start_cycle
+from .helpers import go, fill_sections, scenario_for, section_titles, self_score, sign, start_cycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
 
@@ -36,7 +36,7 @@ def test_a_units_person_cannot_open_or_post_another_units_form(
     noi_vu = login("so-noi-vu")
 
     # the chair's console belongs to the head's and the deputy's people
-    response = noi_vu.goto(f"{base}/dieu-hanh")
+    response = go(noi_vu, f"{base}/dieu-hanh")
     assert response is not None and response.status == 403
     expect(noi_vu.get_by_role("heading", name="Không có quyền truy cập")).to_be_visible()
     expect(noi_vu.locator("[data-code]").first).to_be_visible()
@@ -46,7 +46,7 @@ def test_a_units_person_cannot_open_or_post_another_units_form(
 
     # the pledge form, posted for another unit (the form changed in the browser): refused
     before = stack.event_count(BLOCK, 2019)
-    noi_vu.goto(f"{base}/giao-uoc")
+    go(noi_vu, f"{base}/giao-uoc")
     noi_vu.get_by_label("Tôi xác nhận đơn vị cam kết thực hiện nội dung giao ước trên").check()
     noi_vu.evaluate("""() => {
         const form = document.querySelector('form[action$="/giao-uoc"]');
@@ -61,7 +61,7 @@ def test_a_units_person_cannot_open_or_post_another_units_form(
     assert stack.event_count(BLOCK, 2019) == before
 
     # the auditor's timeline is not a unit's page either
-    response = noi_vu.goto(f"{base}/nhat-ky")
+    response = go(noi_vu, f"{base}/nhat-ky")
     assert response is not None and response.status == 403
     assert stack.event_count(BLOCK, 2019) == before
 
@@ -75,7 +75,7 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     ngoai_vu = login("so-ngoai-vu")
     sign(ngoai_vu, base)
     khdt = login("so-khdt")
-    khdt.goto(f"{base}/giao-uoc")
+    go(khdt, f"{base}/giao-uoc")
     khdt.get_by_label("Tôi xác nhận đơn vị cam kết thực hiện nội dung giao ước trên").check()
     before = stack.events(BLOCK, 2019)
 
@@ -94,7 +94,7 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     khdt.get_by_label("Mật khẩu").fill(PASSWORD)
     khdt.get_by_role("button", name="Đăng nhập").click()
     khdt.wait_for_url(lambda u: u.endswith(f"{base}/giao-uoc"))
-    khdt.goto(base)
+    go(khdt, base)
     signed = khdt.locator('tr[data-unit="so-ngoai-vu"]')
     expect(signed).to_be_visible()
     sign(khdt, base)
@@ -111,7 +111,7 @@ def test_an_over_maximum_score_shows_the_field_error_and_writes_nothing(
     for u in UNITS:
         sign(pages[u], base)
     vp = pages["vp-ubnd"]
-    vp.goto(f"{base}/tu-cham-diem")
+    go(vp, f"{base}/tu-cham-diem")
     shot(vp, "self-score")
     before = stack.event_count(BLOCK, 2020)
     fill_sections(vp, {"c1": "700", "c2": "198,5", "c3": "195"})
