@@ -93,6 +93,11 @@ def fill_sections(scope: Any, sections: dict[str, str]) -> None:
 
 def self_score(page: Page, base: str, sections: dict[str, str]) -> None:
     go(page, f"{base}/tu-cham-diem")
+    for _ in range(30):  # the pledge closes as the last unit signs: the form follows
+        if page.get_by_role("button", name="Gửi bản tự chấm điểm").count():
+            break
+        page.wait_for_timeout(300)
+        go(page, f"{base}/tu-cham-diem")
     fill_sections(page, sections)
     page.get_by_role("button", name="Gửi bản tự chấm điểm").click()
     sent(page, "submit_self_score")

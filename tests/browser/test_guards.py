@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import UNITS, Login, Shot, Stack
-from .helpers import go, fill_sections, scenario_for, section_titles, self_score, sign, start_cycle
+from .helpers import fill_sections, go, scenario_for, section_titles, self_score, sign, start_cycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
 

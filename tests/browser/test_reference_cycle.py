@@ -19,7 +19,7 @@ from domain.codec import to_record
 from domain.scenario import load_scenario, run_pure
 
 from .conftest import NAME, REFERENCE, UNITS, Login, Shot, Stack, reference
-from .helpers import go, fill_sections, self_score, sent, sign, start_cycle
+from .helpers import fill_sections, go, self_score, sent, sign, start_cycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
 
@@ -149,7 +149,11 @@ def test_the_reference_cycle_end_to_end_through_the_pages(
             go(page, f"{BASE}/tu-cham-diem")
             shot(page, "self-score")
             seen.add("self-score")
-        do_step(page, step)
+        try:
+            do_step(page, step)
+        except Exception as exc:
+            exc.add_note(f"step {step} on {page.url}: {page.inner_text('main')[:1500]}")
+            raise
         kind = {"verify_score": "console", "hold_review": "console-review",
                 "cast_ballot": "ballot", "cast_election_ballot": "election",
                 "record_finding": "manage"}.get(step["do"])
