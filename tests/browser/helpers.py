@@ -1,0 +1,108 @@
+"""Steps the browser tests share: starting a cycle by uploading a scenario file, signing the
+pledge and submitting a self-score through the pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Error, Page, Response, expect
+
+from .conftest import REFERENCE, reference
+
+
+def go(page: Page, url: str) -> Response | None:
+    """page.goto, again when the page's own live update (it reloads itself when the cycle
+    changes) interrupted it."""
+    for attempt in range(5):
+        try:
+            response = page.goto(url)
+            settle(page)
+            return response
+        except Error as exc:
+            if "interrupted by another navigation" not in str(exc) or attempt == 4:
+                raise
+            page.wait_for_load_state()
+    return None
+
+
+def settle(page: Page) -> None:
+    """Wait until the version the page polls (the read model's, a moment behind the cycle)
+    has caught up with the version the page shows, so that the page does not reload itself
+    under the test's hands."""
+    live = page.locator("[data-version-url]")
+    if live.count() == 0:
+        return
+    shown = int(live.get_attribute("data-version") or 0)
+    url = live.get_attribute("data-version-url") or ""
+    for _ in range(200):
+        polled = int(page.request.get(url, headers={"Accept": "application/json"}).json()
+                     ["version"])
+        if polled >= shown:
+            if polled > shown:
+                page.reload()
+                settle(page)
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the read model stayed behind version {shown} of {page.url}")
+
+
+def scenario_for(year: int, folder: Path) -> Path:
+    """The reference scenario file moved to another year (its dates shifted alike)."""
+    text = REFERENCE.read_text("utf-8")
+    d = year - 2018
+    if d:
+        text = text.replace('"2019-', f'"{2019 + d}-').replace('"2018-', f'"{2018 + d}-')
+    data = json.loads(text)
+    data["year"] = year
+    path = folder / f"kg-khoi-2-{year}.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    return path
+
+
+def start_cycle(admin: Page, file: Path) -> str:
+    """The secretariat starts a cycle by uploading a scenario-format file; returns its base path."""
+    data = json.loads(file.read_text("utf-8"))
+    go(admin, "/quan-ly")
+    admin.get_by_label("Tệp kỳ thi đua").set_input_files(str(file))
+    admin.get_by_role("button", name="Khởi tạo kỳ thi đua").click()
+    base = f"/ky/{data['block']['id']}/{data['year']}"
+    admin.wait_for_url(lambda u: base in u)
+    return base
+
+
+def sign(page: Page, base: str) -> None:
+    go(page, f"{base}/giao-uoc")
+    page.get_by_label("Tôi xác nhận đơn vị cam kết thực hiện nội dung giao ước trên").check()
+    page.get_by_role("button", name="Ký giao ước").click()
+    sent(page, "sign_pledge")
+
+
+def section_titles() -> dict[str, str]:
+    return {s["id"]: s["title"] for s in reference()["score_sheet"]["sections"]}
+
+
+def fill_sections(scope: Any, sections: dict[str, str]) -> None:
+    """One field per section, labelled by the section's title; typed as a person would
+    (decimal comma)."""
+    titles = section_titles()
+    for sid, value in sections.items():
+        scope.get_by_label(titles[sid], exact=True).fill(value.replace(".", ","))
+
+
+def self_score(page: Page, base: str, sections: dict[str, str]) -> None:
+    go(page, f"{base}/tu-cham-diem")
+    for _ in range(30):  # the pledge closes as the last unit signs: the form follows
+        if page.get_by_role("button", name="Gửi bản tự chấm điểm").count():
+            break
+        page.wait_for_timeout(300)
+        go(page, f"{base}/tu-cham-diem")
+    fill_sections(page, sections)
+    page.get_by_role("button", name="Gửi bản tự chấm điểm").click()
+    sent(page, "submit_self_score")
+
+
+def sent(page: Page, do: str) -> None:
+    """The page after a form was accepted says so (`data-sent` names the command)."""
+    expect(page.locator(f'[data-sent="{do}"]')).to_be_visible()
