@@ -10,24 +10,10 @@ from rich.table import Table
 
 from domain.scenario import Scenario
 
+from .vocabulary import EXCLUSION, STAGE
+
 __all__ = ["render_outcome"]
 
-REASONS = {
-    "no_pledge": "không ký giao ước thi đua",
-    "not_scored": "không có điểm",
-    "below_area_floor": "dưới điểm sàn của lĩnh vực",
-    "leader_disciplined": "lãnh đạo bị xử lý kỷ luật",
-    "court_conclusion": "có kết luận của Tòa án",
-    "party_org_not_clean": "tổ chức đảng không trong sạch, vững mạnh",
-    "security_order_weak": "xếp loại yếu về an ninh trật tự",
-    "legal_violation": "vi phạm pháp luật",
-    "other": "lý do khác",
-}
-STAGES = {
-    "pledge": "ký giao ước", "scoring": "chấm điểm", "review": "hội nghị tổng kết",
-    "discipline": "xét kỷ luật", "vote": "bình xét, suy tôn", "election": "bầu Khối trưởng, Khối phó",
-    "completed": "hoàn thành", "cancelled": "đã hủy",
-}
 
 
 def render_outcome(console: Console, scenario: Scenario, outcome: dict[str, Any]) -> None:
@@ -47,7 +33,7 @@ def render_outcome(console: Console, scenario: Scenario, outcome: dict[str, Any]
     excluded.add_column("Đơn vị")
     excluded.add_column("Lý do")
     for unit, reasons in outcome["excluded"].items():
-        excluded.add_row(name(unit), "; ".join(REASONS.get(r, r) for r in reasons))
+        excluded.add_row(name(unit), "; ".join(EXCLUSION.get(r, r) for r in reasons))
     noms = Table(title="Kết quả bình xét, suy tôn")
     noms.add_column("Vị trí", justify="right")
     noms.add_column("Đơn vị")
@@ -63,7 +49,7 @@ def render_outcome(console: Console, scenario: Scenario, outcome: dict[str, Any]
         f"Khối trưởng năm {scenario.year + 1}: [bold]{name(head) if head else '—'}[/bold]\n"
         f"Khối phó năm {scenario.year + 1}: [bold]{name(deputy) if deputy else '—'}[/bold]"
     )
-    status = STAGES.get(outcome["status"], outcome["status"])
+    status = STAGE.get(outcome["status"], outcome["status"])
     footer = (
         f"Trạng thái: {status} · {outcome['events']} sự kiện trong kho · "
         f"mã băm cuối: {(outcome.get('last_hash') or '')[:16]}…"

@@ -15,6 +15,7 @@ from domain import events as ev
 from domain.ranking import rank_units
 from domain.state import CycleState, fold_into
 
+from ..vocabulary import STAGE
 from .words import (
     REASON_WORDS,
     VN_TIME,
@@ -38,17 +39,7 @@ __all__ = [
 ]
 
 SOURCE_WORDS = {"verified": "điểm thẩm định", "self": "điểm tự chấm", "corrected": "điểm điều chỉnh"}
-STAGE_WORDS = {
-    "pledge": "Ký giao ước",
-    "scoring": "Chấm điểm",
-    "review": "Hội nghị tổng kết",
-    "discipline": "Xét điều kiện suy tôn",
-    "vote": "Bình xét, suy tôn",
-    "election": "Bầu Khối trưởng, Khối phó",
-    "completed": "Hoàn thành",
-    "cancelled": "Đã hủy",
-    "none": "Chưa khởi tạo",
-}
+STAGE_WORDS = STAGE
 
 
 @dataclass

@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 
+from ..vocabulary import EXCLUSION
+
 __all__ = [
     "FINDING_WORDS",
     "REASON_WORDS",
@@ -29,17 +31,7 @@ __all__ = [
 # time-zone database on the machine that prints.
 VN_TIME = timezone(timedelta(hours=7), "ICT")
 
-REASON_WORDS: dict[str, str] = {
-    "no_pledge": "không ký giao ước",
-    "not_scored": "không chấm điểm",
-    "below_area_floor": "chưa đạt điểm sàn của nội dung",
-    "leader_disciplined": "lãnh đạo bị xử lý kỷ luật",
-    "court_conclusion": "có kết luận của Tòa án",
-    "party_org_not_clean": "tổ chức Đảng không đạt trong sạch, vững mạnh",
-    "security_order_weak": "xếp loại yếu về an ninh trật tự",
-    "legal_violation": "vi phạm pháp luật",
-    "other": "lý do khác",
-}
+REASON_WORDS: dict[str, str] = EXCLUSION
 FINDING_WORDS = REASON_WORDS
 
 

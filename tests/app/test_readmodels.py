@@ -3,47 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import asyncpg
 import pytest
 
 from app.readmodels.cycles import CyclesReadModel, list_cycles
-from domain.codec import to_record
 from domain.events import (
     CycleCancelled,
     CycleCompleted,
-    CycleStarted,
-    Event,
     Nomination,
     Outcome,
     PledgeClosed,
     ScoringClosed,
 )
-from domain.setup import Block, Member, Ruleset, ScoreSheet, Section
 from domain.values import Actor
 from eventstore import EventStore, ProjectionRunner
-from tests.eventstore.conftest import pledge
+from tests.eventstore.conftest import append_events, env, pledge, started
 
 pytestmark = pytest.mark.db
 
 ADMIN = Actor.admin()
-
-
-def env() -> dict[str, object]:
-    return {"event_id": uuid.uuid4(), "at": datetime.now(UTC), "actor": ADMIN}
-
-
-def started(block_id: str, year: int) -> CycleStarted:
-    block = Block(
-        id=block_id, name="Khối các sở tổng hợp", province="Hà Tĩnh",
-        members=tuple(Member(id=u, name=f"Sở {u.upper()}") for u in ("a", "b", "c", "d")),
-        head="a", deputy="b",
-    )
-    sheet = ScoreSheet(max_total=Decimal(1000), sections=(Section(id="s1", max=Decimal(1000)),))
-    return CycleStarted(**env(), block=block, year=year, ruleset=Ruleset(), score_sheet=sheet)
 
 
 def completed() -> CycleCompleted:
@@ -57,13 +36,6 @@ def completed() -> CycleCompleted:
         ),
     )
     return CycleCompleted(**env(), outcome=outcome)
-
-
-async def append_events(store: EventStore, stream: str, events: list[Event]) -> None:
-    head = await store.head(stream)
-    for e in events:
-        await store.append(stream, head, [to_record(e)])
-        head += 1
 
 
 async def snapshot(pool: asyncpg.Pool) -> list[dict[str, object]]:

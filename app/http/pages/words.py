@@ -6,6 +6,8 @@ from __future__ import annotations
 import string
 from typing import Any
 
+from ...vocabulary import EXCLUSION, STAGE
+
 __all__ = ["BUTTON", "EXCLUSION", "RULE", "STAGE", "TASK", "rule_sentence"]
 
 BUTTON = {
@@ -48,30 +50,6 @@ TASK = {
     "cast_election_ballot": "Bỏ phiếu bầu Khối trưởng, Khối phó",
     "close_election": "Kết thúc bầu",
     "appoint_leaders": "Chỉ định Khối trưởng, Khối phó",
-}
-
-STAGE = {
-    "none": "Chưa khởi tạo",
-    "pledge": "Ký giao ước",
-    "scoring": "Chấm điểm",
-    "review": "Hội nghị tổng kết",
-    "discipline": "Xét điều kiện suy tôn",
-    "vote": "Bình xét, suy tôn",
-    "election": "Bầu Khối trưởng, Khối phó",
-    "completed": "Hoàn thành",
-    "cancelled": "Đã hủy",
-}
-
-EXCLUSION = {
-    "no_pledge": "không ký giao ước",
-    "not_scored": "không chấm điểm",
-    "below_area_floor": "chưa đạt điểm sàn của nội dung",
-    "leader_disciplined": "lãnh đạo bị xử lý kỷ luật",
-    "court_conclusion": "có kết luận của Tòa án",
-    "party_org_not_clean": "tổ chức Đảng không đạt trong sạch, vững mạnh",
-    "security_order_weak": "xếp loại yếu về an ninh trật tự",
-    "legal_violation": "vi phạm pháp luật",
-    "other": "lý do khác",
 }
 
 RULE = {
