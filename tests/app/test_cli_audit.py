@@ -3,6 +3,7 @@ an unknown one, a bad version, and a tampered copy whose findings are printed in
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -10,7 +11,7 @@ import uuid
 import pytest
 
 from domain.codec import to_record
-from eventstore import EventStore, create_pool
+from eventstore import EventStore, create_pool, start_embedded
 from tests.app.devstack import DevStack, thidua
 
 pytestmark = pytest.mark.temporal
@@ -53,7 +54,10 @@ async def test_a_tampered_stream_fails_with_every_finding_in_one_form(
     started: str, stack: DevStack
 ) -> None:
     copy = f"audit-copy-{uuid.uuid4().hex[:8]}"
-    pool = await create_pool(stack.info()["database_url"], max_size=2)
+    # dev.json names the service role, which may not disable the trigger (that is the point):
+    # tamper as the embedded server's superuser
+    superuser = await asyncio.to_thread(start_embedded, stack.home / "postgres")
+    pool = await create_pool(superuser, max_size=2)
     try:
         store = EventStore(pool)
         original = await store.replay(STREAM)
