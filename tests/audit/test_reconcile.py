@@ -49,8 +49,9 @@ async def test_a_clean_cycle_reconciles(
     r = await reconcile(env.client, store, wid, stream)
     assert r.ok, r.differences
     assert r.workflow_version == r.store_version == head
-    # the repeated request has the same update id: Temporal answers it without a new update
-    assert r.updates == 3 and len(r.runs) == 1
+    # the repeated request is an update of its own (a new update id, the same request id) that
+    # the workflow answers as a duplicate with the first events, writing nothing
+    assert r.updates == 4 and len(r.runs) == 1
     await cycles.client.get_workflow_handle(wid).terminate("test over")
 
 
