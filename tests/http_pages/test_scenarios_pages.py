@@ -60,8 +60,6 @@ def form_of(step: dict[str, Any]) -> dict[str, Any]:
     if do == "leaders_decide":
         for p in step["places"]:
             data[f"place.{p['place']}"] = p["unit"]
-        if step.get("deputy_agrees"):
-            data["deputy_agrees"] = "1"
     return data
 
 

@@ -334,7 +334,6 @@ def build(do: str, form: Any, s: CycleState, who: Actor) -> dict[str, Any]:
         if not places:
             raise FormError("required", "places")
         body["places"] = places
-        body["deputy_agrees"] = form.get("deputy_agrees") == "1"
     elif do == "cast_election_ballot":
         body["head"] = _text(form, "head") or None
         body["deputy"] = _text(form, "deputy") or None
