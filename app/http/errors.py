@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -50,6 +51,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def rejected(request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.as_dict(), status_code=STATUS.get(exc.code, 409))
+
+    @app.exception_handler(asyncpg.DataError)
+    async def unstorable(request: Request, exc: asyncpg.DataError) -> JSONResponse:
+        # a value PostgreSQL cannot take (a NUL character, an out-of-range number) that no
+        # validator caught: the request's fault, never a 500
+        return JSONResponse(
+            {"code": "invalid_request", "field": None,
+             "message": "a value in the request cannot be stored or searched (e.g. a NUL "
+                        "character or a number out of range)"},
+            status_code=422,
+        )
 
     @app.exception_handler(CycleBusy)
     async def busy(request: Request, exc: CycleBusy) -> JSONResponse:

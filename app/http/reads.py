@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from domain.pending import pending_actions
+from domain.stages import STAGES
 from domain.views import state_for
 
 from ..lookups import cycle_state
@@ -22,8 +23,8 @@ router = APIRouter(tags=["reads"])
 async def cycles_list(
     svc: Svc, who: Caller, cycles: Cycles,
     year: Annotated[int | None, Query(ge=1945, le=2200)] = None,
-    stage: Annotated[str | None, Query(max_length=32)] = None,
-    block: Annotated[str | None, Query(max_length=64)] = None,
+    stage: Annotated[Literal[STAGES] | None, Query()] = None,  # type: ignore[valid-type]
+    block: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] = None,
 ) -> list[dict[str, Any]]:
     """Cycles from the read model, newest year first."""
     rows = await list_cycles(
