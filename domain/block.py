@@ -23,8 +23,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .codec import EventRecord
+from .events import Envelope
 from .setup import Block, Member
-from .values import Actor, Slug, UtcDatetime
+from .values import Slug
 
 __all__ = [
     "BLOCK_EVENT_TYPES",
@@ -48,7 +49,6 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-ENVELOPE = ("event_id", "at", "actor", "request_id")
 Year = Annotated[int, Field(ge=1945, le=2200)]
 
 # The namespace of the ids of events that must be written once whoever writes them (a retried
@@ -69,16 +69,8 @@ def leaders_set_id(cycle_stream: str) -> UUID:
 # ---- events ---------------------------------------------------------------------------------
 
 
-class _BlockEvent(BaseModel):
-    model_config = _FROZEN
-    event_id: UUID
-    at: UtcDatetime
-    actor: Actor
-    request_id: str | None = None
-
-    def payload(self) -> dict[str, Any]:
-        """The event's own data (no envelope), JSON-ready."""
-        return self.model_dump(mode="json", exclude=set(ENVELOPE))
+class _BlockEvent(Envelope):
+    """A block's event."""
 
 
 class BlockRegistered(_BlockEvent):

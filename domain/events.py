@@ -23,6 +23,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Absence",
     "AdoptedScore",
+    "Envelope",
     "Event",
     "EventAdapter",
     "Nomination",
@@ -37,7 +38,9 @@ ENVELOPE = ("event_id", "at", "actor", "request_id")
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-class _Event(BaseModel):
+class Envelope(BaseModel):
+    """What every event carries (cycles, blocks, a province's year): columns of the store."""
+
     model_config = _FROZEN
     event_id: UUID
     at: UtcDatetime
@@ -47,6 +50,10 @@ class _Event(BaseModel):
     def payload(self) -> dict[str, Any]:
         """The event's own data (no envelope), JSON-ready."""
         return self.model_dump(mode="json", exclude=set(ENVELOPE))
+
+
+class _Event(Envelope):
+    """A cycle's event (EVENT_TYPES lists its subclasses)."""
 
 
 # ---- the events -----------------------------------------------------------------------------

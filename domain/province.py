@@ -14,13 +14,14 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from .events import Envelope
 from .state import CycleState
-from .values import Actor, Score, UtcDatetime
+from .values import Score
 
 __all__ = [
     "BlockProposals",
@@ -97,17 +98,9 @@ class ProvinceProposals(BaseModel):
         return [p for b in self.blocks for p in b.proposals]
 
 
-class ProposalsCompiled(BaseModel):
-    model_config = _FROZEN
-    event_id: UUID
-    at: UtcDatetime
-    actor: Actor
-    request_id: str | None = None
+class ProposalsCompiled(Envelope):
     type: Literal["proposals_compiled"] = "proposals_compiled"
     proposals: ProvinceProposals
-
-    def payload(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"event_id", "at", "actor", "request_id"})
 
 
 def compile_proposals(province: str, year: int, cycles: Iterable[CycleState]) -> ProvinceProposals:
