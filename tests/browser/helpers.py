@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Error, Page, Response, expect
 
@@ -14,16 +15,19 @@ from .conftest import REFERENCE, reference
 
 def go(page: Page, url: str) -> Response | None:
     """page.goto, again when the page's own live update (it reloads itself when the cycle
-    changes) interrupted it."""
+    changes) interrupted it or won the race, leaving the browser on the page it was on."""
+    want = urlsplit(url).path
     for attempt in range(5):
         try:
             response = page.goto(url)
             settle(page)
-            return response
         except Error as exc:
             if "interrupted by another navigation" not in str(exc) or attempt == 4:
                 raise
             page.wait_for_load_state()
+            continue
+        if urlsplit(page.url).path == want or attempt == 4:
+            return response
     return None
 
 

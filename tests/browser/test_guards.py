@@ -1,10 +1,12 @@
 """What the pages refuse, in a real browser: another unit's form (the 403 page, nothing
 written), an expired session (back to login, then back to the page, the cycle's state intact),
+a page left open reloading itself when another unit acts (and not for the person's own act),
 an over-maximum score (the rule's sentence next to the field, what was typed kept, nothing
 written)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,6 +76,17 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
         start_cycle(login("admin"), scenario_for(2019, folder))
     ngoai_vu = login("so-ngoai-vu")
     sign(ngoai_vu, base)
+    # the page a person is left on after their own act stays put while the version it polls
+    # (a read model, a moment behind the page) lags what it shows
+    live = ngoai_vu.locator("[data-version-url]")
+    shown = int(live.get_attribute("data-version") or 0)
+    lagging = json.dumps({"version": shown - 1})
+    ngoai_vu.route("**/phien-ban", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=lagging))
+    ngoai_vu.evaluate("() => { window.thiduaMark = 1; }")
+    ngoai_vu.wait_for_timeout(4500)  # longer than one poll (3 s)
+    assert ngoai_vu.evaluate("() => window.thiduaMark") == 1
+    ngoai_vu.unroute("**/phien-ban")
     khdt = login("so-khdt")
     go(khdt, f"{base}/giao-uoc")
     khdt.get_by_label("Tôi xác nhận đơn vị cam kết thực hiện nội dung giao ước trên").check()
@@ -101,6 +114,10 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     after = stack.events(BLOCK, 2019)
     assert after[: len(before)] == before
     assert [t for t, _ in after[len(before):]] == ["pledge_signed"]
+
+    # another unit acted: the first person's open page reloads itself and shows it
+    ngoai_vu.wait_for_function("() => window.thiduaMark === undefined", timeout=20_000)
+    expect(ngoai_vu.locator('tr[data-unit="so-khdt"]')).to_contain_text("Đã ký")
 
 
 def test_an_over_maximum_score_shows_the_field_error_and_writes_nothing(

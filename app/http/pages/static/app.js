@@ -3,7 +3,8 @@
   "use strict";
   var dirty = false;
   document.addEventListener("input", function () { dirty = true; });
-  // Live update: poll the cycle's version; reload when it changed (unless the person is typing).
+  // Live update: poll the cycle's version; reload when it moved past the version shown (unless
+  // the person is typing). The polled version (a read model) may lag the page: never reload for that.
   var live = document.querySelector("[data-version-url]");
   if (live) {
     var seen = live.getAttribute("data-version");
@@ -12,7 +13,7 @@
       fetch(live.getAttribute("data-version-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (b) {
-          if (!b || String(b.version) === String(seen)) return;
+          if (!b || !(Number(b.version) > Number(seen))) return;
           if (!dirty) { window.location.reload(); return; }
           if (note) { note.hidden = false; }
         }).catch(function () {});
