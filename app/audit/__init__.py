@@ -2,7 +2,7 @@
 with its event stream, and verification of every stream."""
 
 from .export import ExportCheck, compare_with_store, export_cycle, verify_export
-from .reconcile import Reconciliation, reconcile
+from .reconcile import Reconciliation, reconcile, reconcile_all
 from .verify_all import Progress, StreamFailure, verify_all
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "compare_with_store",
     "export_cycle",
     "reconcile",
+    "reconcile_all",
     "verify_all",
     "verify_export",
 ]

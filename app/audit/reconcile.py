@@ -15,17 +15,20 @@ Then, against the stream:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from eventstore import EventStore
 from workflows.messages import AppendInput, CommandRequest, CommandResult
 
-__all__ = ["Reconciliation", "reconcile"]
+__all__ = ["Reconciliation", "reconcile", "reconcile_all"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class Reconciliation:
     store_version: int
     updates: int
     differences: tuple[str, ...] = field(default=())
+
+    history: bool = True
+    """False when Temporal no longer holds the workflow (never started there, or its history
+    passed the namespace's retention): nothing to compare the stream with."""
 
     @property
     def ok(self) -> bool:
@@ -159,3 +166,35 @@ async def reconcile(
         workflow_version=workflow_version, store_version=store_version, updates=updates,
         differences=tuple(differences),
     )
+
+
+Progress = Callable[[int, int, str], None]
+"""progress(done, total, stream) after each cycle."""
+
+
+async def reconcile_all(
+    client: Client, store: EventStore, *, prefix: str = "", year: int | None = None,
+    progress: Progress | None = None,
+) -> list[Reconciliation]:
+    """Reconcile every cycle stream of the store (`{prefix}cycle-{block}-{year}`, or one year's)
+    with its workflow (`{prefix}cycle:{block}:{year}`), one after the other. A stream whose
+    workflow Temporal does not hold comes back with `history=False` and that said in
+    `differences`."""
+    pattern = re.compile(re.escape(prefix) + r"cycle-(.+)-(\d{4})")
+    cycles = [(s, m) for s in await store.streams(year) if (m := pattern.fullmatch(s))]
+    out: list[Reconciliation] = []
+    for done, (stream, m) in enumerate(cycles, start=1):
+        workflow_id = f"{prefix}cycle:{m[1]}:{m[2]}"
+        try:
+            out.append(await reconcile(client, store, workflow_id, stream))
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            out.append(Reconciliation(
+                workflow_id=workflow_id, stream=stream, runs=(), workflow_version=0,
+                store_version=await store.head(stream), updates=0, history=False,
+                differences=(f"Temporal holds no workflow {workflow_id} (never run there, or "
+                             "its history passed the namespace's retention)",)))
+        if progress is not None:
+            progress(done, len(cycles), stream)
+    return out

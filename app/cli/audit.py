@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,11 +52,50 @@ def findings_of(replay: Replay) -> list[str]:
     return chain + [str(f) for f in recheck(replay.events)]
 
 
+BlockArg = Annotated[str | None, typer.Argument(help="the block's id (or --all)",
+                                                 show_default=False)]
+YearArg = Annotated[int | None, typer.Argument(help="the cycle's year (or --all)",
+                                               show_default=False)]
+AllOpt = Annotated[bool, typer.Option("--all", help="every cycle of the store (see --year)")]
+YearOpt = Annotated[int | None, typer.Option(
+    "--year", min=1900, max=2200, help="with --all: only the cycles of this year")]
+
+
+def _one_or_all(block: str | None, year: int | None, stream: str | None, every: bool,
+                only_year: int | None) -> str | None:
+    """The stream of BLOCK YEAR (or --stream); None for --all. Exit 2 on a mixed or missing
+    choice."""
+    if every:
+        if block is not None or year is not None or stream is not None:
+            err.print("[red]invalid:[/red] --all: give either BLOCK YEAR (or --stream) or "
+                      "--all, not both")
+            raise typer.Exit(2)
+        return None
+    if only_year is not None:
+        err.print("[red]invalid:[/red] --year: only with --all (BLOCK YEAR names the year)")
+        raise typer.Exit(2)
+    if stream is None and (block is None or year is None):
+        err.print("[red]invalid:[/red] BLOCK YEAR: give a cycle's block and year, --stream, "
+                  "or --all")
+        raise typer.Exit(2)
+    return _stream(block or "", year or 0, stream)
+
+
 @app.command("verify")
-def verify(ctx: typer.Context, block: str, year: int, stream: StreamOpt = None) -> None:
+def verify(
+    ctx: typer.Context, block: BlockArg = None, year: YearArg = None, stream: StreamOpt = None,
+    every: AllOpt = False, only_year: YearOpt = None,
+    parse: Annotated[bool, typer.Option(
+        help="with --all: also parse every event as a domain event (slower)")] = False,
+) -> None:
     """Verify a cycle: hash chain, contiguous versions, every event readable, and every
-    decision recomputed by the rules from the events before it. Exit 1 on any finding."""
-    name = _stream(block, year, stream)
+    decision recomputed by the rules from the events before it; exit 1 on any finding. With
+    --all [--year Y]: every cycle stream's chain, with a progress bar; exit 1 naming each
+    failing stream."""
+    name = _one_or_all(block, year, stream, every, only_year)
+    if name is None:
+        _verify_all(ctx, only_year, parse)
+        return
     replay = _replay(ctx, name)
     findings = findings_of(replay)
     print(f"{name}: {replay.report.events} events, head version {replay.report.head_version}, "
@@ -223,16 +264,39 @@ def verify_export_command(
 
 
 @app.command("reconcile")
-def reconcile_command(ctx: typer.Context, block: str, year: int, stream: StreamOpt = None,
-                      workflow_id: Annotated[str | None, typer.Option(
-                          help="the workflow id, when not cycle:BLOCK:YEAR")] = None) -> None:
+def reconcile_command(
+    ctx: typer.Context, block: BlockArg = None, year: YearArg = None, stream: StreamOpt = None,
+    workflow_id: Annotated[str | None, typer.Option(
+        help="the workflow id, when not cycle:BLOCK:YEAR")] = None,
+    every: AllOpt = False, only_year: YearOpt = None,
+) -> None:
     """Compare a cycle's Temporal history (accepted updates, appends, deadlines) with its event
-    stream; exit 1 listing every difference."""
-    from app.audit import reconcile
+    stream; exit 1 listing every difference. With --all [--year Y]: every cycle stream of the
+    store against its workflow, with a progress bar."""
+    from app.audit import reconcile, reconcile_all
     from workflows.messages import cycle_key
 
-    wid = workflow_id or cycle_key(block, year)[0]
-    name = _stream(block, year, stream)
+    name = _one_or_all(block, year, stream, every, only_year)
+    if name is None:
+        async def every_cycle() -> Any:
+            async with bootstrap(settings_of(ctx), temporal="find", pool_size=2) as services:
+                assert services.temporal is not None
+                with _bar("reconciling") as progress:
+                    return await reconcile_all(services.temporal, services.store,
+                                               year=only_year, progress=progress)
+
+        results = run(every_cycle())
+        for r in results:
+            for d in r.differences:
+                err.print(f"[red]difference[/red]: {r.stream}: {d}", highlight=False)
+        bad = [r for r in results if not r.ok]
+        print(f"{len(results)} cycle(s) reconciled, {len(bad)} with differences"
+              + (f": {', '.join(r.stream for r in bad)}" if bad else ""))
+        if bad:
+            raise typer.Exit(1)
+        return
+
+    wid = workflow_id or cycle_key(block or "", year or 0)[0]
 
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="find", pool_size=2) as services:
@@ -249,27 +313,26 @@ def reconcile_command(ctx: typer.Context, block: str, year: int, stream: StreamO
     print("ok: every accepted update has its events, every event its update, deadline or start")
 
 
-@app.command("verify-all")
-def verify_all_command(
-    ctx: typer.Context,
-    year: Annotated[int | None, typer.Option(help="only the cycles of this year")] = None,
-    parse: Annotated[bool, typer.Option(
-        help="also parse every event as a domain event (slower)")] = False,
-) -> None:
-    """Verify the chain of every cycle stream (or one year's) with a progress bar; exit 1
-    listing the failing streams."""
+@contextmanager
+def _bar(what: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on stderr: yields progress(done, total, stream)."""
     from rich.progress import Progress as Bar
 
+    with Bar(console=err, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def progress(done: int, total: int, stream: str) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress
+
+
+def _verify_all(ctx: typer.Context, year: int | None, parse: bool) -> None:
     from app.audit import verify_all
 
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
-            with Bar(console=err, transient=True) as bar:
-                task = bar.add_task("verifying", total=None)
-
-                def progress(done: int, total: int, stream: str) -> None:
-                    bar.update(task, completed=done, total=total)
-
+            with _bar("verifying") as progress:
                 return await verify_all(services.store, year, progress, parse=parse)
 
     failures = run(go())
@@ -278,3 +341,14 @@ def verify_all_command(
     if failures:
         raise typer.Exit(1)
     print("ok: every stream verifies")
+
+
+@app.command("verify-all", hidden=True)
+def verify_all_command(
+    ctx: typer.Context,
+    year: Annotated[int | None, typer.Option(help="only the cycles of this year")] = None,
+    parse: Annotated[bool, typer.Option(
+        help="also parse every event as a domain event (slower)")] = False,
+) -> None:
+    """The same as `audit verify --all` (kept for scripts that call it)."""
+    _verify_all(ctx, year, parse)

@@ -122,3 +122,10 @@ def test_a_completed_reference_cycle_is_listed_by_the_cli_and_the_api_alike(
                               env=_env(home), capture_output=True, text=True, timeout=120)
     assert verified.returncode == 0, verified.stderr
     assert "52 events" in verified.stdout
+
+    # every cycle of the stack: the chains, and each Temporal history against its stream
+    for args in (("verify", "--all", "--year", "2018"), ("reconcile", "--all")):
+        done = subprocess.run([*THIDUA, "audit", *args], cwd=ROOT, env=_env(home),
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+    assert "1 cycle(s) reconciled, 0 with differences" in done.stdout

@@ -1,15 +1,20 @@
-"""`thidua audit export | verify-export | verify-all` as an auditor runs them (subprocesses)."""
+"""`thidua audit export | verify-export | verify --all` as an auditor runs them (subprocesses)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from domain.codec import to_record
 from eventstore import EventStore
+from tests.eventstore.cycles import reference_events
+from tests.eventstore.test_integrity import tamper
 
 from .test_export import reference_stream
 
@@ -38,7 +43,24 @@ async def test_export_then_verify_export_and_verify_all(
     done = thidua(db_url, tmp_path, "audit", "verify-export", str(out), "--against-store")
     assert done.returncode == 0, done.stderr
     assert "chain intact" in done.stdout
-    done = thidua(db_url, tmp_path, "audit", "verify-all", "--year", "2018")
+    done = thidua(db_url, tmp_path, "audit", "verify", "--all", "--year", "2018")
     assert done.returncode == 0, done.stderr + done.stdout
+    assert "every stream verifies" in done.stdout
     done = thidua(db_url, tmp_path, "audit", "export", "x", "2018", str(out), "--stream", "nope")
     assert done.returncode == 1 and "unknown_stream" in done.stderr
+
+
+async def test_verify_all_names_the_failing_stream(
+    db_url: str, store: EventStore, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    stream = f"cycle-c{uuid.uuid4().hex[:6]}-2033"
+    records = [to_record(e) for e in reference_events()][:5]
+    await store.append(stream, 0, records)
+    await tamper(pool, f"UPDATE events SET body = NULL, data = jsonb_set(data, '{{x}}', '1')"
+                       f" WHERE stream = '{stream}' AND version = 3")
+    done = thidua(db_url, tmp_path, "audit", "verify", "--all", "--year", "2033")
+    assert done.returncode == 1, done.stdout
+    assert f"failing: {stream}" in " ".join(done.stderr.split()), done.stderr
+    # BLOCK YEAR and --all together: a usage error, nothing verified
+    done = thidua(db_url, tmp_path, "audit", "verify", "x", "2033", "--all")
+    assert done.returncode == 2 and "--all" in done.stderr

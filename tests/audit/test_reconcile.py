@@ -7,7 +7,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from app.audit import reconcile
+from app.audit import reconcile, reconcile_all
 from app.client import CycleClient
 from domain.commands import SignPledge
 from domain.values import Actor
@@ -52,6 +52,12 @@ async def test_a_clean_cycle_reconciles(
     # the repeated request is an update of its own (a new update id, the same request id) that
     # the workflow answers as a duplicate with the first events, writing nothing
     assert r.updates == 4 and len(r.runs) == 1
+    # --all: every cycle stream of the store with its workflow (this test's, by its prefix)
+    seen: list[str] = []
+    every = await reconcile_all(env.client, store, prefix=cycles.prefix,
+                                progress=lambda d, t, s: seen.append(s))
+    assert [(x.workflow_id, x.stream, x.ok) for x in every] == [(wid, stream, True)]
+    assert seen == [stream]
     await cycles.client.get_workflow_handle(wid).terminate("test over")
 
 
@@ -75,3 +81,13 @@ async def test_an_event_behind_the_workflows_back_and_a_deleted_tail_are_found(
                for d in r.differences), r.differences
     assert r.differences[-1] == (f"the workflow reached version {head}, the store holds "
                                  f"{head - 1} (a deleted tail)")
+    # --all lists it, and a cycle stream that Temporal knows nothing of
+    ghost = f"{cycles.prefix}cycle-ghost-2018"
+    await store.append(ghost, 0, [pledge("so-x")])
+    every = {x.stream: x for x in await reconcile_all(env.client, store, prefix=cycles.prefix,
+                                                      year=2018)}
+    assert set(every) == {stream, ghost}
+    assert every[stream].differences == r.differences
+    assert not every[ghost].ok and not every[ghost].history
+    assert every[ghost].differences[0].startswith(
+        f"Temporal holds no workflow {cycles.prefix}cycle:ghost:2018")
