@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
@@ -74,18 +74,20 @@ class Replay:
         *,
         report: VerifyReport,
         state: CycleState,
-        inputs: list[dict[str, Any]] | None = None,
+        bodies: list[bytes] | None = None,
     ) -> None:
         self._events = events
-        self._inputs = inputs if inputs is not None else []
+        self._bodies = bodies if bodies is not None else []
         self.report = report
         self.state = state
 
     @property
     def events(self) -> list[Event]:
         if self._events is None:
-            self._events = _EVENTS.validate_python([event_input(o) for o in self._inputs])
-            self._inputs = []
+            loads = orjson.loads
+            self._events = _EVENTS.validate_python(
+                [event_input(loads(b)) for b in self._bodies])
+            self._bodies = []
         return self._events
 
     def __repr__(self) -> str:
@@ -119,8 +121,9 @@ def replay_rows(stream: str, rows: Sequence[Row]) -> Replay:
 
 def _replay_rows(stream: str, rows: Sequence[Row]) -> Replay:
     problems: list[Problem] = []
-    readable: list[dict[str, Any]] = []
+    readable: list[bytes] = []
     folder = FastFold()
+    add = folder.add_body
     prev, expected = GENESIS, 1
     sha256, loads = hashlib.sha256, orjson.loads
     failed = False
@@ -134,31 +137,36 @@ def _replay_rows(stream: str, rows: Sequence[Row]) -> Replay:
                 "broken_link", version, "the stored hash does not match the event's content"
             ))
         prev = stored_hash
-        obj = loads(body)
-        if obj["version"] != version or obj["stream"] != stream:
-            problems.append(Problem(
-                "broken_link", version, "the hashed object names another stream or version"
-            ))
+        unreadable: Problem | None = None
         if failed:
+            obj = loads(body)
+            named = obj["version"], obj["stream"]
             try:
                 EventAdapter.validate_python(event_input(obj))
             except ValidationError as exc:
-                problems.append(Problem("unreadable", version, _first_error(exc)))
-            continue
-        error = folder.add(obj)
-        if error is None:
-            readable.append(obj)
+                unreadable = Problem("unreadable", version, _first_error(exc))
         else:
-            failed = True
-            detail = (_first_error(error) if isinstance(error, ValidationError)
-                      else f"does not parse as a domain event: {error}")
-            problems.append(Problem("unreadable", version, detail))
+            named_version, named_stream, _, error = add(body)
+            named = named_version, named_stream
+            if error is None:
+                readable.append(body)
+            else:
+                failed = True
+                unreadable = Problem("unreadable", version, (
+                    _first_error(error) if isinstance(error, ValidationError)
+                    else f"does not parse as a domain event: {error}"))
+        if named != (version, stream):
+            problems.append(Problem(
+                "broken_link", version, "the hashed object names another stream or version"
+            ))
+        if unreadable is not None:
+            problems.append(unreadable)
     problems.sort(key=lambda p: p.version)
     report = VerifyReport(
         stream=stream, events=len(rows), head_version=version if rows else 0,
         head_hash=prev, problems=tuple(problems),
     )
-    return Replay(report=report, state=folder.result(), inputs=readable)
+    return Replay(report=report, state=folder.result(), bodies=readable)
 
 
 def _first_error(exc: ValidationError) -> str:
