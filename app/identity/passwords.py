@@ -23,6 +23,8 @@ __all__ = ["MAX_FAILURES", "Credentials", "check_password_strength"]
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
+FORGET_AFTER = timedelta(days=1)
+"""Failed logins older than this are forgotten: their rows are deleted at the next failure."""
 MIN_LENGTH = 10
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _REFUSED = "wrong login or password, or the login is locked for a while"
@@ -113,6 +115,12 @@ class Credentials:
 
     async def _failed(self, login: str, now: datetime) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
+            # failures a day old are forgotten (and rows of logins tried once by a guesser go)
+            await conn.execute(
+                "DELETE FROM login_failures WHERE last_failure < $1"
+                " AND (locked_until IS NULL OR locked_until < $2)",
+                now - FORGET_AFTER, now,
+            )
             row = await conn.fetchrow(
                 "SELECT failures, locked_until FROM login_failures WHERE login = $1 FOR UPDATE",
                 login,

@@ -74,6 +74,21 @@ async def test_failures_in_a_row_only_a_success_resets_the_count(
     await identity.login("pw-d", PASSWORD)  # 4 + 4 failures, never 5 in a row
 
 
+async def test_failures_a_day_old_are_forgotten_and_their_rows_deleted(
+    identity: Identity, clock: Clock, pool: asyncpg.Pool
+) -> None:
+    await person(identity, "pw-f")
+    for _ in range(4):
+        await refused(identity.login("pw-f", "wrong password!!"), "login_failed")
+    await refused(identity.login("guessed-once", "wrong password!!"), "login_failed")
+    clock.advance(days=1, seconds=1)
+    await refused(identity.login("pw-f", "wrong password!!"), "login_failed")  # 1, not 5
+    rows = await pool.fetch("SELECT login, failures FROM login_failures"
+                            " WHERE login = any($1::text[])", ["pw-f", "guessed-once"])
+    assert [tuple(r) for r in rows] == [("pw-f", 1)]
+    assert (await identity.login("pw-f", PASSWORD)).person.login == "pw-f"
+
+
 async def test_a_disabled_person_cannot_log_in_and_their_sessions_end_at_once(
     identity: Identity
 ) -> None:
