@@ -4,7 +4,7 @@ event store (the system of record), as `thidua scenario run` and the demo do."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -22,6 +22,7 @@ from domain.scenario import (
     step_diffs,
     step_result,
 )
+from domain.values import Actor
 from eventstore import EventStore
 from eventstore.audit import Replay
 from eventstore.outbox import Outbox
@@ -64,10 +65,13 @@ async def run_scenario(
     task_queue: str,
     isolated: bool = True,
     progress: Progress | None = None,
+    people: Mapping[str, Actor] | None = None,
 ) -> RunReport:
     """Start the cycle, send every step as its update (with the actor's permissions), and build
     the outcome from the events read back and verified. `isolated` gives this run its own
-    workflow id and stream (prefix `scn-…:`), so a scenario may be run again and again."""
+    workflow id and stream (prefix `scn-…:`), so a scenario may be run again and again.
+    `people` (a unit's id, or `admin`, to a person's actor) makes each step the act of that
+    person, so that its events name them; a step whose actor has no person stays as written."""
     run = uuid.uuid4().hex[:8]
     prefix = f"scn-{run}:" if isolated else ""
     queue = f"{task_queue}-{run}" if isolated else task_queue
@@ -75,14 +79,15 @@ async def run_scenario(
     _, stream = cycle_key(scenario.block.id, scenario.year, prefix)
     total = len(scenario.steps) + 1
     async with build_worker(client, queue, store, outbox):
-        handle = await cycles.start(scenario.start_command(), request_id=f"{prefix}start")
+        handle = await cycles.start(scenario.start_command(), (people or {}).get("admin"),
+                                    request_id=f"{prefix}start")
         if progress:
             progress(1, total, "start_cycle")
         steps: list[dict[str, Any]] = []
         for n, step in enumerate(scenario.steps, start=2):
             try:
                 await cycles.send(
-                    scenario.block.id, scenario.year, step.command, step.actor,
+                    scenario.block.id, scenario.year, step.command, _person(step.actor, people),
                     request_id=f"{prefix}step-{step.index}",
                 )
             except DomainError as err:
@@ -118,3 +123,10 @@ async def run_scenario(
         diffs.append("the state folded from the store differs from the workflow's state")
     return RunReport(outcome=outcome, diffs=diffs, replay=replay, scenario=scenario)
 
+
+def _person(actor: Actor, people: Mapping[str, Actor] | None) -> Actor:
+    """The person acting for `actor` (by unit, or by kind for the secretariat), if any."""
+    if not people:
+        return actor
+    person = people.get(actor.unit if actor.kind == "unit" and actor.unit else actor.kind)
+    return person if person is not None and person.kind == actor.kind else actor

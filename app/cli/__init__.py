@@ -6,7 +6,7 @@ service is one line on standard error and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -69,17 +69,18 @@ def demo(
 
     scenario_ = reference_scenario()
     settings = settings_of(ctx)
-    if demo_users:
+    actors = None
+    if demo_users:  # the steps are then the acts of these people: the events name them
         from ..bootstrap import bootstrap
         from .users import create_demo_users
 
-        async def people() -> None:
+        async def people() -> Any:
             async with bootstrap(settings, temporal="none", pool_size=2) as services:
-                await create_demo_users(services)
+                return await create_demo_users(services)
 
-        run(people())
+        actors = run(people())
     err.print(f"[bold]{scenario_.title}[/bold] — dữ liệu: {settings.thidua_home}")
-    report = run(scenario.run_report(scenario_, settings, show_progress=True))
+    report = run(scenario.run_report(scenario_, settings, show_progress=True, people=actors))
     scenario.show(report, as_json=as_json)
 
 

@@ -22,8 +22,10 @@ __all__ = ["app", "run_report", "show"]
 app = typer.Typer(help="Run scenario files (thidua.scenario/1).", no_args_is_help=True)
 
 
-async def run_report(scenario: Scenario, settings: Settings, *, show_progress: bool) -> Any:
-    """Run `scenario` through the workflow on the found (or a run's own) stack."""
+async def run_report(scenario: Scenario, settings: Settings, *, show_progress: bool,
+                     people: Any = None) -> Any:
+    """Run `scenario` through the workflow on the found (or a run's own) stack (`people`: see
+    app.runner.run_scenario)."""
     from ..bootstrap import bootstrap
     from ..runner import run_scenario
 
@@ -41,6 +43,7 @@ async def run_report(scenario: Scenario, settings: Settings, *, show_progress: b
             return await run_scenario(
                 scenario, client=services.temporal, store=services.store,
                 outbox=services.outbox, task_queue=services.task_queue, progress=step,
+                people=people,
             )
 
 

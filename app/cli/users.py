@@ -45,9 +45,10 @@ def _row(p: Person) -> dict[str, Any]:
             "unit": p.unit, "affiliation": p.affiliation, "active": p.active}
 
 
-async def create_demo_users(services: Any) -> None:
+async def create_demo_users(services: Any) -> dict[str, Actor]:
     """An administrator, an auditor and one person per unit of the reference block, each with
-    a new random password, printed once (standard error) and stored only as a hash."""
+    a new random password, printed once (standard error) and stored only as a hash. Returns
+    their actors by unit id (`admin`, `auditor` for the others)."""
     from ..runner import reference_scenario
 
     block = reference_scenario().block
@@ -63,6 +64,12 @@ async def create_demo_users(services: Any) -> None:
     err.print(table)
     err.print("  log in: POST /session (login, password, csrf_token from GET /session/csrf),"
               " or `thidua tokens issue LOGIN` for an API token", highlight=False)
+    actors: dict[str, Actor] = {}
+    for u in users:
+        person = await services.identity.people.get(u.login)
+        if person is not None:
+            actors[u.unit or u.role] = person.actor()
+    return actors
 
 
 async def _with_identity(settings: Any, body: Any) -> Any:

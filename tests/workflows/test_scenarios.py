@@ -11,6 +11,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from app.runner import run_scenario
+from domain.values import Actor
 from eventstore import EventStore
 from eventstore.outbox import Outbox
 
@@ -53,8 +54,17 @@ async def test_scenario_runs_as_expected(
 async def test_reference_case(
     env: WorkflowEnvironment, store: EventStore, outbox: Outbox, task_queue: str
 ) -> None:
+    sc = reference()
+    # each step the act of a person (as `thidua demo --demo-users` runs it): events name them
+    people = {m.id: Actor.of_person(role="unit", login=f"nv-{m.id}", name=f"Cán bộ {m.name}",
+                                    unit=m.id, position="Chánh Văn phòng")
+              for m in sc.block.members}
+    people["admin"] = Actor.of_person(role="admin", login="qt-admin", name="Quản trị")
     report = await run_scenario(
-        reference(), client=env.client, store=store, outbox=outbox, task_queue=task_queue
+        sc, client=env.client, store=store, outbox=outbox, task_queue=task_queue, people=people
     )
     assert report.ok, report.diffs
     assert report.outcome["events"] == 52
+    acts = [e.actor for e in report.replay.events if e.actor.kind in ("unit", "admin")]
+    assert len(acts) > 40
+    assert all(a == people[a.unit if a.kind == "unit" else "admin"] for a in acts), acts
