@@ -5,6 +5,7 @@ that carries it; the result page shows the reference outcome."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -119,3 +120,38 @@ async def test_the_reference_cycle_through_the_pages(browser: Browser, site: Ser
     assert one.json()["type"] == "pledge_signed"
     # a unit's person may not read the timeline
     assert (await people["so-khdt"].get(f"{BASE}/nhat-ky")).status_code == 403
+
+    # next year from a form, no file: the block was registered when its first cycle started,
+    # and the 2018 election names the 2019 head and deputy
+    admin = people["admin"]
+    listing = await admin.get("/quan-ly")
+    assert 'aria-label="Khởi tạo kỳ thi đua của khối đã đăng ký"' in listing.text
+    assert '<option value="kg-khoi-2"' in listing.text
+    # next year's head by name, never by id
+    row = listing.text.split('data-cycle="kg-khoi-2/2018"')[1].split("</tr>")[0]
+    assert "Sở Kế hoạch và Đầu tư" in row and ">so-khdt<" not in row
+    csrf = csrf_of(listing.text)
+    before = await site.store.head(cycle_key("kg-khoi-2", 2019, site.cycles.prefix)[1])
+    bad = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "kg-khoi-2",
+                                                  "year": "2O19", "pledge": "31/3/2019"})
+    assert bad.status_code == 422 and 'data-code="invalid_year"' in bad.text
+    assert 'value="2O19"' in bad.text and 'value="31/3/2019"' in bad.text  # kept as typed
+    bad = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "kg-khoi-2",
+                                                  "year": "2019", "pledge": "31/13/2019"})
+    assert bad.status_code == 422 and 'data-code="invalid_date"' in bad.text
+    bad = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "khong-co",
+                                                  "year": "2019"})
+    assert bad.status_code == 409 and 'data-code="unknown_block"' in bad.text
+    assert await site.store.head(cycle_key("kg-khoi-2", 2019, site.cycles.prefix)[1]) == before
+    r = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "kg-khoi-2",
+                                                "year": "2019", "pledge": "2019-03-31"})
+    assert r.status_code == 303, r.text[-2000:]
+    assert r.headers["location"].startswith("/ky/kg-khoi-2/2019")
+    nxt = await site.cycles.state("kg-khoi-2", 2019)
+    assert nxt.block is not None
+    assert (nxt.block.head, nxt.block.deputy) == (expect["next_head"], expect["next_deputy"])
+    assert nxt.deadlines["pledge"] == datetime(2019, 3, 31, 10, tzinfo=UTC)  # 17:00 at +07
+    assert nxt.ruleset == state.ruleset and nxt.score_sheet == state.score_sheet
+    again = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "kg-khoi-2",
+                                                    "year": "2019"})
+    assert again.status_code == 409 and 'data-code="cycle_exists"' in again.text

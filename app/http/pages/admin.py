@@ -4,16 +4,18 @@ state as of a version or a moment, each event's JSON)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from domain.audit import recheck
+from domain.errors import DomainError
 from domain.scenario import ScenarioError, load_scenario
 from workflows.messages import cycle_key
 
+from ...blocks import BlockService
 from ...readmodels.cycles import list_cycles
 from .core import (
     FormError,
@@ -24,6 +26,7 @@ from .core import (
     send_command,
     services,
 )
+from .cycle import day_of
 from .fmt import VN, days_left
 from .story import describe
 
@@ -43,7 +46,8 @@ def _next_deadline(row: Any) -> tuple[str | None, int | None]:
 
 
 async def _cycles_page(request: Request, *, status: int = 200, errors: list[str] | None = None,
-                       error: FormError | None = None) -> HTMLResponse:
+                       error: FormError | None = None, block_error: FormError | None = None,
+                       typed: dict[str, str] | None = None) -> HTMLResponse:
     who = actor(request)
     if who.kind not in ("admin", "auditor"):
         return forbidden(request)
@@ -57,8 +61,26 @@ async def _cycles_page(request: Request, *, status: int = 200, errors: list[str]
         deadline, left = _next_deadline(r)
         years.setdefault(r.year, []).append(
             {"row": r, "deadline": deadline, "days_left": left, "late": late.get(r.stream, 0)})
+    registered, unit_names = await _registered(svc, rows)
     return render(request, "manage_list.html", status=status, years=years, year=year,
-                  title="Quản lý các kỳ thi đua", errors=errors or [], error=error)
+                  title="Quản lý các kỳ thi đua", errors=errors or [], error=error,
+                  registered=registered, unit_names=unit_names, typed=typed or {},
+                  block_error=block_error)
+
+
+async def _registered(svc: Any, rows: list[Any]) -> tuple[list[Any], dict[tuple[str, str], str]]:
+    """The registered blocks (for the start form) and the names of their units by (block id,
+    unit id), so the list names next year's head in full (one query each)."""
+    prefix = svc.cycles.prefix
+    blocks = await svc.pool.fetch(
+        "SELECT block_id, name, province FROM blocks WHERE stream LIKE $1 || 'block-%'"
+        " ORDER BY province, name", prefix)
+    streams = [f"{prefix}block-{r.block_id}" for r in rows]
+    members = await svc.pool.fetch(
+        "SELECT stream, unit, name FROM block_members WHERE stream = any($1::text[])"
+        " ORDER BY seq", streams) if streams else []
+    cut = len(prefix) + len("block-")
+    return list(blocks), {(m["stream"][cut:], m["unit"]): m["name"] for m in members}
 
 
 async def _late_units(svc: Any, streams: list[str]) -> dict[str, int]:
@@ -103,12 +125,61 @@ async def start_cycle(request: Request) -> Response:
         return await _cycles_page(request, status=422, errors=[str(exc)[:300]],
                                   error=FormError("invalid_scenario", "file"))
     start = scenario.start_command()
+    svc = services(request)
     try:
+        # as `thidua cycle start FILE`: a new block is registered, so that its next years can
+        # be started from the register (the form below)
+        await BlockService(svc.store, svc.pool, svc.cycle_client).ensure_registered(
+            scenario.block, who)
         await send_command(request, start.block.id, start.year,
                            start.model_dump(mode="json"))
+    except DomainError as exc:
+        return await _cycles_page(request, status=409, error=FormError(exc.code, "file"))
     except FormError as err:
         return await _cycles_page(request, status=409, error=err)
     return redirect_after_command(request, f"/ky/{start.block.id}/{start.year}?da-gui=start_cycle")
+
+
+@router.post("/quan-ly/khoi")
+async def start_block_cycle(request: Request) -> Response:
+    """Start a registered block's cycle of a year from a form: its members and leaders of that
+    year from the register, ruleset and score sheet from its previous cycle, the deadlines
+    typed (optional)."""
+    who = actor(request)
+    if who.kind != "admin":
+        return forbidden(request)
+    form = await request.form()
+    typed = {k: str(form.get(k) or "").strip() for k in ("block", "year", "pledge", "scoring")}
+
+    async def refused(err: FormError, status: int = 422) -> HTMLResponse:
+        return await _cycles_page(request, status=status, block_error=err, typed=typed)
+
+    if not typed["block"]:
+        return await refused(FormError("required", "block"))
+    if not (typed["year"].isdigit() and len(typed["year"]) == 4):
+        return await refused(FormError("invalid_year", "year"))
+    year = int(typed["year"])
+    deadlines: dict[str, datetime] = {}
+    try:
+        for stage in ("pledge", "scoring"):
+            if typed[stage]:
+                deadlines[stage] = datetime.combine(day_of(typed[stage], stage), time(17, 0),
+                                                    tzinfo=VN)
+    except FormError as err:
+        return await refused(err)
+    svc = services(request)
+    blocks = BlockService(svc.store, svc.pool, svc.cycle_client)
+    try:
+        start = await blocks.start_command(typed["block"], year, deadlines=deadlines)
+    except DomainError as exc:
+        field = exc.field if exc.field in ("block", "year") else "block"
+        return await refused(FormError(exc.code, field), 409)
+    try:
+        await send_command(request, typed["block"], year, start.model_dump(mode="json"))
+    except FormError as err:
+        err.field = err.field if err.field in ("block", "year", "pledge", "scoring") else "year"
+        return await refused(err, 409)
+    return redirect_after_command(request, f"/ky/{typed['block']}/{year}?da-gui=start_cycle")
 
 
 @router.get("/kiem-tra")

@@ -270,7 +270,8 @@ def _sections(form: Any, s: CycleState) -> dict[str, str]:
     return out
 
 
-def _date(raw: str, field: str) -> date:
+def day_of(raw: str, field: str) -> date:
+    """A day typed as 08/3/2019 or given by a date field (2019-03-08); `invalid_date`."""
     raw = raw.strip()
     try:
         if "/" in raw:
@@ -299,7 +300,7 @@ def build(do: str, form: Any, s: CycleState, who: Actor) -> dict[str, Any]:
         held = _text(form, "held_on")
         if not held:
             raise FormError("required", "held_on")
-        body["held_on"] = _date(held, "held_on").isoformat()
+        body["held_on"] = day_of(held, "held_on").isoformat()
         present, absent = [], []
         for u in s.members:
             mark = _text(form, f"attendance.{u}")
@@ -343,7 +344,7 @@ def build(do: str, form: Any, s: CycleState, who: Actor) -> dict[str, Any]:
         day = _text(form, "until")
         if not day:
             raise FormError("required", "until")
-        until = datetime.combine(_date(day, "until"), time(23, 59), tzinfo=VN)
+        until = datetime.combine(day_of(day, "until"), time(23, 59), tzinfo=VN)
         body.update(stage=_text(form, "stage"), until=until.isoformat())
     elif do == "cancel_cycle":
         if not _text(form, "reason"):

@@ -101,6 +101,12 @@ RULE = {
     "required": "Cần nhập thông tin này.",
     "confirm_required": "Cần xác nhận trước khi gửi.",
     "invalid_date": "Ngày chưa hợp lệ (ví dụ 08/3/2019).",
+    "invalid_year": "Năm chưa hợp lệ (ví dụ 2019).",
+    "unknown_block": "Khối thi đua chưa được đăng ký.",
+    "previous_cycle_open": "Kỳ thi đua năm trước của khối chưa kết thúc; Khối trưởng, Khối phó "
+                           "năm nay do kỳ đó bầu.",
+    "no_previous_cycle": "Khối chưa có kỳ thi đua năm trước để lấy quy chế và bảng điểm; hãy "
+                         "khởi tạo bằng tệp kỳ thi đua.",
 }
 
 _FALLBACK = "Thao tác chưa thực hiện được. Vui lòng kiểm tra lại thông tin đã nhập."
