@@ -69,8 +69,9 @@ def start_cycle(admin: Page, file: Path) -> str:
     """The secretariat starts a cycle by uploading a scenario-format file; returns its base path."""
     data = json.loads(file.read_text("utf-8"))
     go(admin, "/quan-ly")
-    admin.get_by_label("Tệp kỳ thi đua").set_input_files(str(file))
-    admin.get_by_role("button", name="Khởi tạo kỳ thi đua").click()
+    form = admin.get_by_role("form", name="Khởi tạo kỳ thi đua", exact=True)
+    form.get_by_label("Tệp kỳ thi đua").set_input_files(str(file))
+    form.get_by_role("button", name="Khởi tạo kỳ thi đua").click()
     base = f"/ky/{data['block']['id']}/{data['year']}"
     admin.wait_for_url(lambda u: base in u)
     return base
