@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from eventstore import EventStore
-from eventstore.audit import replay_rows
+from eventstore.audit import Replay, Row, replay_rows
 
 from .verify_script import verify_zip
 
-__all__ = ["FORMAT", "RECIPE", "ExportCheck", "compare_with_store", "export_cycle",
-           "verify_export"]
+__all__ = ["FORMAT", "RECIPE", "ExportCheck", "UnknownStream", "compare_with_store",
+           "export_bytes", "export_cycle", "unpack_problem", "verify_export"]
 
 FORMAT = "thidua-audit-export/1"
 RECIPE = {
@@ -53,6 +53,10 @@ def _script() -> bytes:
     return resources.files("app.audit").joinpath("verify_script.py").read_bytes()
 
 
+class UnknownStream(ValueError):
+    """The stream has no events (a ValueError, `unknown_stream: …`)."""
+
+
 async def export_cycle(
     store: EventStore,
     stream: str,
@@ -63,10 +67,23 @@ async def export_cycle(
     """Write the export of `stream` to `out_path` (a .zip); returns its manifest. `minutes_pdf`
     is the PDF itself, or the function that makes it from the replayed events (called only
     when the stream verifies), e.g. app.documents.minutes.minutes_pdf."""
+    data, manifest = await export_bytes(store, stream, minutes_pdf=minutes_pdf)
+    Path(out_path).write_bytes(data)
+    return manifest
+
+
+async def export_bytes(
+    store: EventStore,
+    stream: str,
+    *,
+    minutes_pdf: bytes | MinutesHook | None = None,
+) -> tuple[bytes, dict[str, Any]]:
+    """The export of `stream` as the zip's bytes, and its manifest (see `export_cycle`). The
+    fold, the minutes and the zip are made in worker threads: an API keeps answering."""
     rows = await store.rows(stream)
     if not rows:
-        raise ValueError(f"unknown_stream: no events in stream {stream!r}")
-    replay = replay_rows(stream, rows)
+        raise UnknownStream(f"unknown_stream: no events in stream {stream!r}")
+    replay = await asyncio.to_thread(replay_rows, stream, rows)
     report = replay.report
     pdf: bytes | None
     if callable(minutes_pdf):
@@ -78,6 +95,12 @@ async def export_cycle(
         ) if report.ok else None)
     else:
         pdf = minutes_pdf
+    return await asyncio.to_thread(_pack, stream, rows, replay, pdf)
+
+
+def _pack(stream: str, rows: list[Row], replay: Replay, pdf: bytes | None
+          ) -> tuple[bytes, dict[str, Any]]:
+    report = replay.report
     events = b"".join(bytes(body) + b"\n" for _, body, _ in rows)
     hashes = "".join(bytes(h).hex() + "\n" for _, _, h in rows)
     ruleset = replay.state.ruleset
@@ -107,8 +130,7 @@ async def export_cycle(
         z.writestr("verify.py", _script())
         if pdf is not None:
             z.writestr("minutes.pdf", pdf)
-    Path(out_path).write_bytes(buf.getvalue())
-    return manifest
+    return buf.getvalue(), manifest
 
 
 @dataclass(frozen=True)
@@ -123,32 +145,68 @@ class ExportCheck:
         return not self.problems
 
 
-def verify_export(path: str | Path) -> ExportCheck:
+Source = str | Path | bytes
+"""An export: a path to the zip, or the zip's bytes (an upload)."""
+
+
+def _open(source: Source) -> str | io.BytesIO:
+    return io.BytesIO(source) if isinstance(source, bytes) else str(source)
+
+
+def unpack_problem(data: bytes, max_unpacked: int) -> str | None:
+    """Why `data` cannot be taken as an export before any member is read: not a zip, or members
+    that would unpack to more than `max_unpacked` bytes (a zip bomb); None when it can."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            size = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "not a zip file"
+    if size > max_unpacked:
+        return (f"its members unpack to {size // 2**20} MB, more than "
+                f"{max_unpacked // 2**20} MB")
+    return None
+
+
+def verify_export(source: Source) -> ExportCheck:
     """The checks of verify.py, in Python (the same code)."""
-    problems, manifest = verify_zip(str(path))
+    problems, manifest = verify_zip(_open(source))
     return ExportCheck(tuple(problems), manifest)
 
 
-async def compare_with_store(store: EventStore, path: str | Path) -> ExportCheck:
+def _manifest_problem(m: dict[str, Any]) -> str | None:
+    for key, kind in (("stream", str), ("first_version", int), ("last_version", int)):
+        if not isinstance(m.get(key), kind) or isinstance(m.get(key), bool):
+            return f"manifest: {key} is missing or not a{'n integer' if kind is int else ' string'}"
+    return None
+
+
+async def compare_with_store(store: EventStore, source: Source) -> ExportCheck:
     """An (older) export against the store now: the store must still hold every exported event
-    with the same hash — a deleted or rewritten tail, or a rewritten past, shows up here."""
-    check = verify_export(path)
+    with the same hash — a deleted or rewritten tail, or a rewritten past, shows up here. The
+    checks of the zip and of the stream run in worker threads (an export can be MBs)."""
+    check = await asyncio.to_thread(verify_export, source)
     if not check.manifest:
         return check
     m = check.manifest
     problems = list(check.problems)
-    with zipfile.ZipFile(path) as z:
-        exported = z.read("hashes.txt").decode("ascii").split()
+    bad = _manifest_problem(m)
+    if bad is not None:
+        return ExportCheck((*problems, bad), m)
+    with zipfile.ZipFile(_open(source)) as z:
+        exported = z.read("hashes.txt").decode("ascii", "replace").split()
     rows = await store.rows(m["stream"])
+    if not rows:
+        return ExportCheck((*problems, f"the store holds no stream {m['stream']}"), m)
     now = {version: bytes(h).hex() for version, _, h in rows}
     head = max(now, default=0)
     if head < m["last_version"]:
         problems.append(f"the store's stream {m['stream']} ends at version {head}; the export of "
-                        f"{m['exported_at']} recorded {m['last_version']} events (a deleted tail)")
+                        f"{m.get('exported_at')} recorded {m['last_version']} events "
+                        "(a deleted tail)")
     for n, h in enumerate(exported, start=m["first_version"]):
         if n in now and now[n] != h:
             problems.append(f"version {n}: the store's hash differs from the exported one")
             break
-    report = replay_rows(m["stream"], rows).report
+    report = (await asyncio.to_thread(replay_rows, m["stream"], rows)).report
     problems += [f"store: {p.kind} at version {p.version}: {p.detail}" for p in report.problems]
     return ExportCheck(tuple(problems), m)

@@ -21,6 +21,8 @@ import hashlib
 import json
 import sys
 import zipfile
+import zlib
+from typing import IO
 
 GENESIS = bytes(32)
 
@@ -29,9 +31,9 @@ def canonical(obj: object) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def verify_zip(path: str) -> tuple[list[str], dict[str, object]]:
+def verify_zip(path: str | IO[bytes]) -> tuple[list[str], dict[str, object]]:
     """(problems, manifest): no problems means the export is intact. The first problem is the
-    earliest bad line."""
+    earliest bad line. `path` may also be an open binary file (e.g. io.BytesIO)."""
     problems: list[str] = []
     try:
         with zipfile.ZipFile(path) as z:
@@ -39,15 +41,24 @@ def verify_zip(path: str) -> tuple[list[str], dict[str, object]]:
             lines = z.read("events.jsonl").split(b"\n")
             hash_lines = z.read("hashes.txt").decode("ascii").split()
             minutes = z.read("minutes.pdf") if "minutes.pdf" in z.namelist() else None
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, KeyError, ValueError, EOFError, RuntimeError, RecursionError,
+            NotImplementedError, zlib.error, zipfile.BadZipFile) as exc:
+        # (an encrypted member is a RuntimeError, a corrupt one a zlib.error)
         return [f"unreadable export: {exc}"], {}
+    if not isinstance(manifest, dict):
+        return ["manifest.json: not a JSON object"], {}
+    first_version = manifest.get("first_version", 1)
+    if not isinstance(first_version, int) or isinstance(first_version, bool) or first_version < 1:
+        return ["manifest.json: first_version is not a positive integer"], {}
     if lines and lines[-1] == b"":
         lines.pop()
     stream = manifest.get("stream")
-    first_version = manifest.get("first_version", 1)
     if len(hash_lines) != len(lines):
         problems.append(f"hashes.txt has {len(hash_lines)} hashes for {len(lines)} lines")
-    prev = GENESIS if first_version == 1 else bytes.fromhex(manifest.get("prev_hash", ""))
+    try:
+        prev = GENESIS if first_version == 1 else bytes.fromhex(str(manifest.get("prev_hash")))
+    except ValueError:
+        return ["manifest.json: prev_hash is not a hash"], manifest
     for n, line in enumerate(lines, start=1):
         where = f"line {n} (version {first_version + n - 1})"
         try:
@@ -57,7 +68,7 @@ def verify_zip(path: str) -> tuple[list[str], dict[str, object]]:
             break
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             problems.append(f"{where}: not JSON")
             prev = stored
             continue

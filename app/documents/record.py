@@ -7,21 +7,45 @@ runs in a worker thread, so an API process keeps answering while a PDF is laid o
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from domain.errors import DomainError
+from domain.events import Event
 from eventstore import EventStore
 
 from ..settings import Settings
 from .minutes import minutes_html, minutes_pdf
 from .signing import Signer
 
-__all__ = ["signer_of", "stored_minutes"]
+__all__ = ["cached_minutes_pdf", "signer_of", "stored_minutes"]
 
 # The minutes of a record at a given head never change: keep the last few PDFs, so an auditor's
 # repeated request is not laid out again (a layout takes seconds).
 _CACHE: OrderedDict[tuple[str, bytes, bytes | None], bytes] = OrderedDict()
 _CACHE_SIZE = 16
+_LOCK = threading.Lock()  # the PDF is made in worker threads
+
+
+def cached_minutes_pdf(
+    events: Sequence[Event], *, stream: str, head_version: int, head_hash: bytes,
+    sign: Signer | None = None,
+) -> bytes:
+    """app.documents.minutes.minutes_pdf through the cache of the last few PDFs (blocking: call
+    it in a worker thread). The same record and signer give the same file."""
+    key = (stream, head_hash, sign.fingerprint if sign is not None else None)
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    pdf = minutes_pdf(events, stream=stream, head_version=head_version,
+                      head_hash=head_hash, sign=sign)
+    with _LOCK:
+        _CACHE[key] = pdf
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return pdf
 
 
 def signer_of(settings: Settings) -> Signer | None:
@@ -54,12 +78,5 @@ async def stored_minutes(
     kw = {"stream": stream, "head_version": report.head_version, "head_hash": report.head_hash}
     if html:
         return minutes_html(replay.events, **kw).encode("utf-8")  # type: ignore[arg-type]
-    key = (stream, report.head_hash, signer.fingerprint if signer is not None else None)
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    pdf = await asyncio.to_thread(minutes_pdf, replay.events, **kw, sign=signer)  # type: ignore[arg-type]
-    _CACHE[key] = pdf
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return pdf
+    return await asyncio.to_thread(
+        cached_minutes_pdf, replay.events, **kw, sign=signer)  # type: ignore[arg-type]

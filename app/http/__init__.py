@@ -2,7 +2,9 @@
 
     commands   POST /cycles, POST /cycles/{block}/{year}/commands
     reads      GET /cycles, GET /cycles/{block}/{year}/state, …/pending
-    audit      GET /cycles/{block}/{year}/audit
+    audit      GET /cycles/{block}/{year}/audit; the auditors' pack (auditors, admin):
+               GET …/export.zip, GET …/reconcile, GET /audit/verify?year=,
+               POST /audit/verify-export (the zip as the body; its own limit, 32 MB)
     pages      the web pages in Vietnamese (app/http/pages; PAGES.md)
     session    login, logout, single sign-on (app/http/session.py: who is calling)
     documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin)
@@ -81,6 +83,6 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     app.add_middleware(AuthGate, authenticate=authenticate,
                        public=PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES,
                        public_prefixes=(pages.STATIC_PREFIX,), login_page="/dang-nhap")
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS)
     app.add_middleware(AccessLog)
     return app

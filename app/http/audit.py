@@ -1,20 +1,33 @@
-"""Auditors: a cycle replayed from the store, verified, every decision recomputed."""
+"""Auditors: a cycle replayed from the store, verified, every decision recomputed; and the
+auditors' pack of app/audit over HTTP (export zip, reconciliation with Temporal, verification
+of every stream, verification of an uploaded export). Thin routes: the logic is app/audit's."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.audit import recheck
-from domain.errors import DomainError
+from domain.errors import AuthorizationError, DomainError
 from domain.pending import pending_actions
+from domain.values import Actor
 from workflows.messages import cycle_key
 
+from ..audit import Reconciliation, StreamFailure, compare_with_store, reconcile, verify_all
+from ..audit.export import UnknownStream, export_bytes, unpack_problem
+from ..bootstrap import Services
+from ..documents import DocumentError
+from ..documents.record import cached_minutes_pdf, signer_of
 from .deps import Caller, Cycle, Cycles, Svc
+from .errors import problem
 
-__all__ = ["router"]
+__all__ = ["BODY_LIMITS", "MAX_EXPORT_BYTES", "READERS", "reconciliation", "router"]
 
 router = APIRouter(tags=["audit"])
 
@@ -39,4 +52,140 @@ async def audit(
         "findings": [str(f) for f in recheck(replay.events)],
         "state": replay.state.model_dump(mode="json"),
         "pending": pending_actions(replay.state),
+    }
+
+
+# ---- the auditors' pack (app/audit): export, reconciliation, verification -------------------
+
+READERS = ("auditor", "admin")
+"""Who may have the auditors' pack: auditors and the secretariat (as the minutes)."""
+
+MAX_EXPORT_BYTES = 32 * 2**20
+"""POST /audit/verify-export takes an export up to this size (the global body limit is 256 KB;
+a 5,000-event cycle's export is a few MB)."""
+MAX_UNPACKED_BYTES = 256 * 2**20
+"""…and whose members unpack to no more than this (a zip bomb is refused before reading)."""
+BODY_LIMITS = {"/audit/verify-export": MAX_EXPORT_BYTES}
+"""Paths with a body limit of their own (app/http/limits.BodyLimit)."""
+
+
+def _auditors_only(who: Actor) -> None:
+    if who.kind not in READERS:
+        raise AuthorizationError("the auditors' pack is for auditors and the secretariat")
+
+
+@router.get(
+    "/cycles/{block}/{year}/export.zip",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def export_zip(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Response:
+    """The auditors' export of a cycle (as `thidua audit export`): events.jsonl, hashes.txt,
+    manifest.json, verify.py and the minutes PDF (signed when a key is configured; left out
+    when the stream fails verification — the manifest then says so). 404 for an unknown cycle,
+    503 when the signing key cannot be opened."""
+    _auditors_only(who)
+    stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
+    try:
+        signer = signer_of(svc.settings)
+    except DocumentError as exc:
+        return problem(503, exc.code, "the signing key cannot be opened", exc.field)
+    try:
+        data, _ = await export_bytes(svc.store, stream,
+                                     minutes_pdf=partial(cached_minutes_pdf, sign=signer))
+    except UnknownStream:
+        raise DomainError("unknown_cycle", f"no events for {cycle.block} {cycle.year}") from None
+    name = f"thidua-{cycle.block}-{cycle.year}.zip"
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+async def reconciliation(svc: Services, prefix: str, block: str, year: int) -> Reconciliation:
+    """The cycle's Temporal history against its stream (app.audit.reconcile). Rule codes:
+    `unknown_cycle` (no events), `temporal_unavailable` (no client, or it cannot be reached),
+    `unknown_workflow` (the store has the cycle, Temporal no longer has its history)."""
+    workflow_id, stream = cycle_key(block, year, prefix)
+    if await svc.store.head(stream) == 0:
+        raise DomainError("unknown_cycle", f"no events for {block} {year}")
+    if svc.temporal is None:
+        raise DomainError("temporal_unavailable",
+                          "this service runs without a Temporal client: no history to compare")
+    try:
+        return await reconcile(svc.temporal, svc.store, workflow_id, stream)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise DomainError(
+                "unknown_workflow", f"Temporal holds no history of {workflow_id} (past its "
+                "retention, or started elsewhere)") from None
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise DomainError("temporal_unavailable",
+                              "Temporal cannot be reached; try again later") from None
+        raise
+
+
+@router.get("/cycles/{block}/{year}/reconcile")
+async def reconcile_cycle(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Any:
+    """The cycle's Temporal history (every run, accepted updates, appends, deadlines) against
+    its event stream, as `thidua audit reconcile`: `differences` lists what disagrees."""
+    _auditors_only(who)
+    r = await reconciliation(svc, cycles.prefix, cycle.block, cycle.year)
+    return {
+        "workflow_id": r.workflow_id, "stream": r.stream, "runs": list(r.runs),
+        "updates": r.updates, "workflow_version": r.workflow_version,
+        "store_version": r.store_version, "ok": r.ok, "differences": list(r.differences),
+    }
+
+
+@router.get("/audit/verify")
+async def verify_streams(
+    who: Caller, svc: Svc,
+    year: Annotated[int | None, Query(ge=1945, le=2200)] = None,
+    parse: Annotated[bool, Query(description="also parse every event (slower)")] = False,
+) -> Any:
+    """Verify the chain of every cycle stream (or one year's), as `thidua audit verify-all`:
+    the failing streams with their first problem."""
+    _auditors_only(who)
+    total = 0
+
+    def progress(done: int, n: int, stream: str) -> None:
+        nonlocal total
+        total = n
+
+    failures = await verify_all(svc.store, year, progress, parse=parse)
+    return {
+        "streams": total, "ok": not failures,
+        "failures": [{"stream": f.stream, "problem": _first_problem(f)} for f in failures],
+    }
+
+
+def _first_problem(f: StreamFailure) -> str:
+    p = f.report.first
+    if p is None:
+        return "the read model lists it, the store holds no event of it"
+    return f"{p.kind} at version {p.version}: {p.detail}"
+
+
+@router.post(
+    "/audit/verify-export",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def verify_uploaded_export(request: Request, who: Caller, svc: Svc) -> Any:
+    """Verify an export an auditor holds: the raw zip as the body (`Content-Type:
+    application/zip`, at most 32 MB, with a Content-Length). The checks of its verify.py,
+    then against the store now (a deleted tail, a rewritten past). Writes nothing. 422
+    `invalid_export` (field `body`) for a body that is not an export's zip."""
+    _auditors_only(who)
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        raise DomainError("invalid_export", "send the zip itself as the body (Content-Type: "
+                          "application/zip), not as a form", "body")
+    data = await request.body()
+    bad = await asyncio.to_thread(unpack_problem, data, MAX_UNPACKED_BYTES)
+    if bad is not None:
+        raise DomainError("invalid_export", f"the body is not an audit export: {bad}", "body")
+    check = await compare_with_store(svc.store, data)
+    m = check.manifest
+    return {
+        "ok": check.ok, "stream": m.get("stream"), "count": m.get("count"),
+        "last_hash": m.get("last_hash"), "problems": list(check.problems),
     }

@@ -1,6 +1,7 @@
 """Errors as HTTP answers: rule codes to statuses, validation errors that never echo input.
 
     not_authorized → 403      unknown_cycle → 404      every other rule code → 409
+    temporal_unavailable → 503 (a read that needs Temporal's history)
     a body or parameter that does not validate → 422 (field, rule, message; no input echoed)
     a body over the limit → 413        a cycle that stays busy → 429 with Retry-After
 """
@@ -26,6 +27,7 @@ STATUS = {
     "not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404, "sso_disabled": 404,
     "invalid_idempotency_key": 422, **IDENTITY_STATUS,
     "unknown_block": 404, "unknown_proposals": 404, "unknown_year": 404,
+    "unknown_workflow": 404, "temporal_unavailable": 503, "invalid_export": 422,
 }
 
 

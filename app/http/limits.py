@@ -1,7 +1,8 @@
 """Pure ASGI middleware that guards the service before any route runs:
 
 - `BodyLimit`: a request body over `max_bytes` gets 413 before anything parses it (by its
-  Content-Length, or while it streams in);
+  Content-Length, or while it streams in); a path with a larger limit of its own (an upload)
+  must send a Content-Length (else 411) and is then streamed on, never buffered here;
 - `AuthGate`: a protected path needs a caller the authenticator knows, checked before the body
   is read (401; 403 when the authenticator refuses with a rule code, e.g. `csrf_failed`); the
   caller goes into `scope["state"]["actor"]` for the routes;
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -43,13 +44,23 @@ async def _json(send: Send, status: int, body: dict[str, Any],
     await send({"type": "http.response.body", "body": data})
 
 
+def _size(n: int) -> str:
+    return f"{n // 2**20} MB" if n >= 2**20 and n % 2**20 == 0 else f"{n // 1024} KB"
+
+
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 per_path: Mapping[str, int] | None = None) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.per_path = dict(per_path or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        own = self.per_path.get(scope["path"])
+        if own is not None:
+            await self._own_limit(own, scope, receive, send)
             return
         message = (f"the request body is larger than {self.max_bytes // 1024} KB",)
         for name, value in scope.get("headers", ()):
@@ -80,6 +91,32 @@ class BodyLimit:
             if not msg.get("more_body", False):
                 break
         await self.app(scope, _replay(chunks, None, receive), send)
+
+
+    async def _own_limit(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        """A path with its own (large) limit: the length must be declared, so the answer comes
+        before the body is read, and nothing that large is buffered ahead of the AuthGate."""
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        length = None
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    length = None
+        if length is None or length < 0:
+            await _json(send, 411, {"code": "length_required", "field": "Content-Length",
+                                    "message": "this upload needs a Content-Length header"})
+            return
+        if length > limit:
+            await _json(send, 413, {
+                "code": "body_too_large", "field": None, "limit_bytes": limit,
+                "message": f"the request body is larger than {_size(limit)}, the limit of "
+                           f"{scope['path']}"})
+            return
+        await self.app(scope, receive, send)
 
 
 def _replay(chunks: list[bytes], final: dict[str, Any] | None,

@@ -1,6 +1,7 @@
 """The secretariat's pages (all cycles by year; start a cycle from a scenario-format file) and
 the auditor's timeline of a cycle (events in words, the chain's and the recheck's verdict, the
-state as of a version or a moment, each event's JSON)."""
+state as of a version or a moment, each event's JSON, download links to the minutes and the
+export), and its reconciliation with the Temporal history."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from workflows.messages import cycle_key
 
 from ...blocks import BlockService
 from ...readmodels.cycles import list_cycles
+from ..audit import reconciliation
 from .core import (
     FormError,
     actor,
@@ -212,7 +214,34 @@ async def timeline(request: Request, block: str, year: int) -> HTMLResponse:
                   title="Nhật ký kiểm tra", rows=rows, report=full.report, findings=findings,
                   asof=asof.state, asof_version=asof.report.head_version,
                   to_version=to_version, as_of=request.query_params.get("thoi-diem", ""),
-                  picker_error=picker_error)
+                  picker_error=picker_error, api=f"/cycles/{block}/{year}")
+
+
+@router.get("/ky/{block}/{year}/doi-chieu")
+async def reconcile_page(request: Request, block: str, year: int) -> HTMLResponse:
+    """The cycle's Temporal history against its stream (GET …/reconcile, in words)."""
+    who = actor(request)
+    if who.kind not in ("admin", "auditor"):
+        return forbidden(request)
+    svc = services(request)
+    try:
+        r = await reconciliation(svc, svc.cycles.prefix, block, year)
+    except DomainError as exc:
+        if exc.code == "unknown_cycle":
+            return render(request, "notfound.html", status=404, title="Không tìm thấy")
+        if exc.code not in ("temporal_unavailable", "unknown_workflow"):
+            raise
+        return render(request, "reconcile.html", status=503 if exc.code ==
+                      "temporal_unavailable" else 404, block=block, year=year,
+                      base=f"/ky/{block}/{year}", api=f"/cycles/{block}/{year}",
+                      title="Đối chiếu với lịch sử Temporal", cycle_title=f"{block} – năm {year}",
+                      r=None, error=FormError(exc.code))
+    stream = cycle_key(block, year, svc.cycles.prefix)[1]
+    state = (await svc.store.replay(stream)).state
+    return render(request, "reconcile.html", block=block, year=year, base=f"/ky/{block}/{year}",
+                  api=f"/cycles/{block}/{year}", title="Đối chiếu với lịch sử Temporal",
+                  cycle_title=state.title or f"{state.block.name if state.block else block}"
+                  f" – năm {year}", r=r, error=None)
 
 
 def _picker(request: Request) -> tuple[int | None, datetime | None, FormError | None]:

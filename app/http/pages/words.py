@@ -107,6 +107,10 @@ RULE = {
                            "năm nay do kỳ đó bầu.",
     "no_previous_cycle": "Khối chưa có kỳ thi đua năm trước để lấy quy chế và bảng điểm; hãy "
                          "khởi tạo bằng tệp kỳ thi đua.",
+    "temporal_unavailable": "Chưa kết nối được với Temporal nên chưa thể đối chiếu. Vui lòng "
+                            "thử lại sau.",
+    "unknown_workflow": "Temporal không còn lưu lịch sử của kỳ thi đua này (đã quá thời hạn lưu "
+                        "giữ), nên không thể đối chiếu.",
 }
 
 _FALLBACK = "Thao tác chưa thực hiện được. Vui lòng kiểm tra lại thông tin đã nhập."

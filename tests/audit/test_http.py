@@ -1,0 +1,253 @@
+"""The auditors' pack over HTTP (app/http/audit.py): httpx against the ASGI app on the real
+services of tests/conftest.py (PostgreSQL, the Temporal dev server). Auditors and the
+secretariat only; nothing of a cycle reaches anybody else."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import uuid
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from app.audit import verify_export
+from app.audit.export import export_bytes
+from app.bootstrap import Services
+from app.client import CycleClient
+from app.http import MAX_BODY_BYTES, audit, create_app, static_tokens
+from domain.codec import to_record
+from domain.values import Actor
+from eventstore import EventStore
+from tests.eventstore.conftest import pledge
+from tests.eventstore.cycles import reference_events
+from tests.eventstore.test_integrity import tamper
+from workflows.messages import cycle_key
+
+from .test_export import PDF, rewrite_member, run_verify_py
+from .test_reconcile import _cycle_with_pledges
+
+pytestmark = pytest.mark.temporal
+
+TOKENS = {
+    "t-audit": Actor.auditor(), "t-admin": Actor.admin(), "t-unit": Actor.of_unit("so-khdt"),
+    "t-head": Actor(kind="unit", unit="so-noi-vu", position="Giám đốc"),
+}
+ZIP = {"Content-Type": "application/zip"}
+
+
+def auth(token: str, **more: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **more}
+
+
+def client_of(services: Services) -> httpx.AsyncClient:
+    app = create_app(services, authenticate=static_tokens(TOKENS))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://thidua")
+
+
+@pytest.fixture
+async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_of(services) as client:
+        yield client
+
+
+async def reference_cycle(store: EventStore, cycles: CycleClient) -> tuple[str, int, str]:
+    """The reference case's events stored as the test's cycle kg-khoi-2 2018: (block, year,
+    stream)."""
+    block, year = "kg-khoi-2", 2018
+    stream = cycle_key(block, year, cycles.prefix)[1]
+    records = [to_record(e) for e in reference_events(unique_ids=True)]
+    for start in range(0, len(records), 20):
+        await store.append(stream, start, records[start:start + 20])
+    return block, year, stream
+
+
+async def test_the_export_zip_verifies_offline_and_is_for_auditors_only(
+    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient, tmp_path: Path
+) -> None:
+    block, year, stream = await reference_cycle(store, cycles)
+    url = f"/cycles/{block}/{year}/export.zip"
+    for token in ("t-unit", "t-head"):
+        denied = await api.get(url, headers=auth(token))
+        assert denied.status_code == 403
+        assert denied.headers["content-type"] == "application/json"
+        assert denied.json()["code"] == "not_authorized" and b"PK" not in denied.content
+    assert (await api.get(url)).status_code == 401
+
+    r = await api.get(url, headers=auth("t-audit"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/zip"
+    assert r.headers["content-disposition"] == f'attachment; filename="thidua-{block}-{year}.zip"'
+    check = verify_export(r.content)
+    assert check.ok, check.problems
+    report = await store.verify(stream)
+    assert check.manifest["stream"] == stream and check.manifest["count"] == report.events
+    assert check.manifest["last_hash"] == report.head_hash.hex()
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        assert z.read("minutes.pdf").startswith(b"%PDF-")  # the real minutes, made once
+    path = tmp_path / "export.zip"
+    path.write_bytes(r.content)
+    done = run_verify_py(path, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{report.events} events, chain intact" in done.stdout
+
+    # the secretariat too; the minutes come from the cache, the zip verifies the same
+    again = await api.get(url, headers=auth("t-admin"))
+    assert again.status_code == 200 and verify_export(again.content).ok
+
+    unknown = await api.get("/cycles/kg-khoi-9/2018/export.zip", headers=auth("t-audit"))
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_cycle"
+
+
+async def test_reconcile_over_http(
+    env: WorkflowEnvironment, worker: Worker, cycles: CycleClient, store: EventStore,
+    services: Services, api: httpx.AsyncClient,
+) -> None:
+    wid, stream, head = await _cycle_with_pledges(cycles, store)
+    block, year = "kg-khoi-2", 2018
+    assert cycle_key(block, year, cycles.prefix) == (wid, stream)
+    url = f"/cycles/{block}/{year}/reconcile"
+    assert (await api.get(url, headers=auth("t-unit"))).status_code == 403
+
+    r = await api.get(url, headers=auth("t-audit"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body == {
+        "workflow_id": wid, "stream": stream, "runs": body["runs"], "updates": 4,
+        "workflow_version": head, "store_version": head, "ok": True, "differences": [],
+    }
+    assert len(body["runs"]) == 1
+
+    await cycles.client.get_workflow_handle(wid).terminate("test over")
+    await store.append(stream, head, [pledge("so-x")])  # behind the workflow's back
+    r = await api.get(url, headers=auth("t-admin"))
+    body = r.json()
+    assert r.status_code == 200 and body["ok"] is False and body["store_version"] == head + 1
+    assert any(d.startswith(f"version {head + 1} (pledge_signed") and
+               "no update, deadline or start" in d for d in body["differences"]), body
+
+    unknown = await api.get("/cycles/kg-khoi-9/2018/reconcile", headers=auth("t-audit"))
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_cycle"
+    # a service without a Temporal client says so
+    async with client_of(dataclasses.replace(services, temporal=None)) as bare:
+        r = await bare.get(url, headers=auth("t-audit"))
+    assert r.status_code == 503 and r.json()["code"] == "temporal_unavailable"
+
+
+async def test_a_cycle_whose_history_temporal_does_not_hold(
+    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient
+) -> None:
+    block, year, _ = await reference_cycle(store, cycles)  # events, no workflow
+    r = await api.get(f"/cycles/{block}/{year}/reconcile", headers=auth("t-audit"))
+    assert r.status_code == 404 and r.json()["code"] == "unknown_workflow"
+
+
+async def test_verify_every_stream_then_a_tampered_one(
+    api: httpx.AsyncClient, store: EventStore, pool: asyncpg.Pool
+) -> None:
+    year = 2033  # this module's only streams of that year
+    tag = uuid.uuid4().hex[:6]
+    records = [to_record(e) for e in reference_events()][:12]
+    names = [f"cycle-v{tag}{n}-{year}" for n in range(3)]
+    for s in names:
+        await store.append(s, 0, [r.model_copy(update={"event_id": uuid.uuid4()})
+                                  for r in records])
+    assert (await api.get("/audit/verify", headers=auth("t-unit"))).status_code == 403
+    r = await api.get("/audit/verify", params={"year": year}, headers=auth("t-audit"))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"streams": 3, "ok": True, "failures": []}
+
+    await tamper(pool, f"UPDATE events SET body = NULL, data = jsonb_set(data, '{{x}}', '1')"
+                       f" WHERE stream = '{names[1]}' AND version = 7")
+    r = await api.get("/audit/verify", params={"year": year}, headers=auth("t-admin"))
+    assert r.json() == {"streams": 3, "ok": False, "failures": [
+        {"stream": names[1], "problem": "broken_link at version 7: the stored hash does not "
+                                        "match the event's content"}]}
+    everything = (await api.get("/audit/verify", headers=auth("t-audit"))).json()
+    assert everything["streams"] >= 3 and names[1] in [f["stream"] for f in
+                                                       everything["failures"]]
+    for bad in ("abc", "1800", "20180"):
+        r = await api.get("/audit/verify", params={"year": bad}, headers=auth("t-audit"))
+        assert r.status_code == 422 and r.json()["field"] == "year", r.text
+
+
+async def test_verify_an_uploaded_export(
+    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient, pool: asyncpg.Pool,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, _, stream = await reference_cycle(store, cycles)
+    good, manifest = await export_bytes(store, stream, minutes_pdf=PDF)
+    url = "/audit/verify-export"
+    before = await pool.fetchval("SELECT count(*) FROM events")
+
+    r = await api.post(url, content=good, headers=auth("t-audit", **ZIP))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"ok": True, "stream": stream, "count": manifest["count"],
+                        "last_hash": manifest["last_hash"], "problems": []}
+    denied = await api.post(url, content=good, headers=auth("t-unit", **ZIP))
+    assert denied.status_code == 403 and denied.json()["code"] == "not_authorized"
+
+    # one byte changed in line 3: named
+    path = tmp_path / "export.zip"
+    path.write_bytes(good)
+    with zipfile.ZipFile(path) as z:
+        line = z.read("events.jsonl").split(b"\n")[2]
+    at = line.index(b'"unit":"') + len(b'"unit":"')
+    rewrite_member(path, "events.jsonl", line, line[:at] + b"Z" + line[at + 1:])
+    r = await api.post(url, content=path.read_bytes(), headers=auth("t-audit", **ZIP))
+    body = r.json()
+    assert r.status_code == 200 and body["ok"] is False, body
+    assert body["problems"][0].startswith("line 3 (version 3)"), body
+
+    # not a zip, a form instead of the zip, a zip of the wrong things: named, never a 500
+    for content, headers in ((b"%PDF-1.4 not a zip", ZIP),
+                             (good, {"Content-Type": "multipart/form-data; boundary=x"})):
+        r = await api.post(url, content=content, headers=auth("t-audit", **headers))
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "invalid_export" and r.json()["field"] == "body"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("manifest.json", "[1, 2]")
+        z.writestr("events.jsonl", "")
+        z.writestr("hashes.txt", "")
+    r = await api.post(url, content=buf.getvalue(), headers=auth("t-audit", **ZIP))
+    assert r.status_code == 200 and r.json()["ok"] is False and r.json()["problems"], r.text
+
+    # a zip bomb is refused before any member is read (the limit lowered for the test)
+    monkeypatch.setattr(audit, "MAX_UNPACKED_BYTES", 2**20)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("events.jsonl", bytes(2 * 2**20))
+    r = await api.post(url, content=buf.getvalue(), headers=auth("t-audit", **ZIP))
+    assert r.status_code == 422 and "unpack to 2 MB" in r.json()["message"], r.text
+    monkeypatch.undo()
+
+    # this path's own limit: a 300 KB export is taken (above the global 256 KB) …
+    big, _ = await export_bytes(store, stream, minutes_pdf=b"%PDF-" + os.urandom(300 * 1024))
+    assert len(big) > 300 * 1024 > MAX_BODY_BYTES
+    r = await api.post(url, content=big, headers=auth("t-audit", **ZIP))
+    assert r.status_code == 200 and r.json()["ok"] is True, r.text
+    # … one over 32 MB is 413 naming the limit, before the body is read
+    r = await api.post(url, content=bytes(audit.MAX_EXPORT_BYTES + 1),
+                       headers=auth("t-audit", **ZIP))
+    assert r.status_code == 413, r.text
+    assert r.json()["limit_bytes"] == audit.MAX_EXPORT_BYTES and "32 MB" in r.json()["message"]
+    # an upload without a Content-Length is refused (never buffered ahead of authentication)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield good
+
+    r = await api.post(url, content=chunks(), headers=auth("t-audit", **ZIP))
+    assert r.status_code == 411 and r.json()["field"] == "Content-Length"
+    # the other paths keep the global limit
+    r = await api.post("/cycles", content=big, headers=auth("t-admin", **ZIP))
+    assert r.status_code == 413 and r.json()["limit_bytes"] == MAX_BODY_BYTES
+    # read-only: nothing was written
+    assert await pool.fetchval("SELECT count(*) FROM events") == before
