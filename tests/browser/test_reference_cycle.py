@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from app.audit import verify_export
 from domain.codec import to_record
 from domain.scenario import load_scenario, run_pure
 
@@ -199,6 +200,21 @@ def test_the_reference_cycle_end_to_end_through_the_pages(
     expect(auditor.locator('[data-verdict="chain_ok"]')).to_be_visible()
     expect(auditor.locator('[data-verdict="recheck_ok"]')).to_be_visible()
     shot(auditor, "timeline")
+    # its download links, fetched with the page's session cookie; the reconciliation page
+    link = {name: auditor.get_by_role("link", name=name) for name in (
+        "Biên bản (PDF)", "Biên bản (HTML)", "Gói kiểm toán (.zip)",
+        "Đối chiếu với lịch sử Temporal")}
+    for shown in link.values():
+        expect(shown).to_be_visible()
+    pdf = auditor.request.get(link["Biên bản (PDF)"].get_attribute("href") or "")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf", pdf.text()[:300]
+    assert pdf.body().startswith(b"%PDF-")
+    pack = auditor.request.get(link["Gói kiểm toán (.zip)"].get_attribute("href") or "")
+    assert pack.ok and pack.headers["content-type"] == "application/zip", pack.text()[:300]
+    assert verify_export(pack.body()).ok
+    link["Đối chiếu với lịch sử Temporal"].click()
+    expect(auditor.locator('[data-verdict="reconcile_ok"]')).to_be_visible()
+    shot(auditor, "reconcile")
 
     # the events are those of `thidua demo` (a pure run of the scenario) apart from ids,
     # times and persons
