@@ -168,11 +168,12 @@ def _first_problem(f: StreamFailure) -> str:
 @router.post(
     "/audit/verify-export",
     openapi_extra={"requestBody": {"required": True, "content": {
-        "application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
+        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
 )
 async def verify_uploaded_export(request: Request, who: Caller, svc: Svc) -> Any:
     """Verify an export an auditor holds: the raw zip as the body (`Content-Type:
-    application/zip`, at most 32 MB, with a Content-Length). The checks of its verify.py,
+    application/zip` or `application/octet-stream`, at most 32 MB, with a Content-Length). The checks of its verify.py,
     then against the store now (a deleted tail, a rewritten past). Writes nothing. 422
     `invalid_export` (field `body`) for a body that is not an export's zip."""
     _auditors_only(who)
