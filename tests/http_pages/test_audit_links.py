@@ -9,6 +9,7 @@ import pytest
 from app.audit import verify_export
 from app.bootstrap import Services
 from eventstore import EventStore
+from tests.audit.test_http import reference_cycle
 from tests.audit.test_reconcile import _cycle_with_pledges
 from tests.eventstore.conftest import pledge
 
@@ -65,3 +66,17 @@ async def test_the_timeline_links_and_the_reconciliation_page(
     for path in ("export.zip", "reconcile", "minutes.pdf"):
         r = await unit.get(f"{API}/{path}")
         assert r.status_code == 403 and r.json()["code"] == "not_authorized", path
+
+
+async def test_the_reconciliation_page_without_a_history_or_without_temporal(
+    browser: Browser, site: Services, store: EventStore
+) -> None:
+    await reference_cycle(store, site.cycles)  # events only: no workflow ever ran them
+    auditor = await browser("kiem-toan")
+    page = await auditor.get(f"{BASE}/doi-chieu")
+    assert page.status_code == 404 and 'data-code="unknown_workflow"' in page.text, page.text
+    assert "Temporal không còn lưu lịch sử" in page.text
+    site.temporal = None  # this test's own services: a process started without Temporal
+    page = await auditor.get(f"{BASE}/doi-chieu")
+    assert page.status_code == 503 and 'data-code="temporal_unavailable"' in page.text
+    assert (await auditor.get("/ky/kg-khoi-9/2018/doi-chieu")).status_code == 404
