@@ -39,7 +39,9 @@ async def audit(
     to_version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Any:
     """Replay from the event store: the state as of a moment or version, the chain's
-    verification, and every decision recomputed."""
+    verification, and every decision recomputed. Auditors and the secretariat only (the full
+    state holds every ballot)."""
+    _auditors_only(who)
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     replay = await svc.store.replay(stream, to_version=to_version, as_of=as_of)
     if replay.report.events == 0:

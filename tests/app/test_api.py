@@ -70,6 +70,11 @@ async def test_an_approver_step_goes_through_the_api_and_lands_once(
     assert audit["events"] == 2  # cycle_started, pledge_signed: once
     assert audit["problems"] == [] and audit["findings"] == []
     assert "so-khdt" not in audit["pending"]
+    # a unit's replay would show every ballot: the audit replay is the auditors' and admin's
+    denied = await api.get("/cycles/kg-khoi-2/2018/audit", headers=auth("t-khdt"))
+    assert denied.status_code == 403 and denied.json()["code"] == "not_authorized"
+    assert (await api.get("/cycles/kg-khoi-2/2018/audit", headers=auth("t-admin"))).status_code \
+        == 200
 
 
 @pytest.mark.parametrize(
