@@ -144,7 +144,7 @@ async def verify_streams(
     year: Annotated[int | None, Query(ge=1945, le=2200)] = None,
     parse: Annotated[bool, Query(description="also parse every event (slower)")] = False,
 ) -> Any:
-    """Verify the chain of every cycle stream (or one year's), as `thidua audit verify-all`:
+    """Verify the chain of every cycle stream (or one year's), as `thidua audit verify --all`:
     the failing streams with their first problem."""
     _auditors_only(who)
     total = 0
