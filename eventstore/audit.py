@@ -1,7 +1,8 @@
 """Reading a stream back for auditors: verify the hash chain and the versions, fold the events.
 One pass over (version, body, hash) rows, built for speed: the hash covers the stored body
-bytes (no re-serialising), each body is decoded once with orjson and folded by the fast fold;
-the pydantic domain events are parsed only when asked for (`Replay.events`)."""
+bytes (no re-serialising), each body is decoded once (msgspec for the frequent event types,
+orjson for the others) and folded by the fast fold (fastfold.py); the pydantic domain events
+are parsed from the bodies only when asked for (`Replay.events`)."""
 
 from __future__ import annotations
 
