@@ -2,7 +2,7 @@
 with its event stream, and verification of every stream."""
 
 from .export import ExportCheck, compare_with_store, export_cycle, verify_export
-from .reconcile import Reconciliation, reconcile, reconcile_all
+from .reconcile import Reconciliation, reconcile, reconcile_all, reconcile_if_held
 from .verify_all import Progress, StreamFailure, verify_all
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "export_cycle",
     "reconcile",
     "reconcile_all",
+    "reconcile_if_held",
     "verify_all",
     "verify_export",
 ]

@@ -28,7 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from eventstore import EventStore
 from workflows.messages import AppendInput, CommandRequest, CommandResult
 
-__all__ = ["Reconciliation", "reconcile", "reconcile_all"]
+__all__ = ["Reconciliation", "reconcile", "reconcile_all", "reconcile_if_held"]
 
 
 @dataclass(frozen=True)
@@ -172,29 +172,36 @@ Progress = Callable[[int, int, str], None]
 """progress(done, total, stream) after each cycle."""
 
 
+async def reconcile_if_held(
+    client: Client, store: EventStore, workflow_id: str, stream: str
+) -> Reconciliation:
+    """`reconcile`, or, when Temporal holds no such workflow, a Reconciliation with
+    `history=False` that says so in `differences`."""
+    try:
+        return await reconcile(client, store, workflow_id, stream)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+    return Reconciliation(
+        workflow_id=workflow_id, stream=stream, runs=(), workflow_version=0,
+        store_version=await store.head(stream), updates=0, history=False,
+        differences=(f"Temporal holds no workflow {workflow_id} (never run there, or its "
+                     "history passed the namespace's retention)",))
+
+
 async def reconcile_all(
     client: Client, store: EventStore, *, prefix: str = "", year: int | None = None,
     progress: Progress | None = None,
 ) -> list[Reconciliation]:
     """Reconcile every cycle stream of the store (`{prefix}cycle-{block}-{year}`, or one year's)
-    with its workflow (`{prefix}cycle:{block}:{year}`), one after the other. A stream whose
-    workflow Temporal does not hold comes back with `history=False` and that said in
-    `differences`."""
+    with its workflow (`{prefix}cycle:{block}:{year}`), one after the other (see
+    `reconcile_if_held` for a workflow Temporal does not hold)."""
     pattern = re.compile(re.escape(prefix) + r"cycle-(.+)-(\d{4})")
     cycles = [(s, m) for s in await store.streams(year) if (m := pattern.fullmatch(s))]
     out: list[Reconciliation] = []
     for done, (stream, m) in enumerate(cycles, start=1):
         workflow_id = f"{prefix}cycle:{m[1]}:{m[2]}"
-        try:
-            out.append(await reconcile(client, store, workflow_id, stream))
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise
-            out.append(Reconciliation(
-                workflow_id=workflow_id, stream=stream, runs=(), workflow_version=0,
-                store_version=await store.head(stream), updates=0, history=False,
-                differences=(f"Temporal holds no workflow {workflow_id} (never run there, or "
-                             "its history passed the namespace's retention)",)))
+        out.append(await reconcile_if_held(client, store, workflow_id, stream))
         if progress is not None:
             progress(done, len(cycles), stream)
     return out

@@ -14,20 +14,19 @@ from fastapi.responses import Response
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.audit import recheck
-from domain.errors import AuthorizationError, DomainError
+from domain.errors import DomainError
 from domain.pending import pending_actions
-from domain.values import Actor
 from workflows.messages import cycle_key
 
-from ..audit import Reconciliation, StreamFailure, compare_with_store, reconcile, verify_all
+from ..audit import Reconciliation, StreamFailure, compare_with_store, reconcile_if_held, verify_all
 from ..audit.export import UnknownStream, export_bytes, unpack_problem
 from ..bootstrap import Services
 from ..documents import DocumentError
 from ..documents.record import cached_minutes_pdf, signer_of
-from .deps import Caller, Cycle, Cycles, Svc
+from .deps import Caller, Cycle, Cycles, Svc, auditors_only
 from .errors import problem
 
-__all__ = ["BODY_LIMITS", "MAX_EXPORT_BYTES", "READERS", "reconciliation", "router"]
+__all__ = ["BODY_LIMITS", "MAX_EXPORT_BYTES", "reconciliation", "router"]
 
 router = APIRouter(tags=["audit"])
 
@@ -41,7 +40,7 @@ async def audit(
     """Replay from the event store: the state as of a moment or version, the chain's
     verification, and every decision recomputed. Auditors and the secretariat only (the full
     state holds every ballot)."""
-    _auditors_only(who)
+    auditors_only(who, "the auditors' pack and the replay")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     replay = await svc.store.replay(stream, to_version=to_version, as_of=as_of)
     if replay.report.events == 0:
@@ -59,9 +58,6 @@ async def audit(
 
 # ---- the auditors' pack (app/audit): export, reconciliation, verification -------------------
 
-READERS = ("auditor", "admin")
-"""Who may have the auditors' pack: auditors and the secretariat (as the minutes)."""
-
 MAX_EXPORT_BYTES = 32 * 2**20
 """POST /audit/verify-export takes an export up to this size (the global body limit is 256 KB;
 a 5,000-event cycle's export is a few MB)."""
@@ -69,11 +65,6 @@ MAX_UNPACKED_BYTES = 256 * 2**20
 """…and whose members unpack to no more than this (a zip bomb is refused before reading)."""
 BODY_LIMITS = {"/audit/verify-export": MAX_EXPORT_BYTES}
 """Paths with a body limit of their own (app/http/limits.BodyLimit)."""
-
-
-def _auditors_only(who: Actor) -> None:
-    if who.kind not in READERS:
-        raise AuthorizationError("the auditors' pack is for auditors and the secretariat")
 
 
 @router.get(
@@ -86,7 +77,7 @@ async def export_zip(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Res
     manifest.json, verify.py and the minutes PDF (signed when a key is configured; left out
     when the stream fails verification — the manifest then says so). 404 for an unknown cycle,
     503 when the signing key cannot be opened."""
-    _auditors_only(who)
+    auditors_only(who, "the auditors' pack and the replay")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     try:
         signer = signer_of(svc.settings)
@@ -113,23 +104,23 @@ async def reconciliation(svc: Services, prefix: str, block: str, year: int) -> R
         raise DomainError("temporal_unavailable",
                           "this service runs without a Temporal client: no history to compare")
     try:
-        return await reconcile(svc.temporal, svc.store, workflow_id, stream)
+        r = await reconcile_if_held(svc.temporal, svc.store, workflow_id, stream)
     except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise DomainError(
-                "unknown_workflow", f"Temporal holds no history of {workflow_id} (past its "
-                "retention, or started elsewhere)") from None
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             raise DomainError("temporal_unavailable",
                               "Temporal cannot be reached; try again later") from None
         raise
+    if not r.history:
+        raise DomainError("unknown_workflow", f"Temporal holds no history of {workflow_id} "
+                          "(past its retention, or started elsewhere)")
+    return r
 
 
 @router.get("/cycles/{block}/{year}/reconcile")
 async def reconcile_cycle(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Any:
     """The cycle's Temporal history (every run, accepted updates, appends, deadlines) against
     its event stream, as `thidua audit reconcile`: `differences` lists what disagrees."""
-    _auditors_only(who)
+    auditors_only(who, "the auditors' pack and the replay")
     r = await reconciliation(svc, cycles.prefix, cycle.block, cycle.year)
     return {
         "workflow_id": r.workflow_id, "stream": r.stream, "runs": list(r.runs),
@@ -146,7 +137,7 @@ async def verify_streams(
 ) -> Any:
     """Verify the chain of every cycle stream (or one year's), as `thidua audit verify --all`:
     the failing streams with their first problem."""
-    _auditors_only(who)
+    auditors_only(who, "the auditors' pack and the replay")
     total = 0
 
     def progress(done: int, n: int, stream: str) -> None:
@@ -178,7 +169,7 @@ async def verify_uploaded_export(request: Request, who: Caller, svc: Svc) -> Any
     application/zip` or `application/octet-stream`, at most 32 MB, with a Content-Length). The checks of its verify.py,
     then against the store now (a deleted tail, a rewritten past). Writes nothing. 422
     `invalid_export` (field `body`) for a body that is not an export's zip."""
-    _auditors_only(who)
+    auditors_only(who, "the auditors' pack and the replay")
     if request.headers.get("content-type", "").startswith("multipart/"):
         raise DomainError("invalid_export", "send the zip itself as the body (Content-Type: "
                           "application/zip), not as a form", "body")

@@ -8,15 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 
-from domain.errors import DomainError
+from domain.errors import AuthorizationError, DomainError
 from domain.values import Actor
 
 from ..bootstrap import Services
 from ..client import CycleClient
 
 __all__ = [
-    "Caller", "Cycle", "CycleRef", "Cycles", "IdempotencyKey", "Svc", "caller",
-    "idempotency_key",
+    "AUDIT_READERS", "Caller", "Cycle", "CycleRef", "Cycles", "IdempotencyKey", "Svc",
+    "auditors_only", "caller", "idempotency_key",
 ]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -29,6 +29,17 @@ def services(request: Request) -> Services:
 
 def cycles(request: Request) -> CycleClient:
     return services(request).cycles
+
+
+AUDIT_READERS = ("auditor", "admin")
+"""Who may read a cycle's whole record (replay, minutes, export, reconciliation, timeline):
+auditors and the secretariat."""
+
+
+def auditors_only(who: Actor, what: str) -> None:
+    """Refuse (`not_authorized`) a caller who is not an auditor or the secretariat."""
+    if who.kind not in AUDIT_READERS:
+        raise AuthorizationError(f"{what} are for auditors and the secretariat")
 
 
 def caller(request: Request) -> Actor:

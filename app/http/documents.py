@@ -5,27 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from domain.errors import AuthorizationError
-from domain.values import Actor
 from workflows.messages import cycle_key
 
 from ..documents import DocumentError
 from ..documents.record import signer_of, stored_minutes
-from .deps import Caller, Cycle, Cycles, Svc
+from .deps import Caller, Cycle, Cycles, Svc, auditors_only
 from .errors import problem
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["audit"])
-
-READERS = ("auditor", "admin")
-"""Who may have the minutes: auditors and the secretariat."""
-
-
-def _may_read(who: Actor) -> None:
-    if who.kind not in READERS:
-        raise AuthorizationError("the minutes are for auditors and the secretariat")
-
 
 @router.get(
     "/cycles/{block}/{year}/minutes.pdf",
@@ -36,7 +25,7 @@ async def minutes_pdf(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Re
     """The minutes as PDF/A-3b with the events attached (`events.jsonl`), signed with the
     agency's key when one is configured. 404 for an unknown cycle, 409 `record_not_verified`
     when the stream fails verification, 503 when the signing key cannot be opened."""
-    _may_read(who)
+    auditors_only(who, "the minutes")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     try:
         signer = signer_of(svc.settings)
@@ -54,7 +43,7 @@ async def minutes_pdf(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Re
             responses={200: {"content": {"text/html": {}}}})
 async def minutes_html(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Response:
     """The same minutes as one HTML page (Vietnamese, printable)."""
-    _may_read(who)
+    auditors_only(who, "the minutes")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     html = await stored_minutes(svc.store, stream, html=True)
     return Response(html, media_type="text/html; charset=utf-8")

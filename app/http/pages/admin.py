@@ -19,6 +19,7 @@ from workflows.messages import cycle_key
 from ...blocks import BlockService
 from ...readmodels.cycles import list_cycles
 from ..audit import reconciliation
+from ..deps import AUDIT_READERS
 from .core import (
     FormError,
     actor,
@@ -51,7 +52,7 @@ async def _cycles_page(request: Request, *, status: int = 200, errors: list[str]
                        error: FormError | None = None, block_error: FormError | None = None,
                        typed: dict[str, str] | None = None) -> HTMLResponse:
     who = actor(request)
-    if who.kind not in ("admin", "auditor"):
+    if who.kind not in AUDIT_READERS:
         return forbidden(request)
     svc = services(request)
     year_raw = request.query_params.get("nam", "")
@@ -192,7 +193,7 @@ async def audit_list(request: Request) -> HTMLResponse:
 @router.get("/ky/{block}/{year}/nhat-ky")
 async def timeline(request: Request, block: str, year: int) -> HTMLResponse:
     who = actor(request)
-    if who.kind not in ("admin", "auditor"):
+    if who.kind not in AUDIT_READERS:
         return forbidden(request)
     svc = services(request)
     stream = cycle_key(block, year, svc.cycles.prefix)[1]
@@ -221,7 +222,7 @@ async def timeline(request: Request, block: str, year: int) -> HTMLResponse:
 async def reconcile_page(request: Request, block: str, year: int) -> HTMLResponse:
     """The cycle's Temporal history against its stream (GET …/reconcile, in words)."""
     who = actor(request)
-    if who.kind not in ("admin", "auditor"):
+    if who.kind not in AUDIT_READERS:
         return forbidden(request)
     svc = services(request)
     try:
@@ -268,7 +269,7 @@ def _picker(request: Request) -> tuple[int | None, datetime | None, FormError | 
 @router.get("/ky/{block}/{year}/nhat-ky/{version}.json")
 async def event_json(request: Request, block: str, year: int, version: int) -> JSONResponse:
     who = actor(request)
-    if who.kind not in ("admin", "auditor"):
+    if who.kind not in AUDIT_READERS:
         return JSONResponse({"code": "not_authorized"}, status_code=403)
     svc = services(request)
     stream = cycle_key(block, year, svc.cycles.prefix)[1]
