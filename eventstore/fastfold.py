@@ -31,7 +31,6 @@ from domain.values import SCORE_PATTERN
 
 __all__ = ["FastFold", "event_input"]
 
-_DECIMAL = re.compile(SCORE_PATTERN, re.ASCII)
 _DECIMALS = re.compile(f"{SCORE_PATTERN}(?:\x00{SCORE_PATTERN})*", re.ASCII)
 """Plain decimal strings joined by NUL (which none of them can hold): one match for a sheet."""
 _ACTOR_KINDS = frozenset(("admin", "auditor", "unit", "system"))
@@ -65,10 +64,8 @@ def _opt_str(value: Any) -> bool:
 
 def _scores_ok(value: Any) -> bool:
     """A dict of plain decimal strings (kept as strings until `FastFold.result`)."""
-    if type(value) is not dict:
-        return False
-    match = _DECIMAL.fullmatch
-    return all(type(v) is str and match(v) is not None for v in value.values())
+    return (type(value) is dict and all(type(v) is str for v in value.values())
+            and _sections_ok(value))
 
 
 def _decimals(scores: dict[str, dict[str, Any]]) -> None:
