@@ -16,9 +16,9 @@ from domain.errors import DomainError
 from domain.scenario import ScenarioError, load_scenario
 from workflows.messages import cycle_key
 
-from ...blocks import BlockService
 from ...readmodels.cycles import list_cycles
 from ..audit import reconciliation
+from ..blocks import block_service
 from ..deps import AUDIT_READERS
 from .core import (
     FormError,
@@ -128,12 +128,10 @@ async def start_cycle(request: Request) -> Response:
         return await _cycles_page(request, status=422, errors=[str(exc)[:300]],
                                   error=FormError("invalid_scenario", "file"))
     start = scenario.start_command()
-    svc = services(request)
     try:
         # as `thidua cycle start FILE`: a new block is registered, so that its next years can
         # be started from the register (the form below)
-        await BlockService(svc.store, svc.pool, svc.cycle_client).ensure_registered(
-            scenario.block, who)
+        await block_service(request).ensure_registered(scenario.block, who)
         await send_command(request, start.block.id, start.year,
                            start.model_dump(mode="json"))
     except DomainError as exc:
@@ -170,8 +168,7 @@ async def start_block_cycle(request: Request) -> Response:
                                                     tzinfo=VN)
     except FormError as err:
         return await refused(err)
-    svc = services(request)
-    blocks = BlockService(svc.store, svc.pool, svc.cycle_client)
+    blocks = block_service(request)
     try:
         start = await blocks.start_command(typed["block"], year, deadlines=deadlines)
     except DomainError as exc:
