@@ -2,8 +2,9 @@
 
 Since migration 0008 every appended event stores its canonical body (`events.body`), and the
 CHECK `events_body_matches` keeps it equal, as JSON, to the object built from the columns. While
-that CHECK is in place and validated, and its helper function is the one 0008 created, the
-stored bodies are read as they are (fast). Otherwise — a body is NULL (written before 0008), or
+that CHECK is in place and validated, calls events_body_agrees (0010), and that function and
+its helper events_hashed_object (0008) have the sources the migrations gave them, the stored
+bodies are read as they are (fast). Otherwise — a body is NULL (written before 0008), or
 someone dropped or replaced the CHECK, e.g. to change a column behind its back — the bodies are
 rebuilt from the columns with the documented recipe (chain.canonical_body), so a changed column
 shows up as a broken link either way.
@@ -39,28 +40,44 @@ _FROM_COLUMNS = (
     " request_id, hash FROM events" + _WHERE
 )
 
+_CHECK_DEF = (
+    "CHECK (events_body_agrees(body, stream, version, event_id, type, schema_version, data,"
+    " actor, effective_at, request_id))"
+)
+
+# the function the constraint calls (by its oid, through pg_depend), and the one helper of that
+# name (plpgsql resolves it by name)
 _CHECK = """
-SELECT c.convalidated AND c.contype = 'c'
-       AND pg_get_constraintdef(c.oid) LIKE '%events_hashed_object(stream, version, event_id,%'
-       AND md5(p.prosrc) = $1
-  FROM pg_constraint c, pg_proc p
+SELECT c.convalidated AND c.contype = 'c' AND pg_get_constraintdef(c.oid) = $1
+       AND md5(p.prosrc) = $2 AND l.lanname = 'plpgsql'
+       AND (SELECT array_agg(md5(h.prosrc)) FROM pg_proc h
+             WHERE h.proname = 'events_hashed_object') = ARRAY[$3]
+  FROM pg_constraint c
+  JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = c.oid
+                  AND d.refclassid = 'pg_proc'::regclass
+  JOIN pg_proc p ON p.oid = d.refobjid AND p.proname = 'events_body_agrees'
+  JOIN pg_language l ON l.oid = p.prolang
  WHERE c.conrelid = 'events'::regclass AND c.conname = 'events_body_matches'
-   AND p.proname = 'events_hashed_object'
 """
 
 
-@cache
-def _helper_md5() -> str:
-    """md5 of the source of events_hashed_object exactly as migration 0008 creates it."""
-    text = resources.files("eventstore").joinpath("migrations/0008_audit.sql").read_text("utf-8")
-    m = re.search(r"FUNCTION events_hashed_object\(.*?AS \$\$(.*?)\$\$;", text, re.S)
-    assert m is not None, "0008_audit.sql defines events_hashed_object"
+def _function_md5(migration: str, name: str) -> str:
+    """md5 of the source of function `name` exactly as `migration` creates it."""
+    text = resources.files("eventstore").joinpath(f"migrations/{migration}").read_text("utf-8")
+    m = re.search(rf"FUNCTION {name}\(.*?AS \$\$(.*?)\$\$;", text, re.S)
+    assert m is not None, f"{migration} defines {name}"
     return hashlib.md5(m[1].encode()).hexdigest()  # a fingerprint, not security
+
+
+@cache
+def _fingerprints() -> tuple[str, str, str]:
+    return (_CHECK_DEF, _function_md5("0010_body_check_function.sql", "events_body_agrees"),
+            _function_md5("0008_audit.sql", "events_hashed_object"))
 
 
 async def body_check_in_place(conn: Conn) -> bool:
     """True when the stored bodies can be trusted to match the columns."""
-    return bool(await conn.fetchval(_CHECK, _helper_md5()))
+    return bool(await conn.fetchval(_CHECK, *_fingerprints()))
 
 
 async def stream_rows(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import orjson
 import pytest
 
+import eventstore
 from domain.codec import EventRecord
 from eventstore import GENESIS, AppendOnlyViolation, EventStore, canonical_body, chain_hash
 from eventstore.bodies import body_check_in_place
@@ -105,11 +108,8 @@ async def test_hashes_can_be_recomputed_offline_from_the_stored_columns(
     assert report.ok and report.events == 3 and report.head_hash == prev, report
 
 
-_ADD_CHECK = """ALTER TABLE events ADD CONSTRAINT events_body_matches CHECK (
-    body IS NULL
-    OR convert_from(body, 'UTF8')::jsonb = events_hashed_object(
-        stream, version, event_id, type, schema_version, data, actor, effective_at, request_id)
-)"""
+_ADD_CHECK = """ALTER TABLE events ADD CONSTRAINT events_body_matches CHECK (events_body_agrees(
+    body, stream, version, event_id, type, schema_version, data, actor, effective_at, request_id))"""
 _CHANGE_UNIT = "data = jsonb_set(data, '{unit}', '\"z\"')"
 _BODY_FROM_COLUMNS = (
     "convert_to(events_hashed_object(stream, version, event_id, type, schema_version, data,"
@@ -148,6 +148,60 @@ async def test_tampered_data_is_reported_at_that_exact_event(
             await pool.execute(_ADD_CHECK)
             async with pool.acquire() as conn:
                 assert await body_check_in_place(conn)
+
+
+def _function_sql(migration: str, name: str) -> str:
+    """The CREATE FUNCTION statement of `name` in `migration`, as CREATE OR REPLACE."""
+    text = (Path(eventstore.__file__).parent / "migrations" / migration).read_text("utf-8")
+    m = re.search(rf"CREATE FUNCTION {name}\(.*?\$\$;", text, re.S)
+    assert m is not None
+    return m[0].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+
+
+_ALWAYS_TRUE = {
+    "events_body_agrees": """CREATE OR REPLACE FUNCTION events_body_agrees(
+        p_body bytea, p_stream text, p_version integer, p_event_id uuid, p_type text,
+        p_schema_version integer, p_data jsonb, p_actor jsonb, p_effective_at timestamptz,
+        p_request_id text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+        BEGIN RETURN true; END $$""",
+    "events_hashed_object": """CREATE OR REPLACE FUNCTION events_hashed_object(
+        p_stream text, p_version integer, p_event_id uuid, p_type text, p_schema_version integer,
+        p_data jsonb, p_actor jsonb, p_effective_at timestamptz, p_request_id text
+        ) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+        SELECT convert_from(body, 'UTF8')::jsonb FROM events
+         WHERE stream = p_stream AND version = p_version $$""",
+}
+
+
+@pytest.mark.parametrize(("name", "migration"), [
+    ("events_body_agrees", "0010_body_check_function.sql"),
+    ("events_hashed_object", "0008_audit.sql"),
+])
+async def test_a_check_function_replaced_to_let_anything_through_is_noticed(
+    store: EventStore, pool: asyncpg.Pool, name: str, migration: str
+) -> None:
+    """A superuser keeps the CHECK but replaces a function it relies on, so that a column can be
+    changed alone: the stored bodies are no longer trusted, and the change is found."""
+    stream = new_stream()
+    await store.append(stream, 0, [pledge(u) for u in "abcd"])
+    where = "WHERE stream = $1 AND version = 2"
+    original = await pool.fetchval(f"SELECT data::text FROM events {where}", stream)
+    async with pool.acquire() as conn:
+        assert await body_check_in_place(conn)
+    await pool.execute(_ALWAYS_TRUE[name])
+    try:
+        async with pool.acquire() as conn:
+            assert not await body_check_in_place(conn)
+        await tamper(pool, f"UPDATE events SET {_CHANGE_UNIT} {where}", stream)
+        report = await store.verify(stream)
+        assert report.first is not None
+        assert (report.first.kind, report.first.version) == ("broken_link", 2), report
+    finally:
+        await tamper(pool, f"UPDATE events SET data = $2::jsonb {where}", stream, original)
+        await pool.execute(_function_sql(migration, name))
+    async with pool.acquire() as conn:
+        assert await body_check_in_place(conn)
+    assert (await store.verify(stream)).ok
 
 
 async def test_a_missing_event_is_reported_as_a_version_gap(
