@@ -28,7 +28,21 @@ from temporalio.service import RPCError, RPCStatusCode
 from eventstore import EventStore
 from workflows.messages import AppendInput, CommandRequest, CommandResult
 
-__all__ = ["Reconciliation", "reconcile", "reconcile_all", "reconcile_if_held"]
+__all__ = ["Difference", "Reconciliation", "reconcile", "reconcile_all", "reconcile_if_held"]
+
+
+class Difference(str):
+    """One disagreement between Temporal's history and the stream, as an English sentence (the
+    CLI and the JSON API show it as it is), with a code and its facts so that the auditor's page
+    can say it in Vietnamese (app/http/pages/words.reconcile_sentence)."""
+
+    code: str
+    facts: dict[str, Any]
+
+    def __new__(cls, code: str, text: str, **facts: Any) -> Difference:
+        d = super().__new__(cls, text)
+        d.code, d.facts = code, facts
+        return d
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,8 @@ class Written:
     event_id: str
     type: str
     by: str
+    who: tuple[str, str, str]
+    """(kind, update name, request id): kind is "update", "start" or "deadline"."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,7 @@ class Reconciliation:
     workflow_version: int
     store_version: int
     updates: int
-    differences: tuple[str, ...] = field(default=())
+    differences: tuple[Difference, ...] = field(default=())
 
     history: bool = True
     """False when Temporal no longer holds the workflow (never started there, or its history
@@ -91,9 +107,10 @@ async def reconcile(
     runs = await _histories(client, workflow_id)
     appends: dict[tuple[str, int], AppendInput] = {}
     written: dict[str, Written] = {}
-    by_update: dict[str, str] = {}  # event id -> "update sign_pledge (request r-1)"
+    # event id -> ("update sign_pledge (request r-1)", ("update", "sign_pledge", "r-1"))
+    by_update: dict[str, tuple[str, tuple[str, str, str]]] = {}
     requests: dict[str, tuple[str, str]] = {}  # update id -> (name, request id)
-    differences: list[str] = []
+    differences: list[Difference] = []
     updates = 0
     for run_id, history in runs:
         for e in history.events:
@@ -109,11 +126,13 @@ async def reconcile(
                 if inp is None:
                     continue
                 if inp.stream != stream:
-                    differences.append(f"the workflow appended to stream {inp.stream!r}, "
-                                       f"not {stream!r}")
+                    differences.append(Difference(
+                        "wrong_stream", f"the workflow appended to stream {inp.stream!r}, not"
+                        f" {stream!r}", stream=inp.stream, expected=stream))
                 for i, r in enumerate(inp.records, start=inp.expected_version + 1):
                     by = ("start" if inp.expected_version == 0 else "deadline")
-                    written[str(r.event_id)] = Written(i, str(r.event_id), r.type, by)
+                    written[str(r.event_id)] = Written(i, str(r.event_id), r.type, by,
+                                                       (by, "", ""))
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
                 a = e.workflow_execution_update_accepted_event_attributes
                 req = _decode(client, a.accepted_request.input.args.payloads, CommandRequest)
@@ -129,13 +148,16 @@ async def reconcile(
                 if result.duplicate:
                     continue
                 for ev in result.events:
-                    by_update[str(ev.event_id)] = f"update {name} (request {request_id})"
-    for event_id, label in by_update.items():
+                    by_update[str(ev.event_id)] = (f"update {name} (request {request_id})",
+                                                   ("update", name, request_id))
+    for event_id, (label, who) in by_update.items():
         w = written.get(event_id)
         if w is None:
-            differences.append(f"{label}: its event {event_id} has no completed append")
+            differences.append(Difference(
+                "no_append", f"{label}: its event {event_id} has no completed append",
+                who=who, event_id=event_id))
         else:
-            written[event_id] = Written(w.version, w.event_id, w.type, label)
+            written[event_id] = Written(w.version, w.event_id, w.type, label, who)
     rows = await store.rows(stream)
     stored: dict[str, tuple[int, str]] = {}
     for version, body, _ in rows:
@@ -143,24 +165,32 @@ async def reconcile(
         stored[obj["event_id"]] = (version, obj["type"])
     for w in sorted(written.values(), key=lambda w: w.version):
         at = stored.get(w.event_id)
+        facts = {"who": w.who, "version": w.version, "type": w.type, "event_id": w.event_id}
         if at is None:
-            differences.append(f"{w.by}: its event at version {w.version} ({w.type}, "
-                               f"{w.event_id}) is not in the store")
+            differences.append(Difference(
+                "not_stored", f"{w.by}: its event at version {w.version} ({w.type}, "
+                f"{w.event_id}) is not in the store", **facts))
         elif at[0] != w.version:
-            differences.append(f"{w.by}: its event {w.event_id} ({w.type}) is stored at version "
-                               f"{at[0]}, not {w.version}")
+            differences.append(Difference(
+                "wrong_version", f"{w.by}: its event {w.event_id} ({w.type}) is stored at"
+                f" version {at[0]}, not {w.version}", stored=at[0], **facts))
     for event_id, (version, type_) in sorted(stored.items(), key=lambda kv: kv[1][0]):
         if event_id not in written:
-            differences.append(f"version {version} ({type_}, {event_id}): no update, deadline "
-                               "or start of the workflow wrote it")
+            differences.append(Difference(
+                "not_written", f"version {version} ({type_}, {event_id}): no update, deadline"
+                " or start of the workflow wrote it", version=version, type=type_,
+                event_id=event_id))
     workflow_version = max((w.version for w in written.values()), default=0)
     store_version = rows[-1][0] if rows else 0
+    versions = {"workflow_version": workflow_version, "store_version": store_version}
     if store_version < workflow_version:
-        differences.append(f"the workflow reached version {workflow_version}, the store holds "
-                           f"{store_version} (a deleted tail)")
+        differences.append(Difference(
+            "deleted_tail", f"the workflow reached version {workflow_version}, the store holds"
+            f" {store_version} (a deleted tail)", **versions))
     elif store_version > workflow_version:
-        differences.append(f"the store holds {store_version} versions, the workflow wrote "
-                           f"{workflow_version}")
+        differences.append(Difference(
+            "extra_tail", f"the store holds {store_version} versions, the workflow wrote"
+            f" {workflow_version}", **versions))
     return Reconciliation(
         workflow_id=workflow_id, stream=stream, runs=tuple(r for r, _ in runs),
         workflow_version=workflow_version, store_version=store_version, updates=updates,
@@ -185,8 +215,9 @@ async def reconcile_if_held(
     return Reconciliation(
         workflow_id=workflow_id, stream=stream, runs=(), workflow_version=0,
         store_version=await store.head(stream), updates=0, history=False,
-        differences=(f"Temporal holds no workflow {workflow_id} (never run there, or its "
-                     "history passed the namespace's retention)",))
+        differences=(Difference(
+            "no_history", f"Temporal holds no workflow {workflow_id} (never run there, or its"
+            " history passed the namespace's retention)", workflow_id=workflow_id),))
 
 
 async def reconcile_all(

@@ -58,7 +58,9 @@ async def test_the_timeline_links_and_the_reconciliation_page(
     await store.append(stream, head, [pledge("so-x")])
     page = await auditor.get(f"{BASE}/doi-chieu")
     assert 'data-verdict="reconcile_failed"' in page.text
-    assert f"version {head + 1} (pledge_signed" in page.text
+    assert (f'data-code="not_written">Phiên bản {head + 1} (pledge_signed, ' in page.text
+            and "không do yêu cầu, lần xử lý quá hạn hay việc khởi tạo nào" in page.text)
+    assert "no update, deadline" not in page.text  # said in Vietnamese, not in English
 
     # a unit's person sees none of it
     unit = await browser("nv-so-khdt")

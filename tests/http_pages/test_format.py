@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from app.audit.reconcile import Difference
 from app.http.pages.fmt import days_left, vn_date, vn_decimal, vn_time
-from app.http.pages.words import BUTTON, RULE, rule_sentence
+from app.http.pages.words import BUTTON, RECONCILE, RULE, reconcile_sentence, rule_sentence
 from domain.commands import COMMAND_NAMES
 
 pytestmark = pytest.mark.pure
@@ -41,3 +42,26 @@ def test_every_person_command_has_a_button_and_rule_sentences_fill_their_numbers
         "Chưa đủ số đơn vị dự hội nghị (cần ít nhất 6/8).")
     assert "…" in rule_sentence("quorum_not_met")
     assert all("_" not in sentence for sentence in RULE.values())  # no code on screen
+
+
+def test_every_reconciliation_difference_is_said_in_vietnamese() -> None:
+    """Each Difference code of app/audit/reconcile.py has a sentence, every placeholder filled
+    by the facts reconcile gives it, and the act that wrote the event in words."""
+    event = {"version": 7, "type": "ballot_cast", "event_id": "e-1"}
+    made = [
+        Difference("wrong_stream", "x", stream="cycle-a-2018", expected="cycle-b-2018"),
+        Difference("no_append", "x", who=("update", "cast_ballot", "r-9"), event_id="e-1"),
+        Difference("not_stored", "x", who=("deadline", "", ""), **event),
+        Difference("wrong_version", "x", who=("start", "", ""), stored=8, **event),
+        Difference("not_written", "x", **event),
+        Difference("deleted_tail", "x", workflow_version=9, store_version=7),
+        Difference("extra_tail", "x", workflow_version=7, store_version=9),
+        Difference("no_history", "x", workflow_id="cycle:a:2018"),
+    ]
+    assert {d.code for d in made} == set(RECONCILE)
+    said = {d.code: reconcile_sentence(d.code, d.facts, d) for d in made}
+    assert all("…" not in s and s != "x" for s in said.values()), said
+    assert said["no_append"].startswith("Yêu cầu «Gửi phiếu bình xét» (mã yêu cầu r-9)")
+    assert said["not_stored"].startswith("Xử lý quá hạn: sự kiện ở phiên bản 7")
+    assert said["wrong_version"].startswith("Khởi tạo kỳ thi đua: sự kiện e-1 (ballot_cast)")
+    assert reconcile_sentence("new_code", {}, "in English") == "in English"

@@ -32,6 +32,7 @@ from .core import (
 from .cycle import day_of
 from .fmt import VN, days_left
 from .story import describe
+from .words import reconcile_sentence
 
 __all__ = ["router"]
 
@@ -239,7 +240,9 @@ async def reconcile_page(request: Request, block: str, year: int) -> HTMLRespons
     return render(request, "reconcile.html", block=block, year=year, base=f"/ky/{block}/{year}",
                   api=f"/cycles/{block}/{year}", title="Đối chiếu với lịch sử Temporal",
                   cycle_title=state.title or f"{state.block.name if state.block else block}"
-                  f" – năm {year}", r=r, error=None)
+                  f" – năm {year}", r=r, error=None,
+                  sentences=[(d.code, reconcile_sentence(d.code, d.facts, d))
+                             for d in r.differences])
 
 
 def _picker(request: Request) -> tuple[int | None, datetime | None, FormError | None]:

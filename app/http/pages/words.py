@@ -8,7 +8,8 @@ from typing import Any
 
 from ...vocabulary import EXCLUSION, STAGE
 
-__all__ = ["BUTTON", "EXCLUSION", "RULE", "STAGE", "TASK", "rule_sentence"]
+__all__ = ["BUTTON", "EXCLUSION", "RECONCILE", "RULE", "STAGE", "TASK", "reconcile_sentence",
+           "rule_sentence"]
 
 BUTTON = {
     "sign_pledge": "Ký giao ước",
@@ -112,6 +113,39 @@ RULE = {
     "unknown_workflow": "Temporal không còn lưu lịch sử của kỳ thi đua này (đã quá thời hạn lưu "
                         "giữ), nên không thể đối chiếu.",
 }
+
+# A difference between Temporal's history and the event stream (app/audit/reconcile.Difference)
+RECONCILE = {
+    "wrong_stream": "Quy trình đã ghi vào luồng {stream}, không phải luồng {expected}.",
+    "no_append": "{who}: sự kiện {event_id} không có lần ghi vào kho nào hoàn tất.",
+    "not_stored": "{who}: sự kiện ở phiên bản {version} ({type}, {event_id}) không có trong "
+                  "kho sự kiện.",
+    "wrong_version": "{who}: sự kiện {event_id} ({type}) nằm ở phiên bản {stored} trong kho, "
+                     "không phải phiên bản {version}.",
+    "not_written": "Phiên bản {version} ({type}, {event_id}) không do yêu cầu, lần xử lý quá "
+                   "hạn hay việc khởi tạo nào của quy trình ghi.",
+    "deleted_tail": "Quy trình đã tới phiên bản {workflow_version}, kho sự kiện chỉ có "
+                    "{store_version}: phần cuối đã bị xóa.",
+    "extra_tail": "Kho sự kiện có {store_version} phiên bản, quy trình chỉ ghi tới phiên bản "
+                  "{workflow_version}.",
+    "no_history": "Temporal không còn giữ quy trình {workflow_id} (chưa từng chạy ở đó, hoặc "
+                  "lịch sử đã quá thời hạn lưu giữ).",
+}
+
+
+def reconcile_sentence(code: str, facts: dict[str, Any], text: str) -> str:
+    """The Vietnamese sentence of a reconciliation difference (`text`, the English one, for a
+    code without a sentence); `who` (kind, update name, request id) becomes the act that wrote
+    the event."""
+    if code not in RECONCILE:
+        return text
+    values = dict(facts)
+    if "who" in values:
+        kind, name, request = values["who"]
+        values["who"] = {"start": "Khởi tạo kỳ thi đua", "deadline": "Xử lý quá hạn"}.get(
+            kind) or f"Yêu cầu «{BUTTON.get(name, name)}» (mã yêu cầu {request})"
+    return string.Formatter().vformat(RECONCILE[code], (), _Keep(values))
+
 
 _FALLBACK = "Thao tác chưa thực hiện được. Vui lòng kiểm tra lại thông tin đã nhập."
 
