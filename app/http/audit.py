@@ -63,6 +63,10 @@ MAX_EXPORT_BYTES = 32 * 2**20
 a 5,000-event cycle's export is a few MB)."""
 MAX_UNPACKED_BYTES = 256 * 2**20
 """…and whose members unpack to no more than this (a zip bomb is refused before reading)."""
+VERIFY_AT_ONCE = 2
+"""Uploaded exports one process verifies at the same time (each holds its zip, up to 32 MB, and
+what it unpacks in memory); one more is 429 `verify_busy` with Retry-After, before its body is
+read."""
 BODY_LIMITS = {"/audit/verify-export": MAX_EXPORT_BYTES}
 """Paths with a body limit of their own (app/http/limits.BodyLimit)."""
 
@@ -163,6 +167,8 @@ def _first_problem(f: StreamFailure) -> str:
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/zip": {"schema": {"type": "string", "format": "binary"}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+    responses={429: {"description": "`verify_busy`: other exports are being verified; send it "
+                                    "again after Retry-After seconds"}},
 )
 async def verify_uploaded_export(request: Request, who: Caller, svc: Svc) -> Any:
     """Verify an export an auditor holds: the raw zip as the body (`Content-Type:
@@ -173,11 +179,23 @@ async def verify_uploaded_export(request: Request, who: Caller, svc: Svc) -> Any
     if request.headers.get("content-type", "").startswith("multipart/"):
         raise DomainError("invalid_export", "send the zip itself as the body (Content-Type: "
                           "application/zip), not as a form", "body")
-    data = await request.body()
-    bad = await asyncio.to_thread(unpack_problem, data, MAX_UNPACKED_BYTES)
-    if bad is not None:
-        raise DomainError("invalid_export", f"the body is not an audit export: {bad}", "body")
-    check = await compare_with_store(svc.store, data)
+    state = request.app.state
+    busy = getattr(state, "verifying_exports", 0)
+    if busy >= VERIFY_AT_ONCE:
+        seconds = 5
+        return problem(429, "verify_busy", f"{busy} exports are being verified; send this one"
+                       f" again in {seconds} s", headers={"Retry-After": str(seconds)},
+                       retry_after_seconds=seconds)
+    state.verifying_exports = busy + 1
+    try:
+        data = await request.body()
+        bad = await asyncio.to_thread(unpack_problem, data, MAX_UNPACKED_BYTES)
+        if bad is not None:
+            raise DomainError("invalid_export", f"the body is not an audit export: {bad}",
+                              "body")
+        check = await compare_with_store(svc.store, data)
+    finally:
+        state.verifying_exports -= 1
     m = check.manifest
     return {
         "ok": check.ok, "stream": m.get("stream"), "count": m.get("count"),

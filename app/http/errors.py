@@ -32,9 +32,9 @@ STATUS = {
 
 
 def problem(status: int, code: str, message: str, field: str | None = None,
-            **extra: Any) -> JSONResponse:
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"code": code, "message": message, "field": field, **extra}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:

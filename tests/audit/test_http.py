@@ -220,6 +220,17 @@ async def test_verify_an_uploaded_export(
     r = await api.post(url, content=buf.getvalue(), headers=auth("t-audit", **ZIP))
     assert r.status_code == 200 and r.json()["ok"] is False and r.json()["problems"], r.text
 
+    # past the uploads verified at once (none allowed, for the test): 429 with Retry-After,
+    # and nothing is left counted once the others are done
+    monkeypatch.setattr(audit, "VERIFY_AT_ONCE", 0)
+    r = await api.post(url, content=good, headers=auth("t-audit", **ZIP))
+    assert r.status_code == 429 and r.json()["code"] == "verify_busy", r.text
+    assert r.headers["Retry-After"] == "5"
+    monkeypatch.undo()
+    for _ in range(3):
+        r = await api.post(url, content=good, headers=auth("t-audit", **ZIP))
+        assert r.status_code == 200 and r.json()["ok"] is True, r.text
+
     # a zip bomb is refused before any member is read (the limit lowered for the test)
     monkeypatch.setattr(audit, "MAX_UNPACKED_BYTES", 2**20)
     buf = io.BytesIO()
