@@ -52,9 +52,18 @@ class Written:
     version: int
     event_id: str
     type: str
-    by: str
     who: tuple[str, str, str]
     """(kind, update name, request id): kind is "update", "start" or "deadline"."""
+
+    @property
+    def by(self) -> str:
+        return _label(self.who)
+
+
+def _label(who: tuple[str, str, str]) -> str:
+    """'update sign_pledge (request r-1)', 'start' or 'deadline'."""
+    kind, name, request = who
+    return f"update {name} (request {request})" if kind == "update" else kind
 
 
 @dataclass(frozen=True)
@@ -107,8 +116,7 @@ async def reconcile(
     runs = await _histories(client, workflow_id)
     appends: dict[tuple[str, int], AppendInput] = {}
     written: dict[str, Written] = {}
-    # event id -> ("update sign_pledge (request r-1)", ("update", "sign_pledge", "r-1"))
-    by_update: dict[str, tuple[str, tuple[str, str, str]]] = {}
+    by_update: dict[str, tuple[str, str, str]] = {}  # event id -> ("update", name, request id)
     requests: dict[str, tuple[str, str]] = {}  # update id -> (name, request id)
     differences: list[Difference] = []
     updates = 0
@@ -131,8 +139,7 @@ async def reconcile(
                         f" {stream!r}", stream=inp.stream, expected=stream))
                 for i, r in enumerate(inp.records, start=inp.expected_version + 1):
                     by = ("start" if inp.expected_version == 0 else "deadline")
-                    written[str(r.event_id)] = Written(i, str(r.event_id), r.type, by,
-                                                       (by, "", ""))
+                    written[str(r.event_id)] = Written(i, str(r.event_id), r.type, (by, "", ""))
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
                 a = e.workflow_execution_update_accepted_event_attributes
                 req = _decode(client, a.accepted_request.input.args.payloads, CommandRequest)
@@ -148,16 +155,15 @@ async def reconcile(
                 if result.duplicate:
                     continue
                 for ev in result.events:
-                    by_update[str(ev.event_id)] = (f"update {name} (request {request_id})",
-                                                   ("update", name, request_id))
-    for event_id, (label, who) in by_update.items():
+                    by_update[str(ev.event_id)] = ("update", name, request_id)
+    for event_id, who in by_update.items():
         w = written.get(event_id)
         if w is None:
             differences.append(Difference(
-                "no_append", f"{label}: its event {event_id} has no completed append",
+                "no_append", f"{_label(who)}: its event {event_id} has no completed append",
                 who=who, event_id=event_id))
         else:
-            written[event_id] = Written(w.version, w.event_id, w.type, label, who)
+            written[event_id] = Written(w.version, w.event_id, w.type, who)
     rows = await store.rows(stream)
     stored: dict[str, tuple[int, str]] = {}
     for version, body, _ in rows:
