@@ -21,7 +21,6 @@ from workflows.messages import cycle_key
 from ..audit import Reconciliation, StreamFailure, compare_with_store, reconcile_if_held, verify_all
 from ..audit.export import UnknownStream, export_bytes, unpack_problem
 from ..bootstrap import Services
-from ..documents import DocumentError
 from ..documents.record import cached_minutes_pdf, signer_of
 from .deps import Caller, Cycle, Cycles, Svc, auditors_only
 from .errors import problem
@@ -83,10 +82,7 @@ async def export_zip(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Res
     503 when the signing key cannot be opened."""
     auditors_only(who, "the auditors' pack and the replay")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
-    try:
-        signer = signer_of(svc.settings)
-    except DocumentError as exc:
-        return problem(503, exc.code, "the signing key cannot be opened", exc.field)
+    signer = signer_of(svc.settings)  # SigningKeyError → 503 (app/http/errors.py)
     try:
         data, _ = await export_bytes(svc.store, stream,
                                      minutes_pdf=partial(cached_minutes_pdf, sign=signer))

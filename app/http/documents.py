@@ -7,10 +7,8 @@ from fastapi.responses import Response
 
 from workflows.messages import cycle_key
 
-from ..documents import DocumentError
 from ..documents.record import signer_of, stored_minutes
 from .deps import Caller, Cycle, Cycles, Svc, auditors_only
-from .errors import problem
 
 __all__ = ["router"]
 
@@ -27,10 +25,7 @@ async def minutes_pdf(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Re
     when the stream fails verification, 503 when the signing key cannot be opened."""
     auditors_only(who, "the minutes")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
-    try:
-        signer = signer_of(svc.settings)
-    except DocumentError as exc:
-        return problem(503, exc.code, "the signing key cannot be opened", exc.field)
+    signer = signer_of(svc.settings)  # SigningKeyError → 503 (app/http/errors.py)
     pdf = await stored_minutes(svc.store, stream, signer=signer)
     name = f"bien-ban-{cycle.block}-{cycle.year}.pdf"
     return Response(

@@ -2,6 +2,7 @@
 
     not_authorized → 403      unknown_cycle → 404      every other rule code → 409
     temporal_unavailable → 503 (a read that needs Temporal's history)
+    signing_key_unreadable → 503 (the minutes' signing key, THIDUA_SIGN_P12, cannot be opened)
     a body or parameter that does not validate → 422 (field, rule, message; no input echoed)
     a body over the limit → 413        a cycle that stays busy → 429 with Retry-After
 """
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse
 from domain.errors import DomainError
 
 from ..client import CycleBusy
+from ..documents.signing import SigningKeyError
 from ..identity.errors import STATUS as IDENTITY_STATUS
 
 __all__ = ["STATUS", "install_error_handlers", "problem"]
@@ -64,6 +66,12 @@ def install_error_handlers(app: FastAPI) -> None:
                         "character or a number out of range)"},
             status_code=422,
         )
+
+    @app.exception_handler(SigningKeyError)
+    async def no_signing_key(request: Request, exc: SigningKeyError) -> JSONResponse:
+        # the service's configuration, not the request: its file or password is named, never
+        # the password itself
+        return problem(503, exc.code, "the signing key cannot be opened", exc.field)
 
     @app.exception_handler(CycleBusy)
     async def busy(request: Request, exc: CycleBusy) -> JSONResponse:

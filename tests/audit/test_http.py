@@ -106,6 +106,21 @@ async def test_the_export_zip_verifies_offline_and_is_for_auditors_only(
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_cycle"
 
 
+async def test_a_signing_key_that_cannot_be_opened_is_503_naming_the_setting(
+    services: Services, store: EventStore, cycles: CycleClient, tmp_path: Path
+) -> None:
+    """The minutes and the export with THIDUA_SIGN_P12 pointing at no file: 503 with the
+    setting as the field, whichever route asks for the signer."""
+    block, year, _ = await reference_cycle(store, cycles)
+    settings = services.settings.model_copy(update={"sign_p12": tmp_path / "missing.p12"})
+    async with client_of(dataclasses.replace(services, settings=settings)) as api:
+        for path in ("export.zip", "minutes.pdf"):
+            r = await api.get(f"/cycles/{block}/{year}/{path}", headers=auth("t-audit"))
+            assert r.status_code == 503, (path, r.text)
+            assert r.json() == {"code": "signing_key_unreadable", "field": "THIDUA_SIGN_P12",
+                                "message": "the signing key cannot be opened"}, path
+
+
 async def test_reconcile_over_http(
     env: WorkflowEnvironment, worker: Worker, cycles: CycleClient, store: EventStore,
     services: Services, api: httpx.AsyncClient,
