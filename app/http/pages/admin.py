@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from domain.audit import recheck
 from domain.errors import DomainError
 from domain.scenario import ScenarioError, load_scenario
+from domain.state import CycleState
 from workflows.messages import cycle_key
 
 from ...readmodels.cycles import list_cycles
@@ -188,6 +189,11 @@ async def audit_list(request: Request) -> HTMLResponse:
     return await _cycles_page(request)
 
 
+def _cycle_title(state: CycleState, block: str, year: int) -> str:
+    """The cycle's title, else its block's name (or id) and year."""
+    return state.title or f"{state.block.name if state.block else block} – năm {year}"
+
+
 @router.get("/ky/{block}/{year}/nhat-ky")
 async def timeline(request: Request, block: str, year: int) -> HTMLResponse:
     who = actor(request)
@@ -209,7 +215,7 @@ async def timeline(request: Request, block: str, year: int) -> HTMLResponse:
     rows = [{"e": e, "words": describe(e.type, e.data, names), "hash": e.hash.hex(),
              "unit_name": names.get(e.actor.get("unit") or "", "")} for e in stored]
     return render(request, "timeline.html", block=block, year=year, base=f"/ky/{block}/{year}",
-                  state=state, cycle_title=state.title or f"{state.block.name if state.block else block} – năm {year}",
+                  state=state, cycle_title=_cycle_title(state, block, year),
                   title="Nhật ký kiểm tra", rows=rows, report=full.report, findings=findings,
                   asof=asof.state, asof_version=asof.report.head_version,
                   to_version=to_version, as_of=request.query_params.get("thoi-diem", ""),
@@ -239,8 +245,7 @@ async def reconcile_page(request: Request, block: str, year: int) -> HTMLRespons
     state = (await svc.store.replay(stream)).state
     return render(request, "reconcile.html", block=block, year=year, base=f"/ky/{block}/{year}",
                   api=f"/cycles/{block}/{year}", title="Đối chiếu với lịch sử Temporal",
-                  cycle_title=state.title or f"{state.block.name if state.block else block}"
-                  f" – năm {year}", r=r, error=None,
+                  cycle_title=_cycle_title(state, block, year), r=r, error=None,
                   sentences=[(d.code, reconcile_sentence(d.code, d.facts, d))
                              for d in r.differences])
 
