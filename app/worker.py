@@ -70,7 +70,7 @@ async def follow(runner: ProjectionRunner, stop: asyncio.Event, interval: float 
     await runner.prepare()
     while not stop.is_set():
         try:
-            await runner.catch_up()
+            await runner.catch_up(wait=0)
         except Exception as exc:  # the database went away: say so, wait, go on
             log.warning("readmodels.behind", error=str(exc))
         with contextlib.suppress(TimeoutError):

@@ -16,6 +16,7 @@ the same runner: one applies a batch, the others wait and then find nothing new.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,8 @@ __all__ = ["LogEvent", "ProjectionRunner", "ReadModel"]
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('thidua.projection.' || $1))"
 _CHECKPOINT = "SELECT position FROM projection_checkpoints WHERE name = $1"
+_CHECKPOINTS = "SELECT name, position FROM projection_checkpoints WHERE name = any($1::text[])"
+_HEAD = "SELECT coalesce(max(position), 0) FROM events"
 _SAVE = (
     "INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)"
     " ON CONFLICT (name) DO UPDATE SET position = excluded.position"
@@ -73,7 +76,8 @@ def _log_event(row: asyncpg.Record) -> LogEvent:
 
 
 class ProjectionRunner:
-    """Keeps `models` current. `catch_up()` after a write makes reads see it."""
+    """Keeps `models` current. `catch_up()` after a write makes reads see it (it waits, up to
+    a bound, for the transactions that hold the watermark below that write)."""
 
     def __init__(self, pool: asyncpg.Pool, models: Sequence[ReadModel], *, batch: int = 1000):
         names = [m.name for m in models]
@@ -110,12 +114,36 @@ class ProjectionRunner:
                     total += await self._step(conn, model)
         return total
 
-    async def catch_up(self) -> int:
-        """Apply batches until no event is left below the watermark."""
+    async def catch_up(self, *, wait: float = 10.0) -> int:
+        """Apply batches until every event committed before this call is in every read model;
+        returns how many events were applied.
+
+        An event can only be read once every transaction older than the one that wrote it has
+        ended (the watermark: see `read_all`), and any transaction of the cluster counts, an
+        autovacuum's ANALYZE as much as another writer. So the newest event may stay out of
+        reach for a moment after its append has committed: this waits for it, polling, for at
+        most `wait` seconds, and then returns with the read models behind (never wrong).
+        `wait=0` applies what can be read now and returns (a follower that polls anyway)."""
+        with translate_errors():
+            head = int(await self._pool.fetchval(_HEAD))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        pause = 0.005
         total = 0
-        while n := await self.run_once():
-            total += n
-        return total
+        while True:
+            if n := await self.run_once():
+                total += n
+                continue
+            if await self._reached(head) or loop.time() >= deadline:
+                return total
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, 0.1)
+
+    async def _reached(self, head: int) -> bool:
+        with translate_errors():
+            rows = await self._pool.fetch(_CHECKPOINTS, list(self._models))
+        at = {r[0]: r[1] for r in rows}
+        return all((at.get(name) or 0) >= head for name in self._models)
 
     async def rebuild(self, name: str | None = None) -> int:
         """Empty a read model (or all) and replay every event, in one transaction per model:

@@ -76,6 +76,53 @@ async def test_the_runner_applies_every_event_once_in_order_while_writers_run_an
     assert await runner.prepare() == []  # same version: nothing to rebuild
 
 
+class SeenStreams:
+    """A read model of the test's own: the streams it has seen."""
+
+    name = "test_seen"
+    version = 1
+
+    async def reset(self, conn: Conn) -> None:
+        await conn.execute("TRUNCATE test_seen")
+
+    async def apply(self, conn: Conn, e: LogEvent) -> None:
+        await conn.execute("INSERT INTO test_seen VALUES ($1) ON CONFLICT DO NOTHING", e.stream)
+
+
+async def test_catch_up_waits_for_an_older_open_transaction_to_reach_an_append_it_holds_back(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    """Any older transaction of the cluster (here a bare one; in CI probably an autovacuum's
+    ANALYZE) keeps a committed append below the watermark: `catch_up()` after the append must
+    still make it readable, by waiting until the older transaction ends."""
+    await pool.execute("CREATE TABLE IF NOT EXISTS test_seen (stream text PRIMARY KEY)")
+    runner = ProjectionRunner(pool, [SeenStreams()])
+    await runner.prepare()
+    await runner.catch_up()
+
+    async def seen(stream: str) -> bool:
+        return bool(await pool.fetchval("SELECT count(*) FROM test_seen WHERE stream = $1",
+                                        stream))
+
+    older = await pool.acquire()
+    try:
+        tx = older.transaction()
+        await tx.start()
+        await older.fetchval("SELECT pg_current_xact_id()")  # takes its id now: older
+        held, given_up = new_stream(), new_stream()
+        await store.append(given_up, 0, [pledge("a")])
+        await runner.catch_up(wait=0.2)  # the bound holds: back with the event not yet in
+        assert not await seen(given_up)
+        await store.append(held, 0, [pledge("a")])
+        waiting = asyncio.create_task(runner.catch_up())
+        await asyncio.sleep(0.3)
+        await tx.commit()
+        await waiting
+    finally:
+        await pool.release(older)
+    assert await seen(held) and await seen(given_up)
+
+
 async def test_a_stream_can_be_read_as_of_a_time_or_up_to_a_version(store: EventStore) -> None:
     stream = "cycle-k9-2025"
     await append_events(store, stream, [started("k9", 2025)])
