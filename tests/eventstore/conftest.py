@@ -3,6 +3,7 @@ and a fresh migrated database per module come from tests/conftest.py."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -45,3 +46,14 @@ async def append_events(store: EventStore, stream: str, events: list[Event]) -> 
     for e in events:
         await store.append(stream, head, [to_record(e)])
         head += 1
+
+
+async def settled(store: EventStore, position: int) -> None:
+    """Wait until the event at `position` is readable by `read_all`: any older transaction of
+    the cluster still open (an autovacuum's ANALYZE, say) keeps a committed append below the
+    watermark for a moment."""
+    for _ in range(1000):
+        if [e.position for e in await store.read_all(position - 1, 1)] == [position]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"position {position} stayed below the watermark")

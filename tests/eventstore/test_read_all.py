@@ -12,7 +12,7 @@ import pytest
 from eventstore import EventStore
 from eventstore.store import _APPEND
 
-from .conftest import pledge
+from .conftest import pledge, settled
 
 pytestmark = pytest.mark.db
 
@@ -92,7 +92,8 @@ async def test_a_tailing_reader_sees_every_event_once_in_order_despite_late_comm
 
 async def test_read_all_pages_through_the_log(store: EventStore) -> None:
     stream = f"cycle-p{uuid.uuid4().hex[:6]}-2025"
-    await store.append(stream, 0, [pledge() for _ in range(7)])
+    written = await store.append(stream, 0, [pledge() for _ in range(7)])
+    await settled(store, written[-1].position)
     got, after = [], 0
     while page := await store.read_all(after, 3):
         got += [e for e in page if e.stream == stream]

@@ -8,7 +8,7 @@ import pytest
 
 from eventstore import EventStore, migrate
 
-from .conftest import new_stream, pledge
+from .conftest import new_stream, pledge, settled
 
 pytestmark = pytest.mark.db
 
@@ -33,6 +33,7 @@ async def test_after_a_restore_new_positions_lie_above_restored_ones(
         await migrate(conn)  # rebases positions
     after = await store.append(new_stream(), 0, [pledge()])
     assert after[0].position > restored
+    await settled(store, after[0].position)
     seen = [e.position for e in await store.read_all(restored - 1, limit=10)]
     assert seen[0] == restored and after[0].position in seen
 

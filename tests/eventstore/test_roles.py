@@ -14,7 +14,7 @@ from eventstore.migrate import SchemaNotCurrent, check_migrated
 from eventstore.roles import ensure_roles, scram_verifier
 from tests.pg import fresh_database
 
-from .conftest import new_stream, pledge
+from .conftest import new_stream, pledge, settled
 
 pytestmark = pytest.mark.db
 
@@ -53,7 +53,7 @@ async def test_the_service_role_appends_and_reads_but_cannot_rewrite_history(
         store = EventStore(pool)
         stream = new_stream()
         await store.append(stream, 0, [pledge("a"), pledge("b")])
-        await store.append(stream, 2, [pledge("c")])
+        await settled(store, (await store.append(stream, 2, [pledge("c")]))[-1].position)
         assert (await store.verify(stream)).ok
         assert (await store.replay(stream)).state.signed == ["a", "b", "c"]
         assert [e.version for e in await store.read_all(0)] == [1, 2, 3]
