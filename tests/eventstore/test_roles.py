@@ -3,6 +3,7 @@ the append-only trigger are refused; appends and reads work; later tables get it
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -57,6 +58,12 @@ async def test_the_service_role_appends_and_reads_but_cannot_rewrite_history(
         assert (await store.verify(stream)).ok
         assert (await store.replay(stream)).state.signed == ["a", "b", "c"]
         assert [e.version for e in await store.read_all(0)] == [1, 2, 3]
+        # the grouped append (ON CONFLICT DO NOTHING, one statement) needs no more than INSERT:
+        # a group that falls back to appends alone would be correct but not one transaction
+        grouped = EventStore(pool, lanes=1)
+        got = await asyncio.gather(*(grouped.append(new_stream(), 0, [pledge()])
+                                     for _ in range(4)))
+        assert len({p[0].position >> 20 for p in got[1:]}) == 1
         await check_migrated(pool)
         for sql in (
             "UPDATE events SET type = 'x'",
