@@ -7,7 +7,9 @@ Appends (one event per call, many streams, like a cycle's workflow), at 1 and 16
           (same columns, primary key, unique keys and CHECKs, no trigger, no hash computation;
           its rows have no stored body, so the body CHECK has nothing to compare)
   ours    EventStore.append: expected-version check, idempotency, hash chain, the stored body
-          and the CHECK that it equals the columns (migrations 0008, 0010), one round trip
+          and the CHECK that it equals the columns (migrations 0008, 0010), one round trip;
+          with its group commit (at 16 connections, appends that wait for one of its 4 lanes
+          go together in one statement and one commit; raw commits every row on its own)
   es      eventsourcing 9.5.6 PostgresApplicationRecorder.insert_events (psycopg, threads)
 Replay of one 10,000-event stream (ballot_cast / self_score_submitted, ~300-byte payloads):
   raw     SELECT * ... WHERE stream = $1 ORDER BY version, jsonb as text, nothing decoded

@@ -72,6 +72,9 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.exceptions.OperatorInterventionError,  # class 57: shutdown, cannot connect now
     asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections
+    # a connection the server dropped in the middle of a statement, met again by the driver
+    # ("cannot switch to state …; another operation is in progress"): retry on another
+    asyncpg.exceptions.InternalClientError,
 )
 
 

@@ -10,7 +10,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from eventstore import DatabaseError, EventIdConflict, EventStore, WrongExpectedVersion
+from eventstore import (
+    DatabaseError,
+    EventIdConflict,
+    EventStore,
+    StoreUnavailable,
+    WrongExpectedVersion,
+)
 
 from .conftest import new_stream, pledge
 
@@ -115,3 +121,51 @@ def test_lanes_and_group_are_checked(pool: asyncpg.Pool) -> None:
         EventStore(pool, lanes=-1)
     with pytest.raises(ValueError, match="group"):
         EventStore(pool, group=0)
+
+
+async def test_connections_killed_under_grouped_appends_lose_nothing_and_double_nothing(
+    pool: asyncpg.Pool,
+) -> None:
+    """The database drops the connections again and again while writers append through two
+    lanes, retrying what failed as an activity would: every stream ends with exactly its events,
+    in order, and its chain verifies (a group that committed before its answer was lost is
+    found again as an idempotent retry)."""
+    store = EventStore(pool, lanes=2)
+    streams = [new_stream() for _ in range(12)]
+    records = {s: [pledge(u) for u in "abcdef"] for s in streams}
+    failures = 0
+    stop = asyncio.Event()
+
+    async def write(stream: str) -> None:
+        nonlocal failures
+        for v, r in enumerate(records[stream]):
+            for _ in range(200):
+                try:
+                    await store.append(stream, v, [r])
+                    break
+                except (StoreUnavailable, DatabaseError):  # what an activity would retry
+                    failures += 1
+                    await asyncio.sleep(0.005)
+            else:
+                raise AssertionError(f"{stream} could not append version {v + 1}")
+
+    async def kill() -> None:
+        async with pool.acquire() as conn:
+            while not stop.is_set():
+                await conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND state = 'active'")
+                await asyncio.sleep(0.01)
+
+    killer = asyncio.create_task(kill())
+    try:
+        await asyncio.gather(*(write(s) for s in streams))
+    finally:
+        stop.set()
+        await killer
+    assert failures, "no append met a dropped connection: the test tested nothing"
+    for s in streams:
+        stored = await store.read_stream(s)
+        assert [e.event_id for e in stored] == [r.event_id for r in records[s]]
+        assert (await store.verify(s)).ok
