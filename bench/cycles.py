@@ -69,6 +69,12 @@ SCENARIO_FILE = ROOT / "app" / "scenarios" / "kg-khoi-2-2018.json"
 
 async def worker_main(kind: str, address: str, queue: str, database_url: str | None) -> None:
     """Serve one task queue until SIGTERM; then print the peak RSS as JSON."""
+    from app.logging import configure_logging
+
+    # logs to stderr, warnings only: stdout is the pipe the bench reads only at start and stop,
+    # and an unconfigured structlog printed every activity there until the pipe was full and
+    # the worker stopped in the middle of a print
+    configure_logging("WARNING")
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     pool = None
     if kind == "real":
