@@ -50,7 +50,10 @@ def do_step(page: Page, step: dict[str, Any]) -> None:
     if button is None:
         return
     do = step["do"]
-    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+    # the page the answer redirects to has loaded before the person goes on: a navigation the
+    # test started while that GET was still under way could lose to it
+    with page.expect_navigation(url=lambda u: f"da-gui={do}" in u), \
+            page.expect_response(lambda r: r.request.method == "POST") as posted:
         button.click()
     response = posted.value
     assert response.status == 303, (step, response.status, response.text()[:2000])
