@@ -29,19 +29,25 @@ __all__ = ["EventStore"]
 
 _APPEND = "SELECT out_version, out_position FROM events_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 
+# Shared by both append statements: the first position of this transaction (see read_all) and
+# the previous hash of a stream's first event.
+_TX_POSITION = (
+    "((pg_current_xact_id()::text::bigint"
+    " + (SELECT b.xid_offset FROM event_position_base b)) << 20)"
+)
+_NO_HASH = r"'\x0000000000000000000000000000000000000000000000000000000000000000'::bytea"
+
 # One event (the common case: a workflow step appends one): a plain statement, no plpgsql. The
 # position only depends on the transaction id, so its order relative to the insert is free.
 # No row comes back when the stream has no version $2 (and $2 > 0).
-_APPEND_ONE = r"""
+_APPEND_ONE = f"""
 INSERT INTO events (position, stream, version, event_id, type, schema_version, data, actor,
                     effective_at, request_id, hash, body)
-SELECT (pg_current_xact_id()::text::bigint
-        + (SELECT b.xid_offset FROM event_position_base b)) << 20, $1, $2 + 1, $3, $4, $5, $6::jsonb, $7::jsonb,
+SELECT {_TX_POSITION}, $1, $2 + 1, $3, $4, $5, $6::jsonb, $7::jsonb,
        $8, $9, sha256(prev.hash || $10), $10
   FROM (SELECT e.hash FROM events e WHERE e.stream = $1 AND e.version = $2
         UNION ALL
-        SELECT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
-         WHERE $2 = 0) AS prev
+        SELECT {_NO_HASH} WHERE $2 = 0) AS prev
 RETURNING version, position
 """
 
@@ -51,11 +57,10 @@ RETURNING version, position
 # another event of the same statement), and so does a missing previous version (the lateral
 # join has no row); the caller resolves a refused event alone, as any refused append. Positions
 # come from the transaction id as in _APPEND_ONE, the ordinality keeps them distinct.
-_APPEND_GROUP = r"""
+_APPEND_GROUP = f"""
 INSERT INTO events (position, stream, version, event_id, type, schema_version, data, actor,
                     effective_at, request_id, hash, body)
-SELECT ((pg_current_xact_id()::text::bigint
-         + (SELECT b.xid_offset FROM event_position_base b)) << 20) + a.i - 1,
+SELECT {_TX_POSITION} + a.i - 1,
        a.stream, a.expected + 1, a.event_id, a.type, a.schema_version, a.data::jsonb,
        a.actor::jsonb, a.effective_at, a.request_id, sha256(prev.hash || a.body), a.body
   FROM unnest($1::text[], $2::integer[], $3::uuid[], $4::text[], $5::integer[], $6::text[],
@@ -65,8 +70,7 @@ SELECT ((pg_current_xact_id()::text::bigint
  CROSS JOIN LATERAL (
        SELECT e.hash FROM events e WHERE e.stream = a.stream AND e.version = a.expected
         UNION ALL
-       SELECT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
-        WHERE a.expected = 0) AS prev
+       SELECT {_NO_HASH} WHERE a.expected = 0) AS prev
 ON CONFLICT DO NOTHING
 RETURNING event_id, stream, version, position
 """
@@ -246,7 +250,7 @@ class EventStore:
         falls back to each append alone, which resolves it exactly as an ungrouped append."""
         placed: dict[Any, Any] = {}
         if len(group) > 1:
-            columns = [[w.args[0] for w in group], [w.expected for w in group]]
+            columns = [[w.stream for w in group], [w.expected for w in group]]
             columns += [[w.args[k][0] for w in group] for k in range(2, 10)]
             try:
                 with translate_errors():
