@@ -40,7 +40,7 @@ def settle(page: Page) -> None:
         return
     shown = int(live.get_attribute("data-version") or 0)
     url = live.get_attribute("data-version-url") or ""
-    for _ in range(200):
+    for _ in range(600):  # bounded: about a minute on a loaded machine
         polled = int(page.request.get(url, headers={"Accept": "application/json"}).json()
                      ["version"])
         if polled >= shown:
@@ -98,7 +98,7 @@ def fill_sections(scope: Any, sections: dict[str, str]) -> None:
 
 def self_score(page: Page, base: str, sections: dict[str, str]) -> None:
     go(page, f"{base}/tu-cham-diem")
-    for _ in range(30):  # the pledge closes as the last unit signs: the form follows
+    for _ in range(200):  # the pledge closes as the last unit signs: the form follows
         if page.get_by_role("button", name="Gửi bản tự chấm điểm").count():
             break
         page.wait_for_timeout(300)

@@ -84,7 +84,10 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     ngoai_vu.route("**/phien-ban", lambda route: route.fulfill(
         status=200, content_type="application/json", body=lagging))
     ngoai_vu.evaluate("() => { window.thiduaMark = 1; }")
-    ngoai_vu.wait_for_timeout(4500)  # longer than one poll (3 s)
+    # two polls: once the second is asked, the page has had the first's lagging answer
+    for _ in range(2):
+        with ngoai_vu.expect_request("**/phien-ban", timeout=30_000):
+            pass
     assert ngoai_vu.evaluate("() => window.thiduaMark") == 1
     ngoai_vu.unroute("**/phien-ban")
     khdt = login("so-khdt")
