@@ -94,7 +94,9 @@ RULE = {
     "deadline_not_reached": "Chưa đến thời hạn.",
     "unknown_cycle": "Không tìm thấy kỳ thi đua này.",
     "not_scored": "Đơn vị chưa có điểm được công nhận.",
-    "login_failed": "Tên đăng nhập hoặc mật khẩu không đúng (hoặc tài khoản đang tạm khóa).",
+    "login_failed": "Tên đăng nhập hoặc mật khẩu không đúng.",
+    "login_delayed": "Đăng nhập sai quá nhiều lần từ máy này; vui lòng thử lại sau {seconds}"
+                     " giây.",
     "not_authenticated": "Phiên làm việc đã hết; vui lòng đăng nhập lại.",
     "csrf_failed": "Biểu mẫu đã hết hạn; vui lòng tải lại trang và gửi lại.",
     "invalid_request": "Thông tin nhập chưa hợp lệ.",
