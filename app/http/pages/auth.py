@@ -20,6 +20,7 @@ from .core import (
     render,
     services,
 )
+from .words import wait_text
 
 __all__ = ["LOGIN_CSRF_COOKIE", "router"]
 
@@ -70,9 +71,9 @@ async def login(request: Request) -> Response:
         s = await identity.login(login.strip(), password, address=client_address(request),
                                  replacing=request.cookies.get(COOKIE))
     except LoginDelayed as exc:
+        wait = wait_text(exc.retry_after_seconds)
         page = _login_page(request, status=429, login=login, next_url=next_url,
-                           remember=remember, error=FormError(exc.code, "password",
-                                                          seconds=exc.retry_after_seconds))
+                           remember=remember, error=FormError(exc.code, "password", wait=wait))
         page.headers["Retry-After"] = str(exc.retry_after_seconds)
         return page
     except IdentityError as exc:
