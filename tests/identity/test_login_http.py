@@ -114,7 +114,7 @@ async def test_30_concurrent_wrong_passwords_cost_at_most_5_argon2_verifications
     # the delay ends (its end moved back, not waited for): the right password is taken
     row = await pool.fetchrow("SELECT failures, delayed_until FROM login_throttle"
                               " WHERE login = 'thu-ky' AND address = $1", HERE)
-    assert row["failures"] == 5 and row["delayed_until"] is not None
+    assert row is not None and row["failures"] == 5 and row["delayed_until"] is not None
     await pool.execute("UPDATE login_throttle SET delayed_until = now() - interval '1 second'"
                        " WHERE login = 'thu-ky'")
     r = await log_in(here, "thu-ky", PASSWORD)
