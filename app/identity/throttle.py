@@ -3,7 +3,8 @@ delay that grows, rather than a lock-out of the login from everywhere.
 
 - The count is kept per (login, address) in `login_throttle` (migration 0011): wrong passwords
   from one address never delay the same login from another address, so a stranger cannot lock
-  an official out.
+  an official out. An IPv6 address counts as its /64 network (one machine or one household
+  usually has a whole /64, so trying from many of its addresses buys nothing).
 - An attempt is counted *before* its password is checked, by one statement (`INSERT … ON
   CONFLICT DO UPDATE … WHERE the row is not delayed`): PostgreSQL locks the row, so concurrent
   attempts are decided and counted one after another, never from a stale read. The attempt
@@ -20,6 +21,7 @@ delay that grows, rather than a lock-out of the login from everywhere.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,9 +32,24 @@ import structlog
 
 from .errors import IdentityError
 
-__all__ = ["LoginDelayed", "LoginThrottle", "ThrottlePolicy", "ThrottleRow"]
+__all__ = ["LoginDelayed", "LoginThrottle", "ThrottlePolicy", "ThrottleRow", "address_key"]
 
 log = structlog.get_logger("thidua.identity")
+
+
+def address_key(address: str) -> str:
+    """What failures are counted by: an IPv4 address as it is, an IPv6 address as its /64
+    network (an IPv4-mapped one as the IPv4 address), anything else (no address known) as given,
+    at most 100 characters."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:100]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 @dataclass(frozen=True)
@@ -119,7 +136,7 @@ class LoginThrottle:
     async def admit(self, login: str, address: str, now: datetime) -> Attempt:
         """Count one attempt of `login` from `address`, or refuse it (`LoginDelayed`) while a
         delay runs. Counted as a failure until `succeeded` says otherwise."""
-        p = self.policy
+        p, address = self.policy, address_key(address)
         row = await self._pool.fetchrow(
             _ADMIT, login, address, now, p.max_failures, p.base_delay.total_seconds(),
             p.max_delay.total_seconds(), p.forget_after.total_seconds(),

@@ -9,6 +9,7 @@ import pytest
 import structlog
 
 from app.identity import Identity, IdentityError, LoginDelayed, ThrottlePolicy, parse_expiry
+from app.identity.throttle import address_key
 from eventstore import EventStore
 from tests.identity.conftest import ADMIN, Clock, table_text
 
@@ -217,3 +218,25 @@ def test_bad_expiry_is_refused(text: str) -> None:
 def test_expiry() -> None:
     assert parse_expiry("90d") == timedelta(days=90)
     assert parse_expiry("12h") == timedelta(hours=12)
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("198.51.100.7", "198.51.100.7"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+    ("::ffff:198.51.100.7", "198.51.100.7"),
+    ("unknown", "unknown"),
+])
+def test_failures_are_counted_by_ipv4_address_or_ipv6_network(address: str, key: str) -> None:
+    assert address_key(address) == key
+
+
+async def test_a_guesser_gains_nothing_from_more_addresses_of_one_ipv6_network(
+    identity: Identity
+) -> None:
+    await person(identity, "pw-g")
+    for n in range(5):
+        await refused(identity.login("pw-g", "wrong password!!", address=f"2001:db8:9:9::{n}"),
+                      "login_failed")
+    await refused(identity.login("pw-g", PASSWORD, address="2001:db8:9:9::ff"), "login_delayed")
+    assert (await identity.login("pw-g", PASSWORD, address="2001:db8:9:a::1")).person
