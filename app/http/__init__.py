@@ -10,7 +10,8 @@
     documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin)
     blocks     /blocks…, /provinces/{province}/years/{year}… (app/http/blocks.py)
 
-Guards, outermost first: one access-log line per request, the body limit (413 before parsing),
+Guards, outermost first: the proxy headers (only with THIDUA_TRUSTED_PROXIES), one access-log
+line per request, the body limit (413 before parsing),
 the authentication gate (401 before the body is read), then the routes; rule codes and
 validation errors become 4xx in app/http/errors.py.
 """
@@ -79,10 +80,17 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
         # people's tokens and sessions; THIDUA_API_TOKENS only as a development shortcut
         dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}
         authenticate = session.identity_authenticator(
-            services.identity, dev, form_csrf=pages.is_page_post)
+            services.identity, dev, form_csrf=pages.is_page_post, passive=pages.is_poll)
     app.add_middleware(AuthGate, authenticate=authenticate,
                        public=PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES,
                        public_prefixes=(pages.STATIC_PREFIX,), login_page="/dang-nhap")
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS)
     app.add_middleware(AccessLog)
+    proxies = services.settings.trusted_proxy_list
+    if proxies:
+        # X-Forwarded-For / -Proto believed only from these peers (uvicorn's middleware): the
+        # client address the login throttle counts by, and https for the Secure cookie
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return app

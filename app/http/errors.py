@@ -5,6 +5,7 @@
     signing_key_unreadable → 503 (the minutes' signing key, THIDUA_SIGN_P12, cannot be opened)
     a body or parameter that does not validate → 422 (field, rule, message; no input echoed)
     a body over the limit → 413        a cycle that stays busy → 429 with Retry-After
+    login_delayed (the login throttle) → 429 with Retry-After
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from domain.errors import DomainError
 
 from ..client import CycleBusy
 from ..documents.signing import SigningKeyError
+from ..identity import LoginDelayed
 from ..identity.errors import STATUS as IDENTITY_STATUS
 
 __all__ = ["STATUS", "install_error_handlers", "problem"]
@@ -55,6 +57,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def rejected(request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.as_dict(), status_code=STATUS.get(exc.code, 409))
+
+    @app.exception_handler(LoginDelayed)
+    async def delayed(request: Request, exc: LoginDelayed) -> JSONResponse:
+        return JSONResponse(exc.as_dict(), status_code=429,
+                            headers={"Retry-After": str(exc.retry_after_seconds)})
 
     @app.exception_handler(asyncpg.DataError)
     async def unstorable(request: Request, exc: asyncpg.DataError) -> JSONResponse:

@@ -7,6 +7,7 @@ written)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,6 +76,9 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     if stack.event_count(BLOCK, 2019) == 0:  # run alone: start the cycle here
         start_cycle(login("admin"), scenario_for(2019, folder))
     ngoai_vu = login("so-ngoai-vu")
+    # "Ghi nhớ đăng nhập" not ticked: the session cookie ends with the browser
+    [cookie] = [c for c in ngoai_vu.context.cookies() if c["name"] == "thidua_session"]
+    assert cookie["expires"] == -1
     sign(ngoai_vu, base)
     # the page a person is left on after their own act stays put while the version it polls
     # (a read model, a moment behind the page) lags what it shows
@@ -108,8 +112,12 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     khdt.get_by_label("Tên đăng nhập").fill("nv-so-khdt")
     from .conftest import PASSWORD
     khdt.get_by_label("Mật khẩu").fill(PASSWORD)
+    khdt.get_by_label("Ghi nhớ đăng nhập").check()
     khdt.get_by_role("button", name="Đăng nhập").click()
     khdt.wait_for_url(lambda u: u.endswith(f"{base}/giao-uoc"))
+    # ticked: the cookie outlives the browser, for the session's absolute limit (12 h)
+    [cookie] = [c for c in khdt.context.cookies() if c["name"] == "thidua_session"]
+    assert cookie["expires"] > time.time() + 11 * 3600
     go(khdt, base)
     signed = khdt.locator('tr[data-unit="so-ngoai-vu"]')
     expect(signed).to_be_visible()

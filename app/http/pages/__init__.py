@@ -9,6 +9,8 @@ against the session's stored hash, before any handler runs); the JSON API keeps 
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -16,7 +18,8 @@ from ...identity import IdentityError
 from . import admin, auth, cycle, tasks
 from .core import HERE, check_csrf, forbidden
 
-__all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "STATIC_PREFIX", "mount_pages"]
+__all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "STATIC_PREFIX", "is_page_post", "is_poll",
+           "mount_pages"]
 
 PUBLIC_PAGES = ("/dang-nhap",)
 STATIC_PREFIX = "/static/"
@@ -59,3 +62,12 @@ def mount_pages(app: object) -> None:
 
 def is_page_post(path: str) -> bool:
     return path.startswith(PAGE_PREFIXES)
+
+
+_POLL = re.compile(r"^/ky/[^/]+/[^/]+/phien-ban$")
+
+
+def is_poll(method: str, path: str) -> bool:
+    """The version poll the cycle pages send every few seconds on their own (app.js): not the
+    person's use of the session, so it does not restart the session's idle clock."""
+    return method in ("GET", "HEAD") and _POLL.match(path) is not None

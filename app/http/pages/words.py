@@ -9,7 +9,7 @@ from typing import Any
 from ...vocabulary import EXCLUSION, STAGE
 
 __all__ = ["BUTTON", "EXCLUSION", "RECONCILE", "RULE", "STAGE", "TASK", "reconcile_sentence",
-           "rule_sentence"]
+           "rule_sentence", "wait_text"]
 
 BUTTON = {
     "sign_pledge": "Ký giao ước",
@@ -94,7 +94,8 @@ RULE = {
     "deadline_not_reached": "Chưa đến thời hạn.",
     "unknown_cycle": "Không tìm thấy kỳ thi đua này.",
     "not_scored": "Đơn vị chưa có điểm được công nhận.",
-    "login_failed": "Tên đăng nhập hoặc mật khẩu không đúng (hoặc tài khoản đang tạm khóa).",
+    "login_failed": "Tên đăng nhập hoặc mật khẩu không đúng.",
+    "login_delayed": "Đăng nhập sai quá nhiều lần từ máy này; vui lòng thử lại sau {wait}.",
     "not_authenticated": "Phiên làm việc đã hết; vui lòng đăng nhập lại.",
     "csrf_failed": "Biểu mẫu đã hết hạn; vui lòng tải lại trang và gửi lại.",
     "invalid_request": "Thông tin nhập chưa hợp lệ.",
@@ -153,6 +154,11 @@ _FALLBACK = "Thao tác chưa thực hiện được. Vui lòng kiểm tra lại 
 class _Keep(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "…"
+
+
+def wait_text(seconds: int) -> str:
+    """A wait in Vietnamese: seconds under two minutes, else whole minutes (rounded up)."""
+    return f"{seconds} giây" if seconds < 120 else f"{-(-seconds // 60)} phút"
 
 
 def rule_sentence(code: str, **values: Any) -> str:
