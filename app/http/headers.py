@@ -65,7 +65,7 @@ def _common(csp: ContentSecurityPolicy, *, https: bool, cache: CacheControl) -> 
         csp=csp, xfo=XFrameOptions().deny(), xcto=XContentTypeOptions().nosniff(),
         referrer=ReferrerPolicy().same_origin(), cache=cache,
         hsts=StrictTransportSecurity().max_age(HSTS_SECONDS) if https else None,
-    )
+    ).validate_and_normalize_headers()  # checked once; a snapshot served to every response
 
 
 def _page_csp(style_hashes: Iterable[str]) -> ContentSecurityPolicy:

@@ -194,6 +194,10 @@ def test_the_reference_cycle_end_to_end_through_the_pages(
     expect(khdt.locator("[data-role=next_head]")).to_have_text("Sở Kế hoạch và Đầu tư")
     expect(khdt.locator("[data-role=next_deputy]")).to_have_text("Văn phòng Đoàn ĐBQH tỉnh")
     shot(khdt, "result")
+    # the print button (its handler in app.js: the policy allows no inline handler)
+    khdt.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    khdt.get_by_role("button", name="In kết quả").click()
+    assert khdt.evaluate("() => window.printed") == 1
 
     # the auditor's timeline: every event, the chain intact, every decision rechecked
     auditor = login("auditor")
