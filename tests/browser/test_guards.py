@@ -2,7 +2,8 @@
 written), an expired session (back to login, then back to the page, the cycle's state intact),
 a page left open reloading itself when another unit acts (and not for the person's own act),
 an over-maximum score (the rule's sentence next to the field, what was typed kept, nothing
-written)."""
+written), a page of another origin framing the pages (shown nowhere) and the security headers
+as the browser receives them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import UNITS, Login, Shot, Stack
-from .helpers import fill_sections, go, scenario_for, section_titles, self_score, sign, start_cycle
+from .helpers import (
+    assert_security_headers,
+    fill_sections,
+    go,
+    scenario_for,
+    section_titles,
+    self_score,
+    sign,
+    start_cycle,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
 
@@ -225,3 +235,17 @@ def test_a_page_of_another_origin_cannot_frame_any_page(
     refused = [m for m in csp_messages if "frame-ancestors 'none'" in m]
     assert len(refused) >= len(urls), csp_messages
     csp_messages.clear()  # expected here; any other page's violation still fails its test
+
+    # the headers, as the browser receives them: a page, JSON, errors, a static file
+    page = admin.goto(stack.url + "/quan-ly")
+    assert page is not None and page.status == 200
+    assert_security_headers(page.headers)
+    for path, status in (("/session/me", 200), ("/ky/khong-co/2019", 404),
+                         ("/cycles?year=abc", 422), ("/static/app.js", 200)):
+        r = admin.request.get(stack.url + path)
+        assert r.status == status, (path, r.status)
+        assert_security_headers(r.headers, cache="no-cache" if "/static/" in path else "no-store")
+    noi_vu = login("so-noi-vu")
+    refused = noi_vu.request.get(stack.url + "/ky/kg-khoi-2/2019/nhat-ky")
+    assert refused.status == 403
+    assert_security_headers(refused.headers)

@@ -20,7 +20,7 @@ from domain.codec import to_record
 from domain.scenario import load_scenario, run_pure
 
 from .conftest import NAME, REFERENCE, UNITS, Login, Shot, Stack, reference
-from .helpers import fill_sections, go, self_score, sign, start_cycle
+from .helpers import assert_security_headers, fill_sections, go, self_score, sign, start_cycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
 
@@ -219,6 +219,15 @@ def test_the_reference_cycle_end_to_end_through_the_pages(
     pack = auditor.request.get(link["Gói kiểm toán (.zip)"].get_attribute("href") or "")
     assert pack.ok and pack.headers["content-type"] == "application/zip", pack.text()[:300]
     assert verify_export(pack.body()).ok
+    for response in (pdf, pack):
+        assert_security_headers(response.headers)
+    # the minutes' HTML in the browser: styled by its inline stylesheet, which the policy
+    # allows by hash (a blocked style would be a console message, failing the test)
+    html = go(auditor, link["Biên bản (HTML)"].get_attribute("href") or "")
+    assert html is not None and html.ok
+    assert_security_headers(html.headers)
+    shot(auditor, "minutes-html")
+    go(auditor, f"{BASE}/nhat-ky")
     link["Đối chiếu với lịch sử Temporal"].click()
     expect(auditor.locator('[data-verdict="reconcile_ok"]')).to_be_visible()
     shot(auditor, "reconcile")
