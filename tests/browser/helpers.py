@@ -111,3 +111,16 @@ def self_score(page: Page, base: str, sections: dict[str, str]) -> None:
 def sent(page: Page, do: str) -> None:
     """The page after a form was accepted says so (`data-sent` names the command)."""
     expect(page.locator(f'[data-sent="{do}"]')).to_be_visible()
+
+
+def assert_security_headers(headers: dict[str, str], *, cache: str = "no-store") -> None:
+    """The headers every response carries (app/http/headers.py), as the browser received them."""
+    csp = headers.get("content-security-policy", "")
+    for d in ("default-src 'self'", "script-src 'self';", "frame-ancestors 'none'",
+              "object-src 'none'", "base-uri 'none'"):
+        assert d in csp, (d, csp)
+    assert headers.get("x-frame-options") == "DENY", headers
+    assert headers.get("x-content-type-options") == "nosniff", headers
+    assert headers.get("referrer-policy") == "same-origin", headers
+    assert headers.get("cache-control") == cache, headers
+    assert "strict-transport-security" not in headers, headers  # plain http here

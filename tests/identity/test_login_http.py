@@ -153,6 +153,9 @@ async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
             r = await c.post("/session", headers={"X-Forwarded-For": behind},
                              data={"login": "qua-proxy", "password": WRONG, "csrf_token": csrf})
             assert r.status_code == 401
+            # https behind the proxy (X-Forwarded-Proto) is believed alike: HSTS follows it
+            h = await c.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+            assert ("strict-transport-security" in h.headers) == bool(trusted)
     rows = await pool.fetch("SELECT address FROM login_throttle WHERE login = 'qua-proxy'"
                             " ORDER BY address")
     assert [r[0] for r in rows] == [proxy, behind]
