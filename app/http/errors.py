@@ -6,6 +6,7 @@
     a body or parameter that does not validate → 422 (field, rule, message; no input echoed);
     so is `invalid_input`, a block command's field that breaks its rule (app/blocks.py)
     a body over the limit → 413        a cycle that stays busy → 429 with Retry-After
+    a body that cannot be read (malformed, JSON nested too deep) → 400 `invalid_request`
     a value PostgreSQL cannot take or hold (a NUL, a number out of range, too deep) → 422
     the store unreachable → 503 `store_unavailable` with Retry-After; an append that lost a race
     → 409 `store_conflict`; any other failure of the store → 503 `store_failed`
@@ -24,6 +25,7 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
 from eventstore.errors import AppendRejected, StoreError, StoreUnavailable
@@ -110,6 +112,9 @@ def store_problem(exc: BaseException) -> JSONResponse:
                    headers={"Retry-After": "5"})
 
 
+_HTTP_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def rejected(request: Request, exc: DomainError) -> JSONResponse:
@@ -122,6 +127,17 @@ def install_error_handlers(app: FastAPI) -> None:
         # a value PostgreSQL cannot take that no bound caught is the request's fault (422);
         # the store's own trouble is 409 or 503: never a 500, never the driver's words
         return store_problem(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # the framework's own refusals (no such route, a body that cannot be read, e.g. JSON
+        # nested too deep) in the same shape as every other answer; `detail` kept
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = ("the body cannot be read (malformed, or nested too deep)"
+                   if exc.status_code == 400 else str(exc.detail))
+        return JSONResponse({"code": code, "message": message, "field": None,
+                             "detail": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(SigningKeyError)
     async def no_signing_key(request: Request, exc: SigningKeyError) -> JSONResponse:

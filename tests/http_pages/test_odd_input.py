@@ -22,7 +22,7 @@ BIG = "99999999999999999999999"
 @dataclass(frozen=True)
 class Odd:
     who: str
-    method: str  # GET, JSON (an API post), FORM (a page's form), FILE (the scenario upload)
+    method: str  # GET, JSON/RAW (an API post), FORM/BLOCK (a page's form), FILE (the upload)
     path: str
     status: int
     body: Any = None
@@ -62,6 +62,13 @@ ODD = [
         says='data-code="invalid_date"'),
     Odd("qt-admin", "FORM", f"{BASE}/quan-ly", 409,
         {"do": "cancel_cycle", "reason": "a\x00b"}, says='data-code="invalid_request"'),
+    Odd("qt-admin", "RAW", "/cycles/kg-khoi-2/2018/commands", 400, b"[" * 100_000),
+    Odd("qt-admin", "RAW", "/blocks", 400, b'{"block": ' + b"[" * 100_000),
+    Odd("qt-admin", "GET", "/quan-ly?nam=²⁰¹⁸", 200),  # not a year: every year is listed
+    Odd("qt-admin", "BLOCK", "/quan-ly/khoi", 422, {"block": "kg-khoi-2", "year": "²⁰¹⁹"},
+        says='data-code="invalid_year"'),
+    Odd("qt-admin", "BLOCK", "/quan-ly/khoi", 422,
+        {"block": "kg-khoi-2", "year": "2019", "pledge": "1/1/0"}, says='data-code="invalid_date"'),
     Odd("qt-admin", "FILE", "/quan-ly", 422, b"[" * 100_000,
         says='data-code="too_deep">Tệp lồng quá nhiều cấp'),
     Odd("qt-admin", "FILE", "/quan-ly", 422, b'{"year": ' + b"9" * 5000 + b"}",
@@ -76,7 +83,10 @@ async def _send(c: httpx.AsyncClient, odd: Odd, csrf: str) -> httpx.Response:
         return await c.get(odd.path)
     if odd.method == "JSON":
         return await c.post(odd.path, json=odd.body, headers={"X-CSRF-Token": csrf})
-    if odd.method == "FORM":
+    if odd.method == "RAW":
+        return await c.post(odd.path, content=odd.body, headers={
+            "X-CSRF-Token": csrf, "Content-Type": "application/json"})
+    if odd.method in ("FORM", "BLOCK"):
         return await c.post(odd.path, data={"csrf_token": csrf, **odd.body})
     return await c.post(odd.path, data={"csrf_token": csrf},
                         files={"file": ("odd.json", odd.body, "application/json")})

@@ -21,7 +21,7 @@ from ...readmodels.cycles import list_cycles
 from ..audit import reconciliation
 from ..blocks import block_service
 from ..deps import AUDIT_READERS
-from ..params import moment_of, version_of
+from ..params import moment_of, version_of, year_of
 from .core import (
     FormError,
     actor,
@@ -60,7 +60,7 @@ async def _cycles_page(request: Request, *, status: int = 200,
         return forbidden(request)
     svc = services(request)
     year_raw = request.query_params.get("nam", "")
-    year = int(year_raw) if year_raw.isdigit() and len(year_raw) == 4 else None
+    year = year_of(year_raw)
     rows = await list_cycles(svc.pool, year=year, prefix=svc.cycles.prefix)
     late = await _late_units(svc, [r.stream for r in rows])
     years: dict[int, list[dict[str, Any]]] = {}
@@ -160,9 +160,9 @@ async def start_block_cycle(request: Request) -> Response:
 
     if not typed["block"]:
         return await refused(FormError("required", "block"))
-    if not (typed["year"].isdigit() and len(typed["year"]) == 4):
+    year = year_of(typed["year"])
+    if year is None:
         return await refused(FormError("invalid_year", "year"))
-    year = int(typed["year"])
     deadlines: dict[str, datetime] = {}
     try:
         for stage in ("pledge", "scoring"):
