@@ -131,3 +131,12 @@ async def test_odd_input_answers_4xx_and_writes_nothing(browser: Browser, site: 
         if problem:
             failures.append((odd.method, odd.path[:60], problem, r.text[:300]))
     assert not failures, "\n".join(map(str, failures))
+
+
+@pytest.mark.parametrize("tiep", ["//evil.example", "/\\evil.example", "https://evil.example",
+                                  "/\x00x", "/" + "a" * 2001, "/ky/ă"])
+def test_after_login_only_a_local_path(tiep: str) -> None:
+    from app.http.pages.auth import _next
+
+    assert _next(tiep) == "/viec-can-lam"
+    assert _next("/ky/kg-khoi-2/2018?x=1") == "/ky/kg-khoi-2/2018?x=1"
