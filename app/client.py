@@ -20,7 +20,7 @@ import random
 import uuid
 import weakref
 from collections import OrderedDict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -60,6 +60,9 @@ IN_FLIGHT = 8
 """Updates one process sends to one cycle at once (below the server's ~10 per workflow)."""
 FINAL_STATES = 64
 """Ended cycles whose last state one client keeps (to judge commands sent to them)."""
+FINAL_STATE_TIMEOUT = timedelta(seconds=5)
+"""How long a refusal waits for a worker to answer an ended cycle's last state (else the
+answer is `wrong_stage`, as before)."""
 BUSY_TIMEOUT = 10.0
 """Seconds a command may wait for a busy cycle (queue and retries) before CycleBusy."""
 
@@ -262,7 +265,8 @@ class CycleClient:
         state = self._final.get(handle.id)
         if state is None:
             try:
-                state = await handle.query(EmulationCycle.state, result_type=CycleState)
+                state = await handle.query(EmulationCycle.state, result_type=CycleState,
+                                           rpc_timeout=FINAL_STATE_TIMEOUT)
             except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
                 return None
             self._final[handle.id] = state
