@@ -29,8 +29,10 @@ LOGIN_CSRF_COOKIE = "thidua_login_csrf"
 
 
 def _next(value: Any) -> str:
-    """Only a local path (never another site) after login."""
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+    """Only a local path (never another site) after login: one "/" then no "/" or "\\"
+    (browsers read "/\\host" as "//host"), printable ASCII, at most 2,000 characters."""
+    if (isinstance(value, str) and value.startswith("/") and value[1:2] not in ("/", "\\")
+            and len(value) <= 2000 and value.isascii() and value.isprintable()):
         return value
     return "/viec-can-lam"
 
