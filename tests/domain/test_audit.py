@@ -13,9 +13,9 @@ from domain.audit import recheck
 from domain.decide import decide
 from domain.errors import DomainError
 from domain.events import CycleStarted, Event
+from domain.scenario import load_scenario, run_pure
 from domain.state import CycleState, fold
 from domain.values import Actor
-from domain.scenario import load_scenario, run_pure
 
 pytestmark = pytest.mark.pure
 
