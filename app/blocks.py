@@ -38,7 +38,6 @@ from domain.province import (
     ProvinceProposals,
     province_slug,
     province_stream,
-    render_document,
 )
 from domain.setup import Block, Ruleset, ScoreSheet, resolve_ruleset
 from domain.values import Actor, UtcDatetime
@@ -245,6 +244,8 @@ class BlockService:
         return ProvinceProposals.model_validate(compiled[-1].data["proposals"])
 
     async def proposals_document(self, province: str, year: int) -> str | None:
+        from .documents.proposals import render_document  # the documents' libraries, lazily
+
         p = await self.proposals(province, year)
         return render_document(p) if p is not None else None
 

@@ -19,6 +19,7 @@ from domain.block_rules import decide_block, parse_block
 from domain.block_start import PreviousCycle, plan_start
 from domain.block_state import BlockState, fold_block
 from domain.errors import DomainError
+from domain.province import ProposalsCompiled, ProvinceProposals
 from domain.values import Actor
 from tests.workflows.helpers import REFERENCE, reference
 
@@ -172,3 +173,16 @@ def test_a_planned_start_keeps_the_leader_and_record_checks() -> None:
     assert (err.code, err.field) == ("leader_not_member", "head")
     err = _plan_refused(BlockState(), None, **given)
     assert err.code == "unknown_block"
+
+
+def test_a_compiled_list_without_a_review_day_keeps_the_payload_of_earlier_versions() -> None:
+    block = {"block_id": "b", "block_name": "B", "cycle_id": "b/2018", "status": "cancelled"}
+    earlier = {"province": "Kiên Giang", "year": 2018, "blocks": [block]}
+    event = ProposalsCompiled(event_id=uuid.uuid4(), at=NOW, actor=Actor.system(),
+                              proposals=ProvinceProposals.model_validate(earlier))
+    assert event.payload()["proposals"] == {**earlier, "blocks": [
+        {**block, "proposals": [], "cancel_reason": None}]}
+    held = ProvinceProposals.model_validate(
+        {**earlier, "blocks": [{**block, "held_on": "2019-01-05"}]})
+    again = event.model_copy(update={"proposals": held})
+    assert again.payload()["proposals"]["blocks"][0]["held_on"] == "2019-01-05"

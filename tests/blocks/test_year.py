@@ -12,9 +12,9 @@ from temporalio.worker import Worker
 
 from app.blocks import BlockService
 from app.client import CycleClient
+from app.documents.proposals import render_document
 from domain.commands import CancelCycle
 from domain.errors import DomainError
-from domain.province import render_document
 from domain.values import Actor
 from eventstore import EventStore
 from tests.workflows.helpers import reference

@@ -18,6 +18,7 @@ from domain.state import CycleState
 from workflows.messages import cycle_key
 
 from ...readmodels.cycles import list_cycles
+from ...words import VN, days_left, reconcile_sentence
 from ..audit import reconciliation
 from ..blocks import block_service
 from ..deps import AUDIT_READERS
@@ -31,9 +32,7 @@ from .core import (
     services,
 )
 from .cycle import day_of
-from .fmt import VN, days_left
 from .story import describe
-from .words import reconcile_sentence
 
 __all__ = ["router"]
 
