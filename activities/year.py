@@ -4,14 +4,17 @@ appends one event to the province's stream (its id from the workflow run: writte
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError
 
+from domain.block_start import LOOKBACK_YEARS, PreviousCycle, plan_start
 from domain.codec import EventRecord
-from domain.commands import StartCycle
 from domain.decide import validate
 from domain.errors import DomainError
 from domain.province import ProposalsCompiled, ProvinceProposals, compile_proposals
@@ -28,7 +31,8 @@ from workflows.year_messages import (
 
 from .block import BlockStore, load_block
 
-__all__ = ["BlockDirectory", "YearActivities", "YearStore"]
+__all__ = ["BlockDirectory", "Running", "YearActivities", "YearStore", "previous_cycle",
+           "workflow_running"]
 
 
 class YearStore(BlockStore, Protocol):
@@ -42,26 +46,66 @@ class BlockDirectory(Protocol):
         ...
 
 
+Running = Callable[[str], Awaitable[bool]]
+"""Whether the workflow of an id runs now."""
+
+
+async def previous_cycle(
+    store: YearStore, block_id: str, year: int, prefix: str, running: Running
+) -> PreviousCycle | None:
+    """The block's latest cycle before `year`, from its stream — or, while its workflow runs
+    and has not yet written its start, from Temporal ("starting")."""
+    for y in range(year - 1, year - 1 - LOOKBACK_YEARS, -1):
+        wid, stream = cycle_key(block_id, y, prefix)
+        if await store.head(stream):
+            state = (await store.replay(stream)).state
+            return PreviousCycle(year=y, stage=str(state.stage), ruleset=state.ruleset,
+                                 score_sheet=state.score_sheet)
+        if await running(wid):
+            return PreviousCycle(year=y, stage="starting")
+    return None
+
+
+def workflow_running(client: Any) -> Running:
+    """`Running` over a Temporal client."""
+
+    async def running(workflow_id: str) -> bool:
+        try:
+            desc = await client.get_workflow_handle(workflow_id).describe()
+        except RPCError:
+            return False
+        return bool(desc.status == WorkflowExecutionStatus.RUNNING)
+
+    return running
+
+
 class YearActivities:
-    def __init__(self, store: YearStore, directory: BlockDirectory) -> None:
+    def __init__(self, store: YearStore, directory: BlockDirectory,
+                 running: Running | None = None) -> None:
         self._store = store
         self._directory = directory
+        self._running = running
+
+    def _is_running(self) -> Running:
+        """The given `Running`, else one over the client of the worker running the activity."""
+        return self._running or workflow_running(activity.client())
 
     @activity.defn(name="plan_year")
     async def plan_year(self, inp: PlanInput) -> YearPlan:
         """One planned cycle per block of the province: its start (that year's members and
-        leaders), or the rule that stops it."""
+        leaders, domain.block_start.plan_start as for a single block), or the rule that stops
+        it — `previous_cycle_open` while the block's previous cycle still elects."""
         out = []
+        running = self._is_running()
         for block_id in await self._directory.blocks_of(inp.province, inp.prefix):
             wid, stream = cycle_key(block_id, inp.year, inp.prefix)
             block_stream = f"{inp.prefix}block-{block_id}"
             state = await load_block(self._store, block_stream)
             try:
-                start = StartCycle(
-                    block=state.block_for(inp.year), year=inp.year, ruleset=inp.ruleset,
-                    score_sheet=inp.score_sheet, deadlines=inp.deadlines,
-                    leaving_after_year=state.leaving_after(inp.year),
-                )
+                before = await previous_cycle(self._store, block_id, inp.year, inp.prefix,
+                                              running)
+                start = plan_start(state, inp.year, before, ruleset=inp.ruleset,
+                                   score_sheet=inp.score_sheet, deadlines=inp.deadlines)
                 validate(CycleState(), start, Actor.admin(), now=datetime.now(UTC))
             except DomainError as err:
                 out.append(PlannedCycle(block_id=block_id, workflow_id=wid, stream=stream,

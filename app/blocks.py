@@ -12,13 +12,13 @@ from typing import Any
 
 import asyncpg
 from pydantic import TypeAdapter, ValidationError
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.block import execute_block_command, load_block
-from activities.year import YearActivities
+from activities.year import YearActivities, previous_cycle, workflow_running
 from app.client import CycleClient
 from app.readmodels.blocks import BlocksReadModel, blocks_of_province
 from domain.block import (
@@ -30,6 +30,7 @@ from domain.block import (
     block_stream,
 )
 from domain.block_rules import parse_block
+from domain.block_start import PreviousCycle, plan_start
 from domain.block_state import BlockState
 from domain.commands import StartCycle
 from domain.errors import AuthorizationError, DomainError, RuleError
@@ -37,13 +38,11 @@ from domain.province import (
     ProvinceProposals,
     province_slug,
     province_stream,
-    render_document,
 )
 from domain.setup import Block, Ruleset, ScoreSheet, resolve_ruleset
 from domain.values import Actor, UtcDatetime
 from eventstore import EventStore
 from eventstore.projection import ProjectionRunner
-from workflows.messages import cycle_key
 from workflows.year import ProvinceYear
 from workflows.year_messages import YearInput, YearProgress, YearResult, year_key
 
@@ -56,10 +55,6 @@ __all__ = [
     "show_json",
     "year_activities",
 ]
-
-# How far back a block's previous cycle is looked for (a block may skip a year).
-_LOOKBACK_YEARS = 10
-
 
 class StoreBlockDirectory:
     """The year's activities find a province's blocks through the read model."""
@@ -177,54 +172,24 @@ class BlockService:
 
     # ---- a block's cycle of a year ------------------------------------------------------
 
-    async def previous_cycle(self, block_id: str, year: int) -> tuple[int, str, Any] | None:
-        """The block's latest cycle before `year`: (its year, its stage, its replay — None
-        while its workflow runs and has not yet written its start)."""
-        for y in range(year - 1, year - 1 - _LOOKBACK_YEARS, -1):
-            wid, stream = cycle_key(block_id, y, self.prefix)
-            if await self.store.head(stream):
-                replay = await self.store.replay(stream)
-                return y, str(replay.state.stage), replay
-            try:
-                desc = await self.cycles.client.get_workflow_handle(wid).describe()
-            except RPCError:
-                continue
-            if desc.status == WorkflowExecutionStatus.RUNNING:
-                return y, "starting", None
-        return None
+    async def previous_cycle(self, block_id: str, year: int) -> PreviousCycle | None:
+        """The block's latest cycle before `year` (its stage "starting" while its workflow runs
+        and has not yet written its start)."""
+        return await previous_cycle(self.store, block_id, year, self.prefix,
+                                    workflow_running(self.cycles.client))
 
     async def start_command(
         self, block_id: str, year: int, *, ruleset: Ruleset | None = None,
         score_sheet: ScoreSheet | None = None, deadlines: dict[str, datetime] | None = None,
     ) -> StartCycle:
-        """The start of the block's cycle of `year`: that year's members and leaders; ruleset
-        and sheet default to the previous cycle's. Refused with `previous_cycle_open` while the
-        previous cycle runs (its election names this year's leaders)."""
+        """The start of the block's cycle of `year` (domain.block_start.plan_start): that year's
+        members and leaders; ruleset and sheet default to the previous cycle's. Refused with
+        `previous_cycle_open` while the previous cycle runs (its election names this year's
+        leaders)."""
         state = await self.state(block_id)
         previous = await self.previous_cycle(block_id, year)
-        if previous is not None and previous[1] not in ("completed", "cancelled"):
-            raise RuleError(
-                "previous_cycle_open",
-                f"the cycle {block_id}/{previous[0]} is still in stage {previous[1]!r}: "
-                f"its election names the leaders of {year}",
-                "year",
-            )
-        if ruleset is None or score_sheet is None:
-            if previous is None:
-                missing = "ruleset" if ruleset is None else "score_sheet"
-                raise RuleError(
-                    "no_previous_cycle",
-                    f"the block has no earlier cycle to take the {missing} from: give it",
-                    missing,
-                )
-            before = previous[2].state
-            ruleset = ruleset or before.ruleset
-            score_sheet = score_sheet or before.score_sheet
-        return _command(
-            StartCycle, block=state.block_for(year), year=year, ruleset=ruleset,
-            score_sheet=score_sheet, deadlines=deadlines or {},
-            leaving_after_year=state.leaving_after(year),
-        )
+        return plan_start(state, year, previous, ruleset=ruleset, score_sheet=score_sheet,
+                          deadlines=deadlines)
 
     async def start_cycle(
         self, block_id: str, year: int, *, ruleset: Ruleset | None = None,
@@ -279,6 +244,8 @@ class BlockService:
         return ProvinceProposals.model_validate(compiled[-1].data["proposals"])
 
     async def proposals_document(self, province: str, year: int) -> str | None:
+        from .documents.proposals import render_document  # the documents' libraries, lazily
+
         p = await self.proposals(province, year)
         return render_document(p) if p is not None else None
 

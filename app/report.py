@@ -10,7 +10,7 @@ from rich.table import Table
 
 from domain.scenario import Scenario
 
-from .vocabulary import EXCLUSION, STAGE
+from .words import STAGE, reason_words, vn_number
 
 __all__ = ["render_outcome"]
 
@@ -26,14 +26,14 @@ def render_outcome(console: Console, scenario: Scenario, outcome: dict[str, Any]
     ranking.add_column("Đủ điều kiện suy tôn", justify="center")
     for row in outcome["ranking"]:
         ranking.add_row(
-            str(row["rank"] or "—"), name(row["unit"]), row["total"] or "—",
+            str(row["rank"] or "—"), name(row["unit"]), vn_number(row["total"]) or "—",
             "có" if row["eligible"] else "không",
         )
     excluded = Table(title="Đơn vị không đủ điều kiện suy tôn")
     excluded.add_column("Đơn vị")
     excluded.add_column("Lý do")
     for unit, reasons in outcome["excluded"].items():
-        excluded.add_row(name(unit), "; ".join(EXCLUSION.get(r, r) for r in reasons))
+        excluded.add_row(name(unit), reason_words(reasons))
     noms = Table(title="Kết quả bình xét, suy tôn")
     noms.add_column("Vị trí", justify="right")
     noms.add_column("Đơn vị")

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+
+from pydantic import BaseModel
 
 from . import commands as c
 from . import events as ev
@@ -20,7 +22,7 @@ from .decide import decide
 from .errors import DomainError
 from .state import CycleState, fold
 
-__all__ = ["FOLLOWERS", "REBUILD", "Finding", "recheck"]
+__all__ = ["BY_NAME", "FOLLOWERS", "IRREGULAR", "REBUILD", "Finding", "recheck"]
 
 
 @dataclass(frozen=True)
@@ -35,45 +37,54 @@ class Finding:
 
 _Rebuild = Callable[[Any], c.Command]
 
-REBUILD: dict[type[ev.Event], _Rebuild] = {
-    ev.CycleStarted: lambda e: c.StartCycle(
-        block=e.block,
-        year=e.year,
-        ruleset=e.ruleset,
-        score_sheet=e.score_sheet,
-        deadlines=e.deadlines,
-        title=e.title,
-    ),
-    ev.PledgeSigned: lambda e: c.SignPledge(unit=e.unit),
+BY_NAME: dict[type[ev.Event], type[BaseModel]] = {
+    ev.CycleStarted: c.StartCycle,
+    ev.PledgeSigned: c.SignPledge,
+    ev.SelfScoreSubmitted: c.SubmitSelfScore,
+    ev.ScoreVerified: c.VerifyScore,
+    ev.ReviewHeld: c.HoldReview,
+    ev.ScoreCorrected: c.CorrectScore,
+    ev.FindingRecorded: c.RecordFinding,
+    ev.FindingWithdrawn: c.WithdrawFinding,
+    ev.DisciplineCheckClosed: c.CloseDisciplineCheck,
+    ev.TieBroken: c.BreakTie,
+    ev.VoteRoundOpened: c.OpenVoteRound,
+    ev.BallotCast: c.CastBallot,
+    ev.VoteRoundClosed: c.CloseVoteRound,
+    ev.ElectionOpened: c.OpenElection,
+    ev.ElectionBallotCast: c.CastElectionBallot,
+    ev.ElectionRoundClosed: c.CloseElection,
+    ev.LeadersAppointed: c.AppointLeaders,
+    ev.DeadlineExtended: c.ExtendDeadline,
+    ev.DeadlineMissed: c.ExpireDeadline,
+    ev.CycleCancelled: c.CancelCycle,
+}
+"""`{event class: its command}` where every field of the command (but `do`) is a field of the
+event of the same name: the command is rebuilt from those (a field added to both is carried
+without a change here; tests/domain/test_structure.py checks the names)."""
+
+IRREGULAR: dict[type[ev.Event], _Rebuild] = {
     ev.PledgeClosed: lambda e: (
         c.ExpireDeadline(stage="pledge") if e.reason == "deadline" else c.ClosePledge()
     ),
-    ev.SelfScoreSubmitted: lambda e: c.SubmitSelfScore(unit=e.unit, sections=e.sections),
-    ev.ScoreVerified: lambda e: c.VerifyScore(unit=e.unit, sections=e.sections, note=e.note),
     ev.ScoringClosed: lambda e: (
         c.ExpireDeadline(stage="scoring") if e.reason == "deadline" else c.CloseScoring()
     ),
-    ev.ReviewHeld: lambda e: c.HoldReview(held_on=e.held_on, present=e.present, absent=e.absent),
-    ev.ScoreCorrected: lambda e: c.CorrectScore(unit=e.unit, sections=e.sections, note=e.note),
-    ev.FindingRecorded: lambda e: c.RecordFinding(
-        unit=e.unit, kind=e.kind, reference=e.reference, note=e.note
-    ),
-    ev.FindingWithdrawn: lambda e: c.WithdrawFinding(unit=e.unit, kind=e.kind),
-    ev.DisciplineCheckClosed: lambda e: c.CloseDisciplineCheck(),
-    ev.TieBroken: lambda e: c.BreakTie(order=e.order),
-    ev.VoteRoundOpened: lambda e: c.OpenVoteRound(),
-    ev.BallotCast: lambda e: c.CastBallot(approve=e.approve),
-    ev.VoteRoundClosed: lambda e: c.CloseVoteRound(),
     ev.LeadersAgreed: lambda e: c.LeadersDecide(
         places=tuple(c.PlaceChoice(place=p, unit=u) for p, u in e.places.items()),
     ),
-    ev.ElectionOpened: lambda e: c.OpenElection(),
-    ev.ElectionBallotCast: lambda e: c.CastElectionBallot(head=e.head, deputy=e.deputy),
-    ev.ElectionRoundClosed: lambda e: c.CloseElection(),
-    ev.LeadersAppointed: lambda e: c.AppointLeaders(head=e.head, deputy=e.deputy),
-    ev.DeadlineExtended: lambda e: c.ExtendDeadline(stage=e.stage, until=e.until),
-    ev.DeadlineMissed: lambda e: c.ExpireDeadline(stage=e.stage),
-    ev.CycleCancelled: lambda e: c.CancelCycle(reason=e.reason),
+}
+"""The events whose command is not a copy of their fields, rebuilt by hand."""
+
+
+def _by_name(command: type[BaseModel]) -> _Rebuild:
+    names = [n for n in command.model_fields if n != "do"]
+    return lambda e: cast("c.Command", command(**{n: getattr(e, n) for n in names}))
+
+
+REBUILD: dict[type[ev.Event], _Rebuild] = {
+    **{event: _by_name(command) for event, command in BY_NAME.items()},
+    **IRREGULAR,
 }
 """`{event class: the command that produced it, rebuilt from the event}` for every event that
 can come first in a command's group."""

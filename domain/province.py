@@ -5,7 +5,7 @@ each block, the units its cycle proposes (place, title, adopted total, tally). A
 cycle proposes nothing (its vote, if any, was never concluded by a review of the whole cycle);
 it is listed with its reason so the council sees every block. The compiled list is one event,
 `ProposalsCompiled`, in the stream `province-{slug}-{year}`; the Vietnamese document is
-rendered from it.
+rendered from it (app/documents/proposals.py).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from decimal import Decimal
-from typing import Literal
+from datetime import date
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -32,7 +32,6 @@ __all__ = [
     "proposals_compiled_id",
     "province_slug",
     "province_stream",
-    "render_document",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -85,6 +84,8 @@ class BlockProposals(BaseModel):
     status: Literal["completed", "cancelled"]
     proposals: tuple[ProposedUnit, ...] = ()
     cancel_reason: str | None = None
+    held_on: date | None = None
+    """The day the block's review conference was held (None before one was held)."""
 
 
 class ProvinceProposals(BaseModel):
@@ -101,6 +102,14 @@ class ProvinceProposals(BaseModel):
 class ProposalsCompiled(Envelope):
     type: Literal["proposals_compiled"] = "proposals_compiled"
     proposals: ProvinceProposals
+
+    def payload(self) -> dict[str, Any]:
+        data = super().payload()
+        for block in data["proposals"]["blocks"]:
+            if block.get("held_on") is None:
+                # absent when unknown: a list compiled before the field existed keeps its bytes
+                block.pop("held_on", None)
+        return data
 
 
 def compile_proposals(province: str, year: int, cycles: Iterable[CycleState]) -> ProvinceProposals:
@@ -126,58 +135,7 @@ def compile_proposals(province: str, year: int, cycles: Iterable[CycleState]) ->
                 status="completed" if s.stage == "completed" else "cancelled",
                 proposals=proposed,
                 cancel_reason=s.cancel_reason if s.stage == "cancelled" else None,
+                held_on=s.held_on,
             )
         )
     return ProvinceProposals(province=province, year=year, blocks=tuple(blocks))
-
-
-def _vn_number(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    text = format(value.normalize(), "f") if value != 0 else "0"
-    return text.replace(".", ",")
-
-
-_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
-          "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX")
-
-
-def render_document(p: ProvinceProposals) -> str:
-    """The list as a Vietnamese document for the provincial emulation council (plain text)."""
-    lines = [
-        f"UBND TỈNH {p.province.upper()}",
-        "HỘI ĐỒNG THI ĐUA – KHEN THƯỞNG",
-        "",
-        "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG CỦA CÁC KHỐI THI ĐUA",
-        f"Năm {p.year}",
-        "",
-    ]
-    for i, b in enumerate(p.blocks):
-        mark = _ROMAN[i] if i < len(_ROMAN) else str(i + 1)
-        if b.status == "cancelled":
-            reason = f" (lý do: {b.cancel_reason})" if b.cancel_reason else ""
-            lines += [f"{mark}. {b.block_name}: đợt thi đua đã bị hủy{reason}; không có đề nghị.",
-                      ""]
-            continue
-        lines.append(f"{mark}. {b.block_name}")
-        if not b.proposals:
-            lines.append("   Không có đơn vị được đề nghị.")
-        for n in b.proposals:
-            how = (
-                f"{n.approvals}/{n.voters} phiếu tán thành (vòng {n.round})"
-                if n.decided_by == "vote"
-                else "do Khối trưởng và Khối phó quyết định"
-            )
-            lines.append(
-                f"   {n.place}. {n.name} — đề nghị tặng {n.title}; "
-                f"tổng điểm {_vn_number(n.total)}; {how}."
-            )
-        lines.append("")
-    units = p.proposed
-    flags = sum(1 for n in units if n.place == 1)
-    lines.append(
-        f"Tổng cộng: {len(units)} đơn vị được đề nghị ({flags} Cờ thi đua, "
-        f"{len(units) - flags} Bằng khen), từ {sum(1 for b in p.blocks if b.status == 'completed')}"
-        f" khối đã tổng kết; {sum(1 for b in p.blocks if b.status == 'cancelled')} khối đã hủy."
-    )
-    return "\n".join(lines) + "\n"

@@ -34,7 +34,7 @@ __all__ = ["Difference", "Reconciliation", "reconcile", "reconcile_all", "reconc
 class Difference(str):
     """One disagreement between Temporal's history and the stream, as an English sentence (the
     CLI and the JSON API show it as it is), with a code and its facts so that the auditor's page
-    can say it in Vietnamese (app/http/pages/words.reconcile_sentence)."""
+    can say it in Vietnamese (app/words.reconcile_sentence)."""
 
     code: str
     facts: dict[str, Any]

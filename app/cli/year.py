@@ -10,8 +10,6 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from domain.province import render_document
-
 from ..blocks import BlockService, load_deadlines, load_ruleset, load_score_sheet
 from ..bootstrap import bootstrap
 from .block import read_json
@@ -88,4 +86,6 @@ def show(
     if as_json:
         sys.stdout.write(proposals.model_dump_json(indent=1) + "\n")
     else:
+        from ..documents.proposals import render_document  # the documents' libraries, lazily
+
         sys.stdout.write(render_document(proposals))

@@ -15,17 +15,17 @@ from domain import events as ev
 from domain.ranking import rank_units
 from domain.state import CycleState, fold_into
 
-from ..vocabulary import STAGE
-from .words import (
-    REASON_WORDS,
-    VN_TIME,
+from ..words import (
+    EXCLUSION,
+    STAGE,
+    VN,
     fraction_words,
     percent,
     reason_words,
     vn_date,
     vn_date_long,
-    vn_datetime,
     vn_number,
+    vn_time,
 )
 
 __all__ = [
@@ -243,7 +243,7 @@ def _vote_round(state: CycleState, e: ev.VoteRoundOpened) -> VoteRound:
     ]
     return VoteRound(
         number=e.round,
-        opened_at=vn_datetime(e.at),
+        opened_at=vn_time(e.at),
         closed_at=None,
         chair=_names(state, [state.chair])[0] if state.chair else "",
         entitled=_names(state, e.voters),
@@ -261,7 +261,7 @@ def _close_vote_round(state: CycleState, rnd: VoteRound, e: ev.VoteRoundClosed) 
     assert state.ruleset is not None
     r = state.rounds[-1]
     by_unit = {line.unit: line for line in e.tally}
-    rnd.closed_at = vn_datetime(e.at)
+    rnd.closed_at = vn_time(e.at)
     rnd.base = e.base
     rnd.cast = _names(state, [v for v in r.voters if v in r.ballots])
     rnd.not_cast = _names(state, [v for v in r.voters if v not in r.ballots])
@@ -316,7 +316,7 @@ def _election_round(state: CycleState, e: ev.ElectionRoundClosed, voters: int) -
     return ElectionRound(
         number=e.round,
         runoff=e.round > 1,
-        closed_at=vn_datetime(e.at),
+        closed_at=vn_time(e.at),
         entitled=voters,
         ballots=e.ballots,
         not_cast=max(voters - e.ballots, 0),
@@ -349,7 +349,7 @@ def build_minutes(
                 review.findings = [
                     (
                         _names(state, [f.unit])[0],
-                        REASON_WORDS.get(f.kind, f.kind),
+                        EXCLUSION.get(f.kind, f.kind),
                         f.reference + (f" ({f.note})" if f.note else ""),
                         f.kind in excluding,
                     )
@@ -455,7 +455,7 @@ def build_minutes(
             _names(state, [state.next_deputy])[0] if state.next_deputy else None
         )
     block = state.block
-    when = state.held_on or (state.last_at.astimezone(VN_TIME).date() if state.last_at else None)
+    when = state.held_on or (state.last_at.astimezone(VN).date() if state.last_at else None)
     province = block.province if block else ""
     place_date = ""
     if when is not None:

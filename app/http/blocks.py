@@ -10,7 +10,6 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from domain.errors import DomainError
-from domain.province import render_document
 
 from ..blocks import (
     BlockService,
@@ -19,6 +18,7 @@ from ..blocks import (
     load_score_sheet,
     show_json,
 )
+from ..documents.proposals import render_document
 from .deps import Caller
 from .params import BlockId, Province, ProvinceYear, UnitId
 

@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.commands import COMMAND_NAMES
 from domain.errors import DomainError
 from eventstore.errors import AppendRejected, StoreError, StoreUnavailable
 
@@ -36,7 +37,7 @@ from ..documents.signing import SigningKeyError
 from ..identity import LoginDelayed
 from ..identity.errors import STATUS as IDENTITY_STATUS
 
-__all__ = ["STATUS", "install_error_handlers", "problem"]
+__all__ = ["STATUS", "field_path", "install_error_handlers", "problem"]
 
 STATUS = {
     "not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404, "sso_disabled": 404,
@@ -70,14 +71,15 @@ def _message(e: dict[str, Any]) -> str:
     return str(e.get("msg", ""))[:300]
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    # a key of the request that is no plain name (a field the body invented) is not repeated
+def field_path(loc: tuple[Any, ...]) -> str:
+    """The whole path of the field an error concerns, dotted (`score_sheet.max_total`,
+    `leaving_after_year.0`), without where it came from (body, query, …) and without the
+    command union's tag (`sign_pledge`), which pydantic puts first and is not a field. A key of
+    the request that is no plain name (a field the body invented) is not repeated."""
     parts = [str(p) if isinstance(p, int) or _SAFE_PART.fullmatch(str(p)) else "…" for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):
-        where = parts[0]
-        rest = parts[1:]
-        # the command union's tag (`sign_pledge` …) is not a field of the request
-        if where == "body" and rest and rest[0].isidentifier() and len(rest) > 1 and rest[0].islower() and "_" in rest[0]:
+        where, rest = parts[0], parts[1:]
+        if where == "body" and len(rest) > 1 and rest[0] in COMMAND_NAMES:
             rest = rest[1:]
         return ".".join(rest) or where
     return ".".join(parts)
@@ -166,7 +168,7 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = []
         for e in exc.errors()[:20]:
             msg = _message(e)
-            errors.append({"field": _field(tuple(e.get("loc", ()))), "rule": e.get("type"),
+            errors.append({"field": field_path(tuple(e.get("loc", ()))), "rule": e.get("type"),
                            "message": msg})
         first = errors[0] if errors else {"field": None, "message": "invalid request"}
         return JSONResponse(

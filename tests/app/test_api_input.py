@@ -16,6 +16,7 @@ from app.client import CycleClient
 from app.http import create_app, static_tokens
 from domain.values import Actor
 from eventstore import EventStore
+from tests.app.test_api import start_body
 from tests.workflows.helpers import discipline_load, reference, send_steps, stream_of
 
 pytestmark = pytest.mark.temporal
@@ -131,3 +132,21 @@ async def test_fifty_concurrent_commands_on_one_cycle_get_no_5xx(
     for r in answers:
         if r.status_code == 429:
             assert int(r.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda b: b["score_sheet"].update(max_total="abc"), "score_sheet.max_total"),
+    (lambda b: b["score_sheet"]["sections"][1].update(max="-1"), "score_sheet.sections.1.max"),
+    (lambda b: b.update(leaving_after_year=["Không Hợp Lệ!"]), "leaving_after_year.0"),
+    (lambda b: b["block"]["members"][0].update(id="Không Hợp Lệ!"), "block.members.0.id"),
+])
+async def test_a_bad_start_is_422_naming_the_whole_field_path_and_starts_nothing(
+    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient, change, field: str,  # type: ignore[no-untyped-def]
+) -> None:
+    body = start_body()
+    body["block"] = dict(body["block"], id="kg-khoi-9")  # type: ignore[call-overload]
+    change(body)
+    r = await api.post("/cycles", json=body, headers=auth("t-admin"))
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == field, r.json()
+    assert await store.head(cycles.prefix + "cycle-kg-khoi-9-2018") == 0

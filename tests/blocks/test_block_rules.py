@@ -16,10 +16,12 @@ from domain.block import (
     leaders_set_id,
 )
 from domain.block_rules import decide_block, parse_block
+from domain.block_start import PreviousCycle, plan_start
 from domain.block_state import BlockState, fold_block
 from domain.errors import DomainError
+from domain.province import ProposalsCompiled, ProvinceProposals
 from domain.values import Actor
-from tests.workflows.helpers import REFERENCE
+from tests.workflows.helpers import REFERENCE, reference
 
 pytestmark = pytest.mark.pure
 
@@ -124,3 +126,63 @@ def test_a_renamed_block_starts_its_cycles_with_the_new_name() -> None:
 
 def test_an_unregistered_block_accepts_nothing_but_registration() -> None:
     assert refused(BlockState(), RenameBlock(name="x")).code == "unknown_block"
+
+
+def _plan_refused(state: BlockState, previous: PreviousCycle | None, **given: object) -> DomainError:
+    with pytest.raises(DomainError) as info:
+        plan_start(state, 2019, previous, **given)  # type: ignore[arg-type]
+    return info.value
+
+
+def test_a_start_is_planned_from_the_record_and_the_previous_cycle() -> None:
+    sc = reference()
+    s = run(registered(), LeaveBlock(unit="vp-ubnd", after_year=2019))
+    done = PreviousCycle(year=2018, stage="completed", ruleset=sc.ruleset,
+                         score_sheet=sc.score_sheet)
+    start = plan_start(s, 2019, done)
+    assert (start.year, start.ruleset, start.score_sheet) == (2019, sc.ruleset, sc.score_sheet)
+    assert start.block == s.block_for(2019) and start.leaving_after_year == ("vp-ubnd",)
+    # a ruleset given wins over the previous cycle's
+    lenient = sc.ruleset.model_copy(update={"require_pledge": not sc.ruleset.require_pledge})
+    assert plan_start(s, 2019, done, ruleset=lenient).ruleset == lenient
+
+
+@pytest.mark.parametrize("stage", ["starting", "pledge", "election"])
+def test_a_start_while_the_previous_cycle_is_open_is_refused(stage: str) -> None:
+    sc = reference()
+    err = _plan_refused(registered(), PreviousCycle(year=2018, stage=stage),
+                        ruleset=sc.ruleset, score_sheet=sc.score_sheet)
+    assert (err.code, err.field) == ("previous_cycle_open", "year")
+
+
+def test_a_start_without_a_previous_cycle_needs_its_ruleset_and_sheet() -> None:
+    sc = reference()
+    err = _plan_refused(registered(), None, ruleset=sc.ruleset)
+    assert (err.code, err.field) == ("no_previous_cycle", "score_sheet")
+    err = _plan_refused(registered(), None)
+    assert (err.code, err.field) == ("no_previous_cycle", "ruleset")
+    assert plan_start(registered(), 2019, None, ruleset=sc.ruleset,
+                      score_sheet=sc.score_sheet).year == 2019
+
+
+def test_a_planned_start_keeps_the_leader_and_record_checks() -> None:
+    sc = reference()
+    given = {"ruleset": sc.ruleset, "score_sheet": sc.score_sheet}
+    gone = run(registered(), LeaveBlock(unit="so-ngoai-vu", after_year=2018))
+    err = _plan_refused(gone, None, **given)
+    assert (err.code, err.field) == ("leader_not_member", "head")
+    err = _plan_refused(BlockState(), None, **given)
+    assert err.code == "unknown_block"
+
+
+def test_a_compiled_list_without_a_review_day_keeps_the_payload_of_earlier_versions() -> None:
+    block = {"block_id": "b", "block_name": "B", "cycle_id": "b/2018", "status": "cancelled"}
+    earlier = {"province": "Kiên Giang", "year": 2018, "blocks": [block]}
+    event = ProposalsCompiled(event_id=uuid.uuid4(), at=NOW, actor=Actor.system(),
+                              proposals=ProvinceProposals.model_validate(earlier))
+    assert event.payload()["proposals"] == {**earlier, "blocks": [
+        {**block, "proposals": [], "cancel_reason": None}]}
+    held = ProvinceProposals.model_validate(
+        {**earlier, "blocks": [{**block, "held_on": "2019-01-05"}]})
+    again = event.model_copy(update={"proposals": held})
+    assert again.payload()["proposals"]["blocks"][0]["held_on"] == "2019-01-05"

@@ -155,6 +155,17 @@ async def test_cli_opens_a_provinces_year_with_a_progress_bar_and_shows_its_list
     assert r.exit_code == 0 and f"cycle:{block_id}:2019" in r.stdout, r.output
     r = await asyncio.to_thread(runner.invoke, cli, ["cycle", "start", "--block", block_id])
     assert r.exit_code == 2
+    # while the 2019 cycle runs, the province's 2024 refuses the block as a single start would
+    none = tmp_path / "no-deadlines.json"
+    none.write_text("{}", encoding="utf-8")
+    r = await asyncio.to_thread(runner.invoke, cli, [
+        "year", "open", province, "2024", "--ruleset", ref, "--sheet", ref,
+        "--deadlines", str(none)])
+    assert r.exit_code == 0 and "previous_cycle_open (year)" in r.stdout, r.output
+    r = await asyncio.to_thread(runner.invoke, cli, [
+        "cycle", "send", block_id, "2019", "--as", "admin", "--do", "cancel_cycle",
+        "-f", "reason=thử"])
+    assert r.exit_code == 0, r.output
 
     bad = tmp_path / "deadlines.json"
     bad.write_text(json.dumps({"pledge": "2018-03-31T17:00:00+07:00"}), encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from domain.errors import DomainError
 from domain.values import Actor
 from eventstore import EventStore
 from eventstore.outbox import Outbox
+from tests.audit.test_cli import thidua
 from tests.workflows.helpers import reference
 from workflows.cycle import EmulationCycle
 from workflows.messages import cycle_key
@@ -159,3 +161,30 @@ async def test_a_deputy_that_leaves_after_2019_is_not_made_head_of_2020_by_deput
     assert next_year.block is not None
     assert (next_year.block.head, next_year.block.deputy) == ("vp-ubnd", "vp-doan-dbqh")
     assert "so-khdt" not in next_year.block.member_ids
+
+
+async def test_a_cycle_started_with_a_leaving_deputy_passes_audit_verify(
+    year_worker: Worker, blocks: BlockService, cycles: CycleClient, store: EventStore,
+    db_url: str, tmp_path: Path,
+) -> None:
+    # the 2018 election names the 2019 leaders; the 2019 deputy leaves after 2019
+    sc = reference()
+    await blocks.register(reference_file())
+    handle = await cycles.start(sc.start_command())
+    await run_reference_steps(cycles, "kg-khoi-2", 2018)
+    await asyncio.wait_for(handle.result(), 60)
+    await blocks.leave("kg-khoi-2", "vp-doan-dbqh", after_year=2019)
+    await blocks.start_cycle("kg-khoi-2", 2019)
+    state = await cycles.state("kg-khoi-2", 2019)
+    assert state.block is not None and state.block.deputy == "vp-doan-dbqh"
+    assert state.leaving == ["vp-doan-dbqh"]
+    for step in sc.steps[:3]:  # a few acts after the start: pledges
+        await cycles.send("kg-khoi-2", 2019, step.command, step.actor,
+                          request_id=f"step-{step.index}")
+    stream = cycle_key("kg-khoi-2", 2019, cycles.prefix)[1]
+    rows = await store.read_stream(stream)
+    assert rows[0].data["leaving_after_year"] == ["vp-doan-dbqh"] and len(rows) == 4
+
+    done = thidua(db_url, tmp_path, "audit", "verify", "--stream", stream)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "finding" not in done.stderr and "every decision follows from the rules" in done.stdout

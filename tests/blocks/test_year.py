@@ -12,8 +12,9 @@ from temporalio.worker import Worker
 
 from app.blocks import BlockService
 from app.client import CycleClient
+from app.documents.proposals import render_document
 from domain.commands import CancelCycle
-from domain.province import render_document
+from domain.errors import DomainError
 from domain.values import Actor
 from eventstore import EventStore
 from tests.workflows.helpers import reference
@@ -115,3 +116,30 @@ async def test_a_block_whose_cycle_cannot_start_is_named_with_its_rule_and_the_o
     result = await asyncio.wait_for(handle.result(), 60)
     assert result.skipped["khoi-y"]["field"] == "head"
     assert result.proposals.proposed == []
+
+
+async def test_a_block_whose_previous_cycle_is_still_open_is_refused_as_for_a_single_block(
+    year_worker: Worker, blocks: BlockService, cycles: CycleClient
+) -> None:
+    sc = reference()
+    province = f"Tỉnh Thử {uuid.uuid4().hex[:6]}"
+    await blocks.register(block_object("khoi-cu", province))
+    await blocks.register(block_object("khoi-moi", province))
+    await blocks.start_cycle("khoi-cu", 2018, ruleset=sc.ruleset, score_sheet=sc.score_sheet)
+    # khoi-cu's 2018 cycle still runs (its election names the leaders of 2019)
+    with pytest.raises(DomainError) as single:
+        await blocks.start_command("khoi-cu", 2019)
+    assert (single.value.code, single.value.field) == ("previous_cycle_open", "year")
+
+    handle, _ = await blocks.open_year(province, 2019, ruleset=sc.ruleset,
+                                       score_sheet=sc.score_sheet)
+    await wait_opened(blocks, province, 2019)
+    progress = await blocks.year_progress(province, 2019)
+    assert progress.cycles == {"khoi-cu": "skipped", "khoi-moi": "started"}
+    refused = progress.errors["khoi-cu"]
+    assert (refused["code"], refused["field"]) == ("previous_cycle_open", "year")
+    await cycles.send("khoi-moi", 2019, CancelCycle(reason="thử"), Actor.admin())
+    await cycles.send("khoi-cu", 2018, CancelCycle(reason="thử"), Actor.admin())
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.started == ["khoi-moi"]
+    assert result.skipped["khoi-cu"]["code"] == "previous_cycle_open"

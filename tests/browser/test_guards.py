@@ -153,7 +153,7 @@ def test_an_over_maximum_score_shows_the_field_error_and_writes_nothing(
     shot(vp, "self-score")
     before = stack.event_count(BLOCK, 2020)
     fill_sections(vp, {"c1": "700", "c2": "198,5", "c3": "195"})
-    expect(vp.locator("output[data-total-out]")).to_have_text("1093,5")
+    expect(vp.locator("output[data-total-out]")).to_have_text("1.093,5")  # as app/words.py writes it
     with vp.expect_response(lambda r: r.request.method == "POST") as posted:
         vp.get_by_role("button", name="Gửi bản tự chấm điểm").click()
     assert posted.value.status == 409

@@ -1,4 +1,5 @@
-"""Dates, numbers and reasons are written as Vietnamese administrative documents write them."""
+"""Dates, numbers and reasons are written as Vietnamese administrative documents write them
+(app/words.py, the voice of the pages and the minutes alike)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ from fractions import Fraction
 
 import pytest
 
-from app.documents.words import (
-    REASON_WORDS,
+from app.words import (
+    EXCLUSION,
     fraction_words,
     percent,
     reason_words,
     vn_date,
     vn_date_long,
-    vn_datetime,
     vn_number,
+    vn_time,
 )
 from domain.setup import FINDING_KINDS
 
@@ -41,7 +42,7 @@ def test_the_long_date_reads_as_in_a_document_heading() -> None:
 
 
 def test_times_are_shown_in_vietnam_time() -> None:
-    assert vn_datetime(datetime(2019, 3, 8, 7, 5, tzinfo=UTC)) == "14:05 08/3/2019"
+    assert vn_time(datetime(2019, 3, 8, 7, 5, tzinfo=UTC)) == "14:05 08/3/2019"
     assert vn_date(datetime(2019, 3, 7, 18, 0, tzinfo=UTC)) == "08/3/2019"
 
 
@@ -71,7 +72,7 @@ def test_percentages_keep_two_places_rounded_half_up() -> None:
 
 def test_every_exclusion_reason_has_words() -> None:
     for code in (*FINDING_KINDS, "no_pledge", "not_scored", "below_area_floor"):
-        assert REASON_WORDS[code] and "_" not in REASON_WORDS[code]
+        assert EXCLUSION[code] and "_" not in EXCLUSION[code]
     assert reason_words(["court_conclusion", "leader_disciplined"]) == (
         "có kết luận của Tòa án; lãnh đạo bị xử lý kỷ luật"
     )

@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 
 from domain.audit import recheck
-from domain.events import Event
+from domain.decide import decide
+from domain.errors import DomainError
+from domain.events import CycleStarted, Event
 from domain.scenario import load_scenario, run_pure
+from domain.state import CycleState, fold
+from domain.values import Actor
 
 pytestmark = pytest.mark.pure
 
@@ -71,3 +75,29 @@ def test_a_missing_event_is_found() -> None:
     i = next(i for i, e in enumerate(log) if e.type == "pledge_closed")
     findings = recheck([*log[:i], *log[i + 1 :]])
     assert findings and findings[0].version == i
+
+
+def test_a_start_with_a_leaving_unit_follows_from_the_rules() -> None:
+    # the deputy leaves after the year: the start carries it, and so must its recheck
+    scenario = load_scenario(REFERENCE.read_bytes())
+    leaving = (scenario.block.deputy,)
+    start = scenario.start_command().model_copy(update={"leaving_after_year": leaving})
+    tick = itertools.count()
+    t0 = datetime(2019, 3, 8, tzinfo=UTC)
+    log: list[Event] = []
+    state = CycleState()
+    for n, (actor, command) in enumerate(
+        [(Actor.admin(), start), *((s.actor, s.command) for s in scenario.steps)]
+    ):
+        try:
+            new = decide(state, command, actor, now=t0 + timedelta(minutes=next(tick)),
+                         ids=uuid.uuid4, request_id=f"step-{n}")
+        except DomainError:
+            continue
+        state, log = fold(new, state), [*log, *new]
+    assert isinstance(log[0], CycleStarted) and log[0].leaving_after_year == leaving
+    assert state.election is not None and state.election.mode == "both"  # no succession
+    assert recheck(log) == []
+    # and the field is judged: a start recorded without it is found
+    wrong = [log[0].model_copy(update={"leaving_after_year": ()}), *log[1:]]
+    assert recheck(wrong)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,14 +23,7 @@ from .helpers import T0, Cycle, distinct_scores, make_block, secs, start_command
 pytestmark = pytest.mark.pure
 
 
-def _codes(heading: str, end: str) -> set[str]:
-    doc = domain.errors.__doc__ or ""
-    part = doc.split(heading, 1)[1].split(end, 1)[0]
-    part = part.split("\n", 1)[1]  # skip the heading line itself
-    return set(re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", part))
-
-
-RULE_CODES = _codes("Rule codes", "Reason codes")
+RULE_CODES = domain.errors.CYCLE_CODES
 
 
 # ---- states to judge commands in -------------------------------------------------------------
@@ -74,6 +69,15 @@ def review() -> Cycle:
 
 def discipline() -> Cycle:
     c = review()
+    c.review()
+    return c
+
+
+def discipline_u5_unscored() -> Cycle:
+    c = Cycle()
+    scores = distinct_scores(5)
+    del scores["u5"]
+    c.to_review(scores)
     c.review()
     return c
 
@@ -295,6 +299,13 @@ TABLE: dict[str, Row] = {
         "verify_score",
         {"unit": "u3", "sections": secs(1)},
         "reason_required",
+    ),
+    "correction of a unit with no adopted score": (
+        discipline_u5_unscored,
+        "u1",
+        "correct_score",
+        {"unit": "u5", "sections": secs(1), "note": "sửa"},
+        "not_scored",
     ),
     "correction without a reason": (
         discipline,
@@ -621,3 +632,36 @@ def test_withdrawn_finding_no_longer_excludes() -> None:
     c.do("u1", "close_discipline_check")
     assert c.state.excluded == {}
     assert c.code("admin", "withdraw_finding", unit="u3", kind="court_conclusion") == "wrong_stage"
+
+
+def _raised_in_domain() -> tuple[set[str], str]:
+    """The codes given as a literal to RuleError/DomainError in domain/, and the source text of
+    domain/ but errors.py (where the codes are listed)."""
+    root = Path(domain.__file__).parent
+    raised: set[str] = set()
+    texts = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if path.name != "errors.py":
+            texts.append(text)
+        for node in ast.walk(ast.parse(text)):
+            if (isinstance(node, ast.Call) and node.args
+                    and getattr(node.func, "id", getattr(node.func, "attr", None))
+                    in ("RuleError", "DomainError")
+                    and isinstance(node.args[0], ast.Constant)):
+                raised.add(node.args[0].value)
+    return raised, "\n".join(texts)
+
+
+def test_every_code_the_domain_raises_is_listed_and_every_listed_code_is_raised() -> None:
+    raised, source = _raised_in_domain()
+    assert sorted(raised - domain.errors.RULE_CODES) == []
+    # a listed code is raised: as a literal code (RuleError's, a computed one, a validator's
+    # "code: …"), or by its own error class
+    by_class = {"not_authorized": "AuthorizationError(", "wrong_stage": "StageError("}
+    unraised = {
+        code for code in domain.errors.RULE_CODES
+        if not re.search(rf"[\"']{code}[\"':]", source)
+        and by_class.get(code, "\0") not in source
+    }
+    assert sorted(unraised) == []

@@ -13,7 +13,7 @@ import pytest
 
 import domain
 from domain import commands as c
-from domain.audit import FOLLOWERS, REBUILD, recheck
+from domain.audit import BY_NAME, FOLLOWERS, IRREGULAR, REBUILD, recheck
 from domain.commands import COMMAND_NAMES
 from domain.events import EVENT_TYPES
 from domain.rules import HANDLERS, STAGE_MODULES
@@ -43,6 +43,17 @@ def test_every_event_a_command_leads_with_can_be_rebuilt_into_its_command() -> N
     rebuilt = {cls.model_fields["type"].default for cls in REBUILD}
     assert rebuilt | FOLLOWERS == set(EVENT_TYPES)
     assert not rebuilt & FOLLOWERS
+
+
+def test_every_command_field_is_a_field_of_its_event_or_the_case_is_irregular() -> None:
+    assert not set(BY_NAME) & set(IRREGULAR)
+    for event, command in BY_NAME.items():
+        missing = set(command.model_fields) - {"do"} - set(event.model_fields)
+        assert not missing, f"{event.__name__} lacks {sorted(missing)} of {command.__name__}"
+    # every command comes back by name but three, which only the irregular cases give
+    by_name = {cls.model_fields["do"].default for cls in BY_NAME.values()}
+    by_hand = {"close_pledge", "close_scoring", "leaders_decide"}
+    assert set(COMMAND_NAMES) == by_name | by_hand and not by_name & by_hand
 
 
 def test_the_stage_table_names_real_events_and_stages() -> None:

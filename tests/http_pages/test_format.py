@@ -1,16 +1,30 @@
-"""The pages' words and numbers (UI.md's conventions)."""
+"""The pages' words and numbers (UI.md's conventions), from the one voice app/words.py; every
+rule code the domain raises has its sentence."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from app.audit.reconcile import Difference
-from app.http.pages.fmt import days_left, vn_date, vn_decimal, vn_time
-from app.http.pages.words import BUTTON, RECONCILE, RULE, reconcile_sentence, rule_sentence
+from app.words import (
+    BUTTON,
+    RECONCILE,
+    RULE,
+    days_left,
+    reconcile_sentence,
+    rule_sentence,
+    vn_date,
+    vn_number,
+    vn_time,
+)
 from domain.commands import COMMAND_NAMES
+from domain.errors import RULE_CODES
+
+APP = Path(__file__).parents[2] / "app"
 
 pytestmark = pytest.mark.pure
 
@@ -20,11 +34,15 @@ def test_dates_times_and_decimals_are_written_the_vietnamese_way() -> None:
     # 17:00 UTC on 7 March is already 8 March in Vietnam
     assert vn_date(datetime(2019, 3, 7, 17, 0, tzinfo=UTC)) == "08/3/2019"
     assert vn_time(datetime(2019, 3, 8, 7, 5, tzinfo=UTC)) == "14:05 08/3/2019"
-    assert vn_decimal(Decimal("983.5")) == "983,5"
-    assert vn_decimal("976") == "976"
-    assert vn_decimal(Decimal("954.40")) == "954,4"
-    assert vn_decimal(Decimal("0.25")) == "0,25"
-    assert vn_decimal(Decimal("1000.00")) == "1000"
+    assert vn_date(date(2019, 1, 5)) == "05/01/2019"  # the months 1 and 2 take a zero
+    assert vn_date("2019-02-28") == "28/02/2019"
+    assert vn_number(Decimal("983.5")) == "983,5"
+    assert vn_number("976") == "976"
+    assert vn_number(Decimal("954.40")) == "954,4"
+    assert vn_number(Decimal("0.25")) == "0,25"
+    assert vn_number(Decimal("1000.00")) == "1.000"
+    assert vn_number(Decimal("1000.00"), grouped=False) == "1000"  # a form input's value
+    assert vn_number(None) == "" and vn_number("không phải số") == "không phải số"
 
 
 def test_days_left_counts_vietnamese_calendar_days() -> None:
@@ -65,3 +83,15 @@ def test_every_reconciliation_difference_is_said_in_vietnamese() -> None:
     assert said["not_stored"].startswith("Xử lý quá hạn: sự kiện ở phiên bản 7")
     assert said["wrong_version"].startswith("Khởi tạo kỳ thi đua: sự kiện e-1 (ballot_cast)")
     assert reconcile_sentence("new_code", {}, "in English") == "in English"
+
+
+def test_every_rule_code_the_domain_raises_has_a_sentence() -> None:
+    assert sorted(RULE_CODES - set(RULE)) == []
+
+
+def test_every_sentence_is_for_a_code_that_is_raised() -> None:
+    """A sentence is for a code of the domain or one an entry point gives (named in app/)."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in sorted(APP.rglob("*.py"))
+                       if p.name != "words.py")
+    unused = {code for code in set(RULE) - RULE_CODES if f'"{code}"' not in source}
+    assert sorted(unused) == []

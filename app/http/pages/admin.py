@@ -18,6 +18,7 @@ from domain.state import CycleState
 from workflows.messages import cycle_key
 
 from ...readmodels.cycles import list_cycles
+from ...words import VN, days_left, reconcile_sentence, scenario_problems
 from ..audit import reconciliation
 from ..blocks import block_service
 from ..deps import AUDIT_READERS
@@ -32,9 +33,7 @@ from .core import (
     services,
 )
 from .cycle import day_of
-from .fmt import VN, days_left
 from .story import describe
-from .words import reconcile_sentence, scenario_problems
 
 __all__ = ["router"]
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ...identity import IdentityError, LoginDelayed
 from ...identity.sessions import COOKIE, new_csrf_token, same_token
+from ...words import wait_text
 from ..session import client_address, session_max_age
 from .core import (
     PAGE_CSRF_COOKIE,
@@ -20,7 +21,6 @@ from .core import (
     render,
     services,
 )
-from .words import wait_text
 
 __all__ = ["LOGIN_CSRF_COOKIE", "router"]
 

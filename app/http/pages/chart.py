@@ -7,7 +7,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from .fmt import vn_decimal
+from ...words import vn_number
 
 __all__ = ["bar_chart"]
 
@@ -34,7 +34,7 @@ def bar_chart(rows: list[tuple[str, Any, bool]], *, title: str) -> Markup:
             f'<text x="{label_w + 6}" y="{y + bar_h * 0.68:.0f}" class="bar-label">'
             f"{escape(name)}</text>"
             f'<text x="{label_w + w + 6}" y="{y + bar_h * 0.68:.0f}" class="bar-value">'
-            f"{escape(vn_decimal(total))}</text></g>"
+            f"{escape(vn_number(total))}</text></g>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import uuid
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,10 @@ from domain.errors import DomainError
 from domain.state import CycleState
 from domain.values import Actor
 
+from ... import words
 from ...bootstrap import Services
 from ...identity import IdentityError
 from ...identity.sessions import COOKIE
-from . import fmt, words
 
 __all__ = ["PAGE_CSRF_COOKIE", "FormError", "render", "send_command"]
 
@@ -39,14 +40,15 @@ env = Environment(
     autoescape=select_autoescape(["html", "svg"]),
     trim_blocks=True, lstrip_blocks=True,
 )
-env.filters["ngay"] = fmt.vn_date
-env.filters["gio"] = fmt.vn_time
-env.filters["so"] = fmt.vn_decimal
+env.filters["ngay"] = words.vn_date
+env.filters["gio"] = words.vn_time
+env.filters["so"] = words.vn_number
+env.filters["so_nhap"] = partial(words.vn_number, grouped=False)  # a form input's value
 env.globals["BUTTON"] = words.BUTTON
 env.globals["STAGE"] = words.STAGE
 env.globals["EXCLUSION"] = words.EXCLUSION
 env.globals["TASK"] = words.TASK
-env.globals["days_left"] = fmt.days_left
+env.globals["days_left"] = words.days_left
 
 
 class FormError(Exception):

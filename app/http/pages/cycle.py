@@ -27,6 +27,7 @@ from workflows.messages import cycle_key
 from ...identity import IdentityError
 from ...lookups import cycle_state
 from ...readmodels.pending import snapshot
+from ...words import VN, vn_number
 from ..params import YEAR_MAX, YEAR_MIN
 from .chart import bar_chart
 from .core import (
@@ -39,7 +40,6 @@ from .core import (
     send_command,
     services,
 )
-from .fmt import VN
 
 __all__ = ["router"]
 
@@ -261,8 +261,7 @@ def _values(err: FormError, s: CycleState) -> dict[str, Any]:
         sid = err.field.rsplit(".", 1)[-1]
         for sec in s.score_sheet.sections:
             if sec.id == sid:
-                from .fmt import vn_decimal
-                return {"max": vn_decimal(sec.max)}
+                return {"max": vn_number(sec.max)}
     if err.code == "quorum_not_met" and s.ruleset is not None:
         return {"need": quorum(s), "members": len(s.members)}
     return {}

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fmt import vn_date, vn_decimal
-from .words import EXCLUSION, STAGE
+from ...words import EXCLUSION, STAGE, vn_date, vn_number
 
 __all__ = ["describe"]
 
@@ -29,14 +28,14 @@ def describe(type_: str, d: dict[str, Any], names: dict[str, str]) -> str:
             return f"{n(d.get('unit'))} gửi bản tự chấm điểm"
         case "score_verified":
             total = sum(float(v) for v in d.get("sections", {}).values())
-            return f"Thẩm định điểm của {n(d.get('unit'))}: {vn_decimal(round(total, 2))} điểm"
+            return f"Thẩm định điểm của {n(d.get('unit'))}: {vn_number(round(total, 2))} điểm"
         case "scoring_closed":
             return f"Kết thúc chấm điểm; không chấm điểm: {ns(d.get('not_scored'))}"
         case "review_held":
             return (f"Hội nghị tổng kết ngày {vn_date(d.get('held_on'))}: "
                     f"{len(d.get('present', ()))} đơn vị có mặt")
         case "score_corrected":
-            return f"Điều chỉnh điểm của {n(d.get('unit'))}: {vn_decimal(d.get('total'))} điểm"
+            return f"Điều chỉnh điểm của {n(d.get('unit'))}: {vn_number(d.get('total'))} điểm"
         case "finding_recorded":
             return (f"Ghi nhận vi phạm của {n(d.get('unit'))}: "
                     f"{EXCLUSION.get(d.get('kind', ''), d.get('kind'))} ({d.get('reference')})")

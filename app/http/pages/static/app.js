@@ -21,7 +21,12 @@
     }, 3000);
   }
   function num(v) { v = (v || "").replace(/\s/g, "").replace(",", "."); var n = Number(v); return isFinite(n) ? n : 0; }
-  function vn(n) { return (Math.round(n * 100) / 100).toString().replace(".", ","); }
+  // As app/words.py writes numbers: a comma before the decimals, a dot between thousands.
+  function vn(n) {
+    var r = Math.round(n * 100) / 100, parts = Math.abs(r).toString().split(".");
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+    return (r < 0 ? "-" : "") + parts.join(",");
+  }
   // Running total of a score form.
   document.querySelectorAll("form[data-total]").forEach(function (f) {
     var out = f.querySelector("[data-total-out]");

@@ -1,16 +1,177 @@
-"""The words the pages use (UI.md): commands as buttons, stages, rule codes as sentences,
-exclusion reasons. A rule code never appears on screen; it sits in `data-code`."""
+"""The one Vietnamese voice of thidua: every word, date and number the pages, the minutes, the
+CLI's tables and the council's document print comes from here (UI.md).
+
+- Dates as Nghị định 30/2020/NĐ-CP writes them: a day below 10 and the months 1 and 2 take a
+  leading zero, so 8 March 2019 is `08/3/2019` and 5 January is `05/01/2019`; times as
+  `14:05 08/3/2019`, in Vietnam's time.
+- Numbers with a comma before the decimals and a dot between thousands: `983,5`, `1.000`
+  (`grouped=False` for the value of a form's input, which reads the dot as a decimal point).
+- The stages of a cycle, the reasons a unit is excluded, commands as buttons and tasks, rule
+  codes as sentences (a code never appears on screen), reconciliation differences.
+"""
 
 from __future__ import annotations
 
 import re
 import string
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
-from ...vocabulary import EXCLUSION, STAGE
+__all__ = [
+    "BUTTON",
+    "EXCLUSION",
+    "RECONCILE",
+    "RULE",
+    "SCENARIO_RULE",
+    "STAGE",
+    "TASK",
+    "VN",
+    "days_left",
+    "fraction_words",
+    "percent",
+    "reason_words",
+    "reconcile_sentence",
+    "rule_sentence",
+    "scenario_problems",
+    "vn_date",
+    "vn_date_long",
+    "vn_number",
+    "vn_time",
+    "wait_text",
+]
 
-__all__ = ["BUTTON", "EXCLUSION", "RECONCILE", "RULE", "SCENARIO_RULE", "STAGE", "TASK",
-           "reconcile_sentence", "rule_sentence", "scenario_problems", "wait_text"]
+# ---- dates and numbers ----------------------------------------------------------------------
+
+VN = timezone(timedelta(hours=7), "ICT")
+"""Vietnam's time: Asia/Ho_Chi_Minh has kept UTC+7 without daylight saving since 1975 (a fixed
+offset needs no time-zone database on the machine that prints)."""
+
+
+def _local(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(VN)
+
+
+def _day(value: date | datetime | str) -> date:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value or " " in value else (
+            date.fromisoformat(value))
+    if isinstance(value, datetime):
+        return _local(value).date()
+    return value
+
+
+def _day_month(d: date) -> tuple[str, str]:
+    return f"{d.day:02d}", f"{d.month:02d}" if d.month < 3 else str(d.month)
+
+
+def vn_date(value: date | datetime | str | None) -> str:
+    """`08/3/2019`, `05/01/2019` (a moment: its day in Vietnam); "" for nothing."""
+    if value is None or value == "":
+        return ""
+    d = _day(value)
+    day, month = _day_month(d)
+    return f"{day}/{month}/{d.year}"
+
+
+def vn_date_long(value: date | datetime | str) -> str:
+    """`ngày 08 tháng 3 năm 2019`, as in a document's heading."""
+    d = _day(value)
+    day, month = _day_month(d)
+    return f"ngày {day} tháng {month} năm {d.year}"
+
+
+def vn_time(value: datetime | str | None) -> str:
+    """`14:05 08/3/2019`, in Vietnam's time; "" for nothing."""
+    if value is None or value == "":
+        return ""
+    local = _local(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    return f"{local:%H:%M} {vn_date(local.date())}"
+
+
+def vn_number(value: Any, places: int | None = None, *, grouped: bool = True) -> str:
+    """`983,5`, `976`, `1.000`, `12.345,25`; `places` rounds half up first (percentages); ""
+    for nothing; a text that is no number as it is."""
+    if value is None or value == "":
+        return ""
+    try:
+        d = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        return str(value)
+    if not d.is_finite():
+        return str(value)
+    if places is not None:
+        d = d.quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_UP")
+    text = format(d.normalize(), "f") if d != 0 else "0"
+    sign = ""
+    if text.startswith("-"):
+        sign, text = "-", text[1:]
+    whole, _, frac = text.partition(".")
+    if grouped:
+        groups: list[str] = []
+        while len(whole) > 3:
+            groups.insert(0, whole[-3:])
+            whole = whole[:-3]
+        whole = ".".join([whole, *groups])
+    return f"{sign}{whole},{frac}" if frac else f"{sign}{whole}"
+
+
+def percent(part: int, whole: int) -> str:
+    """`85,71%`; `0%` of nothing."""
+    if whole <= 0:
+        return "0%"
+    return f"{vn_number(Decimal(part) * 100 / Decimal(whole), places=2)}%"
+
+
+def fraction_words(f: Fraction) -> str:
+    """`1/2`, `2/3`; whole numbers as themselves."""
+    return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
+
+
+def days_left(deadline: datetime | None, now: datetime | None = None) -> int | None:
+    """Whole days from today to the deadline's day, both in Vietnam's calendar (0 = today,
+    negative = past)."""
+    if deadline is None:
+        return None
+    now = now or datetime.now(UTC)
+    return (_local(deadline).date() - _local(now).date()).days
+
+
+# ---- words ----------------------------------------------------------------------------------
+
+STAGE: dict[str, str] = {
+    "none": "Chưa khởi tạo",
+    "pledge": "Ký giao ước",
+    "scoring": "Chấm điểm",
+    "review": "Hội nghị tổng kết",
+    "discipline": "Xét điều kiện suy tôn",
+    "vote": "Bình xét, suy tôn",
+    "election": "Bầu Khối trưởng, Khối phó",
+    "completed": "Hoàn thành",
+    "cancelled": "Đã hủy",
+}
+
+EXCLUSION: dict[str, str] = {
+    "no_pledge": "không ký giao ước",
+    "not_scored": "không chấm điểm",
+    "below_area_floor": "chưa đạt điểm sàn của nội dung",
+    "leader_disciplined": "lãnh đạo bị xử lý kỷ luật",
+    "court_conclusion": "có kết luận của Tòa án",
+    "party_org_not_clean": "tổ chức Đảng không đạt trong sạch, vững mạnh",
+    "security_order_weak": "xếp loại yếu về an ninh trật tự",
+    "legal_violation": "vi phạm pháp luật",
+    "other": "lý do khác",
+}
+"""Reason codes of exclusion (and the kinds of findings) in words."""
+
+
+def reason_words(codes: tuple[str, ...] | list[str]) -> str:
+    """Reason codes in words, joined by semicolons, in the order given."""
+    return "; ".join(EXCLUSION.get(c, c) for c in codes)
+
 
 BUTTON = {
     "sign_pledge": "Ký giao ước",
@@ -89,7 +250,12 @@ RULE = {
     "max_rounds_reached": "Đã hết số vòng bỏ phiếu theo quy chế.",
     "rounds_remaining": "Vẫn còn vòng bỏ phiếu theo quy chế; chưa thể quyết định thay.",
     "not_a_candidate": "Đơn vị được chọn không thuộc danh sách ứng cử.",
-    "deputy_must_agree": "Cần có sự đồng ý của Khối phó.",
+    "leaders_disagree": "Khối trưởng và Khối phó đã chọn khác nhau; cần thống nhất cùng một "
+                        "lựa chọn.",
+    "duplicate_choice": "Một đơn vị chỉ được chọn một lần trong phiếu.",
+    "vote_not_held": "Cần hoàn thành ít nhất một vòng bỏ phiếu bình xét trước khi bầu.",
+    "too_many_resubmissions": "Đã hết số lần gửi lại cho phép.",
+    "limit_reached": "Thao tác này đã được thực hiện đủ số lần cho phép.",
     "place_not_open": "Vị trí này không còn để trống.",
     "election_not_failed": "Cuộc bầu chưa thất bại; chưa thể chỉ định.",
     "deadline_not_reached": "Chưa đến thời hạn.",
@@ -109,6 +275,11 @@ RULE = {
     "invalid_moment": "Thời điểm chưa hợp lệ: cần ngày giờ trong khoảng năm 1945–2200 (ví dụ "
                       "08/3/2019 09:00).",
     "unknown_block": "Khối thi đua chưa được đăng ký.",
+    "block_exists": "Khối thi đua này đã được đăng ký.",
+    "already_member": "Đơn vị đã là thành viên của khối.",
+    "leader_not_member": "Khối trưởng hoặc Khối phó không còn là thành viên của khối trong năm "
+                         "này; cơ quan thường trực cần chỉ định người thay.",
+    "invalid_input": "Thông tin nhập chưa hợp lệ.",
     "previous_cycle_open": "Kỳ thi đua năm trước của khối chưa kết thúc; Khối trưởng, Khối phó "
                            "năm nay do kỳ đó bầu.",
     "no_previous_cycle": "Khối chưa có kỳ thi đua năm trước để lấy quy chế và bảng điểm; hãy "
