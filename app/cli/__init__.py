@@ -75,7 +75,7 @@ def demo(
         from .users import create_demo_users
 
         async def people() -> Any:
-            async with bootstrap(settings, temporal="none", pool_size=2) as services:
+            async with bootstrap(settings, temporal="none", setup=True, pool_size=2) as services:
                 return await create_demo_users(services)
 
         actors = run(people())

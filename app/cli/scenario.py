@@ -35,7 +35,7 @@ async def run_report(scenario: Scenario, settings: Settings, *, show_progress: b
         disable=not show_progress,
     ) as bar:
         task = bar.add_task("khởi động PostgreSQL và Temporal…", total=len(scenario.steps) + 1)
-        async with bootstrap(settings, temporal="run") as services:
+        async with bootstrap(settings, temporal="run", setup=True) as services:
             def step(n: int, total: int, what: str) -> None:
                 bar.update(task, completed=n, description=f"bước {n}/{total}: {what}")
 
