@@ -151,6 +151,15 @@ async def migrate_database(settings: Settings) -> list[str]:
         try:
             try:
                 applied = await migrate(conn)
+                if applied and await conn.fetchval(
+                    "SELECT to_regrole($1) IS NOT NULL AND to_regclass('public.events') IS NOT"
+                    " NULL", DEFAULT_SERVICE,
+                ):
+                    # the default privileges of `db roles` give new tables full DML to the
+                    # service: never on events, even before `db roles` runs again
+                    await conn.execute(
+                        f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON events"
+                        f" FROM {DEFAULT_SERVICE}")
             except PermissionDenied as exc:
                 raise RoleLacksGrant(
                     f"role_lacks_grant: migrating needs the owner role ({DEFAULT_OWNER}) or a"
