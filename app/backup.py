@@ -96,8 +96,10 @@ def _program(name: str, major: int) -> Path:
 def _run(step: str, args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(args, capture_output=True, text=True, env=env)
     if done.returncode != 0:
-        lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
-        raise BackupFailed(step, " / ".join(lines[-3:]) or f"exit {done.returncode}")
+        lines = [ln.strip() for ln in done.stderr.strip().splitlines() if ln.strip()]
+        # the first error line names the cause (COPY's context lines would quote the data)
+        first = next((ln for ln in lines if "error:" in ln.lower()), lines[-1] if lines else "")
+        raise BackupFailed(step, first[:500] or f"exit {done.returncode}")
     return done.stdout
 
 

@@ -1,12 +1,23 @@
 """A database restored into a new cluster keeps positions ordered: new events land above the
-restored ones once migrate() has run (as every worker does at start-up)."""
+restored ones once migrate() has run (`thidua db migrate`, and `thidua db restore` itself).
+A restore that fails stops at the first error and names its step (the full backup and restore
+of a province's year: tests/blocks/test_backup_restore.py)."""
 
 from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 
-from eventstore import EventStore, migrate
+from app.backup import BackupFailed, backup, restore
+from app.settings import Settings
+from eventstore import EventStore, create_pool, migrate, start_embedded, stop_embedded
+from tests.pg import fresh_database
 
 from .conftest import new_stream, pledge, settled
 
@@ -41,3 +52,42 @@ async def test_after_a_restore_new_positions_lie_above_restored_ones(
         await migrate(conn)  # running again changes nothing
     again = await store.append(new_stream(), 0, [pledge()])
     assert after[0].position < again[0].position < after[0].position + (1_000 << 20)
+
+
+@pytest.fixture
+def new_home() -> Iterator[Path]:
+    # not under pytest's tmp folder: as root, the embedded server (another user) must reach it
+    home = Path(tempfile.mkdtemp(prefix="thidua-restore-"))
+    try:
+        yield home
+    finally:
+        stop_embedded(home / "postgres")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+async def test_without_0011_pg_restore_fails_loudly_and_leaves_the_target_empty(
+    pg_server: str, new_home: Path, tmp_path: Path
+) -> None:
+    """The bug 0011 fixes, and how a failing restore ends: a database whose functions follow
+    the caller's search_path (as before 0011) dumps fine but does not restore; the restore
+    names its step and leaves nothing behind (one transaction)."""
+    async with fresh_database(pg_server) as url:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("ALTER FUNCTION events_body_agrees RESET search_path")
+            store = EventStore(pool := await create_pool(url, min_size=1, max_size=2))
+            await store.append(new_stream(), 0, [pledge("a"), pledge("b")])
+            await pool.close()
+        finally:
+            await conn.close()
+        dump = tmp_path / "old.dump"
+        assert (await backup(Settings(database_url=url, thidua_home=tmp_path), dump)).events == 2
+
+    with pytest.raises(BackupFailed, match=r"pg_restore failed: .*events_hashed_object"):
+        await restore(Settings(thidua_home=new_home, database_url=None), dump)
+    conn = await asyncpg.connect(await asyncio.to_thread(start_embedded, new_home / "postgres"))
+    try:
+        assert await conn.fetchval(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+    finally:
+        await conn.close()
