@@ -210,8 +210,11 @@ def cycle_list(
 
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="none", role="auditor") as services:
-            if await may_write(services.pool):  # the auditor reads the read model as it is
+            if await may_write(services.pool):
                 await services.readmodels.catch_up()
+            elif await services.readmodels.behind():  # the auditor reads it as it is
+                err.print("note: the read model is behind the event log; a running worker (or"
+                          " `thidua projections run`) brings it up to date", highlight=False)
             return await list_cycles(services.pool, year=year, stage=stage, block=block)
 
     rows = run(go())

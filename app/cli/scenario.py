@@ -40,11 +40,14 @@ async def run_report(scenario: Scenario, settings: Settings, *, show_progress: b
                 bar.update(task, completed=n, description=f"bước {n}/{total}: {what}")
 
             assert services.temporal is not None
-            return await run_scenario(
+            report = await run_scenario(
                 scenario, client=services.temporal, store=services.store,
                 outbox=services.outbox, task_queue=services.task_queue, progress=step,
                 people=people,
             )
+            # `cycle list` (as the read-only auditor) then shows the run's cycle
+            await services.readmodels.catch_up()
+            return report
 
 
 def show(report: Any, *, as_json: bool) -> None:
