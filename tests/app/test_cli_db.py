@@ -167,3 +167,23 @@ def test_db_roles_takes_a_password_from_stdin_and_never_prints_it(stack: DevStac
         [THIDUA, "db", "roles", "--password-stdin", "app"], input="\n",
         env=user_env(stack.home), capture_output=True, text=True, timeout=120)
     assert empty.returncode == 2 and "--password-stdin" in empty.stderr
+
+
+def test_commands_that_write_work_as_the_service_role(stack: DevStack, started: str) -> None:
+    """The embedded default connects as thidua_app for these (as DATABASE_URL would)."""
+    app_url = _as(stack, "thidua_app")
+    login = f"ops-{uuid.uuid4().hex[:6]}"
+    for args in (
+        ("users", "add", login, "--name", "Người vận hành", "--role", "admin"),
+        ("users", "list", "--json"),
+        ("users", "disable", login),
+        ("tokens", "issue", login),
+        ("tokens", "list", login),
+        ("block", "show", started, "--json"),
+        ("projections", "run"),
+        ("projections", "rebuild"),
+        ("audit", "verify", "--all"),
+    ):
+        run = thidua(stack.home, *args, DATABASE_URL=app_url)
+        assert run.returncode in (0, 1), (args, run.stderr)
+        assert "role_lacks_grant" not in run.stderr and "permission denied" not in run.stderr
