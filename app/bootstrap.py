@@ -29,7 +29,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from eventstore import EventStore, create_pool
-from eventstore.errors import DatabaseError
+from eventstore.errors import DatabaseError, PermissionDenied
 from eventstore.outbox import Outbox
 from eventstore.projection import ProjectionRunner
 
@@ -172,6 +172,8 @@ async def bootstrap(
             services.cycle_client = CycleClient(services.temporal, services.task_queue)
         try:
             yield services
+        except asyncpg.InsufficientPrivilegeError as exc:  # code that queries the pool itself
+            raise explain(PermissionDenied(str(exc)), role) from exc
         except DatabaseError as exc:
             raised = explain(exc, role)
             if raised is exc:

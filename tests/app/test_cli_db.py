@@ -187,3 +187,28 @@ def test_commands_that_write_work_as_the_service_role(stack: DevStack, started: 
         run = thidua(stack.home, *args, DATABASE_URL=app_url)
         assert run.returncode in (0, 1), (args, run.stderr)
         assert "role_lacks_grant" not in run.stderr and "permission denied" not in run.stderr
+
+
+def test_a_role_missing_a_grant_mid_command_is_told_the_role_it_needs(stack: DevStack) -> None:
+    """It may append events but not read people: `users list` fails on its first query of
+    people, with one line naming thidua_app, no traceback."""
+    role, password = f"t_partial_{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(_superuser(stack))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(
+        f"CREATE ROLE {role} LOGIN PASSWORD '{password}'; GRANT USAGE ON SCHEMA public TO {role};"
+        f" GRANT SELECT, INSERT ON events, schema_migrations TO {role}"))
+    try:
+        run = thidua(stack.home, "users", "list",
+                     DATABASE_URL=service_url(_superuser(stack), role, password))
+        assert run.returncode == 2, run.stdout
+        [line] = run.stderr.strip().splitlines()
+        assert "role_lacks_grant" in line and "thidua_app" in line and "people" in line, line
+    finally:
+        asyncio.run(admin(f"DROP OWNED BY {role}; DROP ROLE {role}"))
