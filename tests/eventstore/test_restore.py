@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,8 @@ import pytest
 from app.backup import BackupFailed, backup, restore
 from app.settings import Settings
 from eventstore import EventStore, create_pool, migrate, start_embedded, stop_embedded
-from tests.pg import fresh_database
+from eventstore.bodies import body_check_in_place
+from tests.pg import fresh_database, with_database
 
 from .conftest import new_stream, pledge, settled
 
@@ -91,3 +93,51 @@ async def test_without_0011_pg_restore_fails_loudly_and_leaves_the_target_empty(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
     finally:
         await conn.close()
+
+
+async def test_a_restore_into_an_empty_database_url_grants_the_roles(
+    pg_server: str, tmp_path: Path
+) -> None:
+    async with fresh_database(pg_server) as url:
+        store = EventStore(pool := await create_pool(url, min_size=1, max_size=2))
+        stream = new_stream()
+        await store.append(stream, 0, [pledge("a"), pledge("b"), pledge("c")])
+        await pool.close()
+        dump = tmp_path / "one.dump"
+        made = await backup(Settings(database_url=url, thidua_home=tmp_path), dump)
+        assert (made.events, made.streams) == (3, 1)
+
+    name = f"thidua_restored_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(pg_server)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    target = with_database(pg_server, name)
+    try:
+        got = await restore(Settings(database_url=target, thidua_home=tmp_path), dump)
+        assert (got.events, got.streams, got.note) == (3, 1, None)
+        conn = await asyncpg.connect(target)
+        try:
+            assert await body_check_in_place(conn)
+            assert await conn.fetchval(
+                "SELECT has_table_privilege('thidua_app', 'events', 'INSERT')"
+                " AND NOT has_table_privilege('thidua_app', 'events', 'UPDATE')"
+                " AND has_table_privilege('thidua_auditor', 'events', 'SELECT')"
+                " AND NOT has_table_privilege('thidua_auditor', 'cycles', 'INSERT')")
+            assert await conn.fetchval(
+                "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'events'::regclass"
+            ) == "thidua_owner"
+        finally:
+            await conn.close()
+        pool = await create_pool(target, min_size=1, max_size=2)
+        try:
+            assert (await EventStore(pool).verify(stream)).ok
+            after = await EventStore(pool).append(stream, 3, [pledge("d")])
+            assert after[0].version == 4
+        finally:
+            await pool.close()
+        with pytest.raises(BackupFailed, match="checking the target failed"):
+            await restore(Settings(database_url=target, thidua_home=tmp_path), dump)
+    finally:
+        admin = await asyncpg.connect(pg_server)
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
