@@ -114,8 +114,9 @@ def _given(settings: Settings, overrides: dict[Role, str]) -> dict[Role, str | N
 
 
 async def make_roles(settings: Settings, overrides: dict[Role, str] | None = None,
-                     *, url: str | None = None) -> dict[Role, bool]:
-    """Create or update the three roles (`thidua db roles`); returns which got a password now.
+                     *, url: str | None = None) -> dict[Role, str]:
+    """Create or update the three roles (`thidua db roles`); returns what happened to each
+    (never a password).
 
     Passwords come from `overrides` (standard input), else the settings (DB_OWNER_PASSWORD,
     DB_APP_PASSWORD, DB_AUDITOR_PASSWORD); on the embedded default the service's and the
@@ -133,13 +134,26 @@ async def make_roles(settings: Settings, overrides: dict[Role, str] | None = Non
     with translate_errors():
         conn = await asyncpg.connect(target)
         try:
+            existed = {r[0] for r in await conn.fetch(
+                "SELECT rolname FROM pg_roles WHERE rolname = any($1::text[])",
+                list(ROLE_NAMES.values()))}
             await ensure_roles(
                 conn, password=given["service"], owner_password=given["owner"],
                 auditor_password=given["auditor"],
             )
         finally:
             await conn.close()
-    return {role: given[role] is not None for role in ROLE_NAMES}
+    said: dict[Role, str] = {}
+    for role, name in ROLE_NAMES.items():
+        if given[role] is not None:
+            said[role] = "password set" if name in existed else "created, password set"
+        elif name in existed:
+            said[role] = "password unchanged"
+        elif role == "owner":
+            said[role] = "created, NOLOGIN (give it a password to migrate with it)"
+        else:
+            said[role] = "created without a password: give it one to log in"
+    return said
 
 
 async def migrate_database(settings: Settings) -> list[str]:

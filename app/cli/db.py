@@ -62,8 +62,7 @@ def roles_command(
         overrides[_STDIN_ROLE[password_stdin.value]] = line
     got = run(make_roles(settings_of(ctx), overrides))  # type: ignore[arg-type]
     for role, name in ROLE_NAMES.items():
-        out.print(f"{name}: {'password set' if got[role] else 'password unchanged'}",
-                  highlight=False)
+        out.print(f"{name}: {got[role]}", highlight=False)
 
 
 @app.command("backup")
