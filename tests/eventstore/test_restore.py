@@ -141,3 +141,12 @@ async def test_a_restore_into_an_empty_database_url_grants_the_roles(
         admin = await asyncpg.connect(pg_server)
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
+
+
+def test_a_pg_dump_of_another_major_version_is_refused_naming_both() -> None:
+    from app.backup import _major, _program
+    from eventstore.connect import embedded_bin
+
+    with pytest.raises(BackupFailed, match=r"no pg_dump of PostgreSQL 99 .*pg_dump is 1\d"):
+        _program("pg_dump", 99)
+    assert _program("pg_restore", _major(embedded_bin("pg_restore")) or 0).name == "pg_restore"
