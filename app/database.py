@@ -97,7 +97,8 @@ async def url_for(settings: Settings, role: Role) -> str:
     password = _read_roles(settings).get(name)
     if password is None:
         raise SchemaNotCurrent(
-            f"schema_not_current: the embedded database has no {name} role yet; {_MIGRATE}")
+            f"schema_not_current: the embedded database's roles are not set up (no {name} in"
+            f" {roles_file(settings)}); {_MIGRATE}")
     return service_url(superuser, name, password)
 
 

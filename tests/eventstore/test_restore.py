@@ -67,11 +67,11 @@ def new_home() -> Iterator[Path]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-async def test_without_0011_pg_restore_fails_loudly_and_leaves_the_target_empty(
+async def test_without_0012_pg_restore_fails_loudly_and_leaves_the_target_empty(
     pg_server: str, new_home: Path, tmp_path: Path
 ) -> None:
-    """The bug 0011 fixes, and how a failing restore ends: a database whose functions follow
-    the caller's search_path (as before 0011) dumps fine but does not restore; the restore
+    """The bug 0012 fixes, and how a failing restore ends: a database whose functions follow
+    the caller's search_path (as before 0012) dumps fine but does not restore; the restore
     names its step and leaves nothing behind (one transaction)."""
     async with fresh_database(pg_server) as url:
         conn = await asyncpg.connect(url)
