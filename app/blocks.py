@@ -327,6 +327,8 @@ def _message(exc: Exception) -> str:
         where = ".".join(str(p) for p in err["loc"])
         text = str(err["msg"]).removeprefix("Value error, ")
         return f"{where}: {text}" if where else text
+    if isinstance(exc, TypeError):  # Python's words about a part that is not an object
+        return "a part of it is not an object"
     return str(exc).split(": ", 1)[-1]
 
 

@@ -98,6 +98,9 @@ def identity_config(settings: Settings) -> IdentityConfig:
     return IdentityConfig(
         session_idle=timedelta(minutes=settings.session_idle_minutes),
         session_absolute=timedelta(hours=settings.session_absolute_hours), oidc=oidc,
+        login_max_failures=settings.login_max_failures,
+        login_delay=timedelta(seconds=settings.login_delay_seconds),
+        login_delay_max=timedelta(minutes=settings.login_delay_max_minutes),
     )
 
 

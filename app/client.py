@@ -19,7 +19,8 @@ import asyncio
 import random
 import uuid
 import weakref
-from datetime import UTC, datetime
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -27,6 +28,8 @@ from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -35,7 +38,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.commands import Command, StartCycle
-from domain.decide import validate
+from domain.decide import refusal, validate
 from domain.errors import DomainError
 from domain.state import CycleState
 from domain.values import Actor
@@ -55,6 +58,11 @@ __all__ = ["BUSY_TIMEOUT", "IN_FLIGHT", "CycleBusy", "CycleClient"]
 
 IN_FLIGHT = 8
 """Updates one process sends to one cycle at once (below the server's ~10 per workflow)."""
+FINAL_STATES = 64
+"""Ended cycles whose last state one client keeps (to judge commands sent to them)."""
+FINAL_STATE_TIMEOUT = timedelta(seconds=5)
+"""How long a refusal waits for a worker to answer an ended cycle's last state (else the
+answer is `wrong_stage`, as before)."""
 BUSY_TIMEOUT = 10.0
 """Seconds a command may wait for a busy cycle (queue and retries) before CycleBusy."""
 
@@ -110,6 +118,8 @@ class CycleClient:
         self._gates: weakref.WeakValueDictionary[str, asyncio.Semaphore] = (
             weakref.WeakValueDictionary()
         )
+        self._final: OrderedDict[str, CycleState] = OrderedDict()
+        """The last state of ended cycles (it never changes), the most recent FINAL_STATES."""
 
     def handle(self, block_id: str, year: int) -> WorkflowHandle[Any, CycleResult]:
         wid, _ = cycle_key(block_id, year, self.prefix)
@@ -206,7 +216,7 @@ class CycleClient:
                 last = err
                 if err.status == RPCStatusCode.NOT_FOUND:
                     # No running workflow: closed or unknown, unless a new run just took over.
-                    closed = await self._closed_or_unknown(block_id, year)
+                    closed = await self._closed_or_unknown(block_id, year, req)
                     if closed is not None:
                         raise closed from None
                 elif err.status == RPCStatusCode.FAILED_PRECONDITION:
@@ -225,16 +235,45 @@ class CycleClient:
             await asyncio.sleep(min(left, delay * random.uniform(0.5, 1.5)))
             delay = min(delay * 2, 1.0)
 
-    async def _closed_or_unknown(self, block_id: str, year: int) -> DomainError | None:
-        """The error for a cycle that takes no command, or None when it is running."""
+    async def _closed_or_unknown(
+        self, block_id: str, year: int, req: CommandRequest | None = None
+    ) -> DomainError | None:
+        """The error for a cycle that takes no command, or None when it is running. As the
+        workflow would judge it (DOMAIN.md): a caller who may never give the command hears
+        `not_authorized` from the cycle's last state, the others `wrong_stage`."""
+        handle = self.handle(block_id, year)
         try:
-            desc = await self.handle(block_id, year).describe()
+            desc = await handle.describe()
         except RPCError:
             return DomainError("unknown_cycle", f"no cycle of {block_id} for {year}")
         if desc.status == WorkflowExecutionStatus.RUNNING:
             return None
         status = desc.status.name.lower() if desc.status else "closed"
-        return DomainError("wrong_stage", f"the cycle is closed ({status}); it accepts no command")
+        closed = DomainError("wrong_stage", f"the cycle is closed ({status}); it accepts no command")
+        if req is None:
+            return closed
+        state = await self._final_state(handle)
+        if state is not None:
+            err = refusal(state, req.command, req.actor, now=datetime.now(UTC))
+            if err is not None and err.code == "not_authorized":
+                return err
+        return closed
+
+    async def _final_state(self, handle: WorkflowHandle[Any, CycleResult]) -> CycleState | None:
+        """An ended cycle's last state (its query, answered by a worker from the history), or
+        None when no worker can answer now."""
+        state = self._final.get(handle.id)
+        if state is None:
+            try:
+                state = await handle.query(EmulationCycle.state, result_type=CycleState,
+                                           rpc_timeout=FINAL_STATE_TIMEOUT)
+            except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+                return None
+            self._final[handle.id] = state
+            while len(self._final) > FINAL_STATES:
+                self._final.popitem(last=False)
+        self._final.move_to_end(handle.id)
+        return state
 
     async def state(self, block_id: str, year: int) -> CycleState:
         return await self.handle(block_id, year).query(EmulationCycle.state, result_type=CycleState)

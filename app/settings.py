@@ -44,6 +44,21 @@ class Settings(BaseSettings):
     )
     session_idle_minutes: int = Field(default=30, ge=1, description="web session idle timeout")
     session_absolute_hours: int = Field(default=12, ge=1, description="web session lifetime")
+    login_max_failures: int = Field(
+        default=5, ge=1, le=100,
+        description="failed logins in a row (per login and address) before a delay starts")
+    login_delay_seconds: int = Field(
+        default=60, ge=1, le=86400,
+        description="the first login delay; each further failure doubles it")
+    login_delay_max_minutes: int = Field(default=60, ge=1, le=1440,
+                                         description="the longest login delay")
+    trusted_proxies: str = Field(
+        default="",
+        validation_alias=AliasChoices("THIDUA_TRUSTED_PROXIES", "TRUSTED_PROXIES"),
+        description="comma-separated addresses (or networks) of reverse proxies whose "
+                    "X-Forwarded-For and X-Forwarded-Proto are believed; empty = none "
+                    "(the TCP peer is the client)",
+    )
     oidc_issuer: str | None = Field(
         default=None, description="OpenID Connect provider for single sign-on; unset = off"
     )
@@ -65,6 +80,10 @@ class Settings(BaseSettings):
     api_port: int = 8000
     log_format: str = Field(default="auto", description="auto, json or console")
     log_level: str = "INFO"
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def home(self) -> Path:

@@ -11,8 +11,9 @@ baseline  the same commands to another cycle, each one bare `handle.execute_upda
 
 Both cycles are the reference case (app/scenarios/kg-khoi-2-2018.json) driven to its discipline
 stage; a round is every (unit, kind) finding recorded (even rounds) or withdrawn (odd rounds) by
-the admin plus two score corrections by the chair: commands valid in any order. Rounds alternate
-real/baseline and baseline/real. One Temporal dev server (in memory) and one worker in this
+the admin plus two score corrections by the chair: commands valid in any order. Rounds are turns
+(bench/_turns.py): baseline/real, real/baseline, …; p99_ratio_to_baseline is the median of the
+per-round ratios of the p99 latencies, each round's printed. One Temporal dev server (in memory) and one worker in this
 process; PostgreSQL is DATABASE_URL (a fresh database, dropped afterwards) or an embedded one in
 a temp directory. Latency is per command on the client, retries included. The last line printed
 is one JSON object: error_5xx (target 0), p99_ms, and the ratios to the baseline.
@@ -42,6 +43,7 @@ import httpx  # noqa: E402
 from temporalio.client import Client, WorkflowHandle  # noqa: E402
 
 from app.client import CycleClient  # noqa: E402
+from bench._turns import Turns  # noqa: E402
 from domain.commands import Command, CorrectScore, RecordFinding, WithdrawFinding  # noqa: E402
 from domain.scenario import Scenario, load_scenario  # noqa: E402
 from domain.state import CycleState  # noqa: E402
@@ -189,9 +191,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://thidua",
                                          timeout=120) as api:
-                for r in range(args.rounds):
-                    order = ("real", "baseline") if r % 2 == 0 else ("baseline", "real")
-                    for kind in order:
+                pairs = Turns("p99 ms", "baseline", "real")
+                for r, first, second in pairs.schedule(args.rounds):
+                    p99 = {}
+                    for kind in (first, second):
                         before = len(stats[kind]["latency_ms"])
                         t0 = time.perf_counter()
                         if kind == "real":
@@ -200,12 +203,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                             await bare_round(bare.handle(sc.block.id, sc.year), bare, sc, r,
                                              args.commands, stats[kind])
                         lat = stats[kind]["latency_ms"][before:]
+                        p99[kind] = pct(lat, 0.99)
                         print(f"round {r + 1} {kind}: {time.perf_counter() - t0:.2f} s, "
-                              f"p50 {pct(lat, 0.5):.0f} ms, p99 {pct(lat, 0.99):.0f} ms, "
+                              f"p50 {pct(lat, 0.5):.0f} ms, p99 {p99[kind]:.0f} ms, "
                               f"{ {k: v for k, v in stats[kind].items() if k != 'latency_ms'} }",
                               file=sys.stderr, flush=True)
+                    pairs.add(max(p99["baseline"], 1e-9), p99["real"])
             await verify(store, sc)
-        return report(args, stats)
+        return report(args, stats, pairs)
     finally:
         if server is not None:
             server.stop()
@@ -229,7 +234,8 @@ async def verify(store: Any, sc: Scenario) -> None:
         raise SystemExit(f"the real cycle's stream is wrong: {replay.report}")
 
 
-def report(args: argparse.Namespace, stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def report(args: argparse.Namespace, stats: dict[str, dict[str, Any]], pairs: Turns
+           ) -> dict[str, Any]:
     real, base = stats["real"], stats["baseline"]
     rl, bl = real.pop("latency_ms"), base.pop("latency_ms")
     error_5xx = sum(v for k, v in real.items() if k.startswith("http_5"))
@@ -239,7 +245,7 @@ def report(args: argparse.Namespace, stats: dict[str, dict[str, Any]]) -> dict[s
         "baseline": {**base, "p50_ms": round(pct(bl, 0.5), 1), "p99_ms": round(pct(bl, 0.99), 1)},
         "error_5xx": error_5xx,
         "p99_ms": round(pct(rl, 0.99), 1),
-        "p99_ratio_to_baseline": round(pct(rl, 0.99) / max(pct(bl, 0.99), 1e-9), 2),
+        **pairs.summary("p99_ratio_to_baseline"),
         "ok_ratio_to_baseline": round(real.get("ok", 0) / max(base.get("ok", 0), 1), 2),
     }
     return out

@@ -1,7 +1,7 @@
 """Cycle benchmark: N concurrent reference cycles against N bare workflows of the same shape, on
 one Temporal dev server, in one run.
 
-    python bench/cycles.py [--n 200] [--concurrency N] [--quick] [--rounds 1] [--memory]
+    python bench/cycles.py [--n 200] [--concurrency N] [--quick] [--turns 5] [--memory]
 
 real   N copies of app/scenarios/kg-khoi-2-2018.json (block ids kg-khoi-2-b{i}), each driven as
        app/runner.py does: start, then the 49 steps as their updates, in order, each awaited
@@ -18,10 +18,11 @@ directory, or in memory with --memory. PostgreSQL is DATABASE_URL (a fresh datab
 afterwards) or an embedded server in a temp directory, migrated with eventstore.migrate.
 
 cycles/s is N over the wall time from the first start to the last workflow result; update
-latency is measured around each update call on the client (retries included). Each worker first
-runs `--warmup` untimed cycles (imports, sandbox, pool). With --rounds R the kinds alternate
-bare/real, real/bare, ... and the figures pool every round. The last line printed is one JSON
-object.
+latency is measured around each update call on the client (retries included). Each worker runs
+for the whole bench and first runs `--warmup` untimed cycles (imports, sandbox, pool). The kinds
+then run in turns (bench/_turns.py): bare then real, real then bare, …; `cycles_vs_bare` is the
+median of the per-turn ratios real/bare, each turn's figures are printed, and the latencies,
+CPU and RSS pool every turn. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from bench._bare import BareCycle, bare_step  # noqa: E402
+from bench._turns import Turns  # noqa: E402
 
 SCENARIO_FILE = ROOT / "app" / "scenarios" / "kg-khoi-2-2018.json"
 
@@ -283,49 +285,66 @@ class Env:
     updates: int
 
 
-async def run_phase(env: Env, kind: str, n: int, concurrency: int, warmup: int) -> Result:
-    tag = uuid.uuid4().hex[:6]
-    queue = f"bench-{kind}-{tag}"
-    worker = WorkerProcess(kind, env.address, queue, env.database_url if kind == "real" else None)
-    pid = await worker.start()
-    groups = dict(env.groups, worker=pid)
-    res = Result(kind, updates=env.updates)
+class Side:
+    """One kind (real or bare) on its own task queue, served by its own worker process for the
+    whole run; `timed()` runs one turn of N cycles on it."""
 
-    async def batch(count: int, prefix: str, lat: list[float]) -> None:
-        if kind == "real":
-            items = scenarios(count)
-            results = await real_cycles(env.client, queue, prefix, items, concurrency, lat)
+    def __init__(self, env: Env, kind: str, concurrency: int) -> None:
+        self.env, self.kind, self.concurrency = env, kind, concurrency
+        self.tag = uuid.uuid4().hex[:6]
+        self.queue = f"bench-{kind}-{self.tag}"
+        self.worker = WorkerProcess(kind, env.address, self.queue,
+                                    env.database_url if kind == "real" else None)
+        self.total = Result(kind, updates=env.updates)
+        self.peak = [0.0]
+        self._stop_sampling = asyncio.Event()
+        self._sampler: asyncio.Task[None] | None = None
+        self.pid = 0
+
+    async def start(self, warmup: int) -> None:
+        self.pid = await self.worker.start()
+        if warmup:
+            await self._batch(warmup, f"w{self.tag}-", [])
+        self._sampler = asyncio.create_task(sample_rss(self.pid, self.peak, self._stop_sampling))
+
+    async def _batch(self, count: int, prefix: str, lat: list[float]) -> None:
+        env = self.env
+        if self.kind == "real":
+            results = await real_cycles(env.client, self.queue, prefix, scenarios(count),
+                                        self.concurrency, lat)
             bad = [r for r in results if r.version != env.expected_events]
             if bad:
                 raise RuntimeError(f"{len(bad)} cycles ended at another version: {bad[0]}")
         else:
-            results = await bare_cycles(env.client, queue, prefix, count, env.updates,
-                                        concurrency, lat)
+            results = await bare_cycles(env.client, self.queue, prefix, count, env.updates,
+                                        self.concurrency, lat)
             if any(r != env.updates + 1 for r in results):
                 raise RuntimeError("a bare workflow ended early")
 
-    if warmup:
-        await batch(warmup, f"w{tag}-", [])
-    peak = [0.0]
-    stop_sampling = asyncio.Event()
-    sampler = asyncio.create_task(sample_rss(pid, peak, stop_sampling))
-    meter = CpuMeter(groups)
-    meter.start()
-    t0 = time.perf_counter()
-    await batch(n, f"m{tag}-", res.latencies)
-    res.seconds = time.perf_counter() - t0
-    meter.stop()
-    stop_sampling.set()
-    await sampler
-    await worker.stop()
-    res.n, res.cpu = n, meter.used
-    res.peak_rss_mb = max(worker.peak_rss_mb, peak[0])
-    if kind == "real":  # every event of the timed cycles is in the store
-        count = await env.pool.fetchval(
-            "SELECT count(*) FROM events WHERE stream LIKE $1", f"m{tag}-cycle-%")
-        if count != n * env.expected_events:
-            raise RuntimeError(f"{count} events stored, expected {n * env.expected_events}")
-    return res
+    async def timed(self, n: int, turn: int) -> Result:
+        res = Result(self.kind, updates=self.env.updates)
+        prefix = f"m{self.tag}t{turn}-"
+        meter = CpuMeter(dict(self.env.groups, worker=self.pid))
+        meter.start()
+        t0 = time.perf_counter()
+        await self._batch(n, prefix, res.latencies)
+        res.seconds = time.perf_counter() - t0
+        meter.stop()
+        res.n, res.cpu = n, meter.used
+        if self.kind == "real":  # every event of the timed cycles is in the store
+            count = await self.env.pool.fetchval(
+                "SELECT count(*) FROM events WHERE stream LIKE $1", f"{prefix}cycle-%")
+            if count != n * self.env.expected_events:
+                raise RuntimeError(f"{count} events stored, expected {n * self.env.expected_events}")
+        self.total.add(res)
+        return res
+
+    async def stop(self) -> None:
+        self._stop_sampling.set()
+        if self._sampler is not None:
+            await self._sampler
+        await self.worker.stop()
+        self.total.peak_rss_mb = max(self.worker.peak_rss_mb, self.peak[0])
 
 
 # ---- the stack ---------------------------------------------------------------------------------
@@ -385,17 +404,25 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         groups["server"] = server.proc.pid
         env = Env(client, server.address, url, pool, groups, events, updates)
 
-        totals = {"bare": Result("bare", updates=updates), "real": Result("real", updates=updates)}
-        for r in range(args.rounds):
-            order = ("bare", "real") if r % 2 == 0 else ("real", "bare")
-            for kind in order:
-                print(f"round {r + 1}: {kind} × {args.n} …", file=sys.stderr, flush=True)
-                res = await run_phase(env, kind, args.n, args.concurrency, args.warmup)
+        sides = {kind: Side(env, kind, args.concurrency) for kind in ("bare", "real")}
+        for side in sides.values():
+            print(f"{side.kind}: worker and {args.warmup} warm-up cycles …", file=sys.stderr,
+                  flush=True)
+            await side.start(args.warmup)
+        pairs = Turns("cycles/s", "bare", "real")
+        for turn, first, second in pairs.schedule(args.turns):
+            got = {}
+            for kind in (first, second):
+                print(f"turn {turn + 1}: {kind} × {args.n} …", file=sys.stderr, flush=True)
+                res = got[kind] = await sides[kind].timed(args.n, turn)
                 print(f"  {res.per_s:.2f} cycles/s, update p50 {res.pct(0.5):.1f} ms "
-                      f"p99 {res.pct(0.99):.1f} ms, worker peak {res.peak_rss_mb:.0f} MB",
-                      file=sys.stderr, flush=True)
-                totals[kind].add(res)
-        return report(args, totals, "memory" if args.memory else "SQLite file (WAL, sync=normal)")
+                      f"p99 {res.pct(0.99):.1f} ms", file=sys.stderr, flush=True)
+            pairs.add(got["bare"].per_s, got["real"].per_s)
+        for side in sides.values():
+            await side.stop()
+        totals = {k: side.total for k, side in sides.items()}
+        return report(args, totals, pairs,
+                      "memory" if args.memory else "SQLite file (WAL, sync=normal)")
     finally:
         if server is not None:
             server.stop()
@@ -409,13 +436,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(args: argparse.Namespace, totals: dict[str, Result], store: str) -> dict[str, Any]:
+def report(args: argparse.Namespace, totals: dict[str, Result], pairs: Turns,
+           store: str) -> dict[str, Any]:
     from rich.console import Console
     from rich.table import Table
 
     bare, real = totals["bare"], totals["real"]
-    table = Table(title=f"{args.n} concurrent cycles × {args.rounds} round(s), concurrency "
-                        f"{args.concurrency}, Temporal dev server: {store}")
+    table = Table(title=f"{args.n} concurrent cycles × {args.turns} turns, concurrency "
+                        f"{args.concurrency}, Temporal dev server: {store} (all turns pooled; "
+                        "cycles_vs_bare is the median of the per-turn ratios)")
     table.add_column("")
     table.add_column("bare", justify="right")
     table.add_column("real", justify="right")
@@ -440,7 +469,7 @@ def report(args: argparse.Namespace, totals: dict[str, Result], store: str) -> d
         1000 * sum(real.cpu.values()) / real.n, "{:.0f}")
     Console(file=sys.stdout, width=110).print(table)
     return {
-        "cycles_vs_bare": round(real.per_s / bare.per_s, 3),
+        **pairs.summary("cycles_vs_bare"),
         "update_p99_ms": round(real.pct(0.99), 1),
         "update_p50_ms": round(real.pct(0.5), 1),
         "bare_update_p50_ms": round(bare.pct(0.5), 1),
@@ -453,7 +482,7 @@ def report(args: argparse.Namespace, totals: dict[str, Result], store: str) -> d
         "bare_cpu_ms_per_cycle": {k: round(1000 * v / bare.n) for k, v in bare.cpu.items()},
         "n": args.n,
         "concurrency": args.concurrency,
-        "rounds": args.rounds,
+        "turns": args.turns,
         "temporal_store": store,
     }
 
@@ -463,7 +492,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--n", type=int, default=200, help="cycles of each kind (default 200)")
     p.add_argument("--concurrency", type=int, default=None, help="cycles in flight (default n)")
     p.add_argument("--quick", action="store_true", help="a smoke run: n=20")
-    p.add_argument("--rounds", type=int, default=1, help="bare/real, real/bare, … (default 1)")
+    p.add_argument("--turns", type=int, default=5,
+                   help="turns of bare and real, alternating which goes first (default 5)")
     p.add_argument("--warmup", type=int, default=2, help="untimed cycles per worker (default 2)")
     p.add_argument("--memory", action="store_true", help="in-memory dev server, not SQLite")
     p.add_argument("--worker", choices=("real", "bare"), help=argparse.SUPPRESS)

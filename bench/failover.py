@@ -13,8 +13,12 @@ SIGTERM   after another warm pledge on the worker now serving the cycle, that wo
           SIGTERM (graceful stop); once it is gone the next pledge is timed.
 
 Before each kill it waits --settle seconds so that `dev up` has its spare worker ready again.
-Latency is measured around CycleClient.send (its retries included). The last line printed is one
-JSON object: per kind the median and max in ms and the ratio of the median to the warm median.
+After each failover, one more pledge warms the worker that took over and the next is timed as a
+warm figure too. Latency is measured around CycleClient.send (its retries included). Rounds are
+turns (bench/_turns.py): each failover's ratio is taken to the warm update measured just before
+it in even rounds and just after it in odd ones, and the figure is the median of the per-round
+ratios. The last line printed is one JSON object: per kind the median and max in ms and the
+ratio with its per-round values.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 
 from app.client import CycleClient  # noqa: E402
+from bench._turns import Turns  # noqa: E402
 from domain.scenario import Scenario, load_scenario  # noqa: E402
 
 REFERENCE = ROOT / "app" / "scenarios" / "kg-khoi-2-2018.json"
@@ -120,7 +125,10 @@ async def one_round(home: Path, client: Client, task_queue: str, sc: Scenario,
     await asyncio.sleep(after)
     after_term = await send(5)
     await new_worker(home, pid)
-    return {"warm": warm, "warm2": warm2, "kill9": after_kill, "sigterm": after_term}
+    await send(6)
+    warm3 = await send(7)
+    return {"warm": warm, "warm2": warm2, "warm3": warm3, "kill9": after_kill,
+            "sigterm": after_term}
 
 
 async def main() -> None:
@@ -141,12 +149,18 @@ async def main() -> None:
                                       data_converter=pydantic_data_converter)
         sc = load_scenario(REFERENCE.read_bytes())
         rows = []
-        for r in range(args.rounds):
+        kill9 = Turns("ms", "warm", "after kill -9")
+        term = Turns("ms", "warm", "after SIGTERM")
+        for r, _, _ in kill9.schedule(args.rounds):
             row = await one_round(home, client, str(dev["task_queue"]), sc, args.after,
                                   args.settle)
             rows.append(row)
             print(f"round {r + 1}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in row.items()),
                   flush=True)
+            # each failover is paired with the warm update measured just before it in even
+            # rounds, just after it (on the worker that took over) in odd ones
+            kill9.add(row["warm"] if r % 2 == 0 else row["warm2"], row["kill9"])
+            term.add(row["warm2"] if r % 2 == 0 else row["warm3"], row["sigterm"])
     finally:
         if stack is not None:
             stack.send_signal(signal.SIGTERM)
@@ -154,14 +168,14 @@ async def main() -> None:
             subprocess.run([THIDUA, "db", "stop"], env={**os.environ, "THIDUA_HOME": str(home)},
                            capture_output=True, check=False)
             shutil.rmtree(home, ignore_errors=True)
-    warm = statistics.median([r["warm"] for r in rows] + [r["warm2"] for r in rows])
+    warm = statistics.median([r[k] for r in rows for k in ("warm", "warm2", "warm3")])
     summary: dict[str, object] = {"rounds": args.rounds, "after_s": args.after,
                                   "warm_ms": round(warm)}
-    for kind in ("kill9", "sigterm"):
+    for kind, pairs in (("kill9", kill9), ("sigterm", term)):
         values = [r[kind] for r in rows]
         summary[f"{kind}_ms"] = round(statistics.median(values))
         summary[f"{kind}_max_ms"] = round(max(values))
-        summary[f"{kind}_ratio"] = round(statistics.median(values) / warm, 1)
+        summary.update(pairs.summary(f"{kind}_ratio"))
     print(json.dumps(summary))
 
 

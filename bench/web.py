@@ -1,7 +1,7 @@
 """Web benchmark: the tasks page of one person with 5 and with 500 cycles in the store, and one
 form post of a command through the page against a bare Temporal update, in one run.
 
-    python bench/web.py [--seconds 10] [--posts 30]
+    python bench/web.py [--seconds 3] [--posts 30] [--turns 5]
 
 The stack is `thidua dev up` in a subprocess (embedded PostgreSQL, the Temporal dev server, a
 worker, the HTTP API and the pages) in a temp THIDUA_HOME, stopped at the end.
@@ -9,17 +9,20 @@ worker, the HTTP API and the pages) in a temp THIDUA_HOME, stopped at the end.
 tasks   the person of so-khdt logs in through the login form; cycles of the reference case
         (block ids kg-khoi-2-b{i}; so-khdt a member of the first 5 only, so the page lists the
         same 5 tasks whatever the store holds) are made cheaply: their start events decided by the pure
-        domain and appended to the store, then the read models caught up (no workflow). GET
-        /viec-can-lam is requested for --seconds with 5 cycles, then with 500; requests/s each.
+        domain and appended to the store, then the read models caught up (no workflow). In each
+        turn GET /viec-can-lam is requested for --seconds with 5 cycles and for --seconds with
+        500 (the page reads the read models: between the two, the other 495 cycles' read-model
+        rows are set aside and put back; their events stay); requests/s each.
 click    a cycle started by uploading the scenario file on /quan-ly (a real workflow); then
-        --posts times the secretariat's `Gia hạn` form (extend_deadline, a workflow update
-        that appends one event) posted as a browser does (the form's CSRF token, no redirect
-        followed): the POST's latency.
+        the secretariat's `Gia hạn` form (extend_deadline, a workflow update that appends one
+        event) posted as a browser does (the form's CSRF token, no redirect followed), --posts
+        times in all, an equal share in each turn: the POST's latency.
 bare    bench/_bare.py's BareCycle on the same Temporal server, served by a worker in this
-        process: --posts updates, each running one no-op activity; latency per update.
+        process: as many updates, each running one no-op activity, in the same turns.
 
-The last line printed is one JSON object: tasks_5_rps, tasks_500_rps, tasks_500_vs_5 (target
->= 0.7), click_ms_median, bare_update_ms_median, click_vs_bare_update (target <= 1.5).
+Both comparisons run in alternating turns (bench/_turns.py); each figure is the median of the
+per-turn ratios. The last line printed is one JSON object: tasks_500_vs_5 (target >= 0.7) and
+click_vs_bare_update (target <= 1.5), each with its per-turn ratios and median figures.
 """
 
 from __future__ import annotations
@@ -49,8 +52,10 @@ sys.path.insert(1, str(ROOT / "bench"))
 
 import contextlib  # noqa: E402
 
+import asyncpg  # noqa: E402
 import requests  # noqa: E402
 from _bare import BareCycle, bare_step  # noqa: E402
+from _turns import Turns  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
@@ -152,50 +157,123 @@ def _scenario(posts: int) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
-def clicks(url: str, posts: int) -> list[float]:
-    admin = login(url, "qt-admin")
-    page = admin.get(f"{url}/quan-ly", timeout=30)
-    r = admin.post(f"{url}/quan-ly", data={"csrf_token": _csrf(page.text)},
-                   files={"file": ("kg.json", _scenario(posts), "application/json")},
-                   allow_redirects=False, timeout=60)
-    assert r.status_code == 303, r.text[:2000]
-    base = r.headers["location"].split("?")[0]
-    form = admin.get(f"{url}{base}/quan-ly", timeout=30)
-    csrf = _csrf(form.text)
-    day = date.today() + timedelta(days=1)  # later each time, within the cycle's season
-    times: list[float] = []
-    for i in range(posts + 2):
-        data = {"csrf_token": csrf, "do": "extend_deadline", "stage": "pledge",
-                "until": (day + timedelta(days=i)).isoformat()}
-        t0 = time.perf_counter()
-        r = admin.post(f"{url}{base}/quan-ly", data=data, allow_redirects=False, timeout=60)
-        dt = time.perf_counter() - t0
-        assert r.status_code == 303, (r.status_code, re.findall(r'data-code="([a-z_]+)"', r.text))
-        if i >= 2:  # the first two warm the path
-            times.append(dt)
-    return times
+class Clicker:
+    """The secretariat's extension form on a cycle started by uploading the scenario."""
+
+    def __init__(self, url: str, posts: int) -> None:
+        self.url, self.posts = url, posts
+        self.admin = login(url, "qt-admin")
+        page = self.admin.get(f"{url}/quan-ly", timeout=30)
+        r = self.admin.post(f"{url}/quan-ly", data={"csrf_token": _csrf(page.text)},
+                            files={"file": ("kg.json", _scenario(posts), "application/json")},
+                            allow_redirects=False, timeout=60)
+        assert r.status_code == 303, r.text[:2000]
+        self.base = r.headers["location"].split("?")[0]
+        form = self.admin.get(f"{url}{self.base}/quan-ly", timeout=30)
+        self.csrf = _csrf(form.text)
+        self.day = date.today() + timedelta(days=1)  # later each time, within the season
+        self.sent = 0
+
+    def post(self, count: int) -> list[float]:
+        times: list[float] = []
+        for _ in range(count):
+            data = {"csrf_token": self.csrf, "do": "extend_deadline", "stage": "pledge",
+                    "until": (self.day + timedelta(days=self.sent)).isoformat()}
+            t0 = time.perf_counter()
+            r = self.admin.post(f"{self.url}{self.base}/quan-ly", data=data,
+                                allow_redirects=False, timeout=60)
+            times.append(time.perf_counter() - t0)
+            assert r.status_code == 303, (r.status_code,
+                                          re.findall(r'data-code="([a-z_]+)"', r.text))
+            self.sent += 1
+        return times
 
 
-async def bare_updates(address: str, posts: int) -> list[float]:
+async def clicks_against_bare(url: str, address: str, posts: int, turns: int) -> Turns:
+    """Form posts and bare updates in alternating turns; two of each warm the paths first."""
+    per_turn = max(1, posts // turns)
+    clicker = await asyncio.to_thread(Clicker, url, per_turn * turns + 2)
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     queue = f"bench-web-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[BareCycle], activities=[bare_step]):
-        handle = await client.start_workflow(BareCycle.run, posts + 2, id=f"bare-{queue}",
-                                             task_queue=queue)
-        times: list[float] = []
-        for i in range(posts + 2):
-            t0 = time.perf_counter()
-            await handle.execute_update(BareCycle.step, f"r{i}")
-            if i >= 2:
+        handle = await client.start_workflow(BareCycle.run, per_turn * turns + 2,
+                                             id=f"bare-{queue}", task_queue=queue)
+        sent = 0
+
+        async def bare(count: int) -> list[float]:
+            nonlocal sent
+            times: list[float] = []
+            for _ in range(count):
+                t0 = time.perf_counter()
+                await handle.execute_update(BareCycle.step, f"r{sent}")
                 times.append(time.perf_counter() - t0)
+                sent += 1
+            return times
+
+        await bare(2)
+        await asyncio.to_thread(clicker.post, 2)
+        pairs = Turns("median ms", "bare update", "form post")
+        for _, first, second in pairs.schedule(turns):
+            got: dict[str, float] = {}
+            for kind in (first, second):
+                times = (await asyncio.to_thread(clicker.post, per_turn) if kind == "form post"
+                         else await bare(per_turn))
+                got[kind] = statistics.median(times) * 1000
+            pairs.add(got["bare update"], got["form post"])
         await handle.result()
-    return times
+    return pairs
+
+
+async def set_aside(db: str, rows: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+    """Take the read-model rows of the cycles that are not so-khdt's (b5 and up) out of every
+    read-model table that has a stream column, or put `rows` back; the events stay."""
+    conn = await asyncpg.connect(db)
+    try:
+        async with conn.transaction():
+            if rows is not None:
+                for table, records in rows.items():
+                    await conn.copy_records_to_table(table, records=records)
+                return None
+            tables = [r[0] for r in await conn.fetch(
+                "SELECT table_name FROM information_schema.columns WHERE column_name = 'stream'"
+                " AND table_schema = current_schema() AND table_name NOT IN ('events', 'outbox')")]
+            taken: dict[str, list[Any]] = {}
+            for table in tables:
+                taken[table] = list(await conn.fetch(
+                    f'DELETE FROM "{table}" WHERE stream ~ $1 RETURNING *', OTHERS))
+            return taken
+    finally:
+        await conn.close()
+
+
+OTHERS = r"^cycle-kg-khoi-2-b([5-9]|[0-9]{2,})-2018$"
+
+
+def tasks_5_against_500(url: str, db: str, seconds: float, turns: int) -> Turns:
+    person = login(url, "nv-so-khdt")
+    asyncio.run(add_cycles(db, 0, 5, mine=True))
+    asyncio.run(add_cycles(db, 5, 495, mine=False))
+    aside = asyncio.run(set_aside(db, None))
+    pairs = Turns("req/s", "5 cycles", "500 cycles")
+    for _, first, second in pairs.schedule(turns):
+        got: dict[str, float] = {}
+        for kind in (first, second):
+            if (kind == "5 cycles") == (aside is None):  # the store must look as `kind` says
+                aside = asyncio.run(set_aside(db, aside))
+            got[kind] = rps(person, f"{url}/viec-can-lam", seconds, 5)
+        pairs.add(got["5 cycles"], got["500 cycles"])
+    if aside is not None:
+        asyncio.run(set_aside(db, aside))
+    return pairs
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--posts", type=int, default=30)
+    ap.add_argument("--seconds", type=float, default=3.0,
+                    help="requests to the tasks page per side and turn (default 3 s)")
+    ap.add_argument("--posts", type=int, default=30,
+                    help="form posts (and bare updates) in all (default 30)")
+    ap.add_argument("--turns", type=int, default=5, help="alternating turns (default 5)")
     args = ap.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="thidua-bench-web-"))
@@ -224,25 +302,11 @@ def main() -> None:
         dev = json.loads((home / "dev.json").read_text("utf-8"))
         db = dev["database_url"]
         asyncio.run(add_people(db))
-        person = login(url, "nv-so-khdt")
-
-        asyncio.run(add_cycles(db, 0, 5, mine=True))
-        r5 = rps(person, f"{url}/viec-can-lam", args.seconds, 5)
-        asyncio.run(add_cycles(db, 5, 495, mine=False))
-        r500 = rps(person, f"{url}/viec-can-lam", args.seconds, 5)
-        print(f"tasks page   5 cycles: {r5:8.1f} req/s")
-        print(f"tasks page 500 cycles: {r500:8.1f} req/s")
-
-        click = clicks(url, args.posts)
-        bare = asyncio.run(bare_updates(dev["temporal_address"], args.posts))
-        c_ms, b_ms = statistics.median(click) * 1000, statistics.median(bare) * 1000
-        print(f"form post (extend_deadline) median: {c_ms:7.1f} ms over {len(click)}")
-        print(f"bare update (one no-op activity) median: {b_ms:7.1f} ms over {len(bare)}")
+        tasks = tasks_5_against_500(url, db, args.seconds, args.turns)
+        click = asyncio.run(clicks_against_bare(url, dev["temporal_address"], args.posts,
+                                                args.turns))
         result: dict[str, Any] = {
-            "tasks_5_rps": round(r5, 1), "tasks_500_rps": round(r500, 1),
-            "tasks_500_vs_5": round(r500 / r5, 3),
-            "click_ms_median": round(c_ms, 1), "bare_update_ms_median": round(b_ms, 1),
-            "click_vs_bare_update": round(c_ms / b_ms, 3),
+            **tasks.summary("tasks_500_vs_5"), **click.summary("click_vs_bare_update"),
         }
         print(json.dumps(result))
     finally:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from .codec import EventRecord
 from .events import Envelope
 from .setup import Block, Member
-from .values import Slug
+from .values import Slug, Text
 
 __all__ = [
     "BLOCK_EVENT_TYPES",
@@ -110,7 +110,7 @@ class LeadersSet(_BlockEvent):
     deputy: str
     source: Literal["election", "appointment"]
     cycle: str | None = None
-    reason: str = ""
+    reason: Text = ""
 
 
 BlockEvent = Annotated[
@@ -147,7 +147,7 @@ class JoinBlock(BaseModel):
     model_config = _FROZEN
     do: Literal["join_block"] = "join_block"
     unit: Slug
-    name: str = Field(min_length=1)
+    name: Text = Field(min_length=1)
     from_year: Year
 
 
@@ -161,7 +161,7 @@ class LeaveBlock(BaseModel):
 class RenameBlock(BaseModel):
     model_config = _FROZEN
     do: Literal["rename_block"] = "rename_block"
-    name: str = Field(min_length=1)
+    name: Text = Field(min_length=1)
 
 
 class SetLeaders(BaseModel):
@@ -175,7 +175,7 @@ class SetLeaders(BaseModel):
     deputy: Slug
     source: Literal["election", "appointment"] = "appointment"
     cycle: str | None = None
-    reason: str = ""
+    reason: Text = ""
 
 
 BlockCommand = RegisterBlock | JoinBlock | LeaveBlock | RenameBlock | SetLeaders

@@ -48,7 +48,7 @@ def parse_block(data: Any) -> Block:
 
 def _check_year(year: int, field: str) -> None:
     if not 1945 <= year <= 2200:
-        raise RuleError("invalid_year", f"{year} is not an emulation year", field)
+        raise RuleError("invalid_year", "an emulation year is from 1945 to 2200", field)
 
 
 def decide_block(

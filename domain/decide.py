@@ -13,7 +13,7 @@ from uuid import UUID
 
 from . import commands as c
 from . import events as ev
-from .errors import AuthorizationError, StageError
+from .errors import AuthorizationError, DomainError, StageError
 from .rules import HANDLERS, Ctx
 from .rules.context import (
     IdSource,
@@ -27,7 +27,7 @@ from .values import Actor
 
 __all__ = [
     "build_outcome", "cancelled_outcome", "current_exclusions", "current_ranking", "decide",
-    "validate",
+    "refusal", "validate",
 ]
 
 
@@ -42,7 +42,9 @@ def decide(
 ) -> list[ev.Event]:
     """The events `command` by `actor` produces in `state`; raises DomainError when rejected.
 
-    A closed (completed or cancelled) cycle accepts no command: `wrong_stage`."""
+    A closed (completed or cancelled) cycle accepts no command: `not_authorized` for a caller
+    who may never give it, `wrong_stage` for the others (every handler judges who, then the
+    stage)."""
     x = Ctx(state, actor, now, ids, request_id)
     if actor.kind == "auditor":
         raise AuthorizationError("auditors read; they change nothing")
@@ -57,3 +59,13 @@ _NULL_ID = UUID(int=0)
 def validate(state: CycleState, command: c.Command, actor: Actor, *, now: datetime) -> None:
     """Raise the DomainError `decide` would raise; consume no ids (for update validators)."""
     decide(state, command, actor, now=now, ids=lambda: _NULL_ID)
+
+
+def refusal(state: CycleState, command: c.Command, actor: Actor, *, now: datetime) -> DomainError | None:
+    """The DomainError `decide` would answer, or None when it would accept the command. For a
+    cycle whose workflow has ended (app.client): its last state judges who may act first."""
+    try:
+        validate(state, command, actor, now=now)
+    except DomainError as err:
+        return err
+    return None

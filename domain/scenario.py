@@ -127,7 +127,7 @@ def parse_scenario(data: Any) -> Scenario:
     problems: list[str] = []
     if data.get("format") != FORMAT:
         problems.append(
-            f"format: unsupported_format: expected {FORMAT!r}, got {data.get('format')!r}"
+            f"format: unsupported_format: expected {FORMAT!r}"
         )
     for key in ("block", "year", "score_sheet", "steps"):
         if key not in data:
@@ -158,7 +158,7 @@ def parse_scenario(data: Any) -> Scenario:
         do = raw["do"]
         if not isinstance(do, str) or do not in COMMAND_NAMES:
             problems.append(
-                f"{where}.do: unknown_command: {do!r} is not a command"
+                f"{where}.do: unknown_command: not a command"
                 f" (known: {', '.join(COMMAND_NAMES)})"
             )
             continue
@@ -200,6 +200,12 @@ def load_scenario(text: str | bytes) -> Scenario:
         raise ScenarioError(
             [f"(file): invalid_json: line {exc.lineno} column {exc.colno}: {exc.msg}"]
         ) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(["(file): not_utf8: a scenario file is UTF-8 text"]) from None
+    except RecursionError:
+        raise ScenarioError(["(file): too_deep: arrays or objects nested too deep"]) from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise ScenarioError(["(file): number_too_long: a number with too many digits"]) from None
     return parse_scenario(data)
 
 

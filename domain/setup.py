@@ -164,7 +164,7 @@ class Ruleset(BaseModel):
     def _check(self) -> Ruleset:
         for kind in self.excluding_findings:
             if kind not in FINDING_KINDS:
-                raise ValueError(f"invalid_ruleset: unknown finding kind {kind!r}")
+                raise ValueError(f"invalid_ruleset: a finding kind is one of {', '.join(FINDING_KINDS)}")
         numbers = [p.place for p in self.places]
         if not numbers or numbers != list(range(1, len(numbers) + 1)):
             raise ValueError("invalid_ruleset: places must be numbered 1, 2, 3, … in order")
@@ -186,7 +186,7 @@ def resolve_ruleset(spec: dict[str, Any]) -> Ruleset:
     spec = dict(spec)
     rid = spec.pop("id", "default")
     if rid not in RULESETS:
-        raise ValueError(f"invalid_ruleset: unknown ruleset {rid!r} (known: {sorted(RULESETS)})")
+        raise ValueError(f"invalid_ruleset: no such ruleset (known: {', '.join(sorted(RULESETS))})")
     base = RULESETS[rid].model_dump()
     vote = spec.pop("vote", None)
     if vote is not None:

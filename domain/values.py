@@ -2,9 +2,10 @@
 
 Input is bounded and strict where it enters (commands and the setup of a cycle), so the HTTP
 API, the CLI and scenario files refuse the same things. A refusal is a pydantic error on the
-field, its message starting with the rule: `invalid_id`, `text_too_long`, `not_a_number`,
-`invalid_fraction`; lists longer than their bound are pydantic's `too_long` (scenario files
-name it `too_many_items`). Limits: ids match ID_PATTERN, texts are at most TEXT_MAX characters,
+field, its message starting with the rule and never repeating the refused value: `invalid_id`,
+`text_too_long`, `invalid_text` (a NUL character, which PostgreSQL cannot store),
+`not_a_number`, `invalid_fraction`; lists longer than their bound are pydantic's `too_long`
+(scenario files name it `too_many_items`). Limits: ids match ID_PATTERN, texts are at most TEXT_MAX characters,
 lists of units or sections at most LIST_MAX items.
 """
 
@@ -91,10 +92,9 @@ def _score(value: Any) -> Any:
         return Decimal(value)
     if isinstance(value, str) and _SCORE.fullmatch(value):
         return Decimal(value)
-    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
     raise ValueError(
-        f"not_a_number: a score is a decimal string of ASCII digits with an optional '.' and "
-        f"digits, like '983.5'; got {shown}"
+        "not_a_number: a score is a decimal string of ASCII digits with an optional '.' and "
+        "digits, like '983.5'"
     )
 
 
@@ -119,13 +119,13 @@ def parse_fraction(value: Any) -> Fraction:
         try:
             result = Fraction(str(value).strip())
         except (ValueError, ZeroDivisionError) as exc:
-            raise ValueError(f"invalid_fraction: {value!r} is not a fraction like '2/3'") from exc
+            raise ValueError("invalid_fraction: expected a fraction like '2/3'") from exc
     elif isinstance(value, float):
         result = Fraction(repr(value))
     else:
         raise ValueError("invalid_fraction: expected a fraction like '2/3'")
     if not 0 < result <= 1:
-        raise ValueError(f"invalid_fraction: {value!r} must be above 0 and at most 1")
+        raise ValueError("invalid_fraction: a fraction above 0 and at most 1, like '2/3'")
     return result
 
 
@@ -138,10 +138,9 @@ FractionStr = Annotated[
 
 def _slug(value: str) -> str:
     if not _ID.fullmatch(value):
-        shown = repr(value) if len(value) <= 70 else repr(value[:64]) + "…"
         raise ValueError(
-            f"invalid_id: {shown} is not an id: 1 to 64 characters, lower-case ASCII letters, "
-            f"digits, '.', '_', '-', starting with a letter or digit (^{ID_PATTERN}$)"
+            f"invalid_id: an id is 1 to 64 characters, lower-case ASCII letters, digits, '.', "
+            f"'_', '-', starting with a letter or digit (^{ID_PATTERN}$)"
         )
     return value
 
@@ -153,6 +152,8 @@ Slug = Annotated[str, AfterValidator(_slug)]
 def _text(value: str) -> str:
     if len(value) > TEXT_MAX:
         raise ValueError(f"text_too_long: at most {TEXT_MAX} characters, got {len(value)}")
+    if "\x00" in value:
+        raise ValueError("invalid_text: a text may not contain a NUL character")
     return value
 
 

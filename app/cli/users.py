@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -13,7 +14,7 @@ import typer
 from domain.values import Actor
 
 from ..bootstrap import bootstrap
-from ..identity import Identity, Person
+from ..identity import Identity, Person, ThrottleRow
 from .common import err, out, run, settings_of
 
 __all__ = ["app", "create_demo_users", "operator", "read_password"]
@@ -118,6 +119,46 @@ def list_(
     for p in people:
         table.add_row(p.login, p.name, p.position or "", p.role, p.affiliation,
                       "yes" if p.active else "disabled")
+    out.print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    login: str,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False,
+) -> None:
+    """One person, with the failed logins the throttle counts per source address and the
+    delays running now."""
+    async def body(identity: Identity) -> tuple[Person, list[ThrottleRow]]:
+        person = await identity.people.require(login)
+        return person, await identity.login_failures(login)
+
+    person, rows = run(_with_identity(settings_of(ctx), body))
+    now = datetime.now(UTC)
+    failures = [{
+        "address": r.address, "failures": r.failures,
+        "last_failure": r.last_failure.isoformat(),
+        "delayed_until": r.delayed_until.isoformat() if r.delayed(now) and r.delayed_until
+        else None,
+    } for r in rows]
+    if as_json:
+        sys.stdout.write(json.dumps({**_row(person), "login_failures": failures},
+                                    ensure_ascii=False) + "\n")
+        return
+    out.print(f"{person.login}: {person.name} ({person.position or '-'}), {person.role},"
+              f" {person.affiliation}, {'active' if person.active else 'disabled'}",
+              highlight=False)
+    if not failures:
+        out.print("no failed logins", highlight=False)
+        return
+    from rich.table import Table
+
+    table = Table("address", "failures", "last failure", "delayed until",
+                  title="failed logins (per source address)", title_justify="left")
+    for f in failures:
+        table.add_row(f["address"], str(f["failures"]), f["last_failure"],
+                      f["delayed_until"] or "-")
     out.print(table)
 
 

@@ -34,6 +34,7 @@ from .signing import Signer
 __all__ = [
     "ATTACHMENT_NAME",
     "events_jsonl",
+    "minutes_css",
     "minutes_html",
     "minutes_pdf",
     "record_uri",
@@ -54,7 +55,8 @@ def _env() -> Environment:
 
 
 @cache
-def _css() -> str:
+def minutes_css() -> str:
+    """The minutes' stylesheet, inlined in their HTML (the pages' CSP allows its hash)."""
     return resources.files("app.documents").joinpath("templates/minutes.css").read_text("utf-8")
 
 
@@ -79,7 +81,7 @@ def _render(minutes: Minutes, *, created: str | None) -> str:
     template = _env().get_template("minutes.html.j2")
     record = record_uri(minutes.stream, minutes.head_version, bytes.fromhex(minutes.head_hash))
     return template.render(
-        m=minutes, css=Markup(_css()), qr_svg=_qr_svg(record), record=record, created=created
+        m=minutes, css=Markup(minutes_css()), qr_svg=_qr_svg(record), record=record, created=created
     )
 
 

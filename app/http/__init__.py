@@ -10,7 +10,9 @@
     documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin)
     blocks     /blocks…, /provinces/{province}/years/{year}… (app/http/blocks.py)
 
-Guards, outermost first: one access-log line per request, the body limit (413 before parsing),
+Guards, outermost first: the proxy headers (only with THIDUA_TRUSTED_PROXIES), the security
+headers on every response (app/http/headers.py), one access-log line per request, the body limit
+(413 before parsing),
 the authentication gate (401 before the body is read), then the routes; rule codes and
 validation errors become 4xx in app/http/errors.py.
 """
@@ -27,6 +29,7 @@ from domain.values import Actor
 from ..bootstrap import Services
 from . import audit, blocks, commands, documents, pages, reads, session
 from .errors import install_error_handlers
+from .headers import SecurityHeaders, inline_script_hashes
 from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "static_tokens"]
@@ -55,9 +58,43 @@ def static_tokens(tokens: dict[str, Actor]) -> Authenticate:
     return authenticate
 
 
+class _App(FastAPI):
+    """FastAPI with the security headers outside everything, Starlette's error middleware
+    included (a 500 carries them too); only the trusted proxies' headers are read before them,
+    so that HSTS follows the scheme the client used (X-Forwarded-Proto from a listed proxy)."""
+
+    trusted_proxies: tuple[str, ...] = ()
+
+    def build_middleware_stack(self) -> Any:
+        app: Any = SecurityHeaders(super().build_middleware_stack(),
+                                   docs_script_hashes=_docs_script_hashes(self))
+        if self.trusted_proxies:
+            # X-Forwarded-For / -Proto believed only from these peers (uvicorn's middleware):
+            # the client address the login throttle counts by, https for the Secure cookie
+            # and for HSTS
+            from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+            app = ProxyHeadersMiddleware(app, trusted_hosts=list(self.trusted_proxies))
+        return app
+
+
+def _docs_script_hashes(app: FastAPI) -> list[str]:
+    """The inline scripts of FastAPI's own /docs pages, as FastAPI renders them (no root path)."""
+    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+
+    if not app.openapi_url:
+        return []
+    swagger = get_swagger_ui_html(
+        openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI",
+        oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
+        init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters)
+    return [*inline_script_hashes(bytes(swagger.body).decode()),
+            *inline_script_hashes(bytes(get_swagger_ui_oauth2_redirect_html().body).decode())]
+
+
 def create_app(services: Services, *, authenticate: Authenticate | None = None) -> FastAPI:
     """The ASGI app over `services` (built by app.bootstrap, or by a test)."""
-    app = FastAPI(
+    app = _App(
         title="thidua",
         description="Durable, auditable emulation cycles of emulation blocks.",
     )
@@ -79,10 +116,11 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
         # people's tokens and sessions; THIDUA_API_TOKENS only as a development shortcut
         dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}
         authenticate = session.identity_authenticator(
-            services.identity, dev, form_csrf=pages.is_page_post)
+            services.identity, dev, form_csrf=pages.is_page_post, passive=pages.is_poll)
     app.add_middleware(AuthGate, authenticate=authenticate,
                        public=PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES,
                        public_prefixes=(pages.STATIC_PREFIX,), login_page="/dang-nhap")
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS)
     app.add_middleware(AccessLog)
+    app.trusted_proxies = tuple(services.settings.trusted_proxy_list)
     return app

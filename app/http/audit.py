@@ -5,7 +5,6 @@ of every stream, verification of an uploaded export). Thin routes: the logic is 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from ..bootstrap import Services
 from ..documents.record import cached_minutes_pdf, signer_of
 from .deps import Caller, Cycle, Cycles, Svc, auditors_only
 from .errors import problem
+from .params import MAX_VERSION, AsOf
 
 __all__ = ["BODY_LIMITS", "MAX_EXPORT_BYTES", "reconciliation", "router"]
 
@@ -33,8 +33,8 @@ router = APIRouter(tags=["audit"])
 @router.get("/cycles/{block}/{year}/audit")
 async def audit(
     cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles,
-    as_of: Annotated[datetime | None, Query(description="ISO 8601 with a time zone")] = None,
-    to_version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    as_of: AsOf = None,
+    to_version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
 ) -> Any:
     """Replay from the event store: the state as of a moment or version, the chain's
     verification, and every decision recomputed. Auditors and the secretariat only (the full

@@ -20,6 +20,7 @@ from ..blocks import (
     show_json,
 )
 from .deps import Caller
+from .params import BlockId, Province, ProvinceYear, UnitId
 
 __all__ = ["router"]
 
@@ -75,35 +76,35 @@ async def register(body: dict[str, Any], who: Caller, blocks: Blocks) -> dict[st
 
 
 @router.get("/blocks/{block}")
-async def show(block: str, who: Caller, blocks: Blocks) -> dict[str, Any]:
+async def show(block: BlockId, who: Caller, blocks: Blocks) -> dict[str, Any]:
     return show_json(await blocks.state(block))
 
 
 @router.post("/blocks/{block}/members")
-async def join(block: str, body: JoinBody, who: Caller, blocks: Blocks) -> dict[str, Any]:
+async def join(block: BlockId, body: JoinBody, who: Caller, blocks: Blocks) -> dict[str, Any]:
     return show_json(await blocks.join(block, body.unit, body.name, body.from_year, who))
 
 
 @router.post("/blocks/{block}/members/{unit}/leave")
-async def leave(block: str, unit: str, body: LeaveBody, who: Caller,
+async def leave(block: BlockId, unit: UnitId, body: LeaveBody, who: Caller,
                 blocks: Blocks) -> dict[str, Any]:
     return show_json(await blocks.leave(block, unit, body.after_year, who))
 
 
 @router.post("/blocks/{block}/name")
-async def rename(block: str, body: RenameBody, who: Caller, blocks: Blocks) -> dict[str, Any]:
+async def rename(block: BlockId, body: RenameBody, who: Caller, blocks: Blocks) -> dict[str, Any]:
     return show_json(await blocks.rename(block, body.name, who))
 
 
 @router.post("/blocks/{block}/leaders")
-async def appoint(block: str, body: LeadersBody, who: Caller, blocks: Blocks) -> dict[str, Any]:
+async def appoint(block: BlockId, body: LeadersBody, who: Caller, blocks: Blocks) -> dict[str, Any]:
     """The secretariat appoints the leaders of a year, with a reason."""
     return show_json(await blocks.appoint_leaders(block, body.year, body.head, body.deputy,
                                                   body.reason, who))
 
 
 @router.post("/blocks/{block}/cycles", status_code=201)
-async def start_cycle(block: str, body: CycleBody, who: Caller,
+async def start_cycle(block: BlockId, body: CycleBody, who: Caller,
                       blocks: Blocks) -> dict[str, Any]:
     """Start the block's cycle of a year from its members and leaders of that year."""
     handle = await blocks.start_cycle(
@@ -117,12 +118,12 @@ async def start_cycle(block: str, body: CycleBody, who: Caller,
 
 
 @router.get("/provinces/{province}/blocks")
-async def province_blocks(province: str, who: Caller, blocks: Blocks) -> list[str]:
+async def province_blocks(province: Province, who: Caller, blocks: Blocks) -> list[str]:
     return await blocks.blocks_of(province)
 
 
 @router.post("/provinces/{province}/years/{year}", status_code=202)
-async def open_year(province: str, year: int, body: YearBody, who: Caller,
+async def open_year(province: Province, year: ProvinceYear, body: YearBody, who: Caller,
                     blocks: Blocks) -> dict[str, Any]:
     """Open the province's year: every block's cycle starts (again: only the missing ones)."""
     handle, new = await blocks.open_year(
@@ -134,13 +135,13 @@ async def open_year(province: str, year: int, body: YearBody, who: Caller,
 
 
 @router.get("/provinces/{province}/years/{year}/progress")
-async def year_progress(province: str, year: int, who: Caller, blocks: Blocks) -> Any:
+async def year_progress(province: Province, year: ProvinceYear, who: Caller, blocks: Blocks) -> Any:
     return (await blocks.year_progress(province, year)).model_dump(mode="json")
 
 
 @router.get("/provinces/{province}/years/{year}/proposals", response_model=None)
 async def proposals(
-    province: str, year: int, who: Caller, blocks: Blocks,
+    province: Province, year: ProvinceYear, who: Caller, blocks: Blocks,
     format: Annotated[str, Query(pattern="^(json|text)$")] = "json",
 ) -> Any:
     """The compiled list of proposals: JSON, or the Vietnamese document (`format=text`)."""

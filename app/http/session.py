@@ -7,8 +7,15 @@ Authentication (`identity_authenticator`, run by the AuthGate before any route):
   revoked, expired or of a disabled person → 401);
 - the `thidua_session` cookie — a live server-side session; a request that changes something
   (not GET/HEAD/OPTIONS) must carry the session's CSRF token in `X-CSRF-Token` (else 403
-  `csrf_failed`);
+  `csrf_failed`); a request the page makes on its own (`passive`: the version poll) does not
+  restart the session's idle clock;
 - `THIDUA_API_TOKENS` — fixed development tokens, only when that setting is given.
+
+The session cookie has no Max-Age (it ends with the browser) unless "remember me" was chosen at
+login; then it lasts the session's absolute limit. The server-side limits are the same either way.
+
+The address the login throttle counts by is the ASGI client's (the TCP peer); X-Forwarded-For is
+believed only from the proxies named in THIDUA_TRUSTED_PROXIES (create_app).
 
 The actor is the person's: role, unit, login, name and position come from the person, never
 from the request.
@@ -16,7 +23,9 @@ from the request.
 Routes (public: the gate lets them through; each checks what it needs):
 
     GET  /session/csrf          a login-form CSRF token (also set as the `thidua_csrf` cookie)
-    POST /session               form: login, password, csrf_token → a new session (new id)
+    POST /session               form: login, password, csrf_token, remember → a new session
+                                (new id); 429 `login_delayed` with Retry-After while the login
+                                throttle delays this login from this address
     POST /session/logout        ends the session (CSRF token in the form or X-CSRF-Token)
     GET  /session/me            the caller (any authentication)
     GET  /session/oidc          single sign-on: off to the province's provider
@@ -40,7 +49,7 @@ from ..identity.sessions import COOKIE, CSRF_COOKIE, new_csrf_token, same_token
 from ..identity.tokens import PREFIX
 from .deps import Caller, Svc
 
-__all__ = ["PUBLIC", "identity_authenticator", "router"]
+__all__ = ["PUBLIC", "client_address", "identity_authenticator", "router", "session_max_age"]
 
 PUBLIC = ("/session", "/session/csrf", "/session/logout", "/session/oidc",
           "/session/oidc/callback")
@@ -73,9 +82,12 @@ def _cookie(scope: dict[str, Any], name: str) -> str | None:
 def identity_authenticator(
     identity: Identity, dev_tokens: dict[str, Actor] | None = None,
     form_csrf: Callable[[str], bool] = lambda path: False,
+    passive: Callable[[str, str], bool] = lambda method, path: False,
 ) -> Any:
     """`form_csrf(path)`: the page forms whose CSRF token comes as the form field
-    `csrf_token`, checked by the pages before any handler (app/http/pages)."""
+    `csrf_token`, checked by the pages before any handler (app/http/pages).
+    `passive(method, path)`: requests a page makes on its own (the version poll), which do not
+    count as the person's use of the session (its idle clock goes on)."""
     dev = dict(dev_tokens or {})
 
     async def authenticate(scope: dict[str, Any]) -> Actor | None:
@@ -98,7 +110,8 @@ def identity_authenticator(
         if not sid:
             return None
         try:
-            person = await identity.sessions.resolve(sid)
+            touch = not passive(scope.get("method", ""), scope.get("path", ""))
+            person = await identity.sessions.resolve(sid, touch=touch)
         except IdentityError:
             return None
         if scope.get("method") not in SAFE_METHODS and not form_csrf(scope.get("path", "")):
@@ -112,8 +125,20 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def client_address(request: Request) -> str:
+    """The caller's network address, as the login throttle counts it: the ASGI client (the TCP
+    peer, or what a trusted proxy said; see create_app)."""
+    return request.client.host if request.client and request.client.host else "unknown"
+
+
+def session_max_age(identity: Identity, remember: bool) -> int | None:
+    """The session cookie's Max-Age: none (ends with the browser) unless "remember me"; then the
+    session's absolute limit."""
+    return int(identity.sessions.absolute.total_seconds()) if remember else None
+
+
 def _session_response(request: Request, identity: Identity, s: NewSession,
-                      response: Any = None) -> Any:
+                      response: Any = None, *, remember: bool = False) -> Any:
     p = s.person
     response = response or JSONResponse({
         "login": p.login, "name": p.name, "position": p.position, "role": p.role,
@@ -121,7 +146,7 @@ def _session_response(request: Request, identity: Identity, s: NewSession,
     })
     response.set_cookie(
         COOKIE, s.id, httponly=True, samesite="lax", secure=_secure(request), path="/",
-        max_age=int(identity.sessions.absolute.total_seconds()),
+        max_age=session_max_age(identity, remember),
     )
     response.delete_cookie(CSRF_COOKIE, path="/session")
     return response
@@ -144,14 +169,17 @@ async def login(
     login: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str, Form(max_length=200)] = "",
+    remember: Annotated[bool, Form()] = False,
 ) -> Any:
-    """Log in with a password: a new session (a new id, the browser's old one ends)."""
+    """Log in with a password: a new session (a new id, the browser's old one ends). The cookie
+    ends with the browser unless `remember` is true."""
     if not same_token(csrf_token, request.cookies.get(CSRF_COOKIE)):
         raise IdentityError("csrf_failed", "the form's CSRF token is missing or wrong",
                             "csrf_token")
     identity = services.identity
-    s = await identity.login(login, password, replacing=request.cookies.get(COOKIE))
-    return _session_response(request, identity, s)
+    s = await identity.login(login, password, address=client_address(request),
+                             replacing=request.cookies.get(COOKIE))
+    return _session_response(request, identity, s, remember=remember)
 
 
 @router.post("/session/logout")
@@ -216,8 +244,7 @@ async def oidc_callback(
         response = _session_response(request, identity, s,
                                      RedirectResponse("/viec-can-lam", status_code=303))
         response.set_cookie(PAGE_CSRF_COOKIE, s.csrf_token, httponly=True, samesite="lax",
-                            secure=_secure(request), path="/",
-                            max_age=int(identity.sessions.absolute.total_seconds()))
+                            secure=_secure(request), path="/")
     else:
         response = _session_response(request, identity, s)
     response.delete_cookie(OIDC_COOKIE, path="/session/oidc")

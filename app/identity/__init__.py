@@ -1,12 +1,13 @@
-"""Who is acting: people (an event stream each, a read model), argon2id passwords with a
-lock-out, server-side web sessions with CSRF tokens, API tokens, and optional OpenID Connect
-single sign-on. See the modules; `Identity` (service.py) is what the CLI and HTTP use."""
+"""Who is acting: people (an event stream each, a read model), argon2id passwords behind a
+login throttle (per login and address, growing delays), server-side web sessions with CSRF
+tokens, API tokens, and optional OpenID Connect single sign-on. See the modules; `Identity` (service.py) is what the CLI and HTTP use."""
 
 from .errors import IdentityError
 from .oidc import OidcConfig, OidcLogin
 from .people import People, PeopleReadModel, Person, verify_person_stream
 from .service import DemoUser, Identity, IdentityConfig
 from .sessions import NewSession, Sessions
+from .throttle import LoginDelayed, ThrottlePolicy, ThrottleRow
 from .tokens import ApiTokens, IssuedToken, TokenInfo, parse_expiry
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "IdentityConfig",
     "IdentityError",
     "IssuedToken",
+    "LoginDelayed",
     "NewSession",
     "OidcConfig",
     "OidcLogin",
@@ -23,6 +25,8 @@ __all__ = [
     "PeopleReadModel",
     "Person",
     "Sessions",
+    "ThrottlePolicy",
+    "ThrottleRow",
     "TokenInfo",
     "parse_expiry",
     "verify_person_stream",

@@ -17,9 +17,10 @@ from eventstore import EventStore
 
 from .errors import IdentityError
 from .oidc import OidcConfig, OidcLogin
-from .passwords import Credentials, check_password_strength
+from .passwords import UNKNOWN_ADDRESS, Credentials, check_password_strength
 from .people import Clock, People, Person, _now
 from .sessions import NewSession, Sessions
+from .throttle import ThrottlePolicy, ThrottleRow
 from .tokens import ApiTokens, IssuedToken, TokenInfo
 
 __all__ = ["DemoUser", "Identity", "IdentityConfig"]
@@ -28,7 +29,15 @@ __all__ = ["DemoUser", "Identity", "IdentityConfig"]
 class IdentityConfig(BaseModel):
     session_idle: timedelta = timedelta(minutes=30)
     session_absolute: timedelta = timedelta(hours=12)
+    login_max_failures: int = 5
+    login_delay: timedelta = timedelta(minutes=1)
+    """The first delay after `login_max_failures` failures; each further failure doubles it."""
+    login_delay_max: timedelta = timedelta(hours=1)
     oidc: OidcConfig | None = None
+
+    def throttle(self) -> ThrottlePolicy:
+        return ThrottlePolicy(max_failures=self.login_max_failures, base_delay=self.login_delay,
+                              max_delay=self.login_delay_max)
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,8 @@ class Identity:
         config = config or IdentityConfig()
         self.config = config
         self.people = People(pool, store, clock=clock)
-        self.credentials = Credentials(pool, self.people, hasher=hasher, clock=clock)
+        self.credentials = Credentials(pool, self.people, hasher=hasher, clock=clock,
+                                       throttle=config.throttle())
         self.sessions = Sessions(
             pool, self.people, idle=config.session_idle, absolute=config.session_absolute,
             clock=clock,
@@ -122,9 +132,16 @@ class Identity:
 
     # ---- authentication --------------------------------------------------------------------
 
-    async def login(self, login: str, password: str, *, replacing: str | None = None) -> NewSession:
-        person = await self.credentials.login(login, password)
+    async def login(self, login: str, password: str, *, address: str = UNKNOWN_ADDRESS,
+                    replacing: str | None = None) -> NewSession:
+        """A new session for a password login from `address` (the caller's network address,
+        which the login throttle counts failures by)."""
+        person = await self.credentials.login(login, password, address=address)
         return await self.sessions.start(person, replacing=replacing)
+
+    async def login_failures(self, login: str) -> list[ThrottleRow]:
+        """The login's counted failures and delays, per source address."""
+        return await self.credentials.throttle.of_login(login)
 
     async def logout(self, session_id: str) -> None:
         await self.sessions.end(session_id)

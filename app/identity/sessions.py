@@ -1,6 +1,7 @@
 """Web sessions: server-side rows keyed by the SHA-256 of a random session id, with a CSRF token.
 
-A session ends after `idle` without use (default 30 minutes), `absolute` after it began (12
+A session ends after `idle` without a request of its person (default 30 minutes; the pages'
+version poll resolves the session without restarting that clock), `absolute` after it began (12
 hours), at logout, or when its person is disabled. Each login starts a new session (a new id),
 ending the one the browser had. Only hashes of the session id and of its CSRF token are stored.
 
@@ -79,17 +80,21 @@ class Sessions:
         )
         return NewSession(sid, csrf, person)
 
-    async def resolve(self, session_id: str | None) -> Person:
-        """The person of a live session (and the session's idle clock restarts), or
-        `not_authenticated`."""
+    async def resolve(self, session_id: str | None, *, touch: bool = True) -> Person:
+        """The person of a live session, or `not_authenticated`. The session's idle clock
+        restarts unless `touch` is False (a request the page makes on its own, not the
+        person: the version poll)."""
         if not session_id:
             raise IdentityError("not_authenticated", "no session")
         now = self._clock()
-        row = await self._pool.fetchrow(
-            "UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1 AND ended_at IS NULL"
-            " AND last_seen_at > $3 AND created_at > $4 RETURNING login",
-            token_hash(session_id), now, now - self.idle, now - self.absolute,
-        )
+        live = "id_hash = $1 AND ended_at IS NULL AND last_seen_at > $2 AND created_at > $3"
+        args = (token_hash(session_id), now - self.idle, now - self.absolute)
+        if touch:
+            row = await self._pool.fetchrow(
+                f"UPDATE sessions SET last_seen_at = $4 WHERE {live} RETURNING login", *args, now
+            )
+        else:
+            row = await self._pool.fetchrow(f"SELECT login FROM sessions WHERE {live}", *args)
         person = await self._people.get(row["login"]) if row else None
         if person is None or not person.active:
             raise IdentityError("not_authenticated", "the session has ended; log in again")

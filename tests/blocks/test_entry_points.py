@@ -141,7 +141,7 @@ async def test_cli_opens_a_provinces_year_with_a_progress_bar_and_shows_its_list
         "cycle", "send", block_id, "2018", "--as", "admin", "--do", "cancel_cycle",
         "-f", "reason=thử"])
     assert r.exit_code == 0, r.output
-    for _ in range(100):
+    for _ in range(300):
         r = await asyncio.to_thread(runner.invoke, cli, ["year", "show", province, "2018"])
         if r.exit_code == 0:
             break

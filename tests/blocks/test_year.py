@@ -25,7 +25,7 @@ pytestmark = pytest.mark.temporal
 
 
 async def wait_opened(blocks: BlockService, province: str, year: int) -> None:
-    for _ in range(200):
+    for _ in range(600):
         try:
             if (await blocks.year_progress(province, year)).opened:
                 return

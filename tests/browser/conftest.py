@@ -211,16 +211,30 @@ def _launch(p: Playwright) -> Browser:
 Login = Callable[..., Page]
 
 
+def is_csp_message(text: str) -> bool:
+    return "Content Security Policy" in text
+
+
 @pytest.fixture
-def login(stack: Stack, chromium: Browser) -> Iterator[Login]:
+def csp_messages() -> list[str]:
+    """What chromium said on the console about the Content-Security-Policy in the test's
+    browser contexts (`login`); the test fails if anything is left here at its end."""
+    return []
+
+
+@pytest.fixture
+def login(stack: Stack, chromium: Browser, csp_messages: list[str]) -> Iterator[Login]:
     """`login("so-khdt")` → a page of a fresh browser context (its own cookies) where that unit's
-    person has logged in through the login page."""
+    person has logged in through the login page. At the end, no page of these contexts may have
+    met a Content-Security-Policy violation (an inline script or style the policy blocked)."""
     contexts: list[BrowserContext] = []
 
     def open_as(who: str, *, width: int = WIDE) -> Page:
         ctx = chromium.new_context(base_url=stack.url, locale="vi-VN",
                                    viewport={"width": width, "height": 900})
         ctx.set_default_timeout(30_000)
+        ctx.on("console", lambda m: csp_messages.append(f"{m.page and m.page.url}: {m.text}")
+               if is_csp_message(m.text) else None)
         contexts.append(ctx)
         page = ctx.new_page()
         page.goto("/dang-nhap")
@@ -233,6 +247,7 @@ def login(stack: Stack, chromium: Browser) -> Iterator[Login]:
     yield open_as
     for ctx in contexts:
         ctx.close()
+    assert not csp_messages, "Content-Security-Policy violations:\n" + "\n".join(csp_messages)
 
 
 Shot = Callable[[Page, str], None]

@@ -40,7 +40,7 @@ def settle(page: Page) -> None:
         return
     shown = int(live.get_attribute("data-version") or 0)
     url = live.get_attribute("data-version-url") or ""
-    for _ in range(200):
+    for _ in range(600):  # bounded: about a minute on a loaded machine
         polled = int(page.request.get(url, headers={"Accept": "application/json"}).json()
                      ["version"])
         if polled >= shown:
@@ -98,7 +98,7 @@ def fill_sections(scope: Any, sections: dict[str, str]) -> None:
 
 def self_score(page: Page, base: str, sections: dict[str, str]) -> None:
     go(page, f"{base}/tu-cham-diem")
-    for _ in range(30):  # the pledge closes as the last unit signs: the form follows
+    for _ in range(200):  # the pledge closes as the last unit signs: the form follows
         if page.get_by_role("button", name="Gửi bản tự chấm điểm").count():
             break
         page.wait_for_timeout(300)
@@ -111,3 +111,16 @@ def self_score(page: Page, base: str, sections: dict[str, str]) -> None:
 def sent(page: Page, do: str) -> None:
     """The page after a form was accepted says so (`data-sent` names the command)."""
     expect(page.locator(f'[data-sent="{do}"]')).to_be_visible()
+
+
+def assert_security_headers(headers: dict[str, str], *, cache: str = "no-store") -> None:
+    """The headers every response carries (app/http/headers.py), as the browser received them."""
+    csp = headers.get("content-security-policy", "")
+    for d in ("default-src 'self'", "script-src 'self';", "frame-ancestors 'none'",
+              "object-src 'none'", "base-uri 'none'"):
+        assert d in csp, (d, csp)
+    assert headers.get("x-frame-options") == "DENY", headers
+    assert headers.get("x-content-type-options") == "nosniff", headers
+    assert headers.get("referrer-policy") == "same-origin", headers
+    assert headers.get("cache-control") == cache, headers
+    assert "strict-transport-security" not in headers, headers  # plain http here

@@ -2,11 +2,13 @@
 written), an expired session (back to login, then back to the page, the cycle's state intact),
 a page left open reloading itself when another unit acts (and not for the person's own act),
 an over-maximum score (the rule's sentence next to the field, what was typed kept, nothing
-written)."""
+written), a page of another origin framing the pages (shown nowhere) and the security headers
+as the browser receives them."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +16,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import UNITS, Login, Shot, Stack
-from .helpers import fill_sections, go, scenario_for, section_titles, self_score, sign, start_cycle
+from .helpers import (
+    assert_security_headers,
+    fill_sections,
+    go,
+    scenario_for,
+    section_titles,
+    self_score,
+    sign,
+    start_cycle,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
 
@@ -75,6 +86,9 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     if stack.event_count(BLOCK, 2019) == 0:  # run alone: start the cycle here
         start_cycle(login("admin"), scenario_for(2019, folder))
     ngoai_vu = login("so-ngoai-vu")
+    # "Ghi nhớ đăng nhập" not ticked: the session cookie ends with the browser
+    [cookie] = [c for c in ngoai_vu.context.cookies() if c["name"] == "thidua_session"]
+    assert cookie["expires"] == -1
     sign(ngoai_vu, base)
     # the page a person is left on after their own act stays put while the version it polls
     # (a read model, a moment behind the page) lags what it shows
@@ -84,7 +98,10 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     ngoai_vu.route("**/phien-ban", lambda route: route.fulfill(
         status=200, content_type="application/json", body=lagging))
     ngoai_vu.evaluate("() => { window.thiduaMark = 1; }")
-    ngoai_vu.wait_for_timeout(4500)  # longer than one poll (3 s)
+    # two polls: once the second is asked, the page has had the first's lagging answer
+    for _ in range(2):
+        with ngoai_vu.expect_request("**/phien-ban", timeout=30_000):
+            pass
     assert ngoai_vu.evaluate("() => window.thiduaMark") == 1
     ngoai_vu.unroute("**/phien-ban")
     khdt = login("so-khdt")
@@ -105,8 +122,12 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     khdt.get_by_label("Tên đăng nhập").fill("nv-so-khdt")
     from .conftest import PASSWORD
     khdt.get_by_label("Mật khẩu").fill(PASSWORD)
+    khdt.get_by_label("Ghi nhớ đăng nhập").check()
     khdt.get_by_role("button", name="Đăng nhập").click()
     khdt.wait_for_url(lambda u: u.endswith(f"{base}/giao-uoc"))
+    # ticked: the cookie outlives the browser, for the session's absolute limit (12 h)
+    [cookie] = [c for c in khdt.context.cookies() if c["name"] == "thidua_session"]
+    assert cookie["expires"] > time.time() + 11 * 3600
     go(khdt, base)
     signed = khdt.locator('tr[data-unit="so-ngoai-vu"]')
     expect(signed).to_be_visible()
@@ -151,3 +172,91 @@ def test_an_over_maximum_score_shows_the_field_error_and_writes_nothing(
     # corrected, it is accepted
     self_score(vp, base, {"c1": "590", "c2": "198.5", "c3": "195"})
     assert stack.event_count(BLOCK, 2020) == before + 1
+
+
+@pytest.fixture
+def other_origin() -> Iterator[str]:
+    """A page server of another origin (127.0.0.1, another port; stdlib http.server in a
+    thread): `{url}/frame?src=URL` is a page that frames URL, `{url}/own` a page of its own."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            if parts.path == "/own":
+                body = "<!doctype html><title>own</title><p id=own>trang của nơi khác</p>"
+            else:
+                frames = "".join(f'<iframe title="{i}" src="{src}"></iframe>' for i, src in
+                                 enumerate(parse_qs(parts.query).get("src", [])))
+                body = f"<!doctype html><title>framing</title>{frames}"
+            data = body.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def test_a_page_of_another_origin_cannot_frame_any_page(
+    stack: Stack, login: Login, admin: Page, other_origin: str, csp_messages: list[str]
+) -> None:
+    from urllib.parse import urlencode
+
+    # the person is logged in (this context's cookie would go with the framed requests)
+    targets = ["/quan-ly", "/viec-can-lam", "/dang-nhap", "/ky/kg-khoi-2/2019",
+               "/ky/khong-co/2019", "/session/me"]
+    urls = [stack.url + t for t in targets]
+    own = f"{other_origin}/own"  # control: that origin's own page frames fine
+    answered: dict[str, int] = {}
+    admin.on("response", lambda r: answered.__setitem__(r.url, r.status))
+    query = urlencode([("src", u) for u in [*urls, own]])
+    admin.goto(f"{other_origin}/frame?{query}")
+    admin.wait_for_load_state("load")
+
+    frames = {f.url: f for f in admin.frames if f != admin.main_frame}
+    assert own in frames
+    expect(frames[own].locator("#own")).to_have_text("trang của nơi khác")
+    # thidua answered every framed request (with the person's session: no login redirect) ...
+    for url in urls:
+        assert url in answered, url
+    assert answered[stack.url + "/quan-ly"] == 200
+    # ... and the browser showed none of it: no frame holds a thidua document
+    for f in admin.frames:
+        if f == admin.main_frame or f.url == own:
+            continue
+        assert not f.url.startswith(stack.url), f.url
+        assert "Thi đua, khen thưởng" not in f.content()
+        assert "csrf_token" not in f.content()
+    # chromium said why, once per framed page: the policy's frame-ancestors
+    refused = [m for m in csp_messages if "frame-ancestors 'none'" in m]
+    assert len(refused) >= len(urls), csp_messages
+    csp_messages.clear()  # expected here; any other page's violation still fails its test
+
+    # the headers, as the browser receives them: a page, JSON, errors, a static file
+    page = admin.goto(stack.url + "/quan-ly")
+    assert page is not None and page.status == 200
+    assert_security_headers(page.headers)
+    for path, status in (("/session/me", 200), ("/ky/khong-co/2019", 404),
+                         ("/cycles?year=abc", 422), ("/static/app.js", 200)):
+        r = admin.request.get(stack.url + path)
+        assert r.status == status, (path, r.status)
+        assert_security_headers(r.headers, cache="no-cache" if "/static/" in path else "no-store")
+    noi_vu = login("so-noi-vu")
+    refused = noi_vu.request.get(stack.url + "/ky/kg-khoi-2/2019/nhat-ky")
+    assert refused.status == 403
+    assert_security_headers(refused.headers)

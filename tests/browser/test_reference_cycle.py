@@ -20,7 +20,7 @@ from domain.codec import to_record
 from domain.scenario import load_scenario, run_pure
 
 from .conftest import NAME, REFERENCE, UNITS, Login, Shot, Stack, reference
-from .helpers import fill_sections, go, self_score, sign, start_cycle
+from .helpers import assert_security_headers, fill_sections, go, self_score, sign, start_cycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
 
@@ -194,6 +194,10 @@ def test_the_reference_cycle_end_to_end_through_the_pages(
     expect(khdt.locator("[data-role=next_head]")).to_have_text("Sở Kế hoạch và Đầu tư")
     expect(khdt.locator("[data-role=next_deputy]")).to_have_text("Văn phòng Đoàn ĐBQH tỉnh")
     shot(khdt, "result")
+    # the print button (its handler in app.js: the policy allows no inline handler)
+    khdt.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    khdt.get_by_role("button", name="In kết quả").click()
+    assert khdt.evaluate("() => window.printed") == 1
 
     # the auditor's timeline: every event, the chain intact, every decision rechecked
     auditor = login("auditor")
@@ -215,6 +219,15 @@ def test_the_reference_cycle_end_to_end_through_the_pages(
     pack = auditor.request.get(link["Gói kiểm toán (.zip)"].get_attribute("href") or "")
     assert pack.ok and pack.headers["content-type"] == "application/zip", pack.text()[:300]
     assert verify_export(pack.body()).ok
+    for response in (pdf, pack):
+        assert_security_headers(response.headers)
+    # the minutes' HTML in the browser: styled by its inline stylesheet, which the policy
+    # allows by hash (a blocked style would be a console message, failing the test)
+    html = go(auditor, link["Biên bản (HTML)"].get_attribute("href") or "")
+    assert html is not None and html.ok
+    assert_security_headers(html.headers)
+    shot(auditor, "minutes-html")
+    go(auditor, f"{BASE}/nhat-ky")
     link["Đối chiếu với lịch sử Temporal"].click()
     expect(auditor.locator('[data-verdict="reconcile_ok"]')).to_be_visible()
     shot(auditor, "reconcile")

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from domain import pending_actions
 from domain.audit import recheck
 from domain.commands import COMMAND_NAMES
+from domain.decide import refusal
+from domain.values import Actor
 
 from .helpers import T0, Cycle, cmd, distinct_scores, secs
 
@@ -202,6 +204,18 @@ def test_closed_cycle_answers_not_authorized_before_wrong_stage(closed: Any, do:
             assert code == ("cycle_exists" if do == "start_cycle" else "wrong_stage"), who
         else:
             assert code == "not_authorized", who
+
+
+@pytest.mark.parametrize("closed", [completed, cancelled], ids=lambda f: f.__name__)
+def test_refusal_is_what_decide_answers(closed: Any) -> None:
+    """domain.decide.refusal: the error decide raises, None for an accepted command (the client
+    judges a cycle whose workflow has ended with it)."""
+    c = closed()
+    for who in ACTORS:
+        err = refusal(c.state, cmd("close_election"), Actor.parse(who), now=c.now)
+        assert err is not None and err.code == c.code(who, "close_election")
+    live = Cycle()
+    assert refusal(live.state, cmd("sign_pledge", unit="u3"), Actor.parse("u3"), now=live.now) is None
 
 
 def _start() -> dict[str, Any]:

@@ -16,7 +16,9 @@ from eventstore import (
     EventStore,
     StoreUnavailable,
     WrongExpectedVersion,
+    create_pool,
 )
+from tests.faultproxy import Cut, FaultProxy
 
 from .conftest import new_stream, pledge
 
@@ -123,48 +125,58 @@ def test_lanes_and_group_are_checked(pool: asyncpg.Pool) -> None:
         EventStore(pool, group=0)
 
 
-async def test_connections_killed_under_grouped_appends_lose_nothing_and_double_nothing(
-    pool: asyncpg.Pool,
+async def test_connections_dropped_under_grouped_appends_lose_nothing_and_double_nothing(
+    db_url: str, store: EventStore,
 ) -> None:
-    """The database drops the connections again and again while writers append through two
-    lanes, retrying what failed as an activity would: every stream ends with exactly its events,
-    in order, and its chain verifies (a group that committed before its answer was lost is
-    found again as an idempotent retry)."""
-    store = EventStore(pool, lanes=2)
+    """Connections to the database are dropped at chosen appends while writers append through
+    two lanes, retrying what failed as an activity would: every stream ends with exactly its
+    events, in order, and its chain verifies.
+
+    The faults are placed by a proxy that reads the wire protocol, not by timing: the first
+    grouped append is cut after it committed (each of its callers must then find its event as an
+    idempotent retry), and every fourth one-event append is cut, before it runs and after it
+    committed in turn."""
+
+    seen = {"group": 0, "one": 0}
+
+    def plan(sql: str, _: int) -> Cut | None:
+        if "unnest" in sql:
+            seen["group"] += 1
+            return "after" if seen["group"] == 1 else None
+        seen["one"] += 1
+        n = seen["one"]
+        return None if n % 4 else ("before" if n % 8 else "after")
+
     streams = [new_stream() for _ in range(12)]
     records = {s: [pledge(u) for u in "abcdef"] for s in streams}
     failures = 0
-    stop = asyncio.Event()
+    async with FaultProxy(db_url, plan, match=lambda sql: "INSERT INTO events" in sql) as proxy:
+        pool = await create_pool(proxy.url, min_size=2, max_size=4)
+        proxied = EventStore(pool, lanes=2)
 
-    async def write(stream: str) -> None:
-        nonlocal failures
-        for v, r in enumerate(records[stream]):
-            for _ in range(200):
-                try:
-                    await store.append(stream, v, [r])
-                    break
-                except (StoreUnavailable, DatabaseError):  # what an activity would retry
-                    failures += 1
-                    await asyncio.sleep(0.005)
-            else:
-                raise AssertionError(f"{stream} could not append version {v + 1}")
+        async def write(stream: str) -> None:
+            nonlocal failures
+            for v, r in enumerate(records[stream]):
+                for _ in range(50):
+                    try:
+                        await proxied.append(stream, v, [r])
+                        break
+                    except StoreUnavailable:  # what an activity would retry
+                        failures += 1
+                else:
+                    raise AssertionError(f"{stream} could not append version {v + 1}")
 
-    async def kill() -> None:
-        async with pool.acquire() as conn:
-            while not stop.is_set():
-                await conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    " AND state = 'active'")
-                await asyncio.sleep(0.01)
+        try:
+            await asyncio.gather(*(write(s) for s in streams))
+        finally:
+            await pool.close()
 
-    killer = asyncio.create_task(kill())
-    try:
-        await asyncio.gather(*(write(s) for s in streams))
-    finally:
-        stop.set()
-        await killer
-    assert failures, "no append met a dropped connection: the test tested nothing"
+    kinds = [(kind, "unnest" in sql) for kind, sql in proxy.cuts]
+    assert ("after", True) in kinds, "no grouped append was cut after its commit"
+    assert ("before", False) in kinds and ("after", False) in kinds, kinds
+    # a cut group falls back to each append alone inside the store; a cut one-event append is
+    # one failure that its writer saw and retried
+    assert failures == sum(not grouped for _, grouped in kinds), (failures, kinds)
     for s in streams:
         stored = await store.read_stream(s)
         assert [e.event_id for e in stored] == [r.event_id for r in records[s]]

@@ -115,7 +115,9 @@ async def test_catch_up_waits_for_an_older_open_transaction_to_reach_an_append_i
         assert not await seen(given_up)
         await store.append(held, 0, [pledge("a")])
         waiting = asyncio.create_task(runner.catch_up())
-        await asyncio.sleep(0.3)
+        # what the test is for: while the older transaction is open, catch_up waits
+        done, _ = await asyncio.wait({waiting}, timeout=0.3)
+        assert not done and not await seen(held), "catch_up came back past an open transaction"
         await tx.commit()
         await waiting
     finally:

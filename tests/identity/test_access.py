@@ -1,4 +1,4 @@
-"""Passwords, lock-out, sessions, CSRF and API tokens on the real PostgreSQL."""
+"""Passwords, the login throttle, sessions, CSRF and API tokens on the real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
+import structlog
 
-from app.identity import Identity, IdentityError, parse_expiry
+from app.identity import Identity, IdentityError, LoginDelayed, ThrottlePolicy, parse_expiry
+from app.identity.throttle import address_key
 from eventstore import EventStore
 from tests.identity.conftest import ADMIN, Clock, table_text
 
@@ -48,18 +50,43 @@ async def test_the_answer_never_says_whether_the_login_exists(identity: Identity
     assert wrong.as_dict() == nobody.as_dict()
 
 
-async def test_the_sixth_failed_login_is_refused_with_the_right_password_until_the_lock_ends(
+async def test_five_failures_start_a_delay_for_that_address_only_and_it_grows(
     identity: Identity, clock: Clock
 ) -> None:
     await person(identity, "pw-c")
-    for _ in range(5):
-        await refused(identity.login("pw-c", "wrong password!!"), "login_failed")
-        clock.advance(seconds=10)
-    await refused(identity.login("pw-c", PASSWORD), "login_failed")
-    clock.advance(minutes=14)
-    await refused(identity.login("pw-c", PASSWORD), "login_failed")
-    clock.advance(minutes=1, seconds=1)
-    assert (await identity.login("pw-c", PASSWORD)).person.login == "pw-c"
+    here, there = "198.51.100.7", "203.0.113.9"
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(5):
+            await refused(identity.login("pw-c", "wrong password!!", address=here),
+                          "login_failed")
+            clock.advance(seconds=10)
+    # one log line: the delay that started (login, address, failures, until), no password
+    [line] = [e for e in logs if e["event"] == "login.delayed"]
+    assert (line["login"], line["address"], line["failures"]) == ("pw-c", here, 5)
+    assert "wrong password!!" not in repr(logs)
+
+    # the right password from the same address: refused until the delay (1 minute) ends
+    delayed = await refused(identity.login("pw-c", PASSWORD, address=here), "login_delayed")
+    assert isinstance(delayed, LoginDelayed) and delayed.retry_after_seconds == 50
+    # the same person from another address: not delayed
+    assert (await identity.login("pw-c", PASSWORD, address=there)).person.login == "pw-c"
+    [row] = await identity.login_failures("pw-c")
+    assert (row.address, row.failures, row.delayed(clock())) == (here, 5, True)
+
+    clock.advance(seconds=51)  # the delay is over: one more try; a wrong one doubles it
+    await refused(identity.login("pw-c", "wrong password!!", address=here), "login_failed")
+    delayed = await refused(identity.login("pw-c", PASSWORD, address=here), "login_delayed")
+    assert isinstance(delayed, LoginDelayed) and delayed.retry_after_seconds == 120
+    clock.advance(seconds=121)
+    assert (await identity.login("pw-c", PASSWORD, address=here)).person.login == "pw-c"
+    assert await identity.login_failures("pw-c") == []  # a success forgets the failures
+
+
+def test_the_delay_doubles_up_to_its_limit() -> None:
+    policy = ThrottlePolicy()
+    assert [policy.delay(n) for n in (4, 5, 6, 7)] == [
+        None, timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
+    assert policy.delay(12) == policy.delay(1000) == timedelta(hours=1)
 
 
 async def test_failures_in_a_row_only_a_success_resets_the_count(
@@ -83,7 +110,7 @@ async def test_failures_a_day_old_are_forgotten_and_their_rows_deleted(
     await refused(identity.login("guessed-once", "wrong password!!"), "login_failed")
     clock.advance(days=1, seconds=1)
     await refused(identity.login("pw-f", "wrong password!!"), "login_failed")  # 1, not 5
-    rows = await pool.fetch("SELECT login, failures FROM login_failures"
+    rows = await pool.fetch("SELECT login, failures FROM login_throttle"
                             " WHERE login = any($1::text[])", ["pw-f", "guessed-once"])
     assert [tuple(r) for r in rows] == [("pw-f", 1)]
     assert (await identity.login("pw-f", PASSWORD)).person.login == "pw-f"
@@ -191,3 +218,25 @@ def test_bad_expiry_is_refused(text: str) -> None:
 def test_expiry() -> None:
     assert parse_expiry("90d") == timedelta(days=90)
     assert parse_expiry("12h") == timedelta(hours=12)
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("198.51.100.7", "198.51.100.7"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+    ("::ffff:198.51.100.7", "198.51.100.7"),
+    ("unknown", "unknown"),
+])
+def test_failures_are_counted_by_ipv4_address_or_ipv6_network(address: str, key: str) -> None:
+    assert address_key(address) == key
+
+
+async def test_a_guesser_gains_nothing_from_more_addresses_of_one_ipv6_network(
+    identity: Identity
+) -> None:
+    await person(identity, "pw-g")
+    for n in range(5):
+        await refused(identity.login("pw-g", "wrong password!!", address=f"2001:db8:9:9::{n}"),
+                      "login_failed")
+    await refused(identity.login("pw-g", PASSWORD, address="2001:db8:9:9::ff"), "login_delayed")
+    assert (await identity.login("pw-g", PASSWORD, address="2001:db8:9:a::1")).person

@@ -3,14 +3,19 @@ input, a token printed once on standard output, refusals as one line naming fiel
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from argon2 import PasswordHasher
 
-from tests.identity.conftest import table_text
+from app.identity import Identity, IdentityError
+from eventstore import EventStore
+from tests.identity.conftest import ADMIN, table_text
 
 pytestmark = pytest.mark.db
 
@@ -51,3 +56,34 @@ async def test_users_and_tokens_from_the_command_line(db_url: str, pool: asyncpg
     assert types == ["person_created", "token_issued", "token_revoked", "person_disabled"]
     everything = await table_text(pool)
     assert secret not in everything and token not in everything
+
+
+async def test_users_show_lists_failed_logins_and_running_delays_per_address(
+    db_url: str, pool: asyncpg.Pool, store: EventStore
+) -> None:
+    identity = Identity(pool, store, hasher=PasswordHasher(time_cost=1, memory_cost=8192))
+    await identity.add_person("cli-show", name="Trần Thư", role="admin", position="Chuyên viên",
+                              password="mật khẩu của thư ký", by=ADMIN)
+    for _ in range(5):
+        with pytest.raises(IdentityError):
+            await identity.login("cli-show", "sai mật khẩu rồi", address="198.51.100.7")
+    with pytest.raises(IdentityError):
+        await identity.login("cli-show", "sai mật khẩu rồi", address="203.0.113.9")
+
+    r = thidua(db_url, "users", "show", "cli-show", "--json")
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(r.stdout)
+    assert (shown["login"], shown["role"], shown["active"]) == ("cli-show", "admin", True)
+    by_address = {f["address"]: f for f in shown["login_failures"]}
+    assert by_address.keys() == {"198.51.100.7", "203.0.113.9"}
+    delayed = by_address["198.51.100.7"]
+    assert delayed["failures"] == 5 and delayed["delayed_until"] is not None
+    assert datetime.fromisoformat(delayed["delayed_until"]) > datetime.now(UTC)
+    assert (by_address["203.0.113.9"]["failures"], by_address["203.0.113.9"]["delayed_until"]) \
+        == (1, None)
+    assert "sai mật khẩu rồi" not in r.stdout
+
+    r = thidua(db_url, "users", "show", "cli-show")
+    assert r.returncode == 0 and "198.51.100.7" in r.stdout and "delayed until" in r.stdout
+    r = thidua(db_url, "users", "show", "nobody-here")
+    assert r.returncode == 1 and "unknown_person" in r.stderr

@@ -71,7 +71,7 @@ async def check_store(store: EventStore, stream: str, sc: Scenario, *, events: i
 
 
 async def eventually(
-    check: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.1
+    check: Callable[[], Awaitable[T]], *, timeout: float = 60.0, interval: float = 0.1
 ) -> T:
     """Await `check` until it stops raising AssertionError (or time runs out)."""
     deadline = time.monotonic() + timeout

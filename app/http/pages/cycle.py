@@ -27,6 +27,7 @@ from workflows.messages import cycle_key
 from ...identity import IdentityError
 from ...lookups import cycle_state
 from ...readmodels.pending import snapshot
+from ..params import YEAR_MAX, YEAR_MIN
 from .chart import bar_chart
 from .core import (
     FormError,
@@ -209,7 +210,8 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
     if page not in PAGES:
         return render(request, "notfound.html", status=404, title="Không tìm thấy")
     form = await request.form()
-    typed = {k: form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k) for k in form}
+    typed = {k: _printable(form.getlist(k)) if len(form.getlist(k)) > 1 else
+             _printable(form.get(k)) for k in form}
     typed.pop("csrf_token", None)
     do = str(form.get("do", ""))
     if do not in PAGES[page][1]:
@@ -243,6 +245,16 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
     return redirect_after_command(request, target + "?da-gui=" + do)
 
 
+def _printable(value: Any) -> Any:
+    """What was typed, kept in its field after a refusal, without control characters (a NUL
+    is refused by the rules; it is not sent back in the page)."""
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    if isinstance(value, str):
+        return "".join(ch for ch in value if ch.isprintable() or ch in "\n\t")
+    return value
+
+
 def _values(err: FormError, s: CycleState) -> dict[str, Any]:
     """Numbers a rule's sentence names: the section's maximum, the quorum."""
     if err.code == "score_above_max" and err.field and s.score_sheet is not None:
@@ -274,12 +286,18 @@ def day_of(raw: str, field: str) -> date:
     """A day typed as 08/3/2019 or given by a date field (2019-03-08); `invalid_date`."""
     raw = raw.strip()
     try:
+        if len(raw) > 10 or not raw.isascii():
+            raise ValueError
         if "/" in raw:
             d, m, y = (int(p) for p in raw.split("/"))
-            return date(y, m, d)
-        return date.fromisoformat(raw)
-    except ValueError:
+            day = date(y, m, d)
+        else:
+            day = date.fromisoformat(raw)
+    except (ValueError, OverflowError):
         raise FormError("invalid_date", field) from None
+    if not YEAR_MIN <= day.year <= YEAR_MAX:
+        raise FormError("invalid_date", field)
+    return day
 
 
 def build(do: str, form: Any, s: CycleState, who: Actor) -> dict[str, Any]:
@@ -331,7 +349,10 @@ def build(do: str, form: Any, s: CycleState, who: Actor) -> dict[str, Any]:
         places = []
         for key in form:
             if key.startswith("place.") and _text(form, key):
-                places.append({"place": int(key.split(".", 1)[1]), "unit": _text(form, key)})
+                place = key.split(".", 1)[1]
+                if not (place.isascii() and place.isdigit() and len(place) <= 3):
+                    raise FormError("invalid_request", "places")
+                places.append({"place": int(place), "unit": _text(form, key)})
         if not places:
             raise FormError("required", "places")
         body["places"] = places

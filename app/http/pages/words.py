@@ -3,13 +3,14 @@ exclusion reasons. A rule code never appears on screen; it sits in `data-code`."
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any
 
 from ...vocabulary import EXCLUSION, STAGE
 
-__all__ = ["BUTTON", "EXCLUSION", "RECONCILE", "RULE", "STAGE", "TASK", "reconcile_sentence",
-           "rule_sentence"]
+__all__ = ["BUTTON", "EXCLUSION", "RECONCILE", "RULE", "SCENARIO_RULE", "STAGE", "TASK",
+           "reconcile_sentence", "rule_sentence", "scenario_problems", "wait_text"]
 
 BUTTON = {
     "sign_pledge": "Ký giao ước",
@@ -94,7 +95,8 @@ RULE = {
     "deadline_not_reached": "Chưa đến thời hạn.",
     "unknown_cycle": "Không tìm thấy kỳ thi đua này.",
     "not_scored": "Đơn vị chưa có điểm được công nhận.",
-    "login_failed": "Tên đăng nhập hoặc mật khẩu không đúng (hoặc tài khoản đang tạm khóa).",
+    "login_failed": "Tên đăng nhập hoặc mật khẩu không đúng.",
+    "login_delayed": "Đăng nhập sai quá nhiều lần từ máy này; vui lòng thử lại sau {wait}.",
     "not_authenticated": "Phiên làm việc đã hết; vui lòng đăng nhập lại.",
     "csrf_failed": "Biểu mẫu đã hết hạn; vui lòng tải lại trang và gửi lại.",
     "invalid_request": "Thông tin nhập chưa hợp lệ.",
@@ -103,6 +105,9 @@ RULE = {
     "confirm_required": "Cần xác nhận trước khi gửi.",
     "invalid_date": "Ngày chưa hợp lệ (ví dụ 08/3/2019).",
     "invalid_year": "Năm chưa hợp lệ (ví dụ 2019).",
+    "invalid_version": "Phiên bản phải là một số nguyên dương (ví dụ 9).",
+    "invalid_moment": "Thời điểm chưa hợp lệ: cần ngày giờ trong khoảng năm 1945–2200 (ví dụ "
+                      "08/3/2019 09:00).",
     "unknown_block": "Khối thi đua chưa được đăng ký.",
     "previous_cycle_open": "Kỳ thi đua năm trước của khối chưa kết thúc; Khối trưởng, Khối phó "
                            "năm nay do kỳ đó bầu.",
@@ -155,7 +160,61 @@ class _Keep(dict[str, Any]):
         return "…"
 
 
+def wait_text(seconds: int) -> str:
+    """A wait in Vietnamese: seconds under two minutes, else whole minutes (rounded up)."""
+    return f"{seconds} giây" if seconds < 120 else f"{-(-seconds // 60)} phút"
+
+
 def rule_sentence(code: str, **values: Any) -> str:
     """The Vietnamese sentence of a rule code, its placeholders filled (`…` where unknown)."""
     text = RULE.get(code, _FALLBACK)
     return string.Formatter().vformat(text, (), _Keep(values))
+
+
+# The rules of a scenario file's problems (domain.scenario: "field: rule: message" lines, the
+# message in English for the CLI); the page shows the field and this sentence, never the message
+SCENARIO_RULE = {
+    "invalid_json": "Tệp không phải là JSON hợp lệ.",
+    "not_utf8": "Tệp phải là văn bản mã hóa UTF-8.",
+    "too_deep": "Tệp lồng quá nhiều cấp mảng hoặc đối tượng.",
+    "number_too_long": "Tệp có một số quá dài.",
+    "not_an_object": "Cần một đối tượng JSON ({…}).",
+    "unsupported_format": "Định dạng tệp không được hỗ trợ (cần \"thidua.scenario/1\").",
+    "missing": "Thiếu thông tin bắt buộc này.",
+    "not_a_list": "Cần một danh sách.",
+    "invalid_step": "Mỗi bước cần có \"as\" và \"do\".",
+    "unknown_command": "Không có thao tác này.",
+    "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, \".\", \"_\", "
+                  "\"-\".",
+    "text_too_long": "Văn bản quá dài (tối đa 2.000 ký tự).",
+    "invalid_text": "Văn bản không được chứa ký tự NUL.",
+    "invalid_fraction": "Cần một phân số lớn hơn 0 và không quá 1, ví dụ 2/3.",
+    "too_many_items": "Danh sách quá dài (tối đa 100 mục).",
+    "too_short": "Danh sách chưa đủ số mục.",
+    "naive_datetime": "Thời điểm cần có múi giờ (ví dụ +07:00).",
+    "extra_forbidden": "Tệp có thông tin không được phép ở đây.",
+    "int_parsing": "Cần một số nguyên.",
+    "int_type": "Cần một số nguyên.",
+    "string_type": "Cần một chuỗi văn bản.",
+    "greater_than_equal": "Giá trị nhỏ hơn mức cho phép.",
+    "less_than_equal": "Giá trị lớn hơn mức cho phép.",
+    "literal_error": "Giá trị không thuộc các lựa chọn cho phép.",
+    "datetime_from_date_parsing": "Thời điểm chưa hợp lệ.",
+    "datetime_parsing": "Thời điểm chưa hợp lệ.",
+}
+_FIELD = re.compile(r"[A-Za-z0-9_.\[\]()-]{1,80}", re.ASCII)
+
+
+def scenario_problems(lines: list[str], limit: int = 50) -> list[dict[str, str]]:
+    """A scenario file's problems as the page shows them: the field (only when it is a plain
+    path of the file: a key of the file is not repeated), the rule in `code`, a Vietnamese
+    sentence."""
+    out = []
+    for line in lines[:limit]:
+        field, _, rest = line.partition(": ")
+        code = rest.partition(": ")[0] if rest else ""
+        code = code if code.isidentifier() else "invalid_scenario"
+        sentence = SCENARIO_RULE.get(code) or RULE.get(code) or "Giá trị chưa hợp lệ."
+        shown = field if field != "(file)" and _FIELD.fullmatch(field) else ""
+        out.append({"field": shown, "code": code, "sentence": sentence})
+    return out

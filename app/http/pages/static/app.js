@@ -1,4 +1,5 @@
-// thidua pages: a few lines, no build step. Live version polling, running totals, quorum.
+// thidua pages: a few lines, no build step. Live version polling, running totals, quorum, print.
+// The pages' Content-Security-Policy allows no inline script or handler: behaviour goes here.
 (function () {
   "use strict";
   var dirty = false;
@@ -39,5 +40,9 @@
       if (out) out.textContent = n;
     }
     f.addEventListener("change", update); update();
+  });
+  // A print button (the result page).
+  document.querySelectorAll("button[data-print]").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
   });
 })();
