@@ -10,13 +10,13 @@
     "run"    the same, else a dev server started for this run (demo, scenario run)
     "serve"  a dev server of our own on THIDUA_HOME's fixed ports (`thidua dev up`)
 
-PostgreSQL: DATABASE_URL, else the dev stack's, else the embedded server under THIDUA_HOME.
+PostgreSQL: DATABASE_URL, else the embedded server under THIDUA_HOME, as the role the command
+needs (app/database.py).
 Entry points stay thin: they take what they need from `Services`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,21 +28,22 @@ import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from eventstore import EventStore, create_pool, migrate
-from eventstore.connect import embedded_dir, start_embedded
-from eventstore.errors import translate_errors
+from eventstore import EventStore, create_pool
+from eventstore.errors import DatabaseError, PermissionDenied
 from eventstore.outbox import Outbox
 from eventstore.projection import ProjectionRunner
-from eventstore.roles import ensure_roles
 
 from .client import CycleClient
+from .database import Role, check_access, explain, migrate_database, url_for
 from .devstack import DevServer
 from .discovery import NO_TEMPORAL, DevInfo, ServiceNotFound, find_dev
 from .identity import Identity, IdentityConfig, OidcConfig
 from .readmodels import all_read_models
 from .settings import Settings
 
-__all__ = ["Services", "TemporalNeed", "bootstrap", "database_url", "identity_config"]
+__all__ = [
+    "Services", "TemporalNeed", "bootstrap", "database_url", "identity_config", "setup_embedded",
+]
 
 log = structlog.get_logger("thidua.bootstrap")
 
@@ -64,7 +65,7 @@ class Services:
     cycle_client: CycleClient | None = None
     dev: DevInfo | None = None
     migrated: list[str] = field(default_factory=list)
-    """Migrations this bootstrap applied."""
+    """Migrations this bootstrap applied (setup on the embedded default only)."""
     dev_server: DevServer | None = field(default=None, repr=False)
 
     _identity: Identity | None = field(default=None, repr=False)
@@ -103,37 +104,19 @@ def identity_config(settings: Settings) -> IdentityConfig:
     )
 
 
-async def database_url(settings: Settings) -> str:
+async def database_url(settings: Settings, role: Role = "service") -> str:
     """DATABASE_URL, else the embedded server under THIDUA_HOME (started if needed; a running
-    `thidua dev up` uses the same one) as its superuser."""
+    `thidua dev up` uses the same one) as `role` (see app/database.py)."""
+    return await url_for(settings, role)
+
+
+async def setup_embedded(settings: Settings) -> list[str]:
+    """What `demo`, `dev up` and `scenario run` do first on the embedded default: migrate and
+    make the roles, as `thidua db migrate` would (a fresh machine works at once). With
+    DATABASE_URL nothing: the operator runs `thidua db migrate` as the owner."""
     if settings.database_url:
-        return settings.database_url
-    return await asyncio.to_thread(start_embedded, embedded_dir(settings.home))
-
-
-async def _migrate(url: str) -> list[str]:
-    with translate_errors():
-        conn = await asyncpg.connect(url)
-        try:
-            applied = await migrate(conn)
-        finally:
-            await conn.close()
-    if applied:
-        log.info("postgres.migrated", applied=applied)
-    return applied
-
-
-async def _embedded_service(url: str, *, run_migrations: bool) -> tuple[str, list[str]]:
-    """Migrate the embedded database as its superuser (when asked), make the owner and service
-    roles, and return the service role's URL (and the migrations applied now)."""
-    applied = await _migrate(url) if run_migrations else []
-    with translate_errors():
-        conn = await asyncpg.connect(url)
-        try:
-            service = await ensure_roles(conn, url=url)
-        finally:
-            await conn.close()
-    return service or url, applied
+        return []
+    return await migrate_database(settings)
 
 
 async def _connect(address: str, namespace: str) -> Client:
@@ -150,24 +133,25 @@ async def bootstrap(
     settings: Settings,
     *,
     temporal: TemporalNeed = "find",
-    run_migrations: bool = True,
+    role: Role = "service",
+    setup: bool = False,
     pool_size: int = 10,
 ) -> AsyncIterator[Services]:
-    """Build the services a command needs; close them in reverse order on the way out."""
+    """Build the services a command needs; close them in reverse order on the way out.
+
+    `role` is the least-privileged database role the command needs: "service" (thidua_app) to
+    write, "auditor" (thidua_auditor) to read. Nothing migrates here (`thidua db migrate`
+    does), except with `setup` on the embedded default (demo, dev up, scenario run): an
+    un-migrated database answers SchemaNotCurrent, a role without the grants RoleLacksGrant."""
     async with AsyncExitStack() as stack:
         dev = None if (settings.temporal_address and settings.database_url) else find_dev(settings)
         if temporal == "serve":
             dev = None  # dev up runs its own stack
-        url = await database_url(settings)
-        applied: list[str] = []
-        if not settings.database_url:
-            # the embedded server's superuser migrates and makes the roles; the service then
-            # runs as a role that may only read and insert events (eventstore/roles.py)
-            url, applied = await _embedded_service(url, run_migrations=run_migrations)
-        elif run_migrations:
-            applied = await _migrate(url)
+        applied = await setup_embedded(settings) if setup else []
+        url = await database_url(settings, role)
         pool = await create_pool(url, min_size=1, max_size=pool_size)
         stack.push_async_callback(pool.close)
+        await check_access(pool, role)
         services = Services(
             settings=settings, pool=pool, database_url=url, store=EventStore(pool),
             outbox=Outbox(pool), readmodels=ProjectionRunner(pool, all_read_models()),
@@ -189,4 +173,12 @@ async def bootstrap(
             else:
                 raise ServiceNotFound(NO_TEMPORAL)
             services.cycle_client = CycleClient(services.temporal, services.task_queue)
-        yield services
+        try:
+            yield services
+        except asyncpg.InsufficientPrivilegeError as exc:  # code that queries the pool itself
+            raise explain(PermissionDenied(str(exc)), role) from exc
+        except DatabaseError as exc:
+            raised = explain(exc, role)
+            if raised is exc:
+                raise
+            raise raised from exc

@@ -72,7 +72,11 @@ def dev_file(settings: Settings) -> Path:
 def write_dev(settings: Settings, info: DevInfo) -> None:
     path = dev_file(settings)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(info.as_json()), encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    # only for its owner: database_url carries the service role's password
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(info.as_json()))
     tmp.replace(path)
 
 

@@ -17,6 +17,15 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="PostgreSQL URL; unset = the embedded PostgreSQL"
     )
+    db_owner_password: SecretStr | None = Field(
+        default=None, description="`thidua db roles`: the owner role's password (never logged)"
+    )
+    db_app_password: SecretStr | None = Field(
+        default=None, description="`thidua db roles`: the service role thidua_app's password"
+    )
+    db_auditor_password: SecretStr | None = Field(
+        default=None, description="`thidua db roles`: the read-only thidua_auditor's password"
+    )
     temporal_address: str | None = Field(
         default=None, description="host:port of Temporal; unset = the embedded dev server"
     )

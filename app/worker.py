@@ -91,7 +91,7 @@ async def serve(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with bootstrap(settings, temporal="find", run_migrations=False) as services:
+    async with bootstrap(settings, temporal="find") as services:
         assert services.temporal is not None
         # the service role may not create anything: `thidua db migrate` runs as the owner
         await check_migrated(services.pool)

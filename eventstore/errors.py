@@ -8,6 +8,7 @@
     │   └── EventIdConflict         an event id is already stored with other content
     ├── AppendOnlyViolation         someone tried to UPDATE, DELETE or TRUNCATE events
     └── DatabaseError               any other error from the database or the driver
+        └── PermissionDenied        the connection's role lacks a grant for what was asked
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "AppendRejected",
     "DatabaseError",
     "EventIdConflict",
+    "PermissionDenied",
     "StoreError",
     "StoreUnavailable",
     "WrongExpectedVersion",
@@ -65,6 +67,10 @@ class DatabaseError(StoreError):
     """Any other failure reported by PostgreSQL or the driver."""
 
 
+class PermissionDenied(DatabaseError):
+    """The database role of this connection lacks a grant (SQLSTATE 42501)."""
+
+
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,  # refused, socket missing, reset
     asyncio.TimeoutError,
@@ -90,6 +96,8 @@ def translate_errors() -> Iterator[None]:
     except asyncpg.PostgresError as exc:
         if getattr(exc, "sqlstate", None) == "TH002":
             raise AppendOnlyViolation(str(exc)) from exc
+        if isinstance(exc, asyncpg.InsufficientPrivilegeError):
+            raise PermissionDenied(str(exc)) from exc
         raise DatabaseError(str(exc)) from exc
     except asyncpg.InterfaceError as exc:
         raise DatabaseError(str(exc)) from exc

@@ -139,6 +139,14 @@ class ProjectionRunner:
             await asyncio.sleep(pause)
             pause = min(2 * pause, 0.1)
 
+    async def behind(self) -> int:
+        """How many read models have not yet applied the newest event (0: all current)."""
+        with translate_errors():
+            head = int(await self._pool.fetchval(_HEAD))
+            rows = await self._pool.fetch(_CHECKPOINTS, list(self._models))
+        at = {r[0]: r[1] for r in rows}
+        return sum((at.get(name) or 0) < head for name in self._models)
+
     async def _reached(self, head: int) -> bool:
         with translate_errors():
             rows = await self._pool.fetch(_CHECKPOINTS, list(self._models))

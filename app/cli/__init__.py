@@ -43,8 +43,10 @@ _QUIET = {"demo", "scenario", "cycle", "audit", "db", "projections", "users", "t
 def root(ctx: typer.Context) -> None:
     """Durable, auditable emulation cycles (thi đua – khen thưởng) of emulation blocks.
 
-    Settings come from the environment or a .env file: DATABASE_URL, TEMPORAL_ADDRESS,
-    TEMPORAL_NAMESPACE, TASK_QUEUE, THIDUA_HOME, API_PORT, LOG_FORMAT, LOG_LEVEL."""
+    Settings come from the environment or a .env file: DATABASE_URL (the URL of the role a
+    command needs), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TASK_QUEUE, THIDUA_HOME, API_PORT,
+    LOG_FORMAT, LOG_LEVEL; DB_OWNER_PASSWORD, DB_APP_PASSWORD, DB_AUDITOR_PASSWORD for
+    `thidua db roles`."""
     from ..logging import configure_logging
 
     settings = Settings()
@@ -75,7 +77,7 @@ def demo(
         from .users import create_demo_users
 
         async def people() -> Any:
-            async with bootstrap(settings, temporal="none", pool_size=2) as services:
+            async with bootstrap(settings, temporal="none", setup=True, pool_size=2) as services:
                 return await create_demo_users(services)
 
         actors = run(people())

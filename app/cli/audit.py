@@ -35,7 +35,7 @@ def _stream(block: str, year: int, stream: str | None) -> str:
 def _replay(ctx: typer.Context, stream: str, *, to_version: int | None = None,
             as_of: datetime | None = None) -> Replay:
     async def go() -> Replay:
-        async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+        async with bootstrap(settings_of(ctx), temporal="none", role="auditor", pool_size=2) as services:
             return await services.store.replay(stream, to_version=to_version, as_of=as_of)
 
     replay = run(go())
@@ -161,7 +161,7 @@ def minutes(
         raise typer.Exit(2) from None
 
     async def go() -> bytes:
-        async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+        async with bootstrap(settings_of(ctx), temporal="none", role="auditor", pool_size=2) as services:
             return await stored_minutes(services.store, name, html=html, signer=signer)
 
     body = run(go())
@@ -174,7 +174,7 @@ def minutes(
 def reminders(ctx: typer.Context, block: str, year: int, stream: StreamOpt = None) -> None:
     """The reminders the cycle wrote to the outbox and nobody has delivered yet."""
     async def go() -> list[dict[str, Any]]:
-        async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+        async with bootstrap(settings_of(ctx), temporal="none", role="auditor", pool_size=2) as services:
             return await services.outbox.pending(_stream(block, year, stream))
 
     rows = run(go())
@@ -220,7 +220,7 @@ def export(
     hook = _minutes_hook(ctx) if minutes else None
 
     async def go() -> dict[str, Any]:
-        async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+        async with bootstrap(settings_of(ctx), temporal="none", role="auditor", pool_size=2) as services:
             return await export_cycle(services.store, name, out_path, minutes_pdf=hook)
 
     try:
@@ -249,7 +249,7 @@ def verify_export_command(
 
     if against_store:
         async def go() -> Any:
-            async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+            async with bootstrap(settings_of(ctx), temporal="none", role="auditor", pool_size=2) as services:
                 return await compare_with_store(services.store, path)
 
         check = run(go())
@@ -279,7 +279,7 @@ def reconcile_command(
     name = _one_or_all(block, year, stream, every, only_year)
     if name is None:
         async def every_cycle() -> Any:
-            async with bootstrap(settings_of(ctx), temporal="find", pool_size=2) as services:
+            async with bootstrap(settings_of(ctx), temporal="find", role="auditor", pool_size=2) as services:
                 assert services.temporal is not None
                 with _bar("reconciling") as progress:
                     return await reconcile_all(services.temporal, services.store,
@@ -299,7 +299,7 @@ def reconcile_command(
     wid = workflow_id or cycle_key(block or "", year or 0)[0]
 
     async def go() -> Any:
-        async with bootstrap(settings_of(ctx), temporal="find", pool_size=2) as services:
+        async with bootstrap(settings_of(ctx), temporal="find", role="auditor", pool_size=2) as services:
             assert services.temporal is not None
             return await reconcile(services.temporal, services.store, wid, name)
 
@@ -331,7 +331,7 @@ def _verify_all(ctx: typer.Context, year: int | None, parse: bool) -> None:
     from app.audit import verify_all
 
     async def go() -> Any:
-        async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+        async with bootstrap(settings_of(ctx), temporal="none", role="auditor", pool_size=2) as services:
             with _bar("verifying") as progress:
                 return await verify_all(services.store, year, progress, parse=parse)
 

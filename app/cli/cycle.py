@@ -156,7 +156,7 @@ def cycle_state_command(
     from domain.views import state_for
 
     async def go() -> Any:
-        async with bootstrap(settings_of(ctx), temporal="find") as services:
+        async with bootstrap(settings_of(ctx), temporal="find", role="auditor") as services:
             return await cycle_state(services.cycles, block, year)
 
     body = state_for(run(go()), auditor=auditor)
@@ -170,7 +170,7 @@ def cycle_pending(
 ) -> None:
     """Who still has to act in the current stage, with each unit's name and the deadline."""
     async def go() -> Any:
-        async with bootstrap(settings_of(ctx), temporal="find") as services:
+        async with bootstrap(settings_of(ctx), temporal="find", role="auditor") as services:
             return await cycle_state(services.cycles, block, year)
 
     state = run(go())
@@ -205,11 +205,16 @@ def cycle_list(
     as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
 ) -> None:
     """Cycles from the read model (no Temporal query per cycle), newest year first."""
+    from ..database import may_write
     from ..readmodels.cycles import list_cycles
 
     async def go() -> Any:
-        async with bootstrap(settings_of(ctx), temporal="none") as services:
-            await services.readmodels.catch_up()
+        async with bootstrap(settings_of(ctx), temporal="none", role="auditor") as services:
+            if await may_write(services.pool):
+                await services.readmodels.catch_up()
+            elif await services.readmodels.behind():  # the auditor reads it as it is
+                err.print("note: the read model is behind the event log; a running worker (or"
+                          " `thidua projections run`) brings it up to date", highlight=False)
             return await list_cycles(services.pool, year=year, stage=stage, block=block)
 
     rows = run(go())

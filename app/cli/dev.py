@@ -145,7 +145,7 @@ async def _terminate(proc: asyncio.subprocess.Process | None, grace: float) -> N
 
 async def serve(settings: Settings, *, api_port: int, with_api: bool,
                 demo_users: bool = False) -> None:
-    async with bootstrap(settings, temporal="serve") as services:
+    async with bootstrap(settings, temporal="serve", setup=True) as services:
         if demo_users:
             from .users import create_demo_users
 
@@ -213,7 +213,8 @@ def _redact(url: str) -> str:
 
     parts = urlsplit(url)
     if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        netloc = f"{parts.username}:***@{parts.hostname or ''}" + (
+            f":{parts.port}" if parts.port else "")
         return urlunsplit(parts._replace(netloc=netloc))
     return url
 

@@ -35,16 +35,19 @@ async def run_report(scenario: Scenario, settings: Settings, *, show_progress: b
         disable=not show_progress,
     ) as bar:
         task = bar.add_task("khởi động PostgreSQL và Temporal…", total=len(scenario.steps) + 1)
-        async with bootstrap(settings, temporal="run") as services:
+        async with bootstrap(settings, temporal="run", setup=True) as services:
             def step(n: int, total: int, what: str) -> None:
                 bar.update(task, completed=n, description=f"bước {n}/{total}: {what}")
 
             assert services.temporal is not None
-            return await run_scenario(
+            report = await run_scenario(
                 scenario, client=services.temporal, store=services.store,
                 outbox=services.outbox, task_queue=services.task_queue, progress=step,
                 people=people,
             )
+            # `cycle list` (as the read-only auditor) then shows the run's cycle
+            await services.readmodels.catch_up()
+            return report
 
 
 def show(report: Any, *, as_json: bool) -> None:

@@ -13,7 +13,7 @@ __all__ = ["serve"]
 async def serve(settings: Settings, *, host: str, port: int) -> None:
     from . import create_app
 
-    async with bootstrap(settings, temporal="find", run_migrations=False) as services:
+    async with bootstrap(settings, temporal="find") as services:
         config = uvicorn.Config(
             create_app(services), host=host, port=port, log_config=None, access_log=False,
             limit_concurrency=1000, timeout_keep_alive=30,

@@ -35,7 +35,7 @@ async def record() -> None:
     settings = Settings(thidua_home=home, database_url=None, temporal_address=None)
     sc = reference()
     try:
-        async with bootstrap(settings, temporal="run") as services:
+        async with bootstrap(settings, temporal="run", setup=True) as services:
             assert services.temporal is not None
             queue = f"record-{uuid.uuid4().hex[:8]}"
             cycles = CycleClient(services.temporal, queue, prefix="record:")

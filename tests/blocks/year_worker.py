@@ -34,7 +34,7 @@ class StallingStore:
 
 async def main() -> None:
     settings = Settings()
-    async with bootstrap(settings, temporal="find", run_migrations=False) as services:
+    async with bootstrap(settings, temporal="find") as services:
         store = StallingStore(services.store, os.environ["STALL_STREAM"])
         assert services.temporal is not None
         await build_worker(  # type: ignore[arg-type]

@@ -46,14 +46,15 @@ async def test_the_application_role_cannot_change_events_even_with_grants(
     db_url: str, pool: asyncpg.Pool
 ) -> None:
     role = f"thidua_app_{uuid.uuid4().hex[:8]}"
-    await pool.execute(f"CREATE ROLE {role} LOGIN")
+    password = f"pw-{uuid.uuid4().hex}"  # the embedded server asks for one
+    await pool.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
     try:
         await pool.execute(
             f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON events TO {role};"
             f"GRANT EXECUTE ON FUNCTION events_append TO {role};"
             f"GRANT SELECT ON event_position_base TO {role}"
         )
-        conn = await asyncpg.connect(db_url, user=role)
+        conn = await asyncpg.connect(db_url, user=role, password=password)
         try:
             app_store = EventStore(_SingleConnection(conn))  # type: ignore[arg-type]
             await app_store.append(new_stream(), 0, [pledge()])

@@ -1,5 +1,6 @@
 """The service role cannot rewrite history: UPDATE, DELETE, TRUNCATE on events and disabling
-the append-only trigger are refused; appends and reads work; later tables get its grants."""
+the append-only trigger are refused; appends and reads work; later tables get its grants. The
+auditor role reads everything and writes nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from eventstore import DatabaseError, EventStore, create_pool, migrate
 from eventstore.migrate import SchemaNotCurrent, check_migrated
-from eventstore.roles import ensure_roles, scram_verifier
+from eventstore.roles import ensure_roles, scram_verifier, service_url
 from tests.pg import fresh_database
 
 from .conftest import new_stream, pledge, settled
@@ -23,24 +24,27 @@ pytestmark = pytest.mark.db
 @pytest.fixture
 async def roles(pg_server: str) -> AsyncIterator[tuple[str, str, str, str]]:
     """A fresh migrated database, its roles made by ensure_roles: (admin url, service url,
-    owner, service)."""
+    owner, service); the auditor is f"t_aud_{tag}" with password f"pw-aud-{tag}"."""
     tag = uuid.uuid4().hex[:8]
-    owner, service = f"t_owner_{tag}", f"t_app_{tag}"
+    owner, service, auditor = f"t_owner_{tag}", f"t_app_{tag}", f"t_aud_{tag}"
     async with fresh_database(pg_server) as url:
         admin = await asyncpg.connect(url)
         try:
             service_url = await ensure_roles(
-                admin, owner=owner, service=service, password=f"pw-{tag}", url=url
+                admin, owner=owner, service=service, auditor=auditor, password=f"pw-{tag}",
+                auditor_password=f"pw-aud-{tag}", url=url,
             )
             assert service_url is not None and service in service_url
             # idempotent: a second bootstrap changes nothing and does not fail
-            await ensure_roles(admin, owner=owner, service=service, password=f"pw-{tag}")
+            await ensure_roles(admin, owner=owner, service=service, auditor=auditor,
+                               password=f"pw-{tag}")
         finally:
             await admin.close()
         yield url, service_url, owner, service
     admin = await asyncpg.connect(pg_server)
     try:
-        await admin.execute(f'DROP ROLE IF EXISTS "{service}"; DROP ROLE IF EXISTS "{owner}"')
+        await admin.execute(f'DROP ROLE IF EXISTS "{service}"; DROP ROLE IF EXISTS "{owner}";'
+                            f' DROP ROLE IF EXISTS "{auditor}"')
     finally:
         await admin.close()
 
@@ -129,6 +133,45 @@ async def test_a_worker_refuses_to_start_on_an_old_schema(db_url: str) -> None:
         await check_migrated(conn)
     finally:
         await conn.close()
+
+
+async def test_the_auditor_reads_every_table_and_writes_none(
+    roles: tuple[str, str, str, str],
+) -> None:
+    admin_url, service_url_, owner, service = roles
+    auditor = service.replace("t_app_", "t_aud_")
+    store = EventStore(pool := await create_pool(service_url_, min_size=1, max_size=2))
+    try:
+        stream = new_stream()
+        await settled(store, (await store.append(stream, 0, [pledge("a")]))[-1].position)
+    finally:
+        await pool.close()
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f"SET ROLE {owner}; CREATE TABLE later_c (x int); RESET ROLE")
+    finally:
+        await admin.close()
+    url = service_url(admin_url, auditor, f"pw-aud-{auditor.removeprefix('t_aud_')}")
+    pool = await create_pool(url, min_size=1, max_size=2)
+    try:
+        assert (await EventStore(pool).verify(stream)).ok
+        for table in ("events", "cycles", "outbox", "people", "schema_migrations", "later_c"):
+            await pool.fetch(f"SELECT * FROM {table} LIMIT 1")
+        for sql in (
+            "INSERT INTO later_c VALUES (1)",
+            "UPDATE projection_checkpoints SET position = 0",
+            "DELETE FROM outbox",
+            "TRUNCATE cycles",
+            "UPDATE events SET type = 'x'",
+            "CREATE TABLE sneaky (x int)",
+            f"SET ROLE {service}",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await pool.execute(sql)
+        with pytest.raises(DatabaseError, match="permission denied"):
+            await EventStore(pool).append(new_stream(), 0, [pledge()])
+    finally:
+        await pool.close()
 
 
 def test_the_password_travels_as_a_scram_verifier() -> None:

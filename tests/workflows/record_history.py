@@ -26,7 +26,7 @@ async def record(paths: list[Path]) -> None:
     home = Path(tempfile.mkdtemp(prefix="thidua-record-"))
     settings = Settings(thidua_home=home, database_url=None, temporal_address=None)
     try:
-        async with bootstrap(settings, temporal="run") as services:
+        async with bootstrap(settings, temporal="run", setup=True) as services:
             assert services.temporal is not None
             for path in paths:
                 sc = scenario(path)

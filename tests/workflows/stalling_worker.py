@@ -31,7 +31,7 @@ class StallingStore:
 
 async def main() -> None:
     settings = Settings()
-    async with bootstrap(settings, temporal="find", run_migrations=False) as services:
+    async with bootstrap(settings, temporal="find") as services:
         store = StallingStore(services.store, int(os.environ["STALL_AFTER_VERSION"]))
         assert services.temporal is not None
         await build_worker(  # type: ignore[arg-type]
