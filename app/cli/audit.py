@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -327,20 +328,74 @@ def _bar(what: str) -> Iterator[Callable[[int, int, str], None]]:
         yield progress
 
 
+def _checked_witness(ctx: typer.Context, key: str | None = None) -> Any:
+    """The witness checked on its own (app.witness.check), or None when none was ever made
+    here; exit 2 with one line when it cannot be checked (missing, no key, key mismatch)."""
+    from app.witness import WitnessError
+    from app.witness.check import load_checked
+
+    try:
+        return load_checked(settings_of(ctx), key)
+    except (WitnessError, OSError) as exc:
+        err.print(f"[red]cannot check[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+async def temporal_streams(services: Any) -> list[str] | None:
+    """The cycle streams of every cycle workflow Temporal knows, or None when Temporal is not
+    reachable (not configured, no `dev up` running, or not answering)."""
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    settings = services.settings
+    address = settings.temporal_address or (services.dev.temporal_address if services.dev
+                                            else None)
+    if not address:
+        return None
+    namespace = (settings.temporal_namespace if settings.temporal_address or not services.dev
+                 else services.dev.namespace)
+    try:
+        client = await asyncio.wait_for(Client.connect(
+            address, namespace=namespace, data_converter=pydantic_data_converter), 5)
+        streams = []
+        async for wf in client.list_workflows("WorkflowType = 'EmulationCycle'"):
+            head, sep, rest = wf.id.partition("cycle:")
+            block, _, year = rest.rpartition(":")
+            if sep and block and year.isdigit():
+                streams.append(f"{head}cycle-{block}-{year}")
+        return sorted(set(streams))
+    except (RuntimeError, OSError, TimeoutError) as exc:
+        err.print(f"note: Temporal at {address} not consulted ({exc})", highlight=False)
+        return None
+
+
 def _verify_all(ctx: typer.Context, year: int | None, parse: bool) -> None:
     from app.audit import verify_all
 
+    witness = _checked_witness(ctx)
+    if witness is None:
+        err.print("note: no witness checkpoints yet (the worker signs them): the chains alone"
+                  " are checked", highlight=False)
+    else:
+        for f in witness.findings:
+            err.print(f"[red]finding[/red]: witness: {f}", highlight=False)
+
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+            also = await temporal_streams(services)
+            witnessed = witness.log.by_stream(witness.latest.size) if witness else None
             with _bar("verifying") as progress:
-                return await verify_all(services.store, year, progress, parse=parse)
+                return await verify_all(services.store, year, progress, parse=parse,
+                                        witnessed=witnessed, also=also or ())
 
     failures = run(go())
     for f in failures:
         err.print(f"[red]failing[/red]: {f}", highlight=False)
-    if failures:
+    if failures or (witness is not None and witness.findings):
         raise typer.Exit(1)
-    print("ok: every stream verifies")
+    against = (f", against the signed checkpoint of {witness.latest.size} events"
+               if witness is not None else "")
+    print(f"ok: every stream verifies{against}")
 
 
 @app.command("verify-all", hidden=True)
@@ -352,3 +407,75 @@ def verify_all_command(
 ) -> None:
     """The same as `audit verify --all` (kept for scripts that call it)."""
     _verify_all(ctx, year, parse)
+
+
+# ---- the witness (app/witness) --------------------------------------------------------------
+
+checkpoint_app = typer.Typer(help="The witness's signed checkpoints (outside the database).",
+                             no_args_is_help=True)
+app.add_typer(checkpoint_app, name="checkpoint")
+
+KeyOpt = Annotated[str | None, typer.Option(
+    "--key", help="the witness's public key (base64) to check with, instead of the configured"
+                  " one")]
+
+
+@checkpoint_app.command("show")
+def checkpoint_show(ctx: typer.Context, key: KeyOpt = None) -> None:
+    """The latest signed checkpoint (c2sp.org/tlog-checkpoint), where it is kept and the public
+    key that checks it."""
+    witness = _checked_witness(ctx, key)
+    if witness is None:
+        err.print("[red]cannot check[/red]: no witness checkpoints yet (the worker signs them;"
+                  " `thidua audit checkpoint write` signs one now)", highlight=False)
+        raise typer.Exit(2)
+    numbers = witness.log.numbers()
+    print(f"# witness {witness.log.dir}, checkpoint {numbers[-1]}, public key "
+          f"{witness.public_text}")
+    sys.stdout.write(witness.log.note(numbers[-1]))
+    for f in witness.findings:
+        err.print(f"[red]finding[/red]: {f}", highlight=False)
+    if witness.findings:
+        raise typer.Exit(1)
+
+
+@checkpoint_app.command("verify")
+def checkpoint_verify(ctx: typer.Context, key: KeyOpt = None) -> None:
+    """Check the witness on its own: every checkpoint signed by the key, each consistent with
+    the one before (RFC 9162 consistency proofs), the latest one's root equal to the tree over
+    the recorded events. Exit 1 on a finding, 2 when it cannot be checked. (`audit verify --all`
+    checks the store against it.)"""
+    witness = _checked_witness(ctx, key)
+    if witness is None:
+        err.print("[red]cannot check[/red]: missing witness: no checkpoints yet",
+                  highlight=False)
+        raise typer.Exit(2)
+    for f in witness.findings:
+        err.print(f"[red]finding[/red]: {f}", highlight=False)
+    if witness.findings:
+        raise typer.Exit(1)
+    print(f"ok: {len(witness.log.numbers())} checkpoint(s) signed and consistent, the latest "
+          f"covers {witness.latest.size} events")
+
+
+@checkpoint_app.command("write")
+def checkpoint_write(ctx: typer.Context) -> None:
+    """Record the events the witness has not seen yet and sign a checkpoint now (the worker
+    does this at every stage close and every few minutes)."""
+    from app.witness import Witness, WitnessError, witness_key_path
+
+    async def go() -> Any:
+        async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+            w = Witness(services.store, settings_of(ctx))
+            return w, await w.step()
+
+    try:
+        w, cp = run(go())
+    except WitnessError as exc:
+        err.print(f"[red]cannot check[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if cp is None:
+        print(f"{w.log.dir}: the latest checkpoint already covers every event")
+    else:
+        print(f"{w.log.dir}: checkpoint of {cp.size} events signed with "
+              f"{witness_key_path(settings_of(ctx))}")

@@ -270,15 +270,20 @@ class WitnessLog:
         findings: list[str] = []
         previous: Checkpoint | None = None
         latest: Checkpoint | None = None
+        other_key = 0
         for n in numbers:
             try:
                 cp = verify(self.note(n), public)
             except NoteError as exc:
+                other_key += "another key" in str(exc)
                 findings.append(f"checkpoint {n}: {exc}")
                 continue
             if previous is not None:
                 findings += _consistency(self, n, previous, cp)
             previous = latest = cp
+        if other_key == len(numbers):
+            raise WitnessError("witness key mismatch: no checkpoint in "
+                               f"{self.dir / CHECKPOINTS} is signed by the given key")
         if latest is None:
             return Checkpoint(self.origin, 0, b"\0" * 32), findings
         if latest.size > len(self._hashes):
