@@ -341,11 +341,12 @@ def _checked_witness(ctx: typer.Context, key: str | None = None) -> Any:
         raise typer.Exit(2) from None
 
 
-async def temporal_streams(services: Any) -> list[str] | None:
-    """The cycle streams of every cycle workflow Temporal knows, or None when Temporal is not
-    reachable (not configured, no `dev up` running, or not answering)."""
+async def temporal_cycles(services: Any) -> tuple[Any, dict[str, str]] | None:
+    """(client, {cycle stream: workflow id}) of every cycle workflow Temporal knows, or None
+    when Temporal is not reachable (not configured, no `dev up` running, or not answering)."""
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.service import RPCError
 
     settings = services.settings
     address = settings.temporal_address or (services.dev.temporal_address if services.dev
@@ -357,20 +358,21 @@ async def temporal_streams(services: Any) -> list[str] | None:
     try:
         client = await asyncio.wait_for(Client.connect(
             address, namespace=namespace, data_converter=pydantic_data_converter), 5)
-        streams = []
+        cycles = {}
         async for wf in client.list_workflows("WorkflowType = 'EmulationCycle'"):
             head, sep, rest = wf.id.partition("cycle:")
             block, _, year = rest.rpartition(":")
             if sep and block and year.isdigit():
-                streams.append(f"{head}cycle-{block}-{year}")
-        return sorted(set(streams))
-    except (RuntimeError, OSError, TimeoutError) as exc:
+                cycles[f"{head}cycle-{block}-{year}"] = wf.id
+        return client, cycles
+    except (RuntimeError, OSError, TimeoutError, RPCError) as exc:
         err.print(f"note: Temporal at {address} not consulted ({exc})", highlight=False)
         return None
 
 
 def _verify_all(ctx: typer.Context, year: int | None, parse: bool) -> None:
-    from app.audit import verify_all
+    from app.audit import reconcile_if_held, verify_all
+    from app.audit.verify_all import of_year
 
     witness = _checked_witness(ctx)
     if witness is None:
@@ -380,18 +382,35 @@ def _verify_all(ctx: typer.Context, year: int | None, parse: bool) -> None:
         for f in witness.findings:
             err.print(f"[red]finding[/red]: witness: {f}", highlight=False)
 
-    async def go() -> Any:
+    async def go() -> tuple[list[Any], dict[str, list[str]]]:
         async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
-            also = await temporal_streams(services)
+            temporal = await temporal_cycles(services)
+            cycles = temporal[1] if temporal else {}
             witnessed = witness.log.by_stream(witness.latest.size) if witness else None
             with _bar("verifying") as progress:
-                return await verify_all(services.store, year, progress, parse=parse,
-                                        witnessed=witnessed, also=also or ())
+                failures = await verify_all(services.store, year, progress, parse=parse,
+                                            witnessed=witnessed, also=cycles)
+            # Temporal, the second witness: each cycle's appends (versions and hashes) against
+            # its stream
+            differences: dict[str, list[str]] = {}
+            if temporal:
+                with _bar("reconciling") as progress:
+                    names = of_year(sorted(cycles), year)
+                    for n, stream in enumerate(names, start=1):
+                        r = await reconcile_if_held(temporal[0], services.store, cycles[stream],
+                                                    stream)
+                        if r.history and r.differences:
+                            differences[stream] = list(r.differences)
+                        progress(n, len(names), stream)
+            return failures, differences
 
-    failures = run(go())
+    failures, differences = run(go())
     for f in failures:
         err.print(f"[red]failing[/red]: {f}", highlight=False)
-    if failures or (witness is not None and witness.findings):
+    for stream, ds in differences.items():
+        err.print(f"[red]failing[/red]: {stream}: Temporal's history: {ds[0]}"
+                  + (f" (and {len(ds) - 1} more)" if len(ds) > 1 else ""), highlight=False)
+    if failures or differences or (witness is not None and witness.findings):
         raise typer.Exit(1)
     against = (f", against the signed checkpoint of {witness.latest.size} events"
                if witness is not None else "")
