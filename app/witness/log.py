@@ -333,3 +333,26 @@ def _create(path: Path, data: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+BUNDLE = "thidua-checkpoint-bundle/1"
+
+
+def bundle(log: WitnessLog, number: int, public_text: str, stream: str) -> dict[str, Any]:
+    """A stream's events in checkpoint `number` with their inclusion proofs: what an export
+    carries and what `verify.py --against` checks an (older) export with. The leaf of an event
+    is leaf_data(stream, version, hash) (RFC 9162 leaf hash over it)."""
+    from .note import parse
+
+    note = log.note(number)
+    cp = parse(note)[0]
+    tree = log.tree(cp.size)
+    leaves = [
+        {"version": leaf.version, "hash": leaf.hash.hex(), "index": i,
+         "proof": [h.hex() for h in tree.inclusion_proof(i)]}
+        for i, leaf in enumerate(log.leaves[:cp.size]) if leaf.stream == stream
+    ]
+    return {"format": BUNDLE, "stream": stream, "checkpoint": note, "public_key": public_text,
+            "leaf": "SHA-256(0x00 || UTF-8(stream + '\\n' + version + '\\n') || hash) (RFC 9162)",
+            "leaves": leaves}
+
