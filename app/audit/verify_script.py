@@ -278,11 +278,7 @@ def verify_zip(path: str | IO[bytes], witness_key: bytes | None = None
         more, held, key = check_bundle(witnessed, stream, witness_key)
         problems += more
         exported = {first_version + n: h for n, h in enumerate(hash_lines)}
-        for version, h in sorted(held.items()):
-            if exported.get(version) != h:
-                problems.append(f"checkpoint: version {version} is signed with another hash"
-                                " than the export's")
-                break
+        problems += compare(held, exported, stream, "the signed checkpoint")
         manifest["_witness_key"] = base64.b64encode(key).decode()
         manifest["_witnessed"] = len(held)
     return problems, manifest
@@ -302,17 +298,24 @@ def against(path: str, bundle_path: str, key: bytes | None) -> tuple[list[str], 
     problems, held, _ = check_bundle(bundle, manifest.get("stream"), key)
     first = manifest.get("first_version", 1)
     exported = {first + n: h for n, h in enumerate(hash_lines)}
+    return problems + compare(held, exported, manifest.get("stream"),
+                              "the later checkpoint"), len(held)
+
+
+def compare(held: dict[int, str], exported: dict[int, str], stream: object, what: str
+            ) -> list[str]:
+    """What the export lacks against the events of its stream a checkpoint holds."""
+    problems = []
     missing = [v for v in sorted(held) if v not in exported]
-    if missing:
-        problems.append(f"the later checkpoint holds versions {missing[0]}..{missing[-1]} of "
-                        f"{manifest.get('stream')}, the export ends at version "
-                        f"{max(exported, default=0)} (a cut export)")
+    if missing and min(exported, default=1) <= missing[0]:
+        problems.append(f"{what} holds versions {missing[0]}..{missing[-1]} of {stream}, the "
+                        f"export ends at version {max(exported, default=0)} (a cut export)")
     for version in sorted(held):
         if version in exported and exported[version] != held[version]:
-            problems.append(f"version {version}: the export's hash differs from the later"
-                            " checkpoint's (a rewritten export)")
+            problems.append(f"version {version}: the export's hash differs from {what}'s (a"
+                            " rewritten export)")
             break
-    return problems, len(held)
+    return problems
 
 
 def main(argv: list[str]) -> int:

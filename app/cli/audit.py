@@ -219,10 +219,15 @@ def export(
 
     name = _stream(block, year, stream)
     hook = _minutes_hook(ctx) if minutes else None
+    witness = _checked_witness(ctx)
+    if witness is not None and witness.findings:
+        err.print(f"[red]finding[/red]: witness: {witness.findings[0]}", highlight=False)
+        raise typer.Exit(1)
 
     async def go() -> dict[str, Any]:
         async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
-            return await export_cycle(services.store, name, out_path, minutes_pdf=hook)
+            return await export_cycle(services.store, name, out_path, minutes_pdf=hook,
+                                      witness=witness)
 
     try:
         manifest = run(go())
@@ -440,15 +445,32 @@ KeyOpt = Annotated[str | None, typer.Option(
 
 
 @checkpoint_app.command("show")
-def checkpoint_show(ctx: typer.Context, key: KeyOpt = None) -> None:
+def checkpoint_show(
+    ctx: typer.Context, key: KeyOpt = None,
+    stream: Annotated[str | None, typer.Option(
+        help="with --out: the stream whose events' inclusion proofs to write")] = None,
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", help="write the checkpoint with the stream's inclusion proofs (JSON), for "
+                      "`python3 verify.py EXPORT.zip --against FILE`")] = None,
+) -> None:
     """The latest signed checkpoint (c2sp.org/tlog-checkpoint), where it is kept and the public
-    key that checks it."""
+    key that checks it; with --stream S --out FILE, that checkpoint with S's inclusion proofs."""
+    from app.witness.log import bundle
+
+    if (stream is None) != (out_path is None):
+        err.print("[red]invalid:[/red] --stream and --out go together", highlight=False)
+        raise typer.Exit(2)
     witness = _checked_witness(ctx, key)
     if witness is None:
         err.print("[red]cannot check[/red]: no witness checkpoints yet (the worker signs them;"
                   " `thidua audit checkpoint write` signs one now)", highlight=False)
         raise typer.Exit(2)
     numbers = witness.log.numbers()
+    if stream is not None and out_path is not None:
+        data = bundle(witness.log, numbers[-1], witness.public_text, stream)
+        out_path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        print(f"{out_path}: checkpoint {numbers[-1]} ({witness.latest.size} events) with "
+              f"{len(data['leaves'])} inclusion proofs of {stream}")
     print(f"# witness {witness.log.dir}, checkpoint {numbers[-1]}, public key "
           f"{witness.public_text}")
     sys.stdout.write(witness.log.note(numbers[-1]))
