@@ -252,6 +252,11 @@ class WitnessLog:
 
     # ---- checking -------------------------------------------------------------------------
 
+    def reload(self) -> None:
+        """Read the recorded leaves afresh (another process writes them)."""
+        self.leaves, self._hashes, self._offset = [], [], 0
+        self.load()
+
     def load(self) -> None:
         """Read every recorded leaf (for checking)."""
         if not self.exists:

@@ -106,7 +106,7 @@ async def follow_witness(
         log.error("witness.off", error=str(exc))
         return
     log.info("witness.started", dir=str(witness.log.dir), key=str(witness_key_path(settings)))
-    last = 0.0
+    last = float("-inf")  # the first round signs
     while not stop.is_set():
         try:
             with await witness._lock():

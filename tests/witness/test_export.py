@@ -132,3 +132,49 @@ async def test_a_cut_export_is_found_against_a_later_checkpoint(
     (tmp_path / "cut2.zip").write_bytes(data)
     done = verify_py(tmp_path, tmp_path / "cut2.zip")
     assert done.returncode == 1 and "(a cut export)" in done.stdout, done.stdout
+
+
+@pytest.mark.db
+async def test_the_workers_task_signs_at_a_stage_close_and_not_on_every_event(
+    store: EventStore, db_url: str, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from app.witness import follow_witness
+    from app.witness.log import WitnessLog
+    from domain.events import PledgeClosed
+    from tests.eventstore.conftest import env as envelope
+    from tests.eventstore.conftest import pledge
+
+    settings = Settings(thidua_home=tmp_path, database_url=db_url,  # type: ignore[arg-type]
+                        witness_interval_seconds=3600)
+    stream = f"cycle-w{uuid.uuid4().hex[:6]}-2018"
+    await store.append(stream, 0, [pledge("a")])
+    log = WitnessLog(tmp_path / "witness")
+    stop = asyncio.Event()
+    task = asyncio.create_task(follow_witness(store, settings, stop, poll=0.05))
+    try:
+        async def covers(version: int) -> None:
+            assert not task.done()
+            assert log.numbers()
+            log.reload()
+            held = log.by_stream(log.signed_size()).get(stream, [])
+            assert [x.version for x in held][-1:] == [version]
+
+        await eventually(lambda: covers(1))  # the first round signs
+        await store.append(stream, 1, [pledge("b")])
+
+        async def recorded() -> None:
+            assert log.numbers()
+            log.reload()
+            assert stream in {x.stream for x in log.leaves[-3:]}
+            assert len([x for x in log.leaves if x.stream == stream]) == 2
+
+        await eventually(recorded)
+        assert len(log.numbers()) == 1  # recorded, not signed: the interval is an hour
+        await store.append(stream, 2, [to_record(PledgeClosed(**envelope(), reason="all_signed"))])
+        await eventually(lambda: covers(3))  # a stage closed: signed at once
+        assert len(log.numbers()) == 2
+    finally:
+        stop.set()
+        await task
