@@ -16,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.audit import recheck
 from domain.errors import DomainError
 from domain.pending import pending_actions
+from domain.views import auditor_state
 from workflows.messages import cycle_key
 
 from ..audit import Reconciliation, StreamFailure, compare_with_store, reconcile_if_held, verify_all
@@ -37,20 +38,25 @@ async def audit(
     to_version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Any:
     """Replay from the event store: the state as of a moment or version, the chain's
-    verification, and every decision recomputed. Auditors and the secretariat only (the full
-    state holds every ballot)."""
+    verification, and every decision recomputed. Auditors and the secretariat only (the state
+    holds every ballot of a closed round; an open round shows who voted, not how)."""
     auditors_only(who, "the auditors' pack and the replay")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     replay = await svc.store.replay(stream, to_version=to_version, as_of=as_of)
     if replay.report.events == 0:
         raise DomainError("unknown_cycle", f"no events for {cycle.block} {cycle.year}")
+    now = replay.state
+    if (to_version is not None or as_of is not None) and (
+            any(not r.closed for r in now.rounds) or now.election is not None):
+        now = (await svc.store.replay(stream)).state  # which rounds are still open
     return {
         "stream": stream,
         "events": replay.report.events,
         "head_hash": replay.report.head_hash.hex(),
         "problems": [str(p) for p in replay.report.problems],
         "findings": [str(f) for f in recheck(replay.events)],
-        "state": replay.state.model_dump(mode="json"),
+        # an open round's ballots stay private, also to auditors (DOMAIN.md)
+        "state": auditor_state(replay.state, now),
         "pending": pending_actions(replay.state),
     }
 

@@ -277,3 +277,33 @@ async def test_verify_an_uploaded_export(
     assert r.status_code == 413 and r.json()["limit_bytes"] == MAX_BODY_BYTES
     # read-only: nothing was written
     assert await pool.fetchval("SELECT count(*) FROM events") == before
+
+
+async def test_an_open_rounds_ballots_stay_private_on_the_audit_routes(
+    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient
+) -> None:
+    block, year = "kg-khoi-2", 2018
+    stream = cycle_key(block, year, cycles.prefix)[1]
+    records = [to_record(e) for e in reference_events(unique_ids=True)]
+    first = next(n for n, r in enumerate(records) if r.type == "ballot_cast")
+    closes = next(n for n, r in enumerate(records) if r.type == "vote_round_closed")
+    await store.append(stream, 0, records[:first + 1])  # the round open, one ballot cast
+    ballot = records[first]
+    assert ballot.data["approve"]
+    base = f"/cycles/{block}/{year}"
+    body = (await api.get(f"{base}/audit", headers=auth("t-audit"))).json()
+    r = body["state"]["rounds"][0]
+    assert r["ballots"] == {} and r["voted"] == [ballot.data["voter"]]
+    shown = await api.get(f"/ky/{block}/{year}/nhat-ky/{first + 1}.json",
+                          headers=auth("t-audit"))
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["data"]["voter"] == ballot.data["voter"]
+    assert "approve" not in shown.json()["data"]
+    # once the round closed, auditors see every ballot, also as of the open round
+    await store.append(stream, first + 1, records[first + 1:closes + 1])
+    body = (await api.get(f"{base}/audit", params={"to_version": first + 1},
+                          headers=auth("t-audit"))).json()
+    assert body["state"]["rounds"][0]["ballots"] == {ballot.data["voter"]: ballot.data["approve"]}
+    shown = await api.get(f"/ky/{block}/{year}/nhat-ky/{first + 1}.json",
+                          headers=auth("t-audit"))
+    assert shown.json()["data"]["approve"] == ballot.data["approve"]
