@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from temporalio.service import RPCError, RPCStatusCode
@@ -29,6 +30,7 @@ from .errors import problem
 __all__ = ["BODY_LIMITS", "MAX_EXPORT_BYTES", "reconciliation", "router"]
 
 router = APIRouter(tags=["audit"])
+log = structlog.get_logger("thidua.audit")
 
 
 @router.get("/cycles/{block}/{year}/audit")
@@ -91,12 +93,26 @@ async def export_zip(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Res
     signer = signer_of(svc.settings)  # SigningKeyError → 503 (app/http/errors.py)
     try:
         data, _ = await export_bytes(svc.store, stream,
-                                     minutes_pdf=partial(cached_minutes_pdf, sign=signer))
+                                     minutes_pdf=partial(cached_minutes_pdf, sign=signer),
+                                     witness=await asyncio.to_thread(_witness, svc))
     except UnknownStream:
         raise DomainError("unknown_cycle", f"no events for {cycle.block} {cycle.year}") from None
     name = f"thidua-{cycle.block}-{cycle.year}.zip"
     return Response(data, media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _witness(svc: Services) -> Any:
+    """The witness (app/witness) whose checkpoint an export carries; None when there is none
+    here or it cannot be checked (the manifest's `checkpoint` is then null)."""
+    from ..witness import WitnessError
+    from ..witness.check import load_checked
+
+    try:
+        return load_checked(svc.settings)
+    except (WitnessError, OSError) as exc:
+        log.warning("export.no_witness", error=str(exc))
+        return None
 
 
 async def reconciliation(svc: Services, prefix: str, block: str, year: int) -> Reconciliation:
