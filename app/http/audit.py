@@ -157,8 +157,11 @@ async def verify_streams(
     year: Annotated[int | None, Query(ge=1945, le=2200)] = None,
     parse: Annotated[bool, Query(description="also parse every event (slower)")] = False,
 ) -> Any:
-    """Verify the chain of every cycle stream (or one year's), as `thidua audit verify --all`:
-    the failing streams with their first problem."""
+    """Verify the chain of every stream (or one year's) and the store against the witness's
+    latest signed checkpoint, as `thidua audit verify --all` (without Temporal's histories: see
+    `…/reconcile`): the failing streams with their first problem; `witness` says what was
+    checked against (null when there is no witness here or it cannot be checked) and what
+    the witness itself says is wrong."""
     auditors_only(who, "the auditors' pack and the replay")
     total = 0
 
@@ -166,14 +169,21 @@ async def verify_streams(
         nonlocal total
         total = n
 
-    failures = await verify_all(svc.store, year, progress, parse=parse)
+    witness = await asyncio.to_thread(_witness, svc)
+    witnessed = witness.log.by_stream(witness.latest.size) if witness is not None else None
+    failures = await verify_all(svc.store, year, progress, parse=parse, witnessed=witnessed)
+    findings = list(witness.findings) if witness is not None else []
     return {
-        "streams": total, "ok": not failures,
+        "streams": total, "ok": not failures and not findings,
         "failures": [{"stream": f.stream, "problem": _first_problem(f)} for f in failures],
+        "witness": ({"checkpoint_events": witness.latest.size, "public_key": witness.public_text,
+                     "findings": findings} if witness is not None else None),
     }
 
 
 def _first_problem(f: StreamFailure) -> str:
+    if f.witness and f.report.ok:
+        return f.witness[0]
     p = f.report.first
     if p is None:
         return "the read model lists it, the store holds no event of it"
