@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from app.audit import verify_all
 from app.blocks import BlockService
 from domain.codec import EventRecord, to_record
+from domain.province import BlockProposals, ProposalsCompiled, ProvinceProposals
 from domain.setup import Block, Member
 from domain.values import Actor
 from eventstore import EventStore
@@ -143,8 +144,17 @@ async def test_parse_reads_block_and_person_streams(
         data={"login": f"p{tag}", "name": "An", "position": None, "role": "auditor",
               "unit": None})
     await store.append(person, 0, [created])
+    province = f"province-p{tag}-2018"
+    compiled = ProposalsCompiled(
+        event_id=uuid.uuid4(), at=now, actor=Actor.admin(),
+        proposals=ProvinceProposals(province="Hà Tĩnh", year=2018, blocks=(BlockProposals(
+            block_id=block.id, block_name=block.name, cycle_id=f"{block.id}/2018",
+            status="cancelled", cancel_reason="thử"),)))
+    await store.append(province, 0, [to_record(compiled)])  # type: ignore[arg-type]
     failures = await verify_all(store, parse=True)
     assert [f for f in failures if tag in f.stream] == []
+    assert {s for s in await store.streams() if tag in s} == {
+        f"block-{block.id}", person, province}
     # an event that does not fold: named as unreadable, with the kind
     bad = created.model_copy(update={"event_id": uuid.uuid4(), "type": "person_renamed"})
     await store.append(person, 1, [bad])
