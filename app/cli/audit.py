@@ -88,6 +88,9 @@ def verify(
     every: AllOpt = False, only_year: YearOpt = None,
     parse: Annotated[bool, typer.Option(
         help="with --all: also parse every event as a domain event (slower)")] = False,
+    temporal: Annotated[bool, typer.Option(
+        help="with --all: also compare each cycle with its Temporal history, when Temporal is"
+             " reachable (one history fetch per cycle)")] = True,
 ) -> None:
     """Verify a cycle: hash chain, contiguous versions, every event readable, and every
     decision recomputed by the rules from the events before it; exit 1 on any finding. With
@@ -95,7 +98,7 @@ def verify(
     failing stream."""
     name = _one_or_all(block, year, stream, every, only_year)
     if name is None:
-        _verify_all(ctx, only_year, parse)
+        _verify_all(ctx, only_year, parse, temporal)
         return
     replay = _replay(ctx, name)
     findings = findings_of(replay)
@@ -375,7 +378,8 @@ async def temporal_cycles(services: Any) -> tuple[Any, dict[str, str]] | None:
         return None
 
 
-def _verify_all(ctx: typer.Context, year: int | None, parse: bool) -> None:
+def _verify_all(ctx: typer.Context, year: int | None, parse: bool, use_temporal: bool = True
+                ) -> None:
     from app.audit import reconcile_if_held, verify_all
     from app.audit.verify_all import of_year
 
@@ -389,7 +393,7 @@ def _verify_all(ctx: typer.Context, year: int | None, parse: bool) -> None:
 
     async def go() -> tuple[list[Any], dict[str, list[str]]]:
         async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
-            temporal = await temporal_cycles(services)
+            temporal = await temporal_cycles(services) if use_temporal else None
             cycles = temporal[1] if temporal else {}
             witnessed = witness.log.by_stream(witness.latest.size) if witness else None
             with _bar("verifying") as progress:
@@ -428,9 +432,11 @@ def verify_all_command(
     year: Annotated[int | None, typer.Option(help="only the cycles of this year")] = None,
     parse: Annotated[bool, typer.Option(
         help="also parse every event as a domain event (slower)")] = False,
+    temporal: Annotated[bool, typer.Option(
+        help="also compare each cycle with its Temporal history")] = True,
 ) -> None:
     """The same as `audit verify --all` (kept for scripts that call it)."""
-    _verify_all(ctx, year, parse)
+    _verify_all(ctx, year, parse, temporal)
 
 
 # ---- the witness (app/witness) --------------------------------------------------------------

@@ -196,3 +196,8 @@ async def test_verify_all_names_every_tampered_cycle_and_not_the_untouched_one(
     assert any(s["rewrite"] in line and "Temporal's history" in line and "a rewrite" in line
                for line in lines), text
     assert "Traceback" not in done.stderr
+    # without Temporal the forged append (after the checkpoint) goes unnamed: why both witnesses
+    done = thidua(tmp_path, "audit", "verify", "--all", "--no-temporal", **cli_env)
+    assert done.returncode == 1 and "Temporal" not in done.stderr
+    assert s["forge"] not in done.stderr and s["untouched"] not in done.stderr
+    assert all(s[name] in done.stderr for name in names if name not in ("forge", "untouched"))
