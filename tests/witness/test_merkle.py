@@ -120,3 +120,29 @@ def test_the_witness_log_checks_its_own_checkpoints(tmp_path: Path) -> None:
     leaves.write_bytes(b"".join(lines[:-1]) + lines[-1].replace(b'"s0"', b'"s1"'))
     latest, findings = WitnessLog(tmp_path).verify()
     assert len(findings) == 1 and "root differs" in findings[0]
+
+
+def test_a_half_written_leaf_is_dropped_and_another_key_is_refused(tmp_path: Path) -> None:
+    from app.witness.log import WitnessError
+
+    key = Ed25519PrivateKey.generate()
+    w = WitnessLog(tmp_path)
+    with w.locked():
+        w.init_key(key)
+        w.add([Leaf(1, "s", 1, os.urandom(32))])
+        w.checkpoint(key)
+    with (tmp_path / "leaves.jsonl").open("ab") as f:
+        f.write(b'[2,"s",2,"ab')  # a crash mid-line: never signed
+    again = WitnessLog(tmp_path)
+    with again.locked():
+        assert len(again.leaves) == 1
+        again.add([Leaf(2, "s", 2, os.urandom(32))])
+        assert again.checkpoint(key).size == 2  # type: ignore[union-attr]
+        with pytest.raises(WitnessError, match="key mismatch"):
+            again.init_key(Ed25519PrivateKey.generate())
+        with pytest.raises(WitnessError, match="after the last recorded position"):
+            again.add([Leaf(2, "s", 3, os.urandom(32))])
+    latest, findings = WitnessLog(tmp_path).verify()
+    assert findings == [] and latest.size == 2
+    with pytest.raises(WitnessError, match="key mismatch"):
+        WitnessLog(tmp_path).verify(Ed25519PrivateKey.generate().public_key())
