@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from .merkle import Tree, leaf_hash, verify_consistency
-from .note import Checkpoint, NoteError, public_bytes, sign, verify
+from .note import Checkpoint, NoteError, parse, public_bytes, sign, verify
 
 __all__ = ["Leaf", "WitnessError", "WitnessLog", "leaf_data", "load_key", "load_public",
            "make_key"]
@@ -222,8 +222,6 @@ class WitnessLog:
         note = self.latest_note()
         if note is None:
             return 0
-        from .note import parse
-
         return parse(note)[0].size
 
     def checkpoint(self, key: Ed25519PrivateKey) -> Checkpoint | None:
@@ -233,8 +231,6 @@ class WitnessLog:
         size = len(self._hashes)
         previous = None
         if numbers:
-            from .note import parse
-
             previous = parse(self.note(numbers[-1]))[0]
             if previous.size >= size:
                 return None
@@ -347,8 +343,6 @@ def bundle(log: WitnessLog, number: int, public_text: str, stream: str) -> dict[
     """A stream's events in checkpoint `number` with their inclusion proofs: what an export
     carries and what `verify.py --against` checks an (older) export with. The leaf of an event
     is leaf_data(stream, version, hash) (RFC 9162 leaf hash over it)."""
-    from .note import parse
-
     note = log.note(number)
     cp = parse(note)[0]
     tree = log.tree(cp.size)
