@@ -95,9 +95,13 @@ async def export_bytes(
     if callable(minutes_pdf):
         # minutes only of a record whose chain holds (as `thidua audit minutes`); WeasyPrint
         # is slow and synchronous: off the event loop
+        from app.documents.record import holding
+
+        cp = holding(witness, stream, report.head_version, report.head_hash)
+        more = {"checkpoint": cp} if cp is not None else {}  # the record names the checkpoint
         pdf = (await asyncio.to_thread(
             minutes_pdf, replay.events, stream=stream, head_version=report.head_version,
-            head_hash=report.head_hash,
+            head_hash=report.head_hash, **more,
         ) if report.ok else None)
     else:
         pdf = minutes_pdf

@@ -164,9 +164,12 @@ def minutes(
         err.print(f"[red]error:[/red] {exc.code} ({exc.field}): {exc.message}", highlight=False)
         raise typer.Exit(2) from None
 
+    witness = _checked_witness(ctx)
+
     async def go() -> bytes:
         async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
-            return await stored_minutes(services.store, name, html=html, signer=signer)
+            return await stored_minutes(services.store, name, html=html, signer=signer,
+                                        witness=witness)
 
     body = run(go())
     out.write_bytes(body)
@@ -487,7 +490,12 @@ def checkpoint_show(
 
 
 @checkpoint_app.command("verify")
-def checkpoint_verify(ctx: typer.Context, key: KeyOpt = None) -> None:
+def checkpoint_verify(
+    ctx: typer.Context, key: KeyOpt = None,
+    record: Annotated[str | None, typer.Option(
+        help="also check a minutes' record (its QR code: thidua:STREAM@VERSION#HASH;cp=SIZE:"
+             "ROOT) against the witness")] = None,
+) -> None:
     """Check the witness on its own: every checkpoint signed by the key, each consistent with
     the one before (RFC 9162 consistency proofs), the latest one's root equal to the tree over
     the recorded events. Exit 1 on a finding, 2 when it cannot be checked. (`audit verify --all`
@@ -497,12 +505,23 @@ def checkpoint_verify(ctx: typer.Context, key: KeyOpt = None) -> None:
         err.print("[red]cannot check[/red]: missing witness: no checkpoints yet",
                   highlight=False)
         raise typer.Exit(2)
-    for f in witness.findings:
+    findings = list(witness.findings)
+    if record is not None:
+        from app.witness import WitnessError
+        from app.witness.check import check_record
+
+        try:
+            findings += [f"record: {f}" for f in check_record(witness, record)]
+        except WitnessError as exc:
+            err.print(f"[red]invalid:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    for f in findings:
         err.print(f"[red]finding[/red]: {f}", highlight=False)
-    if witness.findings:
+    if findings:
         raise typer.Exit(1)
     print(f"ok: {len(witness.log.numbers())} checkpoint(s) signed and consistent, the latest "
-          f"covers {witness.latest.size} events")
+          f"covers {witness.latest.size} events"
+          + ("; the record's checkpoint and head are the witness's" if record else ""))
 
 
 @checkpoint_app.command("write")

@@ -94,7 +94,7 @@ async def export_zip(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Res
     try:
         data, _ = await export_bytes(svc.store, stream,
                                      minutes_pdf=partial(cached_minutes_pdf, sign=signer),
-                                     witness=await asyncio.to_thread(_witness, svc))
+                                     witness=await asyncio.to_thread(witness_of, svc))
     except UnknownStream:
         raise DomainError("unknown_cycle", f"no events for {cycle.block} {cycle.year}") from None
     name = f"thidua-{cycle.block}-{cycle.year}.zip"
@@ -102,7 +102,7 @@ async def export_zip(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Res
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _witness(svc: Services) -> Any:
+def witness_of(svc: Services) -> Any:
     """The witness (app/witness) whose checkpoint an export carries; None when there is none
     here or it cannot be checked (the manifest's `checkpoint` is then null)."""
     from ..witness import WitnessError
@@ -169,7 +169,7 @@ async def verify_streams(
         nonlocal total
         total = n
 
-    witness = await asyncio.to_thread(_witness, svc)
+    witness = await asyncio.to_thread(witness_of, svc)
     witnessed = witness.log.by_stream(witness.latest.size) if witness is not None else None
     failures = await verify_all(svc.store, year, progress, parse=parse, witnessed=witnessed)
     findings = list(witness.findings) if witness is not None else []

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..settings import Settings
 from .log import PUBLIC, WitnessError, WitnessLog, load_key, load_public
-from .note import Checkpoint, public_bytes
+from .note import RECORD, Checkpoint, public_bytes
 from .service import witness_dir, witness_key_path
 
 __all__ = ["Checked", "load_checked", "trusted_key"]
@@ -60,3 +60,32 @@ def load_checked(settings: Settings, public_text: str | None = None) -> Checked 
     public = load_public(public_text) if public_text else trusted_key(settings, log)
     latest, findings = log.verify(public)
     return Checked(log, latest, findings, public)
+
+
+def check_record(checked: Checked, record: str) -> list[str]:
+    """A minutes' record (its QR code or keywords: `thidua:STREAM@VERSION#HASH;cp=SIZE:ROOT`)
+    against the witness: the tree of its first SIZE events has that root, and holds the
+    record's head. WitnessError when the text is not such a record."""
+    named = RECORD.match(record.strip())
+    if named is None or not named["cp_size"]:
+        raise WitnessError("--record: not a record with a checkpoint "
+                           "(thidua:STREAM@VERSION#HASH;cp=SIZE:ROOT)")
+    size, root = int(named["cp_size"]), named["cp_root"]
+    log = checked.log
+    if size > len(log.leaves):
+        return [f"the record names a checkpoint of {size} events, the witness holds "
+                f"{len(log.leaves)}"]
+    findings = []
+    if log.tree(size).root().hex() != root:
+        findings.append(f"the witness's tree of {size} events has another root than the record"
+                        " names (the witness or the record was changed)")
+    stream, version, head = named["stream"], int(named["version"]), named["hash"]
+    held = [x for x in log.leaves[:size] if x.stream == stream and x.version == version]
+    if not held:
+        findings.append(f"the witness's first {size} events do not hold {stream} version"
+                        f" {version}")
+    elif held[0].hash.hex() != head:
+        findings.append(f"{stream} version {version}: the witness recorded another hash than"
+                        " the record names")
+    return findings
+

@@ -16,15 +16,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-__all__ = ["Checkpoint", "NoteError", "key_id", "public_bytes", "sign", "verify"]
+__all__ = ["RECORD", "Checkpoint", "NoteError", "key_id", "public_bytes", "sign", "verify"]
 
 _DASH = "\u2014"
+
+RECORD = re.compile(r"^thidua:(?P<stream>[^@\s]+)@(?P<version>\d+)#(?P<hash>[0-9a-f]{64})"
+                    r"(?:;cp=(?P<cp_size>\d+):(?P<cp_root>[0-9a-f]{64}))?$")
+"""The record a minutes' footer, QR code and keywords name (app.documents.minutes.record_uri):
+its stream, head version and hash, and the witness's checkpoint (tree size, root) that holds
+the head, when there was one."""
 
 
 class NoteError(ValueError):

@@ -162,3 +162,41 @@ async def test_parse_reads_block_and_person_streams(
     assert [(f.stream, f.report.first.kind, f.report.first.version) for f in failures
             if f.report.first] == [(person, "unreadable", 2)]
     assert "person event" in failures[0].report.first.detail  # type: ignore[union-attr]
+
+
+async def test_the_minutes_record_carries_the_checkpoint_and_checks_against_the_witness(
+    db_url: str, store: EventStore, tmp_path: Path
+) -> None:
+    import re
+
+    from app.documents.check import check_minutes
+    from app.documents.minutes import minutes_pdf
+    from tests.audit.test_export import reference_stream
+
+    stream = await reference_stream(store)
+    assert thidua(db_url, tmp_path, "audit", "checkpoint", "write").returncode == 0
+    out = tmp_path / "minutes.html"
+    done = thidua(db_url, tmp_path, "audit", "minutes", "x", "2018", str(out), "--html",
+                  "--stream", stream)
+    assert done.returncode == 0, done.stderr
+    found = re.search(r'<meta name="keywords" content="([^"]+)">', out.read_text())
+    assert found is not None
+    record = found[1]
+    assert record.startswith(f"thidua:{stream}@") and ";cp=" in record
+    done = thidua(db_url, tmp_path, "audit", "checkpoint", "verify", "--record", record)
+    assert done.returncode == 0 and "the record's checkpoint and head" in done.stdout, \
+        done.stderr
+    size, root = record.rsplit(";cp=", 1)[1].split(":")
+    forged = record.replace(root, "0" * 64)
+    done = thidua(db_url, tmp_path, "audit", "checkpoint", "verify", "--record", forged)
+    assert done.returncode == 1 and "another root" in one_line(done.stderr)
+    done = thidua(db_url, tmp_path, "audit", "checkpoint", "verify", "--record", "thidua:x")
+    assert done.returncode == 2 and "--record" in one_line(done.stderr)
+    # the PDF's keywords (and QR code) name the same record; check_minutes reads it back
+    replay = await store.replay(stream)
+    pdf = minutes_pdf(replay.events, stream=stream, head_version=replay.report.head_version,
+                      head_hash=replay.report.head_hash,
+                      checkpoint=(int(size), bytes.fromhex(root)))
+    checked = check_minutes(pdf)
+    assert checked.ok, checked.problems
+    assert checked.checkpoint == (int(size), root)
