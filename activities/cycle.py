@@ -43,6 +43,7 @@ class CycleActivities:
         return AppendResult(
             version=positions[-1].version if positions else inp.expected_version,
             positions=[p.position for p in positions],
+            hashes=[bytes(p.hash).hex() for p in positions if len(p) > 2],
         )
 
     @activity.defn(name=WRITE_REMINDERS)

@@ -60,6 +60,9 @@ class DevInfo:
     ui_url: str | None = None
     api_url: str | None = None
     worker_pid: int | None = None
+    witness_public_key: str | None = None
+    """The public key (base64) that checks the witness's checkpoints (app/witness)."""
+    witness_dir: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

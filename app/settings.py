@@ -77,6 +77,23 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("THIDUA_SIGN_P12_PASSWORD", "SIGN_P12_PASSWORD"),
         description="the PKCS#12 file's password (never logged)",
     )
+    witness_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("THIDUA_WITNESS_DIR", "WITNESS_DIR"),
+        description="the witness directory (signed checkpoints of every event, outside the "
+                    "database); unset = THIDUA_HOME/witness",
+    )
+    witness_key: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("THIDUA_WITNESS_KEY", "WITNESS_KEY"),
+        description="the Ed25519 key (PEM) that signs checkpoints; unset = "
+                    "THIDUA_HOME/witness.key, made at first start (mode 0600)",
+    )
+    witness_origin: str = Field(default="thidua/witness",
+                                description="the checkpoints' origin line (the key's name)")
+    witness_interval_seconds: float = Field(
+        default=120, gt=0, description="the worker signs a checkpoint at least this often "
+                                       "(and at every stage close)")
     api_port: int = 8000
     log_format: str = Field(default="auto", description="auto, json or console")
     log_level: str = "INFO"

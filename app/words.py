@@ -298,6 +298,8 @@ RECONCILE = {
                   "kho sự kiện.",
     "wrong_version": "{who}: sự kiện {event_id} ({type}) nằm ở phiên bản {stored} trong kho, "
                      "không phải phiên bản {version}.",
+    "wrong_hash": "Phiên bản {version} ({type}, {event_id}): mã băm trong kho khác mã băm mà "
+                  "lần ghi của quy trình đã lưu (sự kiện bị sửa).",
     "not_written": "Phiên bản {version} ({type}, {event_id}) không do yêu cầu, lần xử lý quá "
                    "hạn hay việc khởi tạo nào của quy trình ghi.",
     "deleted_tail": "Quy trình đã tới phiên bản {workflow_version}, kho sự kiện chỉ có "

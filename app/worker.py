@@ -26,6 +26,7 @@ from workflows.year import ProvinceYear
 from .discovery import NO_TEMPORAL, STANDBY_ENV, ServiceNotFound, find_dev
 from .logcontext import LogContextInterceptor
 from .settings import Settings
+from .witness import follow_witness
 
 __all__ = ["GRACE", "STANDBY_ENV", "STICKY_TIMEOUT", "build_worker", "serve"]
 
@@ -105,6 +106,8 @@ async def serve(settings: Settings) -> int:
                 log.info("worker.stopped")
                 return 0
         readmodels = asyncio.create_task(follow(services.readmodels, stop))
+        # the witness: signed checkpoints outside the database, off the append path
+        witnessing = asyncio.create_task(follow_witness(services.store, settings, stop))
         running = asyncio.create_task(worker.run())
         log.info("worker.started", task_queue=services.task_queue)
         stopping = asyncio.create_task(stop.wait())
@@ -115,6 +118,7 @@ async def serve(settings: Settings) -> int:
             await worker.shutdown()
         stop.set()
         await readmodels
+        await witnessing
         await running
         log.info("worker.stopped")
     return 0

@@ -19,10 +19,12 @@ Conn: TypeAlias = "Connection[Any] | PoolConnectionProxy[Any]"
 
 
 class Position(NamedTuple):
-    """Where an appended event landed: its version in the stream and its global position."""
+    """Where an appended event landed: its version in the stream, its global position and the
+    hash stored for it (recorded in the workflow's history: Temporal witnesses the chain)."""
 
     version: int
     position: int
+    hash: bytes = b""
 
 
 class StoredEvent(EventRecord):

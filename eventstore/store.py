@@ -27,7 +27,7 @@ from .records import Conn, Position, StoredEvent
 
 __all__ = ["EventStore"]
 
-_APPEND = "SELECT out_version, out_position FROM events_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+_APPEND = "SELECT out_version, out_position, out_hash FROM events_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 
 # Shared by both append statements: the first position of this transaction (see read_all) and
 # the previous hash of a stream's first event.
@@ -48,7 +48,7 @@ SELECT {_TX_POSITION}, $1, $2 + 1, $3, $4, $5, $6::jsonb, $7::jsonb,
   FROM (SELECT e.hash FROM events e WHERE e.stream = $1 AND e.version = $2
         UNION ALL
         SELECT {_NO_HASH} WHERE $2 = 0) AS prev
-RETURNING version, position
+RETURNING version, position, hash
 """
 
 # Group commit: one-event appends that wait for a free lane go together, in one statement and one
@@ -72,7 +72,7 @@ SELECT {_TX_POSITION} + a.i - 1,
         UNION ALL
        SELECT {_NO_HASH} WHERE a.expected = 0) AS prev
 ON CONFLICT DO NOTHING
-RETURNING event_id, stream, version, position
+RETURNING event_id, stream, version, position, hash
 """
 
 _COLUMNS = (
@@ -114,6 +114,12 @@ SELECT stream FROM (
      WHERE $1::integer IS NULL OR stream LIKE '%-' || $1::text
     UNION
     SELECT stream FROM cycles WHERE $1::integer IS NULL OR year = $1
+    UNION
+    SELECT stream FROM province_proposals WHERE $1::integer IS NULL OR year = $1
+    UNION
+    SELECT stream FROM blocks WHERE $1::integer IS NULL
+    UNION
+    SELECT 'person-' || login FROM people WHERE $1::integer IS NULL
 ) s ORDER BY stream
 """
 
@@ -209,7 +215,7 @@ class EventStore:
                             raise
                         refused = True
                     if not refused:
-                        return [Position(r[0], r[1]) for r in rows]
+                        return [Position(r[0], r[1], bytes(r[2])) for r in rows]
                     done = await self._resolve(conn, stream, expected_version, records)
                     if done is not None:
                         return done
@@ -263,7 +269,7 @@ class EventStore:
             row = placed.pop(w.records[0].event_id, None)
             if row is not None and (row[1], row[2]) == (w.stream, w.expected + 1):
                 if not w.done.done():
-                    w.done.set_result([Position(row[2], row[3])])
+                    w.done.set_result([Position(row[2], row[3], bytes(row[4]))])
             else:
                 alone.append(w)
         await asyncio.gather(*(self._settle_alone(w) for w in alone))
@@ -323,7 +329,7 @@ class EventStore:
                 diff = _difference(stream, r, row)
                 if diff:
                     raise EventIdConflict(r.event_id, diff)
-                positions.append(Position(row[1], row[2]))
+                positions.append(Position(row[1], row[2], bytes(row[11])))
             return positions
         actual = await conn.fetchval(_HEAD, stream)
         if actual == expected:
@@ -371,8 +377,9 @@ class EventStore:
                 return await streams_rows(conn, streams)
 
     async def streams(self, year: int | None = None) -> list[str]:
-        """Every stream with events, and every cycle the read model lists (even one whose events
-        are gone); of one year when given (streams are named cycle-{block}-{year})."""
+        """Every stream with events, and every stream a read model lists (cycles, blocks,
+        provinces' proposals, people; even one whose events are gone); of one year when given
+        (cycle and province streams end in -{year}; blocks and people have no year)."""
         with translate_errors():
             return [r[0] for r in await self._pool.fetch(_STREAMS, year)]
 

@@ -109,6 +109,10 @@ class AppendResult(BaseModel):
     model_config = ConfigDict(frozen=True)
     version: int
     positions: list[int]
+    hashes: list[str] = []
+    """The hash stored for each event (hex), so that the history witnesses the chain: `audit
+    reconcile` compares them with the store version by version (empty in histories recorded
+    before they were kept)."""
 
 
 class ReadEventsInput(BaseModel):

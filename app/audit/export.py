@@ -7,6 +7,8 @@ The zip holds:
   manifest.json  stream, count, first and last hash, ruleset and its version, schema versions,
                  the canonical-JSON and hash recipe, the verdict of the store at export time
   minutes.pdf    the minutes of the review, when given
+  checkpoint.json  the witness's latest signed checkpoint and an inclusion proof for each of the
+                 stream's events it holds (app/witness), when a witness is given
   verify.py      the standalone verifier (app/audit/verify_script.py)
 """
 
@@ -27,7 +29,7 @@ from typing import Any
 from eventstore import EventStore
 from eventstore.audit import Replay, Row, replay_rows
 
-from .verify_script import verify_zip
+from .verify_script import CannotCheck, verify_zip
 
 __all__ = ["FORMAT", "RECIPE", "ExportCheck", "UnknownStream", "compare_with_store",
            "export_bytes", "export_cycle", "unpack_problem", "verify_export"]
@@ -63,11 +65,12 @@ async def export_cycle(
     out_path: str | Path,
     *,
     minutes_pdf: bytes | MinutesHook | None = None,
+    witness: Any = None,
 ) -> dict[str, Any]:
     """Write the export of `stream` to `out_path` (a .zip); returns its manifest. `minutes_pdf`
     is the PDF itself, or the function that makes it from the replayed events (called only
     when the stream verifies), e.g. app.documents.minutes.minutes_pdf."""
-    data, manifest = await export_bytes(store, stream, minutes_pdf=minutes_pdf)
+    data, manifest = await export_bytes(store, stream, minutes_pdf=minutes_pdf, witness=witness)
     Path(out_path).write_bytes(data)
     return manifest
 
@@ -77,9 +80,12 @@ async def export_bytes(
     stream: str,
     *,
     minutes_pdf: bytes | MinutesHook | None = None,
+    witness: Any = None,
 ) -> tuple[bytes, dict[str, Any]]:
     """The export of `stream` as the zip's bytes, and its manifest (see `export_cycle`). The
-    fold, the minutes and the zip are made in worker threads: an API keeps answering."""
+    fold, the minutes and the zip are made in worker threads: an API keeps answering.
+    `witness` (app.witness.check.Checked) adds its latest checkpoint and the stream's
+    inclusion proofs."""
     rows = await store.rows(stream)
     if not rows:
         raise UnknownStream(f"unknown_stream: no events in stream {stream!r}")
@@ -89,17 +95,27 @@ async def export_bytes(
     if callable(minutes_pdf):
         # minutes only of a record whose chain holds (as `thidua audit minutes`); WeasyPrint
         # is slow and synchronous: off the event loop
+        from app.documents.record import holding
+
+        cp = holding(witness, stream, report.head_version, report.head_hash)
+        more = {"checkpoint": cp} if cp is not None else {}  # the record names the checkpoint
         pdf = (await asyncio.to_thread(
             minutes_pdf, replay.events, stream=stream, head_version=report.head_version,
-            head_hash=report.head_hash,
+            head_hash=report.head_hash, **more,
         ) if report.ok else None)
     else:
         pdf = minutes_pdf
-    return await asyncio.to_thread(_pack, stream, rows, replay, pdf)
+    proofs = None
+    if witness is not None:
+        from app.witness.log import bundle
+
+        proofs = await asyncio.to_thread(bundle, witness.log, witness.log.numbers()[-1],
+                                         witness.public_text, stream)
+    return await asyncio.to_thread(_pack, stream, rows, replay, pdf, proofs)
 
 
-def _pack(stream: str, rows: list[Row], replay: Replay, pdf: bytes | None
-          ) -> tuple[bytes, dict[str, Any]]:
+def _pack(stream: str, rows: list[Row], replay: Replay, pdf: bytes | None,
+          proofs: dict[str, Any] | None = None) -> tuple[bytes, dict[str, Any]]:
     report = replay.report
     events = b"".join(bytes(body) + b"\n" for _, body, _ in rows)
     hashes = "".join(bytes(h).hex() + "\n" for _, _, h in rows)
@@ -121,6 +137,8 @@ def _pack(stream: str, rows: list[Row], replay: Replay, pdf: bytes | None
         "events_sha256": hashlib.sha256(events).hexdigest(),
         "minutes": ({"file": "minutes.pdf", "sha256": hashlib.sha256(pdf).hexdigest()}
                     if pdf is not None else None),
+        "checkpoint": ({"file": "checkpoint.json", "public_key": proofs["public_key"],
+                        "events": len(proofs["leaves"])} if proofs is not None else None),
     }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -130,6 +148,8 @@ def _pack(stream: str, rows: list[Row], replay: Replay, pdf: bytes | None
         z.writestr("verify.py", _script())
         if pdf is not None:
             z.writestr("minutes.pdf", pdf)
+        if proofs is not None:
+            z.writestr("checkpoint.json", json.dumps(proofs, ensure_ascii=False, indent=1))
     return buf.getvalue(), manifest
 
 
@@ -169,7 +189,10 @@ def unpack_problem(data: bytes, max_unpacked: int) -> str | None:
 
 def verify_export(source: Source) -> ExportCheck:
     """The checks of verify.py, in Python (the same code)."""
-    problems, manifest = verify_zip(_open(source))
+    try:
+        problems, manifest = verify_zip(_open(source))
+    except CannotCheck as exc:
+        return ExportCheck((f"cannot check the witness: {exc}",), {})
     return ExportCheck(tuple(problems), manifest)
 
 

@@ -26,7 +26,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from eventstore import EventStore
-from workflows.messages import AppendInput, CommandRequest, CommandResult
+from workflows.messages import AppendInput, AppendResult, CommandRequest, CommandResult
 
 __all__ = ["Difference", "Reconciliation", "reconcile", "reconcile_all", "reconcile_if_held"]
 
@@ -54,6 +54,9 @@ class Written:
     type: str
     who: tuple[str, str, str]
     """(kind, update name, request id): kind is "update", "start" or "deadline"."""
+    hash: str = ""
+    """The hash the append stored (hex), as its result in the history recorded it; empty in
+    histories recorded before appends returned it."""
 
     @property
     def by(self) -> str:
@@ -129,17 +132,20 @@ async def reconcile(
                     appends[(run_id, e.event_id)] = _decode(
                         client, a.input.payloads, AppendInput)
             elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-                inp = appends.get((run_id, e.activity_task_completed_event_attributes
-                                   .scheduled_event_id))
+                done = e.activity_task_completed_event_attributes
+                inp = appends.get((run_id, done.scheduled_event_id))
                 if inp is None:
                     continue
+                hashes = _decode(client, done.result.payloads, AppendResult).hashes
                 if inp.stream != stream:
                     differences.append(Difference(
                         "wrong_stream", f"the workflow appended to stream {inp.stream!r}, not"
                         f" {stream!r}", stream=inp.stream, expected=stream))
-                for i, r in enumerate(inp.records, start=inp.expected_version + 1):
+                for k, r in enumerate(inp.records):
                     by = ("start" if inp.expected_version == 0 else "deadline")
-                    written[str(r.event_id)] = Written(i, str(r.event_id), r.type, (by, "", ""))
+                    written[str(r.event_id)] = Written(
+                        inp.expected_version + 1 + k, str(r.event_id), r.type, (by, "", ""),
+                        hashes[k] if k < len(hashes) else "")
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
                 a = e.workflow_execution_update_accepted_event_attributes
                 req = _decode(client, a.accepted_request.input.args.payloads, CommandRequest)
@@ -163,9 +169,10 @@ async def reconcile(
                 "no_append", f"{_label(who)}: its event {event_id} has no completed append",
                 who=who, event_id=event_id))
         else:
-            written[event_id] = Written(w.version, w.event_id, w.type, who)
+            written[event_id] = Written(w.version, w.event_id, w.type, who, w.hash)
     rows = await store.rows(stream)
     stored: dict[str, tuple[int, str]] = {}
+    hashes_at = {version: bytes(h).hex() for version, _, h in rows}
     for version, body, _ in rows:
         obj = orjson.loads(body)
         stored[obj["event_id"]] = (version, obj["type"])
@@ -180,6 +187,10 @@ async def reconcile(
             differences.append(Difference(
                 "wrong_version", f"{w.by}: its event {w.event_id} ({w.type}) is stored at"
                 f" version {at[0]}, not {w.version}", stored=at[0], **facts))
+        elif w.hash and hashes_at.get(w.version) != w.hash:
+            differences.append(Difference(
+                "wrong_hash", f"version {w.version} ({w.type}, {w.event_id}): the stored hash"
+                " differs from the one its append stored (a rewrite)", **facts))
     for event_id, (version, type_) in sorted(stored.items(), key=lambda kv: kv[1][0]):
         if event_id not in written:
             differences.append(Difference(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -87,6 +88,9 @@ def verify(
     every: AllOpt = False, only_year: YearOpt = None,
     parse: Annotated[bool, typer.Option(
         help="with --all: also parse every event as a domain event (slower)")] = False,
+    temporal: Annotated[bool, typer.Option(
+        help="with --all: also compare each cycle with its Temporal history, when Temporal is"
+             " reachable (one history fetch per cycle)")] = True,
 ) -> None:
     """Verify a cycle: hash chain, contiguous versions, every event readable, and every
     decision recomputed by the rules from the events before it; exit 1 on any finding. With
@@ -94,7 +98,7 @@ def verify(
     failing stream."""
     name = _one_or_all(block, year, stream, every, only_year)
     if name is None:
-        _verify_all(ctx, only_year, parse)
+        _verify_all(ctx, only_year, parse, temporal)
         return
     replay = _replay(ctx, name)
     findings = findings_of(replay)
@@ -160,9 +164,13 @@ def minutes(
         err.print(f"[red]error:[/red] {exc.code} ({exc.field}): {exc.message}", highlight=False)
         raise typer.Exit(2) from None
 
+    witness = _checked_witness(ctx)
+
     async def go() -> bytes:
-        async with bootstrap(settings_of(ctx), temporal="none", role="auditor", pool_size=2) as services:
-            return await stored_minutes(services.store, name, html=html, signer=signer)
+        async with bootstrap(settings_of(ctx), temporal="none", role="auditor",
+                             pool_size=2) as services:
+            return await stored_minutes(services.store, name, html=html, signer=signer,
+                                        witness=witness)
 
     body = run(go())
     out.write_bytes(body)
@@ -218,10 +226,16 @@ def export(
 
     name = _stream(block, year, stream)
     hook = _minutes_hook(ctx) if minutes else None
+    witness = _checked_witness(ctx)
+    if witness is not None and witness.findings:
+        err.print(f"[red]finding[/red]: witness: {witness.findings[0]}", highlight=False)
+        raise typer.Exit(1)
 
     async def go() -> dict[str, Any]:
-        async with bootstrap(settings_of(ctx), temporal="none", role="auditor", pool_size=2) as services:
-            return await export_cycle(services.store, name, out_path, minutes_pdf=hook)
+        async with bootstrap(settings_of(ctx), temporal="none", role="auditor",
+                             pool_size=2) as services:
+            return await export_cycle(services.store, name, out_path, minutes_pdf=hook,
+                                      witness=witness)
 
     try:
         manifest = run(go())
@@ -327,20 +341,95 @@ def _bar(what: str) -> Iterator[Callable[[int, int, str], None]]:
         yield progress
 
 
-def _verify_all(ctx: typer.Context, year: int | None, parse: bool) -> None:
-    from app.audit import verify_all
+def _checked_witness(ctx: typer.Context, key: str | None = None) -> Any:
+    """The witness checked on its own (app.witness.check), or None when none was ever made
+    here; exit 2 with one line when it cannot be checked (missing, no key, key mismatch)."""
+    from app.witness import WitnessError
+    from app.witness.check import load_checked
 
-    async def go() -> Any:
-        async with bootstrap(settings_of(ctx), temporal="none", role="auditor", pool_size=2) as services:
+    try:
+        return load_checked(settings_of(ctx), key)
+    except (WitnessError, OSError) as exc:
+        err.print(f"[red]cannot check[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+async def temporal_cycles(services: Any) -> tuple[Any, dict[str, str]] | None:
+    """(client, {cycle stream: workflow id}) of every cycle workflow Temporal knows, or None
+    when Temporal is not reachable (not configured, no `dev up` running, or not answering)."""
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.service import RPCError
+
+    settings = services.settings
+    address = settings.temporal_address or (services.dev.temporal_address if services.dev
+                                            else None)
+    if not address:
+        return None
+    namespace = (settings.temporal_namespace if settings.temporal_address or not services.dev
+                 else services.dev.namespace)
+    try:
+        client = await asyncio.wait_for(Client.connect(
+            address, namespace=namespace, data_converter=pydantic_data_converter), 5)
+        cycles = {}
+        async for wf in client.list_workflows("WorkflowType = 'EmulationCycle'"):
+            head, sep, rest = wf.id.partition("cycle:")
+            block, _, year = rest.rpartition(":")
+            if sep and block and year.isdigit():
+                cycles[f"{head}cycle-{block}-{year}"] = wf.id
+        return client, cycles
+    except (RuntimeError, OSError, TimeoutError, RPCError) as exc:
+        err.print(f"note: Temporal at {address} not consulted ({exc})", highlight=False)
+        return None
+
+
+def _verify_all(ctx: typer.Context, year: int | None, parse: bool, use_temporal: bool = True
+                ) -> None:
+    from app.audit import reconcile_if_held, verify_all
+    from app.audit.verify_all import of_year
+
+    witness = _checked_witness(ctx)
+    if witness is None:
+        err.print("note: no witness checkpoints yet (the worker signs them): the chains alone"
+                  " are checked", highlight=False)
+    else:
+        for f in witness.findings:
+            err.print(f"[red]finding[/red]: witness: {f}", highlight=False)
+
+    async def go() -> tuple[list[Any], dict[str, list[str]]]:
+        async with bootstrap(settings_of(ctx), temporal="none", role="auditor",
+                             pool_size=2) as services:
+            temporal = await temporal_cycles(services) if use_temporal else None
+            cycles = temporal[1] if temporal else {}
+            witnessed = witness.log.by_stream(witness.latest.size) if witness else None
             with _bar("verifying") as progress:
-                return await verify_all(services.store, year, progress, parse=parse)
+                failures = await verify_all(services.store, year, progress, parse=parse,
+                                            witnessed=witnessed, also=cycles)
+            # Temporal, the second witness: each cycle's appends (versions and hashes) against
+            # its stream
+            differences: dict[str, list[str]] = {}
+            if temporal:
+                with _bar("reconciling") as progress:
+                    names = of_year(sorted(cycles), year)
+                    for n, stream in enumerate(names, start=1):
+                        r = await reconcile_if_held(temporal[0], services.store, cycles[stream],
+                                                    stream)
+                        if r.history and r.differences:
+                            differences[stream] = list(r.differences)
+                        progress(n, len(names), stream)
+            return failures, differences
 
-    failures = run(go())
+    failures, differences = run(go())
     for f in failures:
         err.print(f"[red]failing[/red]: {f}", highlight=False)
-    if failures:
+    for stream, ds in differences.items():
+        err.print(f"[red]failing[/red]: {stream}: Temporal's history: {ds[0]}"
+                  + (f" (and {len(ds) - 1} more)" if len(ds) > 1 else ""), highlight=False)
+    if failures or differences or (witness is not None and witness.findings):
         raise typer.Exit(1)
-    print("ok: every stream verifies")
+    against = (f", against the signed checkpoint of {witness.latest.size} events"
+               if witness is not None else "")
+    print(f"ok: every stream verifies{against}")
 
 
 @app.command("verify-all", hidden=True)
@@ -349,6 +438,113 @@ def verify_all_command(
     year: Annotated[int | None, typer.Option(help="only the cycles of this year")] = None,
     parse: Annotated[bool, typer.Option(
         help="also parse every event as a domain event (slower)")] = False,
+    temporal: Annotated[bool, typer.Option(
+        help="also compare each cycle with its Temporal history")] = True,
 ) -> None:
     """The same as `audit verify --all` (kept for scripts that call it)."""
-    _verify_all(ctx, year, parse)
+    _verify_all(ctx, year, parse, temporal)
+
+
+# ---- the witness (app/witness) --------------------------------------------------------------
+
+checkpoint_app = typer.Typer(help="The witness's signed checkpoints (outside the database).",
+                             no_args_is_help=True)
+app.add_typer(checkpoint_app, name="checkpoint")
+
+KeyOpt = Annotated[str | None, typer.Option(
+    "--key", help="the witness's public key (base64) to check with, instead of the configured"
+                  " one")]
+
+
+@checkpoint_app.command("show")
+def checkpoint_show(
+    ctx: typer.Context, key: KeyOpt = None,
+    stream: Annotated[str | None, typer.Option(
+        help="with --out: the stream whose events' inclusion proofs to write")] = None,
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", help="write the checkpoint with the stream's inclusion proofs (JSON), for "
+                      "`python3 verify.py EXPORT.zip --against FILE`")] = None,
+) -> None:
+    """The latest signed checkpoint (c2sp.org/tlog-checkpoint), where it is kept and the public
+    key that checks it; with --stream S --out FILE, that checkpoint with S's inclusion proofs."""
+    from app.witness.log import bundle
+
+    if (stream is None) != (out_path is None):
+        err.print("[red]invalid:[/red] --stream and --out go together", highlight=False)
+        raise typer.Exit(2)
+    witness = _checked_witness(ctx, key)
+    if witness is None:
+        err.print("[red]cannot check[/red]: no witness checkpoints yet (the worker signs them;"
+                  " `thidua audit checkpoint write` signs one now)", highlight=False)
+        raise typer.Exit(2)
+    numbers = witness.log.numbers()
+    if stream is not None and out_path is not None:
+        data = bundle(witness.log, numbers[-1], witness.public_text, stream)
+        out_path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        print(f"{out_path}: checkpoint {numbers[-1]} ({witness.latest.size} events) with "
+              f"{len(data['leaves'])} inclusion proofs of {stream}")
+    print(f"# witness {witness.log.dir}, checkpoint {numbers[-1]}, public key "
+          f"{witness.public_text}")
+    sys.stdout.write(witness.log.note(numbers[-1]))
+    for f in witness.findings:
+        err.print(f"[red]finding[/red]: {f}", highlight=False)
+    if witness.findings:
+        raise typer.Exit(1)
+
+
+@checkpoint_app.command("verify")
+def checkpoint_verify(
+    ctx: typer.Context, key: KeyOpt = None,
+    record: Annotated[str | None, typer.Option(
+        help="also check a minutes' record (its QR code: thidua:STREAM@VERSION#HASH;cp=SIZE:"
+             "ROOT) against the witness")] = None,
+) -> None:
+    """Check the witness on its own: every checkpoint signed by the key, each consistent with
+    the one before (RFC 9162 consistency proofs), the latest one's root equal to the tree over
+    the recorded events. Exit 1 on a finding, 2 when it cannot be checked. (`audit verify --all`
+    checks the store against it.)"""
+    witness = _checked_witness(ctx, key)
+    if witness is None:
+        err.print("[red]cannot check[/red]: missing witness: no checkpoints yet",
+                  highlight=False)
+        raise typer.Exit(2)
+    findings = list(witness.findings)
+    if record is not None:
+        from app.witness import WitnessError
+        from app.witness.check import check_record
+
+        try:
+            findings += [f"record: {f}" for f in check_record(witness, record)]
+        except WitnessError as exc:
+            err.print(f"[red]invalid:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    for f in findings:
+        err.print(f"[red]finding[/red]: {f}", highlight=False)
+    if findings:
+        raise typer.Exit(1)
+    print(f"ok: {len(witness.log.numbers())} checkpoint(s) signed and consistent, the latest "
+          f"covers {witness.latest.size} events"
+          + ("; the record's checkpoint and head are the witness's" if record else ""))
+
+
+@checkpoint_app.command("write")
+def checkpoint_write(ctx: typer.Context) -> None:
+    """Record the events the witness has not seen yet and sign a checkpoint now (the worker
+    does this at every stage close and every few minutes)."""
+    from app.witness import Witness, WitnessError, witness_key_path
+
+    async def go() -> Any:
+        async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
+            w = Witness(services.store, settings_of(ctx))
+            return w, await w.step()
+
+    try:
+        w, cp = run(go())
+    except WitnessError as exc:
+        err.print(f"[red]cannot check[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if cp is None:
+        print(f"{w.log.dir}: the latest checkpoint already covers every event")
+    else:
+        print(f"{w.log.dir}: checkpoint of {cp.size} events signed with "
+              f"{witness_key_path(settings_of(ctx))}")

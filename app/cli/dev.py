@@ -154,10 +154,12 @@ async def serve(settings: Settings, *, api_port: int, with_api: bool,
         assert server is not None and services.temporal is not None
         address = services.temporal.service_client.config.target_host
         api_url = f"http://127.0.0.1:{api_port}" if with_api else None
+        public, witness = _witness_key(settings)
         info = DevInfo(
             pid=os.getpid(), temporal_address=address, namespace=settings.temporal_namespace,
             task_queue=settings.task_queue, database_url=services.database_url,
-            ui_url=server.ui_url, api_url=api_url,
+            ui_url=server.ui_url, api_url=api_url, witness_public_key=public,
+            witness_dir=witness,
         )
         env = {
             **os.environ, "TEMPORAL_ADDRESS": address, "DATABASE_URL": services.database_url,
@@ -192,6 +194,23 @@ async def serve(settings: Settings, *, api_port: int, with_api: bool,
             err.print("stopped")
 
 
+def _witness_key(settings: Settings) -> tuple[str | None, str]:
+    """The witness key's public half (made under THIDUA_HOME at first start) and the witness
+    directory; (None, dir) when the key cannot be read (the worker then says why)."""
+    import base64
+
+    from app.witness import WitnessError, witness_dir
+    from app.witness.note import public_bytes
+    from app.witness.service import signing_key
+
+    where = str(witness_dir(settings))
+    try:
+        key = signing_key(settings)
+    except (WitnessError, OSError):
+        return None, where
+    return base64.b64encode(public_bytes(key.public_key())).decode(), where
+
+
 def _ready(info: DevInfo, services: Services) -> None:
     err.print("[green]ready[/green]", highlight=False)
     err.print(f"  Temporal        {info.temporal_address} (namespace {info.namespace}, "
@@ -204,6 +223,9 @@ def _ready(info: DevInfo, services: Services) -> None:
         err.print(f"  Web pages       {info.api_url}/dang-nhap", highlight=False)
     err.print(f"  PostgreSQL      {_redact(info.database_url or '')}", highlight=False)
     err.print(f"  data            {services.settings.home}", highlight=False)
+    if info.witness_public_key:
+        err.print(f"  witness         {info.witness_dir} (checkpoints signed by the worker), "
+                  f"public key {info.witness_public_key}", highlight=False)
     err.print("  Ctrl-C (or SIGTERM) stops everything", highlight=False)
 
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from io import BytesIO
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from app.witness.note import RECORD
 from eventstore.chain import GENESIS
 
 from .minutes import ATTACHMENT_NAME
 
 __all__ = ["MinutesCheck", "check_minutes"]
 
-_RECORD = re.compile(r"^thidua:(?P<stream>[^@\s]+)@(?P<version>\d+)#(?P<hash>[0-9a-f]{64})$")
+_RECORD = RECORD  # thidua:STREAM@VERSION#HASH[;cp=SIZE:ROOT] (app.witness.note)
 
 
 @dataclass
@@ -28,6 +28,8 @@ class MinutesCheck:
     stream: str | None = None
     head_version: int | None = None
     head_hash: str | None = None
+    checkpoint: tuple[int, str] | None = None
+    """(tree size, root hex) of the witness's checkpoint the record names, if any."""
     events: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -65,6 +67,8 @@ def check_minutes(pdf: bytes) -> MinutesCheck:
         return result
     result.stream, result.head_hash = named["stream"], named["hash"]
     result.head_version = int(named["version"])
+    if named["cp_size"]:
+        result.checkpoint = (int(named["cp_size"]), named["cp_root"])
     data = _attachment(reader)
     if data is None:
         result.problems.append(f"no {ATTACHMENT_NAME} attached")

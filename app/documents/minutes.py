@@ -65,9 +65,17 @@ def _fonts_dir() -> Path:
     return Path(str(resources.files("app.documents").joinpath("fonts")))
 
 
-def record_uri(stream: str, head_version: int, head_hash: bytes) -> str:
-    """What the footer's QR code carries: `thidua:STREAM@VERSION#HASH` (hash in hex)."""
-    return f"thidua:{stream}@{head_version}#{head_hash.hex()}"
+Checkpoint = tuple[int, bytes]
+"""(tree size, root) of the witness's signed checkpoint that holds the record's head."""
+
+
+def record_uri(stream: str, head_version: int, head_hash: bytes,
+               checkpoint: Checkpoint | None = None) -> str:
+    """What the footer's QR code carries: `thidua:STREAM@VERSION#HASH` (hash in hex), and,
+    when a signed checkpoint of the witness holds the head, `;cp=SIZE:ROOT` (its tree size and
+    root in hex: `thidua audit checkpoint verify --record` checks it against the witness)."""
+    cp = f";cp={checkpoint[0]}:{checkpoint[1].hex()}" if checkpoint is not None else ""
+    return f"thidua:{stream}@{head_version}#{head_hash.hex()}{cp}"
 
 
 def _qr_svg(data: str) -> Markup:
@@ -77,9 +85,11 @@ def _qr_svg(data: str) -> Markup:
     return Markup(svg)  # segno writes only path data, never our text
 
 
-def _render(minutes: Minutes, *, created: str | None) -> str:
+def _render(minutes: Minutes, *, created: str | None, checkpoint: Checkpoint | None = None
+            ) -> str:
     template = _env().get_template("minutes.html.j2")
-    record = record_uri(minutes.stream, minutes.head_version, bytes.fromhex(minutes.head_hash))
+    record = record_uri(minutes.stream, minutes.head_version, bytes.fromhex(minutes.head_hash),
+                        checkpoint)
     return template.render(
         m=minutes, css=Markup(minutes_css()), qr_svg=_qr_svg(record), record=record, created=created
     )
@@ -93,11 +103,12 @@ def _created(events: Sequence[Event]) -> str | None:
 
 
 def minutes_html(
-    events: Sequence[Event], *, stream: str, head_version: int, head_hash: bytes
+    events: Sequence[Event], *, stream: str, head_version: int, head_hash: bytes,
+    checkpoint: Checkpoint | None = None,
 ) -> str:
     """The three minutes (review conference, vote count, election) as one HTML document."""
     minutes = build_minutes(events, stream=stream, head_version=head_version, head_hash=head_hash)
-    return _render(minutes, created=_created(events))
+    return _render(minutes, created=_created(events), checkpoint=checkpoint)
 
 
 def events_jsonl(events: Sequence[Event], *, stream: str, first_version: int = 1) -> bytes:
@@ -128,12 +139,15 @@ def minutes_pdf(
     head_version: int,
     head_hash: bytes,
     sign: Signer | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> bytes:
-    """The minutes as a PDF/A-3b with `events.jsonl` attached; signed when `sign` is given."""
+    """The minutes as a PDF/A-3b with `events.jsonl` attached; signed when `sign` is given;
+    `checkpoint` goes into the record its footer and QR code name."""
     # WeasyPrint loads pango and its fonts on import: only the PDF path pays for it.
     from weasyprint import CSS, HTML, Attachment
 
-    html = minutes_html(events, stream=stream, head_version=head_version, head_hash=head_hash)
+    html = minutes_html(events, stream=stream, head_version=head_version, head_hash=head_hash,
+                        checkpoint=checkpoint)
     fonts = _fonts_dir()
     first = head_version - len(events) + 1
     last = events[-1].at if events else None

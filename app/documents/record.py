@@ -10,42 +10,55 @@ import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 from domain.errors import DomainError
 from domain.events import Event
 from eventstore import EventStore
 
 from ..settings import Settings
-from .minutes import minutes_html, minutes_pdf
+from .minutes import Checkpoint, minutes_html, minutes_pdf
 from .signing import Signer
 
-__all__ = ["cached_minutes_pdf", "signer_of", "stored_minutes"]
+__all__ = ["cached_minutes_pdf", "holding", "signer_of", "stored_minutes"]
 
 # The minutes of a record at a given head never change: keep the last few PDFs, so an auditor's
 # repeated request is not laid out again (a layout takes seconds).
-_CACHE: OrderedDict[tuple[str, bytes, bytes | None], bytes] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, bytes, bytes | None, Checkpoint | None], bytes] = OrderedDict()
 _CACHE_SIZE = 16
 _LOCK = threading.Lock()  # the PDF is made in worker threads
 
 
 def cached_minutes_pdf(
     events: Sequence[Event], *, stream: str, head_version: int, head_hash: bytes,
-    sign: Signer | None = None,
+    sign: Signer | None = None, checkpoint: Checkpoint | None = None,
 ) -> bytes:
     """app.documents.minutes.minutes_pdf through the cache of the last few PDFs (blocking: call
     it in a worker thread). The same record and signer give the same file."""
-    key = (stream, head_hash, sign.fingerprint if sign is not None else None)
+    key = (stream, head_hash, sign.fingerprint if sign is not None else None, checkpoint)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
     pdf = minutes_pdf(events, stream=stream, head_version=head_version,
-                      head_hash=head_hash, sign=sign)
+                      head_hash=head_hash, sign=sign, checkpoint=checkpoint)
     with _LOCK:
         _CACHE[key] = pdf
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return pdf
+
+
+def holding(witness: Any, stream: str, head_version: int, head_hash: bytes
+            ) -> Checkpoint | None:
+    """(size, root) of the witness's latest checkpoint when it holds the record's head event
+    (app.witness.check.Checked), else None."""
+    if witness is None or witness.findings:
+        return None
+    held = witness.log.by_stream(witness.latest.size).get(stream, [])
+    if held and held[-1].version == head_version and held[-1].hash == bytes(head_hash):
+        return witness.latest.size, witness.latest.root
+    return None
 
 
 def signer_of(settings: Settings) -> Signer | None:
@@ -60,9 +73,12 @@ def signer_of(settings: Settings) -> Signer | None:
 
 
 async def stored_minutes(
-    store: EventStore, stream: str, *, html: bool = False, signer: Signer | None = None
+    store: EventStore, stream: str, *, html: bool = False, signer: Signer | None = None,
+    witness: Any = None,
 ) -> bytes:
-    """The minutes of `stream` as a PDF (signed when `signer` is given), or as UTF-8 HTML.
+    """The minutes of `stream` as a PDF (signed when `signer` is given), or as UTF-8 HTML; with
+    `witness` (app.witness.check.Checked) whose latest checkpoint holds the head, the record
+    they name carries that checkpoint.
 
     A stream with no events is `unknown_stream`; one that fails verification is
     `record_not_verified`: minutes are made only of a record whose chain holds."""
@@ -75,7 +91,8 @@ async def stored_minutes(
             "record_not_verified",
             f"stream {stream} fails verification ({report.first}); run `thidua audit verify`",
         )
-    kw = {"stream": stream, "head_version": report.head_version, "head_hash": report.head_hash}
+    kw = {"stream": stream, "head_version": report.head_version, "head_hash": report.head_hash,
+          "checkpoint": holding(witness, stream, report.head_version, report.head_hash)}
     if html:
         return minutes_html(replay.events, **kw).encode("utf-8")  # type: ignore[arg-type]
     return await asyncio.to_thread(

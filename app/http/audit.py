@@ -8,6 +8,7 @@ import asyncio
 from functools import partial
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from temporalio.service import RPCError, RPCStatusCode
@@ -15,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.audit import recheck
 from domain.errors import DomainError
 from domain.pending import pending_actions
+from domain.views import auditor_state
 from workflows.messages import cycle_key
 
 from ..audit import Reconciliation, StreamFailure, compare_with_store, reconcile_if_held, verify_all
@@ -28,6 +30,7 @@ from .params import MAX_VERSION, AsOf
 __all__ = ["BODY_LIMITS", "MAX_EXPORT_BYTES", "reconciliation", "router"]
 
 router = APIRouter(tags=["audit"])
+log = structlog.get_logger("thidua.audit")
 
 
 @router.get("/cycles/{block}/{year}/audit")
@@ -37,20 +40,25 @@ async def audit(
     to_version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
 ) -> Any:
     """Replay from the event store: the state as of a moment or version, the chain's
-    verification, and every decision recomputed. Auditors and the secretariat only (the full
-    state holds every ballot)."""
+    verification, and every decision recomputed. Auditors and the secretariat only (the state
+    holds every ballot of a closed round; an open round shows who voted, not how)."""
     auditors_only(who, "the auditors' pack and the replay")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     replay = await svc.store.replay(stream, to_version=to_version, as_of=as_of)
     if replay.report.events == 0:
         raise DomainError("unknown_cycle", f"no events for {cycle.block} {cycle.year}")
+    now = replay.state
+    if (to_version is not None or as_of is not None) and (
+            any(not r.closed for r in now.rounds) or now.election is not None):
+        now = (await svc.store.replay(stream)).state  # which rounds are still open
     return {
         "stream": stream,
         "events": replay.report.events,
         "head_hash": replay.report.head_hash.hex(),
         "problems": [str(p) for p in replay.report.problems],
         "findings": [str(f) for f in recheck(replay.events)],
-        "state": replay.state.model_dump(mode="json"),
+        # an open round's ballots stay private, also to auditors (DOMAIN.md)
+        "state": auditor_state(replay.state, now),
         "pending": pending_actions(replay.state),
     }
 
@@ -85,12 +93,26 @@ async def export_zip(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Res
     signer = signer_of(svc.settings)  # SigningKeyError → 503 (app/http/errors.py)
     try:
         data, _ = await export_bytes(svc.store, stream,
-                                     minutes_pdf=partial(cached_minutes_pdf, sign=signer))
+                                     minutes_pdf=partial(cached_minutes_pdf, sign=signer),
+                                     witness=await asyncio.to_thread(witness_of, svc))
     except UnknownStream:
         raise DomainError("unknown_cycle", f"no events for {cycle.block} {cycle.year}") from None
     name = f"thidua-{cycle.block}-{cycle.year}.zip"
     return Response(data, media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def witness_of(svc: Services) -> Any:
+    """The witness (app/witness) whose checkpoint an export carries; None when there is none
+    here or it cannot be checked (the manifest's `checkpoint` is then null)."""
+    from ..witness import WitnessError
+    from ..witness.check import load_checked
+
+    try:
+        return load_checked(svc.settings)
+    except (WitnessError, OSError) as exc:
+        log.warning("export.no_witness", error=str(exc))
+        return None
 
 
 async def reconciliation(svc: Services, prefix: str, block: str, year: int) -> Reconciliation:
@@ -135,8 +157,11 @@ async def verify_streams(
     year: Annotated[int | None, Query(ge=1945, le=2200)] = None,
     parse: Annotated[bool, Query(description="also parse every event (slower)")] = False,
 ) -> Any:
-    """Verify the chain of every cycle stream (or one year's), as `thidua audit verify --all`:
-    the failing streams with their first problem."""
+    """Verify the chain of every stream (or one year's) and the store against the witness's
+    latest signed checkpoint, as `thidua audit verify --all` (without Temporal's histories: see
+    `…/reconcile`): the failing streams with their first problem; `witness` says what was
+    checked against (null when there is no witness here or it cannot be checked) and what
+    the witness itself says is wrong."""
     auditors_only(who, "the auditors' pack and the replay")
     total = 0
 
@@ -144,14 +169,21 @@ async def verify_streams(
         nonlocal total
         total = n
 
-    failures = await verify_all(svc.store, year, progress, parse=parse)
+    witness = await asyncio.to_thread(witness_of, svc)
+    witnessed = witness.log.by_stream(witness.latest.size) if witness is not None else None
+    failures = await verify_all(svc.store, year, progress, parse=parse, witnessed=witnessed)
+    findings = list(witness.findings) if witness is not None else []
     return {
-        "streams": total, "ok": not failures,
+        "streams": total, "ok": not failures and not findings,
         "failures": [{"stream": f.stream, "problem": _first_problem(f)} for f in failures],
+        "witness": ({"checkpoint_events": witness.latest.size, "public_key": witness.public_text,
+                     "findings": findings} if witness is not None else None),
     }
 
 
 def _first_problem(f: StreamFailure) -> str:
+    if f.witness and f.report.ok:
+        return f.witness[0]
     p = f.report.first
     if p is None:
         return "the read model lists it, the store holds no event of it"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from workflows.messages import cycle_key
 
 from ..documents.record import signer_of, stored_minutes
+from .audit import witness_of
 from .deps import Caller, Cycle, Cycles, Svc, auditors_only
 
 __all__ = ["router"]
@@ -26,7 +29,8 @@ async def minutes_pdf(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Re
     auditors_only(who, "the minutes")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     signer = signer_of(svc.settings)  # SigningKeyError → 503 (app/http/errors.py)
-    pdf = await stored_minutes(svc.store, stream, signer=signer)
+    pdf = await stored_minutes(svc.store, stream, signer=signer,
+                               witness=await asyncio.to_thread(witness_of, svc))
     name = f"bien-ban-{cycle.block}-{cycle.year}.pdf"
     return Response(
         pdf, media_type="application/pdf",
@@ -40,7 +44,8 @@ async def minutes_html(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> R
     """The same minutes as one HTML page (Vietnamese, printable)."""
     auditors_only(who, "the minutes")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
-    html = await stored_minutes(svc.store, stream, html=True)
+    html = await stored_minutes(svc.store, stream, html=True,
+                                witness=await asyncio.to_thread(witness_of, svc))
     return Response(html, media_type="text/html; charset=utf-8")
 
 

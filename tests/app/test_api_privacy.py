@@ -45,11 +45,15 @@ async def test_an_open_rounds_ballots_show_who_voted_not_how(
     assert sorted(round_["voted"]) == ["so-khdt", "so-ngoai-vu"]
     assert "ballots" not in round_ and not round_["tally"]
     assert "requests" not in public
+    # auditors too see who voted, not how, until the round closes (DOMAIN.md)
     full = (await get("t-audit")).json()  # type: ignore[attr-defined]
-    assert full["rounds"][-1]["ballots"]["so-khdt"] == ["vp-ubnd", "so-khdt", "so-ngoai-vu"]
+    assert full["rounds"][-1]["ballots"] == {}
+    assert sorted(full["rounds"][-1]["voted"]) == ["so-khdt", "so-ngoai-vu"]
 
     close = next(i for i, s in enumerate(sc.steps) if s.command.do == "close_vote_round")
     await send_steps(cycles, sc, sc.steps[first_ballot + 2: close + 1])
+    full = (await get("t-audit")).json()  # type: ignore[attr-defined]
+    assert full["rounds"][-1]["ballots"]["so-khdt"] == ["vp-ubnd", "so-khdt", "so-ngoai-vu"]
     closed = (await get("t-khdt")).json()["rounds"][-1]  # type: ignore[attr-defined]
     assert [(t["unit"], t["approvals"]) for t in closed["tally"]] == [
         ("vp-ubnd", 7), ("so-khdt", 7), ("so-ngoai-vu", 6)

@@ -31,6 +31,9 @@ def test_dev_json_names_every_service_and_the_web_ui_answers(stack: DevStack) ->
     printed = stack.log.read_text(errors="replace")
     for label in ("Temporal ", "Temporal Web UI " + info["ui_url"], "PostgreSQL "):
         assert label in printed
+    # the witness's public key, made under THIDUA_HOME at first start (mode 0600)
+    assert f"public key {info['witness_public_key']}" in printed
+    assert (stack.home / "witness.key").stat().st_mode & 0o777 == 0o600
     listed = subprocess.run(
         [find_binary("temporal"), "operator", "search-attribute", "list",
          "--address", info["temporal_address"], "--namespace", info["namespace"], "-o", "json"],

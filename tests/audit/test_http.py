@@ -23,12 +23,14 @@ from app.audit.export import export_bytes
 from app.bootstrap import Services
 from app.client import CycleClient
 from app.http import MAX_BODY_BYTES, audit, create_app, static_tokens
+from app.witness import Witness
 from domain.codec import to_record
 from domain.values import Actor
 from eventstore import EventStore
 from tests.eventstore.conftest import pledge
 from tests.eventstore.cycles import reference_events
 from tests.eventstore.test_integrity import tamper
+from tests.workflows.helpers import eventually
 from workflows.messages import cycle_key
 
 from .test_export import PDF, rewrite_member, run_verify_py
@@ -165,7 +167,7 @@ async def test_a_cycle_whose_history_temporal_does_not_hold(
 
 
 async def test_verify_every_stream_then_a_tampered_one(
-    api: httpx.AsyncClient, store: EventStore, pool: asyncpg.Pool
+    api: httpx.AsyncClient, store: EventStore, pool: asyncpg.Pool, services: Services
 ) -> None:
     year = 2033  # this module's only streams of that year
     tag = uuid.uuid4().hex[:6]
@@ -177,14 +179,29 @@ async def test_verify_every_stream_then_a_tampered_one(
     assert (await api.get("/audit/verify", headers=auth("t-unit"))).status_code == 403
     r = await api.get("/audit/verify", params={"year": year}, headers=auth("t-audit"))
     assert r.status_code == 200, r.text
-    assert r.json() == {"streams": 3, "ok": True, "failures": []}
+    assert r.json() == {"streams": 3, "ok": True, "failures": [], "witness": None}
 
+    # the worker's witness signs a checkpoint of every event (services' THIDUA_HOME)
+    witness = Witness(store, services.settings)
+
+    async def signed() -> None:
+        await witness.step()
+        assert all(len(witness.log.by_stream(witness.log.signed_size()).get(n, [])) == 12
+                   for n in names)
+
+    await eventually(signed)
     await tamper(pool, f"UPDATE events SET body = NULL, data = jsonb_set(data, '{{x}}', '1')"
                        f" WHERE stream = '{names[1]}' AND version = 7")
+    await tamper(pool, f"DELETE FROM events WHERE stream = '{names[2]}' AND version > 10")
     r = await api.get("/audit/verify", params={"year": year}, headers=auth("t-admin"))
-    assert r.json() == {"streams": 3, "ok": False, "failures": [
-        {"stream": names[1], "problem": "broken_link at version 7: the stored hash does not "
-                                        "match the event's content"}]}
+    body = r.json()
+    assert body["witness"]["findings"] == [] and body["witness"]["checkpoint_events"] >= 36
+    assert {k: v for k, v in body.items() if k != "witness"} == {
+        "streams": 3, "ok": False, "failures": [
+            {"stream": names[1], "problem": "broken_link at version 7: the stored hash does not "
+                                            "match the event's content"},
+            {"stream": names[2], "problem": "the store ends at version 10, the signed checkpoint"
+                                            " holds version 12 (a cut)"}]}
     everything = (await api.get("/audit/verify", headers=auth("t-audit"))).json()
     assert everything["streams"] >= 3 and names[1] in [f["stream"] for f in
                                                        everything["failures"]]
@@ -277,3 +294,33 @@ async def test_verify_an_uploaded_export(
     assert r.status_code == 413 and r.json()["limit_bytes"] == MAX_BODY_BYTES
     # read-only: nothing was written
     assert await pool.fetchval("SELECT count(*) FROM events") == before
+
+
+async def test_an_open_rounds_ballots_stay_private_on_the_audit_routes(
+    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient
+) -> None:
+    block, year = "kg-khoi-2", 2018
+    stream = cycle_key(block, year, cycles.prefix)[1]
+    records = [to_record(e) for e in reference_events(unique_ids=True)]
+    first = next(n for n, r in enumerate(records) if r.type == "ballot_cast")
+    closes = next(n for n, r in enumerate(records) if r.type == "vote_round_closed")
+    await store.append(stream, 0, records[:first + 1])  # the round open, one ballot cast
+    ballot = records[first]
+    assert ballot.data["approve"]
+    base = f"/cycles/{block}/{year}"
+    body = (await api.get(f"{base}/audit", headers=auth("t-audit"))).json()
+    r = body["state"]["rounds"][0]
+    assert r["ballots"] == {} and r["voted"] == [ballot.data["voter"]]
+    shown = await api.get(f"/ky/{block}/{year}/nhat-ky/{first + 1}.json",
+                          headers=auth("t-audit"))
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["data"]["voter"] == ballot.data["voter"]
+    assert "approve" not in shown.json()["data"]
+    # once the round closed, auditors see every ballot, also as of the open round
+    await store.append(stream, first + 1, records[first + 1:closes + 1])
+    body = (await api.get(f"{base}/audit", params={"to_version": first + 1},
+                          headers=auth("t-audit"))).json()
+    assert body["state"]["rounds"][0]["ballots"] == {ballot.data["voter"]: ballot.data["approve"]}
+    shown = await api.get(f"/ky/{block}/{year}/nhat-ky/{first + 1}.json",
+                          headers=auth("t-audit"))
+    assert shown.json()["data"]["approve"] == ballot.data["approve"]

@@ -1,4 +1,5 @@
-"""Ballot privacy as a pure view: who has voted is public, how only to auditors."""
+"""Ballot privacy as a pure view: who has voted is public, how only to auditors and only once
+the round closed."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import pytest
 
-from domain.views import auditor_state, public_state, state_for
+from domain.views import auditor_state, ballot_is_private, public_state, state_for
 
 from .helpers import Cycle, distinct_scores
 
@@ -32,7 +33,8 @@ def test_an_open_round_shows_who_voted_not_how() -> None:
     assert r["proposals"] == ["u1", "u2", "u3"]
     assert "requests" not in shown
     full = auditor_state(c.state)
-    assert full["rounds"][0]["ballots"] == {"u3": ["u1", "u2"], "u4": []}
+    # auditors too see who voted, not how, until the round closes (DOMAIN.md)
+    assert full["rounds"][0]["ballots"] == {} and full["rounds"][0]["voted"] == ["u3", "u4"]
     assert "requests" in full
     assert state_for(c.state, auditor=True) == full
     assert state_for(c.state, auditor=False) == shown
@@ -61,7 +63,22 @@ def test_an_open_election_round_shows_who_voted_not_whom() -> None:
     c.do("u3", "cast_election_ballot", deputy="u4")
     el = public_state(c.state)["election"]
     assert "ballots" not in el and el["voted"] == ["u3"]
-    assert auditor_state(c.state)["election"]["ballots"] == {"u3": [None, "u4"]}
+    # auditors too: the round is open
+    shown = auditor_state(c.state)["election"]
+    assert shown["ballots"] == {} and shown["voted"] == ["u3"]
+    assert ballot_is_private(c.state, "election_ballot_cast", {"round": 1, "voter": "u3"})
+
+
+def test_auditors_see_a_ballot_once_its_round_closed_also_as_of_a_past_version() -> None:
+    c = voting()
+    while_open = c.state.model_copy(deep=True)
+    assert ballot_is_private(c.state, "ballot_cast", {"round": 1, "voter": "u3"})
+    c.do("u1", "close_vote_round")
+    assert not ballot_is_private(c.state, "ballot_cast", {"round": 1, "voter": "u3"})
+    # the state as it was while the round was open, seen now that it closed: every ballot
+    assert auditor_state(while_open, now=c.state)["rounds"][0]["ballots"] == {
+        "u3": ["u1", "u2"], "u4": []}
+    assert auditor_state(while_open)["rounds"][0]["ballots"] == {}
 
 
 def test_a_state_without_vote_has_nothing_to_hide_but_request_ids() -> None:

@@ -62,7 +62,8 @@ async def test_a_group_is_one_transaction_and_each_caller_gets_its_own_answer(
     assert len({xid(p) for p in grouped}) == 1, "the waiting appends were not one group"
     assert xid(got[0][0].position) != xid(grouped[0])
     for (stream, _, _), answer in zip(plain, got[1:1 + len(plain)], strict=True):
-        assert [(e.version, e.position) for e in await store.read_stream(stream)] == \
+        # the answer carries the stored hash too (Temporal records it: app/audit/reconcile.py)
+        assert [(e.version, e.position, e.hash) for e in await store.read_stream(stream)] == \
             [tuple(answer[0])]
 
     a, b = got[7], got[8]
@@ -71,7 +72,7 @@ async def test_a_group_is_one_transaction_and_each_caller_gets_its_own_answer(
     assert [p[0].version for p in got[9:11]] == [1, 2]  # the second resolved alone, after
     assert isinstance(got[11], WrongExpectedVersion) and got[11].actual == 0
     stored = await store.read_stream(retried)
-    assert got[12] == [(1, stored[0].position)] and len(stored) == 1
+    assert got[12] == [(1, stored[0].position, stored[0].hash)] and len(stored) == 1
     assert isinstance(got[13], EventIdConflict)
     assert await store.read_stream(bad_id) == []
     for stream in (first, raced, chained, retried, *(s for s, _, _ in plain)):
@@ -105,8 +106,9 @@ async def test_many_writers_through_four_lanes_lose_nothing_and_record_nothing_t
         for v, r in enumerate(records[stream]):
             await store.append(stream, v, [r])
             if v == 3:  # a retry of an append that was accepted
+                stored = (await store.read_stream(stream))[3]
                 assert await store.append(stream, v, [r]) == [
-                    (4, (await store.read_stream(stream))[3].position)]
+                    (4, stored.position, stored.hash)]
 
     await asyncio.gather(*(write(s) for s in streams))
     xids = set()

@@ -71,6 +71,7 @@ def test_every_reconciliation_difference_is_said_in_vietnamese() -> None:
         Difference("no_append", "x", who=("update", "cast_ballot", "r-9"), event_id="e-1"),
         Difference("not_stored", "x", who=("deadline", "", ""), **event),
         Difference("wrong_version", "x", who=("start", "", ""), stored=8, **event),
+        Difference("wrong_hash", "x", who=("update", "cast_ballot", "r-9"), **event),
         Difference("not_written", "x", **event),
         Difference("deleted_tail", "x", workflow_version=9, store_version=7),
         Difference("extra_tail", "x", workflow_version=7, store_version=9),
@@ -82,6 +83,7 @@ def test_every_reconciliation_difference_is_said_in_vietnamese() -> None:
     assert said["no_append"].startswith("Yêu cầu «Gửi phiếu bình xét» (mã yêu cầu r-9)")
     assert said["not_stored"].startswith("Xử lý quá hạn: sự kiện ở phiên bản 7")
     assert said["wrong_version"].startswith("Khởi tạo kỳ thi đua: sự kiện e-1 (ballot_cast)")
+    assert said["wrong_hash"].startswith("Phiên bản 7 (ballot_cast, e-1): mã băm trong kho khác")
     assert reconcile_sentence("new_code", {}, "in English") == "in English"
 
 

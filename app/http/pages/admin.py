@@ -15,6 +15,7 @@ from domain.audit import recheck
 from domain.errors import DomainError
 from domain.scenario import ScenarioError, load_scenario
 from domain.state import CycleState
+from domain.views import ballot_is_private
 from workflows.messages import cycle_key
 
 from ...readmodels.cycles import list_cycles
@@ -281,10 +282,17 @@ async def event_json(request: Request, block: str, year: int, version: int) -> J
     if e is None:
         return JSONResponse({"code": "unknown_event", "field": None,
                              "message": "no such event"}, status_code=404)
+    data = e.data
+    if e.type in ("ballot_cast", "election_ballot_cast") and ballot_is_private(
+            (await svc.store.replay(stream)).state, e.type, e.data):
+        # a ballot of a round still open: who voted, not how (DOMAIN.md), also to auditors
+        data = {"round": e.data.get("round"), "voter": e.data.get("voter"),
+                "private": "the round is still open: how this unit voted is shown once it"
+                           " closes"}
     return JSONResponse({
         "stream": e.stream, "version": e.version, "position": e.position,
         "event_id": str(e.event_id), "type": e.type, "schema_version": e.schema_version,
-        "data": e.data, "actor": e.actor, "effective_at": e.effective_at.isoformat(),
+        "data": data, "actor": e.actor, "effective_at": e.effective_at.isoformat(),
         "recorded_at": e.recorded_at.isoformat(), "request_id": e.request_id,
         "hash": e.hash.hex(),
     })
