@@ -102,14 +102,15 @@ async def _rewrite_and_rechain(store: EventStore, pool: asyncpg.Pool, stream: st
 async def _forge(db_url: str, pool: asyncpg.Pool, stream: str) -> None:
     """A well-chained event appended through events_append by a role that may only append."""
     role = f"thidua_forger_{uuid.uuid4().hex[:8]}"
-    await pool.execute(f"CREATE ROLE {role} LOGIN")
+    secret = uuid.uuid4().hex  # the embedded server asks every role for its password (scram)
+    await pool.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{secret}'")
     try:
         await pool.execute(
             f"GRANT SELECT, INSERT ON events TO {role};"
             f"GRANT EXECUTE ON FUNCTION events_append TO {role};"
             f"GRANT EXECUTE ON FUNCTION events_body_agrees TO {role};"
             f"GRANT SELECT ON event_position_base TO {role}")
-        conn = await asyncpg.connect(db_url, user=role)
+        conn = await asyncpg.connect(db_url, user=role, password=secret)
         try:
             forger = EventStore(_SingleConnection(conn), lanes=0)  # type: ignore[arg-type]
             await forger.append(stream, 4, [pledge("so-xay-dung")])
