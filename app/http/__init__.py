@@ -10,7 +10,10 @@
     documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin)
     blocks     /blocks…, /provinces/{province}/years/{year}… (app/http/blocks.py)
 
-Guards, outermost first: one access-log line per request, the body limit (413 before parsing),
+    ops        GET /healthz, /readyz, /metrics; outages as 503 with a code (app/http/ops.py)
+
+Guards, outermost first: one access-log line per request (X-Request-ID honoured, metrics),
+outages as 503 (never a plain-text 500), the body limit (413 before parsing),
 the authentication gate (401 before the body is read), then the routes; rule codes and
 validation errors become 4xx in app/http/errors.py.
 """
@@ -25,7 +28,8 @@ from fastapi import FastAPI
 from domain.values import Actor
 
 from ..bootstrap import Services
-from . import audit, blocks, commands, documents, pages, reads, session
+from ..health import Health
+from . import audit, blocks, commands, documents, ops, pages, reads, session
 from .errors import install_error_handlers
 from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
 
@@ -62,12 +66,9 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
         description="Durable, auditable emulation cycles of emulation blocks.",
     )
     app.state.services = services
+    app.state.health = Health(services.pool, services.temporal, services.task_queue)
     install_error_handlers(app)
-
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(ops.router)
     app.include_router(commands.router)
     app.include_router(reads.router)
     app.include_router(audit.router)
@@ -84,5 +85,6 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
                        public=PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES,
                        public_prefixes=(pages.STATIC_PREFIX,), login_page="/dang-nhap")
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS)
+    app.add_middleware(ops.Outages)
     app.add_middleware(AccessLog)
     return app
