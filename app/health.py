@@ -34,6 +34,8 @@ __all__ = [
 
 POLLER_FRESH = 90.0
 """Seconds since the server last saw a poller for it to count as a live worker."""
+WORKER_GRACE = 3.0
+"""Seconds a command waits for a first poller before it is answered `no_worker`."""
 RETRY_AFTER = 5
 """Seconds an outage's answer asks the caller to wait (Retry-After)."""
 
@@ -159,9 +161,17 @@ class Health:
         return list(await asyncio.gather(self.store(), self.engine(), self.worker()))
 
     async def gate(self, *names: str) -> None:
-        """Raise Unavailable for the first named probe that fails (results cached a moment)."""
+        """Raise Unavailable for the first named probe that fails (results cached a moment).
+        No poller yet is asked again for up to `WORKER_GRACE` seconds: a worker that has just
+        started shows up at its first poll."""
         for name in names or ("store", "worker"):
             check = await self._cached_check(name)
+            if name == "worker" and check.code == "no_worker":
+                until = time.monotonic() + WORKER_GRACE
+                while not check.ok and time.monotonic() < until:
+                    await asyncio.sleep(0.2)
+                    check = await self.worker()
+                self._cached[name] = (time.monotonic(), check)
             if not check.ok:
                 assert check.code is not None
                 raise Unavailable(check.code)

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(
         default=None, description="the worker's /metrics, /healthz and /readyz port; unset = off"
     )
+    metrics_host: str = Field(default="0.0.0.0", description="the worker's metrics address")
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTLP endpoint for traces (needs the `otel` extra); unset = off"
     )

@@ -29,6 +29,7 @@ from domain.values import Actor
 
 from ..bootstrap import Services
 from ..health import Health
+from ..tracing import instrument_app
 from . import audit, blocks, commands, documents, ops, pages, reads, session
 from .errors import install_error_handlers
 from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
@@ -87,4 +88,5 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS)
     app.add_middleware(ops.Outages)
     app.add_middleware(AccessLog)
+    instrument_app(app)
     return app
