@@ -33,6 +33,7 @@ from ..tracing import instrument_app
 from . import audit, blocks, commands, documents, ops, pages, reads, session
 from .errors import install_error_handlers
 from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
+from .openapi import install_openapi, operation_id
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "static_tokens"]
 
@@ -60,11 +61,21 @@ def static_tokens(tokens: dict[str, Actor]) -> Authenticate:
     return authenticate
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("thidua")
+    except PackageNotFoundError:
+        return "0"
+
+
 def create_app(services: Services, *, authenticate: Authenticate | None = None) -> FastAPI:
     """The ASGI app over `services` (built by app.bootstrap, or by a test)."""
     app = FastAPI(
         title="thidua",
         description="Durable, auditable emulation cycles of emulation blocks.",
+        version=_version(), generate_unique_id_function=operation_id,
     )
     app.state.services = services
     app.state.health = Health(services.pool, services.temporal, services.task_queue)
@@ -82,8 +93,9 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
         dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}
         authenticate = session.identity_authenticator(
             services.identity, dev, form_csrf=pages.is_page_post)
-    app.add_middleware(AuthGate, authenticate=authenticate,
-                       public=PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES,
+    public = PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES
+    install_openapi(app, public)
+    app.add_middleware(AuthGate, authenticate=authenticate, public=public,
                        public_prefixes=(pages.STATIC_PREFIX,), login_page="/dang-nhap")
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS)
     app.add_middleware(ops.Outages)

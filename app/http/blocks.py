@@ -103,8 +103,8 @@ async def appoint(block: str, body: LeadersBody, who: Caller, blocks: Blocks) ->
 
 
 @router.post("/blocks/{block}/cycles", status_code=201)
-async def start_cycle(block: str, body: CycleBody, who: Caller,
-                      blocks: Blocks) -> dict[str, Any]:
+async def start_block_cycle(block: str, body: CycleBody, who: Caller,
+                            blocks: Blocks) -> dict[str, Any]:
     """Start the block's cycle of a year from its members and leaders of that year."""
     handle = await blocks.start_cycle(
         block, body.year,
