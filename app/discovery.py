@@ -60,6 +60,7 @@ class DevInfo:
     ui_url: str | None = None
     api_url: str | None = None
     worker_pid: int | None = None
+    temporal_pid: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
