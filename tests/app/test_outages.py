@@ -170,3 +170,69 @@ def _start_body() -> dict[str, object]:
         "block": sc["block"], "year": sc["year"], "score_sheet": sc["score_sheet"],
         "ruleset": resolve_ruleset(sc["ruleset"]).model_dump(mode="json"),
     }
+
+
+async def test_a_command_unanswered_in_time_is_202_then_applied_once(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, db_url: str, tmp_path: Path,
+) -> None:
+    """The worker polls but cannot finish (its own database is stopped): the command is
+    answered 202 after COMMAND_TIMEOUT with where to look and the request id; once the
+    database is back, the command lands once and sending it again answers the first result."""
+    with embedded_server("thidua-outage-wpg-") as server:
+        async with fresh_database(server.get_uri()) as worker_url:
+            wpool = await create_pool(worker_url, min_size=1, max_size=5)
+            task_queue = f"tq-{uuid.uuid4().hex[:10]}"
+            cycles = CycleClient(env.client, task_queue, prefix=f"t{uuid.uuid4().hex[:8]}:")
+            services = Services(
+                settings=Settings(thidua_home=tmp_path, database_url=db_url,  # type: ignore[arg-type]
+                                  command_timeout=3),
+                pool=pool, database_url=db_url, store=EventStore(pool), outbox=Outbox(pool),
+                readmodels=ProjectionRunner(pool, all_read_models()), temporal=env.client,
+                task_queue=task_queue, cycle_client=cycles,
+            )
+            app = create_app(services, authenticate=static_tokens(TOKENS))
+            pgdata = Path(server.pgdata)
+            try:
+                async with (build_worker(env.client, task_queue, EventStore(wpool),
+                                         Outbox(wpool)),
+                            httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                              base_url="http://thidua") as api):
+                    r = await api.post("/cycles", json=_start_body(), headers=auth("t-admin"))
+                    assert r.status_code == 201, r.text
+                    stream = stream_name(services)
+                    conn = await asyncpg.connect(worker_url)
+                    try:  # the start is in the worker's store before the fault
+                        for _ in range(200):
+                            if await conn.fetchval(
+                                    "SELECT count(*) FROM events WHERE stream = $1", stream):
+                                break
+                            await asyncio.sleep(0.05)
+                    finally:
+                        await conn.close()
+
+                    assert stop_embedded(pgdata)  # the fault: the worker's database is gone
+                    r = await bounded(api.post(path(services), json=STEP, headers=auth(
+                        "t-khdt", **{"Idempotency-Key": "k-late"})))
+                    assert r.status_code == 202, r.text
+                    body = r.json()
+                    assert body["request_id"] == "k-late"
+                    assert body["location"] == r.headers["location"] == (
+                        "/cycles/kg-khoi-2/2018/state")
+
+                    await asyncio.to_thread(start_embedded, pgdata)  # back
+                    for _ in range(20):  # 202 again while the activity's retry is pending
+                        again = await api.post(path(services), json=STEP, headers=auth(
+                            "t-khdt", **{"Idempotency-Key": "k-late"}))
+                        if again.status_code != 202:
+                            break
+                    assert again.status_code == 200, again.text
+                    assert again.json()["duplicate"] is True  # the first send was applied
+                conn = await asyncpg.connect(worker_url)
+                try:
+                    assert await conn.fetchval(
+                        "SELECT count(*) FROM events WHERE stream = $1", stream) == 2
+                finally:
+                    await conn.close()
+            finally:
+                start_embedded(pgdata)
+                await wpool.close()
