@@ -259,6 +259,7 @@ async def _serve(settings: Settings, *, api_port: int, with_api: bool,
             "THIDUA_HOME": str(settings.home),
         }
         env.pop(STANDBY_ENV, None)
+        env.pop("METRICS_PORT", None)  # the worker and its spare would both bind it
 
         def worker_changed(pid: int) -> None:
             nonlocal info

@@ -110,6 +110,8 @@ async def test_no_worker_is_503_no_worker_then_the_command_lands_once(own_stack:
                                  headers=auth("t-khdt", **{"Idempotency-Key": "k-nw"})))
     assert r.status_code == 503, r.text
     assert r.json()["code"] == "no_worker" and int(r.headers["retry-after"]) > 0
+    r = await bounded(s.api.get("/cycles/kg-khoi-2/2018/state", headers=auth("t-khdt")))
+    assert r.status_code == 503 and r.json()["code"] == "no_worker", r.text  # a query too
     stream = stream_name(s.services)
     assert await s.count(stream) == 0  # nothing ran: not even the start
 
