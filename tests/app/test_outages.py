@@ -154,6 +154,12 @@ async def test_postgres_stopped_is_503_store_unavailable_then_lands_once(
         assert r.status_code == 503, r.text
         assert r.json()["code"] == "store_unavailable" and "retry-after" in r.headers
         assert r.headers["content-type"].startswith("application/json")
+        # people's tokens are looked up in PostgreSQL: the gate itself answers 503, not 500
+        people = create_app(s.services)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=people),
+                                     base_url="http://thidua") as other:
+            r = await bounded(other.get("/cycles", headers=auth("thd_not-a-real-token")))
+        assert r.status_code == 503 and r.json()["code"] == "store_unavailable", r.text
 
         await asyncio.to_thread(start_embedded, s.pgdata)  # back
         s.api._transport.app.state.health.forget()  # type: ignore[attr-defined]
