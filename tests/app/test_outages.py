@@ -244,3 +244,41 @@ async def test_a_command_unanswered_in_time_is_202_then_applied_once(
             finally:
                 start_embedded(pgdata)
                 await wpool.close()
+
+
+async def test_temporal_stopped_is_503_engine_unavailable(
+    pool: asyncpg.Pool, db_url: str, tmp_path: Path,
+) -> None:
+    """A Temporal server of the test's own, stopped: /readyz and a command answer 503
+    `engine_unavailable` within the bound."""
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    from app.devstack import DevServer
+
+    server = DevServer(db_file=None, log_file=tmp_path / "temporal.log")
+    await server.start()
+    try:
+        client = await Client.connect(server.address, data_converter=pydantic_data_converter)
+        task_queue = f"tq-{uuid.uuid4().hex[:10]}"
+        services = Services(
+            settings=Settings(thidua_home=tmp_path, database_url=db_url),  # type: ignore[arg-type]
+            pool=pool, database_url=db_url, store=EventStore(pool), outbox=Outbox(pool),
+            readmodels=ProjectionRunner(pool, all_read_models()), temporal=client,
+            task_queue=task_queue, cycle_client=CycleClient(client, task_queue),
+        )
+        app = create_app(services, authenticate=static_tokens(TOKENS))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://thidua") as api:
+            r = await bounded(api.get("/readyz"))
+            assert r.json()["code"] == "no_worker", r.text  # Temporal answers: only no worker
+            server.stop(kill=True)  # the fault
+            assert server.proc is not None and server.proc.poll() is not None
+            r = await bounded(api.get("/readyz"))
+            assert r.status_code == 503 and r.json()["code"] == "engine_unavailable", r.text
+            app.state.health.forget()
+            r = await bounded(api.post(path(services), json=STEP, headers=auth("t-khdt")))
+            assert r.status_code == 503 and r.json()["code"] == "engine_unavailable", r.text
+            assert "retry-after" in r.headers
+    finally:
+        server.stop()
