@@ -27,6 +27,7 @@ import asyncpg
 import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
 from eventstore import EventStore, create_pool
 from eventstore.errors import DatabaseError, PermissionDenied
@@ -38,6 +39,7 @@ from .database import Role, check_access, explain, migrate_database, url_for
 from .devstack import DevServer
 from .discovery import NO_TEMPORAL, DevInfo, ServiceNotFound, find_dev
 from .identity import Identity, IdentityConfig, OidcConfig
+from .logcontext import client_interceptors
 from .readmodels import all_read_models
 from .settings import Settings
 
@@ -119,10 +121,11 @@ async def setup_embedded(settings: Settings) -> list[str]:
     return await migrate_database(settings)
 
 
-async def _connect(address: str, namespace: str) -> Client:
+async def _connect(address: str, namespace: str, runtime: Runtime | None = None) -> Client:
     try:
         return await Client.connect(
-            address, namespace=namespace, data_converter=pydantic_data_converter
+            address, namespace=namespace, data_converter=pydantic_data_converter,
+            runtime=runtime, interceptors=client_interceptors(),
         )
     except RuntimeError as exc:
         raise ServiceNotFound(f"cannot reach Temporal at {address}: {exc}") from None
@@ -136,13 +139,16 @@ async def bootstrap(
     role: Role = "service",
     setup: bool = False,
     pool_size: int = 10,
+    runtime: Runtime | None = None,
 ) -> AsyncIterator[Services]:
     """Build the services a command needs; close them in reverse order on the way out.
 
     `role` is the least-privileged database role the command needs: "service" (thidua_app) to
     write, "auditor" (thidua_auditor) to read. Nothing migrates here (`thidua db migrate`
     does), except with `setup` on the embedded default (demo, dev up, scenario run): an
-    un-migrated database answers SchemaNotCurrent, a role without the grants RoleLacksGrant."""
+    un-migrated database answers SchemaNotCurrent, a role without the grants RoleLacksGrant.
+
+    `runtime`: the Temporal runtime the client uses (the worker's, with its metrics)."""
     async with AsyncExitStack() as stack:
         dev = None if (settings.temporal_address and settings.database_url) else find_dev(settings)
         if temporal == "serve":
@@ -160,9 +166,9 @@ async def bootstrap(
         if temporal != "none":
             namespace = settings.temporal_namespace
             if settings.temporal_address:
-                services.temporal = await _connect(settings.temporal_address, namespace)
+                services.temporal = await _connect(settings.temporal_address, namespace, runtime)
             elif dev is not None and temporal != "serve":
-                services.temporal = await _connect(dev.temporal_address, dev.namespace)
+                services.temporal = await _connect(dev.temporal_address, dev.namespace, runtime)
                 services.task_queue = dev.task_queue
             elif temporal in ("run", "serve"):
                 server = DevServer.for_settings(settings, fixed_ports=temporal == "serve")

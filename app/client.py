@@ -226,6 +226,10 @@ class CycleClient:
                 elif err.status not in _BUSY_STATUSES:
                     raise
             except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+                if isinstance(err.__cause__, asyncio.CancelledError):
+                    # not the server: our caller gave up (a request's bound, a shutdown); the
+                    # SDK turned the cancellation into this error, turn it back
+                    raise asyncio.CancelledError() from err
                 last = err
             left = until - loop.time()
             if left <= 0:

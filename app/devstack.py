@@ -22,7 +22,7 @@ from workflows.search import SEARCH_ATTRIBUTES
 
 from .settings import Settings
 
-__all__ = ["DevServer", "find_binary"]
+__all__ = ["DevServer", "find_binary", "free_port", "port_is_free"]
 
 log = structlog.get_logger("thidua.stack")
 
@@ -156,6 +156,15 @@ def _stored_ports(path: Path) -> tuple[int, int]:
     port, ui = _free_port(), _free_port()
     path.write_text(json.dumps({"temporal": port, "ui": ui}), encoding="utf-8")
     return port, ui
+
+
+def port_is_free(port: int) -> bool:
+    """Nobody listens on 127.0.0.1:port."""
+    return _is_free(port)
+
+
+def free_port() -> int:
+    return _free_port()
 
 
 def _is_free(port: int) -> bool:

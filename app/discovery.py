@@ -63,6 +63,7 @@ class DevInfo:
     witness_public_key: str | None = None
     """The public key (base64) that checks the witness's checkpoints (app/witness)."""
     witness_dir: str | None = None
+    temporal_pid: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

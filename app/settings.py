@@ -95,6 +95,18 @@ class Settings(BaseSettings):
         default=120, gt=0, description="the worker signs a checkpoint at least this often "
                                        "(and at every stage close)")
     api_port: int = 8000
+    command_timeout: float = Field(
+        default=30.0, gt=0,
+        description="seconds a command may wait for its answer; then 503 no_worker, or 202 "
+                    "naming where to look when it may still be applied",
+    )
+    metrics_port: int | None = Field(
+        default=None, description="the worker's /metrics, /healthz and /readyz port; unset = off"
+    )
+    metrics_host: str = Field(default="0.0.0.0", description="the worker's metrics address")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP endpoint for traces (needs the `otel` extra); unset = off"
+    )
     log_format: str = Field(default="auto", description="auto, json or console")
     log_level: str = "INFO"
 

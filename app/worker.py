@@ -88,11 +88,21 @@ async def serve(settings: Settings) -> int:
 
     if not settings.temporal_address and find_dev(settings) is None:
         raise ServiceNotFound(NO_TEMPORAL)  # before PostgreSQL is looked for or started
+    from .tracing import setup_tracing
+
+    setup_tracing(settings.otel_exporter_otlp_endpoint, "thidua-worker")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with bootstrap(settings, temporal="find") as services:
+    runtime = sdk_url = None
+    if settings.metrics_port is not None:
+        from .workerops import metrics_runtime
+
+        runtime, sdk_url = metrics_runtime()
+    async with contextlib.AsyncExitStack() as stack:
+        services = await stack.enter_async_context(
+            bootstrap(settings, temporal="find", runtime=runtime))
         assert services.temporal is not None
         # the service role may not create anything: `thidua db migrate` runs as the owner
         await check_migrated(services.pool)
@@ -100,6 +110,15 @@ async def serve(settings: Settings) -> int:
             services.temporal, services.task_queue, services.store, services.outbox,
             services.pool,
         )
+        if settings.metrics_port is not None:
+            from .health import Health
+            from .metrics import StoreGauges
+            from .workerops import ops_app, serve_ops
+
+            health = Health(services.pool, services.temporal, services.task_queue)
+            app = ops_app(health, StoreGauges(services.pool), sdk_url)
+            await stack.enter_async_context(
+                serve_ops(app, settings.metrics_host, settings.metrics_port))
         if os.environ.get(STANDBY_ENV) == "1":
             log.info("worker.standby", task_queue=services.task_queue)
             if not await _promoted(stop):

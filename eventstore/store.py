@@ -8,6 +8,7 @@ the hash recipe and why read_all never skips a late commit.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -234,7 +235,10 @@ class EventStore:
             if not group:
                 return
             self._busy += 1
-            task = asyncio.create_task(self._append_group_or_fail(group))
+            # a context of its own: the group serves several cycles' appends, and the task must
+            # not carry the log context of the caller that happened to start it
+            task = asyncio.create_task(self._append_group_or_fail(group),
+                                       context=contextvars.Context())
             self._groups.add(task)
             task.add_done_callback(self._group_done)
 

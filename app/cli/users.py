@@ -53,11 +53,17 @@ async def create_demo_users(services: Any) -> dict[str, Actor]:
     from ..runner import reference_scenario
 
     block = reference_scenario().block
+    logins = ["admin", "auditor", *(m.id for m in block.members)]
+    existed = [login for login in logins
+               if await services.identity.people.get(login) is not None]
     users = await services.identity.demo_users(
         [(m.id, m.name) for m in block.members], by=operator()
     )
     from rich.table import Table
 
+    if existed:  # a restart: their old passwords stop working now
+        err.print(f"the demo people's passwords changed ({len(existed)} of {len(logins)} "
+                  "existed already): their old passwords no longer work", highlight=False)
     table = Table("login", "password", "role", "unit", title="demo users — shown once",
                   title_justify="left")
     for u in users:

@@ -10,9 +10,11 @@
     documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin)
     blocks     /blocks…, /provinces/{province}/years/{year}… (app/http/blocks.py)
 
+    ops        GET /healthz, /readyz, /metrics; outages as 503 with a code (app/http/ops.py)
+
 Guards, outermost first: the proxy headers (only with THIDUA_TRUSTED_PROXIES), the security
-headers on every response (app/http/headers.py), one access-log line per request, the body limit
-(413 before parsing),
+headers on every response (app/http/headers.py), one access-log line per request (X-Request-ID
+honoured, metrics), outages as 503 (never a plain-text 500), the body limit (413 before parsing),
 the authentication gate (401 before the body is read), then the routes; rule codes and
 validation errors become 4xx in app/http/errors.py.
 """
@@ -27,10 +29,13 @@ from fastapi import FastAPI
 from domain.values import Actor
 
 from ..bootstrap import Services
-from . import audit, blocks, commands, documents, pages, reads, session
+from ..health import Health
+from ..tracing import instrument_app
+from . import audit, blocks, commands, documents, ops, pages, reads, session
 from .errors import install_error_handlers
 from .headers import SecurityHeaders, inline_script_hashes
 from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
+from .openapi import install_openapi, operation_id
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "static_tokens"]
 
@@ -92,19 +97,26 @@ def _docs_script_hashes(app: FastAPI) -> list[str]:
             *inline_script_hashes(bytes(get_swagger_ui_oauth2_redirect_html().body).decode())]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("thidua")
+    except PackageNotFoundError:
+        return "0"
+
+
 def create_app(services: Services, *, authenticate: Authenticate | None = None) -> FastAPI:
     """The ASGI app over `services` (built by app.bootstrap, or by a test)."""
     app = _App(
         title="thidua",
         description="Durable, auditable emulation cycles of emulation blocks.",
+        version=_version(), generate_unique_id_function=operation_id,
     )
     app.state.services = services
+    app.state.health = Health(services.pool, services.temporal, services.task_queue)
     install_error_handlers(app)
-
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(ops.router)
     app.include_router(commands.router)
     app.include_router(reads.router)
     app.include_router(audit.router)
@@ -117,10 +129,13 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
         dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}
         authenticate = session.identity_authenticator(
             services.identity, dev, form_csrf=pages.is_page_post, passive=pages.is_poll)
-    app.add_middleware(AuthGate, authenticate=authenticate,
-                       public=PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES,
+    public = PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES
+    install_openapi(app, public)
+    app.add_middleware(AuthGate, authenticate=authenticate, public=public,
                        public_prefixes=(pages.STATIC_PREFIX,), login_page="/dang-nhap")
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS)
+    app.add_middleware(ops.Outages)
     app.add_middleware(AccessLog)
     app.trusted_proxies = tuple(services.settings.trusted_proxy_list)
+    instrument_app(app)
     return app

@@ -104,17 +104,24 @@ async def appoint(block: BlockId, body: LeadersBody, who: Caller, blocks: Blocks
 
 
 @router.post("/blocks/{block}/cycles", status_code=201)
-async def start_cycle(block: BlockId, body: CycleBody, who: Caller,
-                      blocks: Blocks) -> dict[str, Any]:
+async def start_block_cycle(request: Request, block: BlockId, body: CycleBody, who: Caller,
+                            blocks: Blocks) -> Any:
     """Start the block's cycle of a year from its members and leaders of that year."""
-    handle = await blocks.start_cycle(
-        block, body.year,
-        ruleset=load_ruleset(body.ruleset) if body.ruleset is not None else None,
-        score_sheet=load_score_sheet(body.score_sheet) if body.score_sheet is not None else None,
-        deadlines=load_deadlines(body.deadlines) if body.deadlines is not None else None,
-        actor=who,
-    )
-    return {"workflow_id": handle.id, "block": block, "year": body.year}
+    from .commands import bounded
+
+    async def start() -> dict[str, Any]:
+        handle = await blocks.start_cycle(
+            block, body.year,
+            ruleset=load_ruleset(body.ruleset) if body.ruleset is not None else None,
+            score_sheet=load_score_sheet(body.score_sheet) if body.score_sheet is not None
+            else None,
+            deadlines=load_deadlines(body.deadlines) if body.deadlines is not None else None,
+            actor=who,
+        )
+        return {"workflow_id": handle.id, "block": block, "year": body.year}
+
+    return await bounded(request, start(), where=f"/cycles/{block}/{body.year}/state",
+                         request_id=None)
 
 
 @router.get("/provinces/{province}/blocks")

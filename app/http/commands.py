@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable
 from typing import Annotated, Any, Union, get_args
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from domain import commands as c
 from domain.commands import StartCycle
 from workflows.messages import CommandResult
 
+from ..health import Health, Unavailable
 from .deps import Caller, Cycle, Cycles, IdempotencyKey
 
 __all__ = ["router"]
@@ -27,22 +31,61 @@ Step = Annotated[Union[_STEPS], Field(discriminator="do")]  # type: ignore[valid
 """Every command a person sends at /commands: not the start (POST /cycles), not a deadline."""
 
 
-@router.post("/cycles", status_code=201)
-async def start_cycle(body: StartCycle, who: Caller, cycles: Cycles) -> dict[str, str]:
+async def bounded(request: Request, call: Awaitable[Any], *, where: str,
+                  request_id: str | None) -> Any:
+    """Run a command once PostgreSQL answers and a worker polls (else 503 with the code at
+    once), for at most COMMAND_TIMEOUT seconds: then 503 `no_worker` when no worker is left,
+    or 202 naming where to look (the command may still be applied; sending it again with the
+    same Idempotency-Key answers the first result)."""
+    health: Health = request.app.state.health
+    timeout = request.app.state.services.settings.command_timeout
+    try:
+        await health.gate("store", "worker")
+    except Unavailable:
+        if asyncio.iscoroutine(call):
+            call.close()
+        raise
+    try:
+        async with asyncio.timeout(timeout) as limit:
+            return await call
+    except TimeoutError:
+        if not limit.expired():
+            raise
+    health.forget()
+    check = await health.worker()
+    if not check.ok:
+        raise Unavailable(check.code or "no_worker", "no worker answered the command in "
+                          f"{timeout:g} s; send it again with the same Idempotency-Key")
+    return JSONResponse(
+        {"code": "accepted", "field": None, "request_id": request_id, "location": where,
+         "message": f"the command was not answered in {timeout:g} s and may still be applied: "
+                    f"see {where}, or send it again with Idempotency-Key: {request_id}"},
+        status_code=202, headers={"Location": where},
+    )
+
+
+@router.post("/cycles", status_code=201, response_model=dict[str, str])
+async def start_cycle(request: Request, body: StartCycle, who: Caller, cycles: Cycles) -> Any:
     """Administrators start a block's yearly cycle."""
-    handle = await cycles.start(body, who)
-    return {"workflow_id": handle.id, "cycle_id": f"{body.block.id}/{body.year}"}
+    where = f"/cycles/{body.block.id}/{body.year}/state"
+
+    async def start() -> dict[str, str]:
+        handle = await cycles.start(body, who)
+        return {"workflow_id": handle.id, "cycle_id": f"{body.block.id}/{body.year}"}
+
+    return await bounded(request, start(), where=where, request_id=None)
 
 
-@router.post("/cycles/{block}/{year}/commands")
+@router.post("/cycles/{block}/{year}/commands", response_model=CommandResult)
 async def send_command(
-    cycle: Cycle, body: Annotated[Step, Body()], who: Caller, cycles: Cycles,
-    key: IdempotencyKey,
-) -> CommandResult:
+    request: Request, cycle: Cycle, body: Annotated[Step, Body()], who: Caller,
+    cycles: Cycles, key: IdempotencyKey,
+) -> Any:
     """One step of a cycle, judged by the rules. Repeat it with the same Idempotency-Key to get
     the first answer again (`duplicate: true`); the same key with another command or caller is
     refused (`idempotency_key_reused`)."""
-    result: Any = await cycles.send(
-        cycle.block, cycle.year, body, who, request_id=key or str(uuid.uuid4())
+    request_id = key or str(uuid.uuid4())
+    return await bounded(
+        request, cycles.send(cycle.block, cycle.year, body, who, request_id=request_id),
+        where=f"/cycles/{cycle.block}/{cycle.year}/state", request_id=request_id,
     )
-    return result  # type: ignore[no-any-return]

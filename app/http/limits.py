@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,14 +23,14 @@ import structlog
 
 from domain.errors import DomainError
 
-__all__ = ["PUBLIC_PATHS", "AccessLog", "AuthGate", "BodyLimit"]
+__all__ = ["PUBLIC_PATHS", "AccessLog", "AuthGate", "BodyLimit", "request_id_of"]
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-PUBLIC_PATHS = ("/healthz", "/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect")
+PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect")
 
 log = structlog.get_logger("thidua.http")
 
@@ -199,7 +200,23 @@ async def _to_login(send: Send, login_page: str, scope: Scope) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
+_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:~/+=-]{1,128}$")
+
+
+def request_id_of(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is a sane token (1–128 of A–Z a–z 0–9 . _ : ~ / + = -),
+    else a new one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id" and _REQUEST_ID.match(value):
+            return value.decode("ascii")
+    return uuid.uuid4().hex[:16]
+
+
 class AccessLog:
+    """One log line per request, the request's id in every line written meanwhile (structlog
+    contextvars) and in the answer's X-Request-ID, and the request counted in the metrics by
+    its route template."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -207,7 +224,9 @@ class AccessLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
+        from ..metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+        request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         t0 = time.perf_counter()
@@ -220,16 +239,23 @@ class AccessLog:
                                           (b"x-request-id", request_id.encode())]}
             await send(msg)
 
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            actor = scope.get("state", {}).get("actor")
-            route = scope.get("route")
-            log.info(
-                "http.request", request_id=request_id, method=scope["method"],
-                route=getattr(route, "path", scope["path"]), status=status,
-                actor=_who(actor), duration_ms=round((time.perf_counter() - t0) * 1000, 1),
-            )
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, sending)
+            finally:
+                actor = scope.get("state", {}).get("actor")
+                route = scope.get("route")
+                # a path no route matched is counted under one name, not by its text
+                template = getattr(route, "path", None) or (
+                    "/static" if scope["path"].startswith("/static/") else "unmatched")
+                elapsed = time.perf_counter() - t0
+                HTTP_REQUESTS.labels(scope["method"], template, str(status)).inc()
+                HTTP_LATENCY.labels(scope["method"], template).observe(elapsed)
+                log.info(
+                    "http.request", method=scope["method"],
+                    route=getattr(route, "path", scope["path"]), status=status,
+                    actor=_who(actor), duration_ms=round(elapsed * 1000, 1),
+                )
 
 
 def _who(actor: Any) -> str | None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from domain.pending import pending_actions
 from domain.stages import STAGES
 from domain.views import state_for
 
+from ..client import CycleClient
+from ..health import Health, Unavailable
 from ..lookups import cycle_state
 from ..readmodels.cycles import list_cycles
 from .deps import Caller, Cycle, Cycles, Svc
@@ -33,16 +36,31 @@ async def cycles_list(
     return [r.as_json() for r in rows]
 
 
+async def live_state(request: Request, cycles: CycleClient, block: str, year: int) -> Any:
+    """The workflow's state (a query, answered by a worker): 503 `no_worker` at once when no
+    worker polls, and when none answers within COMMAND_TIMEOUT."""
+    health: Health = request.app.state.health
+    await health.gate("worker")
+    timeout = request.app.state.services.settings.command_timeout
+    try:
+        async with asyncio.timeout(timeout) as limit:
+            return await cycle_state(cycles, block, year)
+    except TimeoutError:
+        if not limit.expired():
+            raise
+        raise Unavailable("no_worker", f"no worker answered within {timeout:g} s") from None
+
+
 @router.get("/cycles/{block}/{year}/state")
-async def state(cycle: Cycle, who: Caller, cycles: Cycles) -> Any:
+async def state(request: Request, cycle: Cycle, who: Caller, cycles: Cycles) -> Any:
     """The live state. While a round is open it shows who has voted, not how."""
-    s = await cycle_state(cycles, cycle.block, cycle.year)
+    s = await live_state(request, cycles, cycle.block, cycle.year)
     # ballots stay private while a round is open, and nobody reads others' request ids;
     # auditors see everything
     return state_for(s, auditor=who.kind == "auditor")
 
 
 @router.get("/cycles/{block}/{year}/pending")
-async def pending(cycle: Cycle, who: Caller, cycles: Cycles) -> Any:
+async def pending(request: Request, cycle: Cycle, who: Caller, cycles: Cycles) -> Any:
     """Who still has to act in the current stage."""
-    return pending_actions(await cycle_state(cycles, cycle.block, cycle.year))
+    return pending_actions(await live_state(request, cycles, cycle.block, cycle.year))

@@ -11,8 +11,10 @@ __all__ = ["serve"]
 
 
 async def serve(settings: Settings, *, host: str, port: int) -> None:
+    from ..tracing import setup_tracing
     from . import create_app
 
+    setup_tracing(settings.otel_exporter_otlp_endpoint, "thidua-api")
     async with bootstrap(settings, temporal="find") as services:
         config = uvicorn.Config(
             create_app(services), host=host, port=port, log_config=None, access_log=False,

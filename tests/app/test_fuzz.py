@@ -93,6 +93,12 @@ async def test_fuzzed_requests_get_no_5xx_and_rejected_ones_write_nothing(
 ) -> None:
     body = json.loads(REFERENCE.read_text("utf-8"))
     start = {k: body[k] for k in ("block", "year", "score_sheet")}
+    # the worker of this loop polls once the loop runs: a command before that is 503 no_worker
+    deadline = time.monotonic() + 60
+    while (await asyncio.to_thread(requests.get, f"{api_url}/readyz", timeout=30)).status_code \
+            != 200:
+        assert time.monotonic() < deadline, "the API never got ready"
+        await asyncio.sleep(0.2)
     r = requests.post(f"{api_url}/cycles", json=start,
                       headers={"Authorization": "Bearer t-admin"}, timeout=30)
     assert r.status_code == 201, r.text

@@ -125,3 +125,50 @@ async def test_activity_log_lines_carry_the_cycle_and_workflow(
     assert {e["cycle_id"] for e in done} == {f"{sc.block.id}/{sc.year}"}
     assert [e["actor"] for e in done] == ["admin", f"unit:{step.command.unit}"]  # type: ignore[union-attr]
     assert all(e["stream"].endswith(f"cycle-{sc.block.id}-{sc.year}") for e in done)
+
+
+async def test_the_callers_request_id_reaches_the_activities_and_only_its_own(
+    worker: Worker, env: Any, task_queue: str, store: EventStore,
+) -> None:
+    """Two cycles' commands, each under its own request id (as the HTTP layer binds it): every
+    append's line carries the id of the command that caused it and names only its own cycle,
+    and nothing of an activity's context stays bound afterwards."""
+    import asyncio
+
+    from temporalio.client import Client
+
+    from app.logcontext import RequestIdClient
+
+    client = Client(**{**env.client.config(), "interceptors": [RequestIdClient()]})
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    cycles = CycleClient(client, task_queue, prefix=prefix)
+    seen: list[dict[str, Any]] = []
+
+    def keep(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+        seen.append(dict(event))
+        raise structlog.DropEvent
+
+    sc = load_scenario(REFERENCE.read_bytes())
+    first = sc.start_command()
+    other = first.model_copy(update={"block": first.block.model_copy(update={"id": "kg-khoi-9"})})
+    old = structlog.get_config()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, keep],
+                        cache_logger_on_first_use=False)
+    try:
+        async def run(start: Any, rid: str) -> None:
+            with structlog.contextvars.bound_contextvars(request_id=rid):
+                await cycles.start(start)
+                step = sc.steps[0]
+                await cycles.send(start.block.id, start.year, step.command, step.actor)
+
+        await asyncio.gather(run(first, "rid-a"), run(other, "rid-b"))
+        structlog.get_logger("t").info("after")
+    finally:
+        structlog.configure(**old)
+    done = [e for e in seen if e["event"] == "activity.done" and e["activity"] == "append"]
+    assert len(done) == 4, seen
+    by_rid = {(e["request_id"], e["cycle_id"]) for e in done}
+    assert by_rid == {("rid-a", f"{sc.block.id}/{sc.year}"),
+                      ("rid-b", f"kg-khoi-9/{sc.year}")}
+    after = [e for e in seen if e["event"] == "after"]
+    assert after and "cycle_id" not in after[0] and "request_id" not in after[0]

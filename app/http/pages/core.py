@@ -134,17 +134,30 @@ async def send_command(request: Request, block: str, year: int, body: dict[str, 
         loc = [str(p) for p in err.get("loc", ()) if str(p) != body.get("do")]
         raise FormError("invalid_request", ".".join(loc) or None) from None
     result: Any
+    health = getattr(request.app.state, "health", None)
+    if health is not None:  # PostgreSQL down or no worker: 503 with the code at once
+        await health.gate("store", "worker")
+    timeout = svc.settings.command_timeout
     try:
-        if command.do == "start_cycle":
-            await svc.cycles.start(command, actor(request), request_id=str(uuid.uuid4()))
-            result = await _started(svc, command.block.id, command.year)
-        else:
-            result = await svc.cycles.send(block, year, command, actor(request),
-                                           request_id=str(uuid.uuid4()))
+        async with asyncio.timeout(timeout) as limit:
+            if command.do == "start_cycle":
+                await svc.cycles.start(command, actor(request), request_id=str(uuid.uuid4()))
+                result = await _started(svc, command.block.id, command.year)
+            else:
+                result = await svc.cycles.send(block, year, command, actor(request),
+                                               request_id=str(uuid.uuid4()))
     except IdentityError:
         raise
     except DomainError as exc:
         raise FormError(exc.code, exc.field, detail=exc.message) from None
+    except TimeoutError:
+        if not limit.expired():
+            raise
+        from ...health import Unavailable
+
+        raise Unavailable("command_timeout", f"the command was not answered in {timeout:g} s; "
+                          "it may still be applied: reload the page before sending it again"
+                          ) from None
     return result
 
 
