@@ -2,10 +2,11 @@
 
     python bench/cli.py [--turns N]      (default 15)
 
-Each turn runs `python -c pass`, then `thidua --help`, then `thidua --version`, alternating so
-that a machine that slows down or speeds up weighs on all alike; the ratio of a turn is the
-command's wall time over the bare interpreter's in that turn. Target: help_vs_python <= 8 (the
-median of the per-turn ratios). The last line printed is one JSON object.
+The commands run in turns (bench/_turns.py): in even turns `python -c pass` first, then
+`thidua --help` and `thidua --version`; in odd turns the other way round, so that a machine that
+slows down or speeds up weighs on all alike. The ratio of a turn is the command's wall time over
+the bare interpreter's in that turn. Target: help_vs_python <= 8 (the median of the per-turn
+ratios). The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -13,11 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+from bench._turns import Turns  # noqa: E402
 
 
 def wall(argv: list[str]) -> float:
@@ -27,27 +33,27 @@ def wall(argv: list[str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=15)
     turns = parser.parse_args().turns
     thidua = shutil.which("thidua") or str(Path(sys.executable).parent / "thidua")
     bare = [sys.executable, "-c", "pass"]
     wall(bare), wall([thidua, "--help"])  # warm the file cache once
-    help_ratios, version_ratios, python_s, help_s = [], [], [], []
-    for _ in range(turns):
-        p = wall(bare)
-        h = wall([thidua, "--help"])
-        v = wall([thidua, "--version"])
-        python_s.append(p)
-        help_s.append(h)
-        help_ratios.append(h / p)
-        version_ratios.append(v / p)
+    helps = Turns("s", "python -c pass", "thidua --help")
+    versions = Turns("s", "python -c pass", "thidua --version")
+    for _, first, _ in helps.schedule(turns):
+        if first == "python -c pass":
+            p = wall(bare)
+            h, v = wall([thidua, "--help"]), wall([thidua, "--version"])
+        else:
+            h, v = wall([thidua, "--help"]), wall([thidua, "--version"])
+            p = wall(bare)
+        helps.add(p, h)
+        versions.add(p, v)
     result = {
         "turns": turns,
-        "python_ms": round(statistics.median(python_s) * 1000, 1),
-        "help_ms": round(statistics.median(help_s) * 1000, 1),
-        "help_vs_python": round(statistics.median(help_ratios), 2),
-        "version_vs_python": round(statistics.median(version_ratios), 2),
+        **helps.summary("help_vs_python"),
+        "version_vs_python": round(versions.ratio, 2),
         "target": 8,
     }
     print(json.dumps(result))
