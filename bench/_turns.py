@@ -68,10 +68,11 @@ class Turns:
         return statistics.median(self.ratios)
 
     def summary(self, key: str) -> dict[str, Any]:
-        """`key` (the median ratio), `key`_turns (each turn's ratio) and the median figures."""
+        """`key` (the median ratio), `key`_turns (each turn's ratio) and the median figures of
+        each side (`key`_baseline_median, `key`_ours_median, in the unit of `what`)."""
         return {
             key: round(self.ratio, 3),
             f"{key}_turns": [round(r, 3) for r in self.ratios],
-            f"{key}_{self.baseline}_median": round(statistics.median(self.base_values), 3),
-            f"{key}_{self.ours}_median": round(statistics.median(self.our_values), 3),
+            f"{key}_baseline_median": round(statistics.median(self.base_values), 3),
+            f"{key}_ours_median": round(statistics.median(self.our_values), 3),
         }
