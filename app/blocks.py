@@ -30,7 +30,7 @@ from domain.block import (
     block_stream,
 )
 from domain.block_rules import parse_block
-from domain.block_start import PreviousCycle, plan_start
+from domain.block_start import PreviousCycle, command_of, plan_start
 from domain.block_state import BlockState
 from domain.commands import StartCycle
 from domain.errors import AuthorizationError, DomainError, RuleError
@@ -149,21 +149,21 @@ class BlockService:
 
     async def join(self, block_id: str, unit: str, name: str, from_year: int,
                    actor: Actor | None = None) -> BlockState:
-        cmd = _command(JoinBlock, unit=unit, name=name, from_year=from_year)
+        cmd = command_of(JoinBlock, unit=unit, name=name, from_year=from_year)
         return await self._do(block_id, cmd, actor, None)
 
     async def leave(self, block_id: str, unit: str, after_year: int,
                     actor: Actor | None = None) -> BlockState:
-        return await self._do(block_id, _command(LeaveBlock, unit=unit, after_year=after_year),
+        return await self._do(block_id, command_of(LeaveBlock, unit=unit, after_year=after_year),
                               actor, None)
 
     async def rename(self, block_id: str, name: str, actor: Actor | None = None) -> BlockState:
-        return await self._do(block_id, _command(RenameBlock, name=name), actor, None)
+        return await self._do(block_id, command_of(RenameBlock, name=name), actor, None)
 
     async def appoint_leaders(self, block_id: str, year: int, head: str, deputy: str,
                               reason: str, actor: Actor | None = None) -> BlockState:
         """The secretariat appoints the leaders of `year` (an election failed, a leader left)."""
-        cmd = _command(SetLeaders, year=year, head=head, deputy=deputy, source="appointment",
+        cmd = command_of(SetLeaders, year=year, head=head, deputy=deputy, source="appointment",
                        reason=reason)
         return await self._do(block_id, cmd, actor, None)
 
@@ -178,7 +178,7 @@ class BlockService:
         return await previous_cycle(self.store, block_id, year, self.prefix,
                                     workflow_running(self.cycles.client))
 
-    async def start_command(
+    async def startcommand_of(
         self, block_id: str, year: int, *, ruleset: Ruleset | None = None,
         score_sheet: ScoreSheet | None = None, deadlines: dict[str, datetime] | None = None,
     ) -> StartCycle:
@@ -196,7 +196,7 @@ class BlockService:
         score_sheet: ScoreSheet | None = None, deadlines: dict[str, datetime] | None = None,
         actor: Actor | None = None,
     ) -> WorkflowHandle[Any, Any]:
-        start = await self.start_command(block_id, year, ruleset=ruleset,
+        start = await self.startcommand_of(block_id, year, ruleset=ruleset,
                                          score_sheet=score_sheet, deadlines=deadlines)
         return await self.cycles.start(start, actor)
 
@@ -302,13 +302,4 @@ def _message(exc: Exception) -> str:
 _DEADLINES: TypeAdapter[dict[str, UtcDatetime]] = TypeAdapter(dict[str, UtcDatetime])
 
 
-def _command(cls: Any, **fields: Any) -> Any:
-    """A command from plain fields; a field that breaks its rule is a RuleError naming it."""
-    try:
-        return cls(**fields)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        code = "invalid_year" if field.endswith("year") else "invalid_input"
-        raise RuleError(code, str(err["msg"]).removeprefix("Value error, "), field) from None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -16,7 +16,9 @@ from .commands import StartCycle
 from .errors import RuleError
 from .setup import Ruleset, ScoreSheet
 
-__all__ = ["CLOSED_STAGES", "LOOKBACK_YEARS", "PreviousCycle", "plan_start"]
+__all__ = ["CLOSED_STAGES", "LOOKBACK_YEARS", "PreviousCycle", "command_of", "plan_start"]
+
+C = TypeVar("C", bound=BaseModel)
 
 LOOKBACK_YEARS = 10
 """How far back a block's previous cycle is looked for (a block may skip a year)."""
@@ -65,15 +67,17 @@ def plan_start(
             )
         ruleset = ruleset or previous.ruleset
         score_sheet = score_sheet or previous.score_sheet
-    return _start(
+    return command_of(StartCycle,
         block=state.block_for(year), year=year, ruleset=ruleset, score_sheet=score_sheet,
         deadlines=dict(deadlines or {}), leaving_after_year=state.leaving_after(year),
     )
 
 
-def _start(**fields: Any) -> StartCycle:
+def command_of(cls: type[C], **fields: Any) -> C:
+    """A command from plain fields; a field that breaks its rule is a RuleError naming it
+    (`invalid_year` for a year, else `invalid_input`)."""
     try:
-        return StartCycle(**fields)
+        return cls(**fields)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
