@@ -35,7 +35,14 @@ from eventstore.outbox import Outbox
 from eventstore.projection import ProjectionRunner
 
 from .client import CycleClient
-from .database import Role, check_access, explain, migrate_database, url_for
+from .database import (
+    Role,
+    check_access,
+    explain,
+    migrate_database,
+    stop_embedded_started_here,
+    url_for,
+)
 from .devstack import DevServer
 from .discovery import NO_TEMPORAL, DevInfo, ServiceNotFound, find_dev
 from .identity import Identity, IdentityConfig, OidcConfig
@@ -150,6 +157,8 @@ async def bootstrap(
 
     `runtime`: the Temporal runtime the client uses (the worker's, with its metrics)."""
     async with AsyncExitStack() as stack:
+        if not settings.database_url:  # last out: an embedded server this command started
+            stack.push_async_callback(stop_embedded_started_here, settings)
         dev = None if (settings.temporal_address and settings.database_url) else find_dev(settings)
         if temporal == "serve":
             dev = None  # dev up runs its own stack

