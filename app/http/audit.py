@@ -233,10 +233,9 @@ _BOUND_STATUS = {"line_too_long": 422, "unsupported_compression": 422}
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
     responses={
         408: {"description": "`upload_timeout`: the upload stalled (nothing sent for "
-                             "THIDUA_UPLOAD_IDLE_SECONDS) or took too long"},
-        413: {"description": "`too_many_members`, `member_too_large`, `export_too_large`: the"
-                             " zip unpacks past verify.py's bounds (`member` names the member,"
-                             " `limit` the bound); refused before it is inflated"},
+                             "UPLOAD_IDLE_SECONDS) or took longer than UPLOAD_MAX_SECONDS",
+              "content": {"application/json": {
+                  "schema": {"$ref": "#/components/schemas/Error"}}}},
         429: {"description": "`verify_busy`: other exports are being verified; send it "
                              "again after Retry-After seconds"}},
 )

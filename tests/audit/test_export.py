@@ -56,6 +56,21 @@ def rewrite_member(zip_path: Path, name: str, change: bytes, into: bytes) -> Non
     zip_path.write_bytes(buf.getvalue())
 
 
+def zip_of(members: dict[str, bytes | int]) -> bytes:
+    """A deflated zip; an int member is that many zero bytes, written 1 MB at a time (the test
+    never holds it whole)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            if isinstance(data, bytes):
+                z.writestr(name, data)
+                continue
+            with z.open(name, "w", force_zip64=False) as f:
+                for _ in range(data // 2**20):
+                    f.write(bytes(2**20))
+    return buf.getvalue()
+
+
 async def test_a_clean_export_verifies_both_ways(store: EventStore, tmp_path: Path) -> None:
     stream = await reference_stream(store)
     out = tmp_path / "export.zip"
