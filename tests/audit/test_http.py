@@ -311,6 +311,22 @@ async def test_a_zip_bomb_is_refused_before_it_is_inflated(
     assert body["limit"] == verify_script.MAX_MEMBER_BYTES and "200 MB" in body["message"]
     assert peak < 50 * 2**20, f"{peak / 2**20:.0f} MB traced while refusing the bomb"
 
+    # the report of issue 17: a 60 MB member (within its bound) of empty lines, a zip of
+    # ~60 KB: read a line at a time, a verdict, no more than the bound traced
+    lines = zip_of({"manifest.json": b"{}", "events.jsonl": b"\n" * (60 * 2**20),
+                    "hashes.txt": b""})
+    assert len(lines) < 2**20
+    tracemalloc.start()
+    try:
+        r = await api.post(url, content=lines, headers=auth("t-audit", **ZIP))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert r.status_code == 200 and r.json()["ok"] is False, r.text
+    assert r.json()["problems"][0] == f"hashes.txt has 0 hashes for {60 * 2**20} lines"
+    assert len(r.json()["problems"]) < 10
+    assert peak < 50 * 2**20, f"{peak / 2**20:.0f} MB traced while reading 60 MB of lines"
+
     # members each within their bound, more than the total together (bounds lowered for the
     # test): refused, naming the bound
     monkeypatch.setattr(verify_script, "MAX_MEMBER_BYTES", 3 * 2**20)
