@@ -100,6 +100,13 @@ class Settings(BaseSettings):
         description="seconds a command may wait for its answer; then 503 no_worker, or 202 "
                     "naming where to look when it may still be applied",
     )
+    upload_idle_seconds: float = Field(
+        default=5.0, gt=0, le=300,
+        description="POST /audit/verify-export: seconds the upload may send nothing before it "
+                    "is dropped (408 upload_timeout) and its verify slot released")
+    upload_max_seconds: float = Field(
+        default=120.0, gt=0, le=3600,
+        description="POST /audit/verify-export: seconds the whole upload may take")
     metrics_port: int | None = Field(
         default=None, description="the worker's /metrics, /healthz and /readyz port; unset = off"
     )

@@ -19,19 +19,20 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from eventstore import EventStore
 from eventstore.audit import Replay, Row, replay_rows
 
-from .verify_script import CannotCheck, verify_zip
+from .verify_script import CannotCheck, TooLarge, hashes_of, open_zip, verify_zip
 
-__all__ = ["FORMAT", "RECIPE", "ExportCheck", "UnknownStream", "compare_with_store",
+__all__ = ["FORMAT", "RECIPE", "ExportCheck", "TooLarge", "UnknownStream", "compare_with_store",
            "export_bytes", "export_cycle", "unpack_problem", "verify_export"]
 
 FORMAT = "thidua-audit-export/1"
@@ -165,32 +166,40 @@ class ExportCheck:
         return not self.problems
 
 
-Source = str | Path | bytes
-"""An export: a path to the zip, or the zip's bytes (an upload)."""
+Source = str | Path | bytes | IO[bytes]
+"""An export: a path to the zip, the zip's bytes, or an open binary file (an upload spooled)."""
 
 
-def _open(source: Source) -> str | io.BytesIO:
-    return io.BytesIO(source) if isinstance(source, bytes) else str(source)
+def _open(source: Source) -> str | IO[bytes]:
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    if isinstance(source, str | Path):
+        return str(source)
+    source.seek(0)
+    return source
 
 
-def unpack_problem(data: bytes, max_unpacked: int) -> str | None:
-    """Why `data` cannot be taken as an export before any member is read: not a zip, or members
-    that would unpack to more than `max_unpacked` bytes (a zip bomb); None when it can."""
+def unpack_problem(source: Source) -> str | None:
+    """Why `source` cannot be taken as an export before any member is read: not a zip (None
+    when it is one). TooLarge for a zip past the bounds of verify.py (a zip bomb: too many
+    members, a member or all of them unpacking to more than their bound, another
+    compression), before anything is inflated."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            size = sum(i.file_size for i in z.infolist())
+        open_zip(_open(source)).close()
+    except TooLarge:
+        raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return "not a zip file"
-    if size > max_unpacked:
-        return (f"its members unpack to {size // 2**20} MB, more than "
-                f"{max_unpacked // 2**20} MB")
     return None
 
 
 def verify_export(source: Source) -> ExportCheck:
-    """The checks of verify.py, in Python (the same code)."""
+    """The checks of verify.py, in Python (the same code). TooLarge for an export past its
+    bounds (a zip bomb, an over-long line)."""
     try:
         problems, manifest = verify_zip(_open(source))
+    except TooLarge:
+        raise
     except CannotCheck as exc:
         return ExportCheck((f"cannot check the witness: {exc}",), {})
     return ExportCheck(tuple(problems), manifest)
@@ -203,10 +212,21 @@ def _manifest_problem(m: dict[str, Any]) -> str | None:
     return None
 
 
+def _first_difference(source: Source, first: int, now: dict[int, str]) -> int | None:
+    """The first exported version whose hash the store holds differently (hashes.txt read
+    line by line)."""
+    with open_zip(_open(source)) as z:
+        for n, h in enumerate(hashes_of(z), start=first):
+            if n in now and now[n] != h:
+                return n
+    return None
+
+
 async def compare_with_store(store: EventStore, source: Source) -> ExportCheck:
     """An (older) export against the store now: the store must still hold every exported event
     with the same hash — a deleted or rewritten tail, or a rewritten past, shows up here. The
-    checks of the zip and of the stream run in worker threads (an export can be MBs)."""
+    checks of the zip and of the stream run in worker threads (an export can be MBs), within
+    the bounds of verify.py (TooLarge)."""
     check = await asyncio.to_thread(verify_export, source)
     if not check.manifest:
         return check
@@ -215,8 +235,6 @@ async def compare_with_store(store: EventStore, source: Source) -> ExportCheck:
     bad = _manifest_problem(m)
     if bad is not None:
         return ExportCheck((*problems, bad), m)
-    with zipfile.ZipFile(_open(source)) as z:
-        exported = z.read("hashes.txt").decode("ascii", "replace").split()
     rows = await store.rows(m["stream"])
     if not rows:
         return ExportCheck((*problems, f"the store holds no stream {m['stream']}"), m)
@@ -226,10 +244,13 @@ async def compare_with_store(store: EventStore, source: Source) -> ExportCheck:
         problems.append(f"the store's stream {m['stream']} ends at version {head}; the export of "
                         f"{m.get('exported_at')} recorded {m['last_version']} events "
                         "(a deleted tail)")
-    for n, h in enumerate(exported, start=m["first_version"]):
-        if n in now and now[n] != h:
-            problems.append(f"version {n}: the store's hash differs from the exported one")
-            break
+    try:
+        differs = await asyncio.to_thread(_first_difference, source, m["first_version"], now)
+    except (ValueError, zipfile.BadZipFile, zlib.error, OSError) as exc:
+        problems.append(f"unreadable export: {exc}")
+        differs = None
+    if differs is not None:
+        problems.append(f"version {differs}: the store's hash differs from the exported one")
     report = (await asyncio.to_thread(replay_rows, m["stream"], rows)).report
     problems += [f"store: {p.kind} at version {p.version}: {p.detail}" for p in report.problems]
     return ExportCheck(tuple(problems), m)

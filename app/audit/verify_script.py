@@ -23,6 +23,12 @@ BUNDLE.json` checks the export against a later checkpoint (`thidua audit checkpo
 export with the same hash, so an export of a cut or rewritten stream is found. `--key BASE64`
 names the witness key to trust (else the one the checkpoint names is printed: compare it with
 the published key). Exit 0 ok, 1 a finding, 2 cannot check (unreadable input, another key).
+
+Bounded in memory: the members are read line by line, never whole; an export with more than
+64 members, a member that unpacks to more than its bound (manifest.json 1 MB, checkpoint.json
+16 MB, any other 64 MB), members that unpack to more than 256 MB together, a compression other
+than stored or deflate, or a line longer than 1 MB is refused before it is inflated (exit 2,
+one line naming the member and the bound).
 """
 
 from __future__ import annotations
@@ -30,12 +36,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import struct
 import sys
 import zipfile
 import zlib
+from collections.abc import Iterator
 from typing import IO, Any
 
 GENESIS = bytes(32)
+
+MB = 2**20
+MAX_MEMBERS = 64
+MAX_MEMBER_BYTES = 64 * MB
+"""What one member may unpack to (events.jsonl, hashes.txt, minutes.pdf: read in pieces)."""
+MAX_PARSED_BYTES = {"manifest.json": 1 * MB, "checkpoint.json": 16 * MB}
+"""The members parsed whole as JSON, with their own (smaller) bound."""
+MAX_TOTAL_BYTES = 256 * MB
+MAX_LINE_BYTES = 1 * MB
+MAX_PROBLEMS = 100
 
 
 # ---- Ed25519 verification (RFC 8032, section 5.1.7; the reference code, pure Python) --------
@@ -110,6 +129,140 @@ def ed25519_verify(public: bytes, message: bytes, signature: bytes) -> bool:
 
 class CannotCheck(Exception):
     """The input cannot be checked (unreadable, another key): exit 2."""
+
+
+class TooLarge(CannotCheck):
+    """The export is past a bound (a zip bomb, an over-long line): exit 2, before it is inflated.
+    `code` is the rule (too_many_members, member_too_large, export_too_large,
+    unsupported_compression, line_too_long), `member` the member's name, `limit` the bound."""
+
+    def __init__(self, code: str, message: str, member: str | None = None,
+                 limit: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.member, self.limit = code, member, limit
+
+
+def _size(n: int) -> str:
+    return f"{n // MB} MB" if n >= MB else f"{n} bytes"
+
+
+def _central_directory_size(f: IO[bytes]) -> int:
+    """The central directory's size from the end record (what ZipFile reads whole, before any
+    member): -1 when there is no end record (not a zip: ZipFile says so)."""
+    end = f.seek(0, os.SEEK_END)
+    f.seek(max(0, end - 22 - 65535))
+    tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return -1
+    if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":
+        return 2**63  # a ZIP64 end record: its sizes are not needed by any export
+    return int(struct.unpack("<I", tail[at + 12:at + 16])[0])
+
+
+def check_bounds(z: zipfile.ZipFile) -> None:
+    """TooLarge unless every member is stored or deflated and unpacks within its bound and all
+    within MAX_TOTAL_BYTES (by the sizes the zip declares: reading stops at the declared size,
+    so a member cannot inflate past it)."""
+    infos = z.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise TooLarge("too_many_members", f"the export has {len(infos)} members, more than "
+                       f"{MAX_MEMBERS}", None, MAX_MEMBERS)
+    total = 0
+    for info in infos:
+        name = info.filename
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise TooLarge("unsupported_compression", f"{name}: compressed with method "
+                           f"{info.compress_type}; only stored and deflate are read", name)
+        limit = MAX_PARSED_BYTES.get(name, MAX_MEMBER_BYTES)
+        if info.file_size > limit:
+            raise TooLarge("member_too_large", f"{name} unpacks to {_size(info.file_size)}, more"
+                           f" than {_size(limit)}", name, limit)
+        total += info.file_size
+    if total > MAX_TOTAL_BYTES:
+        raise TooLarge("export_too_large", f"the members unpack to {_size(total)}, more than "
+                       f"{_size(MAX_TOTAL_BYTES)}", None, MAX_TOTAL_BYTES)
+
+
+def open_zip(path: str | IO[bytes]) -> zipfile.ZipFile:
+    """The export's zip, its bounds checked (TooLarge) before any member is read."""
+    if isinstance(path, str):
+        with open(path, "rb") as f:
+            directory = _central_directory_size(f)
+    else:
+        directory = _central_directory_size(path)
+        path.seek(0)
+    if directory > MAX_MEMBERS * 1024:
+        raise TooLarge("too_many_members", f"the export's central directory is larger than "
+                       f"{MAX_MEMBERS} KB (more than {MAX_MEMBERS} members) or ZIP64", None,
+                       MAX_MEMBERS)
+    z = zipfile.ZipFile(path)
+    try:
+        check_bounds(z)
+    except TooLarge:
+        z.close()
+        raise
+    return z
+
+
+def read_json(z: zipfile.ZipFile, name: str) -> Any:
+    """A member parsed whole (within its bound, see check_bounds)."""
+    with z.open(name) as f:
+        return json.loads(f.read(MAX_PARSED_BYTES.get(name, MAX_MEMBER_BYTES) + 1))
+
+
+class Lines:
+    """A member's lines without their newline, one at a time (`for line in Lines(z, name)`);
+    TooLarge for a line longer than MAX_LINE_BYTES, found after reading at most that much of
+    it. `rest()` counts the lines left without looking at them."""
+
+    def __init__(self, z: zipfile.ZipFile, name: str) -> None:
+        self.name, self.f, self.n = name, z.open(name), 0
+
+    def __enter__(self) -> Lines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.f.close()
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            line = self.f.readline(MAX_LINE_BYTES + 1)
+            if not line:
+                return
+            self.n += 1
+            if line.endswith(b"\n"):
+                line = line[:-1]
+            elif len(line) > MAX_LINE_BYTES:
+                raise TooLarge("line_too_long", f"{self.name} line {self.n} is longer than "
+                               f"{_size(MAX_LINE_BYTES)}", self.name, MAX_LINE_BYTES)
+            yield line
+
+    def rest(self) -> int:
+        n, last = 0, b"\n"
+        while chunk := self.f.read(MB):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+        return n + (last != b"\n")
+
+
+def lines_of(z: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    with Lines(z, name) as lines:
+        yield from lines
+
+
+def hashes_of(z: zipfile.ZipFile) -> Iterator[str]:
+    """The hashes of hashes.txt (whitespace-separated hex), one at a time."""
+    for line in lines_of(z, "hashes.txt"):
+        yield from line.decode("ascii").split()
+
+
+def sha256_of(z: zipfile.ZipFile, name: str) -> str:
+    h = hashlib.sha256()
+    with z.open(name) as f:
+        while chunk := f.read(MB):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _node(left: bytes, right: bytes) -> bytes:
@@ -209,40 +362,60 @@ def canonical(obj: object) -> bytes:
 def verify_zip(path: str | IO[bytes], witness_key: bytes | None = None
                ) -> tuple[list[str], dict[str, object]]:
     """(problems, manifest): no problems means the export is intact. The first problem is the
-    earliest bad line. `path` may also be an open binary file (e.g. io.BytesIO)."""
-    problems: list[str] = []
+    earliest bad line. `path` may also be an open binary file (e.g. io.BytesIO). TooLarge
+    (a CannotCheck) for an export past the bounds."""
     try:
-        with zipfile.ZipFile(path) as z:
-            manifest = json.loads(z.read("manifest.json"))
-            lines = z.read("events.jsonl").split(b"\n")
-            hash_lines = z.read("hashes.txt").decode("ascii").split()
-            minutes = z.read("minutes.pdf") if "minutes.pdf" in z.namelist() else None
-            witnessed = (json.loads(z.read("checkpoint.json"))
-                         if "checkpoint.json" in z.namelist() else None)
+        with open_zip(path) as z:
+            return _verify(z, witness_key)
     except (OSError, KeyError, ValueError, EOFError, RuntimeError, RecursionError,
             NotImplementedError, zlib.error, zipfile.BadZipFile) as exc:
-        # (an encrypted member is a RuntimeError, a corrupt one a zlib.error)
+        # (an encrypted member is a RuntimeError, a corrupt one a zlib.error or a bad CRC)
         return [f"unreadable export: {exc}"], {}
+
+
+def _verify(z: zipfile.ZipFile, witness_key: bytes | None) -> tuple[list[str], dict[str, object]]:
+    manifest = read_json(z, "manifest.json")
+    names = z.namelist()
+    witnessed = read_json(z, "checkpoint.json") if "checkpoint.json" in names else None
     if not isinstance(manifest, dict):
         return ["manifest.json: not a JSON object"], {}
     first_version = manifest.get("first_version", 1)
     if not isinstance(first_version, int) or isinstance(first_version, bool) or first_version < 1:
         return ["manifest.json: first_version is not a positive integer"], {}
-    if lines and lines[-1] == b"":
-        lines.pop()
     stream = manifest.get("stream")
-    if len(hash_lines) != len(lines):
-        problems.append(f"hashes.txt has {len(hash_lines)} hashes for {len(lines)} lines")
     try:
         prev = GENESIS if first_version == 1 else bytes.fromhex(str(manifest.get("prev_hash")))
     except ValueError:
         return ["manifest.json: prev_hash is not a hash"], manifest
-    for n, line in enumerate(lines, start=1):
-        where = f"line {n} (version {first_version + n - 1})"
+    held: dict[int, str] = {}
+    more: list[str] = []
+    key = witness_key
+    if witnessed is not None:
+        more, held, key = check_bundle(witnessed, stream, witness_key)
+    problems: list[str] = []
+    hashes = hashes_of(z)
+    count = n_hashes = 0
+    first_hash = last_hash = None
+    exported: dict[int, str] = {}  # the exported hashes of the versions the checkpoint holds
+    chained = True
+    events = Lines(z, "events.jsonl")
+    for count, line in enumerate(events, start=1):
+        version = first_version + count - 1
+        h = next(hashes, None)
+        if h is not None:
+            n_hashes += 1
+            first_hash = h if first_hash is None else first_hash
+            last_hash = h
+            if version in held:
+                exported[version] = h
+        where = f"line {count} (version {version})"
         try:
-            stored = bytes.fromhex(hash_lines[n - 1])
-        except (IndexError, ValueError):
+            stored = bytes.fromhex(h if h is not None else "-")
+        except ValueError:
             problems.append(f"{where}: no hash recorded for it")
+            chained = False
+        if not chained or len(problems) >= MAX_PROBLEMS:
+            count += events.rest()  # the rest only counted (the lines checked so far tell)
             break
         try:
             obj = json.loads(line)
@@ -254,31 +427,41 @@ def verify_zip(path: str | IO[bytes], witness_key: bytes | None = None
             problems.append(f"{where}: not the canonical JSON of a hashed object")
         elif obj.get("stream") != stream:
             problems.append(f"{where}: belongs to stream {obj.get('stream')!r}, not {stream!r}")
-        elif obj.get("version") != first_version + n - 1:
+        elif obj.get("version") != version:
             problems.append(f"{where}: holds version {obj.get('version')} (an event is missing "
                             "or out of order)")
         if hashlib.sha256(prev + line).digest() != stored:
             problems.append(f"{where}: its hash does not match its content")
         prev = stored
-    if manifest.get("count") != len(lines):
-        problems.append(f"manifest: count {manifest.get('count')}, the export holds {len(lines)}")
-    if hash_lines and manifest.get("first_hash") != hash_lines[0]:
+    events.f.close()
+    for h in hashes:  # the hashes past the last line checked
+        if first_version + n_hashes in held:
+            exported[first_version + n_hashes] = h
+        n_hashes += 1
+        first_hash = h if first_hash is None else first_hash
+        last_hash = h
+    if chained and len(problems) >= MAX_PROBLEMS:
+        problems.append(f"(only the first {MAX_PROBLEMS} bad lines are named)")
+    if n_hashes != count:
+        problems.insert(0, f"hashes.txt has {n_hashes} hashes for {count} lines")
+    if manifest.get("count") != count:
+        problems.append(f"manifest: count {manifest.get('count')}, the export holds {count}")
+    if first_hash is not None and manifest.get("first_hash") != first_hash:
         problems.append("manifest: first_hash differs from the first event's hash")
-    if hash_lines and manifest.get("last_hash") != hash_lines[-1]:
+    if last_hash is not None and manifest.get("last_hash") != last_hash:
         problems.append("manifest: last_hash differs from the last event's hash")
     named = manifest.get("minutes")
     if isinstance(named, dict):
-        if minutes is None:
+        if "minutes.pdf" not in names:
             problems.append("manifest names minutes.pdf, the export has none")
-        elif hashlib.sha256(minutes).hexdigest() != named.get("sha256"):
+        elif sha256_of(z, "minutes.pdf") != named.get("sha256"):
             problems.append("minutes.pdf: its SHA-256 differs from the manifest's")
-    elif minutes is not None:
+    elif "minutes.pdf" in names:
         problems.append("minutes.pdf is not named in the manifest")
-    if witnessed is not None:
-        more, held, key = check_bundle(witnessed, stream, witness_key)
+    if witnessed is not None and key is not None:
         problems += more
-        exported = {first_version + n: h for n, h in enumerate(hash_lines)}
-        problems += compare(held, exported, stream, "the signed checkpoint")
+        problems += compare(held, exported, first_version, n_hashes, stream,
+                            "the signed checkpoint")
         manifest["_witness_key"] = base64.b64encode(key).decode()
         manifest["_witnessed"] = len(held)
     return problems, manifest
@@ -287,29 +470,42 @@ def verify_zip(path: str | IO[bytes], witness_key: bytes | None = None
 def against(path: str, bundle_path: str, key: bytes | None) -> tuple[list[str], int]:
     """An export against a later checkpoint: every event of its stream that the checkpoint holds
     is in the export with the same hash. (problems, events the checkpoint holds)."""
+    bound = MAX_PARSED_BYTES["checkpoint.json"]
     try:
         with open(bundle_path, "rb") as f:
-            bundle = json.loads(f.read())
-        with zipfile.ZipFile(path) as z:
-            manifest = json.loads(z.read("manifest.json"))
-            hash_lines = z.read("hashes.txt").decode("ascii").split()
+            text = f.read(bound + 1)
+        if len(text) > bound:
+            raise TooLarge("member_too_large", f"{bundle_path} is larger than {_size(bound)}",
+                           bundle_path, bound)
+        bundle = json.loads(text)
+        with open_zip(path) as z:
+            manifest = read_json(z, "manifest.json")
+            if not isinstance(manifest, dict):
+                raise ValueError("manifest.json is not a JSON object")
+            problems, held, _ = check_bundle(bundle, manifest.get("stream"), key)
+            first = manifest.get("first_version", 1)
+            if not isinstance(first, int):
+                raise ValueError("manifest.json: first_version is not an integer")
+            exported, n = {}, 0
+            for n, h in enumerate(hashes_of(z), start=1):
+                if first + n - 1 in held:
+                    exported[first + n - 1] = h
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
         raise CannotCheck(f"unreadable input: {exc}") from None
-    problems, held, _ = check_bundle(bundle, manifest.get("stream"), key)
-    first = manifest.get("first_version", 1)
-    exported = {first + n: h for n, h in enumerate(hash_lines)}
-    return problems + compare(held, exported, manifest.get("stream"),
+    return problems + compare(held, exported, first, n, manifest.get("stream"),
                               "the later checkpoint"), len(held)
 
 
-def compare(held: dict[int, str], exported: dict[int, str], stream: object, what: str
-            ) -> list[str]:
-    """What the export lacks against the events of its stream a checkpoint holds."""
+def compare(held: dict[int, str], exported: dict[int, str], first: int, count: int,
+            stream: object, what: str) -> list[str]:
+    """What the export lacks against the events of its stream a checkpoint holds. The export
+    holds versions first..first+count-1; `exported` their hashes (at least of those `held`)."""
     problems = []
-    missing = [v for v in sorted(held) if v not in exported]
-    if missing and min(exported, default=1) <= missing[0]:
+    last = first + count - 1
+    missing = [v for v in sorted(held) if not first <= v <= last]
+    if missing and (first if count else 1) <= missing[0]:
         problems.append(f"{what} holds versions {missing[0]}..{missing[-1]} of {stream}, the "
-                        f"export ends at version {max(exported, default=0)} (a cut export)")
+                        f"export ends at version {last if count else 0} (a cut export)")
     for version in sorted(held):
         if version in exported and exported[version] != held[version]:
             problems.append(f"version {version}: the export's hash differs from {what}'s (a"

@@ -253,22 +253,32 @@ def export(
 @app.command("verify-export")
 def verify_export_command(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(metavar="EXPORT.zip")],
+    path: Annotated[Path, typer.Argument(metavar="EXPORT.zip", exists=True, dir_okay=False)],
     against_store: Annotated[bool, typer.Option(
         help="also compare with the store now (a deleted tail, a rewritten past)")] = False,
 ) -> None:
     """Verify an export offline (the checks of its verify.py); exit 1 naming the first bad
-    line."""
+    line; exit 2 for an export past verify.py's bounds (a zip bomb, an over-long line)."""
     from app.audit import compare_with_store, verify_export
+    from app.audit.export import TooLarge, unpack_problem
 
-    if against_store:
-        async def go() -> Any:
-            async with bootstrap(settings_of(ctx), temporal="none", role="auditor", pool_size=2) as services:
-                return await compare_with_store(services.store, path)
+    try:
+        bad = unpack_problem(path)  # the bounds first: before a database is started
+        if bad is not None:
+            err.print(f"[red]cannot check[/red]: {path}: {bad}", highlight=False)
+            raise typer.Exit(2)
+        if against_store:
+            async def go() -> Any:
+                async with bootstrap(settings_of(ctx), temporal="none", role="auditor",
+                                     pool_size=2) as services:
+                    return await compare_with_store(services.store, path)
 
-        check = run(go())
-    else:
-        check = verify_export(path)
+            check = run(go())
+        else:
+            check = verify_export(path)
+    except TooLarge as exc:
+        err.print(f"[red]cannot check[/red] ({exc.code}): {exc}", highlight=False)
+        raise typer.Exit(2) from None
     for p in check.problems:
         err.print(f"[red]finding[/red]: {p}", highlight=False)
     if check.problems:

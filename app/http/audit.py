@@ -5,8 +5,10 @@ of every stream, verification of an uploaded export). Thin routes: the logic is 
 from __future__ import annotations
 
 import asyncio
+import tempfile
+import time
 from functools import partial
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Query, Request
@@ -20,7 +22,7 @@ from domain.views import auditor_state
 from workflows.messages import cycle_key
 
 from ..audit import Reconciliation, StreamFailure, compare_with_store, reconcile_if_held, verify_all
-from ..audit.export import UnknownStream, export_bytes, unpack_problem
+from ..audit.export import TooLarge, UnknownStream, export_bytes, unpack_problem
 from ..bootstrap import Services
 from ..documents.record import cached_minutes_pdf, signer_of
 from .deps import Caller, Cycle, Cycles, Svc, auditors_only
@@ -67,13 +69,15 @@ async def audit(
 
 MAX_EXPORT_BYTES = 32 * 2**20
 """POST /audit/verify-export takes an export up to this size (the global body limit is 256 KB;
-a 5,000-event cycle's export is a few MB)."""
-MAX_UNPACKED_BYTES = 256 * 2**20
-"""…and whose members unpack to no more than this (a zip bomb is refused before reading)."""
+a 5,000-event cycle's export is a few MB). What it unpacks to is bounded by verify.py's limits
+(app/audit/verify_script.py: members, their sizes, the total, a line's length)."""
 VERIFY_AT_ONCE = 2
-"""Uploaded exports one process verifies at the same time (each holds its zip, up to 32 MB, and
-what it unpacks in memory); one more is 429 `verify_busy` with Retry-After, before its body is
-read."""
+"""Uploaded exports one process verifies at the same time (each holds its zip spooled to a
+temporary file past 1 MB, and one line at a time of what it unpacks); one more is 429
+`verify_busy` with Retry-After, before its body is read. An upload that sends nothing for
+`upload_idle_seconds`, or takes longer than `upload_max_seconds`, is 408 `upload_timeout` and
+gives its slot back."""
+SPOOL_IN_MEMORY = 2**20
 BODY_LIMITS = {"/audit/verify-export": MAX_EXPORT_BYTES}
 """Paths with a body limit of their own (app/http/limits.BodyLimit)."""
 
@@ -190,19 +194,59 @@ def _first_problem(f: StreamFailure) -> str:
     return f"{p.kind} at version {p.version}: {p.detail}"
 
 
+class UploadTimeout(Exception):
+    """The upload stalled or took too long (408 `upload_timeout`)."""
+
+
+async def _spool(request: Request, out: IO[bytes], idle: float, whole: float) -> None:
+    """The request body into `out`, chunk by chunk: UploadTimeout when no chunk comes for
+    `idle` seconds or the body is not in after `whole` seconds."""
+    chunks = request.stream().__aiter__()
+    deadline = time.monotonic() + whole
+    size = 0
+    while True:
+        wait = min(idle, deadline - time.monotonic())
+        try:
+            async with asyncio.timeout(max(wait, 0)):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise UploadTimeout(
+                f"the upload sent nothing for {idle:g} s" if wait == idle else
+                f"the upload took longer than {whole:g} s") from None
+        size += len(chunk)
+        if size > MAX_EXPORT_BYTES:  # more than its Content-Length said (BodyLimit)
+            raise TooLarge("body_too_large", "the request body is larger than "
+                           f"{MAX_EXPORT_BYTES // 2**20} MB", None, MAX_EXPORT_BYTES)
+        out.write(chunk)
+
+
+_BOUND_STATUS = {"line_too_long": 422, "unsupported_compression": 422}
+"""TooLarge codes answered 422; the others (the sizes) are 413."""
+
+
 @router.post(
     "/audit/verify-export",
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/zip": {"schema": {"type": "string", "format": "binary"}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
-    responses={429: {"description": "`verify_busy`: other exports are being verified; send it "
-                                    "again after Retry-After seconds"}},
+    responses={
+        408: {"description": "`upload_timeout`: the upload stalled (nothing sent for "
+                             "UPLOAD_IDLE_SECONDS) or took longer than UPLOAD_MAX_SECONDS",
+              "content": {"application/json": {
+                  "schema": {"$ref": "#/components/schemas/Error"}}}},
+        429: {"description": "`verify_busy`: other exports are being verified; send it "
+                             "again after Retry-After seconds"}},
 )
 async def verify_uploaded_export(request: Request, who: Caller, svc: Svc) -> Any:
     """Verify an export an auditor holds: the raw zip as the body (`Content-Type:
-    application/zip` or `application/octet-stream`, at most 32 MB, with a Content-Length). The checks of its verify.py,
-    then against the store now (a deleted tail, a rewritten past). Writes nothing. 422
-    `invalid_export` (field `body`) for a body that is not an export's zip."""
+    application/zip` or `application/octet-stream`, at most 32 MB, with a Content-Length). The
+    checks of its verify.py, then against the store now (a deleted tail, a rewritten past).
+    Writes nothing. 422 `invalid_export` (field `body`) for a body that is not an export's zip;
+    413 (`member_too_large`, `export_too_large`, `too_many_members`) or 422 (`line_too_long`,
+    `unsupported_compression`) past the bounds, naming the member; 408 `upload_timeout` for
+    an upload that stalls."""
     auditors_only(who, "the auditors' pack and the replay")
     if request.headers.get("content-type", "").startswith("multipart/"):
         raise DomainError("invalid_export", "send the zip itself as the body (Content-Type: "
@@ -215,13 +259,24 @@ async def verify_uploaded_export(request: Request, who: Caller, svc: Svc) -> Any
                        f" again in {seconds} s", headers={"Retry-After": str(seconds)},
                        retry_after_seconds=seconds)
     state.verifying_exports = busy + 1
+    settings = svc.settings
     try:
-        data = await request.body()
-        bad = await asyncio.to_thread(unpack_problem, data, MAX_UNPACKED_BYTES)
-        if bad is not None:
-            raise DomainError("invalid_export", f"the body is not an audit export: {bad}",
-                              "body")
-        check = await compare_with_store(svc.store, data)
+        with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as body:
+            await _spool(request, body, settings.upload_idle_seconds,
+                         settings.upload_max_seconds)
+            bad = await asyncio.to_thread(unpack_problem, body)
+            if bad is not None:
+                raise DomainError("invalid_export", f"the body is not an audit export: {bad}",
+                                  "body")
+            check = await compare_with_store(svc.store, body)
+    except UploadTimeout as exc:
+        log.info("verify_export.upload_timeout", reason=str(exc))
+        return problem(408, "upload_timeout", f"{exc}; the upload was dropped", "body",
+                       headers={"Connection": "close"})
+    except TooLarge as exc:
+        return problem(_BOUND_STATUS.get(exc.code, 413), exc.code,
+                       f"the export is refused: {exc}", "body", member=exc.member,
+                       limit=exc.limit)
     finally:
         state.verifying_exports -= 1
     m = check.manifest

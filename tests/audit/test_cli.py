@@ -16,7 +16,7 @@ from eventstore import EventStore
 from tests.eventstore.cycles import reference_events
 from tests.eventstore.test_integrity import tamper
 
-from .test_export import reference_stream
+from .test_export import reference_stream, run_verify_py, zip_of
 
 pytestmark = pytest.mark.db
 
@@ -64,3 +64,28 @@ async def test_verify_all_names_the_failing_stream(
     # BLOCK YEAR and --all together: a usage error, nothing verified
     done = thidua(db_url, tmp_path, "audit", "verify", "x", "2033", "--all")
     assert done.returncode == 2 and "--all" in done.stderr
+
+
+async def test_a_zip_bomb_is_refused_by_verify_export_and_by_verify_py(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The bounds of verify.py, in `thidua audit verify-export` (also with --against-store:
+    refused before the store is asked) and in the shipped verify.py: one line, exit 2."""
+    from app.audit.export import _script
+
+    bomb = tmp_path / "bomb.zip"
+    bomb.write_bytes(zip_of({"manifest.json": b"{}", "events.jsonl": 200 * 2**20,
+                             "hashes.txt": b"", "verify.py": _script()}))
+    for more in ((), ("--against-store",)):
+        done = thidua(db_url, tmp_path, "audit", "verify-export", str(bomb), *more)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.stderr.strip().splitlines() == [
+            "cannot check (member_too_large): events.jsonl unpacks to 200 MB, more than 64 MB"]
+    done = run_verify_py(bomb, tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout == "CANNOT CHECK: events.jsonl unpacks to 200 MB, more than 64 MB\n"
+    # not a zip at all: cannot check either, one line
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"%PDF-1.4 not a zip")
+    done = thidua(db_url, tmp_path, "audit", "verify-export", str(junk))
+    assert done.returncode == 2 and done.stderr.strip().endswith("not a zip file"), done.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import tracemalloc
 import uuid
 import zipfile
 from pathlib import Path
@@ -54,6 +55,21 @@ def rewrite_member(zip_path: Path, name: str, change: bytes, into: bytes) -> Non
         for n, data in members.items():
             z.writestr(n, data)
     zip_path.write_bytes(buf.getvalue())
+
+
+def zip_of(members: dict[str, bytes | int]) -> bytes:
+    """A deflated zip; an int member is that many zero bytes, written 1 MB at a time (the test
+    never holds it whole)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            if isinstance(data, bytes):
+                z.writestr(name, data)
+                continue
+            with z.open(name, "w", force_zip64=False) as f:
+                for _ in range(data // 2**20):
+                    f.write(bytes(2**20))
+    return buf.getvalue()
 
 
 async def test_a_clean_export_verifies_both_ways(store: EventStore, tmp_path: Path) -> None:
@@ -167,3 +183,27 @@ async def test_a_deleted_tail_is_caught_by_an_older_export(
     check = await compare_with_store(store, out)
     assert not check.ok
     assert f"ends at version {keep}" in check.problems[0], check.problems
+
+
+def test_a_member_that_inflates_past_its_declared_size_is_cut_there(tmp_path: Path) -> None:
+    """A zip that declares 1,000 bytes for a member of 100 MB: reading stops at the declared
+    size (its CRC then fails), so the bounds checked on the declared sizes hold."""
+    data = bytearray(zip_of({"manifest.json": b"{}", "events.jsonl": 100 * 2**20,
+                             "hashes.txt": b""}))
+    lied = 0
+    for signature, at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local, central
+        i = data.find(signature)
+        while i >= 0:
+            if int.from_bytes(data[i + at:i + at + 4], "little") == 100 * 2**20:
+                data[i + at:i + at + 4] = (1000).to_bytes(4, "little")
+                lied += 1
+            i = data.find(signature, i + 4)
+    assert lied == 2  # both headers now declare 1,000 bytes
+    tracemalloc.start()
+    try:
+        check = verify_export(bytes(data))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert check.problems == ("unreadable export: Bad CRC-32 for file 'events.jsonl'",)
+    assert peak < 50 * 2**20

@@ -4,9 +4,11 @@ secretariat only; nothing of a cycle reaches anybody else."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import os
+import tracemalloc
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
@@ -18,7 +20,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from app.audit import verify_export
+from app.audit import verify_export, verify_script
 from app.audit.export import export_bytes
 from app.bootstrap import Services
 from app.client import CycleClient
@@ -33,7 +35,7 @@ from tests.eventstore.test_integrity import tamper
 from tests.workflows.helpers import eventually
 from workflows.messages import cycle_key
 
-from .test_export import PDF, rewrite_member, run_verify_py
+from .test_export import PDF, rewrite_member, run_verify_py, zip_of
 from .test_reconcile import _cycle_with_pledges
 
 pytestmark = pytest.mark.temporal
@@ -263,14 +265,7 @@ async def test_verify_an_uploaded_export(
         r = await api.post(url, content=good, headers=auth("t-audit", **ZIP))
         assert r.status_code == 200 and r.json()["ok"] is True, r.text
 
-    # a zip bomb is refused before any member is read (the limit lowered for the test)
-    monkeypatch.setattr(audit, "MAX_UNPACKED_BYTES", 2**20)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("events.jsonl", bytes(2 * 2**20))
-    r = await api.post(url, content=buf.getvalue(), headers=auth("t-audit", **ZIP))
-    assert r.status_code == 422 and "unpack to 2 MB" in r.json()["message"], r.text
-    monkeypatch.undo()
+    # (a zip bomb, an over-long line, a stalled upload: the tests below)
 
     # this path's own limit: a 300 KB export is taken (above the global 256 KB) …
     big, _ = await export_bytes(store, stream, minutes_pdf=b"%PDF-" + os.urandom(300 * 1024))
@@ -294,6 +289,133 @@ async def test_verify_an_uploaded_export(
     assert r.status_code == 413 and r.json()["limit_bytes"] == MAX_BODY_BYTES
     # read-only: nothing was written
     assert await pool.fetchval("SELECT count(*) FROM events") == before
+
+
+async def test_a_zip_bomb_is_refused_before_it_is_inflated(
+    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "/audit/verify-export"
+    # 200 MB of zeros in events.jsonl: a zip of ~200 KB
+    bomb = zip_of({"manifest.json": b"{}", "events.jsonl": 200 * 2**20, "hashes.txt": b""})
+    assert len(bomb) < 2**20
+    tracemalloc.start()
+    try:
+        r = await api.post(url, content=bomb, headers=auth("t-audit", **ZIP))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert r.status_code == 413, r.text
+    body = r.json()
+    assert body["code"] == "member_too_large" and body["member"] == "events.jsonl", body
+    assert body["limit"] == verify_script.MAX_MEMBER_BYTES and "200 MB" in body["message"]
+    assert peak < 50 * 2**20, f"{peak / 2**20:.0f} MB traced while refusing the bomb"
+
+    # the report of issue 17: a 60 MB member (within its bound) of empty lines, a zip of
+    # ~60 KB: read a line at a time, a verdict, no more than the bound traced
+    lines = zip_of({"manifest.json": b"{}", "events.jsonl": b"\n" * (60 * 2**20),
+                    "hashes.txt": b""})
+    assert len(lines) < 2**20
+    tracemalloc.start()
+    try:
+        r = await api.post(url, content=lines, headers=auth("t-audit", **ZIP))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert r.status_code == 200 and r.json()["ok"] is False, r.text
+    assert r.json()["problems"][0] == f"hashes.txt has 0 hashes for {60 * 2**20} lines"
+    assert len(r.json()["problems"]) < 10
+    assert peak < 50 * 2**20, f"{peak / 2**20:.0f} MB traced while reading 60 MB of lines"
+
+    # members each within their bound, more than the total together (bounds lowered for the
+    # test): refused, naming the bound
+    monkeypatch.setattr(verify_script, "MAX_MEMBER_BYTES", 3 * 2**20)
+    monkeypatch.setattr(verify_script, "MAX_TOTAL_BYTES", 5 * 2**20)
+    three = zip_of({"manifest.json": b"{}", "events.jsonl": 2 * 2**20,
+                    "hashes.txt": 2 * 2**20, "minutes.pdf": 2 * 2**20})
+    r = await api.post(url, content=three, headers=auth("t-audit", **ZIP))
+    assert r.status_code == 413 and r.json()["code"] == "export_too_large", r.text
+    assert r.json()["limit"] == 5 * 2**20
+    monkeypatch.undo()
+    # a manifest is parsed whole: its own bound (1 MB)
+    r = await api.post(url, content=zip_of({"manifest.json": 2 * 2**20}),
+                       headers=auth("t-audit", **ZIP))
+    assert r.status_code == 413 and r.json()["member"] == "manifest.json", r.text
+    # too many members, another compression: refused before reading
+    many = zip_of({f"m{i}": b"" for i in range(verify_script.MAX_MEMBERS + 1)})
+    r = await api.post(url, content=many, headers=auth("t-audit", **ZIP))
+    assert r.status_code == 413 and r.json()["code"] == "too_many_members", r.text
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_BZIP2) as z:
+        z.writestr("events.jsonl", bytes(1000))
+    r = await api.post(url, content=buf.getvalue(), headers=auth("t-audit", **ZIP))
+    assert r.status_code == 422 and r.json()["code"] == "unsupported_compression", r.text
+    assert r.json()["member"] == "events.jsonl"
+
+    # the service still verifies a good export afterwards
+    _, _, stream = await reference_cycle(store, cycles)
+    good, _ = await export_bytes(store, stream, minutes_pdf=PDF)
+    r = await api.post(url, content=good, headers=auth("t-audit", **ZIP))
+    assert r.status_code == 200 and r.json()["ok"] is True, r.text
+
+
+async def test_an_over_long_line_is_refused(
+    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient, tmp_path: Path,
+) -> None:
+    _, _, stream = await reference_cycle(store, cycles)
+    good, _ = await export_bytes(store, stream, minutes_pdf=PDF)
+    path = tmp_path / "export.zip"
+    path.write_bytes(good)
+    with zipfile.ZipFile(path) as z:
+        line = z.read("events.jsonl").split(b"\n")[4]
+    at = line.index(b'"unit":"') + len(b'"unit":"')
+    long = line[:at] + b"x" * (verify_script.MAX_LINE_BYTES + 10) + line[at:]
+    rewrite_member(path, "events.jsonl", line, long)
+    r = await api.post("/audit/verify-export", content=path.read_bytes(),
+                       headers=auth("t-audit", **ZIP))
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == "line_too_long" and body["member"] == "events.jsonl", body
+    assert "line 5" in body["message"] and body["field"] == "body"
+    assert "xxxx" not in r.text  # the input is not echoed
+    # verify.py says the same in one line, exit 2
+    done = run_verify_py(path, tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout.strip() == "CANNOT CHECK: events.jsonl line 5 is longer than 1 MB"
+
+
+async def test_a_stalled_upload_gives_its_slot_back(
+    services: Services, store: EventStore, cycles: CycleClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, _, stream = await reference_cycle(store, cycles)
+    good, _ = await export_bytes(store, stream, minutes_pdf=PDF)
+    quick = dataclasses.replace(services, settings=services.settings.model_copy(
+        update={"upload_idle_seconds": 0.5}))
+    app = create_app(quick, authenticate=static_tokens(TOKENS))
+    monkeypatch.setattr(audit, "VERIFY_AT_ONCE", 1)  # one slot: the next upload needs it back
+    stalled, dropped = asyncio.Event(), asyncio.Event()
+
+    async def stalls() -> AsyncIterator[bytes]:
+        yield good[:1024]
+        stalled.set()
+        try:
+            await asyncio.Event().wait()  # never sends the rest
+        except asyncio.CancelledError:
+            dropped.set()
+            raise
+        yield good[1024:]
+
+    headers = auth("t-audit", **ZIP, **{"Content-Length": str(len(good))})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://thidua") as api:
+        r = await api.post("/audit/verify-export", content=stalls(), headers=headers)
+        assert stalled.is_set() and dropped.is_set()  # it did stall, and the server let go
+        assert r.status_code == 408, r.text
+        assert r.json()["code"] == "upload_timeout" and "0.5 s" in r.json()["message"]
+        assert app.state.verifying_exports == 0
+        r = await api.post("/audit/verify-export", content=good, headers=auth("t-audit", **ZIP))
+        assert r.status_code == 200 and r.json()["ok"] is True, r.text
 
 
 async def test_an_open_rounds_ballots_stay_private_on_the_audit_routes(
