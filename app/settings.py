@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, description="STARTTLS before logging in")
     smtp_poll_seconds: float = Field(
         default=1.0, gt=0, description="how often the worker looks for undelivered rows")
+    notify_lease_seconds: float = Field(
+        default=300, gt=0, description="how long a worker holds outbox rows it is delivering "
+                                       "(a dead worker's rows return after this)")
     api_port: int = 8000
     command_timeout: float = Field(
         default=30.0, gt=0,

@@ -64,13 +64,17 @@ class Outbox:
             status = await self._pool.execute(_INSERT, *(list(c) for c in cols))
         return int(status.split()[-1])
 
-    async def pending(self, stream: str | None = None) -> list[dict[str, Any]]:
-        """Unsent rows (of one stream, or all), oldest due first."""
+    async def pending(
+        self, stream: str | None = None, kind: str | None = "reminder"
+    ) -> list[dict[str, Any]]:
+        """Unsent rows (of one stream, or all; reminders, or `kind`, or every kind for None),
+        oldest due first."""
         with translate_errors():
             rows = await self._pool.fetch(
                 "SELECT recipient, kind, payload::text, due_at, stream FROM outbox "
-                "WHERE sent_at IS NULL AND ($1::text IS NULL OR stream = $1) ORDER BY due_at, id",
-                stream,
+                "WHERE sent_at IS NULL AND ($1::text IS NULL OR stream = $1)"
+                " AND ($2::text IS NULL OR kind = $2) ORDER BY due_at, id",
+                stream, kind,
             )
         return [
             {"recipient": r[0], "kind": r[1], "payload": orjson.loads(r[2]), "due_at": r[3],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import asyncpg
 
@@ -40,7 +41,10 @@ def smtp_sender(settings: Settings) -> SmtpSender | None:
 
 def deliverer_of(settings: Settings, pool: asyncpg.Pool) -> Deliverer | None:
     sender = smtp_sender(settings)
-    return None if sender is None else Deliverer(pool, sender, settings.smtp_from)
+    if sender is None:
+        return None
+    return Deliverer(pool, sender, settings.smtp_from,
+                     lease=timedelta(seconds=settings.notify_lease_seconds))
 
 
 async def _main() -> int:

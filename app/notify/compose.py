@@ -23,27 +23,31 @@ def message_id(dedup_key: str, login: str, sender: str) -> str:
     return f"<{digest}@{domain}>"
 
 
-def task_words(action: str) -> str:
+def task_words(action: str, units: dict[str, str] | None = None) -> str:
     name, _, unit = action.partition(":")
-    return TASK.get(name, name).format(unit=unit)
+    return TASK.get(name, name).format(unit=(units or {}).get(unit, unit))
 
 
 def compose(
     row: dict[str, Any], person: dict[str, Any], title: str, sender: str,
+    units: dict[str, str] | None = None,
 ) -> Message:
-    """The message of outbox `row` (kind `new_task` or `reminder`) to `person`."""
+    """The message of outbox `row` (kind `new_task` or `reminder`) to `person`; `units` names
+    the units by id."""
     p = row["payload"]
-    acts = [task_words(a) for a in p.get("actions", [])]
+    units = units or {}
+    unit = units.get(row["recipient"], row["recipient"])
+    acts = [task_words(a, units) for a in p.get("actions", [])]
     stage = STAGE.get(p.get("stage", ""), p.get("stage", ""))
     deadline = datetime.fromisoformat(p["deadline"]) if p.get("deadline") else None
     lines = [f"Kính gửi {person['name']},", ""]
     if row["kind"] == "reminder":
         subject = f"[Thi đua] Nhắc việc: còn {p['days_before']} ngày đến hạn – {title}"
         lines.append(f"{title}: giai đoạn “{stage}” sẽ hết hạn sau {p['days_before']} ngày. "
-                     f"Đơn vị {row['recipient']} còn việc chưa làm:")
+                     f"{unit} còn việc chưa làm:")
     else:
         subject = f"[Thi đua] Việc mới: {acts[0] if acts else stage} – {title}"
-        lines.append(f"{title}: giai đoạn “{stage}” đã mở. Đơn vị {row['recipient']} có việc "
+        lines.append(f"{title}: giai đoạn “{stage}” đã mở. {unit} có việc "
                      "cần làm:")
     lines += [f"  - {a}" for a in acts]
     lines.append("")

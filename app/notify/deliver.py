@@ -55,10 +55,13 @@ SELECT login, name, email FROM people
    AND ((role = 'unit' AND unit = $1) OR ($1 = 'admin' AND role = 'admin'))
  ORDER BY login
 """
-_TITLE = """
-SELECT coalesce(nullif(title, ''), nullif(block_name, '') || ' – năm ' || year)
-  FROM cycles WHERE stream = $1
+_CYCLE = """
+SELECT coalesce(nullif(data->>'title', ''), (data->'block'->>'name') || ' – năm ' || (data->>'year')),
+       (data->'block'->'members')::text
+  FROM events WHERE stream = $1 AND version = 1 AND type = 'cycle_started'
 """
+"""The cycle's title as the pages write it and its units' names, from its first event (no read
+model to wait for)."""
 
 
 def backoff(attempts: int, first: timedelta = BACKOFF_FIRST,
@@ -91,13 +94,15 @@ class Deliverer:
             "id": r["id"], "dedup_key": r["dedup_key"], "kind": r["kind"],
             "recipient": r["recipient"], "payload": orjson.loads(r["payload"]),
         }
-        title = await self._pool.fetchval(_TITLE, r["stream"]) or f"Kỳ thi đua {r['cycle_id']}"
+        cycle = await self._pool.fetchrow(_CYCLE, r["stream"])
+        title = (cycle and cycle[0]) or f"Kỳ thi đua {r['cycle_id']}"
+        units = {m["id"]: m["name"] for m in orjson.loads(cycle[1] or "[]")} if cycle else {}
         done = {x["login"] for x in await self._pool.fetch(
             "SELECT login FROM outbox_deliveries WHERE outbox_id = $1", r["id"])}
         for person in await self._pool.fetch(_PERSONS, r["recipient"]):
             if person["login"] in done:
                 continue
-            message = compose(row, dict(person), title, self._from)
+            message = compose(row, dict(person), title, self._from, units)
             try:
                 await self._sender.send(message)
             except PermanentFailure as exc:
