@@ -68,7 +68,8 @@ def backoff(attempts: int, first: timedelta = BACKOFF_FIRST,
             most: timedelta = BACKOFF_MAX) -> timedelta:
     """The wait after the `attempts`-th failure in a row: doubling from `first`, at most
     `most`."""
-    return min(first * (2 ** max(attempts - 1, 0)), most)
+    wait: timedelta = min(first * (2 ** max(attempts - 1, 0)), most)
+    return wait
 
 
 class Deliverer:
