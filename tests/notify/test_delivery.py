@@ -11,20 +11,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
-from aiosmtpd.controller import Controller
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -38,6 +33,7 @@ from app.worker import build_worker
 from domain.values import Actor
 from eventstore import EventStore
 from eventstore.outbox import Outbox
+from tests.notify.smtp import Mailbox, smtp_server
 from tests.workflows.helpers import eventually, send_steps, stream_of
 
 pytestmark = [pytest.mark.db, pytest.mark.temporal]
@@ -47,53 +43,11 @@ FROM = "thidua@thiduakhoi.gov.vn"
 ADMIN = Actor.admin(name="test")
 
 
-class Mailbox:
-    """aiosmtpd handler: keeps every message that reaches DATA; with `hold`, the first one
-    waits (the client gets no answer) until `release` is set."""
-
-    def __init__(self, refuse: set[str] | None = None) -> None:
-        self.arrived: list[tuple[str, str, str]] = []  # (recipient, Message-ID, subject)
-        self.bodies: list[str] = []
-        self.hold = False
-        self.held = threading.Event()
-        self.release = threading.Event()
-        self.refuse = refuse or set()
-        self._lock = threading.Lock()
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: Any) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        with self._lock:
-            for rcpt in envelope.rcpt_tos:
-                self.arrived.append((rcpt, msg["Message-ID"], str(msg["Subject"])))
-            self.bodies.append(msg.get_content())
-            first = self.hold and not self.held.is_set()
-            if first:
-                self.held.set()
-        if first:  # the server holds the first message: the client waits for the 250
-            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 120)
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, int]]:
     box = Mailbox(refuse={"khong-ton-tai@vpubnd.gov.vn"})
-    with socket.socket() as probe:  # a free port (aiosmtpd checks its own with a connection)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(box) as port:
         yield box, port
-    finally:
-        box.release.set()
-        controller.stop()
 
 
 @pytest.fixture(scope="module")
