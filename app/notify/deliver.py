@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +38,7 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 
 _CLAIM = """
-UPDATE outbox o SET claimed_until = clock_timestamp() + $2::interval
+UPDATE outbox o SET claimed_until = clock_timestamp() + $2::interval, claimed_by = $3
  WHERE o.id IN (
        SELECT id FROM outbox
         WHERE sent_at IS NULL
@@ -48,6 +49,10 @@ UPDATE outbox o SET claimed_until = clock_timestamp() + $2::interval
           FOR UPDATE SKIP LOCKED)
 RETURNING o.id, o.dedup_key, o.cycle_id, o.stream, o.kind, o.recipient, o.payload::text,
           o.attempts
+"""
+_RENEW = """
+UPDATE outbox SET claimed_until = clock_timestamp() + $3::interval
+ WHERE id = $1 AND claimed_by = $2 AND sent_at IS NULL
 """
 _PERSONS = """
 SELECT login, name, email FROM people
@@ -82,10 +87,11 @@ class Deliverer:
         self._from = from_address
         self._lease = lease
         self._first_backoff = first_backoff
+        self._token = uuid.uuid4().hex  # this deliverer's claims
 
     async def run_once(self, batch: int = 20) -> int:
         """Claim up to `batch` rows and deliver them; returns how many rows were claimed."""
-        rows = await self._pool.fetch(_CLAIM, batch, self._lease)
+        rows = await self._pool.fetch(_CLAIM, batch, self._lease, self._token)
         for row in rows:
             await self._deliver(row)
         return len(rows)
@@ -104,6 +110,11 @@ class Deliverer:
             if person["login"] in done:
                 continue
             message = compose(row, dict(person), title, self._from, units)
+            # the lease again before each message; lost (it ran out and another worker took
+            # the row): leave the row to that worker
+            if await self._pool.execute(_RENEW, r["id"], self._token, self._lease) != "UPDATE 1":
+                log.warning("notify.lease_lost", outbox=r["id"])
+                return
             try:
                 await self._sender.send(message)
             except PermanentFailure as exc:
@@ -117,7 +128,7 @@ class Deliverer:
                 await self._pool.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
                     " next_attempt_at = clock_timestamp() + $3::interval, claimed_until = NULL"
-                    " WHERE id = $1", r["id"], str(exc)[:500], wait,
+                    " WHERE id = $1 AND claimed_by = $4", r["id"], str(exc)[:500], wait, self._token,
                 )
                 return
             else:
@@ -125,7 +136,7 @@ class Deliverer:
                 log.info("notify.sent", outbox=r["id"], kind=r["kind"], login=person["login"])
         await self._pool.execute(
             "UPDATE outbox SET sent_at = clock_timestamp(), claimed_until = NULL,"
-            " last_error = NULL WHERE id = $1", r["id"],
+            " last_error = NULL WHERE id = $1 AND claimed_by = $2", r["id"], self._token,
         )
 
     async def _record(self, outbox_id: int, person: asyncpg.Record, message_id: str,

@@ -75,7 +75,9 @@ class SmtpSender:
                 raise PermanentFailure(f"recipient refused ({codes[0]})") from exc
             raise TemporaryFailure(f"recipient deferred ({codes})") from exc
         except aiosmtplib.SMTPResponseException as exc:
-            if 500 <= exc.code < 600 and not isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+            # a refused login or sender is this side's setting, not the message: try again
+            ours = (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPSenderRefused)
+            if 500 <= exc.code < 600 and not isinstance(exc, ours):
                 raise PermanentFailure(f"SMTP {exc.code}") from exc
             raise TemporaryFailure(f"SMTP {exc.code}") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

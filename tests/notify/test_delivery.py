@@ -264,3 +264,46 @@ async def test_smtp_sender_sorts_refusals_and_outages(smtp: tuple[Mailbox, int])
     await sender.send(Message(to="ok@x.gov.vn", subject="Việc mới", body="Kính gửi",
                               message_id="<c@d>"))
     assert box.arrived == [("ok@x.gov.vn", "<c@d>", "Việc mới")]
+
+
+async def test_a_worker_whose_lease_ran_out_leaves_the_row_to_the_next(
+    pool: asyncpg.Pool, store: EventStore,
+) -> None:
+    """A slow worker's lease runs out and another takes the row: the slow one sends nothing
+    more of it (at most its message in flight is sent twice, with one Message-ID)."""
+    tag = uuid.uuid4().hex[:6]
+    stream, unit = f"cycle-lease-{tag}", f"so-lease-{tag}"
+    identity = Identity(pool, store)
+    for login in ("a", "b", "c"):
+        await identity.add_person(f"{login}-{tag}", name=login, role="unit", unit=unit,
+                                  email=f"{login}@{unit}.gov.vn", by=ADMIN)
+    await pool.execute(
+        "INSERT INTO outbox (dedup_key, cycle_id, stream, kind, recipient, payload, due_at)"
+        " VALUES ($1, 'c', $2, 'reminder', $3, $4::jsonb, now())", f"{stream}:r", stream, unit,
+        '{"stage": "pledge", "actions": ["sign_pledge"], "deadline": null, "days_before": 1}')
+    fast_sent: list[Message] = []
+
+    class Fast:
+        async def send(self, message: Message) -> None:
+            fast_sent.append(message)
+
+    fast = Deliverer(pool, Fast(), FROM)
+
+    class Slow:
+        def __init__(self) -> None:
+            self.sent: list[Message] = []
+
+        async def send(self, message: Message) -> None:
+            if not self.sent:  # while the first message is in flight the lease runs out
+                await pool.execute("UPDATE outbox SET claimed_until = clock_timestamp()"
+                                   " - interval '1 s' WHERE stream = $1", stream)
+                assert await fast.run_once(batch=1000) >= 1
+            self.sent.append(message)
+
+    slow = Slow()
+    assert await Deliverer(pool, slow, FROM).run_once(batch=1000) >= 1
+    assert [m.to for m in slow.sent] == [f"a@{unit}.gov.vn"]  # then it stopped
+    assert sorted(m.to for m in fast_sent) == [f"{x}@{unit}.gov.vn" for x in "abc"]
+    assert slow.sent[0].message_id == fast_sent[0].message_id
+    assert await pool.fetchval("SELECT sent_at IS NOT NULL FROM outbox WHERE stream = $1",
+                               stream)
