@@ -9,8 +9,14 @@ from temporalio.exceptions import ApplicationError
 
 from domain.codec import EventRecord
 from eventstore import errors as es_errors
-from workflows.messages import AppendInput, AppendResult, ReadEventsInput, ReminderInput
-from workflows.names import APPEND, READ_EVENTS, WRITE_REMINDERS
+from workflows.messages import (
+    AppendInput,
+    AppendResult,
+    ReadEventsInput,
+    ReminderInput,
+    TasksInput,
+)
+from workflows.names import APPEND, READ_EVENTS, WRITE_REMINDERS, WRITE_TASKS
 
 __all__ = ["CycleActivities", "Outbox", "Store"]
 
@@ -23,6 +29,8 @@ class Store(Protocol):
 
 class Outbox(Protocol):
     async def add_reminders(self, inp: ReminderInput) -> int: ...
+
+    async def add_tasks(self, inp: TasksInput) -> int: ...
 
 
 class CycleActivities:
@@ -50,6 +58,10 @@ class CycleActivities:
     async def write_reminders(self, inp: ReminderInput) -> int:
         return await self._outbox.add_reminders(inp)
 
+    @activity.defn(name=WRITE_TASKS)
+    async def write_tasks(self, inp: TasksInput) -> int:
+        return await self._outbox.add_tasks(inp)
+
     @activity.defn(name=READ_EVENTS)
     async def read_events(self, inp: ReadEventsInput) -> list[EventRecord]:
         """The events at `versions` of a stream, as stored (for a repeated request that an
@@ -71,4 +83,4 @@ class CycleActivities:
     @property
     def all(self) -> list[Any]:
         """Every activity of a cycle, for the worker."""
-        return [self.append, self.write_reminders, self.read_events]
+        return [self.append, self.write_reminders, self.write_tasks, self.read_events]

@@ -8,7 +8,7 @@ Worker (`/metrics` on METRICS_PORT, after the Temporal SDK's own `temporal_*` se
     thidua_cycles{stage}                        cycles by stage, from the read model
     thidua_pending_tasks{days_to_deadline}      actions still expected, by days to the deadline
                                                 (`overdue`, `0`, `1`, `2-7`, `8-30`, `>30`, `none`)
-    thidua_outbox_backlog                       reminders not yet delivered
+    thidua_outbox_backlog                       notifications (reminders, new tasks) not yet delivered
     thidua_outbox_overdue                       … of which the due time has passed
     thidua_readmodel_lag_events{model}          events past a read model's checkpoint
     thidua_readmodel_lag_seconds{model}         age of the oldest event it has not applied
@@ -51,8 +51,8 @@ ACTIVITY_FAILURES = Counter(
 CYCLES = Gauge("thidua_cycles", "Cycles by stage (read model)", ["stage"])
 PENDING = Gauge("thidua_pending_tasks", "Actions still expected, by days to their deadline",
                 ["days_to_deadline"])
-OUTBOX = Gauge("thidua_outbox_backlog", "Reminders written to the outbox, not yet delivered")
-OUTBOX_OVERDUE = Gauge("thidua_outbox_overdue", "Undelivered reminders past their due time")
+OUTBOX = Gauge("thidua_outbox_backlog", "Notifications written to the outbox, not yet delivered")
+OUTBOX_OVERDUE = Gauge("thidua_outbox_overdue", "Undelivered notifications past their due time")
 LAG_EVENTS = Gauge("thidua_readmodel_lag_events", "Events past a read model's checkpoint",
                    ["model"])
 LAG_SECONDS = Gauge("thidua_readmodel_lag_seconds",

@@ -94,6 +94,20 @@ class Settings(BaseSettings):
     witness_interval_seconds: float = Field(
         default=120, gt=0, description="the worker signs a checkpoint at least this often "
                                        "(and at every stage close)")
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server that delivers notifications; unset = off")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="the SMTP server's port")
+    smtp_from: str = Field(default="thidua@localhost",
+                           description="the notifications' sender (From, and Message-ID domain)")
+    smtp_user: str | None = Field(default=None, description="SMTP login; unset = none")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password (never logged)")
+    smtp_starttls: bool = Field(default=True, description="STARTTLS before logging in")
+    smtp_poll_seconds: float = Field(
+        default=1.0, gt=0, description="how often the worker looks for undelivered rows")
+    notify_lease_seconds: float = Field(
+        default=300, gt=0, description="how long a worker holds outbox rows it is delivering "
+                                       "(a dead worker's rows return after this)")
     api_port: int = 8000
     command_timeout: float = Field(
         default=30.0, gt=0,

@@ -127,6 +127,15 @@ async def serve(settings: Settings) -> int:
         readmodels = asyncio.create_task(follow(services.readmodels, stop))
         # the witness: signed checkpoints outside the database, off the append path
         witnessing = asyncio.create_task(follow_witness(services.store, settings, stop))
+        # notifications: the outbox by e-mail, when SMTP_HOST is set
+        from .notify import deliverer_of, follow_outbox
+
+        deliverer = deliverer_of(settings, services.pool)
+        delivering = (asyncio.create_task(
+            follow_outbox(deliverer, stop, settings.smtp_poll_seconds))
+            if deliverer is not None else None)
+        if deliverer is None:
+            log.info("notify.off", reason="SMTP_HOST unset")
         running = asyncio.create_task(worker.run())
         log.info("worker.started", task_queue=services.task_queue)
         stopping = asyncio.create_task(stop.wait())
@@ -138,6 +147,8 @@ async def serve(settings: Settings) -> int:
         stop.set()
         await readmodels
         await witnessing
+        if delivering is not None:
+            await delivering
         await running
         log.info("worker.stopped")
     return 0

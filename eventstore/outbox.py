@@ -1,6 +1,7 @@
-"""The outbox: reminders written by the cycle's activity, delivered by whoever reads them.
+"""The outbox: reminders and new tasks written by the cycle's activities, delivered by
+app/notify (by e-mail).
 
-A row per unit and reminder; `dedup_key` makes a retried write a no-op."""
+A row per unit and reminder (or opened stage); `dedup_key` makes a retried write a no-op."""
 
 from __future__ import annotations
 
@@ -45,13 +46,35 @@ class Outbox:
             status = await self._pool.execute(_INSERT, *(list(c) for c in cols))
         return int(status.split()[-1])
 
-    async def pending(self, stream: str | None = None) -> list[dict[str, Any]]:
-        """Unsent rows (of one stream, or all), oldest due first."""
+    async def add_tasks(self, inp: Any) -> int:
+        """Write one "new task" row per unit of `inp` (a workflows.messages.TasksInput), due
+        at once; returns how many rows are new."""
+        rows = []
+        for unit, actions in sorted(inp.units.items()):
+            payload = {
+                "stage": inp.stage, "actions": actions,
+                "deadline": inp.deadline.isoformat() if inp.deadline else None,
+            }
+            rows.append((f"{inp.stream}:tasks:{inp.key}:{unit}", inp.cycle_id, inp.stream,
+                         "new_task", unit, orjson.dumps(payload).decode(), inp.created_at))
+        if not rows:
+            return 0
+        cols = list(zip(*rows, strict=True))
+        with translate_errors():
+            status = await self._pool.execute(_INSERT, *(list(c) for c in cols))
+        return int(status.split()[-1])
+
+    async def pending(
+        self, stream: str | None = None, kind: str | None = "reminder"
+    ) -> list[dict[str, Any]]:
+        """Unsent rows (of one stream, or all; reminders, or `kind`, or every kind for None),
+        oldest due first."""
         with translate_errors():
             rows = await self._pool.fetch(
                 "SELECT recipient, kind, payload::text, due_at, stream FROM outbox "
-                "WHERE sent_at IS NULL AND ($1::text IS NULL OR stream = $1) ORDER BY due_at, id",
-                stream,
+                "WHERE sent_at IS NULL AND ($1::text IS NULL OR stream = $1)"
+                " AND ($2::text IS NULL OR kind = $2) ORDER BY due_at, id",
+                stream, kind,
             )
         return [
             {"recipient": r[0], "kind": r[1], "payload": orjson.loads(r[2]), "due_at": r[3],

@@ -44,8 +44,9 @@ with workflow.unsafe.imports_passed_through():
         CycleResult,
         ReadEventsInput,
         ReminderInput,
+        TasksInput,
     )
-    from .names import APPEND, CONTINUING, READ_EVENTS, WRITE_REMINDERS
+    from .names import APPEND, CONTINUING, READ_EVENTS, WRITE_REMINDERS, WRITE_TASKS
     from .search import SA_BLOCK, SA_PROVINCE, SA_STAGE, SA_YEAR
 
 __all__ = ["APPEND_RETRY", "COMMANDS", "EmulationCycle"]
@@ -69,6 +70,8 @@ COMMANDS = tuple(n for n in COMMAND_NAMES if n not in ("start_cycle", "expire_de
 SEARCH_ATTRIBUTES_PATCH = "search-attributes"
 # Histories recorded before group commit replay with one append per update under the lock.
 GROUP_COMMIT_PATCH = "group-commit"
+# Histories recorded before new tasks were notified replay without the write_tasks activity.
+NEW_TASKS_PATCH = "new-task-notices"
 
 
 def _deadline_key(stage: str, deadline: datetime) -> str:
@@ -106,6 +109,7 @@ class EmulationCycle:
         self._continuing = False
         self._search_attributes = inp.search_attributes
         self._grouped = False  # decided in run(): see GROUP_COMMIT_PATCH
+        self._notify_tasks = False  # decided in run(): see NEW_TASKS_PATCH
         self._appending = False
         self._start_error: DomainError | None = None
         self._start_events: list[Event] = []
@@ -345,6 +349,7 @@ class EmulationCycle:
         if self._start_error is not None:
             raise _rejected(self._start_error)
         self._grouped = workflow.patched(GROUP_COMMIT_PATCH)
+        self._notify_tasks = workflow.patched(NEW_TASKS_PATCH)
         if inp.carried is None:
             self._upsert_search_attributes()
             async with self._lock:
@@ -355,6 +360,8 @@ class EmulationCycle:
         else:
             self._ready = True
         while not self._state.is_closed and not self._should_continue():
+            if self._notify_tasks:
+                await self._write_new_tasks()
             wake = self._next_wake()
             seen = self._state.version
 
@@ -470,6 +477,37 @@ class EmulationCycle:
                     return
                 await self._commit(events)
                 workflow.logger.info("deadline of %s passed", stage)
+
+    def _tasks_key(self) -> str | None:
+        """What opened the units' current tasks: the stage, and in the vote the round."""
+        s = self._state
+        if s.block is None or s.is_closed:
+            return None
+        r = s.open_round
+        return f"tasks:{s.stage}" + (f":{r.round}" if s.stage == "vote" and r else "")
+
+    async def _write_new_tasks(self) -> None:
+        """Once per stage (and vote round): a "new task" row in the outbox for each unit that
+        has something to do in it (carried across runs with the reminders' keys)."""
+        key = self._tasks_key()
+        if key is None or key in self._sent:
+            return
+        self._sent.add(key)
+        s = self._state
+        units = {u: acts for u, acts in pending_actions(s).items() if u in s.members}
+        if not units:
+            return
+        await workflow.execute_activity(
+            WRITE_TASKS,
+            TasksInput(
+                cycle_id=s.cycle_id or "", stream=self._stream, key=key.removeprefix("tasks:"),
+                stage=s.stage, deadline=s.deadlines.get(s.stage), units=units,
+                created_at=workflow.now(),
+            ),
+            start_to_close_timeout=APPEND_TIMEOUT,
+            retry_policy=APPEND_RETRY,
+            result_type=int,
+        )
 
     # ---- commands --------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ __all__ = [
     "CycleResult",
     "ReadEventsInput",
     "ReminderInput",
+    "TasksInput",
     "cycle_key",
 ]
 
@@ -129,3 +130,17 @@ class ReminderInput(BaseModel):
     units: dict[str, list[str]]
     created_at: datetime
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class TasksInput(BaseModel):
+    """The tasks a stage (or a vote round) opened, per unit: one "new task" row each."""
+
+    model_config = ConfigDict(frozen=True)
+    cycle_id: str
+    stream: str
+    key: str
+    """What opened them (`pledge`, `vote:2` …): one row per unit and key, ever."""
+    stage: str
+    deadline: datetime | None
+    units: dict[str, list[str]]
+    created_at: datetime

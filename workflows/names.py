@@ -12,6 +12,7 @@ __all__ = [
     "CONTINUING",
     "READ_EVENTS",
     "WRITE_REMINDERS",
+    "WRITE_TASKS",
 ]
 
 # ---- activities ------------------------------------------------------------------------------
@@ -19,6 +20,8 @@ APPEND = "append"
 """Append a cycle's events to its stream (idempotent by event id)."""
 WRITE_REMINDERS = "write_reminders"
 """Write reminder rows to the outbox."""
+WRITE_TASKS = "write_tasks"
+"""Write "new task" rows to the outbox when a stage (or a vote round) opens tasks for units."""
 READ_EVENTS = "read_events"
 """Read events of a cycle back from the store (the first answer to a request that an earlier run
 of the workflow accepted)."""

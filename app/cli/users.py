@@ -43,7 +43,7 @@ def read_password() -> str:
 
 def _row(p: Person) -> dict[str, Any]:
     return {"login": p.login, "name": p.name, "position": p.position, "role": p.role,
-            "unit": p.unit, "affiliation": p.affiliation, "active": p.active}
+            "unit": p.unit, "affiliation": p.affiliation, "email": p.email, "active": p.active}
 
 
 async def create_demo_users(services: Any) -> dict[str, Actor]:
@@ -92,6 +92,8 @@ def add(
     role: Annotated[str, typer.Option("--role", help="admin, unit or auditor")],
     unit: Annotated[str | None, typer.Option("--unit", help="the unit's id (role unit)")] = None,
     position: Annotated[str | None, typer.Option("--position", help="chức vụ")] = None,
+    email: Annotated[str | None, typer.Option(
+        "--email", help="where notifications go (e-mail)")] = None,
     password_stdin: Annotated[bool, typer.Option(
         "--password-stdin", help="read the password from standard input")] = False,
 ) -> None:
@@ -100,7 +102,8 @@ def add(
 
     async def body(identity: Identity) -> Person:
         return await identity.add_person(login, name=name, role=role, unit=unit,
-                                         position=position, password=password, by=operator())
+                                         position=position, password=password, email=email,
+                                         by=operator())
 
     p = run(_with_identity(settings_of(ctx), body))
     out.print(f"added {p.login} ({p.role}, {p.affiliation})", highlight=False)
@@ -196,11 +199,13 @@ def set_(
     unit: Annotated[str | None, typer.Option("--unit")] = None,
     name: Annotated[str | None, typer.Option("--name")] = None,
     position: Annotated[str | None, typer.Option("--position")] = None,
+    email: Annotated[str | None, typer.Option(
+        "--email", help='where notifications go; "" removes it')] = None,
 ) -> None:
-    """Change a person's role and unit, name or position."""
+    """Change a person's role and unit, name, position or e-mail."""
     async def body(identity: Identity) -> Person:
         return await identity.people.change(login, role=role, unit=unit, name=name,
-                                            position=position, by=operator())
+                                            position=position, email=email, by=operator())
 
     p = run(_with_identity(settings_of(ctx), body))
     out.print(f"{p.login}: {p.role}, {p.affiliation}", highlight=False)

@@ -71,6 +71,8 @@ class Person(BaseModel):
     position: str | None = None
     role: PersonRole
     unit: str | None = None
+    email: str | None = None
+    """Where notifications go (app/notify); none = the person is not told by e-mail."""
     active: bool = True
     version: int = 0
 
@@ -116,6 +118,21 @@ def _check_text(value: str | None, field: str, code: str, *, required: bool) -> 
     return value
 
 
+def check_email(value: str | None) -> str | None:
+    """A normalised e-mail address, or None for "" (no address). The syntax only: no DNS
+    look-up. The error names the field and the rule, not the input."""
+    if value is None or not value.strip():
+        return None
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise IdentityError(
+            "invalid_email", "email must be one address such as ten@donvi.gov.vn", "email",
+        ) from exc
+
+
 def _check_role_unit(role: str, unit: str | None) -> tuple[PersonRole, str | None]:
     if role not in _ROLES:
         raise IdentityError("invalid_role", f"role {role!r} is not one of admin, unit, auditor",
@@ -143,7 +160,8 @@ def fold_person(person: Person | None, type_: str, data: dict[str, Any], version
     if type_ == "person_created":
         return Person(
             login=data["login"], name=data["name"], position=data.get("position"),
-            role=data["role"], unit=data.get("unit"), active=True, version=version,
+            role=data["role"], unit=data.get("unit"), email=data.get("email"), active=True,
+            version=version,
         )
     if person is None:
         raise ValueError(f"{type_} before person_created")
@@ -162,21 +180,22 @@ def fold_person(person: Person | None, type_: str, data: dict[str, Any], version
 
 _UPSERT = """
 INSERT INTO people (login, name, position, role, unit, active, version, position_in_log,
-                    updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    updated_at, email)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (login) DO UPDATE SET
     name = excluded.name, position = excluded.position, role = excluded.role,
-    unit = excluded.unit, active = excluded.active, version = excluded.version,
+    unit = excluded.unit, email = excluded.email, active = excluded.active,
+    version = excluded.version,
     position_in_log = excluded.position_in_log, updated_at = excluded.updated_at
  WHERE people.version < excluded.version
 """
-_SELECT = "SELECT login, name, position, role, unit, active, version FROM people"
+_SELECT = "SELECT login, name, position, role, unit, active, version, email FROM people"
 
 
 def _person(row: asyncpg.Record) -> Person:
     return Person(
         login=row["login"], name=row["name"], position=row["position"], role=row["role"],
-        unit=row["unit"], active=row["active"], version=row["version"],
+        unit=row["unit"], email=row["email"], active=row["active"], version=row["version"],
     )
 
 
@@ -207,7 +226,7 @@ class PeopleReadModel:
         person = fold_person(person, type_, data, version)
         await conn.execute(
             _UPSERT, person.login, person.name, person.position, person.role, person.unit,
-            person.active, version, position, recorded_at,
+            person.active, version, position, recorded_at, person.email,
         )
 
     async def reset(self, conn: Any) -> None:
@@ -289,16 +308,20 @@ class People:
         role: str,
         unit: str | None = None,
         position: str | None = None,
+        email: str | None = None,
         by: Actor,
     ) -> Person:
         login = check_login(login)
         name_ = _check_text(name, "name", "invalid_name", required=True)
         position_ = _check_text(position, "position", "invalid_position", required=False)
         role_, unit_ = _check_role_unit(role, unit)
+        email_ = check_email(email)
         if await self.get(login) is not None:
             raise IdentityError("person_exists", f"login {login!r} is taken", "login")
-        data = {"login": login, "name": name_, "position": position_, "role": role_,
-                "unit": unit_}
+        data: dict[str, Any] = {"login": login, "name": name_, "position": position_,
+                                "role": role_, "unit": unit_}
+        if email_ is not None:  # absent, not null: earlier events keep their exact bytes
+            data["email"] = email_
         return await self._append(login, 0, "person_created", data, by)
 
     async def change(
@@ -310,9 +333,10 @@ class People:
         unit: str | None = None,
         name: str | None = None,
         position: str | None = None,
+        email: str | None = None,
     ) -> Person:
-        """Change role and unit (together: a unit's person has a unit, the others none), name or
-        position."""
+        """Change role and unit (together: a unit's person has a unit, the others none), name,
+        position or e-mail ("" removes it)."""
         person = await self.require(login)
         data: dict[str, Any] = {}
         if role is not None or unit is not None:
@@ -324,6 +348,8 @@ class People:
         if position is not None:
             data["position"] = _check_text(position, "position", "invalid_position",
                                            required=False)
+        if email is not None:
+            data["email"] = check_email(email)
         data = {k: v for k, v in data.items() if getattr(person, k) != v}
         if not data:
             return person

@@ -83,11 +83,12 @@ class Identity:
         unit: str | None = None,
         position: str | None = None,
         password: str | None = None,
+        email: str | None = None,
     ) -> Person:
         if password is not None:
             check_password_strength(password)  # before anything is written
         person = await self.people.add(
-            login, name=name, role=role, unit=unit, position=position, by=by
+            login, name=name, role=role, unit=unit, position=position, email=email, by=by
         )
         if password is not None:
             await self.credentials.set_password(person.login, password)

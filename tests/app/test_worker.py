@@ -172,3 +172,53 @@ async def test_the_callers_request_id_reaches_the_activities_and_only_its_own(
                       ("rid-b", f"kg-khoi-9/{sc.year}")}
     after = [e for e in seen if e["event"] == "after"]
     assert after and "cycle_id" not in after[0] and "request_id" not in after[0]
+
+
+async def test_the_worker_delivers_the_outbox_when_smtp_host_is_set(
+    stack: DevStack, tmp_path: Path
+) -> None:
+    from app.identity import Identity
+    from domain.values import Actor
+    from eventstore import create_pool
+    from tests.notify.smtp import Mailbox, smtp_server
+    from tests.workflows.helpers import eventually
+
+    info = stack.info()
+    tag = uuid.uuid4().hex[:6]
+    unit, stream = f"so-mail-{tag}", f"cycle-mail-{tag}"
+    pool = await create_pool(info["database_url"], min_size=1, max_size=2)
+    try:
+        await Identity(pool, EventStore(pool)).add_person(
+            f"mail-{tag}", name="Thư", role="unit", unit=unit, email=f"thu@{unit}.gov.vn",
+            by=Actor.admin(name="test"))
+        await pool.execute(
+            "INSERT INTO outbox (dedup_key, cycle_id, stream, kind, recipient, payload, due_at)"
+            " VALUES ($1, 'c', $2, 'new_task', $3, $4::jsonb, now())", f"{stream}:t", stream,
+            unit, '{"stage": "pledge", "actions": ["sign_pledge"], "deadline": null}')
+        box = Mailbox()
+        with smtp_server(box) as port:
+            proc = subprocess.Popen(
+                [THIDUA, "worker"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True,
+                env=user_env(tmp_path, TEMPORAL_ADDRESS=info["temporal_address"],
+                             DATABASE_URL=info["database_url"], SMTP_HOST="127.0.0.1",
+                             SMTP_PORT=str(port), SMTP_STARTTLS="false",
+                             SMTP_PASSWORD="pw-never-logged", SMTP_POLL_SECONDS="0.2",
+                             TASK_QUEUE=f"tq-{uuid.uuid4().hex}"),
+            )
+            try:
+                async def arrived() -> None:
+                    assert f"thu@{unit}.gov.vn" in {r for r, _, _ in box.arrived}
+                    assert await pool.fetchval(
+                        "SELECT sent_at IS NOT NULL FROM outbox WHERE stream = $1", stream)
+
+                await eventually(arrived, timeout=120, interval=0.2)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                code = proc.wait(GRACE.total_seconds() + 30)
+        rest = proc.stderr.read() if proc.stderr else ""
+        assert code == 0, rest
+        assert "pw-never-logged" not in rest and "Traceback" not in rest
+        assert [r for r, _, _ in box.arrived].count(f"thu@{unit}.gov.vn") == 1
+    finally:
+        await pool.close()

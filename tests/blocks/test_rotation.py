@@ -98,7 +98,8 @@ async def test_the_next_years_leaders_are_set_once_when_the_activity_is_retried(
     rotation = BlockActivities(flaky)  # type: ignore[arg-type]
     async with Worker(
         env.client, task_queue=task_queue, workflows=[EmulationCycle],
-        activities=[acts.append, acts.write_reminders, rotation.set_block_leaders],
+        activities=[acts.append, acts.write_reminders, acts.write_tasks,
+                    rotation.set_block_leaders],
     ):
         handle = await cycles.start(sc.start_command())
         await run_reference_steps(cycles, "kg-khoi-2", 2018)

@@ -87,3 +87,20 @@ async def test_users_show_lists_failed_logins_and_running_delays_per_address(
     assert r.returncode == 0 and "198.51.100.7" in r.stdout and "delayed until" in r.stdout
     r = thidua(db_url, "users", "show", "nobody-here")
     assert r.returncode == 1 and "unknown_person" in r.stderr
+
+
+async def test_users_email_from_the_command_line(db_url: str, pool: asyncpg.Pool) -> None:
+    r = thidua(db_url, "users", "add", "cli-mail", "--name", "Mai", "--role", "unit",
+               "--unit", "so-khdt", "--email", "mai@sokhdt.gov.vn")
+    assert r.returncode == 0, r.stderr
+    r = thidua(db_url, "users", "set", "cli-mail", "--email", "not an address")
+    assert r.returncode == 1 and "invalid_email (email)" in r.stderr, r.stderr
+    assert "not an address" not in r.stderr
+    r = thidua(db_url, "users", "set", "cli-mail", "--email", "mai2@sokhdt.gov.vn")
+    assert r.returncode == 0, r.stderr
+    r = thidua(db_url, "users", "list", "--json")
+    assert '"email": "mai2@sokhdt.gov.vn"' in r.stdout
+    rows = await pool.fetch(
+        "SELECT type, data->>'email' FROM events WHERE stream = 'person-cli-mail' ORDER BY version")
+    assert [tuple(r) for r in rows] == [("person_created", "mai@sokhdt.gov.vn"),
+                                        ("person_changed", "mai2@sokhdt.gov.vn")]

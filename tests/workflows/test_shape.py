@@ -34,4 +34,6 @@ def test_activities_are_registered_under_the_shared_names() -> None:
         a.__temporal_activity_definition.name  # type: ignore[attr-defined]
         for a in acts.CycleActivities(store=None, outbox=None).all  # type: ignore[arg-type]
     }
-    assert registered == {names.APPEND, names.WRITE_REMINDERS, names.READ_EVENTS}
+    assert registered == {
+        names.APPEND, names.WRITE_REMINDERS, names.WRITE_TASKS, names.READ_EVENTS,
+    }
