@@ -13,6 +13,7 @@ import pytest
 from domain.codec import to_record
 from eventstore import EventStore, create_pool, start_embedded
 from tests.app.devstack import DevStack, thidua
+from tests.pg import fresh_database
 
 pytestmark = pytest.mark.temporal
 
@@ -54,27 +55,33 @@ async def test_a_tampered_stream_fails_with_every_finding_in_one_form(
     started: str, stack: DevStack
 ) -> None:
     copy = f"audit-copy-{uuid.uuid4().hex[:8]}"
-    # dev.json names the service role, which may not disable the trigger (that is the point):
-    # tamper as the embedded server's superuser
+    # tampered in a database of its own on the stack's server, so that the shared store stays
+    # clean for the tests that verify all of it; dev.json names the service role, which may not
+    # disable the trigger (that is the point): tamper as the embedded server's superuser
     superuser = await asyncio.to_thread(start_embedded, stack.home / "postgres")
-    pool = await create_pool(superuser, max_size=2)
+    source = await create_pool(superuser, max_size=2)
     try:
-        store = EventStore(pool)
-        original = await store.replay(STREAM)
-        await store.append(copy, 0, [  # event ids are unique in the whole store
-            to_record(e).model_copy(update={"event_id": uuid.uuid4()})
-            for e in original.events[:1]])
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_update_delete")
-            await conn.execute(
-                "UPDATE events SET hash = sha256(hash) WHERE stream = $1 AND version = 1", copy)
-            await conn.execute("ALTER TABLE events ENABLE ALWAYS TRIGGER events_no_update_delete")
+        original = await EventStore(source).replay(STREAM)
     finally:
-        await pool.close()
-
-    verify = thidua(stack.home, "audit", "verify", "x", "0", "--stream", copy)
-    replay = thidua(stack.home, "audit", "replay", "x", "0", "--stream", copy)
-    assert verify.returncode == 1 and replay.returncode == 1
+        await source.close()
+    async with fresh_database(superuser) as own:
+        pool = await create_pool(own, max_size=2)
+        try:
+            await EventStore(pool).append(copy, 0, [to_record(e) for e in original.events[:1]])
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_update_delete")
+                await conn.execute(
+                    "UPDATE events SET hash = sha256(hash) WHERE stream = $1 AND version = 1",
+                    copy)
+                await conn.execute(
+                    "ALTER TABLE events ENABLE ALWAYS TRIGGER events_no_update_delete")
+        finally:
+            await pool.close()
+        verify = thidua(stack.home, "audit", "verify", "x", "0", "--stream", copy,
+                        DATABASE_URL=own)
+        replay = thidua(stack.home, "audit", "replay", "x", "0", "--stream", copy,
+                        DATABASE_URL=own)
+    assert verify.returncode == 1 and replay.returncode == 1, verify.stderr
     findings = verify.stderr.strip().splitlines()
     assert findings and all(FINDING.match(line) for line in findings), verify.stderr
     assert findings[0].startswith("finding: version 1: broken_link: ")
