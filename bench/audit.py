@@ -11,6 +11,11 @@ through EventStore.append, no workflow).
   ours    app.audit.verify_all: list the streams, fetch bodies and hashes 100 streams a query,
           verify every link and version and what each hashed object names (the default,
           parse=False); and the same plus every event parsed with pydantic (parse=True)
+  + checkpoint  what `thidua audit verify --all` does with a witness: the witness directory
+          read and checked (every checkpoint's Ed25519 signature, the consistency of each with
+          the one before, the Merkle tree of every recorded leaf), then verify_all with every
+          stream's witnessed leaves compared (the witness written once by the worker's code,
+          app.witness.Witness, before the timing)
 The last line printed is one JSON object with the ratios (ours / raw throughput).
 """
 
@@ -32,6 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 
 from app.audit import verify_all
+from app.settings import Settings
+from app.witness.check import load_checked
+from app.witness.service import Witness
 from domain.codec import to_record
 from eventstore import EventStore, create_pool, migrate
 from tests.eventstore.cycles import reference_events
@@ -101,11 +109,23 @@ async def main() -> None:
             failures = await verify_all(store, parse=parse, batch=BATCH)
             assert failures == [], failures[:3]
 
+        settings = Settings(thidua_home=Path(tempfile.mkdtemp(prefix="thidua-bench-witness-")))
+        await Witness(store, settings).step()
+
+        async def with_checkpoint() -> None:
+            checked = await asyncio.to_thread(load_checked, settings)
+            assert checked is not None and not checked.findings, checked
+            assert checked.latest.size == total
+            failures = await verify_all(store, batch=BATCH,
+                                        witnessed=checked.log.by_stream(checked.latest.size))
+            assert failures == [], failures[:3]
+
         await raw()
         await ours()
         t_raw = await best_of(3, raw)
         t_ours = await best_of(3, ours)
         t_parse = await best_of(3, lambda: ours(parse=True))
+        t_cp = await best_of(3, with_checkpoint)
         t_raw = min(t_raw, await best_of(2, raw))
     finally:
         await pool.close()
@@ -115,14 +135,17 @@ async def main() -> None:
             server.cleanup()
     print(f"{'verify 1000 cycles':34s} {'events/s':>10s} {'ms':>9s}")
     for label, t in (("raw fetch", t_raw), ("verify_all (chain)", t_ours),
+                     ("verify_all (chain + checkpoint)", t_cp),
                      ("verify_all (chain + pydantic parse)", t_parse)):
         print(f"{label:34s} {total / t:10,.0f} {t * 1000:9.1f}")
     print(json.dumps({
         "verify_all_vs_raw_fetch": round(t_raw / t_ours, 3),
+        "verify_all_checkpoint_vs_raw_fetch": round(t_raw / t_cp, 3),
         "verify_all_parse_vs_raw_fetch": round(t_raw / t_parse, 3),
         "cycles": len(streams), "events": total,
         "raw_fetch_ms": round(t_raw * 1000, 1), "verify_all_ms": round(t_ours * 1000, 1),
         "verify_all_parse_ms": round(t_parse * 1000, 1),
+        "verify_all_checkpoint_ms": round(t_cp * 1000, 1),
     }))
 
 
