@@ -178,7 +178,7 @@ class BlockService:
         return await previous_cycle(self.store, block_id, year, self.prefix,
                                     workflow_running(self.cycles.client))
 
-    async def startcommand_of(
+    async def start_command(
         self, block_id: str, year: int, *, ruleset: Ruleset | None = None,
         score_sheet: ScoreSheet | None = None, deadlines: dict[str, datetime] | None = None,
     ) -> StartCycle:
@@ -196,7 +196,7 @@ class BlockService:
         score_sheet: ScoreSheet | None = None, deadlines: dict[str, datetime] | None = None,
         actor: Actor | None = None,
     ) -> WorkflowHandle[Any, Any]:
-        start = await self.startcommand_of(block_id, year, ruleset=ruleset,
+        start = await self.start_command(block_id, year, ruleset=ruleset,
                                          score_sheet=score_sheet, deadlines=deadlines)
         return await self.cycles.start(start, actor)
 

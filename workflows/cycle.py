@@ -360,10 +360,12 @@ class EmulationCycle:
         else:
             self._ready = True
         while not self._state.is_closed and not self._should_continue():
+            # the version seen before anything is awaited: an update applied while the tasks
+            # are written (a cancel, say) wakes the wait below at once
+            seen = self._state.version
             if self._notify_tasks:
                 await self._write_new_tasks()
             wake = self._next_wake()
-            seen = self._state.version
 
             def moved(seen: int = seen) -> bool:
                 return self._state.version != seen or self._should_continue()
