@@ -11,6 +11,8 @@
     blocks     /blocks…, /provinces/{province}/years/{year}… (app/http/blocks.py)
 
     ops        GET /healthz, /readyz, /metrics; outages as 503 with a code (app/http/ops.py)
+    docs       GET /docs (Swagger UI), /openapi.json; Swagger UI's files from the
+               fastapi-offline package, no CDN (app/http/docs.py)
 
 Guards, outermost first: the proxy headers (only with THIDUA_TRUSTED_PROXIES), the security
 headers on every response (app/http/headers.py), one access-log line per request (X-Request-ID
@@ -32,8 +34,9 @@ from ..bootstrap import Services
 from ..health import Health
 from ..tracing import instrument_app
 from . import audit, blocks, commands, documents, ops, pages, reads, session
+from .docs import docs_script_hashes, install_docs
 from .errors import install_error_handlers
-from .headers import SecurityHeaders, inline_script_hashes
+from .headers import DOCS_ASSETS_PREFIX, SecurityHeaders
 from .limits import PUBLIC_PATHS, AccessLog, AuthGate, BodyLimit
 from .openapi import install_openapi, operation_id
 
@@ -72,7 +75,7 @@ class _App(FastAPI):
 
     def build_middleware_stack(self) -> Any:
         app: Any = SecurityHeaders(super().build_middleware_stack(),
-                                   docs_script_hashes=_docs_script_hashes(self))
+                                   docs_script_hashes=docs_script_hashes(self))
         if self.trusted_proxies:
             # X-Forwarded-For / -Proto believed only from these peers (uvicorn's middleware):
             # the client address the login throttle counts by, https for the Secure cookie
@@ -81,20 +84,6 @@ class _App(FastAPI):
 
             app = ProxyHeadersMiddleware(app, trusted_hosts=list(self.trusted_proxies))
         return app
-
-
-def _docs_script_hashes(app: FastAPI) -> list[str]:
-    """The inline scripts of FastAPI's own /docs pages, as FastAPI renders them (no root path)."""
-    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-
-    if not app.openapi_url:
-        return []
-    swagger = get_swagger_ui_html(
-        openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI",
-        oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
-        init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters)
-    return [*inline_script_hashes(bytes(swagger.body).decode()),
-            *inline_script_hashes(bytes(get_swagger_ui_oauth2_redirect_html().body).decode())]
 
 
 def _version() -> str:
@@ -112,6 +101,7 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
         title="thidua",
         description="Durable, auditable emulation cycles of emulation blocks.",
         version=_version(), generate_unique_id_function=operation_id,
+        docs_url=None, redoc_url=None,  # ours, with no CDN: app/http/docs.py
     )
     app.state.services = services
     app.state.health = Health(services.pool, services.temporal, services.task_queue)
@@ -124,6 +114,7 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     app.include_router(documents.router)
     app.include_router(blocks.router)
     pages.mount_pages(app)
+    install_docs(app)
     if authenticate is None:
         # people's tokens and sessions; THIDUA_API_TOKENS only as a development shortcut
         dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}
@@ -132,7 +123,7 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     public = PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES
     install_openapi(app, public)
     app.add_middleware(AuthGate, authenticate=authenticate, public=public,
-                       public_prefixes=(pages.STATIC_PREFIX,), login_page="/dang-nhap")
+                       public_prefixes=(pages.STATIC_PREFIX, DOCS_ASSETS_PREFIX), login_page="/dang-nhap")
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS)
     app.add_middleware(ops.Outages)
     app.add_middleware(AccessLog)

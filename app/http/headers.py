@@ -12,9 +12,10 @@ builders and its ASGI middleware); this module only chooses the policy for a req
 - Strict-Transport-Security only when the request's scheme is https: the same scheme that makes
   the session cookie `Secure` (taken from X-Forwarded-Proto only from the proxies listed in
   `THIDUA_TRUSTED_PROXIES`: app/http/__init__.py reads them before this layer);
-- FastAPI's `/docs` and `/redoc` load their scripts and styles from cdn.jsdelivr.net and run
-  one inline script: those two pages get `DOCS_CSP`, which allows that CDN and that script's
-  hash only (no page of the service runs there).
+- the API's documentation (app/http/docs.py) loads Swagger UI from our own `/docs/assets/`
+  (no other origin in any policy): `/docs` and its OAuth2 redirect page get `_docs_csp`,
+  scripts and styles from 'self' plus the hash of Swagger UI's one inline script (and of the
+  redirect page's). No page of the service runs there.
 """
 
 from __future__ import annotations
@@ -36,15 +37,15 @@ from secure import (
 )
 from secure.middleware import SecureASGIMiddleware
 
-__all__ = ["DOCS_PATHS", "PAGE_CSP", "STATIC_PREFIX", "SecurityHeaders", "csp_hash",
-           "inline_script_hashes"]
+__all__ = ["DOCS_ASSETS_PREFIX", "DOCS_PATHS", "PAGE_CSP", "STATIC_PREFIX", "SecurityHeaders",
+           "csp_hash", "inline_script_hashes"]
 
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 STATIC_PREFIX = "/static/"
-DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
-CDN = "https://cdn.jsdelivr.net"
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
+DOCS_ASSETS_PREFIX = "/docs/assets/"
 HSTS_SECONDS = 365 * 24 * 3600
 
 
@@ -76,13 +77,10 @@ def _page_csp(style_hashes: Iterable[str]) -> ContentSecurityPolicy:
 
 
 def _docs_csp(script_hashes: Iterable[str]) -> ContentSecurityPolicy:
-    # Swagger UI and ReDoc set style attributes and fetch fonts; ReDoc runs a worker from blob:
+    # Swagger UI: its bundle and stylesheet from /docs/assets/, its one inline script by hash
     return (ContentSecurityPolicy()
-            .default_src("'self'").script_src("'self'", CDN, *script_hashes)
-            .style_src("'self'", "'unsafe-inline'", CDN, "https://fonts.googleapis.com")
-            .font_src("'self'", "https://fonts.gstatic.com")
-            .img_src("'self'", "data:", "https://fastapi.tiangolo.com", "https://cdn.redoc.ly")
-            .worker_src("'self'", "blob:").frame_ancestors("'none'").base_uri("'none'")
+            .default_src("'self'").script_src("'self'", *script_hashes).style_src("'self'")
+            .img_src("'self'", "data:").frame_ancestors("'none'").base_uri("'none'")
             .form_action("'self'").object_src("'none'"))
 
 
@@ -117,6 +115,6 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        kind = ("static" if path.startswith(STATIC_PREFIX)
+        kind = ("static" if path.startswith((STATIC_PREFIX, DOCS_ASSETS_PREFIX))
                 else "docs" if path in DOCS_PATHS else "page")
         await self.layers[kind, scope.get("scheme") == "https"](scope, receive, send)

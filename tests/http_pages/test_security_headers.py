@@ -115,14 +115,33 @@ async def test_every_kind_of_response_carries_the_headers(
         assert missing.status_code == 404
         assert_headers(missing, cache="no-cache")
 
-        # FastAPI's /docs: its own policy, which allows its inline script by hash, no more
+        # the API's docs (no credential): every script, style and icon from this server, and a
+        # policy of their own that allows no other origin, Swagger UI's inline script by hash
         docs = await stranger.get("/docs")
         assert docs.status_code == 200
         assert_headers(docs, csp=None)
-        csp = directives(docs.headers["content-security-policy"])
+        policy = docs.headers["content-security-policy"]
+        assert not re.search(r"https?:|\*|//", policy), policy
+        assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy, policy
+        csp = directives(policy)
+        assert csp["style-src"] == "style-src 'self'"
+        assert csp["script-src"].split()[:2] == ["script-src", "'self'"]
+        assert all(s.startswith("'sha256-") for s in csp["script-src"].split()[2:])
         hashes = inline_script_hashes(docs.text)
-        assert hashes and all(h in csp["script-src"] for h in hashes)
-        assert "'unsafe-inline'" not in csp["script-src"]
+        assert len(hashes) == 1 and hashes[0] in csp["script-src"]  # SwaggerUIBundle({...})
+        assert "url: '/openapi.json'" in docs.text
+        urls = re.findall(r"""<(?:script|link)\b[^>]*\b(?:src|href)=["']([^"']+)""", docs.text)
+        assert len(urls) == 3 and all(u.startswith("/docs/assets/") for u in urls), urls
+        for url in urls:  # Swagger UI's script, stylesheet and icon, from the installed package
+            asset = await stranger.get(url)
+            assert asset.status_code == 200 and asset.content, url
+            assert_headers(asset, cache="no-cache")
+        redirect = await stranger.get("/docs/oauth2-redirect")
+        assert redirect.status_code == 200
+        assert all(h in redirect.headers["content-security-policy"]
+                   for h in inline_script_hashes(redirect.text))
+        # no ReDoc: its bundle always loads its vendor's logo from another origin
+        assert (await stranger.get("/redoc")).status_code in (401, 404)
 
 
 async def test_a_500_carries_the_headers_and_hsts_only_over_https(site: Services) -> None:
