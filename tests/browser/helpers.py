@@ -15,14 +15,18 @@ from .conftest import REFERENCE, reference
 
 def go(page: Page, url: str) -> Response | None:
     """page.goto, again when the page's own live update (it reloads itself when the cycle
-    changes) interrupted it or won the race, leaving the browser on the page it was on."""
+    changes) interrupted it or won the race, leaving the browser on the page it was on.
+    Chromium says so in two ways: "interrupted by another navigation", or the goto's request
+    "net::ERR_ABORTED" when the reload cancelled it."""
     want = urlsplit(url).path
     for attempt in range(5):
         try:
             response = page.goto(url)
             settle(page)
         except Error as exc:
-            if "interrupted by another navigation" not in str(exc) or attempt == 4:
+            lost = ("interrupted by another navigation" in str(exc)
+                    or "net::ERR_ABORTED" in str(exc))
+            if not lost or attempt == 4:
                 raise
             page.wait_for_load_state()
             continue
