@@ -28,6 +28,7 @@ __all__ = [
     "STAGE",
     "TASK",
     "VN",
+    "book_sentence",
     "days_left",
     "fraction_words",
     "percent",
@@ -391,3 +392,54 @@ def scenario_problems(lines: list[str], limit: int = 50) -> list[dict[str, str]]
         shown = field if field != "(file)" and _FIELD.fullmatch(field) else ""
         out.append({"field": shown, "code": code, "sentence": sentence})
     return out
+
+
+# ---- the secretariat's setup of a province (domain.province_setup, app/province_setup.py) ------
+
+RULE.update({
+    "unit_in_two_blocks": "Đơn vị này đã thuộc một khối thi đua khác của tỉnh trong năm đó; mỗi "
+                          "đơn vị chỉ thuộc một khối trong một năm.",
+    "too_few_members": "Một khối thi đua cần ít nhất 3 đơn vị.",
+    "not_a_workbook": "Tệp không phải là bảng tính Excel (.xlsx).",
+})
+
+BOOK_RULE = {
+    "empty_book": "Bảng tính chưa có dòng nào ngoài dòng tiêu đề.",
+    "not_a_workbook": "Tệp không phải là bảng tính Excel (.xlsx).",
+    "file_too_large": "Tệp quá lớn (tối đa {max} MB).",
+    "too_many_rows": "Bảng tính có quá nhiều dòng (tối đa {max}).",
+    "no_sheet": "Không tìm thấy trang «Khối thi đua» trong bảng tính.",
+    "wrong_header": "Tiêu đề cột phải là «{expected}» (hãy dùng bảng tính mẫu).",
+    "required": "Ô này không được để trống.",
+    "text_too_long": "Nội dung ô quá dài (tối đa 2.000 ký tự).",
+    "province_mixed": "Một bảng tính chỉ dành cho một tỉnh (dòng {first_row} ghi «{province}»).",
+    "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, \".\", \"_\", "
+                  "\"-\" (ví dụ so-noi-vu).",
+    "invalid_name": "Không tạo được mã khối từ tên này; hãy nhập «Mã khối».",
+    "block_missing": "Dòng này chưa ghi khối thi đua của đơn vị (cần «Mã khối» hoặc «Tên khối "
+                     "thi đua»).",
+    "block_name_mismatch": "Tên khối khác với tên ở dòng {first_row} («{name}»).",
+    "invalid_mark": "Chỉ ghi «Khối trưởng», «Khối phó» hoặc để trống.",
+    "duplicate_unit": "Đơn vị {unit} đã có ở dòng {row} của cùng khối.",
+    "unit_in_two_blocks": "Đơn vị {unit} đã thuộc khối {block}; mỗi đơn vị chỉ thuộc một khối "
+                          "thi đua của tỉnh trong một năm.",
+    "two_heads": "Khối {block} đã có Khối trưởng ở dòng {row}; mỗi khối chỉ có một Khối trưởng.",
+    "two_deputies": "Khối {block} đã có Khối phó ở dòng {row}; mỗi khối chỉ có một Khối phó.",
+    "head_missing": "Khối mới {block} chưa có đơn vị nào được ghi «Khối trưởng».",
+    "deputy_missing": "Khối mới {block} chưa có đơn vị nào được ghi «Khối phó».",
+    "too_few_members": "Khối mới {block} cần ít nhất 3 đơn vị.",
+    "block_in_other_province": "Mã khối {block} đã được đăng ký cho tỉnh {province}.",
+    "already_member": "Đơn vị {unit} đã là thành viên của khối {block}.",
+    "not_a_member": "Đơn vị {unit} không là thành viên của khối {block} trong năm này.",
+    "invalid_year": "Đơn vị {unit} không thể vào hoặc rời khối {block} từ năm này.",
+    "leader_not_member": "Khối trưởng hoặc Khối phó của khối {block} không còn là thành viên; "
+                         "hãy ghi «Khối trưởng», «Khối phó» cho đơn vị thay thế.",
+    "invalid_block": "Thông tin khối {block} chưa hợp lệ.",
+}
+"""A workbook's problems (domain.province_setup.CellProblem codes), with their values."""
+
+
+def book_sentence(code: str, **values: Any) -> str:
+    """The Vietnamese sentence of a workbook's problem (`…` for a value not known)."""
+    text = BOOK_RULE.get(code) or RULE.get(code, _FALLBACK)
+    return string.Formatter().vformat(text, (), _Keep(values))

@@ -9,8 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
+from domain.block_rules import parse_block
+
 from ..blocks import BlockService, show_json
 from ..bootstrap import bootstrap
+from ..province_setup import ProvinceSetup
 from .common import err, out, run, settings_of
 
 __all__ = ["app", "read_json"]
@@ -61,7 +64,8 @@ def register(
 ) -> None:
     """Register a block: province, name, members with names, head, deputy."""
     data = read_json(file)
-    state = run(_with_service(ctx, lambda s: s.register(data)))
+    # through the province: a unit sits in one block of a province for a year
+    state = run(_with_service(ctx, lambda s: ProvinceSetup(s).register(parse_block(data))))
     out.print(f"registered {state.block_id} ({len(state.memberships)} members)")
 
 
@@ -81,7 +85,7 @@ def join(
     name: Annotated[str, typer.Option(help="the unit's name, e.g. 'Sở Tài chính'")],
 ) -> None:
     """A unit joins the block from a year."""
-    run(_with_service(ctx, lambda s: s.join(block, unit, name, from_year)))
+    run(_with_service(ctx, lambda s: ProvinceSetup(s).join(block, unit, name, from_year)))
     out.print(f"{unit} joins {block} from {from_year}")
 
 

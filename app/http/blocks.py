@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from domain.block_rules import parse_block
 from domain.errors import DomainError
 
 from ..blocks import (
@@ -19,6 +20,7 @@ from ..blocks import (
     show_json,
 )
 from ..documents.proposals import render_document
+from ..province_setup import ProvinceSetup
 from .deps import Caller
 from .params import BlockId, Province, ProvinceYear, UnitId
 
@@ -72,7 +74,8 @@ class YearBody(BaseModel):
 @router.post("/blocks", status_code=201)
 async def register(body: dict[str, Any], who: Caller, blocks: Blocks) -> dict[str, Any]:
     """Register a block (the scenario format's `block` object, or a whole scenario)."""
-    return show_json(await blocks.register(body, who))
+    # a unit sits in one block of a province for a year (unit_in_two_blocks)
+    return show_json(await ProvinceSetup(blocks).register(parse_block(body), who))
 
 
 @router.get("/blocks/{block}")
@@ -82,7 +85,8 @@ async def show(block: BlockId, who: Caller, blocks: Blocks) -> dict[str, Any]:
 
 @router.post("/blocks/{block}/members")
 async def join(block: BlockId, body: JoinBody, who: Caller, blocks: Blocks) -> dict[str, Any]:
-    return show_json(await blocks.join(block, body.unit, body.name, body.from_year, who))
+    return show_json(await ProvinceSetup(blocks).join(block, body.unit, body.name,
+                                                      body.from_year, who))
 
 
 @router.post("/blocks/{block}/members/{unit}/leave")
