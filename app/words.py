@@ -401,6 +401,15 @@ RULE.update({
                           "đơn vị chỉ thuộc một khối trong một năm.",
     "too_few_members": "Một khối thi đua cần ít nhất 3 đơn vị.",
     "not_a_workbook": "Tệp không phải là bảng tính Excel (.xlsx).",
+    "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, \".\", \"_\", "
+                  "\"-\" (ví dụ so-noi-vu).",
+    "duplicate_unit": "Đơn vị này đã có ở một dòng khác.",
+    "head_is_deputy": "Khối trưởng và Khối phó phải là hai đơn vị khác nhau.",
+    "text_too_long": "Văn bản quá dài (tối đa 2.000 ký tự).",
+    "file_too_large": "Tệp quá lớn.",
+    "empty_book": "Bảng tính chưa có dòng nào ngoài dòng tiêu đề.",
+    "no_sheet": "Không tìm thấy trang «Khối thi đua» trong bảng tính.",
+    "too_many_rows": "Bảng tính có quá nhiều dòng.",
 })
 
 BOOK_RULE = {
