@@ -84,9 +84,11 @@ def write_template(out: Path | io.BytesIO, example: bool = True) -> None:
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
     if example:
-        for unit, name, role in (("so-ngoai-vu", "Sở Ngoại vụ", HEAD_MARK),
-                                 ("so-khdt", "Sở Kế hoạch và Đầu tư", DEPUTY_MARK),
-                                 ("so-noi-vu", "Sở Nội vụ", "")):
+        for unit, name, role in (
+            ("so-ngoai-vu", "Sở Ngoại vụ", HEAD_MARK),
+            ("so-khdt", "Sở Kế hoạch và Đầu tư", DEPUTY_MARK),
+            ("so-noi-vu", "Sở Nội vụ", ""),
+        ):
             ws.append(["Kiên Giang", "kg-khoi-2", "Khối thi đua số 2", unit, name, role])
     ws.freeze_panes = "A2"
     wb.save(out)
@@ -95,8 +97,9 @@ def write_template(out: Path | io.BytesIO, example: bool = True) -> None:
 def _rows(ws: Any) -> Iterator[tuple[int, Sequence[Any]]]:
     for n, values in enumerate(ws.iter_rows(max_col=len(COLUMNS), values_only=True), start=1):
         if n > MAX_ROWS:
-            raise BookError([CellProblem(ws.title, None, None, None, "too_many_rows",
-                                         {"max": MAX_ROWS})])
+            raise BookError(
+                [CellProblem(ws.title, None, None, None, "too_many_rows", {"max": MAX_ROWS})]
+            )
         yield n, values
 
 
@@ -104,12 +107,16 @@ def read_book(data: bytes) -> tuple[str, list[Any], list[CellProblem]]:
     """A workbook's bytes → (province, blocks, problems) (domain.province_setup.parse_rows);
     BookError when it is no .xlsx workbook or has no sheet named as the template's."""
     if len(data) > MAX_BOOK:
-        raise BookError([CellProblem(SHEET, None, None, None, "file_too_large",
-                                     {"max": MAX_BOOK // 1024 // 1024})])
+        raise BookError(
+            [
+                CellProblem(
+                    SHEET, None, None, None, "file_too_large", {"max": MAX_BOOK // 1024 // 1024}
+                )
+            ]
+        )
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError,
-            TypeError):
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
         raise BookError([CellProblem(SHEET, None, None, None, "not_a_workbook")]) from None
     try:
         names = wb.sheetnames
@@ -180,8 +187,7 @@ class ProvinceSetup:
             case RenameBlock():
                 await b.rename(block_id, cmd.name, actor)
             case SetLeaders():
-                await b.appoint_leaders(block_id, cmd.year, cmd.head, cmd.deputy, cmd.reason,
-                                        actor)
+                await b.appoint_leaders(block_id, cmd.year, cmd.head, cmd.deputy, cmd.reason, actor)
 
     # ---- the block commands that must respect unit_in_two_blocks ------------------------------
 
@@ -200,16 +206,20 @@ class ProvinceSetup:
         self._admin(actor)
         existing = await self._state(block.id)
         command = RegisterBlock(block=block)
-        check_block_command(block.id, existing or BlockState(), command,
-                            await self._others(block.province, block.id))
+        check_block_command(
+            block.id,
+            existing or BlockState(),
+            command,
+            await self._others(block.province, block.id),
+        )
         return await self.blocks.register(block, actor)
 
-    async def join(self, block_id: str, unit: str, name: str, from_year: int,
-                   actor: Actor | None = None) -> BlockState:
+    async def join(
+        self, block_id: str, unit: str, name: str, from_year: int, actor: Actor | None = None
+    ) -> BlockState:
         """A unit joins from a year, unless it sits in another block of the province then."""
         self._admin(actor)
         state = await self.blocks.state(block_id)
         command = command_of(JoinBlock, unit=unit, name=name, from_year=from_year)
-        check_block_command(block_id, state, command,
-                            await self._others(state.province, block_id))
+        check_block_command(block_id, state, command, await self._others(state.province, block_id))
         return await self.blocks.join(block_id, unit, name, from_year, actor)

@@ -118,8 +118,9 @@ class BookBlock:
     members: list[BookMember] = field(default_factory=list)
 
 
-def _problem(sheet: str, row: int | None, col: str | None, code: str, /,
-             **values: Any) -> CellProblem:
+def _problem(
+    sheet: str, row: int | None, col: str | None, code: str, /, **values: Any
+) -> CellProblem:
     return CellProblem(sheet, row, _LETTER.get(col or ""), _HEADER.get(col or ""), code, values)
 
 
@@ -181,8 +182,7 @@ def parse_rows(
     seen_units: dict[str, tuple[str, int]] = {}
     pending: list[tuple[int, dict[str, str]]] = []
     for n, values in it:
-        cells = {f: _cell(values[i]) if i < len(values) else "" for i, (f, _) in
-                 enumerate(COLUMNS)}
+        cells = {f: _cell(values[i]) if i < len(values) else "" for i, (f, _) in enumerate(COLUMNS)}
         if not any(cells.values()):
             continue
         for f, text in cells.items():
@@ -194,8 +194,16 @@ def parse_rows(
         elif not province:
             province, province_row = cells["province"], n
         elif province_slug(cells["province"]) != province_slug(province):
-            problems.append(_problem(sheet, n, "province", "province_mixed", province=province,
-                                     first_row=province_row))
+            problems.append(
+                _problem(
+                    sheet,
+                    n,
+                    "province",
+                    "province_mixed",
+                    province=province,
+                    first_row=province_row,
+                )
+            )
         if cells["block_id"] and not _ID.fullmatch(cells["block_id"]):
             problems.append(_problem(sheet, n, "block_id", "invalid_id"))
             cells["block_id"] = ""
@@ -206,8 +214,11 @@ def parse_rows(
             continue
         pending.append((n, cells))
     for n, cells in pending:
-        bid = cells["block_id"] or ids_of_names.get(cells["block_name"]) or suggest_id(
-            cells["block_name"])
+        bid = (
+            cells["block_id"]
+            or ids_of_names.get(cells["block_name"])
+            or suggest_id(cells["block_name"])
+        )
         if not bid:
             problems.append(_problem(sheet, n, "block_name", "invalid_name"))
             continue
@@ -217,8 +228,16 @@ def parse_rows(
         elif cells["block_name"] and not block.name:
             block.name = cells["block_name"]
         elif cells["block_name"] and cells["block_name"] != block.name:
-            problems.append(_problem(sheet, n, "block_name", "block_name_mismatch",
-                                     name=block.name, first_row=block.row))
+            problems.append(
+                _problem(
+                    sheet,
+                    n,
+                    "block_name",
+                    "block_name_mismatch",
+                    name=block.name,
+                    first_row=block.row,
+                )
+            )
         unit = cells["unit"] or suggest_id(cells["name"])
         if not unit:
             problems.append(_problem(sheet, n, "unit", "required"))
@@ -245,8 +264,16 @@ def parse_rows(
         for role in ("head", "deputy"):
             marked = [m for m in block.members if m.role == role]
             for extra in marked[1:]:
-                problems.append(_problem(sheet, extra.row, "role", "two_heads" if role == "head" else "two_deputies",
-                                         block=block.id, row=marked[0].row))
+                problems.append(
+                    _problem(
+                        sheet,
+                        extra.row,
+                        "role",
+                        "two_heads" if role == "head" else "two_deputies",
+                        block=block.id,
+                        row=marked[0].row,
+                    )
+                )
     if not blocks and not problems:
         problems.append(_problem(sheet, None, None, "empty_book"))
     return province, list(blocks.values()), problems
@@ -286,10 +313,10 @@ class ProvincePlan:
     def digest(self) -> str:
         """A fingerprint of the commands: a confirmation carries it, so what is written is what
         was shown (the record may have changed in between)."""
-        body = [[b.block_id, [c.model_dump(mode="json") for c in b.commands]]
-                for b in self.changes]
-        return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True)
-                              .encode()).hexdigest()[:32]
+        body = [[b.block_id, [c.model_dump(mode="json") for c in b.commands]] for b in self.changes]
+        return hashlib.sha256(
+            json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+        ).hexdigest()[:32]
 
 
 _NOW = datetime(2000, 1, 1, tzinfo=UTC)
@@ -298,13 +325,17 @@ _NOW = datetime(2000, 1, 1, tzinfo=UTC)
 def _judge(state: BlockState, cmd: BlockCommand) -> BlockState:
     """The state after `cmd`, as the block's rules would decide it (raises DomainError)."""
     counter = iter(range(1, 1 << 30))
-    events = decide_block(state, cmd, Actor.admin(), now=_NOW,
-                          ids=lambda: uuid.UUID(int=next(counter)))
+    events = decide_block(
+        state, cmd, Actor.admin(), now=_NOW, ids=lambda: uuid.UUID(int=next(counter))
+    )
     return fold_block(events, state)
 
 
 def plan_province(
-    province: str, year: int, blocks: Sequence[BookBlock], record: Mapping[str, BlockState],
+    province: str,
+    year: int,
+    blocks: Sequence[BookBlock],
+    record: Mapping[str, BlockState],
     sheet: str = SHEET,
 ) -> ProvincePlan:
     """The table's blocks against the record (`record`: every registered block the table names,
@@ -312,7 +343,8 @@ def plan_province(
     problems: list[CellProblem] = []
     plans: list[BlockPlan] = []
     after: dict[str, BlockState] = {
-        bid: s for bid, s in record.items()
+        bid: s
+        for bid, s in record.items()
         if s.registered and province_slug(s.province) == province_slug(province)
     }
     rows_of_unit: dict[str, int] = {}
@@ -330,17 +362,27 @@ def plan_province(
                 plan.new = True
                 after[book.id] = _register(book, province, year, plan, sheet, problems)
             elif province_slug(state.province) != province_slug(province):
-                problems.append(_problem(sheet, book.row, "block_id", "block_in_other_province",
-                                         block=book.id, province=state.province))
+                problems.append(
+                    _problem(
+                        sheet,
+                        book.row,
+                        "block_id",
+                        "block_in_other_province",
+                        block=book.id,
+                        province=state.province,
+                    )
+                )
             else:
                 after[book.id] = _change(book, state, year, plan, sheet, problems)
         except DomainError as exc:
-            problems.append(_problem(sheet, book.row, "block_id", exc.code,
-                                     block=book.id, detail=exc.message))
+            problems.append(
+                _problem(sheet, book.row, "block_id", exc.code, block=book.id, detail=exc.message)
+            )
         except ValidationError:  # a name left empty or too long: named by parse_rows
             if not problems:
-                problems.append(_problem(sheet, book.row, "block_name", "invalid_block",
-                                         block=book.id))
+                problems.append(
+                    _problem(sheet, book.row, "block_name", "invalid_block", block=book.id)
+                )
     seen: set[tuple[str, str, str]] = set()
     for unit, a, b, when in unit_conflicts(after, since=year):
         key = (unit, *sorted((a, b)))
@@ -348,37 +390,63 @@ def plan_province(
             continue
         seen.add(key)
         row = rows_of_unit.get(unit)
-        problems.append(_problem(sheet, row, "unit" if row else None, "unit_in_two_blocks",
-                                 unit=unit, block=b if book_of_unit.get(unit) == a else a,
-                                 year=when))
+        problems.append(
+            _problem(
+                sheet,
+                row,
+                "unit" if row else None,
+                "unit_in_two_blocks",
+                unit=unit,
+                block=b if book_of_unit.get(unit) == a else a,
+                year=when,
+            )
+        )
     return ProvincePlan(province=province, year=year, blocks=plans, problems=problems)
 
 
-def _register(book: BookBlock, province: str, year: int, plan: BlockPlan, sheet: str,
-              problems: list[CellProblem]) -> BlockState:
+def _register(
+    book: BookBlock,
+    province: str,
+    year: int,
+    plan: BlockPlan,
+    sheet: str,
+    problems: list[CellProblem],
+) -> BlockState:
     heads = [m.unit for m in book.members if m.role == "head"]
     deputies = [m.unit for m in book.members if m.role == "deputy"]
     if len(book.members) < 3:
-        problems.append(_problem(sheet, book.row, "block_name", "too_few_members",
-                                 block=book.id))
+        problems.append(_problem(sheet, book.row, "block_name", "too_few_members", block=book.id))
     if not heads:
         problems.append(_problem(sheet, book.row, "role", "head_missing", block=book.id))
     if not deputies:
         problems.append(_problem(sheet, book.row, "role", "deputy_missing", block=book.id))
     if len(book.members) < 3 or not heads or not deputies:
         return BlockState()
-    block = Block(id=book.id, name=book.name, province=province,
-                  members=tuple(Member(id=m.unit, name=m.name) for m in book.members),
-                  head=heads[0], deputy=deputies[0])
+    block = Block(
+        id=book.id,
+        name=book.name,
+        province=province,
+        members=tuple(Member(id=m.unit, name=m.name) for m in book.members),
+        head=heads[0],
+        deputy=deputies[0],
+    )
     cmd = RegisterBlock(block=block)
     plan.commands.append(cmd)
-    plan.lines.append(f"Đăng ký khối mới «{book.name}» ({book.id}), {len(book.members)} đơn "
-                      f"vị; Khối trưởng {heads[0]}, Khối phó {deputies[0]}")
+    plan.lines.append(
+        f"Đăng ký khối mới «{book.name}» ({book.id}), {len(book.members)} đơn "
+        f"vị; Khối trưởng {heads[0]}, Khối phó {deputies[0]}"
+    )
     return _judge(BlockState(), cmd)
 
 
-def _change(book: BookBlock, state: BlockState, year: int, plan: BlockPlan, sheet: str,
-            problems: list[CellProblem]) -> BlockState:
+def _change(
+    book: BookBlock,
+    state: BlockState,
+    year: int,
+    plan: BlockPlan,
+    sheet: str,
+    problems: list[CellProblem],
+) -> BlockState:
     cmds: list[tuple[BlockCommand, str]] = []
     if book.name and book.name != state.name:
         cmds.append((RenameBlock(name=book.name), f"Đổi tên khối: «{state.name}» → «{book.name}»"))
@@ -386,34 +454,60 @@ def _change(book: BookBlock, state: BlockState, year: int, plan: BlockPlan, shee
     listed = {m.unit: m for m in book.members}
     for m in book.members:
         if m.unit not in now:
-            cmds.append((JoinBlock(unit=m.unit, name=m.name, from_year=year),
-                         f"{m.name} ({m.unit}) vào khối từ năm {year}"))
+            cmds.append(
+                (
+                    JoinBlock(unit=m.unit, name=m.name, from_year=year),
+                    f"{m.name} ({m.unit}) vào khối từ năm {year}",
+                )
+            )
         elif m.name and m.name != now[m.unit]:
-            plan.lines.append(f"Ghi chú: tên của {m.unit} trong bảng («{m.name}») khác hồ sơ "
-                              f"(«{now[m.unit]}»); hồ sơ giữ tên cũ")
+            plan.lines.append(
+                f"Ghi chú: tên của {m.unit} trong bảng («{m.name}») khác hồ sơ "
+                f"(«{now[m.unit]}»); hồ sơ giữ tên cũ"
+            )
     for unit, name in now.items():
         if unit not in listed:
-            cmds.append((LeaveBlock(unit=unit, after_year=year - 1),
-                         f"{name} ({unit}) không còn là thành viên từ năm {year}"))
+            cmds.append(
+                (
+                    LeaveBlock(unit=unit, after_year=year - 1),
+                    f"{name} ({unit}) không còn là thành viên từ năm {year}",
+                )
+            )
     head, deputy = state.leaders_in(year)
     heads = [m.unit for m in book.members if m.role == "head"]
     deputies = [m.unit for m in book.members if m.role == "deputy"]
     want = (heads[0] if heads else head, deputies[0] if deputies else deputy)
     if (heads or deputies) and want != (head, deputy):
-        cmds.append((SetLeaders(year=year, head=want[0], deputy=want[1],
-                                source="appointment", reason=IMPORT_REASON),
-                     f"Năm {year}: Khối trưởng {want[0]}, Khối phó {want[1]} (thay {head}, "
-                     f"{deputy})"))
+        cmds.append(
+            (
+                SetLeaders(
+                    year=year,
+                    head=want[0],
+                    deputy=want[1],
+                    source="appointment",
+                    reason=IMPORT_REASON,
+                ),
+                f"Năm {year}: Khối trưởng {want[0]}, Khối phó {want[1]} (thay {head}, {deputy})",
+            )
+        )
     for cmd, line in cmds:
         try:
             state = _judge(state, cmd)
         except DomainError as exc:
             unit = getattr(cmd, "unit", None)
             row = listed[unit].row if unit in listed else (book.row if unit is None else None)
-            col = "unit" if unit in listed else ("role" if isinstance(cmd, SetLeaders)
-                                                  else None)
-            problems.append(_problem(sheet, row, col if row else None, exc.code,
-                                     block=book.id, unit=unit or "", detail=exc.message))
+            col = "unit" if unit in listed else ("role" if isinstance(cmd, SetLeaders) else None)
+            problems.append(
+                _problem(
+                    sheet,
+                    row,
+                    col if row else None,
+                    exc.code,
+                    block=book.id,
+                    unit=unit or "",
+                    detail=exc.message,
+                )
+            )
             continue
         plan.commands.append(cmd)
         plan.lines.append(line)
@@ -450,7 +544,7 @@ def unit_conflicts(
     out = []
     for unit, ps in periods.items():
         for i, (a, ma) in enumerate(ps):
-            for b, mb in ps[i + 1:]:
+            for b, mb in ps[i + 1 :]:
                 if a == b:
                     continue
                 year = _overlap(ma, mb, since)
@@ -468,24 +562,39 @@ def check_block_command(
     if isinstance(command, RegisterBlock):
         b = command.block
         province = b.province
-        mine = BlockState(block_id=b.id, province=b.province,
-                          memberships=[Membership(unit=m.id, name=m.name) for m in b.members])
+        mine = BlockState(
+            block_id=b.id,
+            province=b.province,
+            memberships=[Membership(unit=m.id, name=m.name) for m in b.members],
+        )
         fields = {m.id: f"block.members.{i}.id" for i, m in enumerate(b.members)}
     elif isinstance(command, JoinBlock):
         province = state.province
-        mine = BlockState(block_id=block_id, province=province, memberships=[
-            Membership(unit=command.unit, name=command.name, from_year=command.from_year)])
+        mine = BlockState(
+            block_id=block_id,
+            province=province,
+            memberships=[
+                Membership(unit=command.unit, name=command.name, from_year=command.from_year)
+            ],
+        )
         fields = {command.unit: "unit"}
     else:
         return
-    states = {o.block_id or "": o for o in others
-              if o.registered and o.block_id != block_id
-              and province_slug(o.province) == province_slug(province)}
+    states = {
+        o.block_id or "": o
+        for o in others
+        if o.registered
+        and o.block_id != block_id
+        and province_slug(o.province) == province_slug(province)
+    }
     states[block_id] = mine
     for unit, a, b, year in unit_conflicts(states):
         if block_id in (a, b):
             other = b if a == block_id else a
             when = f" in {year}" if year is not None else ""
-            raise RuleError("unit_in_two_blocks",
-                            f"{unit!r} is a member of the block {other!r}{when}; a unit sits in "
-                            "only one block of a province for a year", fields.get(unit, "unit"))
+            raise RuleError(
+                "unit_in_two_blocks",
+                f"{unit!r} is a member of the block {other!r}{when}; a unit sits in "
+                "only one block of a province for a year",
+                fields.get(unit, "unit"),
+            )

@@ -16,8 +16,9 @@ from .common import err, out, run, settings_of
 
 __all__ = ["app"]
 
-app = typer.Typer(help="A province's blocks from one workbook: the template, the import.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="A province's blocks from one workbook: the template, the import.", no_args_is_help=True
+)
 
 
 @app.command("template")

@@ -45,16 +45,30 @@ def _setup(request: Request) -> ProvinceSetup:
 # ---- the list ---------------------------------------------------------------------------
 
 
-async def _list_page(request: Request, *, status: int = 200, error: FormError | None = None,
-                     typed: dict[str, str] | None = None) -> HTMLResponse:
+async def _list_page(
+    request: Request,
+    *,
+    status: int = 200,
+    error: FormError | None = None,
+    typed: dict[str, str] | None = None,
+) -> HTMLResponse:
     svc = services(request)
     prefix = svc.cycles.prefix
     await svc.readmodels.catch_up()
     rows = await svc.pool.fetch(
         "SELECT block_id, name, province FROM blocks WHERE stream LIKE $1 || 'block-%'"
-        " ORDER BY province, name", prefix)
-    return render(request, "setup_blocks.html", status=status, title="Khối thi đua",
-                  blocks=rows, error=error, typed=typed or {})
+        " ORDER BY province, name",
+        prefix,
+    )
+    return render(
+        request,
+        "setup_blocks.html",
+        status=status,
+        title="Khối thi đua",
+        blocks=rows,
+        error=error,
+        typed=typed or {},
+    )
 
 
 @router.get(BASE)
@@ -70,9 +84,11 @@ async def template(request: Request) -> Response:
         return forbidden(request)
     buf = io.BytesIO()
     write_template(buf)
-    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument"
-                    ".spreadsheetml.sheet", headers={
-                        "Content-Disposition": 'attachment; filename="khoi-thi-dua-mau.xlsx"'})
+    return Response(
+        buf.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="khoi-thi-dua-mau.xlsx"'},
+    )
 
 
 # ---- a new block ------------------------------------------------------------------------
@@ -83,15 +99,26 @@ def _typed_rows(form: Any) -> list[dict[str, str]]:
     for i in range(MAX_ROWS):
         if f"unit-{i}" not in form and f"name-{i}" not in form:
             break
-        rows.append({"unit": str(form.get(f"unit-{i}") or "").strip(),
-                     "name": " ".join(str(form.get(f"name-{i}") or "").split())})
+        rows.append(
+            {
+                "unit": str(form.get(f"unit-{i}") or "").strip(),
+                "name": " ".join(str(form.get(f"name-{i}") or "").split()),
+            }
+        )
     return rows
 
 
-def _new_page(request: Request, typed: dict[str, Any], *, status: int = 200,
-              error: FormError | None = None) -> HTMLResponse:
-    return render(request, "setup_block_new.html", status=status, title="Đăng ký khối thi đua",
-                  typed=typed, error=error)
+def _new_page(
+    request: Request, typed: dict[str, Any], *, status: int = 200, error: FormError | None = None
+) -> HTMLResponse:
+    return render(
+        request,
+        "setup_block_new.html",
+        status=status,
+        title="Đăng ký khối thi đua",
+        typed=typed,
+        error=error,
+    )
 
 
 @router.get(BASE + "/moi")
@@ -107,8 +134,10 @@ async def new_block_post(request: Request) -> Response:
     if who.kind != "admin":
         return forbidden(request)
     form = await request.form()
-    typed: dict[str, Any] = {k: " ".join(str(form.get(k) or "").split())
-                             for k in ("name", "id", "province", "head", "deputy")}
+    typed: dict[str, Any] = {
+        k: " ".join(str(form.get(k) or "").split())
+        for k in ("name", "id", "province", "head", "deputy")
+    }
     rows = _typed_rows(form)
     typed["rows"] = rows or [{"unit": "", "name": ""}]
     if not typed["id"] and typed["name"]:
@@ -174,16 +203,127 @@ def _block_of(typed: dict[str, Any]) -> Block:
         raise FormError("head_is_deputy", "deputy")
     if len(typed["name"]) > 2000 or len(typed["province"]) > 2000:
         raise FormError("text_too_long", "name")
-    return Block(id=typed["id"], name=typed["name"], province=typed["province"],
-                 members=tuple(members), head=picks["head"], deputy=picks["deputy"])
+    return Block(
+        id=typed["id"],
+        name=typed["name"],
+        province=typed["province"],
+        members=tuple(members),
+        head=picks["head"],
+        deputy=picks["deputy"],
+    )
 
 
-# ---- a block's record by year -----------------------------------------------------------
+# ---- a province from one workbook -------------------------------------------------------
 
 
-async def _record_page(request: Request, block: str, *, status: int = 200,
-                       error: FormError | None = None, failed: str = "",
-                       typed: dict[str, str] | None = None) -> HTMLResponse:
+def _preview_page(
+    request: Request, plan: ProvincePlan, data: bytes, *, status: int = 200, note: str = ""
+) -> HTMLResponse:
+    return render(
+        request,
+        "setup_book.html",
+        status=status,
+        title="Xem trước danh sách khối",
+        plan=plan,
+        problems=[problem_line(p) for p in plan.problems],
+        cells=plan.problems,
+        digest=plan.digest(),
+        note=note,
+        data=base64.b64encode(data).decode(),
+    )
+
+
+async def _book_of(request: Request, form: Any) -> tuple[bytes | None, int | None, str]:
+    """The workbook (an upload, or the bytes a preview carried) and the year."""
+    year = year_of(str(form.get("year") or "").strip())
+    upload = form.get("file")
+    if upload is not None and not isinstance(upload, str):
+        data = await upload.read(MAX_PAGE_BOOK + 1)
+    else:
+        try:
+            data = base64.b64decode(str(form.get("data") or ""), validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+    if not data:
+        return None, year, "file"
+    if len(data) > MAX_PAGE_BOOK:
+        return None, year, "too_large"
+    return data, year, ""
+
+
+@router.post(BASE + "/nhap")
+async def book_preview(request: Request) -> Response:
+    """Read the uploaded workbook and show what it would change; nothing is written."""
+    if actor(request).kind != "admin":
+        return forbidden(request)
+    form = await request.form()
+    typed = {"year": str(form.get("year") or "").strip()[:10]}
+    data, year, missing = await _book_of(request, form)
+    if year is None:
+        return await _list_page(
+            request, status=422, error=FormError("invalid_year", "year"), typed=typed
+        )
+    if data is None:
+        code = "file_too_large" if missing == "too_large" else "required"
+        return await _list_page(
+            request,
+            status=413 if missing == "too_large" else 422,
+            error=FormError(code, "file"),
+            typed=typed,
+        )
+    try:
+        plan = await _setup(request).preview(data, year)
+    except BookError as exc:
+        return await _list_page(
+            request, status=422, typed=typed, error=FormError(exc.problems[0].code, "file")
+        )
+    return _preview_page(request, plan, data, status=422 if plan.problems else 200)
+
+
+@router.post(BASE + "/nhap/ghi")
+async def book_apply(request: Request) -> Response:
+    """Write what the preview showed (the same workbook, the same plan), or show it again."""
+    who = actor(request)
+    if who.kind != "admin":
+        return forbidden(request)
+    form = await request.form()
+    data, year, _ = await _book_of(request, form)
+    if data is None or year is None:
+        return await _list_page(request, status=422, error=FormError("required", "file"))
+    setup = _setup(request)
+    try:
+        plan = await setup.preview(data, year)
+    except BookError as exc:
+        return await _list_page(request, status=422, error=FormError(exc.problems[0].code, "file"))
+    if plan.problems or plan.digest() != str(form.get("digest") or ""):
+        return _preview_page(
+            request,
+            plan,
+            data,
+            status=409,
+            note="Hồ sơ đã thay đổi từ lúc xem trước; hãy xem lại rồi xác nhận.",
+        )
+    try:
+        written = await setup.apply(plan, who)
+    except DomainError as exc:
+        return _preview_page(
+            request, plan, data, status=409, note=f"Không ghi được: {FormError(exc.code).sentence}"
+        )
+    return redirect_after_command(request, f"{BASE}?da-gui=import_blocks&so={written}")
+
+
+# ---- a block's record by year (last: `/{block}` would otherwise take `/nhap`) ----
+
+
+async def _record_page(
+    request: Request,
+    block: str,
+    *,
+    status: int = 200,
+    error: FormError | None = None,
+    failed: str = "",
+    typed: dict[str, str] | None = None,
+) -> HTMLResponse:
     try:
         state = await block_service(request).state(block)
     except DomainError:
@@ -194,11 +334,24 @@ async def _record_page(request: Request, block: str, *, status: int = 200,
         head, deputy = state.leaders_in(year)
     except AssertionError:
         head = deputy = ""
-    return render(request, "setup_block.html", status=status, title="Hồ sơ khối thi đua",
-                  cycle_title=state.name, s=state, year=year, members=state.members_in(year),
-                  head=head, deputy=deputy, names=names,
-                  leaders=sorted(state.leaders.items()), error=error, failed=failed,
-                  typed=typed or {}, sent=request.query_params.get("da-gui", ""))
+    return render(
+        request,
+        "setup_block.html",
+        status=status,
+        title="Hồ sơ khối thi đua",
+        cycle_title=state.name,
+        s=state,
+        year=year,
+        members=state.members_in(year),
+        head=head,
+        deputy=deputy,
+        names=names,
+        leaders=sorted(state.leaders.items()),
+        error=error,
+        failed=failed,
+        typed=typed or {},
+        sent=request.query_params.get("da-gui", ""),
+    )
 
 
 def _default_year(state: BlockState) -> int:
@@ -230,8 +383,9 @@ async def change(request: Request, block: str) -> Response:
     form = await request.form()
     do = str(form.get("do") or "")
     if do not in _FIELDS:
-        return await _record_page(request, block, status=422,
-                                  error=FormError("invalid_request"), failed="")
+        return await _record_page(
+            request, block, status=422, error=FormError("invalid_request"), failed=""
+        )
     typed = {k: " ".join(str(form.get(k) or "").split()) for k in _FIELDS[do]}
     blocks = block_service(request)
     try:
@@ -248,101 +402,26 @@ async def change(request: Request, block: str) -> Response:
         if do == "rename":
             await blocks.rename(block, typed["name"], who)
         elif do == "join":
-            await _setup(request).join(block, typed["unit"], typed["name"], years["from_year"],
-                                       who)
+            await _setup(request).join(block, typed["unit"], typed["name"], years["from_year"], who)
         elif do == "leave":
             await blocks.leave(block, typed["unit"], years["after_year"], who)
         else:
-            await blocks.appoint_leaders(block, years["year"], typed["head"], typed["deputy"],
-                                         typed["reason"], who)
+            await blocks.appoint_leaders(
+                block, years["year"], typed["head"], typed["deputy"], typed["reason"], who
+            )
     except FormError as err:
-        return await _record_page(request, block, status=422, error=err, failed=do,
-                                  typed=typed)
+        return await _record_page(request, block, status=422, error=err, failed=do, typed=typed)
     except DomainError as exc:
         field = exc.field if exc.field in _FIELDS[do] else None
         if exc.code == "unknown_block":
             return render(request, "notfound.html", status=404, title="Không tìm thấy")
-        return await _record_page(request, block, status=403 if exc.code == "not_authorized"
-                                  else 409, error=FormError(exc.code, field), failed=do,
-                                  typed=typed)
+        return await _record_page(
+            request,
+            block,
+            status=403 if exc.code == "not_authorized" else 409,
+            error=FormError(exc.code, field),
+            failed=do,
+            typed=typed,
+        )
     year = years.get("year") or years.get("from_year") or request.query_params.get("nam", "")
     return redirect_after_command(request, f"{BASE}/{block}?nam={year}&da-gui={do}")
-
-
-# ---- a province from one workbook -------------------------------------------------------
-
-
-def _preview_page(request: Request, plan: ProvincePlan, data: bytes, *,
-                  status: int = 200, note: str = "") -> HTMLResponse:
-    return render(request, "setup_book.html", status=status, title="Xem trước danh sách khối",
-                  plan=plan, problems=[problem_line(p) for p in plan.problems],
-                  cells=plan.problems, digest=plan.digest(), note=note,
-                  data=base64.b64encode(data).decode())
-
-
-async def _book_of(request: Request, form: Any) -> tuple[bytes | None, int | None, str]:
-    """The workbook (an upload, or the bytes a preview carried) and the year."""
-    year = year_of(str(form.get("year") or "").strip())
-    upload = form.get("file")
-    if upload is not None and not isinstance(upload, str):
-        data = await upload.read(MAX_PAGE_BOOK + 1)
-    else:
-        try:
-            data = base64.b64decode(str(form.get("data") or ""), validate=True)
-        except (binascii.Error, ValueError):
-            data = b""
-    if not data:
-        return None, year, "file"
-    if len(data) > MAX_PAGE_BOOK:
-        return None, year, "too_large"
-    return data, year, ""
-
-
-@router.post(BASE + "/nhap")
-async def book_preview(request: Request) -> Response:
-    """Read the uploaded workbook and show what it would change; nothing is written."""
-    if actor(request).kind != "admin":
-        return forbidden(request)
-    form = await request.form()
-    typed = {"year": str(form.get("year") or "").strip()[:10]}
-    data, year, missing = await _book_of(request, form)
-    if year is None:
-        return await _list_page(request, status=422, error=FormError("invalid_year", "year"),
-                                typed=typed)
-    if data is None:
-        code = "file_too_large" if missing == "too_large" else "required"
-        return await _list_page(request, status=413 if missing == "too_large" else 422,
-                                error=FormError(code, "file"), typed=typed)
-    try:
-        plan = await _setup(request).preview(data, year)
-    except BookError as exc:
-        return await _list_page(request, status=422, typed=typed, error=FormError(
-            exc.problems[0].code, "file"))
-    return _preview_page(request, plan, data, status=422 if plan.problems else 200)
-
-
-@router.post(BASE + "/nhap/ghi")
-async def book_apply(request: Request) -> Response:
-    """Write what the preview showed (the same workbook, the same plan), or show it again."""
-    who = actor(request)
-    if who.kind != "admin":
-        return forbidden(request)
-    form = await request.form()
-    data, year, _ = await _book_of(request, form)
-    if data is None or year is None:
-        return await _list_page(request, status=422, error=FormError("required", "file"))
-    setup = _setup(request)
-    try:
-        plan = await setup.preview(data, year)
-    except BookError as exc:
-        return await _list_page(request, status=422, error=FormError(exc.problems[0].code,
-                                                                     "file"))
-    if plan.problems or plan.digest() != str(form.get("digest") or ""):
-        return _preview_page(request, plan, data, status=409,
-                             note="Hồ sơ đã thay đổi từ lúc xem trước; hãy xem lại rồi xác nhận.")
-    try:
-        written = await setup.apply(plan, who)
-    except DomainError as exc:
-        return _preview_page(request, plan, data, status=409,
-                             note=f"Không ghi được: {FormError(exc.code).sentence}")
-    return redirect_after_command(request, f"{BASE}?da-gui=import_blocks&so={written}")
