@@ -376,6 +376,37 @@ SCENARIO_RULE = {
     "datetime_from_date_parsing": "Thời điểm chưa hợp lệ.",
     "datetime_parsing": "Thời điểm chưa hợp lệ.",
 }
+# The parts of a scenario file, and the English messages of the block's and the sheet's own
+# checks (domain.setup), in Vietnamese
+SCENARIO_PART = {
+    "format": "định dạng tệp (format)", "block": "khối thi đua (block)", "year": "năm (year)",
+    "score_sheet": "bảng điểm (score_sheet)", "ruleset": "quy chế (ruleset)",
+    "deadlines": "thời hạn (deadlines)", "steps": "các bước (steps)",
+}
+SCENARIO_MESSAGE = (
+    ("at least 3 members", "Một khối thi đua cần ít nhất 3 đơn vị."),
+    ("member ids must be unique", "Mã các đơn vị thành viên phải khác nhau."),
+    ("head and deputy must be distinct", "Khối trưởng và Khối phó phải là hai đơn vị khác nhau."),
+    ("head ", "Khối trưởng (head) phải là một đơn vị thành viên của khối."),
+    ("deputy ", "Khối phó (deputy) phải là một đơn vị thành viên của khối."),
+    ("at least one section", "Bảng điểm cần ít nhất một nội dung."),
+    ("section ids must be unique", "Mã các nội dung của bảng điểm phải khác nhau."),
+    ("needs a positive max", "Điểm tối đa của mỗi nội dung phải lớn hơn 0."),
+    ("section maxima sum to", "Tổng điểm tối đa của các nội dung phải bằng điểm tối đa của "
+                              "bảng điểm (max_total)."),
+)
+
+
+def _scenario_sentence(field: str, code: str, message: str) -> str:
+    if code == "missing" and field in SCENARIO_PART:
+        return f"Thiếu {SCENARIO_PART[field]}: đây là thông tin bắt buộc."
+    if code in ("invalid_block", "invalid_score_sheet"):
+        for fragment, sentence in SCENARIO_MESSAGE:
+            if fragment in message:
+                return sentence
+    return SCENARIO_RULE.get(code) or RULE.get(code) or "Giá trị chưa hợp lệ."
+
+
 _FIELD = re.compile(r"[A-Za-z0-9_.\[\]()-]{1,80}", re.ASCII)
 
 
@@ -388,7 +419,7 @@ def scenario_problems(lines: list[str], limit: int = 50) -> list[dict[str, str]]
         field, _, rest = line.partition(": ")
         code = rest.partition(": ")[0] if rest else ""
         code = code if code.isidentifier() else "invalid_scenario"
-        sentence = SCENARIO_RULE.get(code) or RULE.get(code) or "Giá trị chưa hợp lệ."
+        sentence = _scenario_sentence(field, code, rest.partition(": ")[2])
         shown = field if field != "(file)" and _FIELD.fullmatch(field) else ""
         out.append({"field": shown, "code": code, "sentence": sentence})
     return out

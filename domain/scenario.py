@@ -64,7 +64,7 @@ class Scenario(BaseModel):
     ruleset: Ruleset
     score_sheet: ScoreSheet
     deadlines: dict[Slug, UtcDatetime] = Field(default_factory=dict, max_length=10)
-    steps: tuple[Step, ...]
+    steps: tuple[Step, ...] = ()
     expect: dict[str, Any] | None = None
 
     @property
@@ -129,7 +129,7 @@ def parse_scenario(data: Any) -> Scenario:
         problems.append(
             f"format: unsupported_format: expected {FORMAT!r}"
         )
-    for key in ("block", "year", "score_sheet", "steps"):
+    for key in ("block", "year", "score_sheet"):  # `steps` may be left out: a start only
         if key not in data:
             problems.append(f"{key}: missing: this key is required")
     ruleset: Ruleset | None = None

@@ -113,7 +113,6 @@ def _mutated(reference: dict[str, Any], change: Callable[[dict[str, Any]], None]
         (lambda d: d.update(format="thidua.scenario/2"), "format: unsupported_format:"),
         (lambda d: d.pop("format"), "format: unsupported_format:"),
         (lambda d: d.pop("block"), "block: missing:"),
-        (lambda d: d.pop("steps"), "steps: missing:"),
         (lambda d: d.update(steps={}), "steps: not_a_list:"),
         (
             lambda d: d["steps"].__setitem__(3, {"as": "so-khdt", "do": "dance"}),

@@ -205,3 +205,46 @@ async def test_a_workbook_is_previewed_then_written_on_confirmation(
         files={"file": ("khoi.xlsx", good.getvalue())},
     )
     assert r.status_code == 200 and 'data-state="unchanged"' in r.text
+
+
+async def test_a_scenario_upload_needs_no_steps_and_says_what_is_wrong_in_vietnamese(
+    site: Services, browser: Browser
+) -> None:
+    import json
+
+    from .conftest import REFERENCE
+
+    admin = await browser("qt-admin")
+    csrf = csrf_of((await admin.get("/quan-ly")).text)
+    data = json.loads(REFERENCE.read_text("utf-8"))
+    data.pop("steps")
+    data.pop("expect")
+    data["block"]["id"] = f"khong-buoc-{uuid.uuid4().hex[:6]}"
+    broken = {k: v for k, v in data.items() if k != "block"}
+    r = await admin.post(
+        "/quan-ly",
+        data={"csrf_token": csrf},
+        files={"file": ("x.json", json.dumps(broken).encode(), "application/json")},
+    )
+    assert r.status_code == 422
+    assert (
+        'data-field="block" data-code="missing"><code>block</code>: Thiếu khối thi đua '
+        "(block): đây là thông tin bắt buộc."
+    ) in r.text
+    assert "this key is required" not in r.text and "steps" not in r.text
+    small = json.loads(json.dumps(data))
+    small["block"]["members"] = small["block"]["members"][:2]
+    r = await admin.post(
+        "/quan-ly",
+        data={"csrf_token": csrf},
+        files={"file": ("x.json", json.dumps(small).encode(), "application/json")},
+    )
+    assert r.status_code == 422 and "Một khối thi đua cần ít nhất 3 đơn vị." in r.text
+
+    r = await admin.post(
+        "/quan-ly",
+        data={"csrf_token": csrf},
+        files={"file": ("x.json", json.dumps(data).encode(), "application/json")},
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"].startswith(f"/ky/{data['block']['id']}/2018")
