@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,6 +22,7 @@ from domain.setup import Block, Member
 from domain.values import ID_PATTERN
 
 from ...province_setup import BookError, ProvinceSetup, problem_line, write_template
+from ...words import VN
 from ..blocks import block_service
 from ..deps import AUDIT_READERS
 from ..params import year_of
@@ -357,7 +359,7 @@ async def _record_page(
 def _default_year(state: BlockState) -> int:
     years = [y for m in state.memberships for y in (m.from_year, m.after_year) if y]
     years += list(state.leaders)
-    return max(years) if years else 2018
+    return max(years) if years else datetime.now(VN).year
 
 
 @router.get(BASE + "/{block}")
