@@ -20,20 +20,12 @@ from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
 from domain.block import JoinBlock, LeaveBlock, RegisterBlock, RenameBlock, SetLeaders
+from domain.block_province import check_block_command
 from domain.block_start import command_of
 from domain.block_state import BlockState
 from domain.errors import AuthorizationError, DomainError
-from domain.province_setup import (
-    COLUMNS,
-    DEPUTY_MARK,
-    HEAD_MARK,
-    SHEET,
-    CellProblem,
-    ProvincePlan,
-    check_block_command,
-    parse_rows,
-    plan_province,
-)
+from domain.province_book import COLUMNS, DEPUTY_MARK, HEAD_MARK, SHEET, CellProblem, parse_rows
+from domain.province_setup import ProvincePlan, plan_province
 from domain.setup import Block
 from domain.values import Actor
 

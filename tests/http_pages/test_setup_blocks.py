@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from app.blocks import BlockService
 from app.bootstrap import Services
 from app.province_setup import write_template
-from domain.province_setup import SHEET
+from domain.province_book import SHEET
 
 from .conftest import Browser, csrf_of
 

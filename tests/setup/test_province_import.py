@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from app.blocks import BlockService
 from app.cli import app as cli
 from app.province_setup import ProvinceSetup
-from domain.province_setup import SHEET
+from domain.province_book import SHEET
 from domain.setup import Block, Member
 from eventstore import EventStore
 

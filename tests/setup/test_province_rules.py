@@ -9,16 +9,12 @@ from typing import Any
 import pytest
 
 from domain.block import JoinBlock, RegisterBlock
+from domain.block_province import check_block_command
 from domain.block_rules import decide_block
 from domain.block_state import BlockState, fold_block
 from domain.errors import RuleError
-from domain.province_setup import (
-    COLUMNS,
-    check_block_command,
-    parse_rows,
-    plan_province,
-    suggest_id,
-)
+from domain.province_book import COLUMNS, parse_rows, suggest_id
+from domain.province_setup import plan_province
 from domain.setup import Block, Member
 from domain.values import Actor
 

@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from domain.block_state import BlockState
 from domain.errors import DomainError
-from domain.province_setup import ProvincePlan, suggest_id
+from domain.province_book import suggest_id
+from domain.province_setup import ProvincePlan
 from domain.setup import Block, Member
 from domain.values import ID_PATTERN
 
