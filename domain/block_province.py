@@ -52,14 +52,14 @@ def check_block_command(
     province in one year (`others`: the province's other registered blocks). RuleError
     `unit_in_two_blocks` naming the unit's field."""
     if isinstance(command, RegisterBlock):
-        b = command.block
-        province = b.province
+        new = command.block
+        province = new.province
         mine = BlockState(
-            block_id=b.id,
-            province=b.province,
-            memberships=[Membership(unit=m.id, name=m.name) for m in b.members],
+            block_id=new.id,
+            province=new.province,
+            memberships=[Membership(unit=m.id, name=m.name) for m in new.members],
         )
-        fields = {m.id: f"block.members.{i}.id" for i, m in enumerate(b.members)}
+        fields = {m.id: f"block.members.{i}.id" for i, m in enumerate(new.members)}
     elif isinstance(command, JoinBlock):
         province = state.province
         mine = BlockState(

@@ -148,7 +148,7 @@ def plan_province(
                 )
     seen: set[tuple[str, str, str]] = set()
     for unit, a, b, when in unit_conflicts(after, since=year):
-        key = (unit, *sorted((a, b)))
+        key = (unit, min(a, b), max(a, b))
         if key in seen:
             continue
         seen.add(key)
@@ -210,6 +210,7 @@ def _change(
     sheet: str,
     problems: list[CellProblem],
 ) -> BlockState:
+    before = len(problems)
     cmds: list[tuple[BlockCommand, str]] = []
     if book.name and book.name != state.name:
         cmds.append((RenameBlock(name=book.name), f"Đổi tên khối: «{state.name}» → «{book.name}»"))
@@ -257,9 +258,9 @@ def _change(
         try:
             state = _judge(state, cmd)
         except DomainError as exc:
-            unit = getattr(cmd, "unit", None)
-            row = listed[unit].row if unit in listed else (book.row if unit is None else None)
-            col = "unit" if unit in listed else ("role" if isinstance(cmd, SetLeaders) else None)
+            who: str | None = getattr(cmd, "unit", None)
+            row = listed[who].row if who in listed else (book.row if who is None else None)
+            col = "unit" if who in listed else ("role" if isinstance(cmd, SetLeaders) else None)
             problems.append(
                 _problem(
                     sheet,
@@ -267,15 +268,15 @@ def _change(
                     col if row else None,
                     exc.code,
                     block=book.id,
-                    unit=unit or "",
+                    unit=who or "",
                     detail=exc.message,
                 )
             )
             continue
         plan.commands.append(cmd)
         plan.lines.append(line)
-    if state.registered and not (plan.commands or problems):
-        try:
+    if state.registered and plan.commands and len(problems) == before:
+        try:  # the block as its cycle of `year` would start: 3 members, leaders among them
             state.block_for(year)
         except DomainError as exc:
             problems.append(_problem(sheet, book.row, "role", exc.code, block=book.id))

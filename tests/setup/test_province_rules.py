@@ -153,3 +153,23 @@ def test_register_and_join_are_refused_for_a_unit_of_another_block() -> None:
     with pytest.raises(RuleError) as caught:
         check_block_command("k2", k2, JoinBlock(unit="a", name="A", from_year=2020), [k1])
     assert caught.value.field == "unit"
+
+
+def test_a_table_that_drops_a_leader_without_marking_new_ones_is_refused() -> None:
+    record = {"k1": registered("k1", ["a", "b", "c", "d"])}
+    province, books, _ = parse_rows(
+        rows(*[[P, "k1", "Khối k1", u, u.upper(), ""] for u in ("b", "c", "d")])
+    )
+    plan = plan_province(province, 2020, books, record)
+    assert [(p.code, p.column) for p in plan.problems] == [("leader_not_member", "F")]
+    province, books, _ = parse_rows(
+        rows(
+            *[
+                [P, "k1", "Khối k1", u, u.upper(), m]
+                for u, m in (("b", "Khối trưởng"), ("c", "Khối phó"), ("d", ""))
+            ]
+        )
+    )
+    plan = plan_province(province, 2020, books, record)
+    assert plan.ok, plan.problems
+    assert [c.do for c in plan.changes[0].commands] == ["leave_block", "set_leaders"]
