@@ -48,6 +48,10 @@ class CycleActivities:
         except (es_errors.WrongExpectedVersion, es_errors.EventIdConflict) as err:
             # Not retryable: the stream moved under us or an id was reused with other content.
             raise ApplicationError(str(err), type=type(err).__name__, non_retryable=True) from err
+        if inp.tasks is not None:
+            # after the events: a retry appends nothing again (their ids are stored) and writes
+            # only the rows still missing (one per unit and key)
+            await self._outbox.add_tasks(inp.tasks)
         return AppendResult(
             version=positions[-1].version if positions else inp.expected_version,
             positions=[p.position for p in positions],

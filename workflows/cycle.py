@@ -72,6 +72,9 @@ SEARCH_ATTRIBUTES_PATCH = "search-attributes"
 GROUP_COMMIT_PATCH = "group-commit"
 # Histories recorded before new tasks were notified replay without the write_tasks activity.
 NEW_TASKS_PATCH = "new-task-notices"
+# Since: the new tasks go with the append that opened them, in the same activity (one activity
+# less per stage and vote round). Histories recorded before write them in WRITE_TASKS.
+TASKS_WITH_APPEND_PATCH = "new-tasks-with-append"
 
 
 def _deadline_key(stage: str, deadline: datetime) -> str:
@@ -110,6 +113,7 @@ class EmulationCycle:
         self._search_attributes = inp.search_attributes
         self._grouped = False  # decided in run(): see GROUP_COMMIT_PATCH
         self._notify_tasks = False  # decided in run(): see NEW_TASKS_PATCH
+        self._tasks_with_append = False  # decided in run(): see TASKS_WITH_APPEND_PATCH
         self._appending = False
         self._start_error: DomainError | None = None
         self._start_events: list[Event] = []
@@ -350,6 +354,9 @@ class EmulationCycle:
             raise _rejected(self._start_error)
         self._grouped = workflow.patched(GROUP_COMMIT_PATCH)
         self._notify_tasks = workflow.patched(NEW_TASKS_PATCH)
+        self._tasks_with_append = (
+            self._notify_tasks and self._grouped and workflow.patched(TASKS_WITH_APPEND_PATCH)
+        )
         if inp.carried is None:
             self._upsert_search_attributes()
             async with self._lock:
@@ -363,7 +370,7 @@ class EmulationCycle:
             # the version seen before anything is awaited: an update applied while the tasks
             # are written (a cancel, say) wakes the wait below at once
             seen = self._state.version
-            if self._notify_tasks:
+            if self._notify_tasks and not self._tasks_with_append:
                 await self._write_new_tasks()
             wake = self._next_wake()
 
@@ -488,24 +495,31 @@ class EmulationCycle:
         r = s.open_round
         return f"tasks:{s.stage}" + (f":{r.round}" if s.stage == "vote" and r else "")
 
-    async def _write_new_tasks(self) -> None:
-        """Once per stage (and vote round): a "new task" row in the outbox for each unit that
-        has something to do in it (carried across runs with the reminders' keys)."""
+    def _new_tasks(self) -> TasksInput | None:
+        """Once per stage (and vote round): the "new task" rows for each unit that has
+        something to do in it (their keys carried across runs with the reminders' keys)."""
         key = self._tasks_key()
         if key is None or key in self._sent:
-            return
+            return None
         self._sent.add(key)
         s = self._state
         units = {u: acts for u, acts in pending_actions(s).items() if u in s.members}
         if not units:
+            return None
+        return TasksInput(
+            cycle_id=s.cycle_id or "", stream=self._stream, key=key.removeprefix("tasks:"),
+            stage=s.stage, deadline=s.deadlines.get(s.stage), units=units,
+            created_at=workflow.now(),
+        )
+
+    async def _write_new_tasks(self) -> None:
+        """The new tasks in an activity of their own (histories recorded before
+        TASKS_WITH_APPEND_PATCH)."""
+        tasks = self._new_tasks()
+        if tasks is None:
             return
         await workflow.execute_activity(
-            WRITE_TASKS,
-            TasksInput(
-                cycle_id=s.cycle_id or "", stream=self._stream, key=key.removeprefix("tasks:"),
-                stage=s.stage, deadline=s.deadlines.get(s.stage), units=units,
-                created_at=workflow.now(),
-            ),
+            WRITE_TASKS, tasks,
             start_to_close_timeout=APPEND_TIMEOUT,
             retry_policy=APPEND_RETRY,
             result_type=int,
@@ -644,11 +658,14 @@ class EmulationCycle:
         self._apply(events)
 
     async def _append(self, events: list[Event], *, expected_version: int) -> None:
+        # the state is already past these events here (grouped appends and the start): the
+        # tasks it opened are written with them
+        tasks = self._new_tasks() if self._tasks_with_append else None
         await workflow.execute_activity(
             APPEND,
             AppendInput(
                 stream=self._stream, expected_version=expected_version,
-                records=[to_record(e) for e in events],
+                records=[to_record(e) for e in events], tasks=tasks,
             ),
             start_to_close_timeout=APPEND_TIMEOUT,
             retry_policy=APPEND_RETRY,

@@ -104,6 +104,9 @@ class AppendInput(BaseModel):
     stream: str
     expected_version: int
     records: list[EventRecord]
+    tasks: TasksInput | None = None
+    """The "new task" rows that the state after these events opened, written by the same
+    activity (None in histories recorded before, which wrote them in an activity of their own)."""
 
 
 class AppendResult(BaseModel):
@@ -144,3 +147,6 @@ class TasksInput(BaseModel):
     deadline: datetime | None
     units: dict[str, list[str]]
     created_at: datetime
+
+
+AppendInput.model_rebuild()  # its `tasks` names TasksInput, defined below it
