@@ -23,6 +23,7 @@ GROUPS: dict[str, str] = {
     "block": "Blocks across the years: register, show, members joining and leaving.",
     "year": "A province's year: open every block's cycle, the list of proposals.",
     "audit": "Replay and verify cycles from the event store.",
+    "documents": "The block's documents: summary report, proposal to the council, news.",
     "dev": "The embedded stack for one machine.",
     "db": "The event store's database.",
     "projections": "Read models (projections of the event log).",

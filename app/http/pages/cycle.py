@@ -144,7 +144,8 @@ async def _page(request: Request, block: str, year: int, page: str, *, status: i
     template = PAGES[page][0] if page in PAGES else f"{page}.html"
     ctx = context(s, who, block, year)
     if page == "result":
-        ctx.update(result_context(s, ctx))
+        ctx.update(result_context(s, ctx), may_draft=may_draft(who, s),
+                   api=f"/cycles/{block}/{year}")
     ctx.setdefault("title", TITLES.get(page, "Kỳ thi đua"))
     response = render(request, template, status=status, page=page,
                       error=error, failed=failed, typed=typed or {}, **ctx, **extra)
@@ -175,8 +176,19 @@ def result_context(s: CycleState, ctx: dict[str, Any]) -> dict[str, Any]:
         nominations = list(s.nominations)
     chart = bar_chart([(names.get(e.unit, e.unit), e.total, e.eligible) for e in ranking],
                       title=f"Tổng điểm của các đơn vị – {cycle_title(s)}")
+    assert s.score_sheet is not None
+    scores = {u: a.sections for u, a in s.adopted.items()}
     return {"ranking": ranking, "excluded": excluded, "nominations": nominations,
-            "chart": chart, "title": "Kết quả"}
+            "chart": chart, "title": "Kết quả", "sections": list(s.score_sheet.sections),
+            "section_scores": scores}
+
+
+def may_draft(who: Actor, s: CycleState) -> bool:
+    """Who gets the block's documents (report, proposal, news) from the result page: the
+    block's head and deputy units, the secretariat, auditors (app/http/documents.py)."""
+    assert s.block is not None
+    return who.kind in ("admin", "auditor") or (
+        who.kind == "unit" and who.unit in (s.block.head, s.block.deputy))
 
 
 @router.get("/ky/{block}/{year}")
