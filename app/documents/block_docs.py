@@ -196,7 +196,8 @@ def _header(s: CycleState, code: str, when: str) -> Header:
 
 def _when(s: CycleState) -> tuple[str, str]:
     """(`ngày 08 tháng 3 năm 2019`, `08/3/2019`) of the record's last event, in Vietnam."""
-    last = s.last_at.astimezone(VN).date() if s.last_at else s.held_on
+    days = [d for d in (s.last_at.astimezone(VN).date() if s.last_at else None, s.held_on) if d]
+    last = max(days) if days else None  # never before the conference it reports
     if last is None:
         return "ngày    tháng    năm    ", ""
     return vn_date_long(last), vn_date(last)
@@ -552,7 +553,11 @@ def _news(f: _Facts) -> Document:
     if s.nominations:
         parts.append(
             Para(
-                "Qua bỏ phiếu kín, hội nghị thống nhất đề nghị: "
+                (
+                    "Qua bỏ phiếu kín, hội nghị thống nhất đề nghị: "
+                    if all(n.decided_by == "vote" for n in s.nominations)
+                    else "Hội nghị thống nhất đề nghị: "
+                )
                 + " ".join(f"{_nomination_line(s, n)}" for n in s.nominations)
             )
         )

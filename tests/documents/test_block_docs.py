@@ -143,3 +143,23 @@ def test_the_workbook_holds_every_units_scores(reference: Record) -> None:
         ("so-khdt", 7, 7),
         ("so-ngoai-vu", 6, 7),
     ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["cancelled", "elect_both", "excluded_deputy", "leaders_decide", "runoff_failed", "ties"],
+)
+def test_every_scenario_and_every_prefix_of_it_gives_documents(name: str) -> None:
+    """A document may be asked for at any point of any cycle: each one is made (in words) and
+    the .docx and the workbook are laid out, from the start event to the last."""
+    from .conftest import record_of, scenario
+
+    full = record_of(scenario(name))
+    for upto in range(1, full.head_version + 1, 3):
+        r = Record(full.events[:upto], full.stream, upto, full.head_hash)
+        for kind in ("report", "proposal", "news"):
+            doc = build_document(kind, r.events, **r.kw)  # type: ignore[arg-type]
+            assert doc.text()
+        assert cycle_workbook(r.events, **r.kw)  # type: ignore[arg-type]
+    docx = document_bytes(build_document("report", full.events, **full.kw), "docx")  # type: ignore[arg-type]
+    assert "KHỐI" in docx_text(docx)
