@@ -86,6 +86,8 @@ class Para:
 @dataclass
 class Items:
     items: list[str]
+    dash: bool = True
+    """Each item after a dash (`- `), as documents list; False when items carry numbers."""
 
 
 @dataclass
@@ -389,7 +391,7 @@ def _report(f: _Facts) -> Document:
         if vote is not None:
             parts.append(Para(vote.threshold_rule))
         parts.append(Para("Hội nghị thống nhất đề nghị khen thưởng:"))
-        parts.append(Items([f"{n.place}. {_nomination_line(s, n)}" for n in s.nominations]))
+        parts.append(Items([f"{n.place}. {_nomination_line(s, n)}" for n in s.nominations], dash=False))
     else:
         parts.append(Para("Chưa có đơn vị được đề nghị khen thưởng."))
     parts.append(Heading(f"V. KHỐI TRƯỞNG, KHỐI PHÓ NĂM {(s.year or 0) + 1}"))

@@ -77,6 +77,10 @@ def document_docx(doc: Document) -> bytes:
     d.core_properties.title = " – ".join(doc.title)
     d.core_properties.author = doc.byline or (doc.header.issuer if doc.header else "")
     d.core_properties.comments = doc.record
+    if doc.record:
+        foot = section.footer.paragraphs[0]
+        note = foot.add_run(doc.record)
+        note.font.size = Pt(7)
 
     def cell_text(
         cell: object,
@@ -139,9 +143,9 @@ def document_docx(doc: Document) -> bytes:
                 par.paragraph_format.first_line_indent = Mm(10)
                 r = par.add_run(text)
                 r.bold, r.italic = bold, italic
-            case Items(items=items):
+            case Items(items=items, dash=dash):
                 for item in items:
-                    par = d.add_paragraph(f"- {item}")
+                    par = d.add_paragraph(f"- {item}" if dash else item)
                     par.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
                     par.paragraph_format.left_indent = Mm(10)
             case Table(columns=cols, rows=rows, numeric=numeric):
