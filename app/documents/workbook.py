@@ -20,7 +20,7 @@ from domain.payloads import RankEntry
 from domain.ranking import rank_units
 from domain.state import CycleState, fold_into
 
-from ..words import EXCLUSION, STAGE
+from ..words import EXCLUSION, STAGE, vn_number
 from .model import build_minutes
 
 __all__ = ["SHEETS", "cycle_workbook", "ranking_of"]
@@ -114,8 +114,8 @@ def cycle_workbook(
             "Hạng",
             "Đơn vị",
             "Mã đơn vị",
-            *[f"{sec.title or sec.id} (tối đa {sec.max})" for sec in sheet.sections],
-            f"Tổng điểm (tối đa {sheet.max_total})",
+            *[f"{sec.title or sec.id} (tối đa {vn_number(sec.max)})" for sec in sheet.sections],
+            f"Tổng điểm (tối đa {vn_number(sheet.max_total)})",
             "Căn cứ",
         ],
         score_rows,
