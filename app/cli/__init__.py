@@ -24,6 +24,7 @@ GROUPS: dict[str, str] = {
     "year": "A province's year: open every block's cycle, the list of proposals.",
     "province": "A province's blocks from one workbook: the template, the import.",
     "audit": "Replay and verify cycles from the event store.",
+    "documents": "The block's documents: summary report, proposal to the council, news.",
     "dev": "The embedded stack for one machine.",
     "db": "The event store's database.",
     "projections": "Read models (projections of the event log).",

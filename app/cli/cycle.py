@@ -232,3 +232,31 @@ def cycle_list(
             r.leading_unit or "—",
         )
     out.print(table)
+
+
+@app.command("export")
+def cycle_export(
+    ctx: typer.Context, block: str, year: int,
+    out_path: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="the workbook to write")],
+    stream: Annotated[str | None, typer.Option(help="a stream name instead of BLOCK YEAR")] = None,
+) -> None:
+    """A cycle's ranking, scores by section, exclusions, votes and election as an Excel
+    workbook, made from its verified events."""
+    from workflows.messages import cycle_key
+
+    from ..documents.record import stored_workbook
+
+    if out_path.suffix.lower() != ".xlsx":
+        err.print("[red]invalid:[/red] OUT.xlsx: the file name must end in .xlsx",
+                  highlight=False)
+        raise typer.Exit(2)
+    name = stream or cycle_key(block, year)[1]
+
+    async def go() -> bytes:
+        async with bootstrap(settings_of(ctx), temporal="none", role="auditor",
+                             pool_size=2) as services:
+            return await stored_workbook(services.store, name)
+
+    body = run(go())
+    out_path.write_bytes(body)
+    print(f"{name}: workbook written to {out_path}")

@@ -20,7 +20,8 @@ from ..settings import Settings
 from .minutes import Checkpoint, minutes_html, minutes_pdf
 from .signing import Signer
 
-__all__ = ["cached_minutes_pdf", "holding", "signer_of", "stored_minutes"]
+__all__ = ["cached_minutes_pdf", "holding", "signer_of", "stored_document", "stored_minutes",
+           "stored_workbook", "verified_events"]
 
 # The minutes of a record at a given head never change: keep the last few PDFs, so an auditor's
 # repeated request is not laid out again (a layout takes seconds).
@@ -97,3 +98,39 @@ async def stored_minutes(
         return minutes_html(replay.events, **kw).encode("utf-8")  # type: ignore[arg-type]
     return await asyncio.to_thread(
         cached_minutes_pdf, replay.events, **kw, sign=signer)  # type: ignore[arg-type]
+
+
+async def verified_events(store: EventStore, stream: str) -> tuple[list[Event], int, bytes]:
+    """(events, head version, head hash) of `stream` once its chain verifies: `unknown_stream`
+    when it has no events, `record_not_verified` when it fails verification."""
+    replay = await store.replay(stream)
+    report = replay.report
+    if report.events == 0:
+        raise DomainError("unknown_stream", f"no events in stream {stream}")
+    if not report.ok:
+        raise DomainError(
+            "record_not_verified",
+            f"stream {stream} fails verification ({report.first}); run `thidua audit verify`",
+        )
+    return list(replay.events), report.head_version, report.head_hash
+
+
+async def stored_document(store: EventStore, stream: str, kind: str, fmt: str) -> bytes:
+    """The block's document `kind` (report, proposal, news; app/documents/block_docs.py) of
+    `stream` as `fmt` (docx or pdf), drafted from its verified events; laid out in a worker
+    thread."""
+    from .block_docs import build_document
+    from .render import document_bytes
+
+    events, version, head = await verified_events(store, stream)
+    doc = build_document(kind, events, stream=stream, head_version=version, head_hash=head)
+    return await asyncio.to_thread(document_bytes, doc, fmt)
+
+
+async def stored_workbook(store: EventStore, stream: str) -> bytes:
+    """The cycle's workbook (.xlsx, app/documents/workbook.py) from its verified events."""
+    from .workbook import cycle_workbook
+
+    events, version, head = await verified_events(store, stream)
+    return await asyncio.to_thread(cycle_workbook, events, stream=stream, head_version=version,
+                                   head_hash=head)

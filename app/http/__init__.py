@@ -7,7 +7,9 @@
                POST /audit/verify-export (the zip as the body; its own limit, 32 MB)
     pages      the web pages in Vietnamese (app/http/pages; PAGES.md)
     session    login, logout, single sign-on (app/http/session.py: who is calling)
-    documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin)
+    documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin);
+               GET …/documents/{report,proposal,news}.{docx,pdf} (chair, admin, auditors);
+               GET …/export.xlsx (the result page's readers)
     blocks     /blocks…, /provinces/{province}/years/{year}… (app/http/blocks.py)
 
     ops        GET /healthz, /readyz, /metrics; outages as 503 with a code (app/http/ops.py)

@@ -5,6 +5,7 @@ that carries it; the result page shows the reference outcome."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from app.bootstrap import Services
+from app.words import vn_number
 from workflows.messages import cycle_key
 
 from .conftest import REFERENCE, Browser, csrf_of
@@ -105,6 +107,7 @@ async def test_the_reference_cycle_through_the_pages(browser: Browser, site: Ser
     assert "có kết luận của Tòa án" in text and "xếp loại yếu về an ninh trật tự" in text
     assert 'data-role="next_head">Sở Kế hoạch và Đầu tư' in text
     assert 'data-role="next_deputy">Văn phòng Đoàn ĐBQH tỉnh' in text
+    await downloads(people, text)
 
     # the auditor's timeline: every event, the chain intact, every decision rechecked
     auditor = await browser("kiem-toan")
@@ -155,3 +158,47 @@ async def test_the_reference_cycle_through_the_pages(browser: Browser, site: Ser
     again = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "kg-khoi-2",
                                                     "year": "2019"})
     assert again.status_code == 409 and 'data-code="cycle_exists"' in again.text
+
+
+def _href(page: str, name: str) -> str:
+    match = re.search(rf'<a href="([^"]+)"[^>]*data-download="{name}"', page)
+    assert match is not None, name
+    return match.group(1)
+
+
+async def downloads(people: dict[str, Any], result: str) -> None:
+    """The result page's downloads: the workbook holds every unit's total and section scores as
+    the page shows them; the block's documents are for its chair (and the secretariat) only."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from tests.documents.test_block_docs import docx_text
+
+    shown = {}
+    for unit, row in re.findall(r'<tr data-unit="([^"]+)">(.*?)</tr>', result, re.S):
+        cells = re.findall(r'<td class="num" data-(?:section="[^"]+"|total)>([^<]*)</td>', row)
+        shown[unit] = cells
+    assert len(shown) == 8 and shown["vp-ubnd"] == ["590", "198,5", "195", "983,5"]
+
+    khdt = people["so-khdt"]
+    xlsx = await khdt.get(_href(result, "export_xlsx"))
+    assert xlsx.status_code == 200, xlsx.text[:300]
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(BytesIO(xlsx.content))["Điểm theo nội dung"]
+    read = {r[2]: [vn_number(v) for v in r[3:7]]
+            for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert read == shown
+
+    # the deputy unit (this year's chair's partner) drafts the summary report
+    report = await khdt.get(_href(result, "report_docx"))
+    assert report.status_code == 200, report.text[:300]
+    text = docx_text(report.content)
+    assert "Dự hội nghị có 7/8 đơn vị thành viên" in text
+    assert "Khối trưởng năm 2019: Sở Kế hoạch và Đầu tư" in text
+    # a member that does not chair sees no document link and may not fetch one
+    noi_vu = people["so-noi-vu"]
+    page = (await noi_vu.get(f"{BASE}/ket-qua")).text
+    assert 'data-download="export_xlsx"' in page and 'data-download="report_docx"' not in page
+    refused = await noi_vu.get(_href(result, "report_docx"))
+    assert refused.status_code == 403

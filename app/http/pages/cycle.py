@@ -144,7 +144,8 @@ async def _page(request: Request, block: str, year: int, page: str, *, status: i
     template = PAGES[page][0] if page in PAGES else f"{page}.html"
     ctx = context(s, who, block, year)
     if page == "result":
-        ctx.update(result_context(s, ctx))
+        ctx.update(result_context(s, ctx), may_draft=may_draft(who, s),
+                   api=f"/cycles/{block}/{year}")
     ctx.setdefault("title", TITLES.get(page, "Kỳ thi đua"))
     response = render(request, template, status=status, page=page,
                       error=error, failed=failed, typed=typed or {}, **ctx, **extra)
@@ -175,8 +176,19 @@ def result_context(s: CycleState, ctx: dict[str, Any]) -> dict[str, Any]:
         nominations = list(s.nominations)
     chart = bar_chart([(names.get(e.unit, e.unit), e.total, e.eligible) for e in ranking],
                       title=f"Tổng điểm của các đơn vị – {cycle_title(s)}")
+    assert s.score_sheet is not None
+    scores = {u: a.sections for u, a in s.adopted.items()}
     return {"ranking": ranking, "excluded": excluded, "nominations": nominations,
-            "chart": chart, "title": "Kết quả"}
+            "chart": chart, "title": "Kết quả", "sections": list(s.score_sheet.sections),
+            "section_scores": scores}
+
+
+def may_draft(who: Actor, s: CycleState) -> bool:
+    """Who gets the block's documents (report, proposal, news) from the result page: the
+    block's head and deputy units, the secretariat, auditors (app/http/documents.py)."""
+    assert s.block is not None
+    return who.kind in ("admin", "auditor") or (
+        who.kind == "unit" and who.unit in (s.block.head, s.block.deputy))
 
 
 @router.get("/ky/{block}/{year}")
@@ -196,6 +208,67 @@ async def version(request: Request, block: str, year: int) -> JSONResponse:
     stream = cycle_key(block, year, svc.cycles.prefix)[1]
     v = await svc.pool.fetchval("SELECT version FROM cycles WHERE stream = $1", stream)
     return JSONResponse({"version": v or 0}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/ky/{block}/{year}/tu-cham-diem/mau.xlsx")
+async def score_template_file(request: Request, block: str, year: int) -> Response:
+    """The score sheet as an .xlsx template for the unit's person, filled with the unit's
+    self-score when it sent one."""
+    from ...documents.score_template import score_template
+
+    try:
+        s = await load(request, block, year)
+    except DomainError:
+        return render(request, "notfound.html", status=404, title="Không tìm thấy")
+    who = actor(request)
+    if not may_open("tu-cham-diem", who, s):
+        return forbidden(request, **context(s, who, block, year), page="tu-cham-diem")
+    assert s.block is not None and s.score_sheet is not None and who.unit is not None
+    body = score_template(s.score_sheet, block=s.block.name, year=year,
+                          unit=s.block.name_of(who.unit), prefill=s.self_scores.get(who.unit))
+    name = f"mau-tu-cham-diem-{block}-{year}-{who.unit}.xlsx"
+    return Response(body, media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@router.post("/ky/{block}/{year}/tu-cham-diem/tep")
+async def score_from_file(request: Request, block: str, year: int) -> Response:
+    """Fill the self-score form from an uploaded template: the page comes back with the scores
+    in its fields (nothing is sent: the person checks them and sends the form), or with every
+    wrong cell named (422)."""
+    from ...documents.score_template import (
+        MAX_TEMPLATE_BYTES,
+        CellProblem,
+        TemplateError,
+        read_score_template,
+    )
+
+    try:
+        s = await setup_of(request, block, year)
+    except DomainError:
+        return render(request, "notfound.html", status=404, title="Không tìm thấy")
+    who = actor(request)
+    if not may_open("tu-cham-diem", who, s):
+        return forbidden(request, **context(s, who, block, year), page="tu-cham-diem")
+    assert s.score_sheet is not None
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        problems = [CellProblem("", "Chưa chọn tệp bảng tính đã điền.")]
+        return await _page(request, block, year, "tu-cham-diem", status=422,
+                           template_problems=problems)
+    data = await upload.read(MAX_TEMPLATE_BYTES + 1)
+    try:
+        scores = read_score_template(data, s.score_sheet)
+    except TemplateError as exc:
+        return await _page(request, block, year, "tu-cham-diem", status=422,
+                           template_problems=exc.problems[:50])
+    typed = {f"sections.{sid}": vn_number(v, grouped=False) for sid, v in scores.items()}
+    return await _page(request, block, year, "tu-cham-diem", failed="submit_self_score",
+                       typed=typed, template_filled=True)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/ky/{block}/{year}/{page}")
