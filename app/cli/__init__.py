@@ -22,6 +22,7 @@ GROUPS: dict[str, str] = {
     "cycle": "Start cycles, send their steps, list them.",
     "block": "Blocks across the years: register, show, members joining and leaving.",
     "year": "A province's year: open every block's cycle, the list of proposals.",
+    "sheet": "Score sheets: the .xlsx template, its import, a province's versions.",
     "audit": "Replay and verify cycles from the event store.",
     "dev": "The embedded stack for one machine.",
     "db": "The event store's database.",
