@@ -89,7 +89,7 @@ def import_sheet(
         async with bootstrap(settings_of(ctx), temporal="none") as services:
             return await SetupStore(services.store).save_sheet(province, year, sheet)
 
-    pinned, saved = run(go())
+    _pinned, saved = run(go())
     if saved.new:
         out.print(f"saved: {province} {year}, score sheet version {saved.version}")
     else:
