@@ -335,8 +335,7 @@ async def _open_page(request: Request, typed: dict[str, str], *, status: int = 2
                   plan=plan, error=error, provinces=await _provinces(request))
 
 
-NO_MEMBERS = ("Khối chưa có đủ thành viên trong năm này (cần ít nhất 3 đơn vị, có Khối trưởng và "
-              "Khối phó).")
+NO_MEMBERS = "Khối chưa có đủ thành viên trong năm này (cần ít nhất 3 đơn vị)."
 _OPEN_FIELDS = ("tinh", "nam", "sheet", "ruleset", "pledge", "scoring")
 
 
@@ -403,7 +402,7 @@ async def open_year(request: Request) -> Response:
             from ...words import rule_sentence
 
             row.update(ok=False, code=exc.code, sentence=NO_MEMBERS if exc.code in (
-                "invalid_block", "invalid_input") else rule_sentence(exc.code))
+                "no_members", "invalid_block") else rule_sentence(exc.code))
         plan.append(row)
     if form.get("action") != "mo":
         return await _open_page(request, typed, plan=plan)
