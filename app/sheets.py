@@ -29,6 +29,7 @@ from domain.sheets import (
     HEADER_ROW,
     HEADERS,
     LABELS,
+    MAX_ROWS,
     SHEET_NAME,
     CellProblem,
     read_sheet,
@@ -70,6 +71,7 @@ CELL_RULE = {
     "total_mismatch": "Tổng điểm tối đa phải bằng tổng điểm các nội dung ({sum}).",
     "no_sections": "Bảng điểm cần ít nhất một nội dung.",
     "too_many_rows": "Bảng điểm có quá nhiều dòng (tối đa {max}).",
+    "too_many_sections": "Bảng điểm có quá nhiều nội dung (tối đa {max}).",
 }
 """The rule of a wrong cell, in Vietnamese (domain/sheets.py names the codes)."""
 
@@ -194,7 +196,9 @@ def read_xlsx(data: bytes) -> tuple[ScoreSheet | None, list[CellError]]:
             raise SheetFileError("no_sheet")
         ws = wb[SHEET_NAME]
         fields = {key: ws.cell(row=row, column=2).value for key, row in FIELD_ROWS.items()}
-        cells = [list(r) for r in ws.iter_rows(min_row=FIRST_ROW, max_col=4, values_only=True)]
+        # bounded: a workbook may claim a million rows; past MAX_ROWS the sheet is refused
+        cells = [list(r) for r in ws.iter_rows(min_row=FIRST_ROW, max_row=FIRST_ROW + MAX_ROWS,
+                                               max_col=4, values_only=True)]
     finally:
         wb.close()
     sheet, problems = read_sheet(fields, rows_of_cells(cells))

@@ -31,11 +31,14 @@ __all__ = [
     "FIELD_ROWS",
     "FIRST_ROW",
     "HEADERS",
+    "HEADER_ROW",
     "LABELS",
+    "MAX_ROWS",
     "SHEET_NAME",
     "CellProblem",
     "SheetRow",
     "read_sheet",
+    "rows_of_cells",
     "sheet_rows",
 ]
 
@@ -221,7 +224,8 @@ def read_sheet(fields: dict[str, Any], rows: Iterable[SheetRow]
     if not sections and not any(p.row >= FIRST_ROW for p in problems):
         problems.append(CellProblem(FIRST_ROW, "A", "no_sections"))
     if len(sections) > LIST_MAX:
-        problems.append(CellProblem(FIRST_ROW, "A", "too_many_rows", (("max", str(LIST_MAX)),)))
+        problems.append(CellProblem(FIRST_ROW, "A", "too_many_sections",
+                                    (("max", str(LIST_MAX)),)))
 
     built: list[Section] = []
     for sid, s in sections.items():

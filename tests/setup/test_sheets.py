@@ -150,3 +150,19 @@ async def test_saved_versions_of_a_province_sheet(store: EventStore) -> None:
     assert await setup.sheet("Kiên Giang", 2018) == second
     assert await store.head(sheets_stream("Kiên Giang", 2018, prefix)) == 2
     assert await setup.sheet("Kiên Giang", 2019) is None
+
+
+def test_a_workbook_with_too_many_rows_is_refused_at_the_bound() -> None:
+    from domain.sheets import MAX_ROWS
+
+    wb = load_workbook(io.BytesIO(write_template()))
+    ws = wb["Bảng điểm"]
+    for i in range(MAX_ROWS + 50):
+        ws.cell(row=FIRST_ROW + i, column=1, value=f"s{i}")
+        ws.cell(row=FIRST_ROW + i, column=4, value=1)
+    buf = io.BytesIO()
+    wb.save(buf)
+    sheet, errors = read_xlsx(buf.getvalue())
+    assert sheet is None
+    assert [(e.row, e.code) for e in errors if e.code.startswith("too_many")] == [
+        (FIRST_ROW, "too_many_sections"), (FIRST_ROW + MAX_ROWS, "too_many_rows")]
