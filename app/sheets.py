@@ -184,12 +184,13 @@ def read_xlsx(data: bytes) -> tuple[ScoreSheet | None, list[CellError]]:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     if len(data) > MAX_XLSX:
         raise SheetFileError("too_large")
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError, TypeError):
+    except (BadZipFile, KeyError, ValueError, OSError, TypeError, InvalidFileException):
         raise SheetFileError("not_xlsx") from None
     try:
         if SHEET_NAME not in wb.sheetnames:
@@ -199,6 +200,10 @@ def read_xlsx(data: bytes) -> tuple[ScoreSheet | None, list[CellError]]:
         # bounded: a workbook may claim a million rows; past MAX_ROWS the sheet is refused
         cells = [list(r) for r in ws.iter_rows(min_row=FIRST_ROW, max_row=FIRST_ROW + MAX_ROWS,
                                                max_col=4, values_only=True)]
+    except SheetFileError:
+        raise
+    except Exception:  # the sheet's XML is read lazily: whatever breaks there is a bad file
+        raise SheetFileError("not_xlsx") from None
     finally:
         wb.close()
     sheet, problems = read_sheet(fields, rows_of_cells(cells))

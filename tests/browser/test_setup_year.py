@@ -131,7 +131,8 @@ def test_secretariat_builds_the_sheet_and_opens_2018(stack: Stack, login: Login,
     expect(table.locator("tr[data-block=kg-khoi-2]")).to_contain_text("Sẽ khởi tạo")
     refused = table.locator("tr[data-block=kg-khoi-9]")
     expect(refused).to_have_attribute("data-ok", "no")
-    expect(refused).to_contain_text("chưa có đủ thành viên")
+    expect(refused).to_have_attribute("data-code", "no_members")
+    expect(refused).to_contain_text("Khối không có thành viên nào trong năm này.")
     assert stack.event_count("kg-khoi-2", YEAR) == 0  # a preview starts nothing
     shot(admin, "setup-open")
     admin.get_by_role("form", name="Mở năm thi đua").get_by_role(

@@ -3,11 +3,15 @@ nothing saved until the form is sent; each wrong cell named) and the ruleset's f
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from fractions import Fraction
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from app.bootstrap import Services
@@ -103,3 +107,68 @@ async def test_the_ruleset_in_words_and_its_form(browser: Browser, site: Service
     again = await admin.post("/quan-ly/quy-che", data=form)  # the same: no new version
     assert again.headers["location"].endswith("da-luu=1")
     assert await site.store.head(stream) == 1
+
+
+ODD = st.sampled_from(["", " ", "\x00", "<b>x</b>", "99999999999999999999999", "-1", "0", "1e400",
+                       "NaN", "583,5", "9" * 3000, "٦", "²⁰¹⁸", "2018", "2019-03-08", "c1",
+                       "mac-dinh", "1", "Tỉnh Thử Nghiệm", "more_than", "elect_both"])
+TEXT = st.one_of(ODD, st.text(max_size=30))
+SETUP_FIELDS = st.sampled_from([
+    "tinh", "nam", "title", "max_total", "decimals", "section_0", "criterion_0", "title_0",
+    "max_0", "section_1", "criterion_1", "max_1", "quorum", "threshold", "base", "compare",
+    "max_rounds", "rotation", "reminder_days", "max_extensions", "area_floor", "excluding",
+    "require_pledge", "written_opinions", "sheet", "ruleset", "pledge", "scoring", "action",
+])
+SETUP_FORM = st.dictionaries(st.one_of(SETUP_FIELDS, st.text(max_size=8)),
+                             st.one_of(TEXT, st.lists(TEXT, max_size=3)), max_size=8)
+PATHS = ("/quan-ly/bang-diem", "/quan-ly/quy-che", "/quan-ly/mo-nam",
+         "/quan-ly/bang-diem/tai-len", "/quan-ly/bang-diem/mau.xlsx")
+
+
+@st.composite
+def setup_requests(draw: st.DrawFn) -> dict[str, Any]:
+    path = draw(st.sampled_from(PATHS))
+    if draw(st.booleans()) or path.endswith(".xlsx"):
+        return {"method": "GET", "path": path, "params": draw(st.dictionaries(
+            st.sampled_from(["tinh", "nam", "da-luu", "sheet", "ruleset"]), TEXT, max_size=3))}
+    files = None
+    if path.endswith("tai-len"):
+        files = {"file": ("x.xlsx", draw(st.one_of(
+            st.binary(max_size=200), st.just(filled_template(reference_json())[:2000]))),
+            "application/octet-stream")}
+    return {"method": "POST", "path": path, "data": draw(SETUP_FORM), "files": files}
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return str(v).encode("utf-8", "replace").decode("utf-8")
+
+
+async def test_fuzzed_setup_pages_get_no_5xx_and_refusals_write_nothing(
+        browser: Browser, site: Services) -> None:
+    admin = await browser("qt-admin")
+    csrf = csrf_of((await admin.get("/quan-ly/bang-diem")).text)
+    loop = asyncio.get_running_loop()
+
+    async def one(req: dict[str, Any]) -> tuple[int, int, int]:
+        before = int(await site.pool.fetchval("SELECT count(*) FROM events"))
+        if req["method"] == "GET":
+            r = await admin.get(req["path"], params=_clean(req["params"]))
+        else:
+            data = {_clean(k): _clean(v) for k, v in req["data"].items()}
+            r = await admin.post(req["path"], data={**data, "csrf_token": csrf},
+                                 files=req["files"])
+        after = int(await site.pool.fetchval("SELECT count(*) FROM events"))
+        return r.status_code, before, after
+
+    @settings(max_examples=150, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(req=setup_requests())
+    def fuzz(req: dict[str, Any]) -> None:
+        status, before, after = asyncio.run_coroutine_threadsafe(one(req), loop).result(120)
+        assert status < 500, (req, status)
+        if req["method"] == "GET" or status >= 400:
+            assert after == before, (req, status)
+
+    await loop.run_in_executor(None, fuzz)

@@ -55,6 +55,11 @@ def _setup(request: Request) -> SetupStore:
     return SetupStore(svc.store, svc.cycles.prefix)
 
 
+def _int(text: str) -> int | None:
+    """A small non-negative integer typed in ASCII digits, else None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+
+
 def _province(raw: Any) -> str:
     text = str(raw or "").strip()
     return text if 0 < len(text) <= 200 and text.isprintable() else ""
@@ -105,7 +110,7 @@ async def sheet_page(request: Request) -> Response:
         return forbidden(request)
     q = request.query_params
     return await _sheet_page(request, _province(q.get("tinh")), year_of(q.get("nam", "")),
-                             saved=q.get("da-luu") if (q.get("da-luu") or "").isdigit() else None)
+                             saved=str(_int(q.get("da-luu") or "") or "") or None)
 
 
 def _typed_rows(form: Any) -> tuple[dict[str, str], list[SheetRow]]:
@@ -188,7 +193,7 @@ def _q(text: str) -> str:
 
 PLACE_ROWS = 5
 BASE_WORDS = {"voters": "số người bỏ phiếu của vòng", "members": "số thành viên của khối"}
-COMPARE_WORDS = {"more_than": "trên (quá)", "at_least": "từ (ít nhất)"}
+COMPARE_WORDS = {"more_than": "nhiều hơn", "at_least": "ít nhất bằng"}
 ROTATION_WORDS = {"deputy_succeeds": "Khối phó năm nay làm Khối trưởng năm sau; bầu Khối phó",
                   "elect_both": "Bầu cả Khối trưởng và Khối phó"}
 FIELD_WORDS = {
@@ -199,6 +204,9 @@ FIELD_WORDS = {
     "reminder_days": "Nhắc hạn trước (ngày, cách nhau bởi dấu phẩy)",
     "max_extensions": "Số lần gia hạn tối đa mỗi bước",
 }
+
+
+CHOOSE = "Hãy chọn một giá trị trong danh sách."
 
 
 def _ruleset_form(r: Ruleset) -> dict[str, Any]:
@@ -230,6 +238,8 @@ def _ruleset_of(form: Any, base: Ruleset) -> tuple[Ruleset | None, dict[str, Any
     }
     try:
         days = tuple(int(d) for d in g["reminder_days"].replace(";", ",").split(",") if d.strip())
+        if not all(d.strip().isascii() for d in g["reminder_days"].split(",")):
+            raise ValueError
     except ValueError:
         return None, typed, "reminder_days", "Ghi các số ngày, cách nhau bởi dấu phẩy (ví dụ 7, 1)."
     floors: dict[str, str] = {}
@@ -245,9 +255,9 @@ def _ruleset_of(form: Any, base: Ruleset) -> tuple[Ruleset | None, dict[str, Any
         "vote": {**base.vote.model_dump(mode="json"), "threshold": g["threshold"],
                  "base": g["base"], "compare": g["compare"],
                  "written_opinions": typed["written_opinions"],
-                 "max_rounds": int(g["max_rounds"]) if g["max_rounds"].isdigit() else -1},
+                 "max_rounds": _int(g["max_rounds"]) or -1},
         "rotation": g["rotation"], "reminder_days": list(days),
-        "max_extensions": int(g["max_extensions"]) if g["max_extensions"].isdigit() else -1,
+        "max_extensions": -1 if _int(g["max_extensions"]) is None else _int(g["max_extensions"]),
         "area_floor": floors,
     }
     try:
@@ -255,9 +265,10 @@ def _ruleset_of(form: Any, base: Ruleset) -> tuple[Ruleset | None, dict[str, Any
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        field = next((f for f in ("quorum", "vote.threshold", "vote.max_rounds",
-                                  "reminder_days", "max_extensions", "area_floor", "places")
-                      if loc.startswith(f)), "places" if "places" in str(err["msg"]) else "quorum")
+        field = next((f for f in ("quorum", "vote.threshold", "vote.max_rounds", "vote.base",
+                                  "vote.compare", "rotation", "reminder_days", "max_extensions",
+                                  "area_floor", "places")
+                      if loc.startswith(f)), "places")
         sentence = {
             "quorum": "Ghi một phân số lớn hơn 0 và không quá 1, ví dụ 2/3.",
             "vote.threshold": "Ghi một phân số lớn hơn 0 và không quá 1, ví dụ 1/2.",
@@ -265,7 +276,9 @@ def _ruleset_of(form: Any, base: Ruleset) -> tuple[Ruleset | None, dict[str, Any
             "reminder_days": "Mỗi số ngày từ 0 đến 365, tối đa 10 số.",
             "max_extensions": "Số lần gia hạn là một số nguyên từ 0 đến 1000.",
             "area_floor": "Ghi mã nội dung=điểm sàn, cách nhau bởi dấu phẩy (ví dụ c1=300).",
-            "places": "Cần ít nhất một danh hiệu, ghi theo thứ hạng 1, 2, 3…",
+            "places": "Cần ít nhất một danh hiệu, ghi theo thứ hạng 1, 2, 3…; mỗi danh hiệu "
+                      "tối đa 2000 ký tự.",
+            "vote.base": CHOOSE, "vote.compare": CHOOSE, "rotation": CHOOSE,
         }[field]
         return None, typed, field, sentence
 
@@ -296,7 +309,7 @@ async def ruleset_page(request: Request) -> Response:
         return forbidden(request)
     q = request.query_params
     return await _ruleset_page(request, _province(q.get("tinh")),
-                               saved=q.get("da-luu") if (q.get("da-luu") or "").isdigit() else None)
+                               saved=str(_int(q.get("da-luu") or "") or "") or None)
 
 
 @router.post("/quan-ly/quy-che")
@@ -364,16 +377,18 @@ async def open_year(request: Request) -> Response:
         return await _open_page(request, typed, status=422,
                                 error=("nam", "Năm là một số từ 1945 đến 2200."))
     setup = _setup(request)
-    sheet = (await setup.sheet(province, year, int(typed["sheet"]))
-             if typed["sheet"].isdigit() else None)
+    sheet_version = _int(typed["sheet"])
+    sheet = (await setup.sheet(province, year, sheet_version)
+             if sheet_version is not None else None)
     if sheet is None:
         return await _open_page(request, typed, status=422, error=(
             "sheet", "Hãy chọn một bảng điểm đã lưu của năm (trang Bảng điểm thi đua)."))
     if typed["ruleset"] == "mac-dinh":
         ruleset: Ruleset | None = Ruleset()
     else:
-        ruleset = (await setup.ruleset(province, int(typed["ruleset"]))
-                   if typed["ruleset"].isdigit() else None)
+        ruleset_version = _int(typed["ruleset"])
+        ruleset = (await setup.ruleset(province, ruleset_version)
+                   if ruleset_version is not None else None)
     if ruleset is None:
         return await _open_page(request, typed, status=422,
                                 error=("ruleset", "Hãy chọn quy chế."))
@@ -401,8 +416,8 @@ async def open_year(request: Request) -> Response:
         except DomainError as exc:
             from ...words import rule_sentence
 
-            row.update(ok=False, code=exc.code, sentence=NO_MEMBERS if exc.code in (
-                "no_members", "invalid_block") else rule_sentence(exc.code))
+            row.update(ok=False, code=exc.code, sentence=NO_MEMBERS if exc.code == "invalid_block"
+                       else rule_sentence(exc.code))
         plan.append(row)
     if form.get("action") != "mo":
         return await _open_page(request, typed, plan=plan)
