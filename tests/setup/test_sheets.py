@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from openpyxl import load_workbook
 
 from app.blocks import load_score_sheet
 from app.sheets import SetupStore, SheetFileError, read_xlsx, write_template
+from domain.codec import EventRecord
 from domain.errors import RuleError
 from domain.rules.scoring import check_sections
 from domain.setup import ScoreSheet
@@ -166,3 +168,27 @@ def test_a_workbook_with_too_many_rows_is_refused_at_the_bound() -> None:
     assert sheet is None
     assert [(e.row, e.code) for e in errors if e.code.startswith("too_many")] == [
         (FIRST_ROW, "too_many_sections"), (FIRST_ROW + MAX_ROWS, "too_many_rows")]
+
+
+async def test_saved_sheets_and_rulesets_verify_as_setup_streams(store: EventStore) -> None:
+    from app.audit import verify_all
+    from domain.setup import Ruleset
+    from domain.setup_events import rulesets_stream
+
+    province = f"Tỉnh {uuid.uuid4().hex[:6]}"
+    setup = SetupStore(store)
+    await setup.save_sheet(province, 2041, load_score_sheet(reference_json()))
+    await setup.save_ruleset(province, Ruleset(quorum="3/4"))
+    mine = {sheets_stream(province, 2041), rulesets_stream(province)}
+    failures = await verify_all(store, parse=True)
+    assert [f.stream for f in failures if f.stream in mine] == []
+    # an event of a setup stream that does not read as its kind is named when parsing
+    bad = sheets_stream(province, 2042)
+    record = EventRecord(event_id=uuid.uuid4(), type="score_sheet_saved",
+                         data={"province": province, "year": 2042, "sheet": {"max_total": "x"}},
+                         actor={"kind": "admin"}, effective_at=datetime.now(UTC))
+    await store.append(bad, 0, [record])
+    assert [f.stream for f in await verify_all(store, year=2042) if f.stream == bad] == []
+    failures = await verify_all(store, year=2042, parse=True)
+    assert [(f.stream, f.report.first.kind) for f in failures
+            if f.stream == bad and f.report.first] == [(bad, "unreadable")]
