@@ -55,7 +55,7 @@ COLUMNS = ("A", "B", "C", "D")
 MAX_ROWS = LIST_MAX * 4
 
 _ID = re.compile(ID_PATTERN, re.ASCII)
-_NUMBER = re.compile(r"[0-9]{1,12}(?:[.,][0-9]{1,12})?", re.ASCII)
+_NUMBER = re.compile(r"-?[0-9]{1,12}(?:[.,][0-9]{1,12})?", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -98,20 +98,21 @@ def _text(value: Any) -> str:
 
 def _number(value: Any) -> Decimal | None:
     """A cell's number: an integer, a float as the workbook stores it (its shortest repr),
-    a Decimal, or text with '.' or ',' before the decimals. None when it is not one."""
+    a Decimal, or text with '.' or ',' before the decimals. None when it is not one (a negative
+    one is a number: its rule is that points are above 0)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return Decimal(value) if 0 <= value < 10**12 else None
+        return Decimal(value) if abs(value) < 10**12 else None
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")) or value < 0:
+        if value != value or value in (float("inf"), float("-inf")) or abs(value) >= 1e12:
             return None
         try:
             return Decimal(repr(value))
         except InvalidOperation:
             return None
     if isinstance(value, Decimal):
-        return value if value.is_finite() and value >= 0 else None
+        return value if value.is_finite() and abs(value) < 10**12 else None
     if isinstance(value, str):
         text = value.strip().replace(" ", "")
         if _NUMBER.fullmatch(text):

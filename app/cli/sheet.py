@@ -97,6 +97,27 @@ def import_sheet(
                   f"{saved.version}")
 
 
+def sheet_file(path: Path) -> Any:
+    """A score sheet from a filled template (.xlsx: wrong cells named, exit 1) or JSON (a sheet
+    object or a scenario file, as `read_json`)."""
+    if path.suffix.lower() != ".xlsx":
+        return read_json(path)
+    try:
+        sheet, errors = read_xlsx_file(path)
+    except SheetFileError as exc:
+        err.print(f"[red]không đọc được tệp:[/red] {exc.sentence}", highlight=False)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        err.print(f"[red]error:[/red] cannot read {path}: {exc.strerror}")
+        raise typer.Exit(2) from None
+    if sheet is None:
+        err.print(f"[red]Bảng điểm chưa hợp lệ[/red] ({len(errors)} ô sai):")
+        for e in errors:
+            err.print(f"  {e.line()}", highlight=False)
+        raise typer.Exit(1)
+    return sheet.model_dump(mode="json")
+
+
 def _preview(sheet: Any) -> None:
     if sheet.title:
         out.print(sheet.title, highlight=False)

@@ -65,3 +65,17 @@ def test_template_import_and_save(db_url: str, tmp_path: Path,
     assert r.exit_code == 0 and "unchanged" in r.output, r.output
     r = runner.invoke(cli, ["sheet", "show", province, "2018"])
     assert r.exit_code == 0 and json.loads(r.stdout) == {**reference_json(), "version": 1}
+
+
+def test_year_open_reads_a_filled_template_and_names_its_wrong_cells(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THIDUA_HOME", str(tmp_path))
+    wb = load_workbook(io.BytesIO(filled_template(reference_json())))
+    wb["Bảng điểm"]["D8"] = -5
+    bad = tmp_path / "sai.xlsx"
+    wb.save(bad)
+    r = CliRunner().invoke(cli, ["year", "open", "Kiên Giang", "2018", "--ruleset",
+                                 str(REFERENCE), "--sheet", str(bad), "--deadlines",
+                                 str(REFERENCE)])
+    assert r.exit_code == 1, r.output
+    assert 'Trang "Bảng điểm", dòng 8, cột D (Điểm tối đa): Điểm tối đa phải lớn hơn 0' in r.output
