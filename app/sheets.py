@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.codec import EventRecord
+from domain.province import province_slug
 from domain.setup import Ruleset, ScoreSheet
 from domain.setup_events import (
     RulesetSaved,
@@ -277,11 +278,12 @@ class SetupStore:
                            actor: Actor | None = None) -> tuple[Ruleset, Saved]:
         stream = rulesets_stream(province, self.prefix)
         saved = await self.rulesets(province)
-        if saved and saved[-1].model_copy(update={"version": 1}) == ruleset.model_copy(
-                update={"version": 1}):
+        same = {"id": province_slug(province), "version": 1}
+        if saved and saved[-1].model_copy(update=same) == ruleset.model_copy(update=same):
             return saved[-1], Saved(saved[-1].version, False)
         head = await self.store.head(stream)
-        pinned = ruleset.model_copy(update={"version": head + 1})
+        # named after its province: the cycle that pins it says whose rules, which version
+        pinned = ruleset.model_copy(update={"id": province_slug(province), "version": head + 1})
         event = RulesetSaved(event_id=uuid.uuid4(), at=datetime.now(UTC),
                              actor=actor or Actor.admin(), province=province, ruleset=pinned)
         await self.store.append(stream, head, [_record(event)])

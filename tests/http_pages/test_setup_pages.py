@@ -172,3 +172,32 @@ async def test_fuzzed_setup_pages_get_no_5xx_and_refusals_write_nothing(
             assert after == before, (req, status)
 
     await loop.run_in_executor(None, fuzz)
+
+
+async def test_more_rows_and_a_new_year_from_the_last(browser: Browser, site: Services) -> None:
+    admin = await browser("qt-admin")
+    province = "Tỉnh Năm Mới"
+    setup = SetupStore(site.store, site.cycles.prefix)
+    page = await admin.get("/quan-ly/bang-diem", params={"tinh": province, "nam": "2030"})
+    fields = _form_fields(page.text)
+    assert "section_3" in fields and "section_4" not in fields  # 4 empty rows
+    more = await admin.post("/quan-ly/bang-diem", data={
+        **fields, "csrf_token": csrf_of(page.text), "section_0": "a", "max_0": "10",
+        "action": "them-dong"})
+    assert more.status_code == 200
+    fields = _form_fields(more.text)
+    assert fields["section_0"] == "a" and "section_7" in fields  # kept, and 4 more rows
+    assert await setup.sheets(province, 2030) == []  # nothing saved
+    saved = await admin.post("/quan-ly/bang-diem", data={
+        **fields, "csrf_token": csrf_of(more.text), "max_total": "10", "action": "luu"})
+    assert saved.status_code == 303, saved.text
+
+    # 2031 has no sheet: the form starts from 2030's, saved only when sent
+    page = await admin.get("/quan-ly/bang-diem", params={"tinh": province, "nam": "2031"})
+    assert "lấy bảng điểm năm 2030 (phiên bản 1)" in page.text
+    assert _form_fields(page.text)["section_0"] == "a"
+    assert await setup.sheets(province, 2031) == []
+
+    # a saved ruleset is named after its province, so a cycle that pins it says whose it is
+    ruleset, _ = await setup.save_ruleset(province, Ruleset())
+    assert (ruleset.id, ruleset.version) == ("tinh-nam-moi", 1)

@@ -94,13 +94,18 @@ async def _sheet_page(request: Request, province: str, year: int | None, *, stat
     versions: list[ScoreSheet] = []
     if province and year is not None:
         versions = await _setup(request).sheets(province, year)
+    earlier = None
     if fields is None or rows is None:
-        fields, rows = _form_rows(versions[-1] if versions else None)
+        if not versions and province and year is not None:
+            # a new year starts from the last sheet of the year before, to edit
+            earlier = await _setup(request).sheet(province, year - 1)
+        fields, rows = _form_rows(versions[-1] if versions else earlier)
     bad = {(e.row, e.column): e for e in errors or []}
     return render(request, "setup_sheet.html", status=status, title="Bảng điểm thi đua",
                   province=province, year=year, fields=fields, rows=rows, errors=errors or [],
                   bad=bad, file_error=file_error, preview=preview, versions=versions,
                   saved=saved, provinces=await _provinces(request), FIELD_ROWS=FIELD_ROWS,
+                  earlier=earlier,
                   dec=canonical_decimal)
 
 
@@ -135,6 +140,10 @@ async def save_sheet(request: Request) -> Response:
     form = await request.form()
     province, year = _province(form.get("tinh")), year_of(str(form.get("nam") or ""))
     fields, rows = _typed_rows(form)
+    if form.get("action") == "them-dong":  # more empty rows; nothing saved
+        n = FIRST_ROW + len(rows)
+        rows += [SheetRow(n + i) for i in range(BLANK_ROWS)]
+        return await _sheet_page(request, province, year, fields=fields, rows=rows)
     if not province or year is None:
         return await _sheet_page(request, province, year, status=422, fields=fields,
                                  rows=rows, file_error="Hãy chọn tỉnh và năm của bảng điểm.")
