@@ -158,7 +158,8 @@ class ScoreSheet(BaseModel):
         for s in self.sections:
             if s.max <= 0:
                 raise ValueError(f"invalid_score_sheet: section {s.id!r} needs a positive max")
-            if _places(s.max) > self.decimals:
+            if self.decimals < SHEET_DECIMALS and _places(s.max) > self.decimals:
+                # only a sheet that asks for fewer places: earlier sheets stay readable as they are
                 raise ValueError(f"invalid_score_sheet: the max of section {s.id!r} has more "
                                  f"than {self.decimals} decimal places")
             if s.criteria:
