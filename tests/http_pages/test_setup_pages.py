@@ -75,6 +75,12 @@ async def test_upload_previews_then_the_form_saves(browser: Browser, site: Servi
     assert sheet is not None and sheet.version == 1
     assert sheet.content().model_dump(mode="json") == reference_json()
 
+    template = await admin.get("/quan-ly/bang-diem/mau.xlsx", params={"tinh": PROVINCE,
+                                                                      "nam": "2018"})
+    assert template.status_code == 200
+    ws = load_workbook(io.BytesIO(template.content))["Bảng điểm"]
+    assert (ws["A6"].value, ws["D6"].value) == ("c1", 600)  # the saved sheet, to edit in Excel
+
     unit = await browser("nv-so-khdt")
     assert (await unit.get("/quan-ly/bang-diem")).status_code == 403
 
