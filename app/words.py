@@ -283,6 +283,7 @@ RULE = {
     "invalid_input": "Thông tin nhập chưa hợp lệ.",
     "previous_cycle_open": "Kỳ thi đua năm trước của khối chưa kết thúc; Khối trưởng, Khối phó "
                            "năm nay do kỳ đó bầu.",
+    "no_members": "Khối không có thành viên nào trong năm này.",
     "no_previous_cycle": "Khối chưa có kỳ thi đua năm trước để lấy quy chế và bảng điểm; hãy "
                          "khởi tạo bằng tệp kỳ thi đua.",
     "temporal_unavailable": "Chưa kết nối được với Temporal nên chưa thể đối chiếu. Vui lòng "

@@ -45,9 +45,10 @@ def plan_start(
     """The start of the block's cycle of `year`: that year's members and leaders, and who
     leaves after it; ruleset and sheet default to the previous cycle's. Raises RuleError:
     `unknown_block`; `previous_cycle_open` while the previous cycle runs (its election names
-    this year's leaders); `no_previous_cycle` when a ruleset or sheet is missing and there is
-    none to take it from; `leader_not_member`, `invalid_block` (block_for); a field of the
-    command that breaks its rule (`invalid_year`, `invalid_input`), named."""
+    this year's leaders); `no_members` when no unit is a member that year;
+    `no_previous_cycle` when a ruleset or sheet is missing and there is none to take it from;
+    `leader_not_member`, `invalid_block` (block_for); a field of the command that breaks its rule
+    (`invalid_year`, `invalid_input`), named."""
     if not state.registered:
         raise RuleError("unknown_block", "the block is not registered", "block")
     if previous is not None and previous.stage not in CLOSED_STAGES:
@@ -57,6 +58,8 @@ def plan_start(
             f"its election names the leaders of {year}",
             "year",
         )
+    if not state.members_in(year):
+        raise RuleError("no_members", f"the block has no members in {year}", "members")
     if ruleset is None or score_sheet is None:
         missing = "ruleset" if ruleset is None else "score_sheet"
         if previous is None or previous.ruleset is None or previous.score_sheet is None:

@@ -6,7 +6,14 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from .stages import DEADLINE_STAGES, STAGES
 from .values import FINDING_KINDS, LIST_MAX, FractionStr, Score, Slug, Text
@@ -16,8 +23,10 @@ __all__ = [
     "DEFAULT_PLACES",
     "FINDING_KINDS",
     "RULESETS",
+    "SHEET_DECIMALS",
     "STAGES",
     "Block",
+    "Criterion",
     "Member",
     "PlaceTitle",
     "Ruleset",
@@ -74,19 +83,70 @@ class Block(BaseModel):
         return unit
 
 
-class Section(BaseModel):
+SHEET_DECIMALS = 2
+"""Decimal places a score may have unless the sheet says fewer (DOMAIN.md: at most 2)."""
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _drop(data: dict[str, Any], **absent: Any) -> dict[str, Any]:
+    """Leave out the fields that hold their "absent" value: a sheet saved before they existed
+    keeps its exact bytes (and the hash of the event that pins it)."""
+    for key, empty in absent.items():
+        if key in data and data[key] == empty:
+            del data[key]
+    return data
+
+
+class Criterion(BaseModel):
+    """A criterion (tiêu chí) of a section: its points are part of the section's maximum."""
+
     model_config = _FROZEN
     id: Slug
     title: Text = ""
     max: Score
 
 
+class Section(BaseModel):
+    """A section (nội dung) of the sheet; units score sections. Its criteria, when it lists
+    any, split its maximum (their maxima sum to the section's)."""
+
+    model_config = _FROZEN
+    id: Slug
+    title: Text = ""
+    max: Score
+    criteria: tuple[Criterion, ...] = Field(default=(), max_length=LIST_MAX)
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.criteria:
+            data.pop("criteria", None)
+        return data
+
+
 class ScoreSheet(BaseModel):
-    """The score sheet: sections in order, whose maxima sum to `max_total` (usually 1000)."""
+    """The score sheet: sections in order, whose maxima sum to `max_total` (usually 1000).
+
+    `decimals` is how many decimal places a score may have (0 to 2, default 2); `title` and
+    `version` name the sheet the secretariat saved (app/sheets.py: the version of the
+    province's sheets of the year), so a cycle that pins the sheet records which version it
+    used. The three are left out of the JSON when absent (old events keep their bytes)."""
 
     model_config = _FROZEN
     max_total: Score
     sections: tuple[Section, ...] = Field(max_length=LIST_MAX)
+    decimals: int = Field(default=SHEET_DECIMALS, strict=True, ge=0, le=SHEET_DECIMALS)
+    title: Text = ""
+    version: int | None = Field(default=None, strict=True, ge=1)
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return _drop(data, decimals=SHEET_DECIMALS, title="", version=None)
 
     @model_validator(mode="after")
     def _check(self) -> ScoreSheet:
@@ -98,6 +158,23 @@ class ScoreSheet(BaseModel):
         for s in self.sections:
             if s.max <= 0:
                 raise ValueError(f"invalid_score_sheet: section {s.id!r} needs a positive max")
+            if self.decimals < SHEET_DECIMALS and _places(s.max) > self.decimals:
+                # only a sheet that asks for fewer places: earlier sheets stay readable as they are
+                raise ValueError(f"invalid_score_sheet: the max of section {s.id!r} has more "
+                                 f"than {self.decimals} decimal places")
+            if s.criteria:
+                cids = [c.id for c in s.criteria]
+                if len(set(cids)) != len(cids):
+                    raise ValueError(f"invalid_score_sheet: criterion ids of section {s.id!r} "
+                                     "must be unique")
+                for c in s.criteria:
+                    if c.max <= 0 or _places(c.max) > self.decimals:
+                        raise ValueError(f"invalid_score_sheet: criterion {c.id!r} needs a "
+                                         f"positive max with at most {self.decimals} decimals")
+                part = sum((c.max for c in s.criteria), Decimal(0))
+                if part != s.max:
+                    raise ValueError(f"invalid_score_sheet: the criteria of section {s.id!r} "
+                                     f"sum to {part}, not its max {s.max}")
         total = sum((s.max for s in self.sections), Decimal(0))
         if total != self.max_total:
             raise ValueError(
@@ -108,6 +185,10 @@ class ScoreSheet(BaseModel):
     @property
     def section_ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.sections)
+
+    def content(self) -> ScoreSheet:
+        """The sheet without its version (two saves of the same sheet have the same content)."""
+        return self.model_copy(update={"version": None})
 
 
 class PlaceTitle(BaseModel):

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from domain.block import BLOCK_EVENT_TYPES, BlockEventAdapter
 from domain.province import ProposalsCompiled
+from domain.setup_events import SETUP_EVENT_TYPES, SetupEventAdapter
 from eventstore import EventStore
 from eventstore.audit import Problem, Row, VerifyReport, verify_rows
 from eventstore.fastfold import event_input
@@ -70,12 +71,14 @@ _PEOPLE = ("person_created", "person_changed", "person_disabled", "person_enable
 
 
 def _kind(rows: list[Row]) -> str:
-    """The stream's kind, from its first event: cycle, block, province or person."""
+    """The stream's kind, from its first event: cycle, block, province, setup or person."""
     first = orjson.loads(rows[0][1]).get("type")
     if first in BLOCK_EVENT_TYPES:
         return "block"
     if first == "proposals_compiled":
         return "province"
+    if first in SETUP_EVENT_TYPES:
+        return "setup"
     if first in _PEOPLE:
         return "person"
     return "cycle"
@@ -93,6 +96,8 @@ def _parse_other(kind: str, rows: list[Row]) -> list[Problem]:
                 BlockEventAdapter.validate_python(event_input(obj))
             elif kind == "province":
                 ProposalsCompiled.model_validate(event_input(obj))
+            elif kind == "setup":
+                SetupEventAdapter.validate_python(event_input(obj))
             else:
                 person = fold_person(person, obj["type"], obj["data"], version)
         except (ValidationError, ValueError, KeyError, TypeError) as exc:

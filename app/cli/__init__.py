@@ -23,6 +23,7 @@ GROUPS: dict[str, str] = {
     "block": "Blocks across the years: register, show, members joining and leaving.",
     "year": "A province's year: open every block's cycle, the list of proposals.",
     "province": "A province's blocks from one workbook: the template, the import.",
+    "sheet": "Score sheets: the .xlsx template, its import, a province's versions.",
     "audit": "Replay and verify cycles from the event store.",
     "documents": "The block's documents: summary report, proposal to the council, news.",
     "dev": "The embedded stack for one machine.",

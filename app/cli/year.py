@@ -27,12 +27,15 @@ def open_year(
     province: Annotated[str, typer.Argument(help="the province, e.g. 'Kiên Giang'")],
     year: Annotated[int, typer.Argument(help="the emulation year")],
     ruleset: Annotated[Path, typer.Option(help="ruleset JSON (or a scenario file)")],
-    sheet: Annotated[Path, typer.Option(help="score sheet JSON (or a scenario file)")],
+    sheet: Annotated[Path, typer.Option(
+        help="score sheet JSON (or a scenario file), or a filled .xlsx template")],
     deadlines: Annotated[Path, typer.Option(help="deadlines JSON (or a scenario file)")],
 ) -> None:
     """Start the cycle of every block of the province for the year (again: only the missing
     ones). When all have closed, the province's list of proposals is compiled."""
-    rules, score_sheet = read_json(ruleset), read_json(sheet)
+    from .sheet import sheet_file
+
+    rules, score_sheet = read_json(ruleset), sheet_file(sheet)
     times = read_json(deadlines)
 
     async def go() -> Any:

@@ -26,7 +26,7 @@ __all__ = [
 def check_sections(
     sheet: ScoreSheet, sections: Mapping[str, Decimal], field: str = "sections"
 ) -> None:
-    """Every section of the sheet, no other, each 0 ≤ s ≤ max with at most 2 decimals."""
+    """Every section of the sheet, no other, each 0 ≤ s ≤ max with at most the sheet's decimals (2 by default)."""
     maxima = {s.id: s.max for s in sheet.sections}
     for sid in sections:
         if sid not in maxima:
@@ -44,9 +44,12 @@ def check_sections(
             raise RuleError(
                 "score_above_max", f"{value} is above the section max {maxima[sid]}", where
             )
+        places = sheet.decimals
         exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
-            raise RuleError("too_many_decimals", f"{value} has more than 2 decimal places", where)
+        if isinstance(exponent, int) and exponent < -places and value != value.quantize(
+                Decimal(1).scaleb(-places)):
+            raise RuleError("too_many_decimals",
+                            f"{value} has more than {places} decimal places", where)
 
 
 def unscored(s: CycleState) -> tuple[str, ...]:

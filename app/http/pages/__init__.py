@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ...identity import IdentityError
 from ..params import is_id, version_of, year_of
-from . import admin, auth, cycle, setup_blocks, tasks
+from . import admin, auth, cycle, setup_blocks, setup_year, tasks
 from .core import HERE, check_csrf, forbidden, render
 
 __all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "STATIC_PREFIX", "is_page_post", "is_poll",
@@ -81,6 +81,7 @@ def mount_pages(app: object) -> None:
                         include_in_schema=False)
     guarded.include_router(tasks.router)
     guarded.include_router(setup_blocks.router)
+    guarded.include_router(setup_year.router)
     guarded.include_router(admin.router)  # before cycle: /ky/{b}/{y}/nhat-ky is not a form
     guarded.include_router(cycle.router)
     app.include_router(guarded)
