@@ -36,7 +36,7 @@ also when a block, ruleset or sheet is built)."""
 BLOCK_CODES: frozenset[str] = frozenset({
     "block_exists", "unknown_block", "already_member", "not_a_member", "invalid_year",
     "invalid_block", "leader_not_member", "reason_required", "previous_cycle_open",
-    "no_previous_cycle", "invalid_input", "no_members",
+    "no_previous_cycle", "invalid_input", "no_members", "unit_in_two_blocks",
 })
 """The codes of a block's rules and of the plan of its cycle's start."""
 
