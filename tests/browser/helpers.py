@@ -1,5 +1,5 @@
-"""Steps the browser tests share: starting a cycle by uploading a scenario file, signing the
-pledge and submitting a self-score through the pages."""
+"""Steps the browser tests share: creating a block on the secretariat's pages, starting a cycle
+by uploading a scenario file, signing the pledge and submitting a self-score through the pages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Error, Page, Response, expect
+from playwright.sync_api import Error, Locator, Page, Response, expect
 
 from .conftest import REFERENCE, reference
 
@@ -54,6 +54,46 @@ def settle(page: Page) -> None:
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"the read model stayed behind version {shown} of {page.url}")
+
+
+def new_block_form(admin: Page, block: dict[str, Any]) -> Locator:
+    """The secretariat opens "Đăng ký khối thi đua mới" from the navigation and types `block`
+    (the scenario format's `block` object) into it: name, province, then the members one row
+    at a time with their full names, marking the head and the deputy of the first year. The id
+    is left to the test; returns the form, not yet sent."""
+    go(admin, "/quan-ly")
+    admin.get_by_role("navigation", name="Trang chính").get_by_role(
+        "link", name="Khối thi đua").click()
+    admin.get_by_role("link", name="Đăng ký khối thi đua mới").click()
+    form = admin.get_by_role("form", name="Đăng ký khối thi đua")
+    form.get_by_label("Tên khối thi đua").fill(block["name"])
+    form.get_by_label("Tỉnh, thành phố").fill(block["province"])
+    members = block["members"]
+    for i, unit in enumerate(members):
+        row = form.get_by_role("group", name=f"Đơn vị {i + 1}", exact=True)
+        row.get_by_label("Mã đơn vị").fill(unit["id"])
+        row.get_by_label("Tên đầy đủ").fill(unit["name"])
+        if unit["id"] == block["head"]:
+            row.get_by_label("Khối trưởng", exact=True).check()
+        if unit["id"] == block["deputy"]:
+            row.get_by_label("Khối phó", exact=True).check()
+        if i + 1 < len(members):
+            form.get_by_role("button", name="Thêm đơn vị").click()
+            expect(form.get_by_role("group", name=f"Đơn vị {i + 2}", exact=True)).to_be_visible()
+    return form
+
+
+def expect_block_record(admin: Page, block: dict[str, Any], year: int) -> None:
+    """The block's record page for `year` lists `block`'s members by full name, its head and
+    its deputy."""
+    go(admin, f"/quan-ly/khoi-thi-dua/{block['id']}?nam={year}")
+    rows = admin.get_by_role("table", name=f"Thành viên năm {year}").locator("tr[data-unit]")
+    expect(rows).to_have_count(len(block["members"]))
+    for unit in block["members"]:
+        expect(admin.locator(f'tr[data-unit="{unit["id"]}"] th')).to_have_text(unit["name"])
+    name = {m["id"]: m["name"] for m in block["members"]}
+    expect(admin.locator('[data-role="head"]')).to_have_text(name[block["head"]])
+    expect(admin.locator('[data-role="deputy"]')).to_have_text(name[block["deputy"]])
 
 
 def scenario_for(year: int, folder: Path) -> Path:

@@ -1,16 +1,18 @@
-"""The secretariat sets up Kiên Giang's 2018 on the pages (issue 21): builds the reference score
-sheet in the form, looks at the ruleset in words, sees which blocks will start and which are
-refused and why, and opens the year; the reference cycle then runs through the workflow's
-updates (as the scenario runner sends them) to its known outcome, with the sheet's version
-pinned in its first event.
+"""The secretariat sets up Kiên Giang's 2018 on the pages (issue 21, its first acceptance
+point): creates the reference block of 8 members on the block pages (the id suggested from the
+name, a wrong id refused next to its field, the record shown), builds the reference score sheet
+in the form, looks at the ruleset in words, sees which blocks will start and which are refused
+and why, and opens the year; the reference cycle then runs through the workflow's updates (as
+the scenario runner sends them) to its known outcome, with the sheet's version pinned in its
+first event.
 
-The block is registered through `thidua block register` (the block pages are another change);
-a second block of the province whose members all left after 2017 is refused for 2018."""
+A second block of the province whose members all left after 2017 (registered through
+BlockService) is refused for 2018."""
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
+import json
 from typing import Any
 
 import pytest
@@ -23,20 +25,15 @@ from domain.errors import DomainError
 from domain.scenario import compare_outcome, load_scenario, outcome_json, step_result
 from eventstore import EventStore, create_pool
 
-from .conftest import REFERENCE, THIDUA, Login, Shot, Stack, _env, reference, run_async
-from .helpers import go
+from .conftest import REFERENCE, Login, Shot, Stack, reference, run_async
+from .helpers import expect_block_record, go, new_block_form, sent
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
 
 PROVINCE, YEAR = "Kiên Giang", 2018
 
 
-def _register(stack: Stack) -> None:
-    env = {**_env(stack.home), "DATABASE_URL": stack.database_url}
-    done = subprocess.run([*THIDUA, "block", "register", str(REFERENCE)], env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-
+def _refused_block(stack: Stack) -> None:
     async def empty_block() -> None:
         pool = await create_pool(stack.database_url, min_size=1, max_size=2)
         try:
@@ -86,9 +83,35 @@ def _run_steps(stack: Stack) -> dict[str, Any]:
 
 def test_secretariat_builds_the_sheet_and_opens_2018(stack: Stack, login: Login,
                                                      shot: Shot) -> None:
-    _register(stack)
+    _refused_block(stack)
     ref = reference()
+    block = ref["block"]
     admin = login("admin")
+
+    # the reference block, typed on the block pages one member at a time
+    form = new_block_form(admin, block)
+    expect(form.get_by_label("Mã khối")).to_have_value("khoi-thi-dua-so-2")  # from the name
+    shot(admin, "block-new")
+    form.get_by_label("Mã khối").fill("kg khoi 2")
+    form.get_by_role("button", name="Đăng ký khối thi đua").click()
+    expect(admin.locator('[data-code="invalid_id"]')).to_contain_text("Mã chưa hợp lệ")
+    last = block["members"][-1]["name"]
+    expect(admin.get_by_label("Tên đầy đủ").nth(7)).to_have_value(last)  # the rows are kept
+    assert stack.sql("SELECT 1 FROM events WHERE stream = 'block-' || $1", block["id"]) == []
+    admin.get_by_label("Mã khối").fill(block["id"])
+    admin.get_by_role("button", name="Đăng ký khối thi đua").click()
+    sent(admin, "register_block")
+    expect(admin.get_by_role("heading", name=block["name"], level=1)).to_be_visible()
+    expect(admin.locator('[data-role="block_id"]')).to_have_text(block["id"])
+    expect_block_record(admin, block, YEAR)
+    shot(admin, "block-record")
+    stored = stack.sql("SELECT type, data FROM events WHERE stream = 'block-' || $1",
+                       block["id"])
+    assert [r["type"] for r in stored] == ["block_registered"]
+    data = stored[0]["data"]
+    data = json.loads(data) if isinstance(data, str) else data
+    # exactly the reference scenario's block, so the cycle below reaches its outcome
+    assert {"id": data["block_id"], **{k: data[k] for k in block if k != "id"}} == block
 
     # the score sheet, typed into the form row by row
     go(admin, f"/quan-ly/bang-diem?tinh={PROVINCE}&nam={YEAR}")
