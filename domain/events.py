@@ -55,6 +55,14 @@ class Envelope(BaseModel):
 class _Event(Envelope):
     """A cycle's event (EVENT_TYPES lists its subclasses)."""
 
+    def payload(self) -> dict[str, Any]:
+        data = super().payload()
+        if "note" in data and data["note"] is None:
+            # an optional reason (early closes, withdrawals, extensions) is absent when none was
+            # given: the events recorded before it existed keep their bytes
+            del data["note"]
+        return data
+
 
 # ---- the events -----------------------------------------------------------------------------
 
@@ -88,6 +96,8 @@ class PledgeClosed(_Event):
     type: Literal["pledge_closed"] = "pledge_closed"
     reason: Literal["all_signed", "closed_by_head", "deadline"]
     unsigned: tuple[str, ...] = ()
+    note: str | None = None
+    """Why (the reason typed by the person), when one was given."""
 
 
 class SelfScoreSubmitted(_Event):
@@ -108,6 +118,8 @@ class ScoringClosed(_Event):
     type: Literal["scoring_closed"] = "scoring_closed"
     reason: Literal["closed_by_head", "deadline"]
     not_scored: tuple[str, ...] = ()
+    note: str | None = None
+    """Why (the reason typed by the person), when one was given."""
 
 
 class ReviewHeld(_Event):
@@ -141,6 +153,8 @@ class FindingWithdrawn(_Event):
     type: Literal["finding_withdrawn"] = "finding_withdrawn"
     unit: str
     kind: str
+    note: str | None = None
+    """Why (the reason typed by the person), when one was given."""
 
 
 class DisciplineCheckClosed(_Event):
@@ -180,6 +194,8 @@ class VoteRoundClosed(_Event):
     ballots: int
     base: int
     tally: tuple[TallyLine, ...]
+    note: str | None = None
+    """Why (the reason typed by the person), when one was given."""
 
 
 class LeadersDecided(_Event):
@@ -244,6 +260,8 @@ class DeadlineExtended(_Event):
     type: Literal["deadline_extended"] = "deadline_extended"
     stage: str
     until: UtcDatetime
+    note: str | None = None
+    """Why (the reason typed by the person), when one was given."""
 
 
 class DeadlineMissed(_Event):
