@@ -53,6 +53,12 @@ env.globals["STAGE"] = words.STAGE
 env.globals["EXCLUSION"] = words.EXCLUSION
 env.globals["TASK"] = words.TASK
 env.globals["RULE"] = words.RULE
+env.globals["AGENDA"] = {
+    "pledge": "Ký giao ước", "scoring": "Chấm điểm, thẩm định",
+    "review": "Hội nghị: điểm danh, đủ số lượng, thông qua điểm",
+    "discipline": "Xét điều kiện suy tôn", "vote": "Các vòng bình xét, suy tôn",
+    "election": "Bầu Khối trưởng, Khối phó",
+}
 env.globals["days_left"] = words.days_left
 
 

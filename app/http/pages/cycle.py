@@ -9,12 +9,14 @@ Get); a refusal re-renders the page with what was typed and the sentence next to
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from domain.commands import CommandAdapter
+from domain.decide import refusal
 from domain.errors import DomainError
 from domain.payloads import RankEntry
 from domain.pending import pending_actions
@@ -128,6 +130,59 @@ def context(s: CycleState, who: Actor, block: str, year: int) -> dict[str, Any]:
     }
 
 
+BARE_ACTS = ("close_pledge", "close_scoring", "close_discipline_check", "open_vote_round",
+             "close_vote_round", "open_election", "close_election")
+"""The console's acts without a payload: shown only when the rules would accept them now."""
+NOT_NOW = frozenset({
+    "not_authorized", "wrong_stage", "round_open", "no_round_open", "no_open_places",
+    "max_rounds_reached", "vote_not_held", "election_not_failed", "not_entitled_to_vote",
+    "already_voted", "rounds_remaining", "already_verified", "not_scored", "no_candidates",
+})
+"""Refusals that mean "not this person" or "not now" whatever a form's payload would be."""
+
+
+def console_acts(s: CycleState, who: Actor, ranked: Any) -> dict[str, str | None]:
+    """The acts the console shows this person now: `{act: None}` when the rules (domain.decide)
+    would accept it, `{act: code}` when they would refuse it for a reason the person can
+    change (shown as a sentence); an act absent is not shown (not this person, or not now).
+    The forms with a payload are judged with a sample one (their own refusals come on send)."""
+    now = datetime.now(UTC)
+    out: dict[str, str | None] = {}
+
+    def judge(act: str, body: dict[str, Any], bare: bool) -> None:
+        try:
+            command = CommandAdapter.validate_python(body)
+        except ValueError:
+            return
+        err = refusal(s, command, who, now=now)
+        if err is None:
+            out[act] = None
+        elif err.code not in NOT_NOW:
+            out[act] = err.code if bare else None
+
+    for act in BARE_ACTS:
+        judge(act, {"do": act}, True)
+    members = list(s.members)
+    for u, own in s.self_scores.items():
+        judge(f"verify_score:{u}", {"do": "verify_score", "unit": u,
+                                    "sections": {k: str(v) for k, v in own.items()}}, False)
+    if members:
+        judge("hold_review", {"do": "hold_review", "held_on": "2000-01-01",
+                              "present": members}, False)
+    if s.adopted:
+        u = next(iter(s.adopted))
+        judge("correct_score", {"do": "correct_score", "unit": u, "note": "x", "sections": {
+            k: str(v) for k, v in s.adopted[u].sections.items()}}, False)
+    groups = ranked.tied_groups() if ranked is not None else []
+    if groups:  # a tie to order
+        judge("break_tie", {"do": "break_tie", "order": list(groups[0])}, False)
+    if s.ruleset is not None and s.open_places() and members:
+        place = next(iter(s.open_places()))
+        judge("leaders_decide", {"do": "leaders_decide",
+                                 "places": [{"place": place, "unit": members[0]}]}, False)
+    return out
+
+
 def _stages(s: CycleState) -> list[dict[str, Any]]:
     order = ["pledge", "scoring", "review", "discipline", "vote", "election", "completed"]
     here = order.index(s.stage) if s.stage in order else -1
@@ -166,6 +221,8 @@ async def _page(request: Request, block: str, year: int, page: str, *, status: i
     if page == "result":
         ctx.update(result_context(s, ctx))
     ctx.setdefault("title", TITLES.get(page, "Kỳ thi đua"))
+    if page == "dieu-hanh":
+        ctx["acts"] = console_acts(s, who, ctx["ranked"])
     response = render(request, template, status=status, page=page,
                       error=error, failed=failed, typed=typed or {}, **ctx, **extra)
     if (error is not None and not (error.code == "confirm_needed" and not confirming)
