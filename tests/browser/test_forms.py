@@ -6,11 +6,15 @@ refuses."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from .conftest import NAME, REFERENCE, Login, Stack, reference
-from .helpers import go, section_titles, sent, start_cycle
+from .conftest import NAME, REFERENCE, UNITS, Login, Stack, reference
+from .helpers import go, scenario_for, section_titles, sent, start_cycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
 
@@ -130,3 +134,66 @@ def test_forms_ask_first_refuse_once_and_keep_what_was_typed(stack: Stack, login
     expect(field).to_be_focused()
     posts = posts_of(head)
     assert posts == []  # the update sent nothing
+
+
+def act(page: Page, base: str, body: dict[str, Any]) -> None:
+    """A command through the JSON API with the page's session (its CSRF token in the header)."""
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+    block, year = base.split("/")[2:4]
+    r = page.request.post(f"/cycles/{block}/{year}/commands", data=body,
+                          headers={"X-CSRF-Token": token, "Accept": "application/json"})
+    assert r.ok, (body, r.status, r.text()[:500])
+
+
+CHAIR_BUTTONS = ("Kết thúc ký giao ước", "Kết thúc chấm điểm", "Ghi nhận hội nghị tổng kết",
+                 "Kết thúc xét điều kiện", "Điều chỉnh điểm", "Xác định thứ tự đồng điểm",
+                 "Mở vòng bỏ phiếu", "Kết thúc vòng bỏ phiếu", "Khối trưởng, Khối phó quyết định",
+                 "Mở bầu Khối trưởng, Khối phó", "Kết thúc bầu")
+
+
+def no_act_shown(page: Page, base: str) -> None:
+    go(page, f"{base}/dieu-hanh")
+    expect(page.locator("[data-agenda][aria-current=step]")).to_have_count(1)
+    expect(page.locator("[data-no-acts]")).to_be_visible()
+    for name in CHAIR_BUTTONS:
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
+    expect(page.locator("main form[method=post]")).to_have_count(0)
+
+
+def test_the_console_of_the_head_that_no_longer_chairs_shows_no_act_it_cannot_do(
+    stack: Stack, login: Login, tmp_path: Path
+) -> None:
+    """The head unit absent from the conference: the deputy chairs from then on (DOMAIN.md).
+    The head's console shows the agenda and no act: none of the chair's buttons, no form —
+    while the deputy's console has them. The steps before go through the JSON API."""
+    file = scenario_for(2021, tmp_path)
+    sc = json.loads(file.read_text("utf-8"))
+    base = start_cycle(login("admin"), file)
+    deputy = sc["block"]["deputy"]
+    people = {u: login(u) for u in UNITS}
+    for u in UNITS:
+        go(people[u], base)
+        act(people[u], base, {"do": "sign_pledge", "unit": u})
+    scores = {s["unit"]: s["sections"] for s in sc["steps"] if s["do"] == "submit_self_score"}
+    for u in UNITS:
+        act(people[u], base, {"do": "submit_self_score", "unit": u, "sections": scores[u]})
+    for u in UNITS:
+        verifier = deputy if u == HEAD else HEAD
+        act(people[verifier], base, {"do": "verify_score", "unit": u, "sections": scores[u]})
+    act(people[HEAD], base, {"do": "close_scoring"})
+    held = next(s["held_on"] for s in sc["steps"] if s["do"] == "hold_review")
+    act(people[HEAD], base, {
+        "do": "hold_review", "held_on": held, "present": [u for u in UNITS if u != HEAD],
+        "absent": [{"unit": HEAD, "with_notice": True, "written_opinion": False}]})
+
+    # the discipline stage, chaired by the deputy: the head sees no act; the deputy does
+    no_act_shown(people[HEAD], base)
+    go(people[deputy], f"{base}/dieu-hanh")
+    expect(people[deputy].get_by_role("button", name="Kết thúc xét điều kiện",
+                                      exact=True)).to_be_visible()
+    act(people[deputy], base, {"do": "close_discipline_check"})
+    # the vote stage: no "Mở vòng bỏ phiếu" for the head either
+    no_act_shown(people[HEAD], base)
+    go(people[deputy], f"{base}/dieu-hanh")
+    expect(people[deputy].get_by_role("button", name="Mở vòng bỏ phiếu",
+                                      exact=True)).to_be_visible()

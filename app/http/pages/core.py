@@ -213,17 +213,23 @@ def parse_score(raw: str | None, field: str) -> Decimal:
     return value
 
 
+def shape(body: dict[str, Any]) -> Any:
+    """The command `body` asks for, its shape checked (FormError `invalid_request` naming the
+    field); the rules are not judged here."""
+    try:
+        return CommandAdapter.validate_python(body)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err.get("loc", ()) if str(p) != body.get("do")]
+        raise FormError("invalid_request", ".".join(loc) or None) from None
+
+
 async def send_command(request: Request, block: str, year: int, body: dict[str, Any]) -> Any:
     """Validate the command's shape, send it as the person, and bring the read models up to
     date so the next page shows it (see redirect_after_command). A rejection raises FormError;
     nothing is written."""
     svc = services(request)
-    try:
-        command = CommandAdapter.validate_python(body)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [str(p) for p in err.get("loc", ()) if str(p) != body.get("do")]
-        raise FormError("invalid_request", ".".join(loc) or None) from None
+    command = shape(body)
     result: Any
     health = getattr(request.app.state, "health", None)
     if health is not None:  # PostgreSQL down or no worker: 503 with the code at once

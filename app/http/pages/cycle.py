@@ -45,6 +45,7 @@ from .core import (
     render,
     send_command,
     services,
+    shape,
     unit_name,
 )
 
@@ -308,6 +309,7 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
         body = build(do, form, s, who)
         if page in UNIT_PAGES and body.get("unit", who.unit) != who.unit:
             return forbidden(request, **context(s, who, block, year), page=page)
+        shape(body)  # a malformed form is refused before any confirm step
         asks = consequence(do, s, body)
         if asks is not None and form.get("confirm") != "1":
             # the confirm step: nothing is sent; the page names the consequence and asks
