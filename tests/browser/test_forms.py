@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from .conftest import NAME, REFERENCE, UNITS, Login, Stack, reference
+from .conftest import NAME, REFERENCE, UNITS, Login, Shot, Stack, reference
 from .helpers import go, scenario_for, section_titles, sent, start_cycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
@@ -46,7 +46,9 @@ def updated_past(page: Page, version: int) -> None:
         arg=version, timeout=60_000)
 
 
-def test_forms_ask_first_refuse_once_and_keep_what_was_typed(stack: Stack, login: Login) -> None:
+def test_forms_ask_first_refuse_once_and_keep_what_was_typed(
+    stack: Stack, login: Login, shot: Shot
+) -> None:
     admin = login("admin")
     assert start_cycle(admin, REFERENCE) == BASE
     units = [u for u in NAME if u != HEAD]
@@ -78,6 +80,7 @@ def test_forms_ask_first_refuse_once_and_keep_what_was_typed(stack: Stack, login
     head.get_by_role("button", name="Kết thúc ký giao ước", exact=True).click()
     ask = head.locator("[data-consequence]")
     expect(ask).to_contain_text("1/8 đơn vị đã ký; 7 đơn vị sẽ không đủ điều kiện suy tôn")
+    shot(head, "console-confirm")
     head.get_by_role("link", name="Không, quay lại").click()
     head.wait_for_url(lambda u: "loi=" not in u)
     expect(head.locator("[data-consequence]")).to_have_count(0)
@@ -112,6 +115,7 @@ def test_forms_ask_first_refuse_once_and_keep_what_was_typed(stack: Stack, login
     for code in ("not_a_number", "score_negative", "score_above_max"):
         expect(b.locator(f'form [data-code="{code}"]')).to_have_count(1)
     expect(b.locator("#form-errors li")).to_have_count(3)
+    shot(b, "self-score-three-errors")
     assert len(posts) == 1
 
     # 1. an official keeps a typed score while the page updates: the chair types a verified
@@ -161,7 +165,7 @@ def no_act_shown(page: Page, base: str) -> None:
 
 
 def test_the_console_of_the_head_that_no_longer_chairs_shows_no_act_it_cannot_do(
-    stack: Stack, login: Login, tmp_path: Path
+    stack: Stack, login: Login, tmp_path: Path, shot: Shot
 ) -> None:
     """The head unit absent from the conference: the deputy chairs from then on (DOMAIN.md).
     The head's console shows the agenda and no act: none of the chair's buttons, no form —
@@ -188,9 +192,11 @@ def test_the_console_of_the_head_that_no_longer_chairs_shows_no_act_it_cannot_do
 
     # the discipline stage, chaired by the deputy: the head sees no act; the deputy does
     no_act_shown(people[HEAD], base)
+    shot(people[HEAD], "console-not-chair")
     go(people[deputy], f"{base}/dieu-hanh")
     expect(people[deputy].get_by_role("button", name="Kết thúc xét điều kiện",
                                       exact=True)).to_be_visible()
+    shot(people[deputy], "console-chair")
     act(people[deputy], base, {"do": "close_discipline_check"})
     # the vote stage: no "Mở vòng bỏ phiếu" for the head either
     no_act_shown(people[HEAD], base)
