@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from .payloads import Absence, AdoptedScore, Nomination, Outcome, RankEntry, TallyLine
+from .payloads import Absence, AdoptedScore, Nomination, Noted, Outcome, RankEntry, TallyLine
 from .setup import Block, Ruleset, ScoreSheet
 from .values import Actor, Score, UtcDatetime
 
@@ -55,14 +55,6 @@ class Envelope(BaseModel):
 class _Event(Envelope):
     """A cycle's event (EVENT_TYPES lists its subclasses)."""
 
-    def payload(self) -> dict[str, Any]:
-        data = super().payload()
-        if "note" in data and data["note"] is None:
-            # an optional reason (early closes, withdrawals, extensions) is absent when none was
-            # given: the events recorded before it existed keep their bytes
-            del data["note"]
-        return data
-
 
 # ---- the events -----------------------------------------------------------------------------
 
@@ -92,12 +84,10 @@ class PledgeSigned(_Event):
     unit: str
 
 
-class PledgeClosed(_Event):
+class PledgeClosed(_Event, Noted):
     type: Literal["pledge_closed"] = "pledge_closed"
     reason: Literal["all_signed", "closed_by_head", "deadline"]
     unsigned: tuple[str, ...] = ()
-    note: str | None = None
-    """Why (the reason typed by the person), when one was given."""
 
 
 class SelfScoreSubmitted(_Event):
@@ -114,12 +104,10 @@ class ScoreVerified(_Event):
     changed: tuple[str, ...] = ()
 
 
-class ScoringClosed(_Event):
+class ScoringClosed(_Event, Noted):
     type: Literal["scoring_closed"] = "scoring_closed"
     reason: Literal["closed_by_head", "deadline"]
     not_scored: tuple[str, ...] = ()
-    note: str | None = None
-    """Why (the reason typed by the person), when one was given."""
 
 
 class ReviewHeld(_Event):
@@ -149,12 +137,10 @@ class FindingRecorded(_Event):
     note: str = ""
 
 
-class FindingWithdrawn(_Event):
+class FindingWithdrawn(_Event, Noted):
     type: Literal["finding_withdrawn"] = "finding_withdrawn"
     unit: str
     kind: str
-    note: str | None = None
-    """Why (the reason typed by the person), when one was given."""
 
 
 class DisciplineCheckClosed(_Event):
@@ -185,7 +171,7 @@ class BallotCast(_Event):
     approve: tuple[str, ...]
 
 
-class VoteRoundClosed(_Event):
+class VoteRoundClosed(_Event, Noted):
     """The tally: approvals per proposal, who is confirmed and at which place."""
 
     type: Literal["vote_round_closed"] = "vote_round_closed"
@@ -194,8 +180,6 @@ class VoteRoundClosed(_Event):
     ballots: int
     base: int
     tally: tuple[TallyLine, ...]
-    note: str | None = None
-    """Why (the reason typed by the person), when one was given."""
 
 
 class LeadersDecided(_Event):
@@ -256,12 +240,10 @@ class LeadersAppointed(_Event):
     deputy: str
 
 
-class DeadlineExtended(_Event):
+class DeadlineExtended(_Event, Noted):
     type: Literal["deadline_extended"] = "deadline_extended"
     stage: str
     until: UtcDatetime
-    note: str | None = None
-    """Why (the reason typed by the person), when one was given."""
 
 
 class DeadlineMissed(_Event):
