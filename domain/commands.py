@@ -18,6 +18,10 @@ __all__ = ["COMMAND_NAMES", "Command", "CommandAdapter"]
 
 _CMD = ConfigDict(frozen=True, extra="forbid")
 
+
+def _absent(value: object) -> bool:
+    return value is None
+
 Sections = Annotated[dict[Slug, Score], Field(max_length=LIST_MAX)]
 """`{section id: score}` of one unit."""
 
@@ -44,6 +48,9 @@ class SignPledge(BaseModel):
 class ClosePledge(BaseModel):
     model_config = _CMD
     do: Literal["close_pledge"] = "close_pledge"
+    note: Text | None = Field(default=None, exclude_if=_absent)
+    """Why (recorded in the event); the pages require it, the rules do not. Absent from the
+    command's JSON when not given (its idempotency binding stays as before)."""
 
 
 class SubmitSelfScore(BaseModel):
@@ -64,6 +71,9 @@ class VerifyScore(BaseModel):
 class CloseScoring(BaseModel):
     model_config = _CMD
     do: Literal["close_scoring"] = "close_scoring"
+    note: Text | None = Field(default=None, exclude_if=_absent)
+    """Why (recorded in the event); the pages require it, the rules do not. Absent from the
+    command's JSON when not given (its idempotency binding stays as before)."""
 
 
 class HoldReview(BaseModel):
@@ -96,6 +106,9 @@ class WithdrawFinding(BaseModel):
     do: Literal["withdraw_finding"] = "withdraw_finding"
     unit: Slug
     kind: Slug
+    note: Text | None = Field(default=None, exclude_if=_absent)
+    """Why (recorded in the event); the pages require it, the rules do not. Absent from the
+    command's JSON when not given (its idempotency binding stays as before)."""
 
 
 class CloseDisciplineCheck(BaseModel):
@@ -123,6 +136,9 @@ class CastBallot(BaseModel):
 class CloseVoteRound(BaseModel):
     model_config = _CMD
     do: Literal["close_vote_round"] = "close_vote_round"
+    note: Text | None = Field(default=None, exclude_if=_absent)
+    """Why (recorded in the event); the pages require it, the rules do not. Absent from the
+    command's JSON when not given (its idempotency binding stays as before)."""
 
 
 class PlaceChoice(BaseModel):
@@ -166,6 +182,9 @@ class ExtendDeadline(BaseModel):
     do: Literal["extend_deadline"] = "extend_deadline"
     stage: Slug
     until: UtcDatetime
+    note: Text | None = Field(default=None, exclude_if=_absent)
+    """Why (recorded in the event); the pages require it, the rules do not. Absent from the
+    command's JSON when not given (its idempotency binding stays as before)."""
 
 
 class CancelCycle(BaseModel):

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from .payloads import Absence, AdoptedScore, Nomination, Outcome, RankEntry, TallyLine
+from .payloads import Absence, AdoptedScore, Nomination, Noted, Outcome, RankEntry, TallyLine
 from .setup import Block, Ruleset, ScoreSheet
 from .values import Actor, Score, UtcDatetime
 
@@ -84,7 +84,7 @@ class PledgeSigned(_Event):
     unit: str
 
 
-class PledgeClosed(_Event):
+class PledgeClosed(_Event, Noted):
     type: Literal["pledge_closed"] = "pledge_closed"
     reason: Literal["all_signed", "closed_by_head", "deadline"]
     unsigned: tuple[str, ...] = ()
@@ -104,7 +104,7 @@ class ScoreVerified(_Event):
     changed: tuple[str, ...] = ()
 
 
-class ScoringClosed(_Event):
+class ScoringClosed(_Event, Noted):
     type: Literal["scoring_closed"] = "scoring_closed"
     reason: Literal["closed_by_head", "deadline"]
     not_scored: tuple[str, ...] = ()
@@ -137,7 +137,7 @@ class FindingRecorded(_Event):
     note: str = ""
 
 
-class FindingWithdrawn(_Event):
+class FindingWithdrawn(_Event, Noted):
     type: Literal["finding_withdrawn"] = "finding_withdrawn"
     unit: str
     kind: str
@@ -171,7 +171,7 @@ class BallotCast(_Event):
     approve: tuple[str, ...]
 
 
-class VoteRoundClosed(_Event):
+class VoteRoundClosed(_Event, Noted):
     """The tally: approvals per proposal, who is confirmed and at which place."""
 
     type: Literal["vote_round_closed"] = "vote_round_closed"
@@ -240,7 +240,7 @@ class LeadersAppointed(_Event):
     deputy: str
 
 
-class DeadlineExtended(_Event):
+class DeadlineExtended(_Event, Noted):
     type: Literal["deadline_extended"] = "deadline_extended"
     stage: str
     until: UtcDatetime

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .values import Score, Slug
 
-__all__ = ["Absence", "AdoptedScore", "Nomination", "Outcome", "RankEntry", "TallyLine"]
+__all__ = ["Absence", "AdoptedScore", "Nomination", "Noted", "Outcome", "RankEntry", "TallyLine"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class Noted(BaseModel):
+    """An event's optional reason (an early close, a withdrawal, an extension: what the person
+    typed). Absent from the payload when not given, so the events recorded before it existed
+    keep their bytes."""
+
+    model_config = _FROZEN
+    note: str | None = Field(default=None, exclude_if=_absent)
 
 
 class Absence(BaseModel):

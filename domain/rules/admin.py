@@ -82,7 +82,7 @@ def extend_deadline(x: Ctx, cmd: c.ExtendDeadline) -> list[ev.Event]:
         raise RuleError("invalid_deadline", "the new deadline must be in the future", "until")
     assert x.s.year is not None
     check_deadline(x.s.year, cmd.until, "until")
-    return [x.event(ev.DeadlineExtended, stage=cmd.stage, until=cmd.until)]
+    return [x.event(ev.DeadlineExtended, stage=cmd.stage, until=cmd.until, note=cmd.note)]
 
 
 def cancel_cycle(x: Ctx, cmd: c.CancelCycle) -> list[ev.Event]:

@@ -47,7 +47,7 @@ def withdraw_finding(x: Ctx, cmd: c.WithdrawFinding) -> list[ev.Event]:
     if not has_finding(x.s, cmd.unit, cmd.kind):
         raise RuleError("unknown_finding", f"{cmd.unit} has no {cmd.kind} finding", "kind")
     _bounded(x, cmd.unit, cmd.kind)
-    return [x.event(ev.FindingWithdrawn, unit=cmd.unit, kind=cmd.kind)]
+    return [x.event(ev.FindingWithdrawn, unit=cmd.unit, kind=cmd.kind, note=cmd.note)]
 
 
 def close_discipline_check(x: Ctx, cmd: c.CloseDisciplineCheck) -> list[ev.Event]:

@@ -17,6 +17,7 @@ __all__ = [
     "HANDLERS",
     "check_sections",
     "close_scoring",
+    "section_problems",
     "submit_self_score",
     "unscored",
     "verify_score",
@@ -26,30 +27,47 @@ __all__ = [
 def check_sections(
     sheet: ScoreSheet, sections: Mapping[str, Decimal], field: str = "sections"
 ) -> None:
-    """Every section of the sheet, no other, each 0 ≤ s ≤ max with at most the sheet's decimals (2 by default)."""
+    """Every section of the sheet, no other, each 0 ≤ s ≤ max with at most the sheet's decimals
+    (2 by default)."""
+    problems = section_problems(sheet, sections, field)
+    if problems:
+        raise problems[0]
+
+
+def section_problems(
+    sheet: ScoreSheet, sections: Mapping[str, Decimal], field: str = "sections"
+) -> list[RuleError]:
+    """Every problem of `sections` at once (check_sections raises the first): unknown
+    sections, then missing ones, then each section's range and places."""
     maxima = {s.id: s.max for s in sheet.sections}
+    out = []
     for sid in sections:
         if sid not in maxima:
-            raise RuleError(
+            out.append(RuleError(
                 "unknown_section", f"no section {sid!r} on the score sheet", f"{field}.{sid}"
-            )
+            ))
     for sid in sheet.section_ids:
         if sid not in sections:
-            raise RuleError("missing_section", f"section {sid!r} has no score", f"{field}.{sid}")
+            out.append(RuleError("missing_section", f"section {sid!r} has no score",
+                                 f"{field}.{sid}"))
     for sid, value in sections.items():
         where = f"{field}.{sid}"
+        if sid not in maxima:
+            continue
         if value < 0:
-            raise RuleError("score_negative", f"{value} is below 0", where)
-        if value > maxima[sid]:
-            raise RuleError(
+            out.append(RuleError("score_negative", f"{value} is below 0", where))
+        elif value > maxima[sid]:
+            out.append(RuleError(
                 "score_above_max", f"{value} is above the section max {maxima[sid]}", where
-            )
-        places = sheet.decimals
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -places and value != value.quantize(
-                Decimal(1).scaleb(-places)):
-            raise RuleError("too_many_decimals",
-                            f"{value} has more than {places} decimal places", where)
+            ))
+        else:
+            places = sheet.decimals
+            exponent = value.as_tuple().exponent
+            if (isinstance(exponent, int) and exponent < -places
+                    and value != value.quantize(Decimal(1).scaleb(-places))):
+                out.append(RuleError("too_many_decimals",
+                                     f"{value} has more than {places} decimal places", where))
+    return out
 
 
 def unscored(s: CycleState) -> tuple[str, ...]:
@@ -94,7 +112,8 @@ def verify_score(x: Ctx, cmd: c.VerifyScore) -> list[ev.Event]:
 def close_scoring(x: Ctx, cmd: c.CloseScoring) -> list[ev.Event]:
     x.chair()
     x.stage("scoring")
-    return [x.event(ev.ScoringClosed, reason="closed_by_head", not_scored=unscored(x.s))]
+    return [x.event(ev.ScoringClosed, reason="closed_by_head", not_scored=unscored(x.s),
+                    note=cmd.note)]
 
 
 HANDLERS: tuple[Handler, ...] = (submit_self_score, verify_score, close_scoring)

@@ -112,6 +112,7 @@ def close_vote_round(x: Ctx, cmd: c.CloseVoteRound) -> list[ev.Event]:
             ballots=len(r.ballots),
             base=base,
             tally=lines,
+            note=cmd.note,
         )
     ]
 

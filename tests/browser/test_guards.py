@@ -136,9 +136,10 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     assert after[: len(before)] == before
     assert [t for t, _ in after[len(before):]] == ["pledge_signed"]
 
-    # another unit acted: the first person's open page reloads itself and shows it
-    ngoai_vu.wait_for_function("() => window.thiduaMark === undefined", timeout=20_000)
-    expect(ngoai_vu.locator('tr[data-unit="so-khdt"]')).to_contain_text("Đã ký")
+    # another unit acted: the first person's open page updates itself (a GET of the page, no
+    # reload: the same document, its mark kept) and shows it
+    expect(ngoai_vu.locator('tr[data-unit="so-khdt"]')).to_contain_text("Đã ký", timeout=20_000)
+    assert ngoai_vu.evaluate("() => window.thiduaMark") == 1
 
 
 def test_an_over_maximum_score_shows_the_field_error_and_writes_nothing(
@@ -152,11 +153,17 @@ def test_an_over_maximum_score_shows_the_field_error_and_writes_nothing(
     go(vp, f"{base}/tu-cham-diem")
     shot(vp, "self-score")
     before = stack.event_count(BLOCK, 2020)
-    fill_sections(vp, {"c1": "700", "c2": "198,5", "c3": "195"})
-    expect(vp.locator("output[data-total-out]")).to_have_text("1.093,5")  # as app/words.py writes it
+    total = vp.locator("output[data-total-out]")
+    fill_sections(vp, {"c1": "590", "c2": "198,5", "c3": "195"})
+    expect(total).to_have_text("983,5")  # as app/words.py writes it
+    fill_sections(vp, {"c1": "700"})
+    # the running total refuses what the server refuses
+    expect(total).to_have_attribute("data-valid", "0")
     with vp.expect_response(lambda r: r.request.method == "POST") as posted:
         vp.get_by_role("button", name="Gửi bản tự chấm điểm").click()
-    assert posted.value.status == 409
+    # Post/Redirect/Get: the refusal is a redirect to the page showing it (409)
+    assert posted.value.status == 303
+    vp.wait_for_url(lambda u: "loi=" in u)
     title = section_titles()["c1"]
     field = vp.get_by_label(title, exact=True)
     error = vp.locator('[data-code="score_above_max"]')

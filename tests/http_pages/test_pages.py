@@ -68,8 +68,25 @@ async def test_login_tasks_sign_and_score_through_the_pages(
 
     # the chair closes the pledge from the console
     head = await browser("nv-so-ngoai-vu")
+    # early (1/8 signed): the confirm step names the consequence, writes nothing
+    before = await events(site)
     r = await post(head, f"{BASE}/dieu-hanh", {"do": "close_pledge"})
+    assert r.history[0].status_code == 303 and "loi=" in r.history[0].headers["location"]
+    assert r.status_code == 200 and 'data-code="confirm_needed"' in r.text
+    assert "1/8 đơn vị đã ký; 7 đơn vị sẽ không đủ điều kiện suy tôn" in r.text
+    assert "Xác nhận: Kết thúc ký giao ước" in r.text
+    # confirmed without a reason: refused next to the reason, still the confirm step
+    r = await post(head, f"{BASE}/dieu-hanh", {"do": "close_pledge", "confirm": "1"})
+    assert r.status_code == 409 and 'data-code="reason_required"' in r.text
+    assert "Xác nhận: Kết thúc ký giao ước" in r.text
+    assert await events(site) == before
+    r = await post(head, f"{BASE}/dieu-hanh",
+                   {"do": "close_pledge", "confirm": "1", "note": "Hết thời gian ký"})
     assert r.status_code == 303, r.text
+    closed = (await site.store.read_stream(
+        cycle_key("kg-khoi-2", 2018, site.cycles.prefix)[1]))[before:]
+    assert [(e.type, e.data.get("note")) for e in closed] == [
+        ("pledge_closed", "Hết thời gian ký")]
 
     # an over-maximum score: the field's sentence, what was typed kept, nothing written
     before = await events(site)

@@ -32,8 +32,7 @@ def form_of(step: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {"do": step["do"]}
     for sid, value in step.get("sections", {}).items():
         data[f"sections.{sid}"] = value.replace(".", ",")
-    if step["do"] == "sign_pledge":
-        data["confirm"] = "1"
+    data["confirm"] = "1"  # the page's confirm step (a partial ballot) is answered at once
     if step["do"] == "hold_review":
         data["held_on"] = step["held_on"]
         for u in step["present"]:

@@ -29,6 +29,8 @@ PAGE = {
     "appoint_leaders": "quan-ly", "extend_deadline": "quan-ly",
 }
 UNIT_FORMS = ("sign_pledge", "submit_self_score")
+NOTED = ("close_pledge", "close_scoring", "close_vote_round", "withdraw_finding",
+         "extend_deadline")
 
 
 def form_of(step: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +38,9 @@ def form_of(step: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {"do": do}
     for sid, value in step.get("sections", {}).items():
         data[f"sections.{sid}"] = str(value).replace(".", ",")
-    if do == "sign_pledge":
-        data["confirm"] = "1"
+    data["confirm"] = "1"  # the page's confirm step of an act that cannot be undone
+    if do in NOTED and "note" not in step:
+        data["note"] = "Theo kịch bản"  # the reason the page requires
     if do in UNIT_FORMS and step.get("unit") != step["as"]:
         data["unit"] = step["unit"]  # a unit's person acting for another unit
     if do == "hold_review":

@@ -27,8 +27,10 @@ from ..params import moment_of, version_of, year_of
 from .core import (
     FormError,
     actor,
+    flash_of,
     forbidden,
     redirect_after_command,
+    refuse,
     render,
     send_command,
     services,
@@ -107,7 +109,22 @@ async def _late_units(svc: Any, streams: list[str]) -> dict[str, int]:
 
 @router.get("/quan-ly")
 async def manage(request: Request) -> HTMLResponse:
+    flash = flash_of(request)
+    if flash is not None and flash.failed == "start_cycle":
+        problems = [{"field": e.field or "", "code": e.code, "sentence": e.sentence}
+                    for e in flash.errors[1:]]
+        return await _cycles_page(request, status=flash.status, error=flash.error,
+                                  errors=problems)
+    if flash is not None and flash.failed == "start_block":
+        return await _cycles_page(request, status=flash.status, block_error=flash.error,
+                                  typed={k: str(v) for k, v in flash.typed.items()})
     return await _cycles_page(request)
+
+
+def _upload_refused(errors: list[FormError], status: int) -> Response:
+    """Post/Redirect/Get: the list page shows why the file was refused (the problems come
+    after the file's own error)."""
+    return refuse("/quan-ly", errors, "start_cycle", {}, status)
 
 
 @router.post("/quan-ly")
@@ -119,17 +136,18 @@ async def start_cycle(request: Request) -> Response:
     form = await request.form()
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
-        return await _cycles_page(request, status=422, error=FormError("required", "file"))
+        return _upload_refused([FormError("required", "file")], 422)
     data = await upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        return await _cycles_page(request, status=413, error=FormError("invalid_scenario", "file"))
+        return _upload_refused([FormError("invalid_scenario", "file")], 413)
     try:
         scenario = load_scenario(data)
     except ScenarioError as exc:
-        return await _cycles_page(request, status=422, errors=scenario_problems(exc.problems),
-                                  error=FormError("invalid_scenario", "file"))
+        problems = [FormError(p["code"], p["field"], p["sentence"])
+                    for p in scenario_problems(exc.problems)]
+        return _upload_refused([FormError("invalid_scenario", "file"), *problems], 422)
     except (ValueError, RecursionError):  # the loader names its problems; never the internals
-        return await _cycles_page(request, status=422, error=FormError("invalid_scenario", "file"))
+        return _upload_refused([FormError("invalid_scenario", "file")], 422)
     start = scenario.start_command()
     try:
         # as `thidua cycle start FILE`: a new block is registered, so that its next years can
@@ -138,9 +156,9 @@ async def start_cycle(request: Request) -> Response:
         await send_command(request, start.block.id, start.year,
                            start.model_dump(mode="json"))
     except DomainError as exc:
-        return await _cycles_page(request, status=409, error=FormError(exc.code, "file"))
+        return _upload_refused([FormError(exc.code, "file")], 409)
     except FormError as err:
-        return await _cycles_page(request, status=409, error=err)
+        return _upload_refused([err], 409)
     return redirect_after_command(request, f"/ky/{start.block.id}/{start.year}?da-gui=start_cycle")
 
 
@@ -155,8 +173,8 @@ async def start_block_cycle(request: Request) -> Response:
     form = await request.form()
     typed = {k: str(form.get(k) or "").strip() for k in ("block", "year", "pledge", "scoring")}
 
-    async def refused(err: FormError, status: int = 422) -> HTMLResponse:
-        return await _cycles_page(request, status=status, block_error=err, typed=typed)
+    async def refused(err: FormError, status: int = 422) -> Response:
+        return refuse("/quan-ly", [err], "start_block", typed, status)
 
     if not typed["block"]:
         return await refused(FormError("required", "block"))

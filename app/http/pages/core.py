@@ -4,7 +4,10 @@ check, and sending ONE command through the same cycle client as the JSON API."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
+import secrets
 import uuid
 from decimal import Decimal
 from functools import partial
@@ -28,7 +31,8 @@ from ...bootstrap import Services
 from ...identity import IdentityError
 from ...identity.sessions import COOKIE
 
-__all__ = ["PAGE_CSRF_COOKIE", "FormError", "render", "send_command"]
+__all__ = ["FLASH_COOKIE", "PAGE_CSRF_COOKIE", "FormError", "Refusal", "flash_of", "refuse",
+           "render", "send_command"]
 
 HERE = Path(__file__).parent
 PAGE_CSRF_COOKIE = "thidua_page_csrf"
@@ -48,6 +52,13 @@ env.globals["BUTTON"] = words.BUTTON
 env.globals["STAGE"] = words.STAGE
 env.globals["EXCLUSION"] = words.EXCLUSION
 env.globals["TASK"] = words.TASK
+env.globals["RULE"] = words.RULE
+env.globals["AGENDA"] = {
+    "pledge": "Ký giao ước", "scoring": "Chấm điểm, thẩm định",
+    "review": "Hội nghị: điểm danh, đủ số lượng, thông qua điểm",
+    "discipline": "Xét điều kiện suy tôn", "vote": "Các vòng bình xét, suy tôn",
+    "election": "Bầu Khối trưởng, Khối phó",
+}
 env.globals["days_left"] = words.days_left
 
 
@@ -59,6 +70,86 @@ class FormError(Exception):
         super().__init__(code)
         self.code, self.field = code, field
         self.sentence = sentence or words.rule_sentence(code, **values)
+
+
+class FormErrors(FormError):
+    """Every refused field of one form at once (the first one is the FormError itself)."""
+
+    def __init__(self, errors: list[FormError]) -> None:
+        first = errors[0]
+        super().__init__(first.code, first.field, first.sentence)
+        self.errors = errors
+
+
+FLASH_COOKIE = "thidua_flash"
+FLASH_SECONDS = 600
+FLASH_MAX = 3500
+"""A refused form answers with a redirect (303) to its page, `?loi=<id>#form-errors`; what the
+page shows then (the sentences, the form, what was typed) rides in this short-lived cookie of
+the person's own browser, read only by the GET whose `loi` names it. Reloading that GET shows
+the same refusal again and sends nothing."""
+
+
+class Refusal:
+    """What a page shows after its form was refused: the errors, the form (`failed`), what was
+    typed and the status the page answers with (409, 422)."""
+
+    def __init__(self, errors: list[FormError], failed: str, typed: dict[str, Any],
+                 status: int) -> None:
+        self.errors, self.failed, self.typed, self.status = errors, failed, typed, status
+
+    @property
+    def error(self) -> FormError:
+        return self.errors[0]
+
+
+def _short(typed: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in typed.items()
+            if len(json.dumps(v, ensure_ascii=False)) <= 300}
+
+
+def refuse(url: str, errors: list[FormError], failed: str, typed: dict[str, Any],
+           status: int = 409) -> RedirectResponse:
+    """Post/Redirect/Get for a refused form: nothing was written; the page shows why."""
+    fid = secrets.token_urlsafe(8)
+    path = url.split("?", 1)[0]
+    data: dict[str, Any] = {"id": fid, "path": path, "status": status, "failed": failed,
+                            "errors": [[e.code, e.field, e.sentence] for e in errors],
+                            "typed": typed}
+    raw = ""
+    while True:
+        for shrink in (lambda d: d, lambda d: {**d, "typed": _short(d["typed"])},
+                       lambda d: {**d, "typed": {}}):
+            raw = base64.urlsafe_b64encode(json.dumps(shrink(data), ensure_ascii=False)
+                                           .encode()).decode().rstrip("=")
+            if len(raw) <= FLASH_MAX:
+                break
+        if len(raw) <= FLASH_MAX or len(data["errors"]) <= 1:
+            break
+        data["errors"] = data["errors"][: len(data["errors"]) // 2]  # the first ones
+    response = RedirectResponse(f"{path}?loi={fid}#form-errors", status_code=303)
+    response.set_cookie(FLASH_COOKIE, raw, max_age=FLASH_SECONDS, path=path, httponly=True,
+                        samesite="lax")
+    return response
+
+
+def flash_of(request: Request) -> Refusal | None:
+    """The refusal this GET was redirected to show (its `loi` names the cookie's), or None."""
+    fid = request.query_params.get("loi")
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not fid or not raw:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4)))
+        if data["id"] != fid or data["path"] != request.url.path:
+            return None
+        errors = [FormError(str(code), field if isinstance(field, str) else None, str(text))
+                  for code, field, text in data["errors"]]
+        typed = data["typed"] if isinstance(data["typed"], dict) else {}
+        status = int(data["status"]) if int(data["status"]) in (200, 409, 413, 422) else 409
+        return Refusal(errors, str(data["failed"]), typed, status) if errors else None
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def services(request: Request) -> Services:
@@ -122,17 +213,23 @@ def parse_score(raw: str | None, field: str) -> Decimal:
     return value
 
 
+def shape(body: dict[str, Any]) -> Any:
+    """The command `body` asks for, its shape checked (FormError `invalid_request` naming the
+    field); the rules are not judged here."""
+    try:
+        return CommandAdapter.validate_python(body)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err.get("loc", ()) if str(p) != body.get("do")]
+        raise FormError("invalid_request", ".".join(loc) or None) from None
+
+
 async def send_command(request: Request, block: str, year: int, body: dict[str, Any]) -> Any:
     """Validate the command's shape, send it as the person, and bring the read models up to
     date so the next page shows it (see redirect_after_command). A rejection raises FormError;
     nothing is written."""
     svc = services(request)
-    try:
-        command = CommandAdapter.validate_python(body)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [str(p) for p in err.get("loc", ()) if str(p) != body.get("do")]
-        raise FormError("invalid_request", ".".join(loc) or None) from None
+    command = shape(body)
     result: Any
     health = getattr(request.app.state, "health", None)
     if health is not None:  # PostgreSQL down or no worker: 503 with the code at once

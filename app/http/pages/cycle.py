@@ -9,17 +9,20 @@ Get); a refusal re-renders the page with what was typed and the sentence next to
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from domain.commands import CommandAdapter
+from domain.decide import refusal
 from domain.errors import DomainError
 from domain.payloads import RankEntry
 from domain.pending import pending_actions
 from domain.ranking import rank_units
 from domain.rules.review import quorum
+from domain.rules.scoring import section_problems
 from domain.state import CycleState
 from domain.values import FINDING_KINDS, Actor
 from workflows.messages import cycle_key
@@ -32,13 +35,18 @@ from ..params import YEAR_MAX, YEAR_MIN
 from .chart import bar_chart
 from .core import (
     FormError,
+    FormErrors,
     actor,
+    flash_of,
     forbidden,
     parse_score,
     redirect_after_command,
+    refuse,
     render,
     send_command,
     services,
+    shape,
+    unit_name,
 )
 
 __all__ = ["router"]
@@ -123,6 +131,59 @@ def context(s: CycleState, who: Actor, block: str, year: int) -> dict[str, Any]:
     }
 
 
+BARE_ACTS = ("close_pledge", "close_scoring", "close_discipline_check", "open_vote_round",
+             "close_vote_round", "open_election", "close_election")
+"""The console's acts without a payload: shown only when the rules would accept them now."""
+NOT_NOW = frozenset({
+    "not_authorized", "wrong_stage", "round_open", "no_round_open", "no_open_places",
+    "max_rounds_reached", "vote_not_held", "election_not_failed", "not_entitled_to_vote",
+    "already_voted", "rounds_remaining", "already_verified", "not_scored", "no_candidates",
+})
+"""Refusals that mean "not this person" or "not now" whatever a form's payload would be."""
+
+
+def console_acts(s: CycleState, who: Actor, ranked: Any) -> dict[str, str | None]:
+    """The acts the console shows this person now: `{act: None}` when the rules (domain.decide)
+    would accept it, `{act: code}` when they would refuse it for a reason the person can
+    change (shown as a sentence); an act absent is not shown (not this person, or not now).
+    The forms with a payload are judged with a sample one (their own refusals come on send)."""
+    now = datetime.now(UTC)
+    out: dict[str, str | None] = {}
+
+    def judge(act: str, body: dict[str, Any], bare: bool) -> None:
+        try:
+            command = CommandAdapter.validate_python(body)
+        except ValueError:
+            return
+        err = refusal(s, command, who, now=now)
+        if err is None:
+            out[act] = None
+        elif err.code not in NOT_NOW:
+            out[act] = err.code if bare else None
+
+    for act in BARE_ACTS:
+        judge(act, {"do": act}, True)
+    members = list(s.members)
+    for u, own in s.self_scores.items():
+        judge(f"verify_score:{u}", {"do": "verify_score", "unit": u,
+                                    "sections": {k: str(v) for k, v in own.items()}}, False)
+    if members:
+        judge("hold_review", {"do": "hold_review", "held_on": "2000-01-01",
+                              "present": members}, False)
+    if s.adopted:
+        u = next(iter(s.adopted))
+        judge("correct_score", {"do": "correct_score", "unit": u, "note": "x", "sections": {
+            k: str(v) for k, v in s.adopted[u].sections.items()}}, False)
+    groups = ranked.tied_groups() if ranked is not None else []
+    if groups:  # a tie to order
+        judge("break_tie", {"do": "break_tie", "order": list(groups[0])}, False)
+    if s.ruleset is not None and s.open_places() and members:
+        place = next(iter(s.open_places()))
+        judge("leaders_decide", {"do": "leaders_decide",
+                                 "places": [{"place": place, "unit": members[0]}]}, False)
+    return out
+
+
 def _stages(s: CycleState) -> list[dict[str, Any]]:
     order = ["pledge", "scoring", "review", "discipline", "vote", "election", "completed"]
     here = order.index(s.stage) if s.stage in order else -1
@@ -143,13 +204,31 @@ async def _page(request: Request, block: str, year: int, page: str, *, status: i
         return forbidden(request, **context(s, who, block, year), page=page)
     template = PAGES[page][0] if page in PAGES else f"{page}.html"
     ctx = context(s, who, block, year)
+    errors = list(getattr(error, "errors", [error] if error else []))
+    flash = flash_of(request) if error is None else None
+    if flash is not None:
+        error, errors, failed, typed, status = (flash.error, flash.errors, flash.failed,
+                                                flash.typed, flash.status)
+    confirming, asks = "", None
+    asked = bool(typed) and (typed or {}).get("confirm") == "1"
+    if error is not None and (error.code == "confirm_needed" or asked):
+        confirming = failed
+        asks = consequence(failed.split(":")[0], s, _typed_body(failed, typed or {}))
+        if error.code == "confirm_needed":
+            errors = []
+            if asks is None:  # nothing to confirm any more (the stage moved on): ask again
+                confirming, error = "", None
+    extra.update(errors=errors, confirming=confirming, consequence=asks)
     if page == "result":
         ctx.update(result_context(s, ctx), may_draft=may_draft(who, s),
                    api=f"/cycles/{block}/{year}")
     ctx.setdefault("title", TITLES.get(page, "Kỳ thi đua"))
+    if page == "dieu-hanh":
+        ctx["acts"] = console_acts(s, who, ctx["ranked"])
     response = render(request, template, status=status, page=page,
                       error=error, failed=failed, typed=typed or {}, **ctx, **extra)
-    if error is not None and f'data-code="{error.code}"'.encode() not in response.body:
+    if (error is not None and not (error.code == "confirm_needed" and not confirming)
+            and f'data-code="{error.code}"'.encode() not in response.body):
         # the refused form is not on the page as it is now (the stage moved on): say it on top
         response = render(request, template, status=status, page=page, error=error,
                           failed=failed, typed=typed or {}, orphan_error=True, **ctx, **extra)
@@ -287,9 +366,9 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
              _printable(form.get(k)) for k in form}
     typed.pop("csrf_token", None)
     do = str(form.get("do", ""))
+    here = f"/ky/{block}/{year}/{page}"
     if do not in PAGES[page][1]:
-        return await _page(request, block, year, page, status=422, typed=typed, failed=do,
-                           error=FormError("invalid_request", "do"))
+        return refuse(here, [FormError("invalid_request", "do")], do, typed, 422)
     who = actor(request)
     try:
         s = await setup_of(request, block, year)
@@ -303,19 +382,83 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
         body = build(do, form, s, who)
         if page in UNIT_PAGES and body.get("unit", who.unit) != who.unit:
             return forbidden(request, **context(s, who, block, year), page=page)
+        shape(body)  # a malformed form is refused before any confirm step
+        asks = consequence(do, s, body)
+        if asks is not None and form.get("confirm") != "1":
+            # the confirm step: nothing is sent; the page names the consequence and asks
+            return refuse(here, [FormError("confirm_needed", "confirm", asks)], failed, typed,
+                          200)
+        if do in NOTED and (asks is not None or do in ("withdraw_finding", "extend_deadline")):
+            if not _text(form, "note"):
+                raise FormError("reason_required", "note")
+            body["note"] = _text(form, "note")
         await send_command(request, block, year, body)
     except IdentityError:
         raise
     except FormError as err:
         if err.code == "not_authorized":
             return forbidden(request, **context(s, who, block, year), page=page)
+        if isinstance(err, FormErrors):
+            return refuse(here, err.errors, failed, typed, 409)
         sentence_values = _values(err, s)
         if sentence_values:
             err = FormError(err.code, err.field, **sentence_values)
-        return await _page(request, block, year, page, status=409, error=err, failed=failed,
-                           typed=typed)
+        return refuse(here, [err], failed, typed, 409)
     target = f"/ky/{block}/{year}" if page in UNIT_PAGES else f"/ky/{block}/{year}/{page}"
     return redirect_after_command(request, target + "?da-gui=" + do)
+
+
+NOTED = ("close_pledge", "close_scoring", "close_vote_round", "withdraw_finding",
+         "extend_deadline")
+"""Acts whose reason the page requires (for a close: only an early one), recorded in the event."""
+
+
+def consequence(do: str, s: CycleState, body: dict[str, Any]) -> str | None:
+    """What an act that cannot be undone does, with counts, when it needs a confirmation (an
+    early close, an empty or partial ballot, cancelling, withdrawing a finding); else None."""
+    n = len(s.members)
+    if do == "close_pledge" and s.stage == "pledge" and len(s.signed) < n:
+        left = n - len(s.signed)
+        return (f"{len(s.signed)}/{n} đơn vị đã ký; {left} đơn vị sẽ không đủ điều kiện "
+                "suy tôn.")
+    if do == "close_scoring" and s.stage == "scoring" and (
+            len(s.self_scores) < n or len(s.verified) < len(s.self_scores)):
+        left = n - len(s.self_scores)
+        return (f"{len(s.self_scores)}/{n} đơn vị đã gửi bản tự chấm điểm, "
+                f"{len(s.verified)}/{n} đã được thẩm định; {left} đơn vị sẽ không đủ điều "
+                "kiện suy tôn.")
+    r = s.open_round
+    if do == "close_vote_round" and r is not None and len(r.ballots) < len(r.voters):
+        return (f"{len(r.ballots)}/{len(r.voters)} đơn vị đã gửi phiếu; "
+                f"{len(r.voters) - len(r.ballots)} phiếu chưa gửi sẽ không được tính.")
+    el = s.election
+    if (do == "close_election" and el is not None and not el.failed
+            and len(el.ballots) < len(el.voters)):
+        return (f"{len(el.ballots)}/{len(el.voters)} đơn vị đã gửi phiếu bầu; "
+                f"{len(el.voters) - len(el.ballots)} phiếu chưa gửi sẽ không được tính.")
+    if do == "cast_ballot" and r is not None and len(body.get("approve", ())) < len(r.proposals):
+        k = len(body.get("approve", ()))
+        return (f"Phiếu đồng ý {k}/{len(r.proposals)} đơn vị được đề nghị"
+                f"{' (phiếu trống)' if k == 0 else ''}; phiếu đã gửi không thể sửa.")
+    if do == "cast_election_ballot" and el is not None and (
+            (not el.head and el.head_candidates and not body.get("head"))
+            or (not el.deputy and el.deputy_candidates and not body.get("deputy"))):
+        return "Phiếu bầu còn để trống một vị trí; phiếu đã gửi không thể sửa."
+    if do == "withdraw_finding":
+        return (f"{unit_name(s, body.get('unit'))} sẽ được xét điều kiện suy tôn trở lại; "
+                "việc rút ghi nhận được ghi vào nhật ký.")
+    if do == "cancel_cycle":
+        return (f"Kỳ thi đua của {n} đơn vị dừng hẳn ở bước hiện tại; không thể tiếp tục "
+                "hay khôi phục.")
+    return None
+
+
+def _typed_body(failed: str, typed: dict[str, Any]) -> dict[str, Any]:
+    """The command's parts a consequence counts, from what was typed (the confirm step)."""
+    approve = typed.get("approve", [])
+    return {"approve": [approve] if isinstance(approve, str) else list(approve),
+            "head": typed.get("head"), "deputy": typed.get("deputy"),
+            "unit": failed.split(":", 1)[1] if ":" in failed else typed.get("unit")}
 
 
 def _printable(value: Any) -> Any:
@@ -346,12 +489,24 @@ def _text(form: Any, name: str) -> str:
 
 
 def _sections(form: Any, s: CycleState) -> dict[str, str]:
+    """Each section's score; every field's problem at once (FormErrors), in the sheet's order:
+    not a number, missing, and the rules' range and places (domain.rules.scoring)."""
     assert s.score_sheet is not None
-    out = {}
+    parsed, errors = {}, {}
     for sec in s.score_sheet.sections:
         field = f"sections.{sec.id}"
-        out[sec.id] = str(parse_score(form.get(field), field))
-    return out
+        try:
+            parsed[sec.id] = parse_score(form.get(field), field)
+        except FormError as err:
+            errors[field] = err
+    for problem in section_problems(s.score_sheet, parsed):
+        if problem.field and problem.field not in errors and problem.code != "missing_section":
+            err = FormError(problem.code, problem.field)
+            errors[problem.field] = FormError(err.code, err.field, **_values(err, s))
+    if errors:
+        order = [f"sections.{sec.id}" for sec in s.score_sheet.sections]
+        raise FormErrors(sorted(errors.values(), key=lambda e: order.index(e.field or "")))
+    return {sid: str(v) for sid, v in parsed.items()}
 
 
 def day_of(raw: str, field: str) -> date:

@@ -26,7 +26,7 @@ FORM_OF = {
 def action_url(block: str, year: int, action: str, subject: str = "") -> str:
     page = FORM_OF.get(action, "dieu-hanh")
     anchor = f"#{action}" + (f"-{subject}" if subject else "")
-    return f"/ky/{block}/{year}/{page}" + ("" if page in FORM_OF.values() else anchor)
+    return f"/ky/{block}/{year}/{page}{anchor}"  # each form's id is its action (-subject)
 
 
 @router.get("/")
