@@ -50,7 +50,9 @@ async def test_a_unit_fills_its_self_score_from_the_template(browser: Browser,
     r = await post(khdt, f"{BASE}/giao-uoc", {"do": "sign_pledge", "confirm": "1"})
     assert r.status_code == 303, r.text
     head = await browser("nv-so-ngoai-vu")
-    assert (await post(head, f"{BASE}/dieu-hanh", {"do": "close_pledge"})).status_code == 303
+    closed = await post(head, f"{BASE}/dieu-hanh",
+                        {"do": "close_pledge", "confirm": "1", "note": "Đủ để thử mẫu"})
+    assert closed.status_code == 303, closed.text
 
     page = await khdt.get(f"{BASE}/tu-cham-diem")
     assert 'data-download="score_template"' in page.text
