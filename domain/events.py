@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from .evidence import EvidenceFile
 from .payloads import Absence, AdoptedScore, Nomination, Outcome, RankEntry, TallyLine
 from .setup import Block, Ruleset, ScoreSheet
 from .values import Actor, Score, UtcDatetime
@@ -94,6 +95,15 @@ class SelfScoreSubmitted(_Event):
     type: Literal["self_score_submitted"] = "self_score_submitted"
     unit: str
     sections: dict[str, Score]
+    evidence: dict[str, tuple[EvidenceFile, ...]] = Field(default_factory=dict)
+    """The files attached per section (hash, name, size, type; never the bytes)."""
+
+    def payload(self) -> dict[str, Any]:
+        data = super().payload()
+        if not self.evidence:
+            # absent when empty: the events of before evidence keep their bytes and hashes
+            del data["evidence"]
+        return data
 
 
 class ScoreVerified(_Event):
