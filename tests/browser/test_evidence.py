@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.audit.test_export import run_verify_py
 
