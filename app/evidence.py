@@ -142,8 +142,11 @@ class FileEvidenceStore:
     def put(self, data: bytes) -> str:
         h = hashlib.sha256(data).hexdigest()
         target = self.path(h)
-        if target.exists() and target.stat().st_size == len(data):
-            return h  # the same bytes (same name = same hash); `findings` checks their content
+        try:
+            if hashlib.sha256(target.read_bytes()).hexdigest() == h:
+                return h  # already there, whole: nothing to write
+        except FileNotFoundError:
+            pass  # (a file there with other bytes is replaced by the right ones)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
