@@ -27,7 +27,9 @@ from typing import Protocol
 
 import filetype
 
+from domain import commands as c
 from domain import events as ev
+from domain.errors import DomainError
 from domain.evidence import EVIDENCE_MAX_BYTES, EVIDENCE_TYPES, EvidenceFile, file_name
 from domain.values import Actor
 
@@ -37,6 +39,7 @@ __all__ = [
     "FileEvidenceStore",
     "Reference",
     "accept",
+    "check_attached",
     "findings",
     "may_open",
     "references",
@@ -169,6 +172,27 @@ class FileEvidenceStore:
 
     def has(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
+
+
+def check_attached(store: EvidenceStore, command: c.Command) -> None:
+    """Every file a self-score names is stored, with the size and type it names
+    (`evidence_not_uploaded`, `evidence_mismatch`, naming `evidence.SECTION.N`)."""
+    if not isinstance(command, c.SubmitSelfScore):
+        return
+    for sid, files in command.evidence.items():
+        for i, f in enumerate(files):
+            where = f"evidence.{sid}.{i}"
+            data = store.get(f.sha256)
+            if data is None:
+                raise DomainError("evidence_not_uploaded", "no file with this SHA-256 was "
+                                  "uploaded (POST …/evidence first)", f"{where}.sha256")
+            try:
+                found = accept(data, f.name)
+            except EvidenceRefused as exc:
+                raise DomainError(exc.code, exc.message, where) from None
+            if (found.sha256, found.size, found.type) != (f.sha256, f.size, f.type):
+                raise DomainError("evidence_mismatch", "size or type differ from the stored "
+                                  "file's", where)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from domain import commands as c
 from domain.commands import StartCycle
 from workflows.messages import CommandResult
 
+from ..evidence import check_attached
 from ..health import Health, Unavailable
 from .deps import Caller, Cycle, Cycles, IdempotencyKey
-from .evidence import check_attached
 
 __all__ = ["router"]
 

@@ -9,7 +9,7 @@
          404.
 
 A self-score names its files by hash (`evidence: {section: [{sha256, name, size, type}]}`);
-`check_attached` makes sure each is stored with that size and type before the command is sent.
+`app.evidence.check_attached` makes sure each is stored with that size and type before the command is sent.
 """
 
 from __future__ import annotations
@@ -22,15 +22,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from domain import commands as c
 from domain.errors import AuthorizationError, DomainError
 from domain.evidence import EVIDENCE_MAX_BYTES
 from workflows.messages import cycle_key
 
-from ..evidence import EvidenceRefused, EvidenceStore, accept, may_open, references
+from ..evidence import EvidenceRefused, accept, may_open, references
 from .deps import Caller, Cycle, Cycles, Svc
 
-__all__ = ["BODY_PATTERNS", "STATUS", "check_attached", "router"]
+__all__ = ["BODY_PATTERNS", "STATUS", "router"]
 
 router = APIRouter(tags=["evidence"])
 
@@ -51,27 +50,6 @@ _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 def refused(exc: EvidenceRefused, field: str) -> DomainError:
     return DomainError(exc.code, exc.message, field)
-
-
-def check_attached(store: EvidenceStore, command: c.Command) -> None:
-    """Every file a self-score names is stored, with the size and type it names
-    (`evidence_not_uploaded`, `evidence_mismatch`, naming `evidence.SECTION.N`)."""
-    if not isinstance(command, c.SubmitSelfScore):
-        return
-    for sid, files in command.evidence.items():
-        for i, f in enumerate(files):
-            where = f"evidence.{sid}.{i}"
-            data = store.get(f.sha256)
-            if data is None:
-                raise DomainError("evidence_not_uploaded", "no file with this SHA-256 was "
-                                  "uploaded (POST …/evidence first)", f"{where}.sha256")
-            try:
-                found = accept(data, f.name)
-            except EvidenceRefused as exc:
-                raise refused(exc, where) from None
-            if (found.sha256, found.size, found.type) != (f.sha256, f.size, f.type):
-                raise DomainError("evidence_mismatch", "size or type differ from the stored "
-                                  "file's", where)
 
 
 async def _member(svc: Any, block: str, year: int, who: Any) -> None:
