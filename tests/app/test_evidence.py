@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -240,3 +241,35 @@ async def test_the_event_names_the_files_and_who_may_open_them(
     assert any("evidence_missing" in f and pdf["sha256"] in f for f in findings), findings
     r = await api.get(url, headers=auth("t-audit"))
     assert r.status_code == 409 and r.json()["code"] == "evidence_altered"
+
+
+def test_the_file_store_writes_whole_files_once(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Content-addressed, written to a temporary file and renamed: a failed rename leaves
+    neither a partial file nor a temporary one; the same bytes again write nothing; a file
+    there with other bytes is replaced by the right ones."""
+    store = FileEvidenceStore(tmp_path / "evidence")
+    sha = hashlib.sha256(PDF).hexdigest()
+    calls = []
+
+    def failing(src: str, dst: object) -> None:
+        calls.append(dst)
+        raise OSError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", failing)
+        with pytest.raises(OSError, match="disk full"):
+            store.put(PDF)
+    assert calls == [store.path(sha)]  # the fault happened, at the rename
+    assert not store.has(sha)
+    assert [p for p in (tmp_path / "evidence").rglob("*") if p.is_file()] == []
+
+    assert store.put(PDF) == sha and store.get(sha) == PDF
+    mtime = store.path(sha).stat().st_mtime_ns
+    assert store.put(PDF) == sha and store.path(sha).stat().st_mtime_ns == mtime
+    store.path(sha).chmod(0o640)
+    store.path(sha).write_bytes(b"%PDF-altered")
+    assert store.put(PDF) == sha and store.get(sha) == PDF
+    assert store.get("0" * 64) is None
+    with pytest.raises(ValueError):
+        store.path("../../etc/passwd")
