@@ -425,7 +425,8 @@ def _verify_all(ctx: typer.Context, year: int | None, parse: bool, use_temporal:
             witnessed = witness.log.by_stream(witness.latest.size) if witness else None
             with _bar("verifying") as progress:
                 failures = await verify_all(services.store, year, progress, parse=parse,
-                                            witnessed=witnessed, also=cycles)
+                                            witnessed=witnessed, also=cycles,
+                                            evidence=services.evidence)
             # Temporal, the second witness: each cycle's appends (versions and hashes) against
             # its stream
             differences: dict[str, list[str]] = {}

@@ -178,7 +178,8 @@ async def verify_streams(
 
     witness = await asyncio.to_thread(witness_of, svc)
     witnessed = witness.log.by_stream(witness.latest.size) if witness is not None else None
-    failures = await verify_all(svc.store, year, progress, parse=parse, witnessed=witnessed)
+    failures = await verify_all(svc.store, year, progress, parse=parse, witnessed=witnessed,
+                                evidence=svc.evidence)
     findings = list(witness.findings) if witness is not None else []
     return {
         "streams": total, "ok": not failures and not findings,
@@ -191,6 +192,8 @@ async def verify_streams(
 def _first_problem(f: StreamFailure) -> str:
     if f.witness and f.report.ok:
         return f.witness[0]
+    if f.evidence and f.report.ok:
+        return f.evidence[0]
     p = f.report.first
     if p is None:
         return "the read model lists it, the store holds no event of it"

@@ -241,6 +241,10 @@ async def test_the_event_names_the_files_and_who_may_open_them(
     assert any("evidence_missing" in f and pdf["sha256"] in f for f in findings), findings
     r = await api.get(url, headers=auth("t-audit"))
     assert r.status_code == 409 and r.json()["code"] == "evidence_altered"
+    # and the verification of every stream (`audit verify --all`) names the cycle's stream
+    every = (await api.get("/audit/verify", headers=auth("t-audit"))).json()
+    mine = [f["problem"] for f in every["failures"] if f["stream"] == stream]
+    assert len(mine) == 1 and "evidence_" in mine[0] and "section c" in mine[0], every
 
 
 def test_the_file_store_writes_whole_files_once(tmp_path: Path,
