@@ -15,6 +15,7 @@ A self-score names its files by hash (`evidence: {section: [{sha256, name, size,
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -111,8 +112,6 @@ async def download(cycle: Cycle, sha256: str, who: Caller, svc: Svc, cycles: Cyc
     f = refs[-1].file
     if data is None:
         raise DomainError("evidence_missing", "the file is not in the evidence store", "sha256")
-    import hashlib
-
     if hashlib.sha256(data).hexdigest() != sha256:
         raise DomainError("evidence_altered", "the stored file is not the one attached",
                           "sha256")
