@@ -20,6 +20,7 @@ import io
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +56,6 @@ _ODF = {
     "application/vnd.oasis.opendocument.spreadsheet",
 }
 _ZIP_MEMBERS_MAX = 10_000
-ALLOWED_WORDS = "PDF, ảnh JPEG hoặc PNG, tài liệu Word, Excel (.doc, .docx, .xls, .xlsx) hoặc " \
-                "OpenDocument (.odt, .ods)"
 
 
 class EvidenceRefused(ValueError):
@@ -84,7 +83,8 @@ def _office_ok(data: bytes, media: str) -> bool:
                 return False
             with z.open(first) as f:
                 return f.read(101).decode("ascii", "replace").strip() == media
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError,
+            zlib.error):  # (an encrypted member is a RuntimeError)
         return False
 
 
