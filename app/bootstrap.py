@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import asyncpg
 import structlog
@@ -49,6 +49,9 @@ from .identity import Identity, IdentityConfig, OidcConfig
 from .logcontext import client_interceptors
 from .readmodels import all_read_models
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .evidence import FileEvidenceStore
 
 __all__ = [
     "Services", "TemporalNeed", "bootstrap", "database_url", "identity_config", "setup_embedded",
@@ -85,6 +88,14 @@ class Services:
         if self._identity is None:
             self._identity = Identity(self.pool, self.store, identity_config(self.settings))
         return self._identity
+
+    @property
+    def evidence(self) -> FileEvidenceStore:
+        """The evidence files (app/evidence.py), under THIDUA_EVIDENCE_DIR or
+        THIDUA_HOME/evidence."""
+        from .evidence import FileEvidenceStore
+
+        return FileEvidenceStore(self.settings.evidence_path)
 
     @property
     def cycles(self) -> CycleClient:

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("THIDUA_SIGN_P12_PASSWORD", "SIGN_P12_PASSWORD"),
         description="the PKCS#12 file's password (never logged)",
     )
+    evidence_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("THIDUA_EVIDENCE_DIR", "EVIDENCE_DIR"),
+        description="where evidence files are kept, by their SHA-256 (app/evidence.py); "
+                    "unset = THIDUA_HOME/evidence",
+    )
     witness_dir: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("THIDUA_WITNESS_DIR", "WITNESS_DIR"),
@@ -134,6 +140,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_list(self) -> list[str]:
         return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
+    @property
+    def evidence_path(self) -> Path:
+        return self.evidence_dir if self.evidence_dir is not None else self.thidua_home / "evidence"
 
     @property
     def home(self) -> Path:

@@ -290,6 +290,22 @@ RULE = {
                             "thử lại sau.",
     "unknown_workflow": "Temporal không còn lưu lịch sử của kỳ thi đua này (đã quá thời hạn lưu "
                         "giữ), nên không thể đối chiếu.",
+    # evidence (minh chứng) of a self-score: app/evidence.py; checked by the content
+    "evidence_too_large": "Tệp minh chứng lớn hơn 10 MB; mỗi tệp tối đa 10 MB.",
+    "evidence_empty": "Tệp minh chứng rỗng (0 byte).",
+    "evidence_type_not_allowed": "Tệp minh chứng phải là PDF, ảnh JPEG hoặc PNG, tài liệu Word, "
+                                 "Excel (.doc, .docx, .xls, .xlsx) hoặc OpenDocument (.odt, "
+                                 ".ods); loại tệp được xác định theo nội dung, không theo tên.",
+    "evidence_damaged": "Tệp minh chứng mang dạng tài liệu Word, Excel hoặc OpenDocument nhưng "
+                        "thiếu các phần bắt buộc của loại tài liệu đó (tệp hỏng hoặc bị đổi "
+                        "tên).",
+    "invalid_file_name": "Tên tệp minh chứng chưa hợp lệ (tối đa 255 ký tự, không chứa ký tự "
+                         "điều khiển).",
+    "too_many_evidence": "Quá nhiều tệp minh chứng: tối đa 5 tệp mỗi mục và 20 tệp mỗi bản tự "
+                         "chấm điểm.",
+    "evidence_not_uploaded": "Tệp minh chứng chưa được tải lên.",
+    "evidence_mismatch": "Kích thước hoặc loại tệp minh chứng khác với tệp đã tải lên.",
+    "unknown_evidence": "Không tìm thấy tệp minh chứng này trong kỳ thi đua.",
 }
 
 # A difference between Temporal's history and the event stream (app/audit/reconcile.Difference)

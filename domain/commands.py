@@ -6,11 +6,20 @@ refused here, naming the field, before any rule is judged."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    model_serializer,
+    model_validator,
+)
 
 from .events import Absence
+from .evidence import Evidence, check_count
 from .setup import Block, Ruleset, ScoreSheet
 from .values import LIST_MAX, FindingKind, Score, Slug, Text, UtcDatetime, Year
 
@@ -58,6 +67,22 @@ class SubmitSelfScore(BaseModel):
     do: Literal["submit_self_score"] = "submit_self_score"
     unit: Slug
     sections: Sections
+    evidence: Evidence = Field(default_factory=dict)
+    """Files attached per section (domain.evidence), by hash: stored before the command."""
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SubmitSelfScore:
+        check_count(self.evidence)
+        return self
+
+    @model_serializer(mode="wrap")
+    def _drop_empty_evidence(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # absent when empty: a command of before evidence serialises (and binds its request
+        # id, workflows/idempotency.py) as it did
+        data: dict[str, Any] = handler(self)
+        if not self.evidence:
+            data.pop("evidence", None)
+        return data
 
 
 class VerifyScore(BaseModel):

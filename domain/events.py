@@ -8,11 +8,12 @@ Every event carries its envelope (`event_id`, `at` = when it happened in the wor
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from .evidence import EvidenceFile
 from .payloads import Absence, AdoptedScore, Nomination, Noted, Outcome, RankEntry, TallyLine
 from .setup import Block, Ruleset, ScoreSheet
 from .values import Actor, Score, UtcDatetime
@@ -47,9 +48,13 @@ class Envelope(BaseModel):
     actor: Actor
     request_id: str | None = None
 
+    omit_empty: ClassVar[tuple[str, ...]] = ()
+    """Fields left out of the payload when empty (added later: older events keep their bytes)."""
+
     def payload(self) -> dict[str, Any]:
         """The event's own data (no envelope), JSON-ready."""
-        return self.model_dump(mode="json", exclude=set(ENVELOPE))
+        data = self.model_dump(mode="json", exclude=set(ENVELOPE))
+        return {k: v for k, v in data.items() if v or k not in self.omit_empty}
 
 
 class _Event(Envelope):
@@ -69,14 +74,7 @@ class CycleStarted(_Event):
     title: str = ""
     leaving_after_year: tuple[str, ...] = ()
     """Members that leave the block after this year (not members next year)."""
-
-    def payload(self) -> dict[str, Any]:
-        data = super().payload()
-        if not self.leaving_after_year:
-            # absent when empty: the payload of a start decided before the field existed is
-            # the same, so its retried append stays idempotent
-            del data["leaving_after_year"]
-        return data
+    omit_empty = ("leaving_after_year",)
 
 
 class PledgeSigned(_Event):
@@ -94,6 +92,8 @@ class SelfScoreSubmitted(_Event):
     type: Literal["self_score_submitted"] = "self_score_submitted"
     unit: str
     sections: dict[str, Score]
+    evidence: dict[str, tuple[EvidenceFile, ...]] = Field(default_factory=dict)  # never bytes
+    omit_empty = ("evidence",)
 
 
 class ScoreVerified(_Event):

@@ -9,6 +9,9 @@ The zip holds:
   minutes.pdf    the minutes of the review, when given
   checkpoint.json  the witness's latest signed checkpoint and an inclusion proof for each of the
                  stream's events it holds (app/witness), when a witness is given
+  evidence/<sha256>  each evidence file the self-scores attach (app/evidence.py), as the
+                 evidence store holds it (verify.py checks it against the SHA-256 its event
+                 records; one the store lacks is left out, and named by verify.py)
   verify.py      the standalone verifier (app/audit/verify_script.py)
 """
 
@@ -67,11 +70,13 @@ async def export_cycle(
     *,
     minutes_pdf: bytes | MinutesHook | None = None,
     witness: Any = None,
+    evidence: Any = None,
 ) -> dict[str, Any]:
     """Write the export of `stream` to `out_path` (a .zip); returns its manifest. `minutes_pdf`
     is the PDF itself, or the function that makes it from the replayed events (called only
     when the stream verifies), e.g. app.documents.minutes.minutes_pdf."""
-    data, manifest = await export_bytes(store, stream, minutes_pdf=minutes_pdf, witness=witness)
+    data, manifest = await export_bytes(store, stream, minutes_pdf=minutes_pdf, witness=witness,
+                                        evidence=evidence)
     Path(out_path).write_bytes(data)
     return manifest
 
@@ -82,11 +87,13 @@ async def export_bytes(
     *,
     minutes_pdf: bytes | MinutesHook | None = None,
     witness: Any = None,
+    evidence: Any = None,
 ) -> tuple[bytes, dict[str, Any]]:
     """The export of `stream` as the zip's bytes, and its manifest (see `export_cycle`). The
     fold, the minutes and the zip are made in worker threads: an API keeps answering.
     `witness` (app.witness.check.Checked) adds its latest checkpoint and the stream's
-    inclusion proofs."""
+    inclusion proofs; `evidence` (app.evidence.EvidenceStore) the files the self-scores
+    attach."""
     rows = await store.rows(stream)
     if not rows:
         raise UnknownStream(f"unknown_stream: no events in stream {stream!r}")
@@ -112,11 +119,31 @@ async def export_bytes(
 
         proofs = await asyncio.to_thread(bundle, witness.log, witness.log.numbers()[-1],
                                          witness.public_text, stream)
-    return await asyncio.to_thread(_pack, stream, rows, replay, pdf, proofs)
+    return await asyncio.to_thread(_pack, stream, rows, replay, pdf, proofs, evidence)
+
+
+def _files(replay: Replay, evidence: Any) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
+    """The manifest's list of the attached files, and the bytes the store holds of each."""
+    from app.evidence import references
+
+    listed: list[dict[str, Any]] = []
+    held: dict[str, bytes] = {}
+    for r in references(replay.events):
+        if r.file.sha256 in held or any(f["sha256"] == r.file.sha256 for f in listed):
+            continue
+        data = evidence.get(r.file.sha256) if evidence is not None else None
+        listed.append({"file": f"evidence/{r.file.sha256}", **r.file.model_dump(mode="json"),
+                       "unit": r.unit, "section": r.section, "version": r.version,
+                       "in_export": data is not None})
+        if data is not None:
+            held[r.file.sha256] = data
+    return listed, held
 
 
 def _pack(stream: str, rows: list[Row], replay: Replay, pdf: bytes | None,
-          proofs: dict[str, Any] | None = None) -> tuple[bytes, dict[str, Any]]:
+          proofs: dict[str, Any] | None = None, evidence: Any = None
+          ) -> tuple[bytes, dict[str, Any]]:
+    listed, held = _files(replay, evidence) if evidence is not None else ([], {})
     report = replay.report
     events = b"".join(bytes(body) + b"\n" for _, body, _ in rows)
     hashes = "".join(bytes(h).hex() + "\n" for _, _, h in rows)
@@ -141,6 +168,8 @@ def _pack(stream: str, rows: list[Row], replay: Replay, pdf: bytes | None,
         "checkpoint": ({"file": "checkpoint.json", "public_key": proofs["public_key"],
                         "events": len(proofs["leaves"])} if proofs is not None else None),
     }
+    if listed:
+        manifest["evidence"] = listed
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
@@ -151,6 +180,8 @@ def _pack(stream: str, rows: list[Row], replay: Replay, pdf: bytes | None,
             z.writestr("minutes.pdf", pdf)
         if proofs is not None:
             z.writestr("checkpoint.json", json.dumps(proofs, ensure_ascii=False, indent=1))
+        for sha, data in held.items():
+            z.writestr(f"evidence/{sha}", data)
     return buf.getvalue(), manifest
 
 

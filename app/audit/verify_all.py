@@ -8,6 +8,7 @@ import asyncio
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from pydantic import ValidationError
@@ -33,11 +34,13 @@ class StreamFailure:
     report: VerifyReport
     witness: tuple[str, ...] = field(default=())
     """What differs from the witness's latest checkpoint (a cut, a rewrite, a dropped stream)."""
+    evidence: tuple[str, ...] = field(default=())
+    """Evidence files the stream's self-scores attach that the store lacks or holds altered."""
 
     def __str__(self) -> str:
-        if self.witness:
+        if self.witness or self.evidence:
             chain = [] if self.report.ok else [str(self.report).split(": ", 1)[1]]
-            return f"{self.stream}: " + "; ".join([*chain, *self.witness])
+            return f"{self.stream}: " + "; ".join([*chain, *self.witness, *self.evidence])
         if self.report.events == 0:
             return f"{self.stream}: the read model lists it, the store holds no event of it"
         return str(self.report)
@@ -125,6 +128,27 @@ def _verify_batch(names: list[str], rows: dict[str, list[Row]], parse: bool
     return [_verify_one(s, rows[s], parse) for s in names]
 
 
+def evidence_problems(store: Any, rows: list[Row]) -> list[str]:
+    """The evidence findings (app/evidence.findings) of a cycle stream's stored bodies."""
+    from domain.evidence import EvidenceFile
+
+    from ..evidence import Reference, findings
+
+    refs = []
+    for version, body, _ in rows:
+        raw = bytes(body)
+        if b'"self_score_submitted"' not in raw or b'"evidence"' not in raw:
+            continue
+        try:
+            obj = orjson.loads(raw)
+            data = obj["data"]
+            refs += [Reference(version, str(data["unit"]), sid, EvidenceFile.model_validate(f))
+                     for sid, files in data.get("evidence", {}).items() for f in files]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # not readable: the chain's or the parse's finding
+    return findings(store, refs)
+
+
 def of_year(streams: Iterable[str], year: int | None) -> list[str]:
     if year is None:
         return list(streams)
@@ -140,6 +164,7 @@ async def verify_all(
     batch: int = 100,
     witnessed: dict[str, list[Leaf]] | None = None,
     also: Iterable[str] = (),
+    evidence: Any = None,
 ) -> list[StreamFailure]:
     """Verify every stream: the chain over the stored bodies (every link, so a changed event is
     named at its version), contiguous versions, each hashed object naming its stream and version;
@@ -147,8 +172,9 @@ async def verify_all(
     province, person; ~4x slower). With `witnessed` (stream -> leaves of the latest signed
     checkpoint) every stream it holds must still hold those events with the same hashes.
     Streams come from the store, the read models, the checkpoint and `also` (e.g. the cycles
-    Temporal knows). Returns the failing streams; a stream named anywhere with no events in the
-    store fails too."""
+    Temporal knows). With `evidence` (app.evidence.EvidenceStore) each file a self-score
+    attaches must be stored with its hash. Returns the failing streams; a stream named anywhere
+    with no events in the store fails too."""
     witnessed = witnessed or {}
     names_all = sorted({*await store.streams(year), *of_year(witnessed, year),
                         *of_year(also, year)})
@@ -162,8 +188,10 @@ async def verify_all(
         reports = await asyncio.to_thread(_verify_batch, names, rows, parse)
         for stream, report in zip(names, reports, strict=True):
             against = compare_with_witness(stream, rows[stream], witnessed.get(stream, []))
-            if not report.ok or not rows[stream] or against:
-                failures.append(StreamFailure(stream, report, tuple(against)))
+            files = (await asyncio.to_thread(evidence_problems, evidence, rows[stream])
+                     if evidence is not None else [])
+            if not report.ok or not rows[stream] or against or files:
+                failures.append(StreamFailure(stream, report, tuple(against), tuple(files)))
             done += 1
             if progress is not None:
                 progress(done, len(names_all), stream)

@@ -28,7 +28,10 @@ Bounded in memory: the members are read line by line, never whole; an export wit
 64 members, a member that unpacks to more than its bound (manifest.json 1 MB, checkpoint.json
 16 MB, any other 64 MB), members that unpack to more than 256 MB together, a compression other
 than stored or deflate, or a line longer than 1 MB is refused before it is inflated (exit 2,
-one line naming the member and the bound).
+one line naming the member and the bound). Evidence files (`evidence/<sha256>`, the files the
+self-scores attach, each named by its SHA-256 in its event) are bounded apart: at most 1000,
+each at most 10 MB, 2048 MB together; each must be there with the SHA-256 and size its event
+records, and no other.
 """
 
 from __future__ import annotations
@@ -53,6 +56,12 @@ MAX_MEMBER_BYTES = 64 * MB
 MAX_PARSED_BYTES = {"manifest.json": 1 * MB, "checkpoint.json": 16 * MB}
 """The members parsed whole as JSON, with their own (smaller) bound."""
 MAX_TOTAL_BYTES = 256 * MB
+EVIDENCE_PREFIX = "evidence/"
+"""The evidence files the self-scores attach, one member `evidence/<sha256 hex>` each."""
+MAX_EVIDENCE_MEMBERS = 1000
+MAX_EVIDENCE_BYTES = 10 * MB
+"""One evidence file's bound (the service takes none larger: domain/evidence.py)."""
+MAX_EVIDENCE_TOTAL = 2048 * MB
 MAX_LINE_BYTES = 1 * MB
 MAX_PROBLEMS = 100
 
@@ -165,23 +174,35 @@ def check_bounds(z: zipfile.ZipFile) -> None:
     within MAX_TOTAL_BYTES (by the sizes the zip declares: reading stops at the declared size,
     so a member cannot inflate past it)."""
     infos = z.infolist()
-    if len(infos) > MAX_MEMBERS:
-        raise TooLarge("too_many_members", f"the export has {len(infos)} members, more than "
+    files = [i for i in infos if i.filename.startswith(EVIDENCE_PREFIX)]
+    others = len(infos) - len(files)
+    if others > MAX_MEMBERS:
+        raise TooLarge("too_many_members", f"the export has {others} members, more than "
                        f"{MAX_MEMBERS}", None, MAX_MEMBERS)
-    total = 0
+    if len(files) > MAX_EVIDENCE_MEMBERS:
+        raise TooLarge("too_many_members", f"the export has {len(files)} evidence files, more "
+                       f"than {MAX_EVIDENCE_MEMBERS}", None, MAX_EVIDENCE_MEMBERS)
+    total = evidence = 0
     for info in infos:
         name = info.filename
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise TooLarge("unsupported_compression", f"{name}: compressed with method "
                            f"{info.compress_type}; only stored and deflate are read", name)
-        limit = MAX_PARSED_BYTES.get(name, MAX_MEMBER_BYTES)
+        limit = (MAX_EVIDENCE_BYTES if name.startswith(EVIDENCE_PREFIX)
+                 else MAX_PARSED_BYTES.get(name, MAX_MEMBER_BYTES))
         if info.file_size > limit:
             raise TooLarge("member_too_large", f"{name} unpacks to {_size(info.file_size)}, more"
                            f" than {_size(limit)}", name, limit)
-        total += info.file_size
+        if name.startswith(EVIDENCE_PREFIX):
+            evidence += info.file_size
+        else:
+            total += info.file_size
     if total > MAX_TOTAL_BYTES:
         raise TooLarge("export_too_large", f"the members unpack to {_size(total)}, more than "
                        f"{_size(MAX_TOTAL_BYTES)}", None, MAX_TOTAL_BYTES)
+    if evidence > MAX_EVIDENCE_TOTAL:
+        raise TooLarge("export_too_large", f"the evidence files unpack to {_size(evidence)}, "
+                       f"more than {_size(MAX_EVIDENCE_TOTAL)}", None, MAX_EVIDENCE_TOTAL)
 
 
 def open_zip(path: str | IO[bytes]) -> zipfile.ZipFile:
@@ -192,9 +213,10 @@ def open_zip(path: str | IO[bytes]) -> zipfile.ZipFile:
     else:
         directory = _central_directory_size(path)
         path.seek(0)
-    if directory > MAX_MEMBERS * 1024:
+    if directory > (MAX_MEMBERS + MAX_EVIDENCE_MEMBERS) * 1024:
         raise TooLarge("too_many_members", f"the export's central directory is larger than "
-                       f"{MAX_MEMBERS} KB (more than {MAX_MEMBERS} members) or ZIP64", None,
+                       f"{MAX_MEMBERS + MAX_EVIDENCE_MEMBERS} KB (more than {MAX_MEMBERS} members"
+                       f" and {MAX_EVIDENCE_MEMBERS} evidence files) or ZIP64", None,
                        MAX_MEMBERS)
     z = zipfile.ZipFile(path)
     try:
@@ -393,6 +415,7 @@ def _verify(z: zipfile.ZipFile, witness_key: bytes | None) -> tuple[list[str], d
     if witnessed is not None:
         more, held, key = check_bundle(witnessed, stream, witness_key)
     problems: list[str] = []
+    refs: dict[str, tuple[int, str, str, str, object]] = {}
     hashes = hashes_of(z)
     count = n_hashes = 0
     first_hash = last_hash = None
@@ -423,6 +446,8 @@ def _verify(z: zipfile.ZipFile, witness_key: bytes | None) -> tuple[list[str], d
             problems.append(f"{where}: not JSON")
             prev = stored
             continue
+        if isinstance(obj, dict) and obj.get("type") == "self_score_submitted":
+            attached(obj, version, refs)
         if not isinstance(obj, dict) or canonical(obj) != line:
             problems.append(f"{where}: not the canonical JSON of a hashed object")
         elif obj.get("stream") != stream:
@@ -458,6 +483,9 @@ def _verify(z: zipfile.ZipFile, witness_key: bytes | None) -> tuple[list[str], d
             problems.append("minutes.pdf: its SHA-256 differs from the manifest's")
     elif "minutes.pdf" in names:
         problems.append("minutes.pdf is not named in the manifest")
+    problems += check_evidence(z, names, refs)
+    if refs:
+        manifest["_evidence"] = len(refs)
     if witnessed is not None and key is not None:
         problems += more
         problems += compare(held, exported, first_version, n_hashes, stream,
@@ -465,6 +493,40 @@ def _verify(z: zipfile.ZipFile, witness_key: bytes | None) -> tuple[list[str], d
         manifest["_witness_key"] = base64.b64encode(key).decode()
         manifest["_witnessed"] = len(held)
     return problems, manifest
+
+
+def attached(obj: dict[str, Any], version: int,
+             refs: dict[str, tuple[int, str, str, str, object]]) -> None:
+    """The evidence files a self-score attaches: {sha256: (version, unit, section, name,
+    size)}, the first event that attaches each."""
+    data = obj.get("data")
+    evidence = data.get("evidence") if isinstance(data, dict) else None
+    if not isinstance(evidence, dict):
+        return
+    for section, files in evidence.items():
+        for f in files if isinstance(files, list) else ():
+            if isinstance(f, dict) and isinstance(f.get("sha256"), str):
+                refs.setdefault(f["sha256"], (version, str(data.get("unit")), str(section),
+                                              str(f.get("name")), f.get("size")))
+
+
+def check_evidence(z: zipfile.ZipFile, names: list[str],
+                   refs: dict[str, tuple[int, str, str, str, object]]) -> list[str]:
+    """Each attached file is in the export as evidence/<sha256> with that SHA-256 and size; no
+    other file is there."""
+    problems = []
+    for sha, (version, unit, section, name, size) in refs.items():
+        member = EVIDENCE_PREFIX + sha
+        what = f"version {version}: evidence of {unit}, section {section}, {name!r} ({member})"
+        if member not in names:
+            problems.append(f"{what}: missing from the export")
+        elif sha256_of(z, member) != sha or z.getinfo(member).file_size != size:
+            problems.append(f"{what}: its SHA-256 differs from the one the event records "
+                            "(an altered file)")
+    for member in names:
+        if member.startswith(EVIDENCE_PREFIX) and member[len(EVIDENCE_PREFIX):] not in refs:
+            problems.append(f"{member}: no event attaches this file")
+    return problems
 
 
 def against(path: str, bundle_path: str, key: bytes | None) -> tuple[list[str], int]:
@@ -551,7 +613,8 @@ def main(argv: list[str]) -> int:
                      f" {manifest['_witness_key']}")
     if held is not None:
         witnessed += f"; all {held} events of the later checkpoint present"
-    print(f"ok: {manifest['stream']}: {manifest['count']} events, chain intact, "
+    files = f", {manifest['_evidence']} evidence files intact" if manifest.get("_evidence") else ""
+    print(f"ok: {manifest['stream']}: {manifest['count']} events, chain intact{files}, "
           f"last hash {manifest['last_hash']}{witnessed}")
     return 0
 

@@ -53,6 +53,14 @@ def findings_of(replay: Replay) -> list[str]:
     return chain + [str(f) for f in recheck(replay.events)]
 
 
+def evidence_findings(ctx: typer.Context, replay: Replay) -> list[str]:
+    """The files the self-scores attach that the evidence store lacks or holds altered."""
+    from ..evidence import FileEvidenceStore, findings, references
+
+    store = FileEvidenceStore(settings_of(ctx).evidence_path)
+    return findings(store, references(replay.events))
+
+
 BlockArg = Annotated[str | None, typer.Argument(help="the block's id (or --all)",
                                                  show_default=False)]
 YearArg = Annotated[int | None, typer.Argument(help="the cycle's year (or --all)",
@@ -101,14 +109,15 @@ def verify(
         _verify_all(ctx, only_year, parse, temporal)
         return
     replay = _replay(ctx, name)
-    findings = findings_of(replay)
+    findings = findings_of(replay) + evidence_findings(ctx, replay)
     print(f"{name}: {replay.report.events} events, head version {replay.report.head_version}, "
           f"head hash {replay.report.head_hash.hex()}")
     for f in findings:
         err.print(f"[red]finding[/red]: {f}", highlight=False)
     if findings:
         raise typer.Exit(1)
-    print("ok: chain intact, versions contiguous, every decision follows from the rules")
+    print("ok: chain intact, versions contiguous, every decision follows from the rules, every "
+          "evidence file stored as attached")
 
 
 @app.command("replay")
@@ -235,15 +244,17 @@ def export(
         async with bootstrap(settings_of(ctx), temporal="none", role="auditor",
                              pool_size=2) as services:
             return await export_cycle(services.store, name, out_path, minutes_pdf=hook,
-                                      witness=witness)
+                                      witness=witness, evidence=services.evidence)
 
     try:
         manifest = run(go())
     except ValueError as exc:  # unknown stream
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
+    files = manifest.get("evidence", [])
     print(f"{out_path}: {manifest['count']} events of {name}, last hash {manifest['last_hash']}"
-          + ("" if manifest["minutes"] else " (no minutes PDF)"))
+          + ("" if manifest["minutes"] else " (no minutes PDF)")
+          + (f", {sum(f['in_export'] for f in files)} evidence files" if files else ""))
     if not manifest["store_verdict"]["ok"]:
         err.print(f"[red]finding[/red]: the store fails verification: "
                   f"{manifest['store_verdict']['problems'][0]}", highlight=False)
@@ -414,7 +425,8 @@ def _verify_all(ctx: typer.Context, year: int | None, parse: bool, use_temporal:
             witnessed = witness.log.by_stream(witness.latest.size) if witness else None
             with _bar("verifying") as progress:
                 failures = await verify_all(services.store, year, progress, parse=parse,
-                                            witnessed=witnessed, also=cycles)
+                                            witnessed=witnessed, also=cycles,
+                                            evidence=services.evidence)
             # Temporal, the second witness: each cycle's appends (versions and hashes) against
             # its stream
             differences: dict[str, list[str]] = {}

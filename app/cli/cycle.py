@@ -135,6 +135,9 @@ def cycle_send(
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="find") as services:
             actor = await _actor(services, who)
+            from ..evidence import check_attached
+
+            check_attached(services.evidence, command)  # the files it names are stored
             return await services.cycles.send(
                 block, year, command, actor, request_id=request_id or str(uuid.uuid4())
             )

@@ -10,6 +10,8 @@
     documents  GET /cycles/{block}/{year}/minutes.pdf, …/minutes.html (auditors, admin);
                GET …/documents/{report,proposal,news}.{docx,pdf} (chair, admin, auditors);
                GET …/export.xlsx (the result page's readers)
+    evidence   POST /cycles/{block}/{year}/evidence (a unit's file; its own limit, 10 MB),
+               GET …/evidence/{sha256} (app/http/evidence.py)
     blocks     /blocks…, /provinces/{province}/years/{year}… (app/http/blocks.py)
 
     ops        GET /healthz, /readyz, /metrics; outages as 503 with a code (app/http/ops.py)
@@ -35,7 +37,7 @@ from domain.values import Actor
 from ..bootstrap import Services
 from ..health import Health
 from ..tracing import instrument_app
-from . import audit, blocks, commands, documents, ops, pages, reads, session
+from . import audit, blocks, commands, documents, evidence, ops, pages, reads, session
 from .docs import docs_script_hashes, install_docs
 from .errors import install_error_handlers
 from .headers import DOCS_ASSETS_PREFIX, SecurityHeaders
@@ -114,6 +116,7 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     app.include_router(audit.router)
     app.include_router(session.router)
     app.include_router(documents.router)
+    app.include_router(evidence.router)
     app.include_router(blocks.router)
     pages.mount_pages(app)
     install_docs(app)
@@ -126,7 +129,8 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     install_openapi(app, public)
     app.add_middleware(AuthGate, authenticate=authenticate, public=public,
                        public_prefixes=(pages.STATIC_PREFIX, DOCS_ASSETS_PREFIX), login_page="/dang-nhap")
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS,
+                       per_pattern=evidence.BODY_PATTERNS)
     app.add_middleware(ops.Outages)
     app.add_middleware(AccessLog)
     app.trusted_proxies = tuple(services.settings.trusted_proxy_list)

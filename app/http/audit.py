@@ -25,6 +25,7 @@ from ..audit import Reconciliation, StreamFailure, compare_with_store, reconcile
 from ..audit.export import TooLarge, UnknownStream, export_bytes, unpack_problem
 from ..bootstrap import Services
 from ..documents.record import cached_minutes_pdf, signer_of
+from ..evidence import findings, references
 from .deps import Caller, Cycle, Cycles, Svc, auditors_only
 from .errors import problem
 from .params import MAX_VERSION, AsOf
@@ -58,7 +59,8 @@ async def audit(
         "events": replay.report.events,
         "head_hash": replay.report.head_hash.hex(),
         "problems": [str(p) for p in replay.report.problems],
-        "findings": [str(f) for f in recheck(replay.events)],
+        "findings": [str(f) for f in recheck(replay.events)] + await asyncio.to_thread(
+            findings, svc.evidence, references(replay.events)),
         # an open round's ballots stay private, also to auditors (DOMAIN.md)
         "state": auditor_state(replay.state, now),
         "pending": pending_actions(replay.state),
@@ -98,7 +100,8 @@ async def export_zip(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Res
     try:
         data, _ = await export_bytes(svc.store, stream,
                                      minutes_pdf=partial(cached_minutes_pdf, sign=signer),
-                                     witness=await asyncio.to_thread(witness_of, svc))
+                                     witness=await asyncio.to_thread(witness_of, svc),
+                                     evidence=svc.evidence)
     except UnknownStream:
         raise DomainError("unknown_cycle", f"no events for {cycle.block} {cycle.year}") from None
     name = f"thidua-{cycle.block}-{cycle.year}.zip"
@@ -175,7 +178,8 @@ async def verify_streams(
 
     witness = await asyncio.to_thread(witness_of, svc)
     witnessed = witness.log.by_stream(witness.latest.size) if witness is not None else None
-    failures = await verify_all(svc.store, year, progress, parse=parse, witnessed=witnessed)
+    failures = await verify_all(svc.store, year, progress, parse=parse, witnessed=witnessed,
+                                evidence=svc.evidence)
     findings = list(witness.findings) if witness is not None else []
     return {
         "streams": total, "ok": not failures and not findings,
@@ -188,6 +192,8 @@ async def verify_streams(
 def _first_problem(f: StreamFailure) -> str:
     if f.witness and f.report.ok:
         return f.witness[0]
+    if f.evidence and f.report.ok:
+        return f.evidence[0]
     p = f.report.first
     if p is None:
         return "the read model lists it, the store holds no event of it"

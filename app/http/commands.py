@@ -15,6 +15,7 @@ from domain import commands as c
 from domain.commands import StartCycle
 from workflows.messages import CommandResult
 
+from ..evidence import check_attached
 from ..health import Health, Unavailable
 from .deps import Caller, Cycle, Cycles, IdempotencyKey
 
@@ -85,6 +86,7 @@ async def send_command(
     the first answer again (`duplicate: true`); the same key with another command or caller is
     refused (`idempotency_key_reused`)."""
     request_id = key or str(uuid.uuid4())
+    await asyncio.to_thread(check_attached, request.app.state.services.evidence, body)
     return await bounded(
         request, cycles.send(cycle.block, cycle.year, body, who, request_id=request_id),
         where=f"/cycles/{cycle.block}/{cycle.year}/state", request_id=request_id,

@@ -36,6 +36,7 @@ from ..client import CycleBusy
 from ..documents.signing import SigningKeyError
 from ..identity import LoginDelayed
 from ..identity.errors import STATUS as IDENTITY_STATUS
+from .evidence import STATUS as EVIDENCE_STATUS
 
 __all__ = ["STATUS", "field_path", "install_error_handlers", "problem"]
 
@@ -44,6 +45,7 @@ STATUS = {
     "invalid_idempotency_key": 422, "invalid_input": 422, **IDENTITY_STATUS,
     "unknown_block": 404, "unknown_proposals": 404, "unknown_year": 404,
     "unknown_workflow": 404, "temporal_unavailable": 503, "invalid_export": 422,
+    **EVIDENCE_STATUS,
 }
 
 

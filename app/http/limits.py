@@ -51,15 +51,19 @@ def _size(n: int) -> str:
 
 class BodyLimit:
     def __init__(self, app: ASGIApp, max_bytes: int,
-                 per_path: Mapping[str, int] | None = None) -> None:
+                 per_path: Mapping[str, int] | None = None,
+                 per_pattern: tuple[tuple[re.Pattern[str], int], ...] = ()) -> None:
         self.app, self.max_bytes = app, max_bytes
         self.per_path = dict(per_path or {})
+        self.per_pattern = per_pattern
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         own = self.per_path.get(scope["path"])
+        if own is None:
+            own = next((n for p, n in self.per_pattern if p.match(scope["path"])), None)
         if own is not None:
             await self._own_limit(own, scope, receive, send)
             return

@@ -82,7 +82,14 @@ def submit_self_score(x: Ctx, cmd: c.SubmitSelfScore) -> list[ev.Event]:
     assert x.s.score_sheet is not None and x.s.ruleset is not None
     within(x.s, "self_score", cmd.unit, limit=1 + x.s.ruleset.max_resubmissions, field="unit")
     check_sections(x.s.score_sheet, cmd.sections)
-    return [x.event(ev.SelfScoreSubmitted, unit=cmd.unit, sections=cmd.sections)]
+    for sid in cmd.evidence:
+        if sid not in cmd.sections:
+            raise RuleError(
+                "unknown_section", f"no section {sid!r} on the score sheet", f"evidence.{sid}"
+            )
+    return [
+        x.event(ev.SelfScoreSubmitted, unit=cmd.unit, sections=cmd.sections, evidence=cmd.evidence)
+    ]
 
 
 def verify_score(x: Ctx, cmd: c.VerifyScore) -> list[ev.Event]:

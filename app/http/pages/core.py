@@ -47,6 +47,7 @@ env = Environment(
 env.filters["ngay"] = words.vn_date
 env.filters["gio"] = words.vn_time
 env.filters["so"] = words.vn_number
+env.filters["kb"] = lambda n: f"{words.vn_number(max(1, round(n / 1024)))} KB"  # a file's size
 env.filters["so_nhap"] = partial(words.vn_number, grouped=False)  # a form input's value
 env.globals["BUTTON"] = words.BUTTON
 env.globals["STAGE"] = words.STAGE

@@ -9,6 +9,7 @@ Get); a refusal re-renders the page with what was typed and the sentence next to
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -18,6 +19,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from domain.commands import CommandAdapter
 from domain.decide import refusal
 from domain.errors import DomainError
+from domain.evidence import (
+    EVIDENCE_MAX_BYTES,
+    EVIDENCE_PER_SCORE,
+    EVIDENCE_PER_SECTION,
+    EvidenceFile,
+)
 from domain.payloads import RankEntry
 from domain.pending import pending_actions
 from domain.ranking import rank_units
@@ -27,10 +34,11 @@ from domain.state import CycleState
 from domain.values import FINDING_KINDS, Actor
 from workflows.messages import cycle_key
 
+from ...evidence import EvidenceRefused, accept
 from ...identity import IdentityError
 from ...lookups import cycle_state
 from ...readmodels.pending import snapshot
-from ...words import VN, vn_number
+from ...words import VN, rule_sentence, vn_number
 from ..params import YEAR_MAX, YEAR_MIN
 from .chart import bar_chart
 from .core import (
@@ -127,6 +135,8 @@ def context(s: CycleState, who: Actor, block: str, year: int) -> dict[str, Any]:
         "finding_kinds": FINDING_KINDS, "stages": _stages(s),
         "section_of": {sec.id: sec for sec in s.score_sheet.sections},
         "section_fields": [f"sections.{sid}" for sid in sections],
+        "evidence_fields": [f"evidence.{sid}" for sid in sections],
+        "evidence_base": f"/cycles/{block}/{year}/evidence",
         "attendance_fields": [f"attendance.{u}" for u in s.members],
     }
 
@@ -219,6 +229,10 @@ async def _page(request: Request, block: str, year: int, page: str, *, status: i
             if asks is None:  # nothing to confirm any more (the stage moved on): ask again
                 confirming, error = "", None
     extra.update(errors=errors, confirming=confirming, consequence=asks)
+    if s.stage == "scoring" and page in ("tu-cham-diem", "dieu-hanh"):
+        latest = await latest_evidence(request, block, year)
+        ctx["attached"] = latest.get(who.unit or "", {})
+        ctx["attached_of"] = {u: latest.get(u, {}) for u in ctx["verify_units"]}
     if page == "result":
         ctx.update(result_context(s, ctx), may_draft=may_draft(who, s),
                    api=f"/cycles/{block}/{year}")
@@ -363,7 +377,8 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
         return render(request, "notfound.html", status=404, title="Không tìm thấy")
     form = await request.form()
     typed = {k: _printable(form.getlist(k)) if len(form.getlist(k)) > 1 else
-             _printable(form.get(k)) for k in form}
+             _printable(form.get(k)) for k in form
+             if all(isinstance(v, str) for v in form.getlist(k))}  # not the files
     typed.pop("csrf_token", None)
     do = str(form.get("do", ""))
     here = f"/ky/{block}/{year}/{page}"
@@ -392,6 +407,8 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
             if not _text(form, "note"):
                 raise FormError("reason_required", "note")
             body["note"] = _text(form, "note")
+        if do == "submit_self_score":
+            body["evidence"] = await evidence_of_form(request, form, s, block, year, who)
         await send_command(request, block, year, body)
     except IdentityError:
         raise
@@ -459,6 +476,67 @@ def _typed_body(failed: str, typed: dict[str, Any]) -> dict[str, Any]:
     return {"approve": [approve] if isinstance(approve, str) else list(approve),
             "head": typed.get("head"), "deputy": typed.get("deputy"),
             "unit": failed.split(":", 1)[1] if ":" in failed else typed.get("unit")}
+async def latest_evidence(request: Request, block: str, year: int
+                          ) -> dict[str, dict[str, tuple[EvidenceFile, ...]]]:
+    """Each unit's files as its latest self-score attaches them, from the store."""
+    svc = services(request)
+    stream = cycle_key(block, year, svc.cycles.prefix)[1]
+    out: dict[str, dict[str, tuple[EvidenceFile, ...]]] = {}
+    for e in await svc.store.read_stream(stream):
+        if e.type == "self_score_submitted":
+            out[str(e.data["unit"])] = {
+                sid: tuple(EvidenceFile.model_validate(f) for f in files)
+                for sid, files in (e.data.get("evidence") or {}).items()}
+    return out
+
+
+def _evidence_error(code: str, field: str, title: str | None = None) -> FormError:
+    sentence = rule_sentence(code)
+    if title is not None:
+        sentence = f"Minh chứng của mục “{title}”: {sentence[0].lower()}{sentence[1:]}"
+    return FormError(code, field, sentence=sentence)
+
+
+async def evidence_of_form(request: Request, form: Any, s: CycleState, block: str, year: int,
+                           who: Actor) -> dict[str, list[dict[str, Any]]]:
+    """The self-score's files: those of the unit's latest self-score it keeps (`keep.SECTION`)
+    and the new ones (`evidence.SECTION`), each checked by its content (app/evidence.py). A
+    refused file is named with its section; nothing is stored then. The new files are stored
+    (by their SHA-256) before the command is sent."""
+    assert s.score_sheet is not None
+    from starlette.datastructures import UploadFile
+
+    svc = services(request)
+    previous = (await latest_evidence(request, block, year)).get(who.unit or "", {})
+    chosen: dict[str, list[EvidenceFile]] = {}
+    new: list[bytes] = []
+    for sec in s.score_sheet.sections:
+        field = f"evidence.{sec.id}"
+        keep = {v for v in form.getlist(f"keep.{sec.id}") if isinstance(v, str)}
+        files = [f for f in previous.get(sec.id, ()) if f.sha256 in keep]
+        for f in files:
+            if not await asyncio.to_thread(svc.evidence.has, f.sha256):
+                raise _evidence_error("evidence_not_uploaded", field, sec.title)
+        for up in form.getlist(field):
+            if not isinstance(up, UploadFile) or not up.filename:
+                continue  # a file field left empty
+            data = await up.read(EVIDENCE_MAX_BYTES + 1)
+            try:
+                found = accept(data, up.filename)
+            except EvidenceRefused as exc:
+                raise _evidence_error(exc.code, field, sec.title) from None
+            if all(f.sha256 != found.sha256 for f in files):
+                files.append(found)
+                new.append(data)
+        if len(files) > EVIDENCE_PER_SECTION:
+            raise _evidence_error("too_many_evidence", field, sec.title)
+        if files:
+            chosen[sec.id] = files
+    if sum(len(f) for f in chosen.values()) > EVIDENCE_PER_SCORE:
+        raise _evidence_error("too_many_evidence", "evidence")
+    for data in new:
+        await asyncio.to_thread(svc.evidence.put, data)
+    return {sid: [f.model_dump(mode="json") for f in files] for sid, files in chosen.items()}
 
 
 def _printable(value: Any) -> Any:
