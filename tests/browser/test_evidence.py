@@ -46,7 +46,10 @@ def test_a_unit_attaches_two_files_the_export_verifies_and_a_changed_file_is_nam
     khdt, head = login("so-khdt"), login("so-ngoai-vu")
     sign(khdt, base)
     go(head, f"{base}/dieu-hanh")
-    head.get_by_role("button", name="Kết thúc ký giao ước").click()
+    head.get_by_role("button", name="Kết thúc ký giao ước", exact=True).click()
+    # an early close (1/8 signed) asks first, with a reason (tests/browser/test_forms.py)
+    head.get_by_label("Lý do (bắt buộc)").fill("Thử minh chứng")
+    head.get_by_role("button", name="Xác nhận: Kết thúc ký giao ước").click()
     sent(head, "close_pledge")
 
     pdf = tmp_path / "Quyết định khen thưởng 2021.pdf"

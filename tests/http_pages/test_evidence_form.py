@@ -47,7 +47,7 @@ async def test_refused_files_are_named_by_section_and_accepted_ones_kept(
     khdt, head = await browser("nv-so-khdt"), await browser("nv-so-ngoai-vu")
     assert (await post(khdt, f"{BASE}/giao-uoc", {"do": "sign_pledge", "confirm": "1"})
             ).status_code == 303
-    assert (await post(head, f"{BASE}/dieu-hanh", {"do": "close_pledge"})).status_code == 303
+    assert (await post(head, f"{BASE}/dieu-hanh", {"do": "close_pledge", "confirm": "1", "note": "Thử"})).status_code == 303
 
     before = await events(site)
     pdf = ("evidence.c1", ("quyet-dinh.pdf", PDF, "application/pdf"))
