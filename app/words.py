@@ -28,6 +28,8 @@ __all__ = [
     "STAGE",
     "TASK",
     "VN",
+    "actor_words",
+    "cycle_title",
     "days_left",
     "fraction_words",
     "percent",
@@ -90,6 +92,27 @@ def vn_time(value: datetime | str | None) -> str:
         return ""
     local = _local(datetime.fromisoformat(value) if isinstance(value, str) else value)
     return f"{local:%H:%M} {vn_date(local.date())}"
+
+
+def cycle_title(title: str | None, block_name: str | None, year: int | None) -> str:
+    """The one way a cycle is titled on every page: its own title when it has one, else
+    `<block's name> – năm <year>`."""
+    if title:
+        return title
+    return f"{block_name or 'Khối thi đua'} – năm {year}" if year else (block_name or "")
+
+
+def actor_words(who: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """Who acted, as the record says it (an event's `actor`): `Hệ thống` for the system's own
+    acts (a deadline, a stage that closed by itself), the secretariat, or the person and unit."""
+    kind = who.get("kind")
+    if kind == "system":
+        return "Hệ thống (tự động)"
+    person = who.get("name") or who.get("login") or ""
+    if kind == "admin":
+        return f"{person} – Cơ quan thường trực" if person else "Cơ quan thường trực"
+    unit = (names or {}).get(who.get("unit") or "", who.get("unit") or "")
+    return f"{person} – {unit}" if person and unit else person or unit or "—"
 
 
 def vn_number(value: Any, places: int | None = None, *, grouped: bool = True) -> str:
@@ -213,6 +236,7 @@ TASK = {
     "cast_election_ballot": "Bỏ phiếu bầu Khối trưởng, Khối phó",
     "close_election": "Kết thúc bầu",
     "appoint_leaders": "Chỉ định Khối trưởng, Khối phó",
+    "record_finding": "Ghi nhận vi phạm của các đơn vị (nếu có)",
 }
 
 RULE = {

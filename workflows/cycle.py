@@ -72,6 +72,9 @@ SEARCH_ATTRIBUTES_PATCH = "search-attributes"
 GROUP_COMMIT_PATCH = "group-commit"
 # Histories recorded before new tasks were notified replay without the write_tasks activity.
 NEW_TASKS_PATCH = "new-task-notices"
+# Histories recorded before automatic acts were credited to the system (the pledge closing at
+# the last signature) replay with that act credited to the unit that signed last.
+SYSTEM_CREDIT_PATCH = "system-credit"
 
 
 def _deadline_key(stage: str, deadline: datetime) -> str:
@@ -110,6 +113,7 @@ class EmulationCycle:
         self._search_attributes = inp.search_attributes
         self._grouped = False  # decided in run(): see GROUP_COMMIT_PATCH
         self._notify_tasks = False  # decided in run(): see NEW_TASKS_PATCH
+        self._system_credit = False  # decided in run(): see SYSTEM_CREDIT_PATCH
         self._appending = False
         self._start_error: DomainError | None = None
         self._start_events: list[Event] = []
@@ -350,6 +354,7 @@ class EmulationCycle:
             raise _rejected(self._start_error)
         self._grouped = workflow.patched(GROUP_COMMIT_PATCH)
         self._notify_tasks = workflow.patched(NEW_TASKS_PATCH)
+        self._system_credit = workflow.patched(SYSTEM_CREDIT_PATCH)
         if inp.carried is None:
             self._upsert_search_attributes()
             async with self._lock:
@@ -554,7 +559,7 @@ class EmulationCycle:
             try:
                 events = decide(
                     self._state, req.command, req.actor, now=workflow.now(), ids=workflow.uuid4,
-                    request_id=req.request_id,
+                    request_id=req.request_id, system_credit=self._system_credit,
                 )
             except DomainError as err:
                 raise _rejected(err) from None
@@ -577,7 +582,7 @@ class EmulationCycle:
         try:
             events = decide(
                 self._state, req.command, req.actor, now=workflow.now(), ids=workflow.uuid4,
-                request_id=req.request_id,
+                request_id=req.request_id, system_credit=self._system_credit,
             )
         except DomainError as err:
             raise _rejected(err) from None

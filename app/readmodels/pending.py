@@ -24,7 +24,7 @@ from eventstore.records import Conn
 
 from .cycles import _is_cycle
 
-__all__ = ["PendingAction", "PendingReadModel", "pending_for", "snapshot"]
+__all__ = ["PendingAction", "PendingReadModel", "inbox_count", "pending_for", "snapshot"]
 
 _LOAD = "SELECT state::text FROM cycle_snapshots WHERE stream = $1"
 _SAVE = """
@@ -42,7 +42,7 @@ ON CONFLICT DO NOTHING
 
 class PendingReadModel:
     name = "pending"
-    version = 2
+    version = 3  # 3: the secretariat's findings in the discipline stage
 
     async def reset(self, conn: Conn) -> None:
         await conn.execute("TRUNCATE cycle_snapshots, pending_actions")
@@ -107,6 +107,25 @@ async def pending_for(pool: asyncpg.Pool, who: str, *, prefix: str = "",
     except asyncpg.UndefinedTableError:
         return []
     return [PendingAction(*r) for r in rows]
+
+
+_COUNT = """
+SELECT count(*), coalesce(md5(string_agg(stream || ' ' || action || ' ' || subject, ','
+                                         ORDER BY stream, action, subject)), '')
+  FROM pending_actions
+ WHERE who = $1 AND starts_with(stream, $2 || 'cycle-')
+"""
+
+
+async def inbox_count(pool: asyncpg.Pool, who: str, *, prefix: str = "") -> tuple[int, str]:
+    """How many tasks `who` has (the header's count) and a stamp that changes when the list
+    does (the tasks page reloads on it): one query on the index of `who`."""
+    try:
+        row = await pool.fetchrow(_COUNT, who, prefix)
+    except asyncpg.UndefinedTableError:
+        return 0, ""
+    assert row is not None
+    return int(row[0]), str(row[1])[:12]
 
 
 async def snapshot(pool: asyncpg.Pool, stream: str) -> CycleState | None:

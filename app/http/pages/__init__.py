@@ -18,14 +18,14 @@ from fastapi.staticfiles import StaticFiles
 from ...identity import IdentityError
 from ..params import is_id, version_of, year_of
 from . import admin, auth, cycle, tasks
-from .core import HERE, check_csrf, forbidden, render
+from .core import HERE, check_csrf, forbidden, inbox_of, render
 
 __all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "STATIC_PREFIX", "is_page_post", "is_poll",
            "mount_pages"]
 
 PUBLIC_PAGES = ("/dang-nhap",)
 STATIC_PREFIX = "/static/"
-PAGE_PREFIXES = ("/ky/", "/quan-ly", "/kiem-tra", "/viec-can-lam", "/dang-xuat")
+PAGE_PREFIXES = ("/ky/", "/quan-ly", "/kiem-tra", "/viec-can-lam", "/viec-da-lam", "/dang-xuat")
 """Paths whose posts are page forms (their CSRF token comes in the form, checked here)."""
 
 
@@ -60,6 +60,12 @@ async def _form_csrf(request: Request) -> None:
             raise PageRefused(exc.code) from None
 
 
+async def _inbox(request: Request) -> None:
+    """The header's task count, for a page about to be shown (not for a form's post)."""
+    if request.method == "GET" and not is_poll("GET", request.url.path):
+        request.state.inbox = await inbox_of(request)
+
+
 def mount_pages(app: object) -> None:
     from fastapi import FastAPI
 
@@ -77,7 +83,7 @@ def mount_pages(app: object) -> None:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    guarded = APIRouter(dependencies=[Depends(_form_csrf), Depends(_known_path)],
+    guarded = APIRouter(dependencies=[Depends(_form_csrf), Depends(_known_path), Depends(_inbox)],
                         include_in_schema=False)
     guarded.include_router(tasks.router)
     guarded.include_router(admin.router)  # before cycle: /ky/{b}/{y}/nhat-ky is not a form
@@ -89,10 +95,11 @@ def is_page_post(path: str) -> bool:
     return path.startswith(PAGE_PREFIXES)
 
 
-_POLL = re.compile(r"^/ky/[^/]+/[^/]+/phien-ban$")
+_POLL = re.compile(r"^(/ky/[^/]+/[^/]+/phien-ban|/viec-can-lam/so-viec)$")
 
 
 def is_poll(method: str, path: str) -> bool:
-    """The version poll the cycle pages send every few seconds on their own (app.js): not the
+    """The version poll the cycle pages (and the task count the other pages) send every few
+    seconds on their own (app.js): not the
     person's use of the session, so it does not restart the session's idle clock."""
     return method in ("GET", "HEAD") and _POLL.match(path) is not None

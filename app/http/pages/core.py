@@ -27,6 +27,7 @@ from ... import words
 from ...bootstrap import Services
 from ...identity import IdentityError
 from ...identity.sessions import COOKIE
+from ...readmodels.pending import inbox_count
 
 __all__ = ["PAGE_CSRF_COOKIE", "FormError", "render", "send_command"]
 
@@ -49,6 +50,7 @@ env.globals["STAGE"] = words.STAGE
 env.globals["EXCLUSION"] = words.EXCLUSION
 env.globals["TASK"] = words.TASK
 env.globals["days_left"] = words.days_left
+env.globals["cycle_title"] = words.cycle_title
 
 
 class FormError(Exception):
@@ -81,11 +83,29 @@ def unit_name(state: CycleState | None, unit: str | None) -> str:
     return unit
 
 
+def inbox_key(who: Actor | None) -> str | None:
+    """Whose tasks a person sees: the unit's, or the secretariat's (`admin`); auditors none."""
+    if who is None:
+        return None
+    return who.unit if who.kind == "unit" else "admin" if who.kind == "admin" else None
+
+
+async def inbox_of(request: Request) -> tuple[int, str] | None:
+    """The person's task count and the list's stamp (one query on the `pending` read model)."""
+    key = inbox_key(request.scope.get("state", {}).get("actor"))
+    if key is None:
+        return None
+    svc = services(request)
+    return await inbox_count(svc.pool, key, prefix=svc.cycles.prefix)
+
+
 def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     who = request.scope.get("state", {}).get("actor")
     state = ctx.get("state")
+    inbox = request.scope.get("state", {}).get("inbox")
     html = env.get_template(template).render(
         request=request, who=who, csrf=request.cookies.get(PAGE_CSRF_COOKIE, ""),
+        inbox=inbox,
         name_of=lambda u: unit_name(state, u), **ctx,
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})

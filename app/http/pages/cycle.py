@@ -30,10 +30,12 @@ from ...readmodels.pending import snapshot
 from ...words import VN, vn_number
 from ..params import YEAR_MAX, YEAR_MIN
 from .chart import bar_chart
+from ... import words
 from .core import (
     FormError,
     actor,
     forbidden,
+    inbox_of,
     parse_score,
     redirect_after_command,
     render,
@@ -100,7 +102,7 @@ def may_open(page: str, who: Actor, s: CycleState) -> bool:
 
 def cycle_title(s: CycleState) -> str:
     assert s.block is not None
-    return s.title or f"{s.block.name} – năm {s.year}"
+    return words.cycle_title(s.title, s.block.name, s.year)
 
 
 def context(s: CycleState, who: Actor, block: str, year: int) -> dict[str, Any]:
@@ -195,7 +197,9 @@ async def version(request: Request, block: str, year: int) -> JSONResponse:
     svc = services(request)
     stream = cycle_key(block, year, svc.cycles.prefix)[1]
     v = await svc.pool.fetchval("SELECT version FROM cycles WHERE stream = $1", stream)
-    return JSONResponse({"version": v or 0}, headers={"Cache-Control": "no-store"})
+    got = await inbox_of(request)  # the header's task count rides on the same poll
+    return JSONResponse({"version": v or 0, "inbox": got[0] if got else None},
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.get("/ky/{block}/{year}/{page}")

@@ -4,6 +4,18 @@
   "use strict";
   var dirty = false;
   document.addEventListener("input", function () { dirty = true; });
+  // The header's task count (base.html): set from the cycle pages' version poll, or polled
+  // alone (`/viec-can-lam/so-viec`) on the pages that have no cycle; the tasks page reloads
+  // when its list changed (unless the person has typed).
+  var badge = document.querySelector("[data-inbox-count]");
+  function inbox(n) {
+    if (!badge || n === null || n === undefined || String(n) === badge.getAttribute("data-inbox-count")) return;
+    badge.setAttribute("data-inbox-count", String(n));
+    badge.textContent = String(n);
+    var sr = document.createElement("span"); sr.className = "sr-only"; sr.textContent = " việc";
+    badge.appendChild(sr);
+    badge.hidden = !(Number(n) > 0);
+  }
   // Live update: poll the cycle's version; reload when it moved past the version shown (unless
   // the person is typing). The polled version (a read model) may lag the page: never reload for that.
   var live = document.querySelector("[data-version-url]");
@@ -14,11 +26,26 @@
       fetch(live.getAttribute("data-version-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (b) {
+          if (b) inbox(b.inbox);
           if (!b || !(Number(b.version) > Number(seen))) return;
           if (!dirty) { window.location.reload(); return; }
           if (note) { note.hidden = false; }
         }).catch(function () {});
     }, 3000);
+  }
+  var stamped = document.querySelector("[data-inbox-stamp]");
+  if (badge && !live) {
+    setInterval(function () {
+      fetch("/viec-can-lam/so-viec", {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (b) {
+          if (!b) return;
+          inbox(b.inbox);
+          if (stamped && b.stamp !== undefined && b.stamp !== stamped.getAttribute("data-inbox-stamp") && !dirty) {
+            window.location.reload();
+          }
+        }).catch(function () {});
+    }, 5000);
   }
   function num(v) { v = (v || "").replace(/\s/g, "").replace(",", "."); var n = Number(v); return isFinite(n) ? n : 0; }
   // As app/words.py writes numbers: a comma before the decimals, a dot between thousands.
