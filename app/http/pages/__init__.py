@@ -17,15 +17,19 @@ from fastapi.staticfiles import StaticFiles
 
 from ...identity import IdentityError
 from ..params import is_id, version_of, year_of
-from . import admin, auth, cycle, tasks
+from . import admin, auth, calendar, cycle, tasks
 from .core import HERE, check_csrf, forbidden, inbox_of, render
 
-__all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "STATIC_PREFIX", "is_page_post", "is_poll",
-           "mount_pages"]
+__all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "PUBLIC_PREFIXES", "STATIC_PREFIX", "is_page_post",
+           "is_poll", "mount_pages"]
 
 PUBLIC_PAGES = ("/dang-nhap",)
 STATIC_PREFIX = "/static/"
-PAGE_PREFIXES = ("/ky/", "/quan-ly", "/kiem-tra", "/viec-can-lam", "/viec-da-lam", "/dang-xuat")
+PUBLIC_PREFIXES = (STATIC_PREFIX, calendar.FEED_PREFIX)
+"""Served without a session: the static files, and the calendar feeds (their secret token in the
+path is the key)."""
+PAGE_PREFIXES = ("/ky/", "/quan-ly", "/kiem-tra", "/viec-can-lam", "/viec-da-lam", "/tai-khoan",
+                 "/dang-xuat")
 """Paths whose posts are page forms (their CSRF token comes in the form, checked here)."""
 
 
@@ -86,6 +90,7 @@ def mount_pages(app: object) -> None:
     guarded = APIRouter(dependencies=[Depends(_form_csrf), Depends(_known_path), Depends(_inbox)],
                         include_in_schema=False)
     guarded.include_router(tasks.router)
+    guarded.include_router(calendar.router)
     guarded.include_router(admin.router)  # before cycle: /ky/{b}/{y}/nhat-ky is not a form
     guarded.include_router(cycle.router)
     app.include_router(guarded)

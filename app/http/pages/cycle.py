@@ -24,13 +24,13 @@ from domain.state import CycleState
 from domain.values import FINDING_KINDS, Actor
 from workflows.messages import cycle_key
 
+from ... import words
 from ...identity import IdentityError
 from ...lookups import cycle_state
 from ...readmodels.pending import snapshot
 from ...words import VN, vn_number
 from ..params import YEAR_MAX, YEAR_MIN
 from .chart import bar_chart
-from ... import words
 from .core import (
     FormError,
     actor,
