@@ -78,7 +78,7 @@ def _fill(page: Page, step: dict[str, Any]) -> Locator | None:
     elif do == "hold_review":
         _console(page)
         form = page.get_by_role("form", name="Hội nghị tổng kết")
-        form.get_by_label("Ngày họp").fill(step["held_on"])
+        form.get_by_label("Ngày họp").fill("/".join(reversed(step["held_on"].split("-"))))  # typed dd/mm/yyyy
         for a in step["absent"]:
             kind = ("written" if a["written_opinion"] else "notice" if a["with_notice"]
                     else "no_notice")

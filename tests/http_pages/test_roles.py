@@ -5,7 +5,9 @@ itself."""
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import date
 
 import httpx
 import pytest
@@ -14,8 +16,9 @@ from app.bootstrap import Services
 from app.runner import reference_scenario
 from tests.workflows.helpers import send_steps
 
-from .conftest import Browser
+from .conftest import REFERENCE, Browser
 from .test_pages import BASE, post, start_reference
+from .test_reference_cycle import form_of
 
 pytestmark = pytest.mark.temporal
 
@@ -62,9 +65,22 @@ async def test_roles_land_on_their_pages_and_the_count_follows_the_tasks(
     assert after["inbox"] == 0 and after["stamp"] != poll["stamp"]
     assert count_in_header((await khdt.get(BASE)).text) == "0"
 
-    # the rest of the reference cycle up to the discipline stage
+    # the rest of the reference cycle up to the review
     sc = reference_scenario()
-    await send_steps(site.cycles, sc, [s for s in sc.steps[:26] if s.index != 1])
+    await send_steps(site.cycles, sc, [s for s in sc.steps[:25] if s.index != 1])
+    # the conference's date typed as dd/mm/yyyy, whatever the browser's language
+    head = await browser("nv-so-ngoai-vu")
+    console = await head.get(f"{BASE}/dieu-hanh")
+    field = re.search(r'<input [^>]*id="held_on"[^>]*>', console.text)
+    assert field and 'type="text"' in field.group(0) and "pattern=" in field.group(0)
+    review = form_of(next(s for s in json.loads(REFERENCE.read_text("utf-8"))["steps"]
+                          if s["do"] == "hold_review"))
+    wrong = await post(head, f"{BASE}/dieu-hanh", {**review, "held_on": "31/02/2019"})
+    assert wrong.status_code == 409 and 'data-code="invalid_date"' in wrong.text
+    r = await post(head, f"{BASE}/dieu-hanh", {**review, "held_on": "8/3/2019"})
+    assert r.status_code == 303, r.text
+    state = await site.cycles.state("kg-khoi-2", 2018)
+    assert state.held_on == date(2019, 3, 8)
     await site.readmodels.catch_up()
     manage = await admin.get("/quan-ly")
     assert 'data-role="secretariat-tasks"' in manage.text
@@ -74,6 +90,12 @@ async def test_roles_land_on_their_pages_and_the_count_follows_the_tasks(
     assert 'data-action="record_finding"' in admin_tasks.text
     assert "Đơn vị không có việc nào" not in admin_tasks.text
     assert 'data-role="secretariat-tasks"' not in (await auditor.get("/kiem-tra")).text
+
+    # a 404 or 403 page names the person's unit in full in its header, never its id
+    for page in (await khdt.get("/ky/kg-khoi-2/1999"), await khdt.get(f"{BASE}/quan-ly")):
+        assert page.status_code in (403, 404)
+        header = page.text.split("<main")[0]
+        assert "– Sở Kế hoạch và Đầu tư" in header and "– so-khdt" not in header
 
 
 async def test_a_unit_sees_what_it_did_and_the_system_its_own_acts(

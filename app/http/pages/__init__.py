@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from ...identity import IdentityError
 from ..params import is_id, version_of, year_of
 from . import admin, auth, calendar, cycle, tasks
-from .core import HERE, check_csrf, forbidden, inbox_of, render
+from .core import HERE, check_csrf, forbidden, inbox_of, own_unit_name, render
 
 __all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "PUBLIC_PREFIXES", "STATIC_PREFIX", "is_page_post",
            "is_poll", "mount_pages"]
@@ -65,9 +65,14 @@ async def _form_csrf(request: Request) -> None:
 
 
 async def _inbox(request: Request) -> None:
-    """The header's task count, for a page about to be shown (not for a form's post)."""
-    if request.method == "GET" and not is_poll("GET", request.url.path):
+    """The header's task count, for a page about to be shown (not for a form's post), and the
+    name of the person's unit (every page's header names it, a 403 or 404 page too)."""
+    if is_poll(request.method, request.url.path) or request.url.path.startswith(
+            calendar.FEED_PREFIX):
+        return
+    if request.method == "GET":
         request.state.inbox = await inbox_of(request)
+    request.state.unit_name = await own_unit_name(request)
 
 
 def mount_pages(app: object) -> None:
@@ -87,7 +92,7 @@ def mount_pages(app: object) -> None:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    guarded = APIRouter(dependencies=[Depends(_form_csrf), Depends(_known_path), Depends(_inbox)],
+    guarded = APIRouter(dependencies=[Depends(_inbox), Depends(_form_csrf), Depends(_known_path)],
                         include_in_schema=False)
     guarded.include_router(tasks.router)
     guarded.include_router(calendar.router)

@@ -51,6 +51,7 @@ env.globals["EXCLUSION"] = words.EXCLUSION
 env.globals["TASK"] = words.TASK
 env.globals["days_left"] = words.days_left
 env.globals["cycle_title"] = words.cycle_title
+env.globals["RULE_SENTENCE"] = words.rule_sentence
 
 
 class FormError(Exception):
@@ -99,14 +100,39 @@ async def inbox_of(request: Request) -> tuple[int, str] | None:
     return await inbox_count(svc.pool, key, prefix=svc.cycles.prefix)
 
 
-def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+_OWN_UNIT = """
+SELECT coalesce((SELECT name FROM block_members WHERE unit = $1 LIMIT 1),
+                (SELECT who_name FROM pending_actions WHERE who = $1 LIMIT 1))
+"""
+
+
+async def own_unit_name(request: Request) -> str | None:
+    """The full name of the person's unit (from the blocks' register, else the tasks)."""
     who = request.scope.get("state", {}).get("actor")
+    if not isinstance(who, Actor) or who.kind != "unit" or not who.unit:
+        return None
+    try:
+        return await services(request).pool.fetchval(_OWN_UNIT, who.unit)  # type: ignore[no-any-return]
+    except Exception:  # a store that is away: the page says so elsewhere
+        return None
+
+
+def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    scope_state = request.scope.get("state", {})
+    who = scope_state.get("actor")
     state = ctx.get("state")
-    inbox = request.scope.get("state", {}).get("inbox")
+    inbox = scope_state.get("inbox")
+    own = scope_state.get("unit_name")
+
+    def name_of(u: str | None) -> str:
+        name = unit_name(state, u)
+        if name == u and own and who is not None and u == who.unit:
+            return str(own)
+        return name
+
     html = env.get_template(template).render(
         request=request, who=who, csrf=request.cookies.get(PAGE_CSRF_COOKIE, ""),
-        inbox=inbox,
-        name_of=lambda u: unit_name(state, u), **ctx,
+        inbox=inbox, name_of=name_of, **ctx,
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 

@@ -243,6 +243,8 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
         sentence_values = _values(err, s)
         if sentence_values:
             err = FormError(err.code, err.field, **sentence_values)
+        if err.code == "no_round_open" and not s.rounds:  # none held yet: say so
+            err = FormError(err.code, err.field, words.rule_sentence("no_round_yet"))
         return await _page(request, block, year, page, status=409, error=err, failed=failed,
                            typed=typed)
     target = f"/ky/{block}/{year}" if page in UNIT_PAGES else f"/ky/{block}/{year}/{page}"
