@@ -258,7 +258,8 @@ RULE = {
     "invalid_expiry": "Thời hạn không hợp lệ (ví dụ 90d hoặc 12h; từ 1 giờ đến 10 năm).",
     "invalid_export": "Không tạo được gói kiểm toán của kỳ thi đua này.",
     "invalid_idempotency_key": "Mã chống gửi trùng của yêu cầu không hợp lệ.",
-    "invalid_login": "Tên đăng nhập chỉ gồm chữ thường không dấu, chữ số và các dấu - _ . (tối đa 64 ký tự).",
+    "invalid_login": "Tên đăng nhập chỉ gồm chữ thường không dấu, chữ số, dấu gạch ngang, gạch dưới "
+                     "hoặc dấu chấm (tối đa 64 ký tự).",
     "invalid_name": "Họ và tên không hợp lệ.",
     "invalid_role": "Vai trò phải là quản trị, đơn vị hoặc kiểm tra.",
     "oidc_failed": "Đăng nhập một lần không thành công. Vui lòng thử lại.",

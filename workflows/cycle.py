@@ -75,6 +75,8 @@ NEW_TASKS_PATCH = "new-task-notices"
 # Histories recorded before automatic acts were credited to the system (the pledge closing at
 # the last signature) replay with that act credited to the unit that signed last.
 SYSTEM_CREDIT_PATCH = "system-credit"
+# Histories recorded before missed deadlines were notified replay without that notice.
+MISSED_NOTICE_PATCH = "missed-deadline-notices"
 
 
 def _deadline_key(stage: str, deadline: datetime) -> str:
@@ -473,6 +475,13 @@ class EmulationCycle:
             deadline = self._deadline_due()
             if deadline is not None and deadline <= now:
                 stage = self._state.stage
+                # who had not acted when the deadline passed, told once (below); the chair's
+                # close of a stage the deadline closes is nobody's failing
+                owed = {
+                    u: mine for u, acts in pending_actions(self._state).items()
+                    if u in self._state.members
+                    and (mine := [a for a in acts if a not in ("close_pledge", "close_scoring")])
+                }
                 try:
                     events = decide(
                         self._state, ExpireDeadline(stage=stage), Actor.system(), now=now,
@@ -484,6 +493,19 @@ class EmulationCycle:
                     return
                 await self._commit(events)
                 workflow.logger.info("deadline of %s passed", stage)
+                if owed and workflow.patched(MISSED_NOTICE_PATCH):
+                    await workflow.execute_activity(
+                        WRITE_REMINDERS,
+                        ReminderInput(
+                            cycle_id=self._state.cycle_id or "", stream=self._stream,
+                            reminder=Reminder(stage=stage, due=now, deadline=deadline,
+                                              days_before=0),
+                            units=owed, created_at=now, extra={"missed": True},
+                        ),
+                        start_to_close_timeout=APPEND_TIMEOUT,
+                        retry_policy=APPEND_RETRY,
+                        result_type=int,
+                    )
 
     def _tasks_key(self) -> str | None:
         """What opened the units' current tasks: the stage, and in the vote the round."""
