@@ -129,6 +129,11 @@ async def test_a_unit_sees_what_it_did_and_the_system_its_own_acts(
     row = re.search(r'<tr data-type="pledge_closed">.*?</tr>', timeline.text, re.S)
     assert row and "Hệ thống (tự động)" in row.group(0)
     assert 'data-verdict="recheck_ok"' in timeline.text
+    # a moment typed as dd/mm/yyyy hh:mm (Vietnam time), whatever the browser's language
+    later = await admin.get(f"{BASE}/nhat-ky", params={"thoi-diem": "01/01/2100 07:30"})
+    assert later.status_code == 200 and 'value="01/01/2100 07:30"' in later.text
+    bad = await admin.get(f"{BASE}/nhat-ky", params={"thoi-diem": "31/02/2019 10:00"})
+    assert bad.status_code == 422 and 'data-code="invalid_moment"' in bad.text
 
 
 def _stream(site: Services) -> str:

@@ -5,6 +5,7 @@ export), and its reconciliation with the Temporal history."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from typing import Any
 
@@ -276,6 +277,20 @@ async def reconcile_page(request: Request, block: str, year: int) -> HTMLRespons
                              for d in r.differences])
 
 
+_TYPED_MOMENT = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?$")
+
+
+def _iso_of_typed(text: str) -> str:
+    """`08/3/2019 14:05` (or `08/3/2019`: the start of that day), Vietnam time, as typed in the
+    page whatever the browser's language → ISO 8601 for app/http/params.moment_of; anything
+    else as it is (an ISO moment is still understood)."""
+    m = _TYPED_MOMENT.match(text)
+    if m is None:
+        return text
+    d, mo, y, h, mi = (int(g) if g else 0 for g in m.groups())
+    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}"
+
+
 def _picker(request: Request) -> tuple[int | None, datetime | None, FormError | None]:
     """The version or moment the auditor asked for (bounded by app/http/params)."""
     q = request.query_params
@@ -283,7 +298,7 @@ def _picker(request: Request) -> tuple[int | None, datetime | None, FormError | 
     version = version_of(v) if v else None
     if v and version is None:
         return None, None, FormError("invalid_version", "phien-ban")
-    moment = moment_of(t, VN) if t else None
+    moment = moment_of(_iso_of_typed(t), VN) if t else None
     if t and moment is None:
         return version, None, FormError("invalid_moment", "thoi-diem")
     return version, moment, None
