@@ -71,6 +71,8 @@ async def test_a_persons_deadlines_by_a_secret_address(site: Services, server: s
     await site.readmodels.catch_up()
 
     khdt = await login(server, "nv-so-khdt")
+    own = await khdt.get("/tai-khoan")
+    assert "<dd>Sở Kế hoạch và Đầu tư</dd>" in own.text  # the unit by name, never its id
     url = await make_feed(khdt)
     token = url.rsplit("/", 1)[1].removesuffix(".ics")
     async with httpx.AsyncClient() as anyone:  # no session: the token is the key
