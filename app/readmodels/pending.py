@@ -11,7 +11,7 @@ Its tables are made by migration 0009_pending.sql.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -88,13 +88,22 @@ class PendingAction:
     title: str
     stage: str
     deadline: datetime | None
+    started_at: datetime | None = None
+
+    @property
+    def overdue(self) -> bool:
+        """The deadline has passed and it was a live one: it fell after the cycle started (a
+        cycle started after its own deadline, e.g. a past year entered now, is not late)."""
+        return (self.deadline is not None and self.deadline < datetime.now(UTC)
+                and (self.started_at is None or self.deadline > self.started_at))
 
 
 _FOR = """
-SELECT stream, who_name, action, subject, subject_name, block_id, block_name, year, title, stage, deadline
-  FROM pending_actions
- WHERE who = $1 AND starts_with(stream, $2 || 'cycle-')
- ORDER BY deadline NULLS LAST, year DESC, block_id, action, subject
+SELECT p.stream, p.who_name, p.action, p.subject, p.subject_name, p.block_id, p.block_name,
+       p.year, p.title, p.stage, p.deadline, c.started_at
+  FROM pending_actions p LEFT JOIN cycles c ON c.stream = p.stream
+ WHERE p.who = $1 AND starts_with(p.stream, $2 || 'cycle-')
+ ORDER BY p.deadline NULLS LAST, p.year DESC, p.block_id, p.action, p.subject
  LIMIT $3
 """
 
@@ -110,8 +119,7 @@ async def pending_for(pool: asyncpg.Pool, who: str, *, prefix: str = "",
 
 
 _COUNT = """
-SELECT count(*), coalesce(md5(string_agg(stream || ' ' || action || ' ' || subject, ','
-                                         ORDER BY stream, action, subject)), '')
+SELECT count(*), coalesce(sum(hashtext(stream || ' ' || action || ' ' || subject)), 0)::text
   FROM pending_actions
  WHERE who = $1 AND starts_with(stream, $2 || 'cycle-')
 """
@@ -125,7 +133,7 @@ async def inbox_count(pool: asyncpg.Pool, who: str, *, prefix: str = "") -> tupl
     except asyncpg.UndefinedTableError:
         return 0, ""
     assert row is not None
-    return int(row[0]), str(row[1])[:12]
+    return int(row[0]), str(row[1])
 
 
 async def snapshot(pool: asyncpg.Pool, stream: str) -> CycleState | None:

@@ -50,6 +50,9 @@ async def test_roles_land_on_their_pages_and_the_count_follows_the_tasks(
     await site.readmodels.catch_up()
     tasks = await khdt.get("/viec-can-lam")
     assert count_in_header(tasks.text) == "1"
+    # the 2018 cycle entered today: its deadline passed before it started, not "8 years late"
+    assert "data-overdue" not in tasks.text and 'class="late"' not in tasks.text
+    assert "không tính quá hạn" in tasks.text
     poll = (await khdt.get("/viec-can-lam/so-viec")).json()
     assert poll["inbox"] == 1 and poll["stamp"]
     assert (await khdt.get(f"{BASE}/phien-ban")).json()["inbox"] == 1
@@ -119,6 +122,11 @@ async def test_a_unit_sees_what_it_did_and_the_system_its_own_acts(
     assert all(re.fullmatch(r"\d\d:\d\d \d\d/\d{1,2}/\d{4}", at) for _, _, at, _, _ in rows)
     assert "Sở Kế hoạch và Đầu tư" in done.text and "so-khdt" not in done.text.split("<main")[1]
     assert (await admin.get("/viec-da-lam")).status_code == 403
+    # at the end, what the cycle gave it
+    await send_steps(site.cycles, sc, sc.steps[18:])
+    done = await khdt.get("/viec-da-lam")
+    assert re.search(r'data-type="cycle_completed" data-done="answer">.*?đơn vị được đề nghị '
+                     r'Bằng khen của Chủ tịch UBND tỉnh \(vị trí 2\)', done.text)
 
     # the pledge closed by itself at the last signature: the system's act, not the signer's
     stream = await site.store.read_stream(_stream(site))

@@ -34,3 +34,20 @@ def test_every_rule_code_a_form_can_produce_has_its_own_sentence() -> None:
 def test_no_vote_round_yet_is_its_own_sentence() -> None:
     yet, none_open = words.rule_sentence("no_round_yet"), words.rule_sentence("no_round_open")
     assert yet != none_open and "Chưa có vòng bỏ phiếu" in yet
+
+
+def test_overdue_only_for_a_deadline_that_was_live() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.readmodels.pending import PendingAction
+
+    now = datetime.now(UTC)
+
+    def task(deadline: datetime | None, started: datetime | None) -> PendingAction:
+        return PendingAction("cycle-k-2018", "Sở", "sign_pledge", "", "", "k", "Khối", 2018,
+                             "", "pledge", deadline, started)
+
+    assert task(now - timedelta(days=3), now - timedelta(days=30)).overdue
+    assert not task(now - timedelta(days=3000), now - timedelta(days=1)).overdue  # before start
+    assert not task(now + timedelta(days=3), now - timedelta(days=30)).overdue
+    assert not task(None, now).overdue

@@ -68,7 +68,8 @@ SELECT stream, version, type, data::text, actor::text, effective_at
   FROM events
  WHERE starts_with(stream, $2 || 'cycle-')
    AND (actor->>'unit' = $1 OR data->>'unit' = $1 OR data->>'voter' = $1
-        OR data->'unsigned' ? $1 OR data->'not_scored' ? $1 OR data->'excluded' ? $1)
+        OR data->'unsigned' ? $1 OR data->'not_scored' ? $1 OR data->'excluded' ? $1
+        OR data->'outcome'->'nominations' @> jsonb_build_array(jsonb_build_object('unit', $1)))
  ORDER BY effective_at DESC, position DESC
  LIMIT $3
 """
@@ -77,6 +78,17 @@ SELECT stream, state->'block'->'members', state->>'title', state->'block'->>'nam
        (state->>'year')::integer, state->'block'->>'id'
   FROM cycle_snapshots WHERE stream = any($1::text[])
 """
+
+
+def _words(type_: str, data: dict[str, Any], names: dict[str, str], unit: str) -> str:
+    """The event in words; the cycle's completion as what it gave this unit."""
+    if type_ == "cycle_completed":
+        mine = [n for n in data.get("outcome", {}).get("nominations", ())
+                if n.get("unit") == unit]
+        if mine:
+            return "Kỳ thi đua hoàn thành: đơn vị được đề nghị " + "; ".join(
+                f"{n.get('title')} (vị trí {n.get('place')})" for n in mine)
+    return describe(type_, data, names)
 
 
 @router.get("/viec-da-lam")
@@ -106,7 +118,7 @@ async def done(request: Request) -> HTMLResponse:
         g = groups.setdefault(r["stream"], {**cyc, "items": []})
         g["items"].append({
             "at": r["effective_at"], "type": r["type"], "mine": mine,
-            "words": describe(r["type"], data, cyc["names"]),
+            "words": _words(r["type"], data, cyc["names"], who.unit),
             "by": actor_words(by, cyc["names"]),
         })
     unit_name = next((c["names"].get(who.unit) for c in cycles.values()
