@@ -110,6 +110,6 @@ _POLL = re.compile(r"^(/ky/[^/]+/[^/]+/phien-ban|/viec-can-lam/so-viec)$")
 
 def is_poll(method: str, path: str) -> bool:
     """The version poll the cycle pages (and the task count the other pages) send every few
-    seconds on their own (app.js): not the
-    person's use of the session, so it does not restart the session's idle clock."""
+    seconds on their own (app.js): not the person's use of the session, so it does not restart
+    the session's idle clock."""
     return method in ("GET", "HEAD") and _POLL.match(path) is not None

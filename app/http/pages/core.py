@@ -97,7 +97,10 @@ async def inbox_of(request: Request) -> tuple[int, str] | None:
     if key is None:
         return None
     svc = services(request)
-    return await inbox_count(svc.pool, key, prefix=svc.cycles.prefix)
+    try:
+        return await inbox_count(svc.pool, key, prefix=svc.cycles.prefix)
+    except Exception:  # a store that is away: no count in the header; the page says why
+        return None
 
 
 _OWN_UNIT = """
