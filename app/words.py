@@ -28,7 +28,9 @@ __all__ = [
     "STAGE",
     "TASK",
     "VN",
+    "actor_words",
     "book_sentence",
+    "cycle_title",
     "days_left",
     "fraction_words",
     "percent",
@@ -91,6 +93,27 @@ def vn_time(value: datetime | str | None) -> str:
         return ""
     local = _local(datetime.fromisoformat(value) if isinstance(value, str) else value)
     return f"{local:%H:%M} {vn_date(local.date())}"
+
+
+def cycle_title(title: str | None, block_name: str | None, year: int | None) -> str:
+    """The one way a cycle is titled on every page: its own title when it has one, else
+    `<block's name> – năm <year>`."""
+    if title:
+        return title
+    return f"{block_name or 'Khối thi đua'} – năm {year}" if year else (block_name or "")
+
+
+def actor_words(who: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """Who acted, as the record says it (an event's `actor`): `Hệ thống` for the system's own
+    acts (a deadline, a stage that closed by itself), the secretariat, or the person and unit."""
+    kind = who.get("kind")
+    if kind == "system":
+        return "Hệ thống (tự động)"
+    person = who.get("name") or who.get("login") or ""
+    if kind == "admin":
+        return f"{person} – Cơ quan thường trực" if person else "Cơ quan thường trực"
+    unit = (names or {}).get(who.get("unit") or "", who.get("unit") or "")
+    return f"{person} – {unit}" if person and unit else person or unit or "—"
 
 
 def vn_number(value: Any, places: int | None = None, *, grouped: bool = True) -> str:
@@ -214,6 +237,7 @@ TASK = {
     "cast_election_ballot": "Bỏ phiếu bầu Khối trưởng, Khối phó",
     "close_election": "Kết thúc bầu",
     "appoint_leaders": "Chỉ định Khối trưởng, Khối phó",
+    "record_finding": "Ghi nhận vi phạm của các đơn vị (nếu có)",
 }
 
 RULE = {
@@ -231,6 +255,25 @@ RULE = {
                       "định thứ tự trước.",
     "already_voted": "Đơn vị đã gửi phiếu trong vòng này.",
     "not_entitled_to_vote": "Đơn vị không thuộc danh sách bỏ phiếu của vòng này.",
+    "invalid_email": "Địa chỉ thư điện tử không hợp lệ.",
+    "invalid_expiry": "Thời hạn không hợp lệ (ví dụ 90d hoặc 12h; từ 1 giờ đến 10 năm).",
+    "invalid_export": "Không tạo được gói kiểm toán của kỳ thi đua này.",
+    "invalid_idempotency_key": "Mã chống gửi trùng của yêu cầu không hợp lệ.",
+    "invalid_login": "Tên đăng nhập chỉ gồm chữ thường không dấu, chữ số, dấu gạch ngang, gạch dưới "
+                     "hoặc dấu chấm (tối đa 64 ký tự).",
+    "invalid_name": "Họ và tên không hợp lệ.",
+    "invalid_role": "Vai trò phải là quản trị, đơn vị hoặc kiểm tra.",
+    "oidc_failed": "Đăng nhập một lần không thành công. Vui lòng thử lại.",
+    "person_changed_meanwhile": "Tài khoản vừa được người khác thay đổi; vui lòng tải lại trang rồi thực hiện lại.",
+    "person_disabled": "Tài khoản đã bị khóa. Liên hệ Cơ quan thường trực.",
+    "person_exists": "Tên đăng nhập này đã có người dùng.",
+    "sso_disabled": "Chưa cấu hình đăng nhập một lần.",
+    "unit_not_allowed": "Chỉ tài khoản của đơn vị mới gắn với một đơn vị.",
+    "unit_required": "Tài khoản của đơn vị cần ghi rõ đơn vị.",
+    "unknown_person": "Không có tài khoản với tên đăng nhập này.",
+    "unknown_proposals": "Phiếu có đơn vị không nằm trong danh sách đề nghị của vòng này.",
+    "unknown_token": "Mã truy cập không đúng hoặc đã hết hiệu lực.",
+    "weak_password": "Mật khẩu chưa đủ mạnh: cần dài hơn và khó đoán hơn.",
     "reason_required": "Cần ghi rõ lý do.",
     "cycle_exists": "Kỳ thi đua của khối này trong năm này đã được khởi tạo.",
     "invalid_block": "Thông tin khối thi đua chưa hợp lệ.",
@@ -246,6 +289,8 @@ RULE = {
     "not_tied": "Các đơn vị đã chọn không đồng điểm với nhau.",
     "round_open": "Vòng bỏ phiếu đang mở; cần kết thúc vòng này trước.",
     "no_round_open": "Không có vòng bỏ phiếu nào đang mở.",
+    "no_round_yet": "Chưa có vòng bỏ phiếu bình xét nào được mở. Khối trưởng mở vòng thứ nhất "
+                    "tại hội nghị; khi vòng mở, phiếu của đơn vị sẽ hiện ở đây.",
     "no_open_places": "Tất cả các vị trí đề nghị đã được xác định.",
     "no_candidates": "Không còn đơn vị đủ điều kiện để đề nghị.",
     "max_rounds_reached": "Đã hết số vòng bỏ phiếu theo quy chế.",

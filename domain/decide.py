@@ -39,13 +39,16 @@ def decide(
     now: datetime,
     ids: IdSource,
     request_id: str | None = None,
+    system_credit: bool = True,
 ) -> list[ev.Event]:
     """The events `command` by `actor` produces in `state`; raises DomainError when rejected.
+    Events that follow by themselves (the pledge closing at the last signature) are credited to
+    the system; `system_credit=False` credits them to `actor`, as chains written before did.
 
     A closed (completed or cancelled) cycle accepts no command: `not_authorized` for a caller
     who may never give it, `wrong_stage` for the others (every handler judges who, then the
     stage)."""
-    x = Ctx(state, actor, now, ids, request_id)
+    x = Ctx(state, actor, now, ids, request_id, system_credit)
     if actor.kind == "auditor":
         raise AuthorizationError("auditors read; they change nothing")
     if state.stage == "none" and not isinstance(command, c.StartCycle):

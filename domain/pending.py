@@ -21,7 +21,9 @@ class Reminder(BaseModel):
 
 
 def pending_actions(s: CycleState) -> dict[str, list[str]]:
-    """`{unit or "admin": [commands still expected of it]}` in the current stage."""
+    """`{unit or "admin": [commands still expected of it]}` in the current stage. The
+    secretariat's (`admin`) are its findings in the discipline stage and the appointment after
+    a failed election; notices go to the members only."""
     out: dict[str, list[str]] = {}
 
     def add(who: str | None, action: str) -> None:
@@ -46,6 +48,7 @@ def pending_actions(s: CycleState) -> dict[str, list[str]]:
     elif s.stage == "review":
         add(chair, "hold_review")
     elif s.stage == "discipline":
+        add("admin", "record_finding")  # the secretariat records what it has found, if any
         add(chair, "close_discipline_check")
     elif s.stage == "vote":
         r = s.open_round

@@ -27,17 +27,21 @@ class Outbox:
         self._pool = pool
 
     async def add_reminders(self, inp: Any) -> int:
-        """Write one reminder row per unit of `inp` (a workflows.messages.ReminderInput);
-        returns how many rows are new."""
+        """Write one reminder row per unit of `inp` (a workflows.messages.ReminderInput), or,
+        with `extra["missed"]`, one `deadline_missed` row per unit that had not acted when the
+        deadline passed; returns how many rows are new."""
         r = inp.reminder
+        missed = bool(getattr(inp, "extra", {}).get("missed"))  # the deadline has passed
+        kind = "deadline_missed" if missed else "reminder"
         rows = []
         for unit, actions in sorted(inp.units.items()):
-            key = f"{inp.stream}:{r.stage}:{r.deadline.isoformat()}:{r.days_before}:{unit}"
+            when = "missed" if missed else r.days_before
+            key = f"{inp.stream}:{r.stage}:{r.deadline.isoformat()}:{when}:{unit}"
             payload = {
                 "stage": r.stage, "deadline": r.deadline.isoformat(),
                 "days_before": r.days_before, "actions": actions,
             }
-            rows.append((key, inp.cycle_id, inp.stream, "reminder", unit,
+            rows.append((key, inp.cycle_id, inp.stream, kind, unit,
                          orjson.dumps(payload).decode(), r.due))
         if not rows:
             return 0

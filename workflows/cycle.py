@@ -75,6 +75,11 @@ NEW_TASKS_PATCH = "new-task-notices"
 # Since: the new tasks go with the append that opened them, in the same activity (one activity
 # less per stage and vote round). Histories recorded before write them in WRITE_TASKS.
 TASKS_WITH_APPEND_PATCH = "new-tasks-with-append"
+# Histories recorded before automatic acts were credited to the system (the pledge closing at
+# the last signature) replay with that act credited to the unit that signed last.
+SYSTEM_CREDIT_PATCH = "system-credit"
+# Histories recorded before missed deadlines were notified replay without that notice.
+MISSED_NOTICE_PATCH = "missed-deadline-notices"
 
 
 def _deadline_key(stage: str, deadline: datetime) -> str:
@@ -114,6 +119,7 @@ class EmulationCycle:
         self._grouped = False  # decided in run(): see GROUP_COMMIT_PATCH
         self._notify_tasks = False  # decided in run(): see NEW_TASKS_PATCH
         self._tasks_with_append = False  # decided in run(): see TASKS_WITH_APPEND_PATCH
+        self._system_credit = False  # decided in run(): see SYSTEM_CREDIT_PATCH
         self._appending = False
         self._start_error: DomainError | None = None
         self._start_events: list[Event] = []
@@ -357,6 +363,7 @@ class EmulationCycle:
         self._tasks_with_append = (
             self._notify_tasks and self._grouped and workflow.patched(TASKS_WITH_APPEND_PATCH)
         )
+        self._system_credit = workflow.patched(SYSTEM_CREDIT_PATCH)
         if inp.carried is None:
             self._upsert_search_attributes()
             async with self._lock:
@@ -475,6 +482,13 @@ class EmulationCycle:
             deadline = self._deadline_due()
             if deadline is not None and deadline <= now:
                 stage = self._state.stage
+                # who had not acted when the deadline passed, told once (below); the chair's
+                # close of a stage the deadline closes is nobody's failing
+                owed = {
+                    u: mine for u, acts in pending_actions(self._state).items()
+                    if u in self._state.members
+                    and (mine := [a for a in acts if a not in ("close_pledge", "close_scoring")])
+                }
                 try:
                     events = decide(
                         self._state, ExpireDeadline(stage=stage), Actor.system(), now=now,
@@ -486,6 +500,19 @@ class EmulationCycle:
                     return
                 await self._commit(events)
                 workflow.logger.info("deadline of %s passed", stage)
+                if owed and workflow.patched(MISSED_NOTICE_PATCH):
+                    await workflow.execute_activity(
+                        WRITE_REMINDERS,
+                        ReminderInput(
+                            cycle_id=self._state.cycle_id or "", stream=self._stream,
+                            reminder=Reminder(stage=stage, due=now, deadline=deadline,
+                                              days_before=0),
+                            units=owed, created_at=now, extra={"missed": True},
+                        ),
+                        start_to_close_timeout=APPEND_TIMEOUT,
+                        retry_policy=APPEND_RETRY,
+                        result_type=int,
+                    )
 
     def _tasks_key(self) -> str | None:
         """What opened the units' current tasks: the stage, and in the vote the round."""
@@ -568,7 +595,7 @@ class EmulationCycle:
             try:
                 events = decide(
                     self._state, req.command, req.actor, now=workflow.now(), ids=workflow.uuid4,
-                    request_id=req.request_id,
+                    request_id=req.request_id, system_credit=self._system_credit,
                 )
             except DomainError as err:
                 raise _rejected(err) from None
@@ -591,7 +618,7 @@ class EmulationCycle:
         try:
             events = decide(
                 self._state, req.command, req.actor, now=workflow.now(), ids=workflow.uuid4,
-                request_id=req.request_id,
+                request_id=req.request_id, system_credit=self._system_credit,
             )
         except DomainError as err:
             raise _rejected(err) from None

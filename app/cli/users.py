@@ -229,3 +229,27 @@ def passwd(
 
     run(_with_identity(settings_of(ctx), body))
     out.print(f"password set for {login}", highlight=False)
+
+
+@app.command("calendar")
+def calendar(
+    ctx: typer.Context,
+    login: str,
+    base: Annotated[str, typer.Option(
+        "--base", help="the site's address, put before the feed's path")] = "",
+    revoke: Annotated[bool, typer.Option(
+        "--revoke", help="end the address; make no new one")] = False,
+) -> None:
+    """Make (or replace) the secret address of a person's deadlines calendar (iCalendar) and
+    print it once; the old address stops working. Only its hash is kept."""
+    async def body(identity: Identity) -> str | bool:
+        if revoke:
+            await identity.people.require(login)
+            return await identity.calendar.revoke(login)
+        return await identity.calendar.rotate(login)
+
+    got = run(_with_identity(settings_of(ctx), body))
+    if revoke:
+        out.print(f"calendar of {login}: {'ended' if got else 'there was none'}", highlight=False)
+        return
+    out.print(f"{base.rstrip('/')}/lich/{got}.ics", highlight=False, soft_wrap=True)

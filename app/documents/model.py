@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain import events as ev
 from domain.ranking import rank_units
@@ -243,7 +244,7 @@ def _vote_round(state: CycleState, e: ev.VoteRoundOpened) -> VoteRound:
     ]
     return VoteRound(
         number=e.round,
-        opened_at=vn_time(e.at),
+        opened_at=conference_time(state, e.at),
         closed_at=None,
         chair=_names(state, [state.chair])[0] if state.chair else "",
         entitled=_names(state, e.voters),
@@ -256,12 +257,24 @@ def _vote_round(state: CycleState, e: ev.VoteRoundOpened) -> VoteRound:
     )
 
 
+def conference_time(state: CycleState, at: datetime) -> str:
+    """When an act of the conference (a vote round, an election round) happened, for the
+    minutes, which are dated by the conference: `lúc 14:05 08/3/2019` when it was recorded on
+    the conference's day; else the conference's date, with the moment it was recorded in the
+    system said as such (an act entered later, or a past cycle driven again from its scenario:
+    the document never dates a vote by the day it was typed in)."""
+    held = state.held_on
+    if held is None or at.astimezone(VN).date() == held:
+        return f"lúc {vn_time(at)}"
+    return f"tại hội nghị ngày {vn_date(held)} (ghi nhận vào hệ thống lúc {vn_time(at)})"
+
+
 def _close_vote_round(state: CycleState, rnd: VoteRound, e: ev.VoteRoundClosed) -> None:
     """Fill the count of a round from its tally; `state` is folded up to the closing event."""
     assert state.ruleset is not None
     r = state.rounds[-1]
     by_unit = {line.unit: line for line in e.tally}
-    rnd.closed_at = vn_time(e.at)
+    rnd.closed_at = conference_time(state, e.at)
     rnd.base = e.base
     rnd.cast = _names(state, [v for v in r.voters if v in r.ballots])
     rnd.not_cast = _names(state, [v for v in r.voters if v not in r.ballots])
@@ -316,7 +329,7 @@ def _election_round(state: CycleState, e: ev.ElectionRoundClosed, voters: int) -
     return ElectionRound(
         number=e.round,
         runoff=e.round > 1,
-        closed_at=vn_time(e.at),
+        closed_at=conference_time(state, e.at),
         entitled=voters,
         ballots=e.ballots,
         not_cast=max(voters - e.ballots, 0),

@@ -128,7 +128,7 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     public = PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES
     install_openapi(app, public)
     app.add_middleware(AuthGate, authenticate=authenticate, public=public,
-                       public_prefixes=(pages.STATIC_PREFIX, DOCS_ASSETS_PREFIX), login_page="/dang-nhap")
+                       public_prefixes=(*pages.PUBLIC_PREFIXES, DOCS_ASSETS_PREFIX), login_page="/dang-nhap")
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS,
                        per_pattern=evidence.BODY_PATTERNS)
     app.add_middleware(ops.Outages)

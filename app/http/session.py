@@ -242,7 +242,7 @@ async def oidc_callback(
         from .pages.core import PAGE_CSRF_COOKIE
 
         response = _session_response(request, identity, s,
-                                     RedirectResponse("/viec-can-lam", status_code=303))
+                                     RedirectResponse("/", status_code=303))  # each role's own page
         response.set_cookie(PAGE_CSRF_COOKIE, s.csrf_token, httponly=True, samesite="lax",
                             secure=_secure(request), path="/")
     else:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from domain.values import Actor
 from eventstore import EventStore
 
+from .calendar import CalendarTokens
 from .errors import IdentityError
 from .oidc import OidcConfig, OidcLogin
 from .passwords import UNKNOWN_ADDRESS, Credentials, check_password_strength
@@ -69,6 +70,7 @@ class Identity:
             clock=clock,
         )
         self.tokens = ApiTokens(pool, self.people, clock=clock)
+        self.calendar = CalendarTokens(pool, self.people, clock=clock)
         self.oidc = OidcLogin(config.oidc, self.people) if config.oidc else None
 
     # ---- people ----------------------------------------------------------------------------

@@ -32,7 +32,8 @@ def compose(
     row: dict[str, Any], person: dict[str, Any], title: str, sender: str,
     units: dict[str, str] | None = None,
 ) -> Message:
-    """The message of outbox `row` (kind `new_task` or `reminder`) to `person`; `units` names
+    """The message of outbox `row` (kind `new_task`, `reminder` or `deadline_missed`) to
+    `person`; `units` names
     the units by id."""
     p = row["payload"]
     units = units or {}
@@ -41,7 +42,16 @@ def compose(
     stage = STAGE.get(p.get("stage", ""), p.get("stage", ""))
     deadline = datetime.fromisoformat(p["deadline"]) if p.get("deadline") else None
     lines = [f"Kính gửi {person['name']},", ""]
-    if row["kind"] == "reminder":
+    if row["kind"] == "deadline_missed":
+        subject = f"[Thi đua] Quá hạn: {acts[0] if acts else stage} – {title}"
+        lines.append(f"{title}: giai đoạn “{stage}” đã hết hạn. {unit} chưa làm:")
+        closes = p.get("stage") in ("pledge", "scoring")
+        after = ("Giai đoạn đã kết thúc theo thời hạn; việc trên không còn thực hiện được."
+                 if closes else "Việc trên vẫn cần được thực hiện sớm nhất có thể.")
+        lines += [f"  - {a}" for a in acts]
+        lines += ["", after, "Liên hệ Cơ quan thường trực nếu cần gia hạn."]
+        acts = []
+    elif row["kind"] == "reminder":
         subject = f"[Thi đua] Nhắc việc: còn {p['days_before']} ngày đến hạn – {title}"
         lines.append(f"{title}: giai đoạn “{stage}” sẽ hết hạn sau {p['days_before']} ngày. "
                      f"{unit} còn việc chưa làm:")

@@ -11,7 +11,7 @@ Its tables are made by migration 0009_pending.sql.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -24,7 +24,7 @@ from eventstore.records import Conn
 
 from .cycles import _is_cycle
 
-__all__ = ["PendingAction", "PendingReadModel", "pending_for", "snapshot"]
+__all__ = ["PendingAction", "PendingReadModel", "inbox_count", "pending_for", "snapshot"]
 
 _LOAD = "SELECT state::text FROM cycle_snapshots WHERE stream = $1"
 _SAVE = """
@@ -42,7 +42,7 @@ ON CONFLICT DO NOTHING
 
 class PendingReadModel:
     name = "pending"
-    version = 2
+    version = 3  # 3: the secretariat's findings in the discipline stage
 
     async def reset(self, conn: Conn) -> None:
         await conn.execute("TRUNCATE cycle_snapshots, pending_actions")
@@ -88,13 +88,22 @@ class PendingAction:
     title: str
     stage: str
     deadline: datetime | None
+    started_at: datetime | None = None
+
+    @property
+    def overdue(self) -> bool:
+        """The deadline has passed and it was a live one: it fell after the cycle started (a
+        cycle started after its own deadline, e.g. a past year entered now, is not late)."""
+        return (self.deadline is not None and self.deadline < datetime.now(UTC)
+                and (self.started_at is None or self.deadline > self.started_at))
 
 
 _FOR = """
-SELECT stream, who_name, action, subject, subject_name, block_id, block_name, year, title, stage, deadline
-  FROM pending_actions
- WHERE who = $1 AND starts_with(stream, $2 || 'cycle-')
- ORDER BY deadline NULLS LAST, year DESC, block_id, action, subject
+SELECT p.stream, p.who_name, p.action, p.subject, p.subject_name, p.block_id, p.block_name,
+       p.year, p.title, p.stage, p.deadline, c.started_at
+  FROM pending_actions p LEFT JOIN cycles c ON c.stream = p.stream
+ WHERE p.who = $1 AND starts_with(p.stream, $2 || 'cycle-')
+ ORDER BY p.deadline NULLS LAST, p.year DESC, p.block_id, p.action, p.subject
  LIMIT $3
 """
 
@@ -107,6 +116,24 @@ async def pending_for(pool: asyncpg.Pool, who: str, *, prefix: str = "",
     except asyncpg.UndefinedTableError:
         return []
     return [PendingAction(*r) for r in rows]
+
+
+_COUNT = """
+SELECT count(*), coalesce(sum(hashtext(stream || ' ' || action || ' ' || subject)), 0)::text
+  FROM pending_actions
+ WHERE who = $1 AND starts_with(stream, $2 || 'cycle-')
+"""
+
+
+async def inbox_count(pool: asyncpg.Pool, who: str, *, prefix: str = "") -> tuple[int, str]:
+    """How many tasks `who` has (the header's count) and a stamp that changes when the list
+    does (the tasks page reloads on it): one query on the index of `who`."""
+    try:
+        row = await pool.fetchrow(_COUNT, who, prefix)
+    except asyncpg.UndefinedTableError:
+        return 0, ""
+    assert row is not None
+    return int(row[0]), str(row[1])
 
 
 async def snapshot(pool: asyncpg.Pool, stream: str) -> CycleState | None:

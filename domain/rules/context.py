@@ -38,12 +38,14 @@ E = TypeVar("E", bound=ev.Event)
 class Ctx:
     """One command being judged: the state before it, who gives it, when, and the id source."""
 
-    __slots__ = ("actor", "ids", "now", "request_id", "s")
+    __slots__ = ("actor", "ids", "now", "request_id", "s", "system_credit")
 
     def __init__(
-        self, s: CycleState, actor: Actor, now: datetime, ids: IdSource, request_id: str | None
+        self, s: CycleState, actor: Actor, now: datetime, ids: IdSource, request_id: str | None,
+        system_credit: bool = True,
     ) -> None:
         self.s, self.actor, self.now, self.ids, self.request_id = s, actor, now, ids, request_id
+        self.system_credit = system_credit
 
     def event(self, cls: type[E], **fields: Any) -> E:
         return cls(
@@ -53,6 +55,16 @@ class Ctx:
             request_id=self.request_id,
             **fields,
         )
+
+    def automatic(self, cls: type[E], **fields: Any) -> E:
+        """An event that follows from the command without anyone deciding it (the pledge stage
+        closing when the last unit signs): credited to the system, in the same command's
+        envelope otherwise. `system_credit=False` gives the form recorded before (the event
+        credited to whoever gave the command), for histories and chains written then."""
+        event = self.event(cls, **fields)
+        if self.system_credit:
+            event = event.model_copy(update={"actor": Actor.system()})
+        return event
 
     # ---- who may ---------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ def sign_pledge(x: Ctx, cmd: c.SignPledge) -> list[ev.Event]:
         raise RuleError("already_signed", f"{cmd.unit} has already signed the pledge", "unit")
     out: list[ev.Event] = [x.event(ev.PledgeSigned, unit=cmd.unit)]
     if len(x.s.signed) + 1 == len(x.s.members):
-        out.append(x.event(ev.PledgeClosed, reason="all_signed", unsigned=()))
+        out.append(x.automatic(ev.PledgeClosed, reason="all_signed", unsigned=()))
     return out
 
 

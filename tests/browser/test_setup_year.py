@@ -50,6 +50,12 @@ def _refused_block(stack: Stack) -> None:
     run_async(empty_block)
 
 
+def _typed_day(iso: str) -> str:
+    """A deadline's day as an official types it: dd/mm/yyyy."""
+    y, m, d = iso[:10].split("-")
+    return f"{d}/{m}/{y}"
+
+
 def _run_steps(stack: Stack) -> dict[str, Any]:
     """Every step of the reference scenario after its start, sent as the scenario runner sends
     it (the workflow's update, as the step's actor); the outcome read back from the store."""
@@ -146,8 +152,8 @@ def test_secretariat_builds_the_sheet_and_opens_2018(stack: Stack, login: Login,
     form = admin.get_by_role("form", name="Mở năm thi đua")
     form.get_by_label("Bảng điểm").select_option("1")
     form.get_by_label("Quy chế").select_option("mac-dinh")
-    form.get_by_label("Hạn ký giao ước").fill(ref["deadlines"]["pledge"][:10])
-    form.get_by_label("Hạn chấm điểm").fill(ref["deadlines"]["scoring"][:10])
+    form.get_by_label("Hạn ký giao ước").fill(_typed_day(ref["deadlines"]["pledge"]))
+    form.get_by_label("Hạn chấm điểm").fill(_typed_day(ref["deadlines"]["scoring"]))
     form.get_by_role("button", name="Xem các khối sẽ khởi tạo").click()
     table = admin.get_by_role("table", name="Các khối sẽ khởi tạo")
     expect(table.locator("tr[data-block=kg-khoi-2]")).to_have_attribute("data-ok", "yes")

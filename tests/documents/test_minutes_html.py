@@ -158,3 +158,26 @@ def test_an_excluded_deputy_does_not_succeed_and_the_minutes_say_why() -> None:
         "điều kiện đảm nhận Khối trưởng." in text
     )
     assert "Sở B lãnh đạo bị xử lý kỷ luật" in text
+
+
+def test_conference_acts_are_dated_by_the_conference(ref_text: str) -> None:
+    """Recorded on the conference's day: the time and the day. Driven again years later (a
+    scenario run today): the conference's date, and the moment of entry said as such — never a
+    vote dated by the day it was typed in."""
+    assert re.search(r"Mở vòng bỏ phiếu lúc \d\d:\d\d 08/3/2019, kết thúc lúc \d\d:\d\d "
+                     r"08/3/2019", ref_text)
+    from datetime import UTC, datetime
+
+    from app.runner import reference_scenario
+    from domain.scenario import run_pure
+
+    from .conftest import clock
+
+    now, ids = clock(datetime(2026, 12, 6, 9, 0, tzinfo=UTC))
+    _, events, _ = run_pure(reference_scenario(), now=now, ids=ids)
+    late = text_of(minutes_html(events, stream="cycle-kg-khoi-2-2018",  # type: ignore[arg-type]
+                                head_version=len(events), head_hash=b"\0" * 32))
+    assert re.search(r"Mở vòng bỏ phiếu tại hội nghị ngày 08/3/2019 \(ghi nhận vào hệ thống lúc "
+                     r"\d\d:\d\d 06/12/2026\)", late)
+    assert not re.search(r"lúc \d\d:\d\d 06/12/2026(?! ?\))", late)
+    assert "Hội nghị tổng kết được tổ chức ngày 08 tháng 3 năm 2019" in late

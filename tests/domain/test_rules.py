@@ -16,7 +16,7 @@ from domain.events import (
     VoteRoundClosed,
 )
 
-from .helpers import T0, Cycle, distinct_scores, ranks, secs
+from .helpers import T0, Cycle, cmd, distinct_scores, ranks, secs
 
 pytestmark = pytest.mark.pure
 
@@ -598,7 +598,7 @@ def test_pending_actions_follow_the_stage() -> None:
     c.do("u1", "close_scoring")
     assert pending_actions(c.state) == {"u1": ["hold_review"]}
     c.review(absent=["u5"])
-    assert pending_actions(c.state) == {"u1": ["close_discipline_check"]}
+    assert pending_actions(c.state) == {"admin": ["record_finding"], "u1": ["close_discipline_check"]}
     c.do("u1", "close_discipline_check")
     assert pending_actions(c.state) == {"u1": ["open_vote_round"]}
     assert c.code("u1", "open_vote_round") == "unresolved_tie"
@@ -638,6 +638,29 @@ def test_pledge_closes_itself_when_all_have_signed() -> None:
     out = c.do("u5", "sign_pledge", unit="u5")
     assert [e.type for e in out] == ["pledge_signed", "pledge_closed"]
     assert out[1].reason == "all_signed"  # type: ignore[union-attr]
+    # the close is nobody's decision: credited to the system, not to the last signer
+    assert out[0].actor.unit == "u5" and out[1].actor.kind == "system"
+    assert (out[1].request_id, out[1].at) == (out[0].request_id, out[0].at)
+    from domain.audit import recheck
+
+    assert recheck(c.events) == []
+
+
+def test_a_chain_that_credited_the_close_to_the_last_signer_still_rechecks() -> None:
+    """Chains written before the system was credited (decide(..., system_credit=False)) keep
+    verifying; a close credited to another unit does not."""
+    from domain.audit import recheck
+    from domain.decide import decide
+    from domain.values import Actor
+
+    c = Cycle(3)
+    c.sign(["u1", "u2"])
+    legacy = decide(c.state, cmd("sign_pledge", unit="u3"), Actor.parse("u3"), now=c.now,
+                    ids=c.ids, request_id="r-last", system_credit=False)
+    assert [e.actor.unit for e in legacy] == ["u3", "u3"]
+    assert recheck([*c.events, *legacy]) == []
+    forged = [legacy[0], legacy[1].model_copy(update={"actor": Actor.parse("u1")})]
+    assert recheck([*c.events, *forged]) != []
 
 
 def test_head_closes_the_pledge_early() -> None:

@@ -138,5 +138,5 @@ async def test_odd_input_answers_4xx_and_writes_nothing(browser: Browser, site: 
 def test_after_login_only_a_local_path(tiep: str) -> None:
     from app.http.pages.auth import _next
 
-    assert _next(tiep) == "/viec-can-lam"
+    assert _next(tiep) == "/"
     assert _next("/ky/kg-khoi-2/2018?x=1") == "/ky/kg-khoi-2/2018?x=1"

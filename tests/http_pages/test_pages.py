@@ -193,4 +193,4 @@ async def test_an_expired_session_goes_to_login_and_back_to_the_same_page(
     r = await khdt.post("/dang-nhap", data={"login": "nv-so-khdt", "password": PASSWORD,
                                              "csrf_token": csrf_of(form.text),
                                              "tiep": "//evil.example/x"})
-    assert r.headers["location"] == "/viec-can-lam"
+    assert r.headers["location"] == "/"

@@ -104,3 +104,25 @@ async def test_users_email_from_the_command_line(db_url: str, pool: asyncpg.Pool
         "SELECT type, data->>'email' FROM events WHERE stream = 'person-cli-mail' ORDER BY version")
     assert [tuple(r) for r in rows] == [("person_created", "mai@sokhdt.gov.vn"),
                                         ("person_changed", "mai2@sokhdt.gov.vn")]
+
+
+async def test_users_calendar_prints_a_secret_address_once_and_keeps_its_hash(
+    db_url: str, pool: asyncpg.Pool
+) -> None:
+    r = thidua(db_url, "users", "add", "cli-lich", "--name", "Trần Lịch", "--role", "admin")
+    assert r.returncode == 0, r.stderr
+    r = thidua(db_url, "users", "calendar", "cli-lich", "--base", "https://thidua.example/")
+    assert r.returncode == 0, r.stderr
+    url = r.stdout.strip()
+    assert url.startswith("https://thidua.example/lich/thc_") and url.endswith(".ics")
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    identity = Identity(pool, EventStore(pool))
+    assert (await identity.calendar.person(token)).login == "cli-lich"  # type: ignore[union-attr]
+    assert token not in await table_text(pool)  # only its hash is kept
+    again = thidua(db_url, "users", "calendar", "cli-lich").stdout.strip()
+    assert again.startswith("/lich/thc_") and again != url
+    assert await identity.calendar.person(token) is None  # the old address ended
+    r = thidua(db_url, "users", "calendar", "cli-lich", "--revoke")
+    assert r.returncode == 0 and "ended" in r.stdout
+    r = thidua(db_url, "users", "calendar", "nobody-here")
+    assert r.returncode == 1 and "unknown_person" in r.stderr

@@ -1,5 +1,5 @@
 """Notifications by e-mail against a real SMTP server (aiosmtpd) started here: a reference
-cycle's new tasks and reminders reach the right persons, once each, even when the delivering
+cycle's new tasks, reminders and missed deadline reach the right persons, once each, even when the delivering
 worker is killed (SIGKILL) while the server holds a message.
 
 The guarantee is at least once with a stable Message-ID (app/notify/deliver.py): the message
@@ -120,7 +120,7 @@ async def test_new_tasks_and_reminders_reach_each_person_once_across_a_killed_wo
                 " payload->'actions' @> '[\"sign_pledge\"]' AS to_sign FROM outbox"
                 " WHERE stream = $1 ORDER BY id", stream)
             kinds = {(r["kind"], r["stage"]) for r in rows}
-            assert {("new_task", "pledge"), ("reminder", "pledge"),
+            assert {("new_task", "pledge"), ("reminder", "pledge"), ("deadline_missed", "pledge"),
                     ("new_task", "scoring")} <= kinds, kinds
             return rows
 
@@ -128,6 +128,9 @@ async def test_new_tasks_and_reminders_reach_each_person_once_across_a_killed_wo
     signed = {s.actor.unit for s in sc.steps[:2]}
     reminded = {r["recipient"] for r in rows if r["kind"] == "reminder" and r["to_sign"]}
     assert reminded == {m.id for m in sc.block.members} - signed  # who has not signed
+    missed = {r["recipient"] for r in rows if r["kind"] == "deadline_missed"}
+    assert missed == reminded  # told once that the deadline passed: those who had not signed
+    assert sum(1 for r in rows if r["kind"] == "deadline_missed") == len(missed)
     assert {r["recipient"] for r in rows if r["kind"] == "new_task"
             and r["stage"] == "pledge"} == {m.id for m in sc.block.members}
     # written once: a second write of the same tasks is a no-op
@@ -194,6 +197,8 @@ async def test_new_tasks_and_reminders_reach_each_person_once_across_a_killed_wo
     subjects = {s for _, _, s in box.arrived}
     assert any(s.startswith("[Thi đua] Việc mới: Ký giao ước thi đua") for s in subjects)
     assert any(s.startswith("[Thi đua] Nhắc việc: còn 7 ngày") for s in subjects)
+    assert any(s.startswith("[Thi đua] Quá hạn: Ký giao ước thi đua") for s in subjects)
+    assert any("không còn thực hiện được" in b for b in box.bodies)
     deadline = (now + timedelta(days=30)).astimezone(
         __import__("app.words", fromlist=["VN"]).VN)
     assert any(f"Hạn chót: {deadline:%H:%M}" in b and sc.block.name in b for b in box.bodies)

@@ -17,15 +17,19 @@ from fastapi.staticfiles import StaticFiles
 
 from ...identity import IdentityError
 from ..params import is_id, version_of, year_of
-from . import admin, auth, cycle, setup_blocks, setup_year, tasks
-from .core import HERE, check_csrf, forbidden, render
+from . import admin, auth, calendar, cycle, setup_blocks, setup_year, tasks
+from .core import HERE, check_csrf, forbidden, inbox_of, own_unit_name, render
 
-__all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "STATIC_PREFIX", "is_page_post", "is_poll",
-           "mount_pages"]
+__all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "PUBLIC_PREFIXES", "STATIC_PREFIX", "is_page_post",
+           "is_poll", "mount_pages"]
 
 PUBLIC_PAGES = ("/dang-nhap",)
 STATIC_PREFIX = "/static/"
-PAGE_PREFIXES = ("/ky/", "/quan-ly", "/kiem-tra", "/viec-can-lam", "/dang-xuat")
+PUBLIC_PREFIXES = (STATIC_PREFIX, calendar.FEED_PREFIX)
+"""Served without a session: the static files, and the calendar feeds (their secret token in the
+path is the key)."""
+PAGE_PREFIXES = ("/ky/", "/quan-ly", "/kiem-tra", "/viec-can-lam", "/viec-da-lam", "/tai-khoan",
+                 "/dang-xuat")
 """Paths whose posts are page forms (their CSRF token comes in the form, checked here)."""
 
 
@@ -60,6 +64,17 @@ async def _form_csrf(request: Request) -> None:
             raise PageRefused(exc.code) from None
 
 
+async def _inbox(request: Request) -> None:
+    """The header's task count, for a page about to be shown (not for a form's post), and the
+    name of the person's unit (every page's header names it, a 403 or 404 page too)."""
+    if is_poll(request.method, request.url.path) or request.url.path.startswith(
+            calendar.FEED_PREFIX):
+        return
+    if request.method == "GET":
+        request.state.inbox = await inbox_of(request)
+    request.state.unit_name = await own_unit_name(request)
+
+
 def mount_pages(app: object) -> None:
     from fastapi import FastAPI
 
@@ -77,11 +92,12 @@ def mount_pages(app: object) -> None:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    guarded = APIRouter(dependencies=[Depends(_form_csrf), Depends(_known_path)],
+    guarded = APIRouter(dependencies=[Depends(_inbox), Depends(_form_csrf), Depends(_known_path)],
                         include_in_schema=False)
     guarded.include_router(tasks.router)
     guarded.include_router(setup_blocks.router)
     guarded.include_router(setup_year.router)
+    guarded.include_router(calendar.router)
     guarded.include_router(admin.router)  # before cycle: /ky/{b}/{y}/nhat-ky is not a form
     guarded.include_router(cycle.router)
     app.include_router(guarded)
@@ -91,10 +107,11 @@ def is_page_post(path: str) -> bool:
     return path.startswith(PAGE_PREFIXES)
 
 
-_POLL = re.compile(r"^/ky/[^/]+/[^/]+/phien-ban$")
+_POLL = re.compile(r"^(/ky/[^/]+/[^/]+/phien-ban|/viec-can-lam/so-viec)$")
 
 
 def is_poll(method: str, path: str) -> bool:
-    """The version poll the cycle pages send every few seconds on their own (app.js): not the
-    person's use of the session, so it does not restart the session's idle clock."""
+    """The version poll the cycle pages (and the task count the other pages) send every few
+    seconds on their own (app.js): not the person's use of the session, so it does not restart
+    the session's idle clock."""
     return method in ("GET", "HEAD") and _POLL.match(path) is not None

@@ -5,6 +5,7 @@ export), and its reconciliation with the Temporal history."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from typing import Any
 
@@ -19,7 +20,8 @@ from domain.views import ballot_is_private
 from workflows.messages import cycle_key
 
 from ...readmodels.cycles import list_cycles
-from ...words import VN, days_left, reconcile_sentence, scenario_problems
+from ...readmodels.pending import pending_for
+from ...words import VN, cycle_title, days_left, reconcile_sentence, scenario_problems
 from ..audit import reconciliation
 from ..blocks import block_service
 from ..deps import AUDIT_READERS
@@ -37,12 +39,16 @@ from .core import (
 )
 from .cycle import day_of
 from .story import describe
+from .tasks import action_url
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
 MAX_UPLOAD = 200 * 1024
+NEAR_DAYS = 7
+"""A deadline this close (or past) with units still owing puts the cycle on the secretariat's
+list of deadlines to watch."""
 
 
 def _next_deadline(row: Any) -> tuple[str | None, int | None]:
@@ -66,15 +72,26 @@ async def _cycles_page(request: Request, *, status: int = 200,
     rows = await list_cycles(svc.pool, year=year, prefix=svc.cycles.prefix)
     late = await _late_units(svc, [r.stream for r in rows])
     years: dict[int, list[dict[str, Any]]] = {}
+    near = []
     for r in rows:
         deadline, left = _next_deadline(r)
-        years.setdefault(r.year, []).append(
-            {"row": r, "deadline": deadline, "days_left": left, "late": late.get(r.stream, 0)})
+        owing = late.get(r.stream, (0, 0))
+        item = {"row": r, "deadline": deadline, "days_left": left, "late": owing[0],
+                "owing": owing[1]}
+        years.setdefault(r.year, []).append(item)
+        if left is not None and left <= NEAR_DAYS and owing[1]:
+            near.append(item)
     registered, unit_names = await _registered(svc, rows)
+    tasks = []
+    if who.kind == "admin":  # the secretariat's own tasks: findings, appointments
+        tasks = [{"row": t, "url": action_url(t.block_id, t.year, t.action, t.subject)}
+                 for t in await pending_for(svc.pool, "admin", prefix=svc.cycles.prefix)]
+    near.sort(key=lambda it: it["days_left"])
     return render(request, "manage_list.html", status=status, years=years, year=year,
-                  title="Quản lý các kỳ thi đua", errors=errors or [], error=error,
+                  title="Quản lý các kỳ thi đua" if who.kind == "admin" else
+                  "Kiểm tra các kỳ thi đua", errors=errors or [], error=error,
                   registered=registered, unit_names=unit_names, typed=typed or {},
-                  block_error=block_error)
+                  block_error=block_error, tasks=tasks, near=near, near_days=NEAR_DAYS)
 
 
 async def _registered(svc: Any, rows: list[Any]) -> tuple[list[Any], dict[tuple[str, str], str]]:
@@ -92,19 +109,22 @@ async def _registered(svc: Any, rows: list[Any]) -> tuple[list[Any], dict[tuple[
     return list(blocks), {(m["stream"][cut:], m["unit"]): m["name"] for m in members}
 
 
-async def _late_units(svc: Any, streams: list[str]) -> dict[str, int]:
-    """Units that still owe an action of a stage whose deadline has passed (one query)."""
+async def _late_units(svc: Any, streams: list[str]) -> dict[str, tuple[int, int]]:
+    """Per cycle, the units that still owe an action of a stage whose deadline has passed, and
+    those whose deadline passes within NEAR_DAYS days or has passed (one query)."""
     if not streams:
         return {}
     try:
         rows = await svc.pool.fetch(
-            "SELECT stream, count(DISTINCT who) FROM pending_actions"
-            " WHERE stream = any($1::text[]) AND deadline < now() AND who <> 'admin'"
+            "SELECT stream, count(DISTINCT who) FILTER (WHERE deadline < now()),"
+            " count(DISTINCT who) FROM pending_actions"
+            " WHERE stream = any($1::text[]) AND deadline < now() + make_interval(days => $2)"
+            " AND who <> 'admin'"
             " AND action IN ('sign_pledge', 'submit_self_score', 'cast_ballot',"
-            " 'cast_election_ballot') GROUP BY stream", streams)
+            " 'cast_election_ballot') GROUP BY stream", streams, NEAR_DAYS)
     except Exception:
         return {}
-    return {r[0]: r[1] for r in rows}
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 @router.get("/quan-ly")
@@ -216,7 +236,7 @@ def as_of_typed(request: Request) -> str:
 
 def _cycle_title(state: CycleState, block: str, year: int) -> str:
     """The cycle's title, else its block's name (or id) and year."""
-    return state.title or f"{state.block.name if state.block else block} – năm {year}"
+    return cycle_title(state.title, state.block.name if state.block else block, year)
 
 
 @router.get("/ky/{block}/{year}/nhat-ky")
@@ -275,6 +295,20 @@ async def reconcile_page(request: Request, block: str, year: int) -> HTMLRespons
                              for d in r.differences])
 
 
+_TYPED_MOMENT = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?$")
+
+
+def _iso_of_typed(text: str) -> str:
+    """`08/3/2019 14:05` (or `08/3/2019`: the start of that day), Vietnam time, as typed in the
+    page whatever the browser's language → ISO 8601 for app/http/params.moment_of; anything
+    else as it is (an ISO moment is still understood)."""
+    m = _TYPED_MOMENT.match(text)
+    if m is None:
+        return text
+    d, mo, y, h, mi = (int(g) if g else 0 for g in m.groups())
+    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}"
+
+
 def _picker(request: Request) -> tuple[int | None, datetime | None, FormError | None]:
     """The version or moment the auditor asked for (bounded by app/http/params)."""
     q = request.query_params
@@ -282,7 +316,7 @@ def _picker(request: Request) -> tuple[int | None, datetime | None, FormError | 
     version = version_of(v) if v else None
     if v and version is None:
         return None, None, FormError("invalid_version", "phien-ban")
-    moment = moment_of(t, VN) if t else None
+    moment = moment_of(_iso_of_typed(t), VN) if t else None
     if t and moment is None:
         return version, None, FormError("invalid_moment", "thoi-diem")
     return version, moment, None

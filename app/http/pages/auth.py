@@ -34,7 +34,7 @@ def _next(value: Any) -> str:
     if (isinstance(value, str) and value.startswith("/") and value[1:2] not in ("/", "\\")
             and len(value) <= 2000 and value.isascii() and value.isprintable()):
         return value
-    return "/viec-can-lam"
+    return "/"
 
 
 def _login_page(request: Request, *, status: int = 200, login: str = "",

@@ -1,4 +1,9 @@
-"""The result page's bar chart of totals: SVG made on the server (no script, printable)."""
+"""The result page's bar chart of totals: SVG made on the server (no script, printable).
+
+Readable: each unit's name stands above its bar and the total after it, in dark text on the
+page's white (no text on a bar's colour); a unit left out says so in words, not by colour only.
+Below 40rem (a phone) the chart is hidden and the ranking table beside it carries the same
+figures (app.css): a 640-unit-wide drawing shrunk to 360 px would print its words at 7 px."""
 
 from __future__ import annotations
 
@@ -9,7 +14,10 @@ from markupsafe import Markup, escape
 
 from ...words import vn_number
 
-__all__ = ["bar_chart"]
+__all__ = ["CHART_COLOURS", "bar_chart"]
+
+CHART_COLOURS = {"text": "#1b1b1b", "bar": "#0b4f8a", "bar-out": "#5f6670", "page": "#ffffff"}
+"""The colours app.css gives the chart (tests check their contrast: text ≥ 4.5:1, bars ≥ 3:1)."""
 
 
 def bar_chart(rows: list[tuple[str, Any, bool]], *, title: str) -> Markup:
@@ -18,22 +26,23 @@ def bar_chart(rows: list[tuple[str, Any, bool]], *, title: str) -> Markup:
     if not scored:
         return Markup("")
     top = max(t for _, t, _ in scored) or Decimal(1)
-    bar_h, gap, label_w, width = 26, 8, 0, 640
-    height = len(scored) * (bar_h + gap) + gap
+    label_h, bar_h, gap, width = 18, 16, 10, 640
+    row_h = label_h + bar_h + gap
+    height = len(scored) * row_h + gap
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
     for i, (name, total, ok) in enumerate(scored):
-        y = gap + i * (bar_h + gap)
-        w = max(2, int((width - label_w - 90) * (total / top)))
+        y = gap + i * row_h
+        w = max(2, int((width - 90) * (total / top)))
         cls = "bar" if ok else "bar bar-out"
+        label = name if ok else f"{name} (không đủ điều kiện suy tôn)"
         parts.append(
-            f'<g><rect class="{cls}" x="{label_w}" y="{y}" width="{w}" height="{bar_h}" rx="3"/>'
-            f'<text x="{label_w + 6}" y="{y + bar_h * 0.68:.0f}" class="bar-label">'
-            f"{escape(name)}</text>"
-            f'<text x="{label_w + w + 6}" y="{y + bar_h * 0.68:.0f}" class="bar-value">'
+            f'<g><text x="0" y="{y + label_h - 5}" class="bar-label">{escape(label)}</text>'
+            f'<rect class="{cls}" x="0" y="{y + label_h}" width="{w}" height="{bar_h}" rx="2"/>'
+            f'<text x="{w + 6}" y="{y + label_h + bar_h - 3}" class="bar-value">'
             f"{escape(vn_number(total))}</text></g>"
         )
     parts.append("</svg>")

@@ -30,6 +30,7 @@ from ... import words
 from ...bootstrap import Services
 from ...identity import IdentityError
 from ...identity.sessions import COOKIE
+from ...readmodels.pending import inbox_count
 
 __all__ = ["FLASH_COOKIE", "PAGE_CSRF_COOKIE", "FormError", "Refusal", "flash_of", "refuse",
            "render", "send_command"]
@@ -61,6 +62,8 @@ env.globals["AGENDA"] = {
     "election": "Bầu Khối trưởng, Khối phó",
 }
 env.globals["days_left"] = words.days_left
+env.globals["cycle_title"] = words.cycle_title
+env.globals["RULE_SENTENCE"] = words.rule_sentence
 
 
 class FormError(Exception):
@@ -173,12 +176,58 @@ def unit_name(state: CycleState | None, unit: str | None) -> str:
     return unit
 
 
-def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+def inbox_key(who: Actor | None) -> str | None:
+    """Whose tasks a person sees: the unit's, or the secretariat's (`admin`); auditors none."""
+    if who is None:
+        return None
+    return who.unit if who.kind == "unit" else "admin" if who.kind == "admin" else None
+
+
+async def inbox_of(request: Request) -> tuple[int, str] | None:
+    """The person's task count and the list's stamp (one query on the `pending` read model)."""
+    key = inbox_key(request.scope.get("state", {}).get("actor"))
+    if key is None:
+        return None
+    svc = services(request)
+    try:
+        return await inbox_count(svc.pool, key, prefix=svc.cycles.prefix)
+    except Exception:  # a store that is away: no count in the header; the page says why
+        return None
+
+
+_OWN_UNIT = """
+SELECT coalesce((SELECT name FROM block_members WHERE unit = $1 LIMIT 1),
+                (SELECT who_name FROM pending_actions WHERE who = $1 LIMIT 1))
+"""
+
+
+async def own_unit_name(request: Request) -> str | None:
+    """The full name of the person's unit (from the blocks' register, else the tasks)."""
     who = request.scope.get("state", {}).get("actor")
+    if not isinstance(who, Actor) or who.kind != "unit" or not who.unit:
+        return None
+    try:
+        return await services(request).pool.fetchval(_OWN_UNIT, who.unit)  # type: ignore[no-any-return]
+    except Exception:  # a store that is away: the page says so elsewhere
+        return None
+
+
+def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    scope_state = request.scope.get("state", {})
+    who = scope_state.get("actor")
     state = ctx.get("state")
+    inbox = scope_state.get("inbox")
+    own = scope_state.get("unit_name")
+
+    def name_of(u: str | None) -> str:
+        name = unit_name(state, u)
+        if name == u and own and who is not None and u == who.unit:
+            return str(own)
+        return name
+
     html = env.get_template(template).render(
         request=request, who=who, csrf=request.cookies.get(PAGE_CSRF_COOKIE, ""),
-        name_of=lambda u: unit_name(state, u), **ctx,
+        inbox=inbox, name_of=name_of, **ctx,
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 

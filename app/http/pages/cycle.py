@@ -34,6 +34,7 @@ from domain.state import CycleState
 from domain.values import FINDING_KINDS, Actor
 from workflows.messages import cycle_key
 
+from ... import words
 from ...evidence import EvidenceRefused, accept
 from ...identity import IdentityError
 from ...lookups import cycle_state
@@ -47,6 +48,7 @@ from .core import (
     actor,
     flash_of,
     forbidden,
+    inbox_of,
     parse_score,
     redirect_after_command,
     refuse,
@@ -116,7 +118,7 @@ def may_open(page: str, who: Actor, s: CycleState) -> bool:
 
 def cycle_title(s: CycleState) -> str:
     assert s.block is not None
-    return s.title or f"{s.block.name} – năm {s.year}"
+    return words.cycle_title(s.title, s.block.name, s.year)
 
 
 def context(s: CycleState, who: Actor, block: str, year: int) -> dict[str, Any]:
@@ -300,7 +302,9 @@ async def version(request: Request, block: str, year: int) -> JSONResponse:
     svc = services(request)
     stream = cycle_key(block, year, svc.cycles.prefix)[1]
     v = await svc.pool.fetchval("SELECT version FROM cycles WHERE stream = $1", stream)
-    return JSONResponse({"version": v or 0}, headers={"Cache-Control": "no-store"})
+    got = await inbox_of(request)  # the header's task count rides on the same poll
+    return JSONResponse({"version": v or 0, "inbox": got[0] if got else None},
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.get("/ky/{block}/{year}/tu-cham-diem/mau.xlsx")
@@ -420,6 +424,8 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
         sentence_values = _values(err, s)
         if sentence_values:
             err = FormError(err.code, err.field, **sentence_values)
+        if err.code == "no_round_open" and not s.rounds:  # none held yet: say so
+            err = FormError(err.code, err.field, words.rule_sentence("no_round_yet"))
         return refuse(here, [err], failed, typed, 409)
     target = f"/ky/{block}/{year}" if page in UNIT_PAGES else f"/ky/{block}/{year}/{page}"
     return redirect_after_command(request, target + "?da-gui=" + do)

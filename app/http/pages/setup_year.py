@@ -37,7 +37,8 @@ from ...sheets import (
 from ...words import EXCLUSION, VN
 from ..blocks import block_service
 from ..params import year_of
-from .core import actor, forbidden, redirect, render, services
+from .core import FormError, actor, forbidden, redirect, render, services
+from .cycle import day_of
 
 __all__ = ["router"]
 
@@ -405,10 +406,9 @@ async def open_year(request: Request) -> Response:
     for stage in ("pledge", "scoring"):
         if typed[stage]:
             try:
-                day = datetime.strptime(typed[stage], "%Y-%m-%d").date()
-            except ValueError:
-                return await _open_page(request, typed, status=422, error=(
-                    stage, "Ngày không hợp lệ (chọn ngày trên lịch)."))
+                day = day_of(typed[stage], stage)  # 31/01/2019, as every date field reads
+            except FormError as err:
+                return await _open_page(request, typed, status=422, error=(stage, err.sentence))
             deadlines[stage] = datetime.combine(day, time(17, 0), tzinfo=VN)
     blocks = block_service(request)
     plan = []

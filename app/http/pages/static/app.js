@@ -11,6 +11,34 @@
   var summary = document.getElementById("form-errors");
   if (summary) summary.focus();
 
+  // The header's task count (base.html): set from the cycle pages' version poll, or polled
+  // alone (`/viec-can-lam/so-viec`) on the pages that have no cycle; the tasks page fetches
+  // itself again when its list changed (unless the person has typed in a form).
+  var badge = document.querySelector("[data-inbox-count]");
+  function inbox(n) {
+    if (!badge || n === null || n === undefined || String(n) === badge.getAttribute("data-inbox-count")) return;
+    badge.setAttribute("data-inbox-count", String(n));
+    badge.textContent = String(n);
+    var sr = document.createElement("span"); sr.className = "sr-only"; sr.textContent = " việc";
+    badge.appendChild(sr);
+    badge.hidden = !(Number(n) > 0);
+  }
+  var stamped = document.querySelector("[data-inbox-stamp]");
+  if (badge && !document.querySelector("[data-version-url]")) {
+    setInterval(function () {
+      fetch("/viec-can-lam/so-viec", {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (b) {
+          if (!b) return;
+          inbox(b.inbox);
+          if (stamped && b.stamp !== undefined && b.stamp !== stamped.getAttribute("data-inbox-stamp")
+              && !document.querySelector("form[data-dirty]")) {
+            window.location.reload();  // a GET page (every form is Post/Redirect/Get)
+          }
+        }).catch(function () {});
+    }, 5000);
+  }
+
   // A score as the server reads it (app/http/pages/core.py parse_score and the rules of
   // domain/rules/scoring.py): "583,5" or "583.5", 0 ≤ score ≤ the section's maximum, at most
   // the sheet's decimals (the form's data-decimals, 2 by default). Returns {value} or {error}.
@@ -147,6 +175,7 @@
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (b) {
+        if (b) inbox(b.inbox);
         if (!b || !(Number(b.version) > seen) || busy) return;
         return refresh();
       }).catch(function () {});
