@@ -315,6 +315,7 @@ RULE = {
     "invalid_scenario": "Tệp kỳ thi đua chưa đúng định dạng.",
     "required": "Cần nhập thông tin này.",
     "confirm_required": "Cần xác nhận trước khi gửi.",
+    "confirm_needed": "Việc này không thể hoàn tác: hãy đọc hệ quả rồi xác nhận.",
     "invalid_date": "Ngày chưa hợp lệ (ví dụ 08/3/2019).",
     "invalid_year": "Năm chưa hợp lệ (ví dụ 2019).",
     "invalid_version": "Phiên bản phải là một số nguyên dương (ví dụ 9).",
@@ -494,8 +495,8 @@ RULE.update({
                           "đơn vị chỉ thuộc một khối trong một năm.",
     "too_few_members": "Một khối thi đua cần ít nhất 3 đơn vị.",
     "not_a_workbook": "Tệp không phải là bảng tính Excel (.xlsx).",
-    "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, \".\", \"_\", "
-                  "\"-\" (ví dụ so-noi-vu).",
+    "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, dấu chấm, "
+                  "dấu gạch dưới và dấu gạch ngang (ví dụ so-noi-vu).",
     "duplicate_unit": "Đơn vị này đã có ở một dòng khác.",
     "head_is_deputy": "Khối trưởng và Khối phó phải là hai đơn vị khác nhau.",
     "text_too_long": "Văn bản quá dài (tối đa 2.000 ký tự).",
@@ -515,8 +516,8 @@ BOOK_RULE = {
     "required": "Ô này không được để trống.",
     "text_too_long": "Nội dung ô quá dài (tối đa 2.000 ký tự).",
     "province_mixed": "Một bảng tính chỉ dành cho một tỉnh (dòng {first_row} ghi «{province}»).",
-    "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, \".\", \"_\", "
-                  "\"-\" (ví dụ so-noi-vu).",
+    "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, dấu chấm, "
+                  "dấu gạch dưới và dấu gạch ngang (ví dụ so-noi-vu).",
     "invalid_name": "Không tạo được mã khối từ tên này; hãy nhập «Mã khối».",
     "block_missing": "Dòng này chưa ghi khối thi đua của đơn vị (cần «Mã khối» hoặc «Tên khối "
                      "thi đua»).",

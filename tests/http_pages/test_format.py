@@ -92,8 +92,9 @@ def test_every_rule_code_the_domain_raises_has_a_sentence() -> None:
 
 
 def test_every_sentence_is_for_a_code_that_is_raised() -> None:
-    """A sentence is for a code of the domain or one an entry point gives (named in app/)."""
-    source = "\n".join(p.read_text(encoding="utf-8") for p in sorted(APP.rglob("*.py"))
-                       if p.name != "words.py")
+    """A sentence is for a code of the domain (a rule's, or a workbook cell's problem) or one an
+    entry point gives (named in app/)."""
+    files = [*sorted(APP.rglob("*.py")), *sorted((APP.parent / "domain").rglob("*.py"))]
+    source = "\n".join(p.read_text(encoding="utf-8") for p in files if p.name != "words.py")
     unused = {code for code in set(RULE) - RULE_CODES if f'"{code}"' not in source}
     assert sorted(unused) == []

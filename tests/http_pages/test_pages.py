@@ -70,7 +70,7 @@ async def test_login_tasks_sign_and_score_through_the_pages(
     head = await browser("nv-so-ngoai-vu")
     # early (1/8 signed): the confirm step names the consequence, writes nothing
     before = await events(site)
-    r = await post(head, f"{BASE}/dieu-hanh", {"do": "close_pledge", "confirm": "1", "note": "Thử"})
+    r = await post(head, f"{BASE}/dieu-hanh", {"do": "close_pledge"})
     assert r.history[0].status_code == 303 and "loi=" in r.history[0].headers["location"]
     assert r.status_code == 200 and 'data-code="confirm_needed"' in r.text
     assert "1/8 đơn vị đã ký; 7 đơn vị sẽ không đủ điều kiện suy tôn" in r.text
