@@ -14,12 +14,12 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from domain.block_start import LOOKBACK_YEARS, PreviousCycle, plan_start
-from domain.codec import EventRecord
 from domain.decide import validate
 from domain.errors import DomainError
 from domain.province import ProposalsCompiled, ProvinceProposals, compile_proposals
 from domain.state import CycleState
 from domain.values import Actor
+from eventstore.execute import execute
 from workflows.messages import cycle_key
 from workflows.year_messages import (
     CompileInput,
@@ -131,11 +131,6 @@ class YearActivities:
             event_id=UUID(inp.event_id), at=inp.at, actor=Actor.system(),
             request_id=f"compile:{inp.stream}", proposals=proposals,
         )
-        record = EventRecord(
-            event_id=event.event_id, type=event.type, data=event.payload(),
-            actor=event.actor.model_dump(mode="json"), effective_at=event.at,
-            request_id=event.request_id,
-        )
         # idempotent by the event id: a retry finds its own event, whatever the head is now
-        await self._store.append(inp.stream, await self._store.head(inp.stream), [record])
+        await execute(self._store, inp.stream, lambda rows: None, lambda _: [event])
         return proposals

@@ -83,7 +83,7 @@ def _kind(rows: list[Row]) -> str:
 
 def _parse_other(kind: str, rows: list[Row]) -> list[Problem]:
     """Every event of a block, province or person stream read as its kind's event."""
-    from app.identity.people import fold_person
+    from domain.person import fold_person
 
     problems, person = [], None
     for version, body, _ in rows:
