@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import asyncpg
 import structlog
@@ -49,6 +49,9 @@ from .identity import Identity, IdentityConfig, OidcConfig
 from .logcontext import client_interceptors
 from .readmodels import all_read_models
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .blocks import BlockService
 
 __all__ = [
     "Services", "TemporalNeed", "bootstrap", "database_url", "identity_config", "setup_embedded",
@@ -78,6 +81,7 @@ class Services:
     dev_server: DevServer | None = field(default=None, repr=False)
 
     _identity: Identity | None = field(default=None, repr=False)
+    _blocks: BlockService | None = field(default=None, repr=False)
 
     @property
     def identity(self) -> Identity:
@@ -85,6 +89,15 @@ class Services:
         if self._identity is None:
             self._identity = Identity(self.pool, self.store, identity_config(self.settings))
         return self._identity
+
+    @property
+    def blocks(self) -> BlockService:
+        """Blocks, their cycles and the provinces' years (app/blocks.py): built here only."""
+        if self._blocks is None:
+            from .blocks import BlockService  # the workflows' modules, loaded on use
+
+            self._blocks = BlockService(self.store, self.pool, self.cycle_client)
+        return self._blocks
 
     @property
     def cycles(self) -> CycleClient:

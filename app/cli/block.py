@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..blocks import BlockService, show_json
+from ..blocks import show_json
 from ..bootstrap import bootstrap
 from .common import err, out, run, settings_of
 
@@ -33,7 +33,7 @@ def read_json(path: Path) -> Any:
 
 async def _with_service(ctx: typer.Context, body: Any) -> Any:
     async with bootstrap(settings_of(ctx), temporal="none") as services:
-        return await body(BlockService(services.store, services.pool))
+        return await body(services.blocks)
 
 
 def _print(state: Any, as_json: bool) -> None:
