@@ -33,6 +33,7 @@ from eventstore import EventStore, create_pool
 from eventstore.errors import DatabaseError, PermissionDenied
 from eventstore.outbox import Outbox
 from eventstore.projection import ProjectionRunner
+from readmodels import all_read_models
 
 from .client import CycleClient
 from .database import (
@@ -47,7 +48,6 @@ from .devstack import DevServer
 from .discovery import NO_TEMPORAL, DevInfo, ServiceNotFound, find_dev
 from .identity import Identity, IdentityConfig, OidcConfig
 from .logcontext import client_interceptors
-from .readmodels import all_read_models
 from .settings import Settings
 
 if TYPE_CHECKING:

@@ -205,8 +205,9 @@ def cycle_list(
     as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
 ) -> None:
     """Cycles from the read model (no Temporal query per cycle), newest year first."""
+    from readmodels.cycles import list_cycles
+
     from ..database import may_write
-    from ..readmodels.cycles import list_cycles
 
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="none", role="auditor") as services:

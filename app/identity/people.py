@@ -30,7 +30,6 @@ from domain.codec import from_record
 from domain.person import (
     AFFILIATION,
     PEOPLE_EVENT_TYPES,
-    STREAM_PREFIX,
     Person,
     PersonEventAdapter,
     fold_person,
@@ -52,6 +51,7 @@ from eventstore import EventStore
 from eventstore.chain import GENESIS, canonical_body, chain_hash
 from eventstore.execute import execute
 from eventstore.records import StoredEvent
+from readmodels.people import SELECT_PEOPLE, PeopleReadModel, person_of_row
 
 from .errors import IdentityError
 
@@ -78,76 +78,6 @@ def _now() -> datetime:
 def _fold(rows: Sequence[StoredEvent]) -> Person | None:
     """The person folded from the stored events of its stream."""
     return fold_person_events(from_record(r, PersonEventAdapter) for r in rows)
-
-
-# ---- read model ------------------------------------------------------------------------------
-
-_UPSERT = """
-INSERT INTO people (login, name, position, role, unit, active, version, position_in_log,
-                    updated_at, email)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-ON CONFLICT (login) DO UPDATE SET
-    name = excluded.name, position = excluded.position, role = excluded.role,
-    unit = excluded.unit, email = excluded.email, active = excluded.active,
-    version = excluded.version,
-    position_in_log = excluded.position_in_log, updated_at = excluded.updated_at
- WHERE people.version < excluded.version
-"""
-_SELECT = "SELECT login, name, position, role, unit, active, version, email FROM people"
-
-
-def _person(row: asyncpg.Record) -> Person:
-    return Person(
-        login=row["login"], name=row["name"], position=row["position"], role=row["role"],
-        unit=row["unit"], email=row["email"], active=row["active"], version=row["version"],
-    )
-
-
-def _row_fields(row: Any) -> tuple[str, int, int, str, dict[str, Any], datetime]:
-    """(stream, version, position, type, data, recorded_at) of a global-log row: an asyncpg
-    record of eventstore's columns or a StoredEvent."""
-    if hasattr(row, "stream") and hasattr(row, "data"):
-        return row.stream, row.version, row.position, row.type, dict(row.data), row.recorded_at
-    data = row[6]
-    return row[0], row[1], row[2], row[4], orjson.loads(data) if isinstance(data, str) else data, row[10]
-
-
-class PeopleReadModel:
-    """The `people` table, projected from the `person-*` streams."""
-
-    name = "people"
-    version = 1
-
-    async def apply(self, conn: Any, row: Any) -> None:
-        stream, version, position, type_, data, recorded_at = _row_fields(row)
-        if not stream.startswith(STREAM_PREFIX) or type_ not in PEOPLE_EVENT_TYPES:
-            return
-        login = stream[len(STREAM_PREFIX):]
-        current = await conn.fetchrow(_SELECT + " WHERE login = $1", login)
-        person = _person(current) if current else None
-        if person is not None and person.version >= version:
-            return  # applied already
-        person = fold_person(person, type_, data, version)
-        await conn.execute(
-            _UPSERT, person.login, person.name, person.position, person.role, person.unit,
-            person.active, version, position, recorded_at, person.email,
-        )
-
-    async def reset(self, conn: Any) -> None:
-        await conn.execute("TRUNCATE people")
-
-    async def rebuild(self, pool: asyncpg.Pool) -> int:
-        """Empty the table and fold every person stream again (one transaction)."""
-        async with pool.acquire() as conn, conn.transaction():
-            await self.reset(conn)
-            rows = await conn.fetch(
-                "SELECT stream, version, position, event_id, type, schema_version, data::text,"
-                " actor::text, effective_at, request_id, recorded_at, hash FROM events"
-                " WHERE stream LIKE 'person-%' ORDER BY stream, version"
-            )
-            for row in rows:
-                await self.apply(conn, row)
-        return len(rows)
 
 
 async def verify_person_stream(pool: asyncpg.Pool, login: str) -> list[str]:
@@ -192,8 +122,8 @@ class People:
         self._model = PeopleReadModel()
 
     async def get(self, login: str) -> Person | None:
-        row = await self._pool.fetchrow(_SELECT + " WHERE login = $1", login)
-        return _person(row) if row else None
+        row = await self._pool.fetchrow(SELECT_PEOPLE + " WHERE login = $1", login)
+        return person_of_row(row) if row else None
 
     async def require(self, login: str) -> Person:
         person = await self.get(login)
@@ -202,7 +132,7 @@ class People:
         return person
 
     async def list(self) -> list[Person]:
-        return [_person(r) for r in await self._pool.fetch(_SELECT + " ORDER BY login")]
+        return [person_of_row(r) for r in await self._pool.fetch(SELECT_PEOPLE + " ORDER BY login")]
 
     async def add(
         self,

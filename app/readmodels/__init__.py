@@ -1,18 +1,14 @@
-"""Read models: projections of the global log that lists and pages read. Each read model is its
-own module (its SQL beside its handler); `all_read_models()` lists the ones the worker keeps
-current and `thidua projections rebuild` rebuilds."""
+"""Moved: the read models are the top-level package `readmodels` (beneath the services). This
+alias keeps `app.readmodels…` imports of branches in flight working; delete it once nothing
+imports app.readmodels."""
 
-from __future__ import annotations
+import sys
 
-from eventstore.projection import ReadModel
-
-from ..identity.people import PeopleReadModel
-from .blocks import BlocksReadModel
-from .cycles import CyclesReadModel
-from .pending import PendingReadModel
+import readmodels
+from readmodels import all_read_models, blocks, cycles, pending, people
 
 __all__ = ["all_read_models"]
 
-
-def all_read_models() -> list[ReadModel]:
-    return [CyclesReadModel(), PeopleReadModel(), BlocksReadModel(), PendingReadModel()]
+for _module in (blocks, cycles, pending, people):
+    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}"] = _module
+del readmodels

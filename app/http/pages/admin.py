@@ -16,9 +16,11 @@ from domain.errors import DomainError
 from domain.scenario import ScenarioError, load_scenario
 from domain.state import CycleState
 from domain.views import ballot_is_private
+from readmodels.blocks import member_names, registered_blocks
+from readmodels.cycles import list_cycles
+from readmodels.pending import late_units
 from workflows.messages import cycle_key
 
-from ...readmodels.cycles import list_cycles
 from ...words import VN, days_left, reconcile_sentence, scenario_problems
 from ..audit import reconciliation
 from ..blocks import block_service
@@ -79,30 +81,16 @@ async def _registered(svc: Any, rows: list[Any]) -> tuple[list[Any], dict[tuple[
     """The registered blocks (for the start form) and the names of their units by (block id,
     unit id), so the list names next year's head in full (one query each)."""
     prefix = svc.cycles.prefix
-    blocks = await svc.pool.fetch(
-        "SELECT block_id, name, province FROM blocks WHERE stream LIKE $1 || 'block-%'"
-        " ORDER BY province, name", prefix)
-    streams = [f"{prefix}block-{r.block_id}" for r in rows]
-    members = await svc.pool.fetch(
-        "SELECT stream, unit, name FROM block_members WHERE stream = any($1::text[])"
-        " ORDER BY seq", streams) if streams else []
-    cut = len(prefix) + len("block-")
-    return list(blocks), {(m["stream"][cut:], m["unit"]): m["name"] for m in members}
+    blocks = await registered_blocks(svc.pool, prefix=prefix)
+    return blocks, await member_names(svc.pool, [r.block_id for r in rows], prefix=prefix)
 
 
 async def _late_units(svc: Any, streams: list[str]) -> dict[str, int]:
     """Units that still owe an action of a stage whose deadline has passed (one query)."""
-    if not streams:
-        return {}
     try:
-        rows = await svc.pool.fetch(
-            "SELECT stream, count(DISTINCT who) FROM pending_actions"
-            " WHERE stream = any($1::text[]) AND deadline < now() AND who <> 'admin'"
-            " AND action IN ('sign_pledge', 'submit_self_score', 'cast_ballot',"
-            " 'cast_election_ballot') GROUP BY stream", streams)
+        return await late_units(svc.pool, streams)
     except Exception:
         return {}
-    return {r[0]: r[1] for r in rows}
 
 
 @router.get("/quan-ly")

@@ -22,11 +22,12 @@ from domain.ranking import rank_units
 from domain.rules.review import quorum
 from domain.state import CycleState
 from domain.values import FINDING_KINDS, Actor
+from readmodels.cycles import cycle_version
+from readmodels.pending import snapshot
 from workflows.messages import cycle_key
 
 from ...identity import IdentityError
 from ...lookups import cycle_state
-from ...readmodels.pending import snapshot
 from ...words import VN, vn_number
 from ..params import YEAR_MAX, YEAR_MIN
 from .chart import bar_chart
@@ -194,8 +195,8 @@ async def version(request: Request, block: str, year: int) -> JSONResponse:
     """The cycle's version from the read model: what the pages poll to know it changed."""
     svc = services(request)
     stream = cycle_key(block, year, svc.cycles.prefix)[1]
-    v = await svc.pool.fetchval("SELECT version FROM cycles WHERE stream = $1", stream)
-    return JSONResponse({"version": v or 0}, headers={"Cache-Control": "no-store"})
+    v = await cycle_version(svc.pool, stream)
+    return JSONResponse({"version": v}, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/ky/{block}/{year}/{page}")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ...readmodels.pending import pending_for
+from readmodels.pending import pending_for
+
 from .core import actor, redirect, render, services
 
 __all__ = ["FORM_OF", "router"]

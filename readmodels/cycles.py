@@ -134,3 +134,8 @@ async def list_cycles(
         CycleRow(*r[:12], orjson.loads(r[12]), *r[13:])  # type: ignore[arg-type]
         for r in rows
     ]
+
+
+async def cycle_version(conn: Any, stream: str) -> int:
+    """The cycle's version as the read model holds it (0 when it has none)."""
+    return int(await conn.fetchval("SELECT version FROM cycles WHERE stream = $1", stream) or 0)

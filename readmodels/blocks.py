@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import orjson
 
 from domain.block import BLOCK_EVENT_TYPES
 from domain.province import province_slug
-from eventstore.projection import LogEvent
+from eventstore.projection import LogEvent, ProjectionRunner
 from eventstore.records import Conn
 
-__all__ = ["BlockRow", "BlocksReadModel", "block_row", "blocks_of_province", "proposals_of"]
+__all__ = [
+    "BlockRow", "BlocksReadModel", "StoreBlockDirectory", "block_row", "blocks_of_province",
+    "member_names", "proposals_of", "registered_blocks",
+]
 
 _TABLES = ("blocks", "block_members", "block_leaders", "province_proposals")
 
@@ -131,7 +135,48 @@ async def blocks_of_province(conn: Any, province: str, *, prefix: str = "") -> l
     return [r[0] for r in rows]
 
 
+async def registered_blocks(conn: Any, *, prefix: str = "") -> list[Any]:
+    """The registered blocks (block_id, name, province), by province and name."""
+    return list(await conn.fetch(
+        "SELECT block_id, name, province FROM blocks WHERE stream LIKE $1 || 'block-%'"
+        " ORDER BY province, name", prefix))
+
+
+async def member_names(conn: Any, block_ids: list[str], *, prefix: str = ""
+                       ) -> dict[tuple[str, str], str]:
+    """The names of the units of these blocks, by (block id, unit id), over every period."""
+    if not block_ids:
+        return {}
+    streams = [f"{prefix}block-{b}" for b in block_ids]
+    members = await conn.fetch(
+        "SELECT stream, unit, name FROM block_members WHERE stream = any($1::text[])"
+        " ORDER BY seq", streams)
+    cut = len(prefix) + len("block-")
+    return {(m["stream"][cut:], m["unit"]): m["name"] for m in members}
+
+
 async def proposals_of(conn: Any, stream: str) -> dict[str, Any] | None:
+    """The province's latest compiled list of proposals (JSON), if any."""
     value = await conn.fetchval("SELECT proposals::text FROM province_proposals WHERE stream = $1",
                                 stream)
     return orjson.loads(value) if value is not None else None
+
+
+class StoreBlockDirectory:
+    """The blocks of a province through this read model, caught up first (the province's
+    year plans one cycle per block)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self.projection = ProjectionRunner(pool, [BlocksReadModel()])
+
+    async def blocks_of(self, province: str, prefix: str) -> list[str]:
+        await self.projection.catch_up()
+        async with self._pool.acquire() as conn:
+            return await blocks_of_province(conn, province, prefix=prefix)
+
+    async def proposals(self, stream: str) -> dict[str, Any] | None:
+        """`proposals_of`, caught up first."""
+        await self.projection.catch_up()
+        async with self._pool.acquire() as conn:
+            return await proposals_of(conn, stream)

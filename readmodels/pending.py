@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -116,3 +117,15 @@ async def snapshot(pool: asyncpg.Pool, stream: str) -> CycleState | None:
     except asyncpg.UndefinedTableError:
         return None
     return CycleState.model_validate_json(raw) if raw else None
+
+
+async def late_units(conn: Any, streams: list[str]) -> dict[str, int]:
+    """Units that still owe an action of a stage whose deadline has passed, by cycle stream."""
+    if not streams:
+        return {}
+    rows = await conn.fetch(
+        "SELECT stream, count(DISTINCT who) FROM pending_actions"
+        " WHERE stream = any($1::text[]) AND deadline < now() AND who <> 'admin'"
+        " AND action IN ('sign_pledge', 'submit_self_score', 'cast_ballot',"
+        " 'cast_election_ballot') GROUP BY stream", streams)
+    return {r[0]: r[1] for r in rows}
