@@ -17,6 +17,7 @@ from domain.codec import from_record
 from domain.values import Actor
 from eventstore.execute import Stream, execute, load
 from eventstore.records import StoredEvent
+from workflows.names import SET_BLOCK_LEADERS
 from workflows.year_messages import BlockLeadersInput
 
 __all__ = ["BlockActivities", "BlockStore", "execute_block_command", "load_block"]
@@ -53,7 +54,7 @@ class BlockActivities:
     def __init__(self, store: BlockStore) -> None:
         self._store = store
 
-    @activity.defn(name="set_block_leaders")
+    @activity.defn(name=SET_BLOCK_LEADERS)
     async def set_block_leaders(self, inp: BlockLeadersInput) -> bool:
         """Write the leaders a completed cycle elected as the block's leaders of `year`. The
         event's id is the cycle's (uuid5), so a retry — or a second worker — writes it once.
