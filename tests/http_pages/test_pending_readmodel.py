@@ -11,9 +11,9 @@ import asyncpg
 import pytest
 
 from domain.codec import to_record
+from domain.fold import fold
 from domain.pending import pending_actions
 from domain.scenario import load_scenario, run_pure
-from domain.state import fold
 from eventstore import EventStore, ProjectionRunner
 from readmodels.pending import PendingReadModel, pending_for, snapshot
 

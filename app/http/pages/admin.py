@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from domain.audit import recheck
 from domain.errors import DomainError
+from domain.recheck import recheck
 from domain.scenario import ScenarioError, load_scenario
 from domain.state import CycleState
 from domain.views import ballot_is_private
