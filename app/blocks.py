@@ -203,7 +203,7 @@ class BlockService:
                         deadlines=deadlines or {}, prefix=self.prefix, poll_seconds=poll_seconds)
         wid = self.year_id(province, year)
         try:
-            handle = await self.cycles.client.start_workflow(
+            handle: WorkflowHandle[Any, YearResult] = await self.cycles.client.start_workflow(  # type: ignore[call-overload]
                 ProvinceYear.run, inp, id=wid, task_queue=self.cycles.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE, result_type=YearResult,
             )
@@ -214,7 +214,9 @@ class BlockService:
     async def year_progress(self, province: str, year: int) -> YearProgress:
         handle = self.cycles.client.get_workflow_handle(self.year_id(province, year))
         try:
-            return await handle.query(ProvinceYear.progress, result_type=YearProgress)
+            progress: YearProgress = await handle.query(  # type: ignore[call-overload]
+                ProvinceYear.progress, result_type=YearProgress)
+            return progress
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise RuleError("unknown_year", f"{province} has not opened {year}") from None

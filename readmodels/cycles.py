@@ -131,7 +131,7 @@ async def list_cycles(
     `prefix` (a scenario run's or a test's isolated cycles)."""
     rows = await pool.fetch(_LIST, year, stage, block, prefix, limit)
     return [
-        CycleRow(*r[:12], orjson.loads(r[12]), *r[13:])  # type: ignore[arg-type]
+        CycleRow(*r[:12], orjson.loads(r[12]), *r[13:])  # type: ignore[call-arg]
         for r in rows
     ]
 

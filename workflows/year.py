@@ -100,7 +100,7 @@ class ProvinceYear:
         """Start the block's cycle as a child; the coroutine that waits for it to close."""
         assert c.start is not None
         try:
-            child = await workflow.start_child_workflow(
+            child = await workflow.start_child_workflow(  # type: ignore[call-overload]
                 EmulationCycle.run,
                 CycleInput(
                     start=c.start, actor=Actor.admin(), request_id=f"start:{c.workflow_id}",
@@ -137,7 +137,7 @@ class ProvinceYear:
                 start_to_close_timeout=_TIMEOUT, retry_policy=_RETRY, result_type=str,
             )
             if stage in ("completed", "cancelled"):
-                self._progress.cycles[c.block_id] = stage  # type: ignore[assignment]
+                self._progress.cycles[c.block_id] = stage
                 return
             await workflow.sleep(timedelta(seconds=poll_seconds))
 

@@ -90,7 +90,7 @@ def _add(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _mul(s: int, point: tuple[int, ...]) -> tuple[int, ...]:
-    q = (0, 1, 1, 0)
+    q: tuple[int, ...] = (0, 1, 1, 0)
     while s:
         if s & 1:
             q = _add(q, point)

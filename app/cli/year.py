@@ -36,11 +36,13 @@ def open_year(
     times = read_json(deadlines)
 
     async def go() -> Any:
-        spec = {"ruleset": load_ruleset(rules), "score_sheet": load_score_sheet(score_sheet),
-                "deadlines": load_deadlines(times)}
+        spec_ruleset, spec_sheet = load_ruleset(rules), load_score_sheet(score_sheet)
+        spec_deadlines = load_deadlines(times)
         async with bootstrap(settings_of(ctx), temporal="find") as services:
             blocks = services.blocks
-            handle, new = await blocks.open_year(province, year, **spec)
+            handle, new = await blocks.open_year(province, year, ruleset=spec_ruleset,
+                                                 score_sheet=spec_sheet,
+                                                 deadlines=spec_deadlines)
             if not new:
                 err.print(f"{province} {year} is already open: nothing new started")
             with Progress(TextColumn("[bold]{task.description}"), BarColumn(),

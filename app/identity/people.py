@@ -172,7 +172,8 @@ class People:
     async def record(self, login: str, type_: str, data: dict[str, Any], *, by: Actor) -> Person:
         """Append an event that changes no field of the person (`password_reset`,
         `token_issued`, `token_revoked`: the secrets themselves are never in an event)."""
-        return await self._execute(login, NotePerson(type=type_, data=data), by)  # type: ignore[arg-type]
+        return await self._execute(login, NotePerson.model_validate({"type": type_, "data": data}),
+                                   by)
 
     async def _execute(self, login: str, command: PersonCommand, by: Actor) -> Person:
         done = await execute(
