@@ -72,7 +72,10 @@ class Person(BaseModel):
         """The actor of this person's commands: role and unit from the person, never from a
         request."""
         return Actor.of_person(
-            role=self.role, login=self.login, name=self.name, unit=self.unit,
+            role=self.role,
+            login=self.login,
+            name=self.name,
+            unit=self.unit,
             position=self.position,
         )
 
@@ -145,8 +148,13 @@ class TokenRevoked(_PersonEvent):
 
 
 PersonEvent = Annotated[
-    PersonCreated | PersonChanged | PersonDisabled | PersonEnabled | PasswordReset
-    | TokenIssued | TokenRevoked,
+    PersonCreated
+    | PersonChanged
+    | PersonDisabled
+    | PersonEnabled
+    | PasswordReset
+    | TokenIssued
+    | TokenRevoked,
     Field(discriminator="type"),
 ]
 PersonEventAdapter: TypeAdapter[PersonEvent] = TypeAdapter(PersonEvent)
@@ -162,8 +170,13 @@ def fold_person(person: Person | None, type_: str, data: dict[str, Any], version
     """The person after one of its events, given as stored (type and payload)."""
     if type_ == "person_created":
         return Person(
-            login=data["login"], name=data["name"], position=data.get("position"),
-            role=data["role"], unit=data.get("unit"), email=data.get("email"), active=True,
+            login=data["login"],
+            name=data["name"],
+            position=data.get("position"),
+            role=data["role"],
+            unit=data.get("unit"),
+            email=data.get("email"),
+            active=True,
             version=version,
         )
     if person is None:
@@ -184,7 +197,9 @@ def evolve_person(person: Person | None, event: PersonEvent, version: int) -> Pe
     return fold_person(person, event.type, event.payload(), version)
 
 
-def fold_person_events(events: Iterable[PersonEvent], person: Person | None = None) -> Person | None:
+def fold_person_events(
+    events: Iterable[PersonEvent], person: Person | None = None
+) -> Person | None:
     """The person after `events` (versions counted on from the person's)."""
     version = person.version if person is not None else 0
     for event in events:

@@ -93,8 +93,10 @@ def check_login(login: str) -> str:
         return _Login(login=login).login
     except ValidationError as exc:
         raise IdentityError(
-            "invalid_login", f"{login!r}: a login is 1 to 64 lower-case letters, digits, '-', '_'"
-            " or '.', starting with a letter or digit", "login",
+            "invalid_login",
+            f"{login!r}: a login is 1 to 64 lower-case letters, digits, '-', '_'"
+            " or '.', starting with a letter or digit",
+            "login",
         ) from exc
 
 
@@ -120,14 +122,17 @@ def check_email(value: str | None) -> str | None:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise IdentityError(
-            "invalid_email", "email must be one address such as ten@donvi.gov.vn", "email",
+            "invalid_email",
+            "email must be one address such as ten@donvi.gov.vn",
+            "email",
         ) from exc
 
 
 def _check_role_unit(role: str, unit: str | None) -> tuple[PersonRole, str | None]:
     if role not in _ROLES:
-        raise IdentityError("invalid_role", f"role {role!r} is not one of admin, unit, auditor",
-                            "role")
+        raise IdentityError(
+            "invalid_role", f"role {role!r} is not one of admin, unit, auditor", "role"
+        )
     if role == "unit":
         if not unit:
             raise IdentityError("unit_required", "a person with role 'unit' needs --unit", "unit")
@@ -137,7 +142,8 @@ def _check_role_unit(role: str, unit: str | None) -> tuple[PersonRole, str | Non
             raise IdentityError("unit_required", f"{unit!r} is not a unit id", "unit") from exc
     elif unit:
         raise IdentityError(
-            "unit_not_allowed", f"role {role!r} belongs to the {AFFILIATION[role]}, not a unit",
+            "unit_not_allowed",
+            f"role {role!r} belongs to the {AFFILIATION[role]}, not a unit",
             "unit",
         )
     return role, (unit if role == "unit" else None)  # type: ignore[return-value]
@@ -151,7 +157,12 @@ def _unknown(login: str) -> IdentityError:
 
 
 def decide_person(
-    person: Person | None, command: PersonCommand, actor: Actor, *, login: str, now: datetime,
+    person: Person | None,
+    command: PersonCommand,
+    actor: Actor,
+    *,
+    login: str,
+    now: datetime,
     ids: Callable[[], UUID],
 ) -> list[PersonEvent]:
     """The events of `command` on `person` (None: no such person yet), [] when it changes
@@ -165,8 +176,17 @@ def decide_person(
         email = check_email(command.email)
         if person is not None:
             raise IdentityError("person_exists", f"login {login_!r} is taken", "login")
-        return [PersonCreated(**envelope, login=login_, name=name, position=position, role=role,
-                              unit=unit, email=email)]
+        return [
+            PersonCreated(
+                **envelope,
+                login=login_,
+                name=name,
+                position=position,
+                role=role,
+                unit=unit,
+                email=email,
+            )
+        ]
     if person is None:
         raise _unknown(login)
     if isinstance(command, ChangePerson):
@@ -178,8 +198,9 @@ def decide_person(
         if command.name is not None:
             data["name"] = _check_text(command.name, "name", "invalid_name", required=True)
         if command.position is not None:
-            data["position"] = _check_text(command.position, "position", "invalid_position",
-                                           required=False)
+            data["position"] = _check_text(
+                command.position, "position", "invalid_position", required=False
+            )
         if command.email is not None:
             data["email"] = check_email(command.email)
         data = {k: v for k, v in data.items() if getattr(person, k) != v}
@@ -188,5 +209,4 @@ def decide_person(
         if person.active == command.active:
             return []
         return [PersonEnabled(**envelope) if command.active else PersonDisabled(**envelope)]
-    return [PersonEventAdapter.validate_python({**command.data, **envelope,
-                                                "type": command.type})]
+    return [PersonEventAdapter.validate_python({**command.data, **envelope, "type": command.type})]

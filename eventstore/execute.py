@@ -40,16 +40,21 @@ class Decided(NamedTuple, Generic[S, E]):
     version: int
 
 
-async def load(store: Stream, stream: str, fold: Callable[[Sequence[StoredEvent]], S]
-               ) -> tuple[S, int]:
+async def load(
+    store: Stream, stream: str, fold: Callable[[Sequence[StoredEvent]], S]
+) -> tuple[S, int]:
     """The aggregate's state folded from its stream, and the stream's version."""
     rows: Sequence[StoredEvent] = await store.read_stream(stream)
     return fold(rows), (rows[-1].version if rows else 0)
 
 
 async def execute(
-    store: Stream, stream: str, fold: Callable[[Sequence[StoredEvent]], S],
-    decide: Callable[[S], Sequence[E]], *, attempts: int = 5,
+    store: Stream,
+    stream: str,
+    fold: Callable[[Sequence[StoredEvent]], S],
+    decide: Callable[[S], Sequence[E]],
+    *,
+    attempts: int = 5,
 ) -> Decided[S, E]:
     """Load, fold, decide and append `decide`'s events (nothing when it decides none); judged
     again on the new state when the stream moved meanwhile, at most `attempts` times (then

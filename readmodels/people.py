@@ -29,8 +29,14 @@ SELECT_PEOPLE = "SELECT login, name, position, role, unit, active, version, emai
 
 def person_of_row(row: asyncpg.Record) -> Person:
     return Person(
-        login=row["login"], name=row["name"], position=row["position"], role=row["role"],
-        unit=row["unit"], email=row["email"], active=row["active"], version=row["version"],
+        login=row["login"],
+        name=row["name"],
+        position=row["position"],
+        role=row["role"],
+        unit=row["unit"],
+        email=row["email"],
+        active=row["active"],
+        version=row["version"],
     )
 
 
@@ -40,7 +46,14 @@ def _row_fields(row: Any) -> tuple[str, int, int, str, dict[str, Any], datetime]
     if hasattr(row, "stream") and hasattr(row, "data"):
         return row.stream, row.version, row.position, row.type, dict(row.data), row.recorded_at
     data = row[6]
-    return row[0], row[1], row[2], row[4], orjson.loads(data) if isinstance(data, str) else data, row[10]
+    return (
+        row[0],
+        row[1],
+        row[2],
+        row[4],
+        orjson.loads(data) if isinstance(data, str) else data,
+        row[10],
+    )
 
 
 class PeopleReadModel:
@@ -53,15 +66,24 @@ class PeopleReadModel:
         stream, version, position, type_, data, recorded_at = _row_fields(row)
         if not stream.startswith(STREAM_PREFIX) or type_ not in PEOPLE_EVENT_TYPES:
             return
-        login = stream[len(STREAM_PREFIX):]
+        login = stream[len(STREAM_PREFIX) :]
         current = await conn.fetchrow(SELECT_PEOPLE + " WHERE login = $1", login)
         person = person_of_row(current) if current else None
         if person is not None and person.version >= version:
             return  # applied already
         person = fold_person(person, type_, data, version)
         await conn.execute(
-            _UPSERT, person.login, person.name, person.position, person.role, person.unit,
-            person.active, version, position, recorded_at, person.email,
+            _UPSERT,
+            person.login,
+            person.name,
+            person.position,
+            person.role,
+            person.unit,
+            person.active,
+            version,
+            position,
+            recorded_at,
+            person.email,
         )
 
     async def reset(self, conn: Any) -> None:
@@ -79,5 +101,3 @@ class PeopleReadModel:
             for row in rows:
                 await self.apply(conn, row)
         return len(rows)
-
-

@@ -48,9 +48,15 @@ async def same_bytes(store: EventStore, stream: str, again: Any) -> list[str]:
     for event, (version, body, hash_) in zip(stored, rows, strict=True):
         r = again(event)
         body_again = canonical_body(
-            stream=stream, version=version, event_id=r.event_id, type=r.type,
-            schema_version=r.schema_version, data=r.data, actor=r.actor,
-            effective_at=r.effective_at, request_id=r.request_id,
+            stream=stream,
+            version=version,
+            event_id=r.event_id,
+            type=r.type,
+            schema_version=r.schema_version,
+            data=r.data,
+            actor=r.actor,
+            effective_at=r.effective_at,
+            request_id=r.request_id,
         )
         assert body_again == bytes(body), (stream, version, event.type)
         assert chain_hash(prev, body_again) == bytes(hash_)
@@ -60,16 +66,24 @@ async def same_bytes(store: EventStore, stream: str, again: Any) -> list[str]:
 
 @pytest.fixture
 def identity(pool: asyncpg.Pool, store: EventStore) -> Identity:
-    return Identity(pool, store,
-                    hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+    return Identity(
+        pool, store, hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    )
 
 
 async def test_every_kind_of_person_event_keeps_its_bytes(
     identity: Identity, store: EventStore
 ) -> None:
     login, bare = f"bytes-{uuid4().hex[:8]}", f"bare-{uuid4().hex[:8]}"
-    await identity.add_person(login, name="Nguyễn Văn A", role="unit", unit="so-khdt",
-                              position="Giám đốc", email="a@sokhdt.gov.vn", by=ADMIN)
+    await identity.add_person(
+        login,
+        name="Nguyễn Văn A",
+        role="unit",
+        unit="so-khdt",
+        position="Giám đốc",
+        email="a@sokhdt.gov.vn",
+        by=ADMIN,
+    )
     await identity.add_person(bare, name="B", role="admin", by=ADMIN)  # no position, no e-mail
     people = identity.people
     await people.change(login, name="Nguyễn Văn Á", by=ADMIN)
@@ -85,10 +99,17 @@ async def test_every_kind_of_person_event_keeps_its_bytes(
 
     types = await same_bytes(store, f"person-{login}", again(PersonEventAdapter))
     assert set(types) == {
-        "person_created", "person_changed", "person_disabled", "person_enabled",
-        "password_reset", "token_issued", "token_revoked",
+        "person_created",
+        "person_changed",
+        "person_disabled",
+        "person_enabled",
+        "password_reset",
+        "token_issued",
+        "token_revoked",
     }
-    assert await same_bytes(store, f"person-{bare}", again(PersonEventAdapter)) == ["person_created"]
+    assert await same_bytes(store, f"person-{bare}", again(PersonEventAdapter)) == [
+        "person_created"
+    ]
 
 
 async def test_every_kind_of_block_and_province_event_keeps_its_bytes(
@@ -107,17 +128,39 @@ async def test_every_kind_of_block_and_province_event_keeps_its_bytes(
     await store.append(cycle_stream, 0, list(records(reference_events(unique_ids=True))))
     at = datetime(2019, 1, 5, 8, 0, tzinfo=UTC)
     stream = blocks.stream("kg-khoi-2")
-    assert await BlockActivities(store).set_block_leaders(BlockLeadersInput(
-        block_stream=stream, cycle_stream=cycle_stream, year=2020, head="so-khdt",
-        deputy="vp-doan-dbqh", at=at))
+    assert await BlockActivities(store).set_block_leaders(
+        BlockLeadersInput(
+            block_stream=stream,
+            cycle_stream=cycle_stream,
+            year=2020,
+            head="so-khdt",
+            deputy="vp-doan-dbqh",
+            at=at,
+        )
+    )
     types = await same_bytes(store, stream, again(BlockEventAdapter))
-    assert types == ["block_registered", "member_joined", "member_left", "block_renamed",
-                     "leaders_set", "leaders_set"]
+    assert types == [
+        "block_registered",
+        "member_joined",
+        "member_left",
+        "block_renamed",
+        "leaders_set",
+        "leaders_set",
+    ]
 
     province_stream = f"{prefix}province-bytes-2018"
     year = YearActivities(store, directory=None)  # type: ignore[arg-type]
-    compiled = await year.compile_proposals(CompileInput(
-        province="Tỉnh Bytes", year=2018, stream=province_stream,
-        cycle_streams=[cycle_stream], event_id=str(uuid4()), at=at))
+    compiled = await year.compile_proposals(
+        CompileInput(
+            province="Tỉnh Bytes",
+            year=2018,
+            stream=province_stream,
+            cycle_streams=[cycle_stream],
+            event_id=str(uuid4()),
+            at=at,
+        )
+    )
     assert compiled.blocks and compiled.proposed
-    assert await same_bytes(store, province_stream, again(ProvinceEventAdapter)) == ["proposals_compiled"]
+    assert await same_bytes(store, province_stream, again(ProvinceEventAdapter)) == [
+        "proposals_compiled"
+    ]
