@@ -14,13 +14,14 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from domain.block_start import LOOKBACK_YEARS, PreviousCycle, plan_start
-from domain.codec import EventRecord
 from domain.decide import validate
 from domain.errors import DomainError
 from domain.province import ProposalsCompiled, ProvinceProposals, compile_proposals
 from domain.state import CycleState
 from domain.values import Actor
+from eventstore.execute import execute
 from workflows.messages import cycle_key
+from workflows.names import COMPILE_PROPOSALS, CYCLE_STAGE, PLAN_YEAR
 from workflows.year_messages import (
     CompileInput,
     CycleStatusInput,
@@ -90,7 +91,7 @@ class YearActivities:
         """The given `Running`, else one over the client of the worker running the activity."""
         return self._running or workflow_running(activity.client())
 
-    @activity.defn(name="plan_year")
+    @activity.defn(name=PLAN_YEAR)
     async def plan_year(self, inp: PlanInput) -> YearPlan:
         """One planned cycle per block of the province: its start (that year's members and
         leaders, domain.block_start.plan_start as for a single block), or the rule that stops
@@ -115,13 +116,13 @@ class YearActivities:
                                     block_stream=block_stream, start=start))
         return YearPlan(cycles=out)
 
-    @activity.defn(name="cycle_stage")
+    @activity.defn(name=CYCLE_STAGE)
     async def cycle_stage(self, inp: CycleStatusInput) -> str:
         """The stage of a cycle as its stream records it ("none" before its start)."""
         replay = await self._store.replay(inp.stream)
         return str(replay.state.stage)
 
-    @activity.defn(name="compile_proposals")
+    @activity.defn(name=COMPILE_PROPOSALS)
     async def compile_proposals(self, inp: CompileInput) -> ProvinceProposals:
         states: list[CycleState] = []
         for stream in inp.cycle_streams:
@@ -131,11 +132,6 @@ class YearActivities:
             event_id=UUID(inp.event_id), at=inp.at, actor=Actor.system(),
             request_id=f"compile:{inp.stream}", proposals=proposals,
         )
-        record = EventRecord(
-            event_id=event.event_id, type=event.type, data=event.payload(),
-            actor=event.actor.model_dump(mode="json"), effective_at=event.at,
-            request_id=event.request_id,
-        )
         # idempotent by the event id: a retry finds its own event, whatever the head is now
-        await self._store.append(inp.stream, await self._store.head(inp.stream), [record])
+        await execute(self._store, inp.stream, lambda rows: None, lambda _: [event])
         return proposals

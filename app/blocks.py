@@ -20,7 +20,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.block import execute_block_command, load_block
 from activities.year import YearActivities, previous_cycle, workflow_running
 from app.client import CycleClient
-from app.readmodels.blocks import BlocksReadModel, blocks_of_province
 from domain.block import (
     JoinBlock,
     LeaveBlock,
@@ -42,32 +41,18 @@ from domain.province import (
 from domain.setup import Block, Ruleset, ScoreSheet, resolve_ruleset
 from domain.values import Actor, UtcDatetime
 from eventstore import EventStore
-from eventstore.projection import ProjectionRunner
+from readmodels.blocks import StoreBlockDirectory
 from workflows.year import ProvinceYear
 from workflows.year_messages import YearInput, YearProgress, YearResult, year_key
 
 __all__ = [
     "BlockService",
-    "StoreBlockDirectory",
     "load_deadlines",
     "load_ruleset",
     "load_score_sheet",
     "show_json",
     "year_activities",
 ]
-
-class StoreBlockDirectory:
-    """The year's activities find a province's blocks through the read model."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-        self.projection = ProjectionRunner(pool, [BlocksReadModel()])
-
-    async def blocks_of(self, province: str, prefix: str) -> list[str]:
-        await self.projection.catch_up()
-        async with self._pool.acquire() as conn:
-            return await blocks_of_province(conn, province, prefix=prefix)
-
 
 def year_activities(store: EventStore, pool: asyncpg.Pool) -> list[Any]:
     """The province's year activities, for a worker (beside the cycle's)."""
@@ -218,7 +203,7 @@ class BlockService:
                         deadlines=deadlines or {}, prefix=self.prefix, poll_seconds=poll_seconds)
         wid = self.year_id(province, year)
         try:
-            handle = await self.cycles.client.start_workflow(
+            handle: WorkflowHandle[Any, YearResult] = await self.cycles.client.start_workflow(  # type: ignore[call-overload]
                 ProvinceYear.run, inp, id=wid, task_queue=self.cycles.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE, result_type=YearResult,
             )
@@ -229,7 +214,9 @@ class BlockService:
     async def year_progress(self, province: str, year: int) -> YearProgress:
         handle = self.cycles.client.get_workflow_handle(self.year_id(province, year))
         try:
-            return await handle.query(ProvinceYear.progress, result_type=YearProgress)
+            progress: YearProgress = await handle.query(  # type: ignore[call-overload]
+                ProvinceYear.progress, result_type=YearProgress)
+            return progress
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise RuleError("unknown_year", f"{province} has not opened {year}") from None
@@ -237,11 +224,9 @@ class BlockService:
 
     async def proposals(self, province: str, year: int) -> ProvinceProposals | None:
         """The province's latest compiled list of proposals of `year`, if any."""
-        rows = await self.store.read_stream(province_stream(province, year, self.prefix))
-        compiled = [r for r in rows if r.type == "proposals_compiled"]
-        if not compiled:
-            return None
-        return ProvinceProposals.model_validate(compiled[-1].data["proposals"])
+        stream = province_stream(province, year, self.prefix)
+        data = await StoreBlockDirectory(self.pool).proposals(stream)
+        return ProvinceProposals.model_validate(data) if data is not None else None
 
     async def proposals_document(self, province: str, year: int) -> str | None:
         from .documents.proposals import render_document  # the documents' libraries, lazily

@@ -33,6 +33,7 @@ from eventstore import EventStore, create_pool
 from eventstore.errors import DatabaseError, PermissionDenied
 from eventstore.outbox import Outbox
 from eventstore.projection import ProjectionRunner
+from readmodels import all_read_models
 
 from .client import CycleClient
 from .database import (
@@ -47,10 +48,10 @@ from .devstack import DevServer
 from .discovery import NO_TEMPORAL, DevInfo, ServiceNotFound, find_dev
 from .identity import Identity, IdentityConfig, OidcConfig
 from .logcontext import client_interceptors
-from .readmodels import all_read_models
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .blocks import BlockService
     from .evidence import FileEvidenceStore
 
 __all__ = [
@@ -81,6 +82,7 @@ class Services:
     dev_server: DevServer | None = field(default=None, repr=False)
 
     _identity: Identity | None = field(default=None, repr=False)
+    _blocks: BlockService | None = field(default=None, repr=False)
 
     @property
     def identity(self) -> Identity:
@@ -96,6 +98,15 @@ class Services:
         from .evidence import FileEvidenceStore
 
         return FileEvidenceStore(self.settings.evidence_path)
+
+    @property
+    def blocks(self) -> BlockService:
+        """Blocks, their cycles and the provinces' years (app/blocks.py): built here only."""
+        if self._blocks is None:
+            from .blocks import BlockService  # the workflows' modules, loaded on use
+
+            self._blocks = BlockService(self.store, self.pool, self.cycle_client)
+        return self._blocks
 
     @property
     def cycles(self) -> CycleClient:

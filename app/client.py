@@ -87,7 +87,7 @@ def _domain_error(err: BaseException) -> DomainError | None:
     while cause is not None:
         if isinstance(cause, ApplicationError) and cause.details:
             details = cause.details[0]
-            if isinstance(details, dict) and details.get("code") == cause.type:
+            if isinstance(details, dict) and cause.type and details.get("code") == cause.type:
                 return DomainError(cause.type, cause.message, details.get("field"))
         cause = cause.__cause__
     return None
@@ -142,12 +142,13 @@ class CycleClient:
             block_stream=f"{self.prefix}block-{start.block.id}",
         )
         try:
-            return await self.client.start_workflow(
+            handle: WorkflowHandle[Any, CycleResult] = await self.client.start_workflow(  # type: ignore[call-overload]
                 EmulationCycle.run, inp, id=wid, task_queue=self.task_queue,
                 # one cycle per block and year, ever: its stream is already in the store
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 result_type=CycleResult,
             )
+            return handle
         except WorkflowAlreadyStartedError:
             raise DomainError(
                 "cycle_exists", f"the cycle of {start.block.id} for {start.year} already exists"
@@ -202,9 +203,10 @@ class CycleClient:
         while True:
             busy = True
             try:
-                return await handle.execute_update(
+                result: CommandResult = await handle.execute_update(
                     req.command.do, req, id=update_id, result_type=CommandResult
                 )
+                return result
             except WorkflowUpdateFailedError as err:
                 domain = _domain_error(err)
                 if domain is not None:
@@ -269,8 +271,8 @@ class CycleClient:
         state = self._final.get(handle.id)
         if state is None:
             try:
-                state = await handle.query(EmulationCycle.state, result_type=CycleState,
-                                           rpc_timeout=FINAL_STATE_TIMEOUT)
+                state = await handle.query(  # type: ignore[call-overload]
+                    EmulationCycle.state, result_type=CycleState, rpc_timeout=FINAL_STATE_TIMEOUT)
             except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
                 return None
             self._final[handle.id] = state
@@ -280,7 +282,9 @@ class CycleClient:
         return state
 
     async def state(self, block_id: str, year: int) -> CycleState:
-        return await self.handle(block_id, year).query(EmulationCycle.state, result_type=CycleState)
+        state: CycleState = await self.handle(block_id, year).query(  # type: ignore[call-overload]
+            EmulationCycle.state, result_type=CycleState)
+        return state
 
     async def pending(self, block_id: str, year: int) -> dict[str, list[str]]:
         return await self.handle(block_id, year).query(EmulationCycle.pending)

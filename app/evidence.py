@@ -207,7 +207,7 @@ class Reference:
 
 def references(events: Iterable[ev.Event]) -> list[Reference]:
     """Every file the self-scores of a cycle attach, in stream order (version from 1)."""
-    out = []
+    out: list[Reference] = []
     for version, e in enumerate(events, start=1):
         if isinstance(e, ev.SelfScoreSubmitted):
             for sid, files in e.evidence.items():

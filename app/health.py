@@ -152,7 +152,7 @@ class Health:
         now = time.monotonic()
         if hit is not None and now - hit[0] < self.cache_seconds:
             return hit[1]
-        check = await getattr(self, name)()
+        check: Check = await getattr(self, name)()
         self._cached[name] = (now, check)
         return check
 

@@ -94,12 +94,15 @@ class StoreGauges:
         try:
             async with asyncio.timeout(self.timeout), self.pool.acquire() as conn:
                 now = datetime.now(UTC)
-                stages = dict(await conn.fetch(
-                    "SELECT stage, count(*) FROM cycles GROUP BY stage"))
-                pending = dict(await conn.fetch(_PENDING_SQL, now))
-                backlog, overdue = await conn.fetchrow(
+                stages: dict[str, int] = {r[0]: r[1] for r in await conn.fetch(
+                    "SELECT stage, count(*) FROM cycles GROUP BY stage")}
+                pending: dict[str, int] = {
+                    r[0]: r[1] for r in await conn.fetch(_PENDING_SQL, now)}
+                outbox = await conn.fetchrow(
                     "SELECT count(*), count(*) FILTER (WHERE due_at < $1) FROM outbox "
                     "WHERE sent_at IS NULL", now)
+                assert outbox is not None  # an aggregate has one row
+                backlog, overdue = outbox
                 lags = await conn.fetch(_LAG_SQL)
         except Exception as exc:  # the store is down: the last values stand, the count says so
             SCRAPE_ERRORS.inc()

@@ -12,8 +12,8 @@ from typing import Any
 import structlog
 from temporalio.client import Client
 
-from domain.audit import recheck
 from domain.errors import DomainError
+from domain.recheck import recheck
 from domain.scenario import (
     Scenario,
     compare_outcome,
@@ -24,8 +24,8 @@ from domain.scenario import (
 )
 from domain.values import Actor
 from eventstore import EventStore
-from eventstore.audit import Replay
 from eventstore.outbox import Outbox
+from eventstore.verify import Replay
 from workflows.messages import cycle_key
 
 from .client import CycleClient

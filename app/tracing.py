@@ -45,7 +45,7 @@ def setup_tracing(endpoint: str | None, service: str) -> bool:
         endpoint = endpoint.rstrip("/") + "/v1/traces"
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     trace.set_tracer_provider(provider)
-    AsyncPGInstrumentor().instrument()
+    AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     _on = True
     log.info("tracing.on", service=service)
     return True

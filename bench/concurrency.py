@@ -143,11 +143,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     from app.bootstrap import Services
     from app.devstack import DevServer
     from app.http import create_app, static_tokens
-    from app.readmodels import all_read_models
     from app.settings import Settings
     from app.worker import build_worker
     from eventstore import EventStore, ProjectionRunner, create_pool, migrate
     from eventstore.outbox import Outbox
+    from readmodels import all_read_models
 
     tmp = Path(tempfile.mkdtemp(prefix="thidua-bench-concurrency-"))
     pg_server = None

@@ -265,9 +265,9 @@ async def main() -> None:
         t_ours = await best_of(7, replay)
         t_raw = min(t_raw, await best_of(7, fetch))
         # where the replay time goes: the same work without the fetch, and fold alone
-        from domain.state import fold
-        from eventstore.audit import replay_rows
+        from domain.fold import fold
         from eventstore.bodies import stream_rows
+        from eventstore.verify import replay_rows
 
         async with pool.acquire() as conn:
             rows_ = await stream_rows(conn, stream)

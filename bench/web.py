@@ -63,13 +63,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from app.identity import Identity  # noqa: E402
-from app.readmodels import all_read_models  # noqa: E402
 from domain.codec import to_record  # noqa: E402
 from domain.decide import decide  # noqa: E402
 from domain.scenario import load_scenario  # noqa: E402
 from domain.state import CycleState  # noqa: E402
 from domain.values import Actor  # noqa: E402
 from eventstore import EventStore, ProjectionRunner, create_pool, stop_embedded  # noqa: E402
+from readmodels import all_read_models  # noqa: E402
 
 REFERENCE = ROOT / "app" / "scenarios" / "kg-khoi-2-2018.json"
 PASSWORD = "mật-khẩu đủ dài cho bench 42"

@@ -7,9 +7,10 @@ from .commands import Command, CommandAdapter
 from .decide import build_outcome, current_ranking, decide, validate
 from .errors import AuthorizationError, DomainError, RuleError, StageError
 from .events import Event, EventAdapter
+from .fold import evolve, fold
 from .pending import Reminder, pending_actions, reminders
 from .setup import Block, Member, Ruleset, ScoreSheet, Section, resolve_ruleset
-from .state import CycleState, evolve, fold
+from .state import CycleState
 from .values import Actor
 from .views import auditor_state, public_state
 

@@ -17,12 +17,11 @@ not_a_member, reason_required, leader_not_member, invalid_year, not_authorized).
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from .codec import EventRecord
 from .events import Envelope
 from .setup import Block, Member
 from .values import Slug, Text
@@ -42,8 +41,6 @@ __all__ = [
     "RegisterBlock",
     "RenameBlock",
     "SetLeaders",
-    "block_event_from_record",
-    "block_record",
     "block_stream",
     "leaders_set_id",
 ]
@@ -123,17 +120,6 @@ BLOCK_EVENT_TYPES: tuple[str, ...] = tuple(
 )
 
 
-def block_event_from_record(
-    type_: str, data: dict[str, Any], *, event_id: Any, at: Any, actor: Any,
-    request_id: str | None,
-) -> BlockEvent:
-    """Rebuild a block event from what the store keeps (payload + envelope columns)."""
-    return BlockEventAdapter.validate_python(
-        {**data, "type": type_, "event_id": event_id, "at": at, "actor": actor,
-         "request_id": request_id}
-    )
-
-
 # ---- commands -------------------------------------------------------------------------------
 
 
@@ -179,12 +165,3 @@ class SetLeaders(BaseModel):
 
 
 BlockCommand = RegisterBlock | JoinBlock | LeaveBlock | RenameBlock | SetLeaders
-
-
-def block_record(event: BlockEvent) -> EventRecord:
-    """The event as the store keeps it (envelope columns plus the payload)."""
-    return EventRecord(
-        event_id=event.event_id, type=event.type, data=event.payload(),
-        actor=event.actor.model_dump(mode="json"), effective_at=event.at,
-        request_id=event.request_id,
-    )

@@ -10,15 +10,17 @@ ensure_ascii=False).encode()`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar, overload
 from uuid import UUID
 
 import orjson
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from .events import SCHEMA_VERSION, Event, EventAdapter
+from .values import Actor
 
-__all__ = ["EventRecord", "canonical_json", "from_record", "to_record"]
+__all__ = ["EventRecord", "Recordable", "canonical_json", "event_from_record", "from_record",
+           "to_record"]
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -40,7 +42,29 @@ class EventRecord(BaseModel):
     request_id: str | None = None
 
 
-def to_record(event: Event) -> EventRecord:
+class Recordable(Protocol):
+    """An event of any aggregate (a cycle's, a block's, a province's, a person's): the
+    envelope and its own payload."""
+
+    @property
+    def event_id(self) -> UUID: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor(self) -> Actor: ...
+    @property
+    def request_id(self) -> str | None: ...
+    def payload(self) -> dict[str, Any]: ...
+
+
+E = TypeVar("E")
+
+
+def to_record(event: Recordable) -> EventRecord:
+    """The event as the store keeps it (envelope columns plus the payload): the one codec of
+    every aggregate."""
     return EventRecord(
         event_id=event.event_id,
         type=event.type,
@@ -51,7 +75,13 @@ def to_record(event: Event) -> EventRecord:
     )
 
 
-def from_record(record: EventRecord) -> Event:
+@overload
+def from_record(record: EventRecord) -> Event: ...
+@overload
+def from_record(record: EventRecord, adapter: TypeAdapter[E]) -> E: ...
+def from_record(record: EventRecord, adapter: TypeAdapter[Any] = EventAdapter) -> Any:
+    """The event of a stored record; `adapter` is the aggregate's union of events (a
+    cycle's by default)."""
     return event_from_record(
         record.type,
         record.data,
@@ -59,6 +89,7 @@ def from_record(record: EventRecord) -> Event:
         at=record.effective_at,
         actor=record.actor,
         request_id=record.request_id,
+        adapter=adapter,
     )
 
 
@@ -70,9 +101,10 @@ def event_from_record(
     at: Any,
     actor: Any,
     request_id: str | None,
-) -> Event:
+    adapter: TypeAdapter[Any] = EventAdapter,
+) -> Any:
     """Rebuild an event from what the store keeps (payload + envelope columns)."""
-    return EventAdapter.validate_python(
+    return adapter.validate_python(
         {
             **data,
             "type": type_,

@@ -3,7 +3,8 @@
     DomainError(code, message, field)
      ├── AuthorizationError  not_authorized
      ├── StageError          wrong_stage
-     └── RuleError           every other rule code
+     ├── RuleError           every other rule code of a cycle or a block
+     └── IdentityError       a person's rules and the identity layer's refusals
 
 Rule codes: RULE_CODES lists every code the domain raises, a cycle's (CYCLE_CODES) and a
 block's (BLOCK_CODES). DOMAIN.md names most of them; the rest are ours and documented in the
@@ -16,7 +17,8 @@ excluding findings.
 
 from __future__ import annotations
 
-__all__ = ["BLOCK_CODES", "CYCLE_CODES", "RULE_CODES", "AuthorizationError", "DomainError", "RuleError", "StageError"]
+__all__ = ["BLOCK_CODES", "CYCLE_CODES", "RULE_CODES", "AuthorizationError", "DomainError",
+           "IdentityError", "RuleError", "StageError"]
 
 CYCLE_CODES: frozenset[str] = frozenset({
     "cycle_exists", "invalid_block", "invalid_ruleset", "invalid_score_sheet",
@@ -73,3 +75,17 @@ class StageError(DomainError):
 
 class RuleError(DomainError):
     pass
+
+
+class IdentityError(DomainError):
+    """A refused identity command (domain.person's rules, app/identity's checks). Codes:
+
+    invalid_login, invalid_name, invalid_role, unit_required, unit_not_allowed, invalid_position,
+    invalid_email, person_exists, unknown_person, person_disabled, weak_password,
+    invalid_expiry, unknown_token, login_failed (wrong login or password: the answer never
+    tells which), login_delayed (too many failures of this login from this address: retry
+    after the delay, `LoginDelayed.retry_after_seconds`), not_authenticated, csrf_failed,
+    oidc_failed.
+
+    A DomainError: the CLI prints it as one line (exit 1), the HTTP API answers with its code.
+    """

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from .events import Envelope
 from .state import CycleState
@@ -27,6 +27,7 @@ __all__ = [
     "BlockProposals",
     "ProposalsCompiled",
     "ProposedUnit",
+    "ProvinceEventAdapter",
     "ProvinceProposals",
     "compile_proposals",
     "proposals_compiled_id",
@@ -110,6 +111,10 @@ class ProposalsCompiled(Envelope):
                 # absent when unknown: a list compiled before the field existed keeps its bytes
                 block.pop("held_on", None)
         return data
+
+
+ProvinceEventAdapter: TypeAdapter[ProposalsCompiled] = TypeAdapter(ProposalsCompiled)
+"""A province's events (one kind), for domain.codec.from_record."""
 
 
 def compile_proposals(province: str, year: int, cycles: Iterable[CycleState]) -> ProvinceProposals:

@@ -18,9 +18,10 @@ from .commands import COMMAND_NAMES, Command, CommandAdapter, StartCycle
 from .decide import decide
 from .errors import DomainError
 from .events import Event
+from .fold import fold
 from .outcome import compare_outcome, outcome_json
 from .setup import Block, Ruleset, ScoreSheet, resolve_ruleset
-from .state import CycleState, fold
+from .state import CycleState
 from .values import Actor, Slug, Text, UtcDatetime, Year
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 `fold(events)` (domain.fold) is the one definition of a cycle's state: the workflow uses it,
 and so do auditors on the events read back from PostgreSQL. Decision events (eligibility, tallies,
-election counts) are applied as recorded; `domain.audit` recomputes them to prove they follow
+election counts) are applied as recorded; `domain.recheck` recomputes them to prove they follow
 the rules.
 """
 
@@ -18,7 +18,7 @@ from . import events as ev
 from .setup import Block, Ruleset, ScoreSheet
 from .values import Score
 
-__all__ = ["CycleState", "ElectionState", "Finding", "RoundState", "act_key", "evolve", "fold", "fold_into"]
+__all__ = ["CycleState", "ElectionState", "Finding", "RoundState", "act_key"]
 
 
 def act_key(act: str, *subject: str) -> str:
@@ -163,5 +163,3 @@ class CycleState(BaseModel):
         return score.total if score else None
 
 
-# The fold is in domain.fold; it is re-exported here, where readers look for it.
-from .fold import evolve, fold, fold_into  # noqa: E402

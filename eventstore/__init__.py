@@ -1,7 +1,6 @@
 """asyncpg event store: migrations, append, gap-safe reads, hash chain, verification,
 projections. See README.md in this folder."""
 
-from .audit import Problem, Replay, VerifyReport
 from .chain import GENESIS, canonical_body, chain_hash
 from .connect import create_pool, embedded_dir, start_embedded, stop_embedded
 from .errors import (
@@ -19,6 +18,7 @@ from .projection import LogEvent, ProjectionRunner, ReadModel
 from .records import Position, StoredEvent
 from .roles import ensure_roles
 from .store import EventStore
+from .verify import Problem, Replay, VerifyReport
 
 __all__ = [
     "GENESIS",

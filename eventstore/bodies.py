@@ -22,8 +22,8 @@ import orjson
 
 from domain.codec import canonical_json
 
-from .audit import Row
 from .records import Conn
+from .verify import Row
 
 __all__ = ["body_check_in_place", "stream_rows", "streams_rows"]
 

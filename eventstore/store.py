@@ -20,11 +20,11 @@ import orjson
 
 from domain.codec import EventRecord
 
-from .audit import Replay, Row, VerifyReport, replay_rows
 from .bodies import stream_rows, streams_rows
 from .chain import canonical_body
 from .errors import EventIdConflict, WrongExpectedVersion, translate_errors
 from .records import Conn, Position, StoredEvent
+from .verify import Replay, Row, VerifyReport, replay_rows
 
 __all__ = ["EventStore"]
 

@@ -16,11 +16,11 @@ from temporalio.worker import Worker
 from app.bootstrap import Services
 from app.client import CycleClient
 from app.devstack import find_binary
-from app.readmodels import all_read_models
 from app.settings import Settings
 from app.worker import build_worker
 from eventstore import EventStore, ProjectionRunner, create_pool
 from eventstore.outbox import Outbox
+from readmodels import all_read_models
 from tests.pg import fresh_database, server_url
 from workflows.search import SEARCH_ATTRIBUTE_KEYS
 

@@ -27,9 +27,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.decide import decide, validate
     from domain.errors import DomainError
     from domain.events import Event
+    from domain.fold import fold, fold_into
     from domain.pending import Reminder, pending_actions, reminders
     from domain.setup import DEADLINE_STAGES
-    from domain.state import CycleState, fold, fold_into
+    from domain.state import CycleState
     from domain.values import Actor
 
     from . import rotation

@@ -8,9 +8,14 @@ one constant cannot drift from the other. Changing a value breaks every recorded
 from __future__ import annotations
 
 __all__ = [
+    "ACTIVITY_NAMES",
     "APPEND",
+    "COMPILE_PROPOSALS",
     "CONTINUING",
+    "CYCLE_STAGE",
+    "PLAN_YEAR",
     "READ_EVENTS",
+    "SET_BLOCK_LEADERS",
     "WRITE_REMINDERS",
     "WRITE_TASKS",
 ]
@@ -25,6 +30,21 @@ WRITE_TASKS = "write_tasks"
 READ_EVENTS = "read_events"
 """Read events of a cycle back from the store (the first answer to a request that an earlier run
 of the workflow accepted)."""
+
+SET_BLOCK_LEADERS = "set_block_leaders"
+"""Write the leaders a completed cycle elected as its block's leaders of the next year."""
+PLAN_YEAR = "plan_year"
+"""Plan a province's year: one cycle's start (or the rule that stops it) per block."""
+CYCLE_STAGE = "cycle_stage"
+"""The stage of a cycle as its stream records it (a cycle the year did not start)."""
+COMPILE_PROPOSALS = "compile_proposals"
+"""Compile the province's list of proposals and append it to the province's stream."""
+
+ACTIVITY_NAMES = frozenset({
+    APPEND, WRITE_REMINDERS, WRITE_TASKS, READ_EVENTS, SET_BLOCK_LEADERS, PLAN_YEAR,
+    CYCLE_STAGE, COMPILE_PROPOSALS,
+})
+"""Every activity's name."""
 
 # ---- error types that are not rule codes -------------------------------------------------------
 CONTINUING = "cycle_continuing"

@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from domain.state import CycleState
 
+    from .names import SET_BLOCK_LEADERS
     from .year_messages import BlockLeadersInput
 
 __all__ = ["PATCH", "rotate"]
@@ -29,7 +30,7 @@ async def rotate(state: CycleState, cycle_stream: str, block_stream: str) -> Non
         return
     assert state.last_at is not None
     await workflow.execute_activity(
-        "set_block_leaders",
+        SET_BLOCK_LEADERS,
         BlockLeadersInput(
             block_stream=block_stream, cycle_stream=cycle_stream, year=state.year + 1,
             head=state.next_head, deputy=state.next_deputy, at=state.last_at,

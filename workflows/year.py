@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
 
     from .cycle import EmulationCycle
     from .messages import CycleInput, CycleResult
+    from .names import COMPILE_PROPOSALS, CYCLE_STAGE, PLAN_YEAR
     from .year_messages import (
         CompileInput,
         CycleStatusInput,
@@ -56,7 +57,7 @@ class ProvinceYear:
     @workflow.run
     async def run(self, inp: YearInput) -> YearResult:
         plan = await workflow.execute_activity(
-            "plan_year",
+            PLAN_YEAR,
             PlanInput(province=inp.province, year=inp.year, ruleset=inp.ruleset,
                       score_sheet=inp.score_sheet, deadlines=inp.deadlines, prefix=inp.prefix),
             start_to_close_timeout=_TIMEOUT, retry_policy=_RETRY, result_type=YearPlan,
@@ -81,7 +82,7 @@ class ProvinceYear:
         closed = [c for c in plan.cycles if p.cycles[c.block_id] in ("completed", "cancelled")]
         stream = province_stream(inp.province, inp.year, inp.prefix)
         proposals = await workflow.execute_activity(
-            "compile_proposals",
+            COMPILE_PROPOSALS,
             CompileInput(
                 province=inp.province, year=inp.year, stream=stream,
                 cycle_streams=[c.stream for c in closed],
@@ -99,7 +100,7 @@ class ProvinceYear:
         """Start the block's cycle as a child; the coroutine that waits for it to close."""
         assert c.start is not None
         try:
-            child = await workflow.start_child_workflow(
+            child = await workflow.start_child_workflow(  # type: ignore[call-overload]
                 EmulationCycle.run,
                 CycleInput(
                     start=c.start, actor=Actor.admin(), request_id=f"start:{c.workflow_id}",
@@ -132,11 +133,11 @@ class ProvinceYear:
         # A cycle started before this opening is not our child: its stream says when it closed.
         while True:
             stage = await workflow.execute_activity(
-                "cycle_stage", CycleStatusInput(stream=c.stream),
+                CYCLE_STAGE, CycleStatusInput(stream=c.stream),
                 start_to_close_timeout=_TIMEOUT, retry_policy=_RETRY, result_type=str,
             )
             if stage in ("completed", "cancelled"):
-                self._progress.cycles[c.block_id] = stage  # type: ignore[assignment]
+                self._progress.cycles[c.block_id] = stage
                 return
             await workflow.sleep(timedelta(seconds=poll_seconds))
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from eventstore import EventStore
-from eventstore.audit import Replay, Row, replay_rows
+from eventstore.verify import Replay, Row, replay_rows
 
 from .verify_script import CannotCheck, TooLarge, hashes_of, open_zip, verify_zip
 

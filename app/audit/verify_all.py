@@ -14,11 +14,12 @@ import orjson
 from pydantic import ValidationError
 
 from domain.block import BLOCK_EVENT_TYPES, BlockEventAdapter
+from domain.person import PEOPLE_EVENT_TYPES, fold_person
 from domain.province import ProposalsCompiled
 from domain.setup_events import SETUP_EVENT_TYPES, SetupEventAdapter
 from eventstore import EventStore
-from eventstore.audit import Problem, Row, VerifyReport, verify_rows
 from eventstore.fastfold import event_input
+from eventstore.verify import Problem, Row, VerifyReport, verify_rows
 
 from ..witness.log import Leaf
 
@@ -69,10 +70,6 @@ def compare_with_witness(stream: str, rows: list[Row], witnessed: list[Leaf]) ->
     return out
 
 
-_PEOPLE = ("person_created", "person_changed", "person_disabled", "person_enabled",
-           "password_reset", "token_issued", "token_revoked")
-
-
 def _kind(rows: list[Row]) -> str:
     """The stream's kind, from its first event: cycle, block, province, setup or person."""
     first = orjson.loads(rows[0][1]).get("type")
@@ -82,15 +79,13 @@ def _kind(rows: list[Row]) -> str:
         return "province"
     if first in SETUP_EVENT_TYPES:
         return "setup"
-    if first in _PEOPLE:
+    if first in PEOPLE_EVENT_TYPES:
         return "person"
     return "cycle"
 
 
 def _parse_other(kind: str, rows: list[Row]) -> list[Problem]:
     """Every event of a block, province or person stream read as its kind's event."""
-    from app.identity.people import fold_person
-
     problems, person = [], None
     for version, body, _ in rows:
         obj = orjson.loads(body)

@@ -99,7 +99,7 @@ def _add(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _mul(s: int, point: tuple[int, ...]) -> tuple[int, ...]:
-    q = (0, 1, 1, 0)
+    q: tuple[int, ...] = (0, 1, 1, 0)
     while s:
         if s & 1:
             q = _add(q, point)
@@ -506,7 +506,8 @@ def attached(obj: dict[str, Any], version: int,
     for section, files in evidence.items():
         for f in files if isinstance(files, list) else ():
             if isinstance(f, dict) and isinstance(f.get("sha256"), str):
-                refs.setdefault(f["sha256"], (version, str(data.get("unit")), str(section),
+                unit = str(data.get("unit")) if isinstance(data, dict) else "None"
+                refs.setdefault(f["sha256"], (version, unit, str(section),
                                               str(f.get("name")), f.get("size")))
 
 

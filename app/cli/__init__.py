@@ -41,10 +41,11 @@ one-line help. A group's module is imported only when the group runs (or shows i
 class LazyGroups(TyperGroup):
     """The root command: the groups of GROUPS are listed from their one line and loaded on use."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    # click's own types, not the copy typer vendors: Any suits both
+    def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *GROUPS]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in GROUPS and ctx.meta.get(_LISTING):
             return click.Group(cmd_name, help=GROUPS[cmd_name])  # a line of the root's help
         if cmd_name in GROUPS:
@@ -52,7 +53,7 @@ class LazyGroups(TyperGroup):
         return super().get_command(ctx, cmd_name)
 
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: Any, formatter: Any) -> None:
         ctx.meta[_LISTING] = True  # the groups' lines, without importing them
         try:
             super().format_help(ctx, formatter)
@@ -63,7 +64,7 @@ class LazyGroups(TyperGroup):
 _LISTING = "thidua.listing"
 
 
-def load_group(name: str) -> click.Command:
+def load_group(name: str) -> Any:
     module = importlib.import_module(f"{__name__}.{name}")
     holder = typer.Typer()  # as a group of a root, so without the root's own options
     holder.add_typer(module.app, name=name)

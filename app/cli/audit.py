@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from domain.audit import recheck
+from domain.recheck import recheck
 from eventstore import Replay
 
 from ..bootstrap import bootstrap

@@ -11,7 +11,7 @@ import typer
 
 from domain.block_rules import parse_block
 
-from ..blocks import BlockService, show_json
+from ..blocks import show_json
 from ..bootstrap import bootstrap
 from ..province_setup import ProvinceSetup
 from .common import err, out, run, settings_of
@@ -36,7 +36,7 @@ def read_json(path: Path) -> Any:
 
 async def _with_service(ctx: typer.Context, body: Any) -> Any:
     async with bootstrap(settings_of(ctx), temporal="none") as services:
-        return await body(BlockService(services.store, services.pool))
+        return await body(services.blocks)
 
 
 def _print(state: Any, as_json: bool) -> None:

@@ -72,7 +72,7 @@ def cycle_start(
 ) -> None:
     """Administrators: start the yearly cycle of a block — from a scenario file, or from a
     registered block's members and leaders of that year (`--block ID --year Y`)."""
-    from ..blocks import BlockService, load_deadlines, load_ruleset, load_score_sheet
+    from ..blocks import load_deadlines, load_ruleset, load_score_sheet
     from .block import read_json
 
     if (file is None) == (block is None) or (block is not None and year is None):
@@ -90,7 +90,7 @@ def cycle_start(
         times = load_deadlines(files["deadlines"]) if files["deadlines"] is not None else None
         async with bootstrap(settings_of(ctx), temporal="find") as services:
             actor = await _actor(services, who)
-            blocks = BlockService(services.store, services.pool, services.cycles)
+            blocks = services.blocks
             if scenario is not None:
                 if await blocks.ensure_registered(scenario.block, actor):
                     err.print(f"registered block {scenario.block.id}")
@@ -208,8 +208,9 @@ def cycle_list(
     as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
 ) -> None:
     """Cycles from the read model (no Temporal query per cycle), newest year first."""
+    from readmodels.cycles import list_cycles
+
     from ..database import may_write
-    from ..readmodels.cycles import list_cycles
 
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="none", role="auditor") as services:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from ..blocks import BlockService, load_deadlines, load_ruleset, load_score_sheet
+from ..blocks import load_deadlines, load_ruleset, load_score_sheet
 from ..bootstrap import bootstrap
 from .block import read_json
 from .common import err, out, run, settings_of
@@ -39,11 +39,13 @@ def open_year(
     times = read_json(deadlines)
 
     async def go() -> Any:
-        spec = {"ruleset": load_ruleset(rules), "score_sheet": load_score_sheet(score_sheet),
-                "deadlines": load_deadlines(times)}
+        spec_ruleset, spec_sheet = load_ruleset(rules), load_score_sheet(score_sheet)
+        spec_deadlines = load_deadlines(times)
         async with bootstrap(settings_of(ctx), temporal="find") as services:
-            blocks = BlockService(services.store, services.pool, services.cycles)
-            handle, new = await blocks.open_year(province, year, **spec)
+            blocks = services.blocks
+            handle, new = await blocks.open_year(province, year, ruleset=spec_ruleset,
+                                                 score_sheet=spec_sheet,
+                                                 deadlines=spec_deadlines)
             if not new:
                 err.print(f"{province} {year} is already open: nothing new started")
             with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
@@ -79,7 +81,7 @@ def show(
     emulation council (or JSON)."""
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="none") as services:
-            return await BlockService(services.store, services.pool).proposals(province, year)
+            return await services.blocks.proposals(province, year)
 
     proposals = run(go())
     if proposals is None:

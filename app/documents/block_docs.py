@@ -23,8 +23,9 @@ from decimal import Decimal
 from typing import Literal
 
 from domain import events as ev
+from domain.fold import fold_into
 from domain.ranking import rank_units
-from domain.state import CycleState, fold_into
+from domain.state import CycleState
 
 from ..words import EXCLUSION, VN, percent, vn_date, vn_date_long, vn_number
 from .model import Minutes, build_minutes

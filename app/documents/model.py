@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain import events as ev
+from domain.fold import fold_into
 from domain.ranking import rank_units
-from domain.state import CycleState, fold_into
+from domain.state import CycleState
 
 from ..words import (
     EXCLUSION,

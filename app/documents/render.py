@@ -39,7 +39,7 @@ def document_pdf(doc: Document) -> bytes:
         stylesheets=[CSS(filename=str(fonts / "fonts.css"))]
     )
     assert pdf is not None
-    return pdf
+    return bytes(pdf)
 
 
 def _no_borders(table: object) -> None:

@@ -16,9 +16,10 @@ from io import BytesIO
 from typing import Any
 
 from domain import events as ev
+from domain.fold import fold_into
 from domain.payloads import RankEntry
 from domain.ranking import rank_units
-from domain.state import CycleState, fold_into
+from domain.state import CycleState
 
 from ..words import EXCLUSION, STAGE, vn_number
 from .model import build_minutes

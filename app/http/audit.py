@@ -15,9 +15,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.audit import recheck
 from domain.errors import DomainError
 from domain.pending import pending_actions
+from domain.recheck import recheck
 from domain.views import auditor_state
 from workflows.messages import cycle_key
 

@@ -30,8 +30,8 @@ router = APIRouter(tags=["blocks"])
 
 
 def block_service(request: Request) -> BlockService:
-    svc = request.app.state.services
-    return BlockService(svc.store, svc.pool, svc.cycle_client)
+    blocks: BlockService = request.app.state.services.blocks
+    return blocks
 
 
 Blocks = Annotated[BlockService, Depends(block_service)]

@@ -10,7 +10,8 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from domain.errors import AuthorizationError, DomainError
-from domain.state import CycleState, fold_into
+from domain.fold import fold_into
+from domain.state import CycleState
 from domain.values import Actor
 from workflows.messages import cycle_key
 

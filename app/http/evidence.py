@@ -54,8 +54,9 @@ def refused(exc: EvidenceRefused, field: str) -> DomainError:
 
 
 async def _member(svc: Any, block: str, year: int, who: Any) -> None:
+    from readmodels.pending import snapshot
+
     from ..lookups import cycle_state
-    from ..readmodels.pending import snapshot
 
     s = await snapshot(svc.pool, cycle_key(block, year, svc.cycles.prefix)[1])
     if s is None or s.block is None:

@@ -212,7 +212,8 @@ def request_id_of(scope: Scope) -> str:
     else a new one."""
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id" and _REQUEST_ID.match(value):
-            return value.decode("ascii")
+            text: str = value.decode("ascii")
+            return text
     return uuid.uuid4().hex[:16]
 
 

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query, Request
 from domain.pending import pending_actions
 from domain.stages import STAGES
 from domain.views import state_for
+from readmodels.cycles import list_cycles
 
 from ..client import CycleClient
 from ..health import Health, Unavailable
 from ..lookups import cycle_state
-from ..readmodels.cycles import list_cycles
 from .deps import Caller, Cycle, Cycles, Svc
 
 __all__ = ["router"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from .. import events as ev
@@ -63,7 +63,7 @@ class Ctx:
         credited to whoever gave the command), for histories and chains written then."""
         event = self.event(cls, **fields)
         if self.system_credit:
-            event = event.model_copy(update={"actor": Actor.system()})
+            return cast(E, event.model_copy(update={"actor": Actor.system()}))
         return event
 
     # ---- who may ---------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import math
 from .. import commands as c
 from .. import events as ev
 from ..errors import AuthorizationError, RuleError, StageError
-from ..state import CycleState, fold
+from ..fold import fold
+from ..state import CycleState
 from .context import Ctx, Handler, current_exclusions, known, total, within
 from .scoring import check_sections
 

@@ -20,7 +20,6 @@ from temporalio.testing import WorkflowEnvironment
 from app.bootstrap import Services
 from app.client import CycleClient
 from app.http import create_app, static_tokens
-from app.readmodels import all_read_models
 from app.settings import Settings
 from app.worker import build_worker
 from domain.scenario import load_scenario
@@ -28,6 +27,7 @@ from domain.values import Actor
 from eventstore import EventStore, ProjectionRunner, create_pool
 from eventstore.connect import start_embedded, stop_embedded
 from eventstore.outbox import Outbox
+from readmodels import all_read_models
 from tests.pg import embedded_server, fresh_database
 
 pytestmark = pytest.mark.temporal

@@ -7,7 +7,6 @@ import asyncio
 import asyncpg
 import pytest
 
-from app.readmodels.cycles import CyclesReadModel, list_cycles
 from domain.events import (
     CycleCancelled,
     CycleCompleted,
@@ -18,6 +17,7 @@ from domain.events import (
 )
 from domain.values import Actor
 from eventstore import EventStore, ProjectionRunner
+from readmodels.cycles import CyclesReadModel, list_cycles
 from tests.eventstore.conftest import append_events, env, pledge, started
 
 pytestmark = pytest.mark.db

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from domain.audit import recheck
 from domain.codec import canonical_json, to_record
 from domain.commands import CommandAdapter
 from domain.events import SelfScoreSubmitted
 from domain.evidence import EVIDENCE_PER_SCORE, EVIDENCE_PER_SECTION, EvidenceFile
+from domain.recheck import recheck
 
 from .helpers import Cycle, secs
 

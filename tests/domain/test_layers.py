@@ -1,5 +1,10 @@
-"""Imports go one way: domain imports nothing of ours and does no I/O; workflows and
-activities import domain; eventstore imports domain at most; app wires everything."""
+"""Imports go one way, floor by floor (README "Layout"):
+
+    domain  <  eventstore  <  readmodels
+    domain  <  workflows   <  activities (which also use eventstore)
+    app (the composition root and the entry points) above them all.
+
+domain imports nothing of ours and does no I/O."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import pytest
 pytestmark = pytest.mark.pure
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"domain", "workflows", "activities", "eventstore", "app"}
+OURS = {"domain", "workflows", "activities", "eventstore", "readmodels", "app"}
 
 
 def imports(package: str) -> set[str]:
@@ -31,9 +36,11 @@ def imports(package: str) -> set[str]:
     [
         ("domain", OURS - {"domain"} | {"asyncpg", "temporalio", "structlog", "typer", "os",
                                         "socket", "subprocess", "time", "random", "asyncio"}),
-        ("workflows", {"asyncpg", "structlog", "fastapi", "typer", "app", "eventstore"}),
-        ("activities", {"app", "typer"}),
-        ("eventstore", {"workflows", "activities", "temporalio", "app"}),
+        ("workflows", {"asyncpg", "structlog", "fastapi", "typer", "app", "eventstore",
+                       "activities", "readmodels"}),
+        ("activities", {"app", "typer", "fastapi", "readmodels"}),
+        ("eventstore", {"workflows", "activities", "readmodels", "temporalio", "app"}),
+        ("readmodels", {"workflows", "activities", "temporalio", "app", "typer", "fastapi"}),
     ],
 )
 def test_imports_go_one_way(package: str, forbidden: set[str]) -> None:

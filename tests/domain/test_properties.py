@@ -236,9 +236,10 @@ def test_every_nomination_by_vote_passed_the_threshold(
 
 
 def test_folding_in_place_equals_folding_a_copy() -> None:
-    from domain.state import CycleState, fold, fold_into
+    from domain.fold import fold, fold_into
+    from domain.state import CycleState
 
-    from .test_audit import reference_log
+    from .test_recheck import reference_log
 
     log = reference_log()
     state = CycleState()

@@ -641,7 +641,7 @@ def test_pledge_closes_itself_when_all_have_signed() -> None:
     # the close is nobody's decision: credited to the system, not to the last signer
     assert out[0].actor.unit == "u5" and out[1].actor.kind == "system"
     assert (out[1].request_id, out[1].at) == (out[0].request_id, out[0].at)
-    from domain.audit import recheck
+    from domain.recheck import recheck
 
     assert recheck(c.events) == []
 
@@ -649,8 +649,8 @@ def test_pledge_closes_itself_when_all_have_signed() -> None:
 def test_a_chain_that_credited_the_close_to_the_last_signer_still_rechecks() -> None:
     """Chains written before the system was credited (decide(..., system_credit=False)) keep
     verifying; a close credited to another unit does not."""
-    from domain.audit import recheck
     from domain.decide import decide
+    from domain.recheck import recheck
     from domain.values import Actor
 
     c = Cycle(3)

@@ -10,9 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from domain import pending_actions
-from domain.audit import recheck
 from domain.commands import COMMAND_NAMES
 from domain.decide import refusal
+from domain.recheck import recheck
 from domain.values import Actor
 
 from .helpers import T0, Cycle, cmd, distinct_scores, secs

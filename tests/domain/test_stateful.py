@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from domain import Actor, CycleState, decide, evolve, pending_actions, reminders
-from domain.audit import recheck
+from domain.recheck import recheck
 
 from .helpers import T0, start_command
 from .random_cycles import check_events_round_trip, check_invariants, check_rejection, draw_command

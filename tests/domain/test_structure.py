@@ -13,9 +13,9 @@ import pytest
 
 import domain
 from domain import commands as c
-from domain.audit import BY_NAME, FOLLOWERS, IRREGULAR, REBUILD, recheck
 from domain.commands import COMMAND_NAMES
 from domain.events import EVENT_TYPES
+from domain.recheck import BY_NAME, FOLLOWERS, IRREGULAR, REBUILD, recheck
 from domain.rules import HANDLERS, STAGE_MODULES
 from domain.scenario import load_scenario, run_pure
 from domain.stages import DEADLINE_STAGES, STAGE_AFTER, STAGES

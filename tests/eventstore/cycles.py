@@ -12,8 +12,8 @@ from uuid import UUID, uuid4
 from domain.codec import EventRecord, to_record
 from domain.events import Event
 from domain.scenario import load_scenario, run_pure
-from eventstore.audit import Row
 from eventstore.chain import GENESIS, canonical_body, chain_hash
+from eventstore.verify import Row
 
 REFERENCE = Path(__file__).resolve().parents[2] / "app" / "scenarios" / "kg-khoi-2-2018.json"
 

@@ -1,4 +1,4 @@
-"""The fast fold of replay equals domain.state.fold at every version: the reference cycle and
+"""The fast fold of replay equals domain.fold.fold at every version: the reference cycle and
 random cycles (tests/domain/random_cycles.py). Pure: no database."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from domain.codec import EventRecord
 from domain.events import Event
-from domain.state import fold
-from eventstore.audit import replay_rows
+from domain.fold import fold
 from eventstore.chain import GENESIS, canonical_body, chain_hash
 from eventstore.fastfold import FastFold
+from eventstore.verify import replay_rows
 
 from ..domain.test_properties import random_run
 from .cycles import reference_events, rows_of

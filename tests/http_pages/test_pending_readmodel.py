@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from app.readmodels.pending import PendingReadModel, pending_for, snapshot
 from domain.codec import to_record
+from domain.fold import fold
 from domain.pending import pending_actions
 from domain.scenario import load_scenario, run_pure
-from domain.state import fold
 from eventstore import EventStore, ProjectionRunner
+from readmodels.pending import PendingReadModel, pending_for, snapshot
 
 from .conftest import REFERENCE
 

@@ -39,7 +39,7 @@ def test_no_vote_round_yet_is_its_own_sentence() -> None:
 def test_overdue_only_for_a_deadline_that_was_live() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from app.readmodels.pending import PendingAction
+    from readmodels.pending import PendingAction
 
     now = datetime.now(UTC)
 

@@ -102,10 +102,10 @@ async def test_sso_through_the_http_routes_gives_a_session(
     from app.bootstrap import Services
     from app.http import create_app
     from app.identity import IdentityConfig
-    from app.readmodels import all_read_models
     from app.settings import Settings
     from eventstore import ProjectionRunner
     from eventstore.outbox import Outbox
+    from readmodels import all_read_models
 
     await identity.add_person("sso-http", name="Vũ Minh", role="unit", unit="vp-hdnd",
                               position="Phó Chánh Văn phòng", by=ADMIN)

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from app.identity import Identity, IdentityError, PeopleReadModel, verify_person_stream
-from app.identity.people import fold_person
+from domain.person import fold_person
 from eventstore import EventStore
 from eventstore.chain import canonical_body
 from tests.identity.conftest import ADMIN

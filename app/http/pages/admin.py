@@ -12,15 +12,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from domain.audit import recheck
 from domain.errors import DomainError
+from domain.recheck import recheck
 from domain.scenario import ScenarioError, load_scenario
 from domain.state import CycleState
 from domain.views import ballot_is_private
+from readmodels.blocks import member_names, registered_blocks
+from readmodels.cycles import list_cycles
+from readmodels.pending import late_units, pending_for
 from workflows.messages import cycle_key
 
-from ...readmodels.cycles import list_cycles
-from ...readmodels.pending import pending_for
 from ...words import VN, cycle_title, days_left, reconcile_sentence, scenario_problems
 from ..audit import reconciliation
 from ..blocks import block_service
@@ -86,7 +87,7 @@ async def _cycles_page(request: Request, *, status: int = 200,
     if who.kind == "admin":  # the secretariat's own tasks: findings, appointments
         tasks = [{"row": t, "url": action_url(t.block_id, t.year, t.action, t.subject)}
                  for t in await pending_for(svc.pool, "admin", prefix=svc.cycles.prefix)]
-    near.sort(key=lambda it: it["days_left"])
+    near.sort(key=lambda it: int(str(it["days_left"])))
     return render(request, "manage_list.html", status=status, years=years, year=year,
                   title="Quản lý các kỳ thi đua" if who.kind == "admin" else
                   "Kiểm tra các kỳ thi đua", errors=errors or [], error=error,
@@ -98,33 +99,17 @@ async def _registered(svc: Any, rows: list[Any]) -> tuple[list[Any], dict[tuple[
     """The registered blocks (for the start form) and the names of their units by (block id,
     unit id), so the list names next year's head in full (one query each)."""
     prefix = svc.cycles.prefix
-    blocks = await svc.pool.fetch(
-        "SELECT block_id, name, province FROM blocks WHERE stream LIKE $1 || 'block-%'"
-        " ORDER BY province, name", prefix)
-    streams = [f"{prefix}block-{r.block_id}" for r in rows]
-    members = await svc.pool.fetch(
-        "SELECT stream, unit, name FROM block_members WHERE stream = any($1::text[])"
-        " ORDER BY seq", streams) if streams else []
-    cut = len(prefix) + len("block-")
-    return list(blocks), {(m["stream"][cut:], m["unit"]): m["name"] for m in members}
+    blocks = await registered_blocks(svc.pool, prefix=prefix)
+    return blocks, await member_names(svc.pool, [r.block_id for r in rows], prefix=prefix)
 
 
 async def _late_units(svc: Any, streams: list[str]) -> dict[str, tuple[int, int]]:
     """Per cycle, the units that still owe an action of a stage whose deadline has passed, and
     those whose deadline passes within NEAR_DAYS days or has passed (one query)."""
-    if not streams:
-        return {}
     try:
-        rows = await svc.pool.fetch(
-            "SELECT stream, count(DISTINCT who) FILTER (WHERE deadline < now()),"
-            " count(DISTINCT who) FROM pending_actions"
-            " WHERE stream = any($1::text[]) AND deadline < now() + make_interval(days => $2)"
-            " AND who <> 'admin'"
-            " AND action IN ('sign_pledge', 'submit_self_score', 'cast_ballot',"
-            " 'cast_election_ballot') GROUP BY stream", streams, NEAR_DAYS)
+        return await late_units(svc.pool, streams, near_days=NEAR_DAYS)
     except Exception:
         return {}
-    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 @router.get("/quan-ly")

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from icalendar import Alarm, Calendar, Event
 
+from readmodels.pending import PendingAction, pending_for
+
 from ...identity.people import Person
-from ...readmodels.pending import PendingAction, pending_for
 from ...words import STAGE, TASK, cycle_title
 from .core import actor, forbidden, redirect, render, services
 from .tasks import action_url
@@ -57,7 +58,7 @@ def feed(person: Person, rows: list[PendingAction], base: str) -> bytes:
         alarm.add("trigger", timedelta(days=-1))
         e.add_component(alarm)
         cal.add_component(e)
-    return cal.to_ical()
+    return bytes(cal.to_ical())
 
 
 def _base(request: Request) -> str:

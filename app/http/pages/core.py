@@ -25,12 +25,12 @@ from domain.commands import CommandAdapter
 from domain.errors import DomainError
 from domain.state import CycleState
 from domain.values import Actor
+from readmodels.pending import inbox_count
 
 from ... import words
 from ...bootstrap import Services
 from ...identity import IdentityError
 from ...identity.sessions import COOKIE
-from ...readmodels.pending import inbox_count
 
 __all__ = ["FLASH_COOKIE", "PAGE_CSRF_COOKIE", "FormError", "Refusal", "flash_of", "refuse",
            "render", "send_command"]

@@ -32,13 +32,14 @@ from domain.rules.review import quorum
 from domain.rules.scoring import section_problems
 from domain.state import CycleState
 from domain.values import FINDING_KINDS, Actor
+from readmodels.cycles import cycle_version
+from readmodels.pending import snapshot
 from workflows.messages import cycle_key
 
 from ... import words
 from ...evidence import EvidenceRefused, accept
 from ...identity import IdentityError
 from ...lookups import cycle_state
-from ...readmodels.pending import snapshot
 from ...words import VN, rule_sentence, vn_number
 from ..params import YEAR_MAX, YEAR_MIN
 from .chart import bar_chart
@@ -301,7 +302,7 @@ async def version(request: Request, block: str, year: int) -> JSONResponse:
     """The cycle's version from the read model: what the pages poll to know it changed."""
     svc = services(request)
     stream = cycle_key(block, year, svc.cycles.prefix)[1]
-    v = await svc.pool.fetchval("SELECT version FROM cycles WHERE stream = $1", stream)
+    v = await cycle_version(svc.pool, stream)
     got = await inbox_of(request)  # the header's task count rides on the same poll
     return JSONResponse({"version": v or 0, "inbox": got[0] if got else None},
                         headers={"Cache-Control": "no-store"})
@@ -585,8 +586,8 @@ def _sections(form: Any, s: CycleState) -> dict[str, str]:
             errors[field] = err
     for problem in section_problems(s.score_sheet, parsed):
         if problem.field and problem.field not in errors and problem.code != "missing_section":
-            err = FormError(problem.code, problem.field)
-            errors[problem.field] = FormError(err.code, err.field, **_values(err, s))
+            said = FormError(problem.code, problem.field)
+            errors[problem.field] = FormError(said.code, said.field, **_values(said, s))
     if errors:
         order = [f"sections.{sec.id}" for sec in s.score_sheet.sections]
         raise FormErrors(sorted(errors.values(), key=lambda e: order.index(e.field or "")))

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ...readmodels.pending import pending_for
+from readmodels.pending import pending_for
+
 from ...words import actor_words, cycle_title
 from .core import actor, forbidden, inbox_of, redirect, render, services
 from .story import describe

@@ -1,4 +1,4 @@
-"""Auditors recompute every decision from the events alone (domain.audit.recheck)."""
+"""Auditors recompute every decision from the events alone (domain.recheck.recheck)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from domain.audit import recheck
 from domain.decide import decide
 from domain.errors import DomainError
 from domain.events import CycleStarted, Event
+from domain.fold import fold
+from domain.recheck import recheck
 from domain.scenario import load_scenario, run_pure
-from domain.state import CycleState, fold
+from domain.state import CycleState
 from domain.values import Actor
 
 pytestmark = pytest.mark.pure

@@ -131,6 +131,11 @@ async def list_cycles(
     `prefix` (a scenario run's or a test's isolated cycles)."""
     rows = await pool.fetch(_LIST, year, stage, block, prefix, limit)
     return [
-        CycleRow(*r[:12], orjson.loads(r[12]), *r[13:])  # type: ignore[arg-type]
+        CycleRow(*r[:12], orjson.loads(r[12]), *r[13:])  # type: ignore[call-arg]
         for r in rows
     ]
+
+
+async def cycle_version(conn: Any, stream: str) -> int:
+    """The cycle's version as the read model holds it (0 when it has none)."""
+    return int(await conn.fetchval("SELECT version FROM cycles WHERE stream = $1", stream) or 0)

@@ -1,5 +1,6 @@
-"""The blocks read model: blocks by province, their membership periods and leaders by year,
-and the provinces' compiled proposals — projected from the block and province streams.
+"""The blocks read model: blocks by province, their membership periods and the provinces'
+compiled proposals, projected from the block and province streams (a block's leaders by year
+are read from its stream).
 
 Lookups are plain functions over a connection (or pool).
 """
@@ -8,16 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import orjson
 
 from domain.block import BLOCK_EVENT_TYPES
 from domain.province import province_slug
-from eventstore.projection import LogEvent
+from eventstore.projection import LogEvent, ProjectionRunner
 from eventstore.records import Conn
 
-__all__ = ["BlockRow", "BlocksReadModel", "block_row", "blocks_of_province", "proposals_of"]
+__all__ = [
+    "BlocksReadModel", "StoreBlockDirectory", "blocks_of_province",
+    "member_names", "proposals_of", "registered_blocks",
+]
 
-_TABLES = ("blocks", "block_members", "block_leaders", "province_proposals")
+_TABLES = ("blocks", "block_members", "province_proposals")
 
 _REGISTER = """
 INSERT INTO blocks (stream, block_id, name, province, province_slug, head, deputy, version,
@@ -35,13 +40,6 @@ VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM block_members WHERE stream = 
 _LEFT = """
 UPDATE block_members SET after_year = $3
  WHERE stream = $1 AND unit = $2 AND after_year IS NULL
-"""
-_LEADERS = """
-INSERT INTO block_leaders (stream, year, head, deputy, source, cycle, reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (stream, year) DO UPDATE SET
-    head = excluded.head, deputy = excluded.deputy, source = excluded.source,
-    cycle = excluded.cycle, reason = excluded.reason
 """
 _TOUCH = "UPDATE blocks SET version = $2, position = $3, updated_at = $4 WHERE stream = $1"
 _PROPOSALS = """
@@ -90,35 +88,7 @@ class BlocksReadModel:
         elif type_ == "block_renamed":
             await conn.execute("UPDATE blocks SET name = $2 WHERE stream = $1", stream,
                                data["name"])
-        elif type_ == "leaders_set":
-            await conn.execute(
-                _LEADERS, stream, data["year"], data["head"], data["deputy"], data["source"],
-                data.get("cycle"), data.get("reason", ""),
-            )
         await conn.execute(_TOUCH, stream, version, position, at)
-
-
-class BlockRow(dict[str, Any]):
-    """A block as the read model holds it: its columns plus `members` and `leaders`."""
-
-
-async def block_row(conn: Any, stream: str) -> BlockRow | None:
-    """One block by stream, with its membership periods and leaders by year."""
-    row = await conn.fetchrow("SELECT * FROM blocks WHERE stream = $1", stream)
-    if row is None:
-        return None
-    out = BlockRow(dict(row))
-    out["members"] = [
-        dict(r) for r in await conn.fetch(
-            "SELECT unit, name, from_year, after_year FROM block_members WHERE stream = $1"
-            " ORDER BY seq", stream)
-    ]
-    out["leaders"] = [
-        dict(r) for r in await conn.fetch(
-            "SELECT year, head, deputy, source, cycle, reason FROM block_leaders"
-            " WHERE stream = $1 ORDER BY year", stream)
-    ]
-    return out
 
 
 async def blocks_of_province(conn: Any, province: str, *, prefix: str = "") -> list[str]:
@@ -131,7 +101,48 @@ async def blocks_of_province(conn: Any, province: str, *, prefix: str = "") -> l
     return [r[0] for r in rows]
 
 
+async def registered_blocks(conn: Any, *, prefix: str = "") -> list[Any]:
+    """The registered blocks (block_id, name, province), by province and name."""
+    return list(await conn.fetch(
+        "SELECT block_id, name, province FROM blocks WHERE stream LIKE $1 || 'block-%'"
+        " ORDER BY province, name", prefix))
+
+
+async def member_names(conn: Any, block_ids: list[str], *, prefix: str = ""
+                       ) -> dict[tuple[str, str], str]:
+    """The names of the units of these blocks, by (block id, unit id), over every period."""
+    if not block_ids:
+        return {}
+    streams = [f"{prefix}block-{b}" for b in block_ids]
+    members = await conn.fetch(
+        "SELECT stream, unit, name FROM block_members WHERE stream = any($1::text[])"
+        " ORDER BY seq", streams)
+    cut = len(prefix) + len("block-")
+    return {(m["stream"][cut:], m["unit"]): m["name"] for m in members}
+
+
 async def proposals_of(conn: Any, stream: str) -> dict[str, Any] | None:
+    """The province's latest compiled list of proposals (JSON), if any."""
     value = await conn.fetchval("SELECT proposals::text FROM province_proposals WHERE stream = $1",
                                 stream)
     return orjson.loads(value) if value is not None else None
+
+
+class StoreBlockDirectory:
+    """The blocks of a province through this read model, caught up first (the province's
+    year plans one cycle per block)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self.projection = ProjectionRunner(pool, [BlocksReadModel()])
+
+    async def blocks_of(self, province: str, prefix: str) -> list[str]:
+        await self.projection.catch_up()
+        async with self._pool.acquire() as conn:
+            return await blocks_of_province(conn, province, prefix=prefix)
+
+    async def proposals(self, stream: str) -> dict[str, Any] | None:
+        """`proposals_of`, caught up first."""
+        await self.projection.catch_up()
+        async with self._pool.acquire() as conn:
+            return await proposals_of(conn, stream)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
@@ -143,3 +144,19 @@ async def snapshot(pool: asyncpg.Pool, stream: str) -> CycleState | None:
     except asyncpg.UndefinedTableError:
         return None
     return CycleState.model_validate_json(raw) if raw else None
+
+
+async def late_units(conn: Any, streams: list[str], *, near_days: int = 0
+                     ) -> dict[str, tuple[int, int]]:
+    """By cycle stream: the units that still owe an action of a stage whose deadline has
+    passed, and those whose deadline passes within `near_days` days or has passed."""
+    if not streams:
+        return {}
+    rows = await conn.fetch(
+        "SELECT stream, count(DISTINCT who) FILTER (WHERE deadline < now()),"
+        " count(DISTINCT who) FROM pending_actions"
+        " WHERE stream = any($1::text[]) AND deadline < now() + make_interval(days => $2)"
+        " AND who <> 'admin'"
+        " AND action IN ('sign_pledge', 'submit_self_score', 'cast_ballot',"
+        " 'cast_election_ballot') GROUP BY stream", streams, near_days)
+    return {r[0]: (r[1], r[2]) for r in rows}

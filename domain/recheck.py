@@ -20,7 +20,8 @@ from . import commands as c
 from . import events as ev
 from .decide import decide
 from .errors import DomainError
-from .state import CycleState, fold
+from .fold import fold
+from .state import CycleState
 
 __all__ = ["BY_NAME", "FOLLOWERS", "IRREGULAR", "REBUILD", "Finding", "recheck"]
 
