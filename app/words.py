@@ -264,7 +264,6 @@ RULE = {
     "invalid_name": "Họ và tên không hợp lệ.",
     "invalid_role": "Vai trò phải là quản trị, đơn vị hoặc kiểm tra.",
     "oidc_failed": "Đăng nhập một lần không thành công. Vui lòng thử lại.",
-    "person_changed_meanwhile": "Tài khoản vừa được người khác thay đổi; vui lòng tải lại trang rồi thực hiện lại.",
     "person_disabled": "Tài khoản đã bị khóa. Liên hệ Cơ quan thường trực.",
     "person_exists": "Tên đăng nhập này đã có người dùng.",
     "sso_disabled": "Chưa cấu hình đăng nhập một lần.",
