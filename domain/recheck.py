@@ -66,10 +66,10 @@ without a change here; tests/domain/test_structure.py checks the names)."""
 
 IRREGULAR: dict[type[ev.Event], _Rebuild] = {
     ev.PledgeClosed: lambda e: (
-        c.ExpireDeadline(stage="pledge") if e.reason == "deadline" else c.ClosePledge()
+        c.ExpireDeadline(stage="pledge") if e.reason == "deadline" else c.ClosePledge(note=e.note)
     ),
     ev.ScoringClosed: lambda e: (
-        c.ExpireDeadline(stage="scoring") if e.reason == "deadline" else c.CloseScoring()
+        c.ExpireDeadline(stage="scoring") if e.reason == "deadline" else c.CloseScoring(note=e.note)
     ),
     ev.LeadersAgreed: lambda e: c.LeadersDecide(
         places=tuple(c.PlaceChoice(place=p, unit=u) for p, u in e.places.items()),

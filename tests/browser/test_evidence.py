@@ -70,7 +70,9 @@ def test_a_unit_attaches_two_files_the_export_verifies_and_a_changed_file_is_nam
     files.set_input_files([str(fake)])
     with khdt.expect_response(lambda r: r.request.method == "POST") as posted:
         khdt.get_by_role("button", name="Gửi bản tự chấm điểm").click()
-    assert posted.value.status == 409
+    # Post/Redirect/Get: the refused post answers with a redirect to the page with its errors
+    assert posted.value.status == 303
+    khdt.wait_for_url(lambda u: "loi=" in u)
     error = khdt.locator('[data-code="evidence_type_not_allowed"]')
     expect(error).to_be_visible()
     expect(error).to_contain_text(f"Minh chứng của mục “{title}”")

@@ -714,3 +714,19 @@ def test_an_extended_deadline_may_be_missed_again() -> None:
     out = c.do("system", "expire_deadline", stage="review")
     assert isinstance(out[0], DeadlineMissed) and out[0].deadline == later
     assert c.code("system", "expire_deadline", stage="review") == "deadline_not_reached"
+
+
+def test_an_early_close_with_its_reason_rechecks() -> None:
+    """The reason an early close records (the pages require it) is part of the command the
+    recheck rebuilds from the event (a reason changed afterwards is the chain's and the
+    witness's to find, not the rules')."""
+    from domain.decide import decide
+    from domain.recheck import recheck
+    from domain.values import Actor
+
+    c = Cycle(3)
+    c.sign(["u1"])
+    out = decide(c.state, cmd("close_pledge", note="Hết thời gian ký"), Actor.parse("u1"),
+                 now=c.now, ids=c.ids, request_id="r-close")
+    assert out[0].note == "Hết thời gian ký"  # type: ignore[union-attr]
+    assert recheck([*c.events, *out]) == []
