@@ -14,9 +14,11 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from domain.block_start import LOOKBACK_YEARS, PreviousCycle, plan_start
+from domain.commands import StartCycle
 from domain.decide import validate
 from domain.errors import DomainError
 from domain.province import ProposalsCompiled, ProvinceProposals, compile_proposals
+from domain.setup import Ruleset, ScoreSheet
 from domain.state import CycleState
 from domain.values import Actor
 from eventstore.execute import execute
@@ -32,8 +34,8 @@ from workflows.year_messages import (
 
 from .block import BlockStore, load_block
 
-__all__ = ["BlockDirectory", "Running", "YearActivities", "YearStore", "previous_cycle",
-           "workflow_running"]
+__all__ = ["BlockDirectory", "Running", "YearActivities", "YearStore", "block_start",
+           "previous_cycle", "workflow_running"]
 
 
 class YearStore(BlockStore, Protocol):
@@ -65,6 +67,20 @@ async def previous_cycle(
         if await running(wid):
             return PreviousCycle(year=y, stage="starting")
     return None
+
+
+async def block_start(
+    store: YearStore, block_id: str, year: int, prefix: str, running: Running, *,
+    ruleset: Ruleset | None = None, score_sheet: ScoreSheet | None = None,
+    deadlines: dict[str, datetime] | None = None,
+) -> StartCycle:
+    """The start of a block's cycle of `year`, the one way for the single block (app/blocks.py)
+    and the province's year (plan_year): the block's record and its previous cycle loaded, then
+    domain.block_start.plan_start decides (`previous_cycle_open`, `no_members`, …)."""
+    state = await load_block(store, f"{prefix}block-{block_id}")
+    before = await previous_cycle(store, block_id, year, prefix, running)
+    return plan_start(state, year, before, ruleset=ruleset, score_sheet=score_sheet,
+                      deadlines=deadlines)
 
 
 def workflow_running(client: Any) -> Running:
@@ -101,12 +117,10 @@ class YearActivities:
         for block_id in await self._directory.blocks_of(inp.province, inp.prefix):
             wid, stream = cycle_key(block_id, inp.year, inp.prefix)
             block_stream = f"{inp.prefix}block-{block_id}"
-            state = await load_block(self._store, block_stream)
             try:
-                before = await previous_cycle(self._store, block_id, inp.year, inp.prefix,
-                                              running)
-                start = plan_start(state, inp.year, before, ruleset=inp.ruleset,
-                                   score_sheet=inp.score_sheet, deadlines=inp.deadlines)
+                start = await block_start(self._store, block_id, inp.year, inp.prefix, running,
+                                          ruleset=inp.ruleset, score_sheet=inp.score_sheet,
+                                          deadlines=inp.deadlines)
                 validate(CycleState(), start, Actor.admin(), now=datetime.now(UTC))
             except DomainError as err:
                 out.append(PlannedCycle(block_id=block_id, workflow_id=wid, stream=stream,

@@ -18,7 +18,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.block import execute_block_command, load_block
-from activities.year import YearActivities, previous_cycle, workflow_running
+from activities.year import YearActivities, block_start, previous_cycle, workflow_running
 from app.client import CycleClient
 from domain.block import (
     JoinBlock,
@@ -29,7 +29,7 @@ from domain.block import (
     block_stream,
 )
 from domain.block_rules import parse_block
-from domain.block_start import PreviousCycle, command_of, plan_start
+from domain.block_start import PreviousCycle, command_of
 from domain.block_state import BlockState
 from domain.commands import StartCycle
 from domain.errors import AuthorizationError, DomainError, RuleError
@@ -171,10 +171,9 @@ class BlockService:
         members and leaders; ruleset and sheet default to the previous cycle's. Refused with
         `previous_cycle_open` while the previous cycle runs (its election names this year's
         leaders)."""
-        state = await self.state(block_id)
-        previous = await self.previous_cycle(block_id, year)
-        return plan_start(state, year, previous, ruleset=ruleset, score_sheet=score_sheet,
-                          deadlines=deadlines)
+        return await block_start(self.store, block_id, year, self.prefix,
+                                 workflow_running(self.cycles.client), ruleset=ruleset,
+                                 score_sheet=score_sheet, deadlines=deadlines)
 
     async def start_cycle(
         self, block_id: str, year: int, *, ruleset: Ruleset | None = None,

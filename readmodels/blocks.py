@@ -19,7 +19,7 @@ from eventstore.records import Conn
 
 __all__ = [
     "BlocksReadModel", "StoreBlockDirectory", "blocks_of_province",
-    "member_names", "proposals_of", "registered_blocks",
+    "member_names", "proposals_of", "provinces", "registered_blocks", "unit_name",
 ]
 
 _TABLES = ("blocks", "block_members", "province_proposals")
@@ -106,6 +106,26 @@ async def registered_blocks(conn: Any, *, prefix: str = "") -> list[Any]:
     return list(await conn.fetch(
         "SELECT block_id, name, province FROM blocks WHERE stream LIKE $1 || 'block-%'"
         " ORDER BY province, name", prefix))
+
+
+async def provinces(conn: Any, *, prefix: str = "") -> list[str]:
+    """The provinces that have a registered block, in name order."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT province FROM blocks WHERE stream LIKE $1 || 'block-%'"
+        " AND province <> '' ORDER BY province", prefix)
+    return [r[0] for r in rows]
+
+
+_UNIT_NAME = """
+SELECT coalesce((SELECT name FROM block_members WHERE unit = $1 LIMIT 1),
+                (SELECT who_name FROM pending_actions WHERE who = $1 LIMIT 1))
+"""
+
+
+async def unit_name(conn: Any, unit: str) -> str | None:
+    """A unit's full name: from the blocks' register, else from its tasks."""
+    name = await conn.fetchval(_UNIT_NAME, unit)
+    return str(name) if name is not None else None
 
 
 async def member_names(conn: Any, block_ids: list[str], *, prefix: str = ""

@@ -14,7 +14,7 @@ from domain.stages import STAGE_AFTER
 from eventstore.projection import LogEvent
 from eventstore.records import Conn
 
-__all__ = ["CycleRow", "CyclesReadModel", "list_cycles"]
+__all__ = ["CycleRow", "CyclesReadModel", "acts_of_unit", "cycle_heads", "cycle_version", "list_cycles"]
 
 _START = """
 INSERT INTO cycles (stream, block_id, year, stage, head, deputy, leading_unit, updated_at,
@@ -139,3 +139,35 @@ async def list_cycles(
 async def cycle_version(conn: Any, stream: str) -> int:
     """The cycle's version as the read model holds it (0 when it has none)."""
     return int(await conn.fetchval("SELECT version FROM cycles WHERE stream = $1", stream) or 0)
+
+
+_ACTS_OF_UNIT = """
+SELECT stream, version, type, data::text, actor::text, effective_at
+  FROM events
+ WHERE starts_with(stream, $2 || 'cycle-')
+   AND (actor->>'unit' = $1 OR data->>'unit' = $1 OR data->>'voter' = $1
+        OR data->'unsigned' ? $1 OR data->'not_scored' ? $1 OR data->'excluded' ? $1
+        OR data->'outcome'->'nominations' @> jsonb_build_array(jsonb_build_object('unit', $1)))
+ ORDER BY effective_at DESC, position DESC
+ LIMIT $3
+"""
+
+
+async def acts_of_unit(conn: Any, unit: str, *, prefix: str = "", limit: int = 500) -> list[Any]:
+    """The cycle events a unit gave or that concern it (its score verified, a finding, being
+    left out, its nomination), newest first (stream, version, type, data, actor, effective_at;
+    data and actor as JSON text). Read from the log itself: no projection keeps them."""
+    return list(await conn.fetch(_ACTS_OF_UNIT, unit, prefix, limit))
+
+
+_CYCLE_HEADS = """
+SELECT stream, state->'block'->'members', state->>'title', state->'block'->>'name',
+       (state->>'year')::integer, state->'block'->>'id'
+  FROM cycle_snapshots WHERE stream = any($1::text[])
+"""
+
+
+async def cycle_heads(conn: Any, streams: list[str]) -> list[Any]:
+    """Per cycle stream, from its latest snapshot: its members (JSON text), title, block name,
+    year and block id."""
+    return list(await conn.fetch(_CYCLE_HEADS, streams)) if streams else []

@@ -25,6 +25,7 @@ from domain.commands import CommandAdapter
 from domain.errors import DomainError
 from domain.state import CycleState
 from domain.values import Actor
+from readmodels.blocks import unit_name as registered_unit_name
 from readmodels.pending import inbox_count
 
 from ... import words
@@ -195,19 +196,13 @@ async def inbox_of(request: Request) -> tuple[int, str] | None:
         return None
 
 
-_OWN_UNIT = """
-SELECT coalesce((SELECT name FROM block_members WHERE unit = $1 LIMIT 1),
-                (SELECT who_name FROM pending_actions WHERE who = $1 LIMIT 1))
-"""
-
-
 async def own_unit_name(request: Request) -> str | None:
     """The full name of the person's unit (from the blocks' register, else the tasks)."""
     who = request.scope.get("state", {}).get("actor")
     if not isinstance(who, Actor) or who.kind != "unit" or not who.unit:
         return None
     try:
-        return await services(request).pool.fetchval(_OWN_UNIT, who.unit)  # type: ignore[no-any-return]
+        return await registered_unit_name(services(request).pool, who.unit)
     except Exception:  # a store that is away: the page says so elsewhere
         return None
 

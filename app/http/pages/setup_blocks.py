@@ -21,6 +21,7 @@ from domain.province_book import suggest_id
 from domain.province_setup import ProvincePlan
 from domain.setup import Block, Member
 from domain.values import ID_PATTERN
+from readmodels.blocks import registered_blocks
 
 from ...province_setup import BookError, ProvinceSetup, problem_line, write_template
 from ...words import VN
@@ -58,11 +59,7 @@ async def _list_page(
     svc = services(request)
     prefix = svc.cycles.prefix
     await svc.readmodels.catch_up()
-    rows = await svc.pool.fetch(
-        "SELECT block_id, name, province FROM blocks WHERE stream LIKE $1 || 'block-%'"
-        " ORDER BY province, name",
-        prefix,
-    )
+    rows = await registered_blocks(svc.pool, prefix=prefix)
     return render(
         request,
         "setup_blocks.html",

@@ -24,6 +24,7 @@ from domain.errors import DomainError
 from domain.setup import DEFAULT_PLACES, Ruleset, ScoreSheet
 from domain.sheets import FIELD_ROWS, FIRST_ROW, SheetRow, read_sheet, sheet_rows
 from domain.values import FINDING_KINDS, TEXT_MAX, canonical_decimal
+from readmodels.blocks import provinces
 
 from ...sheets import (
     MAX_XLSX,
@@ -68,10 +69,7 @@ def _province(raw: Any) -> str:
 
 async def _provinces(request: Request) -> list[str]:
     svc = services(request)
-    rows = await svc.pool.fetch(
-        "SELECT DISTINCT province FROM blocks WHERE stream LIKE $1 || 'block-%'"
-        " AND province <> '' ORDER BY province", svc.cycles.prefix)
-    return [r[0] for r in rows]
+    return await provinces(svc.pool, prefix=svc.cycles.prefix)
 
 
 # ---- score sheets -----------------------------------------------------------------------

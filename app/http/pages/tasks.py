@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from readmodels.cycles import acts_of_unit, cycle_heads
 from readmodels.pending import pending_for
 
 from ...words import actor_words, cycle_title
@@ -64,23 +65,6 @@ async def inbox(request: Request) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-_DONE = """
-SELECT stream, version, type, data::text, actor::text, effective_at
-  FROM events
- WHERE starts_with(stream, $2 || 'cycle-')
-   AND (actor->>'unit' = $1 OR data->>'unit' = $1 OR data->>'voter' = $1
-        OR data->'unsigned' ? $1 OR data->'not_scored' ? $1 OR data->'excluded' ? $1
-        OR data->'outcome'->'nominations' @> jsonb_build_array(jsonb_build_object('unit', $1)))
- ORDER BY effective_at DESC, position DESC
- LIMIT $3
-"""
-_CYCLES = """
-SELECT stream, state->'block'->'members', state->>'title', state->'block'->>'name',
-       (state->>'year')::integer, state->'block'->>'id'
-  FROM cycle_snapshots WHERE stream = any($1::text[])
-"""
-
-
 def _words(type_: str, data: dict[str, Any], names: dict[str, str], unit: str) -> str:
     """The event in words; the cycle's completion as what it gave this unit."""
     if type_ == "cycle_completed":
@@ -96,17 +80,18 @@ def _words(type_: str, data: dict[str, Any], names: dict[str, str], unit: str) -
 async def done(request: Request) -> HTMLResponse:
     """Việc đã làm: the unit's own acts, with their times, and the answers it got (its score
     verified or corrected, a finding, being left out of a stage), newest first, by cycle —
-    from the event store (one query) and the cycles' snapshots for the names."""
+    from the event store (one query, readmodels.cycles) and the cycles' snapshots for the
+    names."""
     import orjson
 
     who = actor(request)
     if who.kind != "unit" or who.unit is None:
         return forbidden(request)
     svc = services(request)
-    rows = await svc.pool.fetch(_DONE, who.unit, svc.cycles.prefix, 500)
+    rows = await acts_of_unit(svc.pool, who.unit, prefix=svc.cycles.prefix)
     streams = list(dict.fromkeys(r["stream"] for r in rows))
     cycles: dict[str, dict[str, Any]] = {}
-    for c in await svc.pool.fetch(_CYCLES, streams) if streams else []:
+    for c in await cycle_heads(svc.pool, streams):
         members = orjson.loads(c[1] or "[]")
         cycles[c[0]] = {"names": {m["id"]: m["name"] for m in members},
                         "title": cycle_title(c[2], c[3], c[4]), "url": f"/ky/{c[5]}/{c[4]}"}
