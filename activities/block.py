@@ -37,15 +37,22 @@ async def load_block(store: BlockStore, stream: str) -> BlockState:
 
 
 async def execute_block_command(
-    store: BlockStore, stream: str, command: BlockCommand, actor: Actor, *, now: datetime,
-    request_id: str | None = None, ids: Callable[[], UUID] = uuid.uuid4,
+    store: BlockStore,
+    stream: str,
+    command: BlockCommand,
+    actor: Actor,
+    *,
+    now: datetime,
+    request_id: str | None = None,
+    ids: Callable[[], UUID] = uuid.uuid4,
 ) -> tuple[list[BlockEvent], BlockState]:
     """Judge `command` on the block's current state and append its events (eventstore.execute:
     judged again when another writer moved the stream meanwhile). Raises DomainError."""
     done = await execute(
-        store, stream, fold_block_rows,
-        lambda state: decide_block(state, command, actor, now=now, ids=ids,
-                                   request_id=request_id),
+        store,
+        stream,
+        fold_block_rows,
+        lambda state: decide_block(state, command, actor, now=now, ids=ids, request_id=request_id),
     )
     return list(done.events), fold_block(done.events, done.state)
 
@@ -64,9 +71,17 @@ class BlockActivities:
         if not state.registered:
             return False
         await execute_block_command(
-            self._store, inp.block_stream,
-            SetLeaders(year=inp.year, head=inp.head, deputy=inp.deputy, source="election",
-                       cycle=inp.cycle_stream),
-            Actor.system(), now=inp.at, request_id=f"rotation:{inp.cycle_stream}",
+            self._store,
+            inp.block_stream,
+            SetLeaders(
+                year=inp.year,
+                head=inp.head,
+                deputy=inp.deputy,
+                source="election",
+                cycle=inp.cycle_stream,
+            ),
+            Actor.system(),
+            now=inp.at,
+            request_id=f"rotation:{inp.cycle_stream}",
         )
         return True

@@ -76,11 +76,13 @@ class CycleActivities:
         stored = await self._store.read_stream(inp.stream, to_version=max(wanted))
         found = [
             EventRecord.model_validate(e.model_dump(include=set(EventRecord.model_fields)))
-            for e in stored if e.version in wanted
+            for e in stored
+            if e.version in wanted
         ]
         if len(found) != len(wanted):
             raise ApplicationError(
-                f"{inp.stream} lacks some of versions {sorted(wanted)}", type="MissingEvents",
+                f"{inp.stream} lacks some of versions {sorted(wanted)}",
+                type="MissingEvents",
             )
         return found
 

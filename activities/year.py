@@ -34,8 +34,15 @@ from workflows.year_messages import (
 
 from .block import BlockStore, load_block
 
-__all__ = ["BlockDirectory", "Running", "YearActivities", "YearStore", "block_start",
-           "previous_cycle", "workflow_running"]
+__all__ = [
+    "BlockDirectory",
+    "Running",
+    "YearActivities",
+    "YearStore",
+    "block_start",
+    "previous_cycle",
+    "workflow_running",
+]
 
 
 class YearStore(BlockStore, Protocol):
@@ -62,16 +69,23 @@ async def previous_cycle(
         wid, stream = cycle_key(block_id, y, prefix)
         if await store.head(stream):
             state = (await store.replay(stream)).state
-            return PreviousCycle(year=y, stage=str(state.stage), ruleset=state.ruleset,
-                                 score_sheet=state.score_sheet)
+            return PreviousCycle(
+                year=y, stage=str(state.stage), ruleset=state.ruleset, score_sheet=state.score_sheet
+            )
         if await running(wid):
             return PreviousCycle(year=y, stage="starting")
     return None
 
 
 async def block_start(
-    store: YearStore, block_id: str, year: int, prefix: str, running: Running, *,
-    ruleset: Ruleset | None = None, score_sheet: ScoreSheet | None = None,
+    store: YearStore,
+    block_id: str,
+    year: int,
+    prefix: str,
+    running: Running,
+    *,
+    ruleset: Ruleset | None = None,
+    score_sheet: ScoreSheet | None = None,
     deadlines: dict[str, datetime] | None = None,
 ) -> StartCycle:
     """The start of a block's cycle of `year`, the one way for the single block (app/blocks.py)
@@ -79,8 +93,9 @@ async def block_start(
     domain.block_start.plan_start decides (`previous_cycle_open`, `no_members`, …)."""
     state = await load_block(store, f"{prefix}block-{block_id}")
     before = await previous_cycle(store, block_id, year, prefix, running)
-    return plan_start(state, year, before, ruleset=ruleset, score_sheet=score_sheet,
-                      deadlines=deadlines)
+    return plan_start(
+        state, year, before, ruleset=ruleset, score_sheet=score_sheet, deadlines=deadlines
+    )
 
 
 def workflow_running(client: Any) -> Running:
@@ -97,8 +112,9 @@ def workflow_running(client: Any) -> Running:
 
 
 class YearActivities:
-    def __init__(self, store: YearStore, directory: BlockDirectory,
-                 running: Running | None = None) -> None:
+    def __init__(
+        self, store: YearStore, directory: BlockDirectory, running: Running | None = None
+    ) -> None:
         self._store = store
         self._directory = directory
         self._running = running
@@ -118,16 +134,37 @@ class YearActivities:
             wid, stream = cycle_key(block_id, inp.year, inp.prefix)
             block_stream = f"{inp.prefix}block-{block_id}"
             try:
-                start = await block_start(self._store, block_id, inp.year, inp.prefix, running,
-                                          ruleset=inp.ruleset, score_sheet=inp.score_sheet,
-                                          deadlines=inp.deadlines)
+                start = await block_start(
+                    self._store,
+                    block_id,
+                    inp.year,
+                    inp.prefix,
+                    running,
+                    ruleset=inp.ruleset,
+                    score_sheet=inp.score_sheet,
+                    deadlines=inp.deadlines,
+                )
                 validate(CycleState(), start, Actor.admin(), now=datetime.now(UTC))
             except DomainError as err:
-                out.append(PlannedCycle(block_id=block_id, workflow_id=wid, stream=stream,
-                                        block_stream=block_stream, error=err.as_dict()))
+                out.append(
+                    PlannedCycle(
+                        block_id=block_id,
+                        workflow_id=wid,
+                        stream=stream,
+                        block_stream=block_stream,
+                        error=err.as_dict(),
+                    )
+                )
                 continue
-            out.append(PlannedCycle(block_id=block_id, workflow_id=wid, stream=stream,
-                                    block_stream=block_stream, start=start))
+            out.append(
+                PlannedCycle(
+                    block_id=block_id,
+                    workflow_id=wid,
+                    stream=stream,
+                    block_stream=block_stream,
+                    start=start,
+                )
+            )
         return YearPlan(cycles=out)
 
     @activity.defn(name=CYCLE_STAGE)
@@ -143,8 +180,11 @@ class YearActivities:
             states.append((await self._store.replay(stream)).state)
         proposals = compile_proposals(inp.province, inp.year, states)
         event = ProposalsCompiled(
-            event_id=UUID(inp.event_id), at=inp.at, actor=Actor.system(),
-            request_id=f"compile:{inp.stream}", proposals=proposals,
+            event_id=UUID(inp.event_id),
+            at=inp.at,
+            actor=Actor.system(),
+            request_id=f"compile:{inp.stream}",
+            proposals=proposals,
         )
         # idempotent by the event id: a retry finds its own event, whatever the head is now
         await execute(self._store, inp.stream, lambda rows: None, lambda _: [event])

@@ -65,8 +65,9 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
 
 def _major(program: Path) -> int | None:
     try:
-        done = subprocess.run([str(program), "--version"], capture_output=True, text=True,
-                              timeout=30, check=True)
+        done = subprocess.run(
+            [str(program), "--version"], capture_output=True, text=True, timeout=30, check=True
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     m = re.search(r"\(PostgreSQL\) (\d+)", done.stdout)
@@ -90,7 +91,9 @@ def _program(name: str, major: int) -> Path:
     raise BackupFailed(
         f"finding {name}",
         f"no {name} of PostgreSQL {major} (the server's version) found"
-        + (f" ({'; '.join(seen)})" if seen else "") + f"; install postgresql-client-{major}")
+        + (f" ({'; '.join(seen)})" if seen else "")
+        + f"; install postgresql-client-{major}",
+    )
 
 
 def _run(step: str, args: list[str], env: dict[str, str]) -> str:
@@ -110,14 +113,16 @@ async def _server(url: str, step: str) -> tuple[int, Counts | None, int]:
             conn = await asyncpg.connect(url)
             try:
                 major = int(await conn.fetchval("SHOW server_version_num")) // 10000
-                relations = int(await conn.fetchval(
-                    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid ="
-                    " c.relnamespace WHERE n.nspname = 'public'"
-                    " AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"))
+                relations = int(
+                    await conn.fetchval(
+                        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid ="
+                        " c.relnamespace WHERE n.nspname = 'public'"
+                        " AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
+                    )
+                )
                 counts = None
                 if await conn.fetchval("SELECT to_regclass('public.events') IS NOT NULL"):
-                    row = await conn.fetchrow(
-                        "SELECT count(*), count(DISTINCT stream) FROM events")
+                    row = await conn.fetchrow("SELECT count(*), count(DISTINCT stream) FROM events")
                     assert row is not None
                     counts = Counts(int(row[0]), int(row[1]))
             finally:
@@ -137,9 +142,18 @@ async def backup(settings: Settings, path: Path) -> Counts:
     dsn, env = _libpq(url)
     tmp = path.with_name(path.name + ".partial")
     try:
-        await asyncio.to_thread(_run, "pg_dump", [
-            str(pg_dump), "--format=custom", "--no-password", f"--file={tmp}", f"--dbname={dsn}",
-        ], env)
+        await asyncio.to_thread(
+            _run,
+            "pg_dump",
+            [
+                str(pg_dump),
+                "--format=custom",
+                "--no-password",
+                f"--file={tmp}",
+                f"--dbname={dsn}",
+            ],
+            env,
+        )
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -153,19 +167,32 @@ async def restore(settings: Settings, path: Path) -> Counts:
     url = await url_for(settings, "owner")
     major, _, relations = await _server(url, "checking the target")
     if relations:
-        raise BackupFailed("checking the target", f"the database is not empty ({relations}"
-                           " tables, views or sequences in schema public): restore into an"
-                           " empty database (a new THIDUA_HOME, or a new DATABASE_URL)")
+        raise BackupFailed(
+            "checking the target",
+            f"the database is not empty ({relations}"
+            " tables, views or sequences in schema public): restore into an"
+            " empty database (a new THIDUA_HOME, or a new DATABASE_URL)",
+        )
     pg_restore = _program("pg_restore", major)
     dsn, env = _libpq(url)
-    await asyncio.to_thread(_run, "reading the backup", [str(pg_restore), "--list", str(path)],
-                            env)
+    await asyncio.to_thread(_run, "reading the backup", [str(pg_restore), "--list", str(path)], env)
     # objects belong to the restoring role, grants are made again below (roles differ between
     # clusters); one transaction, stopped by the first error
-    await asyncio.to_thread(_run, "pg_restore", [
-        str(pg_restore), "--no-owner", "--no-privileges", "--single-transaction",
-        "--exit-on-error", "--no-password", f"--dbname={dsn}", str(path),
-    ], env)
+    await asyncio.to_thread(
+        _run,
+        "pg_restore",
+        [
+            str(pg_restore),
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            "--no-password",
+            f"--dbname={dsn}",
+            str(path),
+        ],
+        env,
+    )
     note = None
     try:
         with translate_errors():
@@ -173,19 +200,23 @@ async def restore(settings: Settings, path: Path) -> Counts:
             try:
                 await migrate(conn)  # newer migrations; positions above the restored ones
                 may_grant = await conn.fetchval(
-                    "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
+                    "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+                )
                 if settings.database_url and may_grant:
                     await ensure_roles(conn)  # passwords unchanged
                 elif settings.database_url:
-                    note = ("this role may not grant: run `thidua db roles` with an"
-                            " administrator's DATABASE_URL to grant thidua_app and thidua_auditor")
+                    note = (
+                        "this role may not grant: run `thidua db roles` with an"
+                        " administrator's DATABASE_URL to grant thidua_app and thidua_auditor"
+                    )
             finally:
                 await conn.close()
         if not settings.database_url:
             await make_roles(settings, url=url)
     except StoreError as exc:
-        raise BackupFailed("migrating and granting after the restore", f"PostgreSQL: {exc}"
-                           ) from None
+        raise BackupFailed(
+            "migrating and granting after the restore", f"PostgreSQL: {exc}"
+        ) from None
     _, counts, _ = await _server(url, "counting the restored events")
     assert counts is not None
     return Counts(counts.events, counts.streams, note)

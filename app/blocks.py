@@ -54,6 +54,7 @@ __all__ = [
     "year_activities",
 ]
 
+
 def year_activities(store: EventStore, pool: asyncpg.Pool) -> list[Any]:
     """The province's year activities, for a worker (beside the cycle's)."""
     year = YearActivities(store, StoreBlockDirectory(pool))
@@ -70,8 +71,13 @@ def show_json(state: BlockState) -> dict[str, Any]:
         "deputy": state.deputy,
         "members": [m.model_dump() for m in state.memberships],
         "leaders": {
-            str(y): {"head": e.head, "deputy": e.deputy, "source": e.source, "cycle": e.cycle,
-                     "reason": e.reason}
+            str(y): {
+                "head": e.head,
+                "deputy": e.deputy,
+                "source": e.source,
+                "cycle": e.cycle,
+                "reason": e.reason,
+            }
             for y, e in sorted(state.leaders.items())
         },
         "version": state.version,
@@ -82,8 +88,9 @@ class BlockService:
     """Blocks, their cycles and the provinces' years. `cycles` carries the Temporal client, the
     task queue and the prefix of ids and streams (tests keep theirs apart with it)."""
 
-    def __init__(self, store: EventStore, pool: asyncpg.Pool,
-                 cycles: CycleClient | None = None) -> None:
+    def __init__(
+        self, store: EventStore, pool: asyncpg.Pool, cycles: CycleClient | None = None
+    ) -> None:
         self.store, self.pool, self._cycles = store, pool, cycles
         self.prefix = cycles.prefix if cycles is not None else ""
 
@@ -96,18 +103,24 @@ class BlockService:
     def stream(self, block_id: str) -> str:
         return block_stream(block_id, self.prefix)
 
-    async def _do(self, block_id: str, command: Any, actor: Actor | None,
-                  request_id: str | None) -> BlockState:
+    async def _do(
+        self, block_id: str, command: Any, actor: Actor | None, request_id: str | None
+    ) -> BlockState:
         _, state = await execute_block_command(
-            self.store, self.stream(block_id), command, actor or Actor.admin(),
-            now=datetime.now(UTC), request_id=request_id,
+            self.store,
+            self.stream(block_id),
+            command,
+            actor or Actor.admin(),
+            now=datetime.now(UTC),
+            request_id=request_id,
         )
         return state
 
     # ---- the block's record -------------------------------------------------------------
 
-    async def register(self, data: Any, actor: Actor | None = None,
-                       request_id: str | None = None) -> BlockState:
+    async def register(
+        self, data: Any, actor: Actor | None = None, request_id: str | None = None
+    ) -> BlockState:
         """Register a block from the scenario format's `block` object (or a whole scenario)."""
         block = data if isinstance(data, Block) else parse_block(data)
         return await self._do(block.id, RegisterBlock(block=block), actor, request_id)
@@ -132,24 +145,35 @@ class BlockService:
     async def show(self, block_id: str) -> dict[str, Any]:
         return show_json(await self.state(block_id))
 
-    async def join(self, block_id: str, unit: str, name: str, from_year: int,
-                   actor: Actor | None = None) -> BlockState:
+    async def join(
+        self, block_id: str, unit: str, name: str, from_year: int, actor: Actor | None = None
+    ) -> BlockState:
         cmd = command_of(JoinBlock, unit=unit, name=name, from_year=from_year)
         return await self._do(block_id, cmd, actor, None)
 
-    async def leave(self, block_id: str, unit: str, after_year: int,
-                    actor: Actor | None = None) -> BlockState:
-        return await self._do(block_id, command_of(LeaveBlock, unit=unit, after_year=after_year),
-                              actor, None)
+    async def leave(
+        self, block_id: str, unit: str, after_year: int, actor: Actor | None = None
+    ) -> BlockState:
+        return await self._do(
+            block_id, command_of(LeaveBlock, unit=unit, after_year=after_year), actor, None
+        )
 
     async def rename(self, block_id: str, name: str, actor: Actor | None = None) -> BlockState:
         return await self._do(block_id, command_of(RenameBlock, name=name), actor, None)
 
-    async def appoint_leaders(self, block_id: str, year: int, head: str, deputy: str,
-                              reason: str, actor: Actor | None = None) -> BlockState:
+    async def appoint_leaders(
+        self,
+        block_id: str,
+        year: int,
+        head: str,
+        deputy: str,
+        reason: str,
+        actor: Actor | None = None,
+    ) -> BlockState:
         """The secretariat appoints the leaders of `year` (an election failed, a leader left)."""
-        cmd = command_of(SetLeaders, year=year, head=head, deputy=deputy, source="appointment",
-                       reason=reason)
+        cmd = command_of(
+            SetLeaders, year=year, head=head, deputy=deputy, source="appointment", reason=reason
+        )
         return await self._do(block_id, cmd, actor, None)
 
     async def blocks_of(self, province: str) -> list[str]:
@@ -160,28 +184,47 @@ class BlockService:
     async def previous_cycle(self, block_id: str, year: int) -> PreviousCycle | None:
         """The block's latest cycle before `year` (its stage "starting" while its workflow runs
         and has not yet written its start)."""
-        return await previous_cycle(self.store, block_id, year, self.prefix,
-                                    workflow_running(self.cycles.client))
+        return await previous_cycle(
+            self.store, block_id, year, self.prefix, workflow_running(self.cycles.client)
+        )
 
     async def start_command(
-        self, block_id: str, year: int, *, ruleset: Ruleset | None = None,
-        score_sheet: ScoreSheet | None = None, deadlines: dict[str, datetime] | None = None,
+        self,
+        block_id: str,
+        year: int,
+        *,
+        ruleset: Ruleset | None = None,
+        score_sheet: ScoreSheet | None = None,
+        deadlines: dict[str, datetime] | None = None,
     ) -> StartCycle:
         """The start of the block's cycle of `year` (domain.block_start.plan_start): that year's
         members and leaders; ruleset and sheet default to the previous cycle's. Refused with
         `previous_cycle_open` while the previous cycle runs (its election names this year's
         leaders)."""
-        return await block_start(self.store, block_id, year, self.prefix,
-                                 workflow_running(self.cycles.client), ruleset=ruleset,
-                                 score_sheet=score_sheet, deadlines=deadlines)
+        return await block_start(
+            self.store,
+            block_id,
+            year,
+            self.prefix,
+            workflow_running(self.cycles.client),
+            ruleset=ruleset,
+            score_sheet=score_sheet,
+            deadlines=deadlines,
+        )
 
     async def start_cycle(
-        self, block_id: str, year: int, *, ruleset: Ruleset | None = None,
-        score_sheet: ScoreSheet | None = None, deadlines: dict[str, datetime] | None = None,
+        self,
+        block_id: str,
+        year: int,
+        *,
+        ruleset: Ruleset | None = None,
+        score_sheet: ScoreSheet | None = None,
+        deadlines: dict[str, datetime] | None = None,
         actor: Actor | None = None,
     ) -> WorkflowHandle[Any, Any]:
-        start = await self.start_command(block_id, year, ruleset=ruleset,
-                                         score_sheet=score_sheet, deadlines=deadlines)
+        start = await self.start_command(
+            block_id, year, ruleset=ruleset, score_sheet=score_sheet, deadlines=deadlines
+        )
         return await self.cycles.start(start, actor)
 
     # ---- a province's year ------------------------------------------------------------
@@ -190,21 +233,38 @@ class BlockService:
         return year_key(province_slug(province), year, self.prefix)
 
     async def open_year(
-        self, province: str, year: int, *, ruleset: Ruleset, score_sheet: ScoreSheet,
-        deadlines: dict[str, datetime] | None = None, poll_seconds: float = 3600.0,
+        self,
+        province: str,
+        year: int,
+        *,
+        ruleset: Ruleset,
+        score_sheet: ScoreSheet,
+        deadlines: dict[str, datetime] | None = None,
+        poll_seconds: float = 3600.0,
         actor: Actor | None = None,
     ) -> tuple[WorkflowHandle[Any, YearResult], bool]:
         """Start the province's year; (handle, False) when it is already open (nothing new is
         started). Opening a closed year again starts only the cycles still missing."""
         if actor is not None and actor.kind != "admin":
             raise AuthorizationError("only the secretariat (admin) opens a province's year")
-        inp = YearInput(province=province, year=year, ruleset=ruleset, score_sheet=score_sheet,
-                        deadlines=deadlines or {}, prefix=self.prefix, poll_seconds=poll_seconds)
+        inp = YearInput(
+            province=province,
+            year=year,
+            ruleset=ruleset,
+            score_sheet=score_sheet,
+            deadlines=deadlines or {},
+            prefix=self.prefix,
+            poll_seconds=poll_seconds,
+        )
         wid = self.year_id(province, year)
         try:
             handle: WorkflowHandle[Any, YearResult] = await self.cycles.client.start_workflow(  # type: ignore[call-overload]
-                ProvinceYear.run, inp, id=wid, task_queue=self.cycles.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE, result_type=YearResult,
+                ProvinceYear.run,
+                inp,
+                id=wid,
+                task_queue=self.cycles.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                result_type=YearResult,
             )
         except WorkflowAlreadyStartedError:
             return self.cycles.client.get_workflow_handle(wid, result_type=YearResult), False
@@ -214,7 +274,8 @@ class BlockService:
         handle = self.cycles.client.get_workflow_handle(self.year_id(province, year))
         try:
             progress: YearProgress = await handle.query(  # type: ignore[call-overload]
-                ProvinceYear.progress, result_type=YearProgress)
+                ProvinceYear.progress, result_type=YearProgress
+            )
             return progress
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
@@ -246,7 +307,7 @@ def load_ruleset(data: Any) -> Ruleset:
     part = _part(data, "ruleset")
     try:
         if not isinstance(part, dict):
-            raise ValueError("invalid_ruleset: expected an object like {\"id\": \"default\"}")
+            raise ValueError('invalid_ruleset: expected an object like {"id": "default"}')
         return resolve_ruleset(part)
     except (ValueError, TypeError, ValidationError) as exc:  # TypeError: `vote` not an object
         raise RuleError("invalid_ruleset", _message(exc), "ruleset") from None
@@ -268,8 +329,9 @@ def load_deadlines(data: Any) -> dict[str, datetime]:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(["deadlines", *(str(p) for p in err["loc"])])
-        raise RuleError("invalid_deadline", str(err["msg"]).removeprefix("Value error, "),
-                        field) from None
+        raise RuleError(
+            "invalid_deadline", str(err["msg"]).removeprefix("Value error, "), field
+        ) from None
 
 
 def _message(exc: Exception) -> str:
@@ -284,6 +346,3 @@ def _message(exc: Exception) -> str:
 
 
 _DEADLINES: TypeAdapter[dict[str, UtcDatetime]] = TypeAdapter(dict[str, UtcDatetime])
-
-
-

@@ -55,7 +55,12 @@ if TYPE_CHECKING:
     from .evidence import FileEvidenceStore
 
 __all__ = [
-    "Services", "TemporalNeed", "bootstrap", "database_url", "identity_config", "setup_embedded",
+    "Services",
+    "TemporalNeed",
+    "bootstrap",
+    "database_url",
+    "identity_config",
+    "setup_embedded",
 ]
 
 log = structlog.get_logger("thidua.bootstrap")
@@ -122,13 +127,15 @@ def identity_config(settings: Settings) -> IdentityConfig:
         if not settings.oidc_client_id or settings.oidc_client_secret is None:
             raise ServiceNotFound("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
         oidc = OidcConfig(
-            issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
             client_secret=settings.oidc_client_secret.get_secret_value(),
             claim=settings.oidc_claim,
         )
     return IdentityConfig(
         session_idle=timedelta(minutes=settings.session_idle_minutes),
-        session_absolute=timedelta(hours=settings.session_absolute_hours), oidc=oidc,
+        session_absolute=timedelta(hours=settings.session_absolute_hours),
+        oidc=oidc,
         login_max_failures=settings.login_max_failures,
         login_delay=timedelta(seconds=settings.login_delay_seconds),
         login_delay_max=timedelta(minutes=settings.login_delay_max_minutes),
@@ -153,8 +160,11 @@ async def setup_embedded(settings: Settings) -> list[str]:
 async def _connect(address: str, namespace: str, runtime: Runtime | None = None) -> Client:
     try:
         return await Client.connect(
-            address, namespace=namespace, data_converter=pydantic_data_converter,
-            runtime=runtime, interceptors=client_interceptors(),
+            address,
+            namespace=namespace,
+            data_converter=pydantic_data_converter,
+            runtime=runtime,
+            interceptors=client_interceptors(),
         )
     except RuntimeError as exc:
         raise ServiceNotFound(f"cannot reach Temporal at {address}: {exc}") from None
@@ -190,9 +200,15 @@ async def bootstrap(
         stack.push_async_callback(pool.close)
         await check_access(pool, role)
         services = Services(
-            settings=settings, pool=pool, database_url=url, store=EventStore(pool),
-            outbox=Outbox(pool), readmodels=ProjectionRunner(pool, all_read_models()),
-            task_queue=settings.task_queue, dev=dev, migrated=applied,
+            settings=settings,
+            pool=pool,
+            database_url=url,
+            store=EventStore(pool),
+            outbox=Outbox(pool),
+            readmodels=ProjectionRunner(pool, all_read_models()),
+            task_queue=settings.task_queue,
+            dev=dev,
+            migrated=applied,
         )
         if temporal != "none":
             namespace = settings.temporal_namespace

@@ -69,7 +69,9 @@ BUSY_TIMEOUT = 10.0
 # RESOURCE_EXHAUSTED: too many updates in flight; UNAVAILABLE: "workflow update was aborted"
 # (the server dropped updates it had admitted, e.g. past its limit); DEADLINE_EXCEEDED: slow.
 _BUSY_STATUSES = (
-    RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
 )
 
 
@@ -104,8 +106,14 @@ def _failure_type(err: BaseException) -> str | None:
 
 class CycleClient:
     def __init__(
-        self, client: Client, task_queue: str, *, prefix: str = "", in_flight: int = IN_FLIGHT,
-        busy_timeout: float = BUSY_TIMEOUT, search_attributes: bool | None = None,
+        self,
+        client: Client,
+        task_queue: str,
+        *,
+        prefix: str = "",
+        in_flight: int = IN_FLIGHT,
+        busy_timeout: float = BUSY_TIMEOUT,
+        search_attributes: bool | None = None,
     ) -> None:
         """`search_attributes`: whether cycles upsert ThiduaBlock/Year/Stage/Province; None
         asks the server once whether they are registered."""
@@ -126,8 +134,13 @@ class CycleClient:
         return self.client.get_workflow_handle(wid, result_type=CycleResult)
 
     async def start(
-        self, start: StartCycle, actor: Actor | None = None, *, request_id: str | None = None,
-        enforce_past_deadlines: bool = False, updates_per_run: int = DEFAULT_UPDATES_PER_RUN,
+        self,
+        start: StartCycle,
+        actor: Actor | None = None,
+        *,
+        request_id: str | None = None,
+        enforce_past_deadlines: bool = False,
+        updates_per_run: int = DEFAULT_UPDATES_PER_RUN,
     ) -> WorkflowHandle[Any, CycleResult]:
         wid, stream = cycle_key(start.block.id, start.year, self.prefix)
         actor = actor or Actor.admin()
@@ -135,15 +148,21 @@ class CycleClient:
         # here and leaves nothing behind (the workflow judges it again, deterministically).
         validate(CycleState(), start, actor, now=datetime.now(UTC))
         inp = CycleInput(
-            start=start, actor=actor, request_id=request_id or f"start:{wid}",
-            stream=stream, enforce_past_deadlines=enforce_past_deadlines,
+            start=start,
+            actor=actor,
+            request_id=request_id or f"start:{wid}",
+            stream=stream,
+            enforce_past_deadlines=enforce_past_deadlines,
             updates_per_run=updates_per_run,
             search_attributes=await self._search_attributes_registered(),
             block_stream=f"{self.prefix}block-{start.block.id}",
         )
         try:
             handle: WorkflowHandle[Any, CycleResult] = await self.client.start_workflow(  # type: ignore[call-overload]
-                EmulationCycle.run, inp, id=wid, task_queue=self.task_queue,
+                EmulationCycle.run,
+                inp,
+                id=wid,
+                task_queue=self.task_queue,
                 # one cycle per block and year, ever: its stream is already in the store
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 result_type=CycleResult,
@@ -168,12 +187,19 @@ class CycleClient:
         return self.search_attributes
 
     async def send(
-        self, block_id: str, year: int, command: Command, actor: Actor, *,
+        self,
+        block_id: str,
+        year: int,
+        command: Command,
+        actor: Actor,
+        *,
         request_id: str | None = None,
     ) -> CommandResult:
         """Send one command as its named update; raise DomainError when it is rejected and
         CycleBusy when the cycle stays too busy."""
-        req = CommandRequest(command=command, actor=actor, request_id=request_id or str(uuid.uuid4()))
+        req = CommandRequest(
+            command=command, actor=actor, request_id=request_id or str(uuid.uuid4())
+        )
         wid, _ = cycle_key(block_id, year, self.prefix)
         gate = self._gates.get(wid)
         if gate is None:
@@ -255,7 +281,9 @@ class CycleClient:
         if desc.status == WorkflowExecutionStatus.RUNNING:
             return None
         status = desc.status.name.lower() if desc.status else "closed"
-        closed = DomainError("wrong_stage", f"the cycle is closed ({status}); it accepts no command")
+        closed = DomainError(
+            "wrong_stage", f"the cycle is closed ({status}); it accepts no command"
+        )
         if req is None:
             return closed
         state = await self._final_state(handle)
@@ -272,7 +300,8 @@ class CycleClient:
         if state is None:
             try:
                 state = await handle.query(  # type: ignore[call-overload]
-                    EmulationCycle.state, result_type=CycleState, rpc_timeout=FINAL_STATE_TIMEOUT)
+                    EmulationCycle.state, result_type=CycleState, rpc_timeout=FINAL_STATE_TIMEOUT
+                )
             except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
                 return None
             self._final[handle.id] = state
@@ -283,7 +312,8 @@ class CycleClient:
 
     async def state(self, block_id: str, year: int) -> CycleState:
         state: CycleState = await self.handle(block_id, year).query(  # type: ignore[call-overload]
-            EmulationCycle.state, result_type=CycleState)
+            EmulationCycle.state, result_type=CycleState
+        )
         return state
 
     async def pending(self, block_id: str, year: int) -> dict[str, list[str]]:

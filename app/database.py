@@ -41,16 +41,27 @@ from eventstore.roles import (
 from .settings import Settings
 
 __all__ = [
-    "ROLE_NAMES", "Role", "RoleLacksGrant", "check_access", "embedded_superuser_url",
-    "make_roles", "may_write", "migrate_database", "roles_file", "stop_embedded_started_here",
-    "then_stop_embedded", "url_for",
+    "ROLE_NAMES",
+    "Role",
+    "RoleLacksGrant",
+    "check_access",
+    "embedded_superuser_url",
+    "make_roles",
+    "may_write",
+    "migrate_database",
+    "roles_file",
+    "stop_embedded_started_here",
+    "then_stop_embedded",
+    "url_for",
 ]
 
 log = structlog.get_logger("thidua.database")
 
 Role = Literal["owner", "service", "auditor"]
 ROLE_NAMES: dict[Role, str] = {
-    "owner": DEFAULT_OWNER, "service": DEFAULT_SERVICE, "auditor": DEFAULT_AUDITOR,
+    "owner": DEFAULT_OWNER,
+    "service": DEFAULT_SERVICE,
+    "auditor": DEFAULT_AUDITOR,
 }
 _MIGRATE = "run `thidua db migrate` (as the owner role, or on the embedded default)"
 
@@ -130,7 +141,8 @@ async def stop_embedded_started_here(settings: Settings) -> bool:
     try:
         others = await conn.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-            " AND pid <> pg_backend_pid()")
+            " AND pid <> pg_backend_pid()"
+        )
     finally:
         await conn.close()
     if others:
@@ -151,13 +163,15 @@ async def url_for(settings: Settings, role: Role) -> str:
     if password is None:
         raise SchemaNotCurrent(
             f"schema_not_current: the embedded database's roles are not set up (no {name} in"
-            f" {roles_file(settings)}); {_MIGRATE}")
+            f" {roles_file(settings)}); {_MIGRATE}"
+        )
     return service_url(superuser, name, password)
 
 
 def _given(settings: Settings, overrides: dict[Role, str]) -> dict[Role, str | None]:
     configured = {
-        "owner": settings.db_owner_password, "service": settings.db_app_password,
+        "owner": settings.db_owner_password,
+        "service": settings.db_app_password,
         "auditor": settings.db_auditor_password,
     }
     given: dict[Role, str | None] = {}
@@ -167,8 +181,9 @@ def _given(settings: Settings, overrides: dict[Role, str]) -> dict[Role, str | N
     return given
 
 
-async def make_roles(settings: Settings, overrides: dict[Role, str] | None = None,
-                     *, url: str | None = None) -> dict[Role, str]:
+async def make_roles(
+    settings: Settings, overrides: dict[Role, str] | None = None, *, url: str | None = None
+) -> dict[Role, str]:
     """Create or update the three roles (`thidua db roles`); returns what happened to each
     (never a password).
 
@@ -188,11 +203,17 @@ async def make_roles(settings: Settings, overrides: dict[Role, str] | None = Non
     with translate_errors():
         conn = await asyncpg.connect(target)
         try:
-            existed = {r[0] for r in await conn.fetch(
-                "SELECT rolname FROM pg_roles WHERE rolname = any($1::text[])",
-                list(ROLE_NAMES.values()))}
+            existed = {
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT rolname FROM pg_roles WHERE rolname = any($1::text[])",
+                    list(ROLE_NAMES.values()),
+                )
+            }
             await ensure_roles(
-                conn, password=given["service"], owner_password=given["owner"],
+                conn,
+                password=given["service"],
+                owner_password=given["owner"],
                 auditor_password=given["auditor"],
             )
         finally:
@@ -221,17 +242,20 @@ async def migrate_database(settings: Settings) -> list[str]:
                 applied = await migrate(conn)
                 if applied and await conn.fetchval(
                     "SELECT to_regrole($1) IS NOT NULL AND to_regclass('public.events') IS NOT"
-                    " NULL", DEFAULT_SERVICE,
+                    " NULL",
+                    DEFAULT_SERVICE,
                 ):
                     # the default privileges of `db roles` give new tables full DML to the
                     # service: never on events, even before `db roles` runs again
                     await conn.execute(
                         f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON events"
-                        f" FROM {DEFAULT_SERVICE}")
+                        f" FROM {DEFAULT_SERVICE}"
+                    )
             except PermissionDenied as exc:
                 raise RoleLacksGrant(
                     f"role_lacks_grant: migrating needs the owner role ({DEFAULT_OWNER}) or a"
-                    f" superuser; this connection's role may not: {exc}") from None
+                    f" superuser; this connection's role may not: {exc}"
+                ) from None
         finally:
             await conn.close()
     if applied:
@@ -255,7 +279,8 @@ _NEEDS = {"service": "INSERT", "auditor": "SELECT", "owner": "SELECT"}
 def lacks(role: Role, who: str, what: str) -> RoleLacksGrant:
     return RoleLacksGrant(
         f"role_lacks_grant: this command needs the {ROLE_NAMES[role]} role (or one with its"
-        f" grants); the database role {who!r} may not {what}")
+        f" grants); the database role {who!r} may not {what}"
+    )
 
 
 async def check_access(pool: asyncpg.Pool, role: Role) -> None:
@@ -273,16 +298,18 @@ async def check_access(pool: asyncpg.Pool, role: Role) -> None:
     except PermissionDenied as exc:
         raise lacks(role, str(who), "read schema_migrations") from exc
     except SchemaNotCurrent as exc:
-        raise SchemaNotCurrent(str(exc).replace("run `thidua db migrate` as the owner role",
-                                                _MIGRATE)) from None
+        raise SchemaNotCurrent(
+            str(exc).replace("run `thidua db migrate` as the owner role", _MIGRATE)
+        ) from None
 
 
 async def may_write(pool: asyncpg.Pool) -> bool:
     """Whether this connection's role may bring the read models up to date (not the
     auditor)."""
     with translate_errors():
-        return bool(await pool.fetchval(
-            "SELECT has_table_privilege('projection_checkpoints', 'UPDATE')"))
+        return bool(
+            await pool.fetchval("SELECT has_table_privilege('projection_checkpoints', 'UPDATE')")
+        )
 
 
 def explain(exc: DatabaseError, role: Role) -> DatabaseError:
@@ -290,5 +317,6 @@ def explain(exc: DatabaseError, role: Role) -> DatabaseError:
     if isinstance(exc, PermissionDenied) and not isinstance(exc, RoleLacksGrant):
         return RoleLacksGrant(
             f"role_lacks_grant: this command needs the {ROLE_NAMES[role]} role (or one with"
-            f" its grants): {exc}")
+            f" its grants): {exc}"
+        )
     return exc

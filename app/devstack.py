@@ -49,8 +49,13 @@ class DevServer:
     standard output stays clean for `--json`)."""
 
     def __init__(
-        self, *, db_file: Path | None, log_file: Path, namespace: str = "default",
-        port: int | None = None, ui_port: int | None = None,
+        self,
+        *,
+        db_file: Path | None,
+        log_file: Path,
+        namespace: str = "default",
+        port: int | None = None,
+        ui_port: int | None = None,
     ) -> None:
         self.db_file, self.log_file, self.namespace = db_file, log_file, namespace
         self.port = port or _free_port()
@@ -67,8 +72,11 @@ class DevServer:
         if fixed_ports:
             port, ui_port = _stored_ports(home / "dev-ports.json")
         return cls(
-            db_file=home / "temporal.db", log_file=home / "temporal.log",
-            namespace=settings.temporal_namespace, port=port, ui_port=ui_port,
+            db_file=home / "temporal.db",
+            log_file=home / "temporal.log",
+            namespace=settings.temporal_namespace,
+            port=port,
+            ui_port=ui_port,
         )
 
     @property
@@ -81,9 +89,18 @@ class DevServer:
 
     async def start(self, *, timeout: float = 60.0) -> Client:
         args = [
-            find_binary("temporal"), "server", "start-dev", "--ip", "127.0.0.1",
-            "--port", str(self.port), "--namespace", self.namespace,
-            "--log-level", "error", "--dynamic-config-value",
+            find_binary("temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--namespace",
+            self.namespace,
+            "--log-level",
+            "error",
+            "--dynamic-config-value",
             "frontend.enableUpdateWorkflowExecutionAsyncAccepted=true",
         ]
         args += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
@@ -96,8 +113,12 @@ class DevServer:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as out:
             self.proc = subprocess.Popen(
-                args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, preexec_fn=_die_with_parent,
+                args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while True:

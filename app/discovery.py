@@ -116,7 +116,10 @@ def find_dev(settings: Settings) -> DevInfo | None:
         return None
     if not _alive(info.pid) or not _answers(info.temporal_address):
         log.warning(
-            "dev.json.stale", path=str(path), pid=info.pid, temporal=info.temporal_address,
+            "dev.json.stale",
+            path=str(path),
+            pid=info.pid,
+            temporal=info.temporal_address,
             hint="ignored: the `thidua dev up` that wrote it is not running",
         )
         return None

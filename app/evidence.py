@@ -47,8 +47,7 @@ __all__ = [
 ]
 
 _OOXML_MAIN = {
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
-        "word/document.xml",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word/document.xml",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xl/workbook.xml",
 }
 _ODF = {
@@ -83,8 +82,15 @@ def _office_ok(data: bytes, media: str) -> bool:
                 return False
             with z.open(first) as f:
                 return f.read(101).decode("ascii", "replace").strip() == media
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError,
-            zlib.error):  # (an encrypted member is a RuntimeError)
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        zlib.error,
+    ):  # (an encrypted member is a RuntimeError)
         return False
 
 
@@ -97,18 +103,20 @@ def accept(data: bytes, name: str) -> EvidenceFile:
     if not data:
         raise EvidenceRefused("evidence_empty", "the file is empty")
     if len(data) > EVIDENCE_MAX_BYTES:
-        raise EvidenceRefused("evidence_too_large",
-                              f"a file is at most {EVIDENCE_MAX_BYTES // 2**20} MB")
+        raise EvidenceRefused(
+            "evidence_too_large", f"a file is at most {EVIDENCE_MAX_BYTES // 2**20} MB"
+        )
     kind = filetype.guess(data)
     media = kind.mime if kind is not None else None
     if media not in EVIDENCE_TYPES:
-        raise EvidenceRefused("evidence_type_not_allowed",
-                              "only PDF, JPEG, PNG, Word, Excel or OpenDocument files")
+        raise EvidenceRefused(
+            "evidence_type_not_allowed", "only PDF, JPEG, PNG, Word, Excel or OpenDocument files"
+        )
     if (media in _OOXML_MAIN or media in _ODF) and not _office_ok(data, media):
-        raise EvidenceRefused("evidence_damaged",
-                              "the office document lacks the parts of its kind")
-    return EvidenceFile(sha256=hashlib.sha256(data).hexdigest(), name=clean, size=len(data),
-                        type=media)
+        raise EvidenceRefused("evidence_damaged", "the office document lacks the parts of its kind")
+    return EvidenceFile(
+        sha256=hashlib.sha256(data).hexdigest(), name=clean, size=len(data), type=media
+    )
 
 
 class EvidenceStore(Protocol):
@@ -122,8 +130,7 @@ class EvidenceStore(Protocol):
         """The stored bytes (as stored: the caller checks them against the hash), or None."""
         ...
 
-    def has(self, sha256: str) -> bool:
-        ...
+    def has(self, sha256: str) -> bool: ...
 
 
 def _hex(sha256: str) -> str:
@@ -184,15 +191,19 @@ def check_attached(store: EvidenceStore, command: c.Command) -> None:
             where = f"evidence.{sid}.{i}"
             data = store.get(f.sha256)
             if data is None:
-                raise DomainError("evidence_not_uploaded", "no file with this SHA-256 was "
-                                  "uploaded (POST …/evidence first)", f"{where}.sha256")
+                raise DomainError(
+                    "evidence_not_uploaded",
+                    "no file with this SHA-256 was uploaded (POST …/evidence first)",
+                    f"{where}.sha256",
+                )
             try:
                 found = accept(data, f.name)
             except EvidenceRefused as exc:
                 raise DomainError(exc.code, exc.message, where) from None
             if (found.sha256, found.size, found.type) != (f.sha256, f.size, f.type):
-                raise DomainError("evidence_mismatch", "size or type differ from the stored "
-                                  "file's", where)
+                raise DomainError(
+                    "evidence_mismatch", "size or type differ from the stored file's", where
+                )
 
 
 @dataclass(frozen=True)
@@ -224,8 +235,10 @@ def findings(store: EvidenceStore, refs: Iterable[Reference]) -> list[str]:
             continue
         seen.add(r.file.sha256)
         data = store.get(r.file.sha256)
-        where = (f"version {r.version}: {{}}: {r.unit}, section {r.section}: {r.file.name!r} "
-                 f"(sha256 {r.file.sha256})")
+        where = (
+            f"version {r.version}: {{}}: {r.unit}, section {r.section}: {r.file.name!r} "
+            f"(sha256 {r.file.sha256})"
+        )
         if data is None:
             out.append(where.format("evidence_missing") + " is not in the evidence store")
         elif hashlib.sha256(data).hexdigest() != r.file.sha256 or len(data) != r.file.size:

@@ -29,7 +29,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from eventstore.errors import StoreUnavailable
 
 __all__ = [
-    "POLLER_FRESH", "RETRY_AFTER", "Health", "Unavailable", "outage_of",
+    "POLLER_FRESH",
+    "RETRY_AFTER",
+    "Health",
+    "Unavailable",
+    "outage_of",
 ]
 
 POLLER_FRESH = 90.0
@@ -43,27 +47,32 @@ MESSAGES = {
     "store_unavailable": "the database (PostgreSQL) does not answer; retry later",
     "engine_unavailable": "the workflow engine (Temporal) does not answer; retry later",
     "no_worker": "no worker is running for the cycles; nothing was applied; retry later with "
-                 "the same Idempotency-Key",
+    "the same Idempotency-Key",
 }
 
 
 class Unavailable(Exception):
     """A service the request needs is down: 503 with `code` and Retry-After."""
 
-    def __init__(self, code: str, message: str | None = None,
-                 retry_after: int = RETRY_AFTER) -> None:
+    def __init__(
+        self, code: str, message: str | None = None, retry_after: int = RETRY_AFTER
+    ) -> None:
         self.code, self.retry_after = code, retry_after
         super().__init__(message or MESSAGES.get(code, code))
 
 
 _STORE_DOWN: tuple[type[BaseException], ...] = (
-    StoreUnavailable, OSError, TimeoutError, asyncpg.PostgresConnectionError,
-    asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InsufficientResourcesError,
+    StoreUnavailable,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.InternalClientError,
 )
-_ENGINE_DOWN = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-                RPCStatusCode.CANCELLED)
+_ENGINE_DOWN = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
 
 
 def outage_of(exc: BaseException) -> Unavailable | None:
@@ -96,8 +105,15 @@ class Check:
 class Health:
     """The three probes over one process's pool and Temporal client."""
 
-    def __init__(self, pool: asyncpg.Pool | None, client: Client | None, task_queue: str, *,
-                 probe_timeout: float = 3.0, cache_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool | None,
+        client: Client | None,
+        task_queue: str,
+        *,
+        probe_timeout: float = 3.0,
+        cache_seconds: float = 2.0,
+    ) -> None:
         self.pool, self.client, self.task_queue = pool, client, task_queue
         self.probe_timeout, self.cache_seconds = probe_timeout, cache_seconds
         self._cached: dict[str, tuple[float, Check]] = {}
@@ -118,7 +134,8 @@ class Health:
             return Check("temporal", False, "engine_unavailable", "no Temporal configured")
         try:
             await self.client.workflow_service.get_system_info(
-                GetSystemInfoRequest(), timeout=timedelta(seconds=self.probe_timeout))
+                GetSystemInfoRequest(), timeout=timedelta(seconds=self.probe_timeout)
+            )
         except Exception as exc:
             return Check("temporal", False, "engine_unavailable", type(exc).__name__)
         return Check("temporal", True)
@@ -131,8 +148,9 @@ class Health:
             resp = await self.client.workflow_service.describe_task_queue(
                 DescribeTaskQueueRequest(
                     namespace=self.client.namespace,
-                    task_queue=TaskQueue(name=self.task_queue,
-                                         kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+                    task_queue=TaskQueue(
+                        name=self.task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL
+                    ),
                     task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
                 ),
                 timeout=timedelta(seconds=self.probe_timeout),
@@ -140,11 +158,11 @@ class Health:
         except Exception as exc:
             return Check("worker", False, "engine_unavailable", type(exc).__name__)
         now = time.time()
-        live = [p for p in resp.pollers
-                if now - p.last_access_time.ToSeconds() <= POLLER_FRESH]
+        live = [p for p in resp.pollers if now - p.last_access_time.ToSeconds() <= POLLER_FRESH]
         if not live:
-            return Check("worker", False, "no_worker",
-                         f"no worker polls task queue {self.task_queue}")
+            return Check(
+                "worker", False, "no_worker", f"no worker polls task queue {self.task_queue}"
+            )
         return Check("worker", True, detail=f"{len(live)} poller(s)")
 
     async def _cached_check(self, name: str) -> Check:

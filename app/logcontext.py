@@ -52,8 +52,9 @@ def _cycle_id(workflow_id: str | None, inp: Any) -> str | None:
     return None
 
 
-def activity_context(info: activity.Info, args: tuple[Any, ...],
-                     headers: Any = None) -> dict[str, Any]:
+def activity_context(
+    info: activity.Info, args: tuple[Any, ...], headers: Any = None
+) -> dict[str, Any]:
     """The context bound for one activity execution: the cycle, the activity, the actor, the
     caller's request id (X-Request-ID, from the activity's headers) and the commands' request
     ids (from the records it appends)."""
@@ -92,8 +93,11 @@ class _Inbound(ActivityInboundInterceptor):
             except BaseException as exc:
                 ACTIVITIES.labels(info.activity_type, "failed").inc()
                 ACTIVITY_FAILURES.labels(info.activity_type, type(exc).__name__).inc()
-                log.warning("activity.failed", error=type(exc).__name__,
-                            ms=round((time.perf_counter() - started) * 1000, 1))
+                log.warning(
+                    "activity.failed",
+                    error=type(exc).__name__,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                )
                 raise
             ACTIVITIES.labels(info.activity_type, "ok").inc()
             log.info("activity.done", ms=round((time.perf_counter() - started) * 1000, 1))

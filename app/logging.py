@@ -64,12 +64,20 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     # The standard library's loggers (temporalio, asyncio) go through the same renderer.
     handler = _StderrHandler()
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,
-        # the Temporal SDK's workflow lines carry the workflow and the update (whose id starts
-        # with the command's request id) as `extra`: kept in the line
-        ], foreign_pre_chain=[*processors, structlog.stdlib.ExtraAdder(
-            allow=("temporal_workflow", "temporal_update", "temporal_activity"))])
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+                # the Temporal SDK's workflow lines carry the workflow and the update (whose id starts
+                # with the command's request id) as `extra`: kept in the line
+            ],
+            foreign_pre_chain=[
+                *processors,
+                structlog.stdlib.ExtraAdder(
+                    allow=("temporal_workflow", "temporal_update", "temporal_activity")
+                ),
+            ],
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -21,4 +21,3 @@ async def cycle_state(cycles: CycleClient, block: str, year: int) -> CycleState:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             raise DomainError("unknown_cycle", f"no cycle of {block} for {year}") from None
         raise
-

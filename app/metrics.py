@@ -29,36 +29,52 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram, generate_late
 from domain.stages import STAGES
 
 __all__ = [
-    "ACTIVITIES", "ACTIVITY_FAILURES", "HTTP_LATENCY", "HTTP_REQUESTS", "StoreGauges",
+    "ACTIVITIES",
+    "ACTIVITY_FAILURES",
+    "HTTP_LATENCY",
+    "HTTP_REQUESTS",
+    "StoreGauges",
     "exposition",
 ]
 
 log = structlog.get_logger("thidua.metrics")
 
 HTTP_REQUESTS = Counter(
-    "thidua_http_requests", "HTTP requests answered, by route template and status",
-    ["method", "route", "status"])
+    "thidua_http_requests",
+    "HTTP requests answered, by route template and status",
+    ["method", "route", "status"],
+)
 HTTP_LATENCY = Histogram(
-    "thidua_http_request_duration_seconds", "HTTP request latency, by route template",
+    "thidua_http_request_duration_seconds",
+    "HTTP request latency, by route template",
     ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
 
 ACTIVITIES = Counter("thidua_activities", "Activities run, by outcome", ["activity", "outcome"])
 ACTIVITY_FAILURES = Counter(
-    "thidua_activity_failures", "Activity attempts that failed, by error type",
-    ["activity", "error"])
+    "thidua_activity_failures",
+    "Activity attempts that failed, by error type",
+    ["activity", "error"],
+)
 
 CYCLES = Gauge("thidua_cycles", "Cycles by stage (read model)", ["stage"])
-PENDING = Gauge("thidua_pending_tasks", "Actions still expected, by days to their deadline",
-                ["days_to_deadline"])
+PENDING = Gauge(
+    "thidua_pending_tasks",
+    "Actions still expected, by days to their deadline",
+    ["days_to_deadline"],
+)
 OUTBOX = Gauge("thidua_outbox_backlog", "Notifications written to the outbox, not yet delivered")
 OUTBOX_OVERDUE = Gauge("thidua_outbox_overdue", "Undelivered notifications past their due time")
-LAG_EVENTS = Gauge("thidua_readmodel_lag_events", "Events past a read model's checkpoint",
-                   ["model"])
-LAG_SECONDS = Gauge("thidua_readmodel_lag_seconds",
-                    "Age of the oldest event a read model has not applied", ["model"])
-SCRAPE_ERRORS = Counter("thidua_metrics_store_errors",
-                        "Scrapes whose read of the store failed")
+LAG_EVENTS = Gauge(
+    "thidua_readmodel_lag_events", "Events past a read model's checkpoint", ["model"]
+)
+LAG_SECONDS = Gauge(
+    "thidua_readmodel_lag_seconds",
+    "Age of the oldest event a read model has not applied",
+    ["model"],
+)
+SCRAPE_ERRORS = Counter("thidua_metrics_store_errors", "Scrapes whose read of the store failed")
 
 _BUCKETS = ("overdue", "0", "1", "2-7", "8-30", ">30", "none")
 
@@ -94,13 +110,16 @@ class StoreGauges:
         try:
             async with asyncio.timeout(self.timeout), self.pool.acquire() as conn:
                 now = datetime.now(UTC)
-                stages: dict[str, int] = {r[0]: r[1] for r in await conn.fetch(
-                    "SELECT stage, count(*) FROM cycles GROUP BY stage")}
-                pending: dict[str, int] = {
-                    r[0]: r[1] for r in await conn.fetch(_PENDING_SQL, now)}
+                stages: dict[str, int] = {
+                    r[0]: r[1]
+                    for r in await conn.fetch("SELECT stage, count(*) FROM cycles GROUP BY stage")
+                }
+                pending: dict[str, int] = {r[0]: r[1] for r in await conn.fetch(_PENDING_SQL, now)}
                 outbox = await conn.fetchrow(
                     "SELECT count(*), count(*) FILTER (WHERE due_at < $1) FROM outbox "
-                    "WHERE sent_at IS NULL", now)
+                    "WHERE sent_at IS NULL",
+                    now,
+                )
                 assert outbox is not None  # an aggregate has one row
                 backlog, overdue = outbox
                 lags = await conn.fetch(_LAG_SQL)

@@ -15,7 +15,6 @@ from .words import STAGE, reason_words, vn_number
 __all__ = ["render_outcome"]
 
 
-
 def render_outcome(console: Console, scenario: Scenario, outcome: dict[str, Any]) -> None:
     block = scenario.block
     name = block.name_of
@@ -26,7 +25,9 @@ def render_outcome(console: Console, scenario: Scenario, outcome: dict[str, Any]
     ranking.add_column("Đủ điều kiện suy tôn", justify="center")
     for row in outcome["ranking"]:
         ranking.add_row(
-            str(row["rank"] or "—"), name(row["unit"]), vn_number(row["total"]) or "—",
+            str(row["rank"] or "—"),
+            name(row["unit"]),
+            vn_number(row["total"]) or "—",
             "có" if row["eligible"] else "không",
         )
     excluded = Table(title="Đơn vị không đủ điều kiện suy tôn")
@@ -41,7 +42,11 @@ def render_outcome(console: Console, scenario: Scenario, outcome: dict[str, Any]
     noms.add_column("Tán thành", justify="right")
     noms.add_column("Hình thức")
     for n in outcome["nominations"]:
-        tally = f"{n['approvals']}/{n['voters']} (vòng {n['round']})" if n["approvals"] is not None else "—"
+        tally = (
+            f"{n['approvals']}/{n['voters']} (vòng {n['round']})"
+            if n["approvals"] is not None
+            else "—"
+        )
         how = "bỏ phiếu" if n["decided_by"] == "vote" else "Khối trưởng và Khối phó quyết định"
         noms.add_row(str(n["place"]), name(n["unit"]), n["title"], tally, how)
     head, deputy = outcome.get("next_head"), outcome.get("next_deputy")

@@ -79,15 +79,19 @@ async def run_scenario(
     _, stream = cycle_key(scenario.block.id, scenario.year, prefix)
     total = len(scenario.steps) + 1
     async with build_worker(client, queue, store, outbox):
-        handle = await cycles.start(scenario.start_command(), (people or {}).get("admin"),
-                                    request_id=f"{prefix}start")
+        handle = await cycles.start(
+            scenario.start_command(), (people or {}).get("admin"), request_id=f"{prefix}start"
+        )
         if progress:
             progress(1, total, "start_cycle")
         steps: list[dict[str, Any]] = []
         for n, step in enumerate(scenario.steps, start=2):
             try:
                 await cycles.send(
-                    scenario.block.id, scenario.year, step.command, _person(step.actor, people),
+                    scenario.block.id,
+                    scenario.year,
+                    step.command,
+                    _person(step.actor, people),
                     request_id=f"{prefix}step-{step.index}",
                 )
             except DomainError as err:
@@ -97,8 +101,9 @@ async def run_scenario(
             else:
                 steps.append(step_result(step, None))
                 if not steps[-1]["ok"]:
-                    log.warning("step.accepted_unexpectedly", step=step.index,
-                                expected=step.expect_error)
+                    log.warning(
+                        "step.accepted_unexpectedly", step=step.index, expected=step.expect_error
+                    )
             if progress:
                 progress(n, total, step.command.do)
         state = await cycles.state(scenario.block.id, scenario.year)
@@ -116,9 +121,7 @@ async def run_scenario(
         diffs.append(f"verification failed: {replay.report}")
     diffs += [f"audit: {f}" for f in recheck(replay.events)]
     if replay.state.version != state.version:
-        diffs.append(
-            f"the store holds {replay.state.version} events, the workflow {state.version}"
-        )
+        diffs.append(f"the store holds {replay.state.version} events, the workflow {state.version}")
     if replay.state.model_dump() != state.model_dump():
         diffs.append("the state folded from the store differs from the workflow's state")
     return RunReport(outcome=outcome, diffs=diffs, replay=replay, scenario=scenario)

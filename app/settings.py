@@ -38,26 +38,33 @@ class Settings(BaseSettings):
     api_tokens: dict[str, str] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("THIDUA_API_TOKENS", "API_TOKENS"),
-        description='development shortcut, off unless set: fixed bearer tokens '
-                    '{"token": "admin" | "auditor" | unit id} (people and `thidua tokens` '
-                    'are the real way)',
+        description="development shortcut, off unless set: fixed bearer tokens "
+        '{"token": "admin" | "auditor" | unit id} (people and `thidua tokens` '
+        "are the real way)",
     )
     session_idle_minutes: int = Field(default=30, ge=1, description="web session idle timeout")
     session_absolute_hours: int = Field(default=12, ge=1, description="web session lifetime")
     login_max_failures: int = Field(
-        default=5, ge=1, le=100,
-        description="failed logins in a row (per login and address) before a delay starts")
+        default=5,
+        ge=1,
+        le=100,
+        description="failed logins in a row (per login and address) before a delay starts",
+    )
     login_delay_seconds: int = Field(
-        default=60, ge=1, le=86400,
-        description="the first login delay; each further failure doubles it")
-    login_delay_max_minutes: int = Field(default=60, ge=1, le=1440,
-                                         description="the longest login delay")
+        default=60,
+        ge=1,
+        le=86400,
+        description="the first login delay; each further failure doubles it",
+    )
+    login_delay_max_minutes: int = Field(
+        default=60, ge=1, le=1440, description="the longest login delay"
+    )
     trusted_proxies: str = Field(
         default="",
         validation_alias=AliasChoices("THIDUA_TRUSTED_PROXIES", "TRUSTED_PROXIES"),
         description="comma-separated addresses (or networks) of reverse proxies whose "
-                    "X-Forwarded-For and X-Forwarded-Proto are believed; empty = none "
-                    "(the TCP peer is the client)",
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty = none "
+        "(the TCP peer is the client)",
     )
     oidc_issuer: str | None = Field(
         default=None, description="OpenID Connect provider for single sign-on; unset = off"
@@ -81,52 +88,70 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("THIDUA_EVIDENCE_DIR", "EVIDENCE_DIR"),
         description="where evidence files are kept, by their SHA-256 (app/evidence.py); "
-                    "unset = THIDUA_HOME/evidence",
+        "unset = THIDUA_HOME/evidence",
     )
     witness_dir: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("THIDUA_WITNESS_DIR", "WITNESS_DIR"),
         description="the witness directory (signed checkpoints of every event, outside the "
-                    "database); unset = THIDUA_HOME/witness",
+        "database); unset = THIDUA_HOME/witness",
     )
     witness_key: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("THIDUA_WITNESS_KEY", "WITNESS_KEY"),
         description="the Ed25519 key (PEM) that signs checkpoints; unset = "
-                    "THIDUA_HOME/witness.key, made at first start (mode 0600)",
+        "THIDUA_HOME/witness.key, made at first start (mode 0600)",
     )
-    witness_origin: str = Field(default="thidua/witness",
-                                description="the checkpoints' origin line (the key's name)")
+    witness_origin: str = Field(
+        default="thidua/witness", description="the checkpoints' origin line (the key's name)"
+    )
     witness_interval_seconds: float = Field(
-        default=120, gt=0, description="the worker signs a checkpoint at least this often "
-                                       "(and at every stage close)")
+        default=120,
+        gt=0,
+        description="the worker signs a checkpoint at least this often (and at every stage close)",
+    )
     smtp_host: str | None = Field(
-        default=None, description="SMTP server that delivers notifications; unset = off")
+        default=None, description="SMTP server that delivers notifications; unset = off"
+    )
     smtp_port: int = Field(default=587, ge=1, le=65535, description="the SMTP server's port")
-    smtp_from: str = Field(default="thidua@localhost",
-                           description="the notifications' sender (From, and Message-ID domain)")
+    smtp_from: str = Field(
+        default="thidua@localhost",
+        description="the notifications' sender (From, and Message-ID domain)",
+    )
     smtp_user: str | None = Field(default=None, description="SMTP login; unset = none")
     smtp_password: SecretStr | None = Field(
-        default=None, description="SMTP password (never logged)")
+        default=None, description="SMTP password (never logged)"
+    )
     smtp_starttls: bool = Field(default=True, description="STARTTLS before logging in")
     smtp_poll_seconds: float = Field(
-        default=1.0, gt=0, description="how often the worker looks for undelivered rows")
+        default=1.0, gt=0, description="how often the worker looks for undelivered rows"
+    )
     notify_lease_seconds: float = Field(
-        default=300, gt=0, description="how long a worker holds outbox rows it is delivering "
-                                       "(a dead worker's rows return after this)")
+        default=300,
+        gt=0,
+        description="how long a worker holds outbox rows it is delivering "
+        "(a dead worker's rows return after this)",
+    )
     api_port: int = 8000
     command_timeout: float = Field(
-        default=30.0, gt=0,
+        default=30.0,
+        gt=0,
         description="seconds a command may wait for its answer; then 503 no_worker, or 202 "
-                    "naming where to look when it may still be applied",
+        "naming where to look when it may still be applied",
     )
     upload_idle_seconds: float = Field(
-        default=5.0, gt=0, le=300,
+        default=5.0,
+        gt=0,
+        le=300,
         description="POST /audit/verify-export: seconds the upload may send nothing before it "
-                    "is dropped (408 upload_timeout) and its verify slot released")
+        "is dropped (408 upload_timeout) and its verify slot released",
+    )
     upload_max_seconds: float = Field(
-        default=120.0, gt=0, le=3600,
-        description="POST /audit/verify-export: seconds the whole upload may take")
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="POST /audit/verify-export: seconds the whole upload may take",
+    )
     metrics_port: int | None = Field(
         default=None, description="the worker's /metrics, /healthz and /readyz port; unset = off"
     )

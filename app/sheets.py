@@ -57,7 +57,7 @@ MAX_XLSX = 2 * 1024 * 1024
 CELL_RULE = {
     "required": "Ô này không được để trống.",
     "invalid_id": "Mã chỉ gồm chữ thường không dấu, chữ số, dấu '.', '_' hoặc '-', bắt đầu bằng "
-                  "chữ hoặc số, tối đa 64 ký tự (ví dụ: c1, noi-dung-2).",
+    "chữ hoặc số, tối đa 64 ký tự (ví dụ: c1, noi-dung-2).",
     "not_a_number": "Điểm phải là một số (ví dụ 600 hoặc 12,5).",
     "score_not_positive": "Điểm tối đa phải lớn hơn 0.",
     "too_many_decimals": "Điểm có quá {decimals} chữ số thập phân.",
@@ -67,7 +67,7 @@ CELL_RULE = {
     "duplicate_section": "Mã nội dung này đã có ở một dòng trên.",
     "duplicate_criterion": "Mã tiêu chí này đã có trong cùng nội dung ở một dòng trên.",
     "unknown_section": "Tiêu chí thuộc một nội dung chưa có dòng riêng (dòng có mã nội dung và "
-                       "để trống mã tiêu chí).",
+    "để trống mã tiêu chí).",
     "criteria_sum": "Điểm tối đa của nội dung phải bằng tổng điểm các tiêu chí của nó ({sum}).",
     "total_mismatch": "Tổng điểm tối đa phải bằng tổng điểm các nội dung ({sum}).",
     "no_sections": "Bảng điểm cần ít nhất một nội dung.",
@@ -79,7 +79,7 @@ CELL_RULE = {
 FILE_RULE = {
     "not_xlsx": "Tệp không phải là sổ tính Excel (.xlsx) đọc được.",
     "too_large": "Tệp lớn quá 2 MB.",
-    "no_sheet": f"Sổ tính không có trang \"{SHEET_NAME}\" (hãy dùng tệp mẫu).",
+    "no_sheet": f'Sổ tính không có trang "{SHEET_NAME}" (hãy dùng tệp mẫu).',
 }
 
 
@@ -96,12 +96,20 @@ class CellError:
     sentence: str
 
     def line(self) -> str:
-        return (f"Trang \"{self.sheet}\", dòng {self.row}, cột {self.column} ({self.header}): "
-                f"{self.sentence}")
+        return (
+            f'Trang "{self.sheet}", dòng {self.row}, cột {self.column} ({self.header}): '
+            f"{self.sentence}"
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sheet": self.sheet, "row": self.row, "column": self.column,
-                "header": self.header, "code": self.code, "sentence": self.sentence}
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "header": self.header,
+            "code": self.code,
+            "sentence": self.sentence,
+        }
 
 
 class SheetFileError(Exception):
@@ -139,8 +147,11 @@ def write_template(sheet: ScoreSheet | None = None) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = SHEET_NAME
-    fields, rows = sheet_rows(sheet) if sheet is not None else (
-        {"title": "", "max_total": "1000", "decimals": "2"}, [])
+    fields, rows = (
+        sheet_rows(sheet)
+        if sheet is not None
+        else ({"title": "", "max_total": "1000", "decimals": "2"}, [])
+    )
     for key, row in FIELD_ROWS.items():
         ws.cell(row=row, column=1, value=LABELS[key]).font = Font(bold=True)
         value: Any = fields.get(key) or None
@@ -154,12 +165,18 @@ def write_template(sheet: ScoreSheet | None = None) -> bytes:
         ws.cell(row=r.row, column=2, value=r.criterion)
         ws.cell(row=r.row, column=3, value=r.title)
         ws.cell(row=r.row, column=4, value=_cell_number(r.max))
-    ws.cell(row=4, column=1, value=(
-        "Mỗi nội dung một dòng (để trống mã tiêu chí); mỗi tiêu chí một dòng dưới nội dung của "
-        "nó (ghi mã nội dung và mã tiêu chí). Điểm tối đa của nội dung bằng tổng điểm các tiêu "
-        "chí; tổng điểm tối đa bằng tổng điểm các nội dung.")).font = Font(italic=True)
-    decimals = DataValidation(type="whole", operator="between", formula1="0", formula2="2",
-                              allow_blank=True)
+    ws.cell(
+        row=4,
+        column=1,
+        value=(
+            "Mỗi nội dung một dòng (để trống mã tiêu chí); mỗi tiêu chí một dòng dưới nội dung của "
+            "nó (ghi mã nội dung và mã tiêu chí). Điểm tối đa của nội dung bằng tổng điểm các tiêu "
+            "chí; tổng điểm tối đa bằng tổng điểm các nội dung."
+        ),
+    ).font = Font(italic=True)
+    decimals = DataValidation(
+        type="whole", operator="between", formula1="0", formula2="2", allow_blank=True
+    )
     ws.add_data_validation(decimals)
     decimals.add(f"B{FIELD_ROWS['decimals']}")
     ws.column_dimensions["A"].width = 22
@@ -199,8 +216,12 @@ def read_xlsx(data: bytes) -> tuple[ScoreSheet | None, list[CellError]]:
         ws = wb[SHEET_NAME]
         fields = {key: ws.cell(row=row, column=2).value for key, row in FIELD_ROWS.items()}
         # bounded: a workbook may claim a million rows; past MAX_ROWS the sheet is refused
-        cells = [list(r) for r in ws.iter_rows(min_row=FIRST_ROW, max_row=FIRST_ROW + MAX_ROWS,
-                                               max_col=4, values_only=True)]
+        cells = [
+            list(r)
+            for r in ws.iter_rows(
+                min_row=FIRST_ROW, max_row=FIRST_ROW + MAX_ROWS, max_col=4, values_only=True
+            )
+        ]
     except SheetFileError:
         raise
     except Exception:  # the sheet's XML is read lazily: whatever breaks there is a bad file
@@ -236,28 +257,38 @@ class SetupStore:
     async def sheets(self, province: str, year: int) -> list[ScoreSheet]:
         """Every saved version of the province's sheet of `year`, oldest first."""
         rows = await self.store.read_stream(sheets_stream(province, year, self.prefix))
-        return [ScoreSheet.model_validate(r.data["sheet"]) for r in rows
-                if r.type == "score_sheet_saved"]
+        return [
+            ScoreSheet.model_validate(r.data["sheet"])
+            for r in rows
+            if r.type == "score_sheet_saved"
+        ]
 
-    async def sheet(self, province: str, year: int, version: int | None = None
-                    ) -> ScoreSheet | None:
+    async def sheet(
+        self, province: str, year: int, version: int | None = None
+    ) -> ScoreSheet | None:
         """The sheet of that version (the latest when None), or None."""
         saved = await self.sheets(province, year)
         if version is None:
             return saved[-1] if saved else None
         return next((s for s in saved if s.version == version), None)
 
-    async def save_sheet(self, province: str, year: int, sheet: ScoreSheet,
-                         actor: Actor | None = None) -> tuple[ScoreSheet, Saved]:
+    async def save_sheet(
+        self, province: str, year: int, sheet: ScoreSheet, actor: Actor | None = None
+    ) -> tuple[ScoreSheet, Saved]:
         stream = sheets_stream(province, year, self.prefix)
         saved = await self.sheets(province, year)
         if saved and saved[-1].content() == sheet.content():
             return saved[-1], Saved(saved[-1].version or len(saved), False)
         head = await self.store.head(stream)
         pinned = sheet.model_copy(update={"version": head + 1})
-        event = ScoreSheetSaved(event_id=uuid.uuid4(), at=datetime.now(UTC),
-                                actor=actor or Actor.admin(), province=province, year=year,
-                                sheet=pinned)
+        event = ScoreSheetSaved(
+            event_id=uuid.uuid4(),
+            at=datetime.now(UTC),
+            actor=actor or Actor.admin(),
+            province=province,
+            year=year,
+            sheet=pinned,
+        )
         await self.store.append(stream, head, [_record(event)])
         return pinned, Saved(head + 1, True)
 
@@ -265,8 +296,9 @@ class SetupStore:
 
     async def rulesets(self, province: str) -> list[Ruleset]:
         rows = await self.store.read_stream(rulesets_stream(province, self.prefix))
-        return [Ruleset.model_validate(r.data["ruleset"]) for r in rows
-                if r.type == "ruleset_saved"]
+        return [
+            Ruleset.model_validate(r.data["ruleset"]) for r in rows if r.type == "ruleset_saved"
+        ]
 
     async def ruleset(self, province: str, version: int | None = None) -> Ruleset | None:
         saved = await self.rulesets(province)
@@ -274,8 +306,9 @@ class SetupStore:
             return saved[-1] if saved else None
         return next((r for r in saved if r.version == version), None)
 
-    async def save_ruleset(self, province: str, ruleset: Ruleset,
-                           actor: Actor | None = None) -> tuple[Ruleset, Saved]:
+    async def save_ruleset(
+        self, province: str, ruleset: Ruleset, actor: Actor | None = None
+    ) -> tuple[Ruleset, Saved]:
         stream = rulesets_stream(province, self.prefix)
         saved = await self.rulesets(province)
         same = {"id": province_slug(province), "version": 1}
@@ -284,13 +317,23 @@ class SetupStore:
         head = await self.store.head(stream)
         # named after its province: the cycle that pins it says whose rules, which version
         pinned = ruleset.model_copy(update={"id": province_slug(province), "version": head + 1})
-        event = RulesetSaved(event_id=uuid.uuid4(), at=datetime.now(UTC),
-                             actor=actor or Actor.admin(), province=province, ruleset=pinned)
+        event = RulesetSaved(
+            event_id=uuid.uuid4(),
+            at=datetime.now(UTC),
+            actor=actor or Actor.admin(),
+            province=province,
+            ruleset=pinned,
+        )
         await self.store.append(stream, head, [_record(event)])
         return pinned, Saved(head + 1, True)
 
 
 def _record(event: ScoreSheetSaved | RulesetSaved) -> EventRecord:
-    return EventRecord(event_id=event.event_id, type=event.type, data=event.payload(),
-                       actor=event.actor.model_dump(mode="json"), effective_at=event.at,
-                       request_id=event.request_id)
+    return EventRecord(
+        event_id=event.event_id,
+        type=event.type,
+        data=event.payload(),
+        actor=event.actor.model_dump(mode="json"),
+        effective_at=event.at,
+        request_id=event.request_id,
+    )

@@ -36,8 +36,10 @@ def setup_tracing(endpoint: str | None, service: str) -> bool:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError as exc:
-        log.warning("tracing.off", reason=f"OpenTelemetry packages missing ({exc.name}); "
-                                          "install thidua[otel]")
+        log.warning(
+            "tracing.off",
+            reason=f"OpenTelemetry packages missing ({exc.name}); install thidua[otel]",
+        )
         return False
     os.environ.setdefault("OTEL_SERVICE_NAME", service)
     provider = TracerProvider(resource=Resource.create({"service.name": service}))

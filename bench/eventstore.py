@@ -52,23 +52,38 @@ DURATION = float(os.environ.get("BENCH_SECONDS", "3"))  # one run of one kind
 REPS = int(os.environ.get("BENCH_TURNS", "5"))  # turns of raw, ours and eventsourcing
 REPLAY_EVENTS = 10_000
 UNITS = [f"so-{n:02d}" for n in range(14)]
-SECTIONS = ("cong-tac-chuyen-mon", "cai-cach-hanh-chinh", "chuyen-doi-so", "xay-dung-dang",
-            "thi-dua-khen-thuong")
+SECTIONS = (
+    "cong-tac-chuyen-mon",
+    "cai-cach-hanh-chinh",
+    "chuyen-doi-so",
+    "xay-dung-dang",
+    "thi-dua-khen-thuong",
+)
 
 
 def make_event(i: int) -> EventRecord:
     unit = UNITS[i % len(UNITS)]
     envelope = {"event_id": uuid.uuid4(), "at": datetime.now(UTC), "request_id": f"req-{i}"}
     if i % 2:
-        return to_record(BallotCast(
-            **envelope, actor={"kind": "unit", "unit": unit, "name": "Sở Kế hoạch và Đầu tư"},
-            round=1, voter=unit, approve=tuple(UNITS[:5]),
-        ))
-    return to_record(SelfScoreSubmitted(
-        **envelope, actor={"kind": "unit", "unit": unit, "name": "Sở Tài chính"}, unit=unit,
-        sections={s: Decimal(150 + (i * 7 + k) % 50) + Decimal("0.25") for k, s in
-                  enumerate(SECTIONS)},
-    ))
+        return to_record(
+            BallotCast(
+                **envelope,
+                actor={"kind": "unit", "unit": unit, "name": "Sở Kế hoạch và Đầu tư"},
+                round=1,
+                voter=unit,
+                approve=tuple(UNITS[:5]),
+            )
+        )
+    return to_record(
+        SelfScoreSubmitted(
+            **envelope,
+            actor={"kind": "unit", "unit": unit, "name": "Sở Tài chính"},
+            unit=unit,
+            sections={
+                s: Decimal(150 + (i * 7 + k) % 50) + Decimal("0.25") for k, s in enumerate(SECTIONS)
+            },
+        )
+    )
 
 
 # ---- appends --------------------------------------------------------------------------------
@@ -105,9 +120,17 @@ async def bench_raw(pool: asyncpg.Pool, conns: int, records: list[EventRecord]) 
     async def one(t: int, i: int) -> None:
         r = records[(t * 7919 + i) % len(records)]
         await pool.execute(
-            RAW_INSERT, f"cycle-{tag}{t}x{i % 50}-2025", i // 50 + 1, uuid.uuid4(), r.type,
-            r.schema_version, orjson.dumps(r.data).decode(), orjson.dumps(r.actor).decode(),
-            r.effective_at, r.request_id, b"\x00" * 32,
+            RAW_INSERT,
+            f"cycle-{tag}{t}x{i % 50}-2025",
+            i // 50 + 1,
+            uuid.uuid4(),
+            r.type,
+            r.schema_version,
+            orjson.dumps(r.data).decode(),
+            orjson.dumps(r.actor).decode(),
+            r.effective_at,
+            r.request_id,
+            b"\x00" * 32,
         )
 
     return await run_async(conns, one)
@@ -116,8 +139,12 @@ async def bench_raw(pool: asyncpg.Pool, conns: int, records: list[EventRecord]) 
 async def bench_ours(store: EventStore, conns: int, records: list[EventRecord]) -> float:
     tag = uuid.uuid4().hex[:6]
     # fresh event ids made before the clock starts (the raw baseline's rows need none)
-    fresh = iter([r.model_copy(update={"event_id": uuid.uuid4()})
-                  for r in records * max(1, 60_000 // len(records))])
+    fresh = iter(
+        [
+            r.model_copy(update={"event_id": uuid.uuid4()})
+            for r in records * max(1, 60_000 // len(records))
+        ]
+    )
 
     async def one(t: int, i: int) -> None:
         # 50 streams per task, one event per call: like many cycles advancing in parallel
@@ -135,8 +162,12 @@ def bench_eventsourcing(url: str, conns: int, records: list[EventRecord]) -> flo
     query = parse_qs(parts.query)
     host = parts.hostname or query.get("host", ["localhost"])[0]
     datastore = PostgresDatastore(
-        dbname=parts.path.lstrip("/"), host=host, port=parts.port or 5432,
-        user=parts.username or "postgres", password=parts.password or "", pool_size=conns,
+        dbname=parts.path.lstrip("/"),
+        host=host,
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password or "",
+        pool_size=conns,
     )
     recorder = PostgresApplicationRecorder(datastore, events_table_name="es_events")
     recorder.create_table()
@@ -148,10 +179,16 @@ def bench_eventsourcing(url: str, conns: int, records: list[EventRecord]) -> flo
     def work(t: int) -> None:
         i = 0
         while time.perf_counter() < deadline:
-            recorder.insert_events([StoredEvent(
-                originator_id=ids[t][i % 50], originator_version=i // 50 + 1,
-                topic="bench:Event", state=states[(t * 7919 + i) % len(states)],
-            )])
+            recorder.insert_events(
+                [
+                    StoredEvent(
+                        originator_id=ids[t][i % 50],
+                        originator_version=i // 50 + 1,
+                        topic="bench:Event",
+                        state=states[(t * 7919 + i) % len(states)],
+                    )
+                ]
+            )
             i += 1
         counts[t] = i
 
@@ -168,13 +205,20 @@ def bench_eventsourcing(url: str, conns: int, records: list[EventRecord]) -> flo
 
 async def load_stream(store: EventStore) -> str:
     stream = f"cycle-replay{uuid.uuid4().hex[:6]}-2025"
-    opened = to_record(VoteRoundOpened(
-        event_id=uuid.uuid4(), at=datetime.now(UTC), actor={"kind": "system", "name": "thidua"},
-        round=1, proposals=tuple(UNITS), voters=tuple(UNITS), ranking=(),
-    ))
+    opened = to_record(
+        VoteRoundOpened(
+            event_id=uuid.uuid4(),
+            at=datetime.now(UTC),
+            actor={"kind": "system", "name": "thidua"},
+            round=1,
+            proposals=tuple(UNITS),
+            voters=tuple(UNITS),
+            ranking=(),
+        )
+    )
     records = [opened] + [make_event(i) for i in range(1, REPLAY_EVENTS)]
     for start in range(0, len(records), 500):
-        await store.append(stream, start, records[start:start + 500])
+        await store.append(stream, start, records[start : start + 500])
     return stream
 
 
@@ -217,10 +261,22 @@ async def main() -> None:
         )
         store = EventStore(pool)
         records = records_for(2000)
-        sizes = [len(canonical_body(
-            stream="cycle-khoi-sxkd-2025", version=1, event_id=r.event_id, type=r.type,
-            schema_version=r.schema_version, data=r.data, actor=r.actor,
-            effective_at=r.effective_at, request_id=r.request_id)) for r in records]
+        sizes = [
+            len(
+                canonical_body(
+                    stream="cycle-khoi-sxkd-2025",
+                    version=1,
+                    event_id=r.event_id,
+                    type=r.type,
+                    schema_version=r.schema_version,
+                    data=r.data,
+                    actor=r.actor,
+                    effective_at=r.effective_at,
+                    request_id=r.request_id,
+                )
+            )
+            for r in records
+        ]
         print(f"event bytes (canonical): mean {statistics.mean(sizes):.0f}", file=sys.stderr)
 
         # Ours and the baselines run in turns, REPS times, in alternating order, so that what the
@@ -235,8 +291,7 @@ async def main() -> None:
                 kinds = [
                     ("raw", lambda c=conns: bench_raw(pool, c, records)),
                     ("ours", lambda c=conns: bench_ours(store, c, records)),
-                    ("es", lambda c=conns: asyncio.to_thread(bench_eventsourcing, url, c,
-                                                              records)),
+                    ("es", lambda c=conns: asyncio.to_thread(bench_eventsourcing, url, c, records)),
                 ]
                 got = {}
                 for key, run in kinds if rep % 2 == 0 else kinds[::-1]:
@@ -297,34 +352,48 @@ async def main() -> None:
         ("append, 1 connection", rates["raw_1"], rates["ours_1"], rates["es_1"]),
         ("append, 16 connections", rates["raw_16"], rates["ours_16"], rates["es_16"]),
     ]
-    print(f"{'events/s':28s} {'raw asyncpg':>12s} {'ours':>12s} {'eventsourcing':>14s}"
-          f" {'ours/raw':>9s} {'ours/es':>8s}")
+    print(
+        f"{'events/s':28s} {'raw asyncpg':>12s} {'ours':>12s} {'eventsourcing':>14s}"
+        f" {'ours/raw':>9s} {'ours/es':>8s}"
+    )
     for (label, raw, ours, es), conns in zip(rows, (1, 16), strict=True):
-        print(f"{label:28s} {raw:12,.0f} {ours:12,.0f} {es:14,.0f}"
-              f" {ratio[f'raw_{conns}']:9.2f} {ratio[f'es_{conns}']:8.2f}")
-    print(f"  (medians of {REPS} turns; each ratio is the median of the per-turn ratios;"
-          f" ours/raw per turn at 16: {', '.join(f'{r:.2f}' for r in pairs['raw_16'])})")
+        print(
+            f"{label:28s} {raw:12,.0f} {ours:12,.0f} {es:14,.0f}"
+            f" {ratio[f'raw_{conns}']:9.2f} {ratio[f'es_{conns}']:8.2f}"
+        )
+    print(
+        f"  (medians of {REPS} turns; each ratio is the median of the per-turn ratios;"
+        f" ours/raw per turn at 16: {', '.join(f'{r:.2f}' for r in pairs['raw_16'])})"
+    )
     raw_rate, ours_rate = REPLAY_EVENTS / t_raw, REPLAY_EVENTS / t_ours
     print(f"{'replay 10k: raw fetch':28s} {raw_rate:12,.0f}  ({t_raw * 1000:.1f} ms)")
-    print(f"{'replay 10k: fetch+verify+fold':36s} {ours_rate:12,.0f}  "
-          f"({t_ours * 1000:.1f} ms)  ratio {ours_rate / raw_rate:.2f}")
-    print(f"  of which verify+fold without the fetch: {t_nofetch * 1000:.1f} ms;"
-          f" pydantic fold alone: {t_fold * 1000:.1f} ms;"
-          f" replay + all events parsed with pydantic: {t_events * 1000:.1f} ms")
-    print(json.dumps({
-        "append_vs_raw_1": round(ratio["raw_1"], 3),
-        "append_vs_raw_16": round(ratio["raw_16"], 3),
-        "append_vs_eventsourcing_1": round(ratio["es_1"], 3),
-        "append_vs_eventsourcing_16": round(ratio["es_16"], 3),
-        "append_vs_raw_16_turns": [round(r, 3) for r in pairs["raw_16"]],
-        "replay_verify_vs_raw_fetch": round(ours_rate / raw_rate, 3),
-        "rates": {k: round(v) for k, v in rates.items()},
-        "replay_ms": round(t_ours * 1000, 1),
-        "raw_fetch_ms": round(t_raw * 1000, 1),
-        "replay_without_fetch_ms": round(t_nofetch * 1000, 1),
-        "fold_only_ms": round(t_fold * 1000, 1),
-        "replay_with_events_ms": round(t_events * 1000, 1),
-    }))
+    print(
+        f"{'replay 10k: fetch+verify+fold':36s} {ours_rate:12,.0f}  "
+        f"({t_ours * 1000:.1f} ms)  ratio {ours_rate / raw_rate:.2f}"
+    )
+    print(
+        f"  of which verify+fold without the fetch: {t_nofetch * 1000:.1f} ms;"
+        f" pydantic fold alone: {t_fold * 1000:.1f} ms;"
+        f" replay + all events parsed with pydantic: {t_events * 1000:.1f} ms"
+    )
+    print(
+        json.dumps(
+            {
+                "append_vs_raw_1": round(ratio["raw_1"], 3),
+                "append_vs_raw_16": round(ratio["raw_16"], 3),
+                "append_vs_eventsourcing_1": round(ratio["es_1"], 3),
+                "append_vs_eventsourcing_16": round(ratio["es_16"], 3),
+                "append_vs_raw_16_turns": [round(r, 3) for r in pairs["raw_16"]],
+                "replay_verify_vs_raw_fetch": round(ours_rate / raw_rate, 3),
+                "rates": {k: round(v) for k, v in rates.items()},
+                "replay_ms": round(t_ours * 1000, 1),
+                "raw_fetch_ms": round(t_raw * 1000, 1),
+                "replay_without_fetch_ms": round(t_nofetch * 1000, 1),
+                "fold_only_ms": round(t_fold * 1000, 1),
+                "replay_with_events_ms": round(t_events * 1000, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

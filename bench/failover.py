@@ -61,8 +61,12 @@ def dev_json(home: Path) -> dict[str, object]:
 def start_stack(home: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
     env["THIDUA_HOME"] = str(home)
-    proc = subprocess.Popen([THIDUA, "dev", "up", "--no-api"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=(home / "dev-up.log").open("wb"))
+    proc = subprocess.Popen(
+        [THIDUA, "dev", "up", "--no-api"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(home / "dev-up.log").open("wb"),
+    )
     deadline = time.monotonic() + 180
     while not (home / "dev.json").exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -94,8 +98,9 @@ async def new_worker(home: Path, old: int, timeout: float = 60) -> int:
         await asyncio.sleep(0.05)
 
 
-async def one_round(home: Path, client: Client, task_queue: str, sc: Scenario,
-                    after: float, settle: float) -> dict[str, float]:
+async def one_round(
+    home: Path, client: Client, task_queue: str, sc: Scenario, after: float, settle: float
+) -> dict[str, float]:
     cycles = CycleClient(client, task_queue, prefix=f"fo{uuid.uuid4().hex[:8]}-")
     await cycles.start(sc.start_command())
     pledges = [s for s in sc.steps if s.command.do == "sign_pledge"]
@@ -127,17 +132,30 @@ async def one_round(home: Path, client: Client, task_queue: str, sc: Scenario,
     await new_worker(home, pid)
     await send(6)
     warm3 = await send(7)
-    return {"warm": warm, "warm2": warm2, "warm3": warm3, "kill9": after_kill,
-            "sigterm": after_term}
+    return {
+        "warm": warm,
+        "warm2": warm2,
+        "warm3": warm3,
+        "kill9": after_kill,
+        "sigterm": after_term,
+    }
 
 
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--after", type=float, default=0.0,
-                    help="seconds between the worker's exit and the timed update")
-    ap.add_argument("--settle", type=float, default=25.0,
-                    help="seconds before each kill (dev up readies a new spare worker)")
+    ap.add_argument(
+        "--after",
+        type=float,
+        default=0.0,
+        help="seconds between the worker's exit and the timed update",
+    )
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=25.0,
+        help="seconds before each kill (dev up readies a new spare worker)",
+    )
     ap.add_argument("--home", type=Path, help="use the running `thidua dev up` of this home")
     args = ap.parse_args()
     own = args.home is None
@@ -145,18 +163,22 @@ async def main() -> None:
     stack = start_stack(home) if own else None
     try:
         dev = dev_json(home)
-        client = await Client.connect(str(dev["temporal_address"]), namespace=str(dev["namespace"]),
-                                      data_converter=pydantic_data_converter)
+        client = await Client.connect(
+            str(dev["temporal_address"]),
+            namespace=str(dev["namespace"]),
+            data_converter=pydantic_data_converter,
+        )
         sc = load_scenario(REFERENCE.read_bytes())
         rows = []
         kill9 = Turns("ms", "warm", "after kill -9")
         term = Turns("ms", "warm", "after SIGTERM")
         for r, _, _ in kill9.schedule(args.rounds):
-            row = await one_round(home, client, str(dev["task_queue"]), sc, args.after,
-                                  args.settle)
+            row = await one_round(home, client, str(dev["task_queue"]), sc, args.after, args.settle)
             rows.append(row)
-            print(f"round {r + 1}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in row.items()),
-                  flush=True)
+            print(
+                f"round {r + 1}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in row.items()),
+                flush=True,
+            )
             # each failover is paired with the warm update measured just before it in even
             # rounds, just after it (on the worker that took over) in odd ones
             kill9.add(row["warm"] if r % 2 == 0 else row["warm2"], row["kill9"])
@@ -165,12 +187,19 @@ async def main() -> None:
         if stack is not None:
             stack.send_signal(signal.SIGTERM)
             stack.wait(60)
-            subprocess.run([THIDUA, "db", "stop"], env={**os.environ, "THIDUA_HOME": str(home)},
-                           capture_output=True, check=False)
+            subprocess.run(
+                [THIDUA, "db", "stop"],
+                env={**os.environ, "THIDUA_HOME": str(home)},
+                capture_output=True,
+                check=False,
+            )
             shutil.rmtree(home, ignore_errors=True)
     warm = statistics.median([r[k] for r in rows for k in ("warm", "warm2", "warm3")])
-    summary: dict[str, object] = {"rounds": args.rounds, "after_s": args.after,
-                                  "warm_ms": round(warm)}
+    summary: dict[str, object] = {
+        "rounds": args.rounds,
+        "after_s": args.after,
+        "warm_ms": round(warm),
+    }
     for kind, pairs in (("kill9", kill9), ("sigterm", term)):
         values = [r[kind] for r in rows]
         summary[f"{kind}_ms"] = round(statistics.median(values))

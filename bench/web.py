@@ -92,9 +92,12 @@ def login(url: str, name: str) -> requests.Session:
     s = requests.Session()
     s.headers.update(HTML)
     page = s.get(f"{url}/dang-nhap", timeout=30)
-    r = s.post(f"{url}/dang-nhap", data={"login": name, "password": PASSWORD,
-                                         "csrf_token": _csrf(page.text)},
-               allow_redirects=False, timeout=30)
+    r = s.post(
+        f"{url}/dang-nhap",
+        data={"login": name, "password": PASSWORD, "csrf_token": _csrf(page.text)},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert r.status_code == 303, r.text
     return s
 
@@ -102,13 +105,23 @@ def login(url: str, name: str) -> requests.Session:
 async def add_people(db: str) -> None:
     pool = await create_pool(db, min_size=1, max_size=2)
     try:
-        ident = Identity(pool, EventStore(pool),
-                         hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+        ident = Identity(
+            pool,
+            EventStore(pool),
+            hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1),
+        )
         by = Actor.admin(name="bench")
-        await ident.add_person("qt-admin", name="Thường trực", role="admin", password=PASSWORD,
-                               by=by)
-        await ident.add_person("nv-so-khdt", name="Cán bộ Sở KH&ĐT", role="unit",
-                               unit="so-khdt", password=PASSWORD, by=by)
+        await ident.add_person(
+            "qt-admin", name="Thường trực", role="admin", password=PASSWORD, by=by
+        )
+        await ident.add_person(
+            "nv-so-khdt",
+            name="Cán bộ Sở KH&ĐT",
+            role="unit",
+            unit="so-khdt",
+            password=PASSWORD,
+            by=by,
+        )
     finally:
         await pool.close()
 
@@ -125,8 +138,14 @@ async def add_cycles(db: str, first: int, count: int, *, mine: bool) -> None:
         for i in range(first, first + count):
             raw["block"]["id"] = f"kg-khoi-2-b{i}"
             sc = load_scenario(json.dumps(raw).encode())
-            events = decide(CycleState(), sc.start_command(), Actor.admin(name="bench"),
-                            now=datetime.now(UTC), ids=uuid.uuid4, request_id=f"bench-{i}")
+            events = decide(
+                CycleState(),
+                sc.start_command(),
+                Actor.admin(name="bench"),
+                now=datetime.now(UTC),
+                ids=uuid.uuid4,
+                request_id=f"bench-{i}",
+            )
             await store.append(f"cycle-kg-khoi-2-b{i}-2018", 0, [to_record(e) for e in events])
         await ProjectionRunner(pool, all_read_models()).catch_up()
     finally:
@@ -165,9 +184,13 @@ class Clicker:
         self.url, self.posts = url, posts
         self.admin = login(url, "qt-admin")
         page = self.admin.get(f"{url}/quan-ly", timeout=30)
-        r = self.admin.post(f"{url}/quan-ly", data={"csrf_token": _csrf(page.text)},
-                            files={"file": ("kg.json", _scenario(posts), "application/json")},
-                            allow_redirects=False, timeout=60)
+        r = self.admin.post(
+            f"{url}/quan-ly",
+            data={"csrf_token": _csrf(page.text)},
+            files={"file": ("kg.json", _scenario(posts), "application/json")},
+            allow_redirects=False,
+            timeout=60,
+        )
         assert r.status_code == 303, r.text[:2000]
         self.base = r.headers["location"].split("?")[0]
         form = self.admin.get(f"{url}{self.base}/quan-ly", timeout=30)
@@ -178,15 +201,22 @@ class Clicker:
     def post(self, count: int) -> list[float]:
         times: list[float] = []
         for _ in range(count):
-            data = {"csrf_token": self.csrf, "do": "extend_deadline", "stage": "pledge",
-                    "until": (self.day + timedelta(days=self.sent)).isoformat(),
-                    "note": "Đo hiệu năng"}  # the page requires a reason for an extension
+            data = {
+                "csrf_token": self.csrf,
+                "do": "extend_deadline",
+                "stage": "pledge",
+                "until": (self.day + timedelta(days=self.sent)).isoformat(),
+                "note": "Đo hiệu năng",
+            }  # the page requires a reason for an extension
             t0 = time.perf_counter()
-            r = self.admin.post(f"{self.url}{self.base}/quan-ly", data=data,
-                                allow_redirects=False, timeout=60)
+            r = self.admin.post(
+                f"{self.url}{self.base}/quan-ly", data=data, allow_redirects=False, timeout=60
+            )
             times.append(time.perf_counter() - t0)
             assert r.status_code == 303 and "loi=" not in r.headers["location"], (
-                r.status_code, r.headers.get("location"))  # a refusal redirects with ?loi=
+                r.status_code,
+                r.headers.get("location"),
+            )  # a refusal redirects with ?loi=
             self.sent += 1
         return times
 
@@ -198,8 +228,9 @@ async def clicks_against_bare(url: str, address: str, posts: int, turns: int) ->
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     queue = f"bench-web-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[BareCycle], activities=[bare_step]):
-        handle = await client.start_workflow(BareCycle.run, per_turn * turns + 2,
-                                             id=f"bare-{queue}", task_queue=queue)
+        handle = await client.start_workflow(
+            BareCycle.run, per_turn * turns + 2, id=f"bare-{queue}", task_queue=queue
+        )
         sent = 0
 
         async def bare(count: int) -> list[float]:
@@ -218,8 +249,11 @@ async def clicks_against_bare(url: str, address: str, posts: int, turns: int) ->
         for _, first, second in pairs.schedule(turns):
             got: dict[str, float] = {}
             for kind in (first, second):
-                times = (await asyncio.to_thread(clicker.post, per_turn) if kind == "form post"
-                         else await bare(per_turn))
+                times = (
+                    await asyncio.to_thread(clicker.post, per_turn)
+                    if kind == "form post"
+                    else await bare(per_turn)
+                )
                 got[kind] = statistics.median(times) * 1000
             pairs.add(got["bare update"], got["form post"])
         await handle.result()
@@ -236,13 +270,18 @@ async def set_aside(db: str, rows: dict[str, list[Any]] | None) -> dict[str, lis
                 for table, records in rows.items():
                     await conn.copy_records_to_table(table, records=records)
                 return None
-            tables = [r[0] for r in await conn.fetch(
-                "SELECT table_name FROM information_schema.columns WHERE column_name = 'stream'"
-                " AND table_schema = current_schema() AND table_name NOT IN ('events', 'outbox')")]
+            tables = [
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT table_name FROM information_schema.columns WHERE column_name = 'stream'"
+                    " AND table_schema = current_schema() AND table_name NOT IN ('events', 'outbox')"
+                )
+            ]
             taken: dict[str, list[Any]] = {}
             for table in tables:
-                taken[table] = list(await conn.fetch(
-                    f'DELETE FROM "{table}" WHERE stream ~ $1 RETURNING *', OTHERS))
+                taken[table] = list(
+                    await conn.fetch(f'DELETE FROM "{table}" WHERE stream ~ $1 RETURNING *', OTHERS)
+                )
             return taken
     finally:
         await conn.close()
@@ -271,22 +310,35 @@ def tasks_5_against_500(url: str, db: str, seconds: float, turns: int) -> Turns:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=3.0,
-                    help="requests to the tasks page per side and turn (default 3 s)")
-    ap.add_argument("--posts", type=int, default=30,
-                    help="form posts (and bare updates) in all (default 30)")
+    ap.add_argument(
+        "--seconds",
+        type=float,
+        default=3.0,
+        help="requests to the tasks page per side and turn (default 3 s)",
+    )
+    ap.add_argument(
+        "--posts", type=int, default=30, help="form posts (and bare updates) in all (default 30)"
+    )
     ap.add_argument("--turns", type=int, default=5, help="alternating turns (default 5)")
     args = ap.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="thidua-bench-web-"))
     home.chmod(0o755)  # the embedded PostgreSQL's own user must reach it
     port = _port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "THIDUA_API_TOKENS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "THIDUA_API_TOKENS")
+    }
     env.update(THIDUA_HOME=str(home), LOG_FORMAT="json")
     log = (home / "devup.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "app", "dev", "up", "--api-port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "dev", "up", "--api-port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -305,10 +357,12 @@ def main() -> None:
         db = dev["database_url"]
         asyncio.run(add_people(db))
         tasks = tasks_5_against_500(url, db, args.seconds, args.turns)
-        click = asyncio.run(clicks_against_bare(url, dev["temporal_address"], args.posts,
-                                                args.turns))
+        click = asyncio.run(
+            clicks_against_bare(url, dev["temporal_address"], args.posts, args.turns)
+        )
         result: dict[str, Any] = {
-            **tasks.summary("tasks_500_vs_5"), **click.summary("click_vs_bare_update"),
+            **tasks.summary("tasks_500_vs_5"),
+            **click.summary("click_vs_bare_update"),
         }
         print(json.dumps(result))
     finally:

@@ -43,7 +43,9 @@ def parse_block(data: Any) -> Block:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "block"
         msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("invalid_block: ")
-        raise RuleError("invalid_block", msg, f"block.{field}" if field != "block" else field) from None
+        raise RuleError(
+            "invalid_block", msg, f"block.{field}" if field != "block" else field
+        ) from None
 
 
 def _check_year(year: int, field: str) -> None:
@@ -66,8 +68,7 @@ def decide_block(
     writes the leaders a cycle elected (`source="election"`, with the cycle)."""
 
     def env(event_id: UUID | None = None) -> dict[str, Any]:
-        return {"event_id": event_id or ids(), "at": now, "actor": actor,
-                "request_id": request_id}
+        return {"event_id": event_id or ids(), "at": now, "actor": actor, "request_id": request_id}
 
     elected = isinstance(command, SetLeaders) and command.source == "election"
     if elected:
@@ -78,11 +79,21 @@ def decide_block(
 
     if isinstance(command, RegisterBlock):
         if state.registered:
-            raise RuleError("block_exists", f"the block {state.block_id} is already registered",
-                            "block.id")
+            raise RuleError(
+                "block_exists", f"the block {state.block_id} is already registered", "block.id"
+            )
         b = command.block
-        return [BlockRegistered(**env(), block_id=b.id, name=b.name, province=b.province,
-                                members=b.members, head=b.head, deputy=b.deputy)]
+        return [
+            BlockRegistered(
+                **env(),
+                block_id=b.id,
+                name=b.name,
+                province=b.province,
+                members=b.members,
+                head=b.head,
+                deputy=b.deputy,
+            )
+        ]
     if not state.registered:
         raise RuleError("unknown_block", "the block is not registered", "block")
 
@@ -95,7 +106,8 @@ def decide_block(
             last = max((m.after_year or 0 for m in state.memberships if m.unit == unit), default=0)
             if year <= last:
                 raise RuleError(
-                    "invalid_year", f"{unit!r} left after {last}: it may rejoin from {last + 1}",
+                    "invalid_year",
+                    f"{unit!r} left after {last}: it may rejoin from {last + 1}",
                     "from_year",
                 )
             return [MemberJoined(**env(), unit=unit, name=name, from_year=year)]
@@ -105,7 +117,8 @@ def decide_block(
                 raise RuleError("not_a_member", f"{unit!r} is not a member", "unit")
             if current[0].from_year is not None and year < current[0].from_year:
                 raise RuleError(
-                    "invalid_year", f"{unit!r} is a member from {current[0].from_year}",
+                    "invalid_year",
+                    f"{unit!r} is a member from {current[0].from_year}",
                     "after_year",
                 )
             return [MemberLeft(**env(), unit=unit, after_year=year)]
@@ -127,12 +140,25 @@ def _set_leaders(
             raise RuleError("reason_required", "elected leaders name their cycle", "cycle")
         # A cycle's election is the record of what the members decided: it is written as it
         # was, and a leader who is no longer a member is caught when the next cycle starts.
-        return LeadersSet(**env(leaders_set_id(cmd.cycle)), year=cmd.year, head=cmd.head,
-                          deputy=cmd.deputy, source="election", cycle=cmd.cycle)
+        return LeadersSet(
+            **env(leaders_set_id(cmd.cycle)),
+            year=cmd.year,
+            head=cmd.head,
+            deputy=cmd.deputy,
+            source="election",
+            cycle=cmd.cycle,
+        )
     if not cmd.reason.strip():
         raise RuleError("reason_required", "an appointment gives its reason", "reason")
     for role, unit in (("head", cmd.head), ("deputy", cmd.deputy)):
         if not state.is_member(unit, cmd.year):
             raise RuleError("not_a_member", f"{unit!r} is not a member in {cmd.year}", role)
-    return LeadersSet(**env(), year=cmd.year, head=cmd.head, deputy=cmd.deputy,
-                      source="appointment", cycle=cmd.cycle, reason=cmd.reason)
+    return LeadersSet(
+        **env(),
+        year=cmd.year,
+        head=cmd.head,
+        deputy=cmd.deputy,
+        source="appointment",
+        cycle=cmd.cycle,
+        reason=cmd.reason,
+    )

@@ -38,8 +38,12 @@ class PreviousCycle(BaseModel):
 
 
 def plan_start(
-    state: BlockState, year: int, previous: PreviousCycle | None, *,
-    ruleset: Ruleset | None = None, score_sheet: ScoreSheet | None = None,
+    state: BlockState,
+    year: int,
+    previous: PreviousCycle | None,
+    *,
+    ruleset: Ruleset | None = None,
+    score_sheet: ScoreSheet | None = None,
     deadlines: Mapping[str, datetime] | None = None,
 ) -> StartCycle:
     """The start of the block's cycle of `year`: that year's members and leaders, and who
@@ -70,9 +74,14 @@ def plan_start(
             )
         ruleset = ruleset or previous.ruleset
         score_sheet = score_sheet or previous.score_sheet
-    return command_of(StartCycle,
-        block=state.block_for(year), year=year, ruleset=ruleset, score_sheet=score_sheet,
-        deadlines=dict(deadlines or {}), leaving_after_year=state.leaving_after(year),
+    return command_of(
+        StartCycle,
+        block=state.block_for(year),
+        year=year,
+        ruleset=ruleset,
+        score_sheet=score_sheet,
+        deadlines=dict(deadlines or {}),
+        leaving_after_year=state.leaving_after(year),
     )
 
 

@@ -62,9 +62,7 @@ class BlockState(BaseModel):
 
     def leaving_after(self, year: int) -> tuple[str, ...]:
         """Members of `year` that are not members of `year + 1`."""
-        return tuple(
-            m.id for m in self.members_in(year) if not self.is_member(m.id, year + 1)
-        )
+        return tuple(m.id for m in self.members_in(year) if not self.is_member(m.id, year + 1))
 
     def leaders_in(self, year: int) -> tuple[str, str]:
         """(head, deputy) of `year`: set for the latest year ≤ `year`, else as registered."""
@@ -91,8 +89,12 @@ class BlockState(BaseModel):
                 )
         try:
             return Block(
-                id=self.block_id, name=self.name, province=self.province,
-                members=self.members_in(year), head=head, deputy=deputy,
+                id=self.block_id,
+                name=self.name,
+                province=self.province,
+                members=self.members_in(year),
+                head=head,
+                deputy=deputy,
             )
         except ValidationError as exc:
             msg = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")

@@ -19,8 +19,14 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 from .events import SCHEMA_VERSION, Event, EventAdapter
 from .values import Actor
 
-__all__ = ["EventRecord", "Recordable", "canonical_json", "event_from_record", "from_record",
-           "to_record"]
+__all__ = [
+    "EventRecord",
+    "Recordable",
+    "canonical_json",
+    "event_from_record",
+    "from_record",
+    "to_record",
+]
 
 
 def canonical_json(obj: Any) -> bytes:

@@ -31,6 +31,7 @@ _CMD = ConfigDict(frozen=True, extra="forbid")
 def _absent(value: object) -> bool:
     return value is None
 
+
 Sections = Annotated[dict[Slug, Score], Field(max_length=LIST_MAX)]
 """`{section id: score}` of one unit."""
 

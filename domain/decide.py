@@ -26,8 +26,13 @@ from .state import CycleState
 from .values import Actor
 
 __all__ = [
-    "build_outcome", "cancelled_outcome", "current_exclusions", "current_ranking", "decide",
-    "refusal", "validate",
+    "build_outcome",
+    "cancelled_outcome",
+    "current_exclusions",
+    "current_ranking",
+    "decide",
+    "refusal",
+    "validate",
 ]
 
 
@@ -64,7 +69,9 @@ def validate(state: CycleState, command: c.Command, actor: Actor, *, now: dateti
     decide(state, command, actor, now=now, ids=lambda: _NULL_ID)
 
 
-def refusal(state: CycleState, command: c.Command, actor: Actor, *, now: datetime) -> DomainError | None:
+def refusal(
+    state: CycleState, command: c.Command, actor: Actor, *, now: datetime
+) -> DomainError | None:
     """The DomainError `decide` would answer, or None when it would accept the command. For a
     cycle whose workflow has ended (app.client): its last state judges who may act first."""
     try:

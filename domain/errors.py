@@ -17,29 +17,82 @@ excluding findings.
 
 from __future__ import annotations
 
-__all__ = ["BLOCK_CODES", "CYCLE_CODES", "RULE_CODES", "AuthorizationError", "DomainError",
-           "IdentityError", "RuleError", "StageError"]
+__all__ = [
+    "BLOCK_CODES",
+    "CYCLE_CODES",
+    "RULE_CODES",
+    "AuthorizationError",
+    "DomainError",
+    "IdentityError",
+    "RuleError",
+    "StageError",
+]
 
-CYCLE_CODES: frozenset[str] = frozenset({
-    "cycle_exists", "invalid_block", "invalid_ruleset", "invalid_score_sheet",
-    "invalid_deadline", "not_authorized", "wrong_stage", "not_a_member", "already_signed",
-    "score_above_max", "score_negative", "too_many_decimals", "unknown_section",
-    "missing_section", "no_self_score", "already_verified", "reason_required",
-    "quorum_not_met", "invalid_attendance", "not_scored", "unknown_finding", "finding_exists",
-    "unresolved_tie", "not_tied", "round_open", "no_round_open", "no_open_places",
-    "no_candidates", "max_rounds_reached", "rounds_remaining", "already_voted",
-    "not_entitled_to_vote", "not_a_candidate", "duplicate_choice", "place_not_open",
-    "leaders_disagree", "vote_not_held", "election_not_failed", "deadline_not_reached",
-    "too_many_resubmissions", "limit_reached",
-})
+CYCLE_CODES: frozenset[str] = frozenset(
+    {
+        "cycle_exists",
+        "invalid_block",
+        "invalid_ruleset",
+        "invalid_score_sheet",
+        "invalid_deadline",
+        "not_authorized",
+        "wrong_stage",
+        "not_a_member",
+        "already_signed",
+        "score_above_max",
+        "score_negative",
+        "too_many_decimals",
+        "unknown_section",
+        "missing_section",
+        "no_self_score",
+        "already_verified",
+        "reason_required",
+        "quorum_not_met",
+        "invalid_attendance",
+        "not_scored",
+        "unknown_finding",
+        "finding_exists",
+        "unresolved_tie",
+        "not_tied",
+        "round_open",
+        "no_round_open",
+        "no_open_places",
+        "no_candidates",
+        "max_rounds_reached",
+        "rounds_remaining",
+        "already_voted",
+        "not_entitled_to_vote",
+        "not_a_candidate",
+        "duplicate_choice",
+        "place_not_open",
+        "leaders_disagree",
+        "vote_not_held",
+        "election_not_failed",
+        "deadline_not_reached",
+        "too_many_resubmissions",
+        "limit_reached",
+    }
+)
 """The codes of a cycle's rules (`invalid_block`, `invalid_ruleset` and `invalid_score_sheet`
 also when a block, ruleset or sheet is built)."""
 
-BLOCK_CODES: frozenset[str] = frozenset({
-    "block_exists", "unknown_block", "already_member", "not_a_member", "invalid_year",
-    "invalid_block", "leader_not_member", "reason_required", "previous_cycle_open",
-    "no_previous_cycle", "invalid_input", "no_members", "unit_in_two_blocks",
-})
+BLOCK_CODES: frozenset[str] = frozenset(
+    {
+        "block_exists",
+        "unknown_block",
+        "already_member",
+        "not_a_member",
+        "invalid_year",
+        "invalid_block",
+        "leader_not_member",
+        "reason_required",
+        "previous_cycle_open",
+        "no_previous_cycle",
+        "invalid_input",
+        "no_members",
+        "unit_in_two_blocks",
+    }
+)
 """The codes of a block's rules and of the plan of its cycle's start."""
 
 RULE_CODES: frozenset[str] = CYCLE_CODES | BLOCK_CODES

@@ -63,8 +63,9 @@ def file_name(value: str) -> str:
 
 def _media_type(value: str) -> str:
     if value not in EVIDENCE_TYPES:
-        raise ValueError("evidence_type_not_allowed: PDF, JPEG, PNG, Word, Excel or "
-                         "OpenDocument only")
+        raise ValueError(
+            "evidence_type_not_allowed: PDF, JPEG, PNG, Word, Excel or OpenDocument only"
+        )
     return value
 
 
@@ -89,8 +90,9 @@ Evidence = Annotated[
 def check_count(evidence: dict[str, Any]) -> None:
     n = sum(len(files) for files in evidence.values())
     if n > EVIDENCE_PER_SCORE:
-        raise ValueError(f"too_many_evidence: at most {EVIDENCE_PER_SCORE} files in one "
-                         f"self-score, got {n}")
+        raise ValueError(
+            f"too_many_evidence: at most {EVIDENCE_PER_SCORE} files in one self-score, got {n}"
+        )
 
 
 def files_of(evidence: dict[str, tuple[EvidenceFile, ...]]) -> list[tuple[str, EvidenceFile]]:

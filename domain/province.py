@@ -40,7 +40,7 @@ _IDS = uuid.UUID("0f7d0a44-8b43-4b53-8a3e-3f4f3a6f2c21")
 
 
 def province_slug(province: str) -> str:
-    """"Kiên Giang" → "kien-giang" (ids and streams; the name keeps its diacritics)."""
+    """ "Kiên Giang" → "kien-giang" (ids and streams; the name keeps its diacritics)."""
     text = province.strip().lower().replace("đ", "d")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
@@ -128,15 +128,23 @@ def compile_proposals(province: str, year: int, cycles: Iterable[CycleState]) ->
             totals = {r.unit: r.total for r in s.outcome.ranking}
             proposed = tuple(
                 ProposedUnit(
-                    place=n.place, unit=n.unit, name=s.block.name_of(n.unit), title=n.title,
-                    total=totals.get(n.unit), approvals=n.approvals, voters=n.voters,
-                    round=n.round, decided_by=n.decided_by,
+                    place=n.place,
+                    unit=n.unit,
+                    name=s.block.name_of(n.unit),
+                    title=n.title,
+                    total=totals.get(n.unit),
+                    approvals=n.approvals,
+                    voters=n.voters,
+                    round=n.round,
+                    decided_by=n.decided_by,
                 )
                 for n in sorted(s.outcome.nominations, key=lambda n: n.place)
             )
         blocks.append(
             BlockProposals(
-                block_id=s.block.id, block_name=s.block.name, cycle_id=s.cycle_id or "",
+                block_id=s.block.id,
+                block_name=s.block.name,
+                cycle_id=s.cycle_id or "",
                 status="completed" if s.stage == "completed" else "cancelled",
                 proposals=proposed,
                 cancel_reason=s.cancel_reason if s.stage == "cancelled" else None,

@@ -88,4 +88,3 @@ def ranking_entries(
     ]
     rows += [RankEntry(unit=u, total=None, rank=None, eligible=False) for u in ranked.unscored]
     return tuple(rows)
-

@@ -155,11 +155,19 @@ def recheck(events: Sequence[ev.Event]) -> list[Finding]:
     return findings
 
 
-def _again(state: CycleState, command: c.Command, group: list[ev.Event], *,
-           system_credit: bool) -> list[ev.Event]:
+def _again(
+    state: CycleState, command: c.Command, group: list[ev.Event], *, system_credit: bool
+) -> list[ev.Event]:
     ids = iter([e.event_id for e in group])
-    return decide(state, command, group[0].actor, now=group[0].at, ids=ids.__next__,
-                  request_id=group[0].request_id, system_credit=system_credit)
+    return decide(
+        state,
+        command,
+        group[0].actor,
+        now=group[0].at,
+        ids=ids.__next__,
+        request_id=group[0].request_id,
+        system_credit=system_credit,
+    )
 
 
 def _diff(recorded: list[ev.Event], again: list[ev.Event]) -> str:

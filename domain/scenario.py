@@ -127,9 +127,7 @@ def parse_scenario(data: Any) -> Scenario:
         raise ScenarioError(["(file): not_an_object: a scenario is a JSON object"])
     problems: list[str] = []
     if data.get("format") != FORMAT:
-        problems.append(
-            f"format: unsupported_format: expected {FORMAT!r}"
-        )
+        problems.append(f"format: unsupported_format: expected {FORMAT!r}")
     for key in ("block", "year", "score_sheet"):  # `steps` may be left out: a start only
         if key not in data:
             problems.append(f"{key}: missing: this key is required")
@@ -159,8 +157,7 @@ def parse_scenario(data: Any) -> Scenario:
         do = raw["do"]
         if not isinstance(do, str) or do not in COMMAND_NAMES:
             problems.append(
-                f"{where}.do: unknown_command: not a command"
-                f" (known: {', '.join(COMMAND_NAMES)})"
+                f"{where}.do: unknown_command: not a command (known: {', '.join(COMMAND_NAMES)})"
             )
             continue
         fields = {k: v for k, v in raw.items() if k not in _STEP_KEYS}
@@ -226,7 +223,8 @@ def step_diffs(scenario: Scenario, results: list[dict[str, Any]]) -> list[str]:
     meant = {s.index: s.expect_error or "accepted" for s in scenario.steps}
     return [
         f"steps[{r['i']}]: expected {meant[r['i']]}, got {r.get('error') or 'accepted'}"
-        for r in results if not r["ok"]
+        for r in results
+        if not r["ok"]
     ]
 
 
@@ -248,7 +246,11 @@ def run_pure(
     for step in scenario.steps:
         try:
             new = decide(
-                state, step.command, step.actor, now=now(), ids=ids,
+                state,
+                step.command,
+                step.actor,
+                now=now(),
+                ids=ids,
                 request_id=f"step-{step.index}",
             )
         except DomainError as err:

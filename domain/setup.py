@@ -160,21 +160,28 @@ class ScoreSheet(BaseModel):
                 raise ValueError(f"invalid_score_sheet: section {s.id!r} needs a positive max")
             if self.decimals < SHEET_DECIMALS and _places(s.max) > self.decimals:
                 # only a sheet that asks for fewer places: earlier sheets stay readable as they are
-                raise ValueError(f"invalid_score_sheet: the max of section {s.id!r} has more "
-                                 f"than {self.decimals} decimal places")
+                raise ValueError(
+                    f"invalid_score_sheet: the max of section {s.id!r} has more "
+                    f"than {self.decimals} decimal places"
+                )
             if s.criteria:
                 cids = [c.id for c in s.criteria]
                 if len(set(cids)) != len(cids):
-                    raise ValueError(f"invalid_score_sheet: criterion ids of section {s.id!r} "
-                                     "must be unique")
+                    raise ValueError(
+                        f"invalid_score_sheet: criterion ids of section {s.id!r} must be unique"
+                    )
                 for c in s.criteria:
                     if c.max <= 0 or _places(c.max) > self.decimals:
-                        raise ValueError(f"invalid_score_sheet: criterion {c.id!r} needs a "
-                                         f"positive max with at most {self.decimals} decimals")
+                        raise ValueError(
+                            f"invalid_score_sheet: criterion {c.id!r} needs a "
+                            f"positive max with at most {self.decimals} decimals"
+                        )
                 part = sum((c.max for c in s.criteria), Decimal(0))
                 if part != s.max:
-                    raise ValueError(f"invalid_score_sheet: the criteria of section {s.id!r} "
-                                     f"sum to {part}, not its max {s.max}")
+                    raise ValueError(
+                        f"invalid_score_sheet: the criteria of section {s.id!r} "
+                        f"sum to {part}, not its max {s.max}"
+                    )
         total = sum((s.max for s in self.sections), Decimal(0))
         if total != self.max_total:
             raise ValueError(
@@ -245,7 +252,9 @@ class Ruleset(BaseModel):
     def _check(self) -> Ruleset:
         for kind in self.excluding_findings:
             if kind not in FINDING_KINDS:
-                raise ValueError(f"invalid_ruleset: a finding kind is one of {', '.join(FINDING_KINDS)}")
+                raise ValueError(
+                    f"invalid_ruleset: a finding kind is one of {', '.join(FINDING_KINDS)}"
+                )
         numbers = [p.place for p in self.places]
         if not numbers or numbers != list(range(1, len(numbers) + 1)):
             raise ValueError("invalid_ruleset: places must be numbered 1, 2, 3, … in order")

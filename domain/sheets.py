@@ -43,8 +43,11 @@ __all__ = [
 ]
 
 SHEET_NAME = "Bảng điểm"
-LABELS = {"title": "Tên bảng điểm", "max_total": "Tổng điểm tối đa",
-          "decimals": "Số chữ số thập phân"}
+LABELS = {
+    "title": "Tên bảng điểm",
+    "max_total": "Tổng điểm tối đa",
+    "decimals": "Số chữ số thập phân",
+}
 FIELD_ROWS = {"title": 1, "max_total": 2, "decimals": 3}
 """The row of each field (its label in column A, its value in column B)."""
 HEADER_ROW = 5
@@ -125,8 +128,9 @@ def _places(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def _points(value: Any, row: int, column: str, decimals: int,
-            problems: list[CellProblem]) -> Decimal | None:
+def _points(
+    value: Any, row: int, column: str, decimals: int, problems: list[CellProblem]
+) -> Decimal | None:
     if _blank(value):
         problems.append(CellProblem(row, column, "required"))
         return None
@@ -138,8 +142,9 @@ def _points(value: Any, row: int, column: str, decimals: int,
         problems.append(CellProblem(row, column, "score_not_positive"))
         return None
     if _places(number) > decimals:
-        problems.append(CellProblem(row, column, "too_many_decimals",
-                                    (("decimals", str(decimals)),)))
+        problems.append(
+            CellProblem(row, column, "too_many_decimals", (("decimals", str(decimals)),))
+        )
         return None
     return number
 
@@ -166,8 +171,9 @@ def _title(value: Any, row: int, column: str, problems: list[CellProblem]) -> st
     return text
 
 
-def read_sheet(fields: dict[str, Any], rows: Iterable[SheetRow]
-               ) -> tuple[ScoreSheet | None, list[CellProblem]]:
+def read_sheet(
+    fields: dict[str, Any], rows: Iterable[SheetRow]
+) -> tuple[ScoreSheet | None, list[CellProblem]]:
     """The sheet of a table, or every wrong cell (in row and column order) and None."""
     problems: list[CellProblem] = []
     title = _title(fields.get("title"), FIELD_ROWS["title"], "B", problems)
@@ -176,12 +182,14 @@ def read_sheet(fields: dict[str, Any], rows: Iterable[SheetRow]
     if not _blank(raw_decimals):
         d = _number(raw_decimals)
         if d is None or d != d.to_integral_value() or not 0 <= d <= SHEET_DECIMALS:
-            problems.append(CellProblem(FIELD_ROWS["decimals"], "B", "invalid_decimals",
-                                        (("max", str(SHEET_DECIMALS)),)))
+            problems.append(
+                CellProblem(
+                    FIELD_ROWS["decimals"], "B", "invalid_decimals", (("max", str(SHEET_DECIMALS)),)
+                )
+            )
         else:
             decimals = int(d)
-    max_total = _points(fields.get("max_total"), FIELD_ROWS["max_total"], "B", decimals,
-                        problems)
+    max_total = _points(fields.get("max_total"), FIELD_ROWS["max_total"], "B", decimals, problems)
 
     sections: dict[str, dict[str, Any]] = {}
     criteria: list[tuple[int, str, Criterion]] = []
@@ -225,8 +233,7 @@ def read_sheet(fields: dict[str, Any], rows: Iterable[SheetRow]
     if not sections and not any(p.row >= FIRST_ROW for p in problems):
         problems.append(CellProblem(FIRST_ROW, "A", "no_sections"))
     if len(sections) > LIST_MAX:
-        problems.append(CellProblem(FIRST_ROW, "A", "too_many_sections",
-                                    (("max", str(LIST_MAX)),)))
+        problems.append(CellProblem(FIRST_ROW, "A", "too_many_sections", (("max", str(LIST_MAX)),)))
 
     built: list[Section] = []
     for sid, s in sections.items():
@@ -236,26 +243,37 @@ def read_sheet(fields: dict[str, Any], rows: Iterable[SheetRow]
         if own:
             part = sum((c.max for c in own), Decimal(0))
             if part != s["max"]:
-                problems.append(CellProblem(s["row"], "D", "criteria_sum",
-                                            (("sum", canonical_decimal(part)),)))
+                problems.append(
+                    CellProblem(s["row"], "D", "criteria_sum", (("sum", canonical_decimal(part)),))
+                )
                 continue
         built.append(Section(id=sid, title=s["title"], max=s["max"], criteria=own))
     if max_total is not None and not problems:
         total = sum((s.max for s in built), Decimal(0))
         if total != max_total:
-            problems.append(CellProblem(FIELD_ROWS["max_total"], "B", "total_mismatch",
-                                        (("sum", canonical_decimal(total)),)))
+            problems.append(
+                CellProblem(
+                    FIELD_ROWS["max_total"],
+                    "B",
+                    "total_mismatch",
+                    (("sum", canonical_decimal(total)),),
+                )
+            )
     if problems:
         return None, sorted(problems, key=lambda p: (p.row, p.column))
     assert max_total is not None
-    return ScoreSheet(max_total=max_total, sections=tuple(built), decimals=decimals,
-                      title=title), []
+    return ScoreSheet(
+        max_total=max_total, sections=tuple(built), decimals=decimals, title=title
+    ), []
 
 
 def sheet_rows(sheet: ScoreSheet) -> tuple[dict[str, str], list[SheetRow]]:
     """The fields and table of a sheet (the template filled, or the page's form)."""
-    fields = {"title": sheet.title, "max_total": canonical_decimal(sheet.max_total),
-              "decimals": str(sheet.decimals)}
+    fields = {
+        "title": sheet.title,
+        "max_total": canonical_decimal(sheet.max_total),
+        "decimals": str(sheet.decimals),
+    }
     rows: list[SheetRow] = []
     n = FIRST_ROW
     for s in sheet.sections:

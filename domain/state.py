@@ -161,5 +161,3 @@ class CycleState(BaseModel):
     def total_of(self, unit: str) -> Decimal | None:
         score = self.adopted.get(unit)
         return score.total if score else None
-
-

@@ -29,8 +29,7 @@ def auditor_state(state: CycleState, now: CycleState | None = None) -> dict[str,
             shown["ballots"] = {}
             shown["voted"] = [u for u in r.voters if u in r.ballots]
     el = state.election
-    if el is not None and (now.election is None
-                           or not _round_closed(now.election, el.round)):
+    if el is not None and (now.election is None or not _round_closed(now.election, el.round)):
         # its ballots are those of its current round (cleared at each close)
         data["election"]["ballots"] = {}
         data["election"]["voted"] = [u for u in el.voters if u in el.ballots]

@@ -71,8 +71,11 @@ def _function_md5(migration: str, name: str) -> str:
 
 @cache
 def _fingerprints() -> tuple[str, str, str]:
-    return (_CHECK_DEF, _function_md5("0010_body_check_function.sql", "events_body_agrees"),
-            _function_md5("0008_audit.sql", "events_hashed_object"))
+    return (
+        _CHECK_DEF,
+        _function_md5("0010_body_check_function.sql", "events_body_agrees"),
+        _function_md5("0008_audit.sql", "events_hashed_object"),
+    )
 
 
 async def body_check_in_place(conn: Conn) -> bool:
@@ -95,15 +98,30 @@ async def stream_rows(
 
 
 def _body(
-    stream: str, version: int, event_id: str, type_: str, schema_version: int, data: str,
-    actor: str, effective_at: str, request_id: str | None,
+    stream: str,
+    version: int,
+    event_id: str,
+    type_: str,
+    schema_version: int,
+    data: str,
+    actor: str,
+    effective_at: str,
+    request_id: str | None,
 ) -> bytes:
     """chain.canonical_body, from the columns as text."""
-    return canonical_json({
-        "actor": orjson.loads(actor), "data": orjson.loads(data), "effective_at": effective_at,
-        "event_id": event_id, "request_id": request_id, "schema_version": schema_version,
-        "stream": stream, "type": type_, "version": version,
-    })
+    return canonical_json(
+        {
+            "actor": orjson.loads(actor),
+            "data": orjson.loads(data),
+            "effective_at": effective_at,
+            "event_id": event_id,
+            "request_id": request_id,
+            "schema_version": schema_version,
+            "stream": stream,
+            "type": type_,
+            "version": version,
+        }
+    )
 
 
 _MANY = """SELECT stream, version, body, hash FROM events WHERE stream = any($1::text[])

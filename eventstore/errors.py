@@ -1,14 +1,14 @@
 """The event store's own errors. Driver (asyncpg) errors never leave the store unwrapped.
 
-    StoreError                      anything the store raises
-    ├── StoreUnavailable            PostgreSQL cannot be reached now (connect, lost connection,
-    │                               shutdown, too many connections): retry later
-    ├── AppendRejected              the append was refused; the same call will fail again
-    │   ├── WrongExpectedVersion    the stream is not at the version the caller expected
-    │   └── EventIdConflict         an event id is already stored with other content
-    ├── AppendOnlyViolation         someone tried to UPDATE, DELETE or TRUNCATE events
-    └── DatabaseError               any other error from the database or the driver
-        └── PermissionDenied        the connection's role lacks a grant for what was asked
+StoreError                      anything the store raises
+├── StoreUnavailable            PostgreSQL cannot be reached now (connect, lost connection,
+│                               shutdown, too many connections): retry later
+├── AppendRejected              the append was refused; the same call will fail again
+│   ├── WrongExpectedVersion    the stream is not at the version the caller expected
+│   └── EventIdConflict         an event id is already stored with other content
+├── AppendOnlyViolation         someone tried to UPDATE, DELETE or TRUNCATE events
+└── DatabaseError               any other error from the database or the driver
+    └── PermissionDenied        the connection's role lacks a grant for what was asked
 """
 
 from __future__ import annotations
@@ -48,9 +48,7 @@ class AppendRejected(StoreError):
 class WrongExpectedVersion(AppendRejected):
     def __init__(self, stream: str, expected: int, actual: int) -> None:
         self.stream, self.expected, self.actual = stream, expected, actual
-        super().__init__(
-            f"stream {stream!r}: expected version {expected}, actual version {actual}"
-        )
+        super().__init__(f"stream {stream!r}: expected version {expected}, actual version {actual}")
 
 
 class EventIdConflict(AppendRejected):

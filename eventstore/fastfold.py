@@ -64,8 +64,9 @@ def _opt_str(value: Any) -> bool:
 
 def _scores_ok(value: Any) -> bool:
     """A dict of plain decimal strings (kept as strings until `FastFold.result`)."""
-    return (type(value) is dict and all(type(v) is str for v in value.values())
-            and _sections_ok(value))
+    return (
+        type(value) is dict and all(type(v) is str for v in value.values()) and _sections_ok(value)
+    )
 
 
 def _decimals(scores: dict[str, dict[str, Any]]) -> None:
@@ -84,19 +85,18 @@ class _Actor(msgspec.Struct, forbid_unknown_fields=True):
     position: str | None = None
 
 
-class _Pledge(msgspec.Struct, tag_field="type", tag="pledge_signed",
-              forbid_unknown_fields=True):
+class _Pledge(msgspec.Struct, tag_field="type", tag="pledge_signed", forbid_unknown_fields=True):
     unit: str
 
 
-class _SelfScore(msgspec.Struct, tag_field="type", tag="self_score_submitted",
-                 forbid_unknown_fields=True):
+class _SelfScore(
+    msgspec.Struct, tag_field="type", tag="self_score_submitted", forbid_unknown_fields=True
+):
     unit: str
     sections: dict[str, str]
 
 
-class _Verified(msgspec.Struct, tag_field="type", tag="score_verified",
-                forbid_unknown_fields=True):
+class _Verified(msgspec.Struct, tag_field="type", tag="score_verified", forbid_unknown_fields=True):
     unit: str
     sections: dict[str, str]
     note: str
@@ -109,8 +109,9 @@ class _Ballot(msgspec.Struct, tag_field="type", tag="ballot_cast", forbid_unknow
     approve: list[str]
 
 
-class _ElectionBallot(msgspec.Struct, tag_field="type", tag="election_ballot_cast",
-                      forbid_unknown_fields=True):
+class _ElectionBallot(
+    msgspec.Struct, tag_field="type", tag="election_ballot_cast", forbid_unknown_fields=True
+):
     round: int
     voter: str
     head: str | None
@@ -132,8 +133,10 @@ class _Hot(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _decode_hot = msgspec.json.Decoder(_Hot).decode
-_TAG: dict[type, str] = {c: c.__struct_config__.tag for c in  # type: ignore[misc]
-                         (_Pledge, _SelfScore, _Verified, _Ballot, _ElectionBallot)}
+_TAG: dict[type, str] = {
+    c: c.__struct_config__.tag  # type: ignore[misc]
+    for c in (_Pledge, _SelfScore, _Verified, _Ballot, _ElectionBallot)
+}
 
 
 def _sections_ok(sections: dict[str, str]) -> bool:
@@ -141,8 +144,7 @@ def _sections_ok(sections: dict[str, str]) -> bool:
     NULs as joins (a value holding a NUL of its own is not a decimal). An empty sheet is left
     to pydantic."""
     joined = "\x00".join(sections.values())
-    return (_DECIMALS.fullmatch(joined) is not None
-            and joined.count("\x00") == len(sections) - 1)
+    return _DECIMALS.fullmatch(joined) is not None and joined.count("\x00") == len(sections) - 1
 
 
 class FastFold:
@@ -188,9 +190,12 @@ class FastFold:
         return True
 
     def _verified(self, data: dict[str, Any]) -> bool:
-        if (data.keys() != _VERIFIED
-                or type(data["unit"]) is not str or type(data["note"]) is not str
-                or not _str_list(data["changed"])):
+        if (
+            data.keys() != _VERIFIED
+            or type(data["unit"]) is not str
+            or type(data["note"]) is not str
+            or not _str_list(data["changed"])
+        ):
             return False
         if not _scores_ok(data["sections"]):
             return False
@@ -199,18 +204,27 @@ class FastFold:
 
     def _ballot(self, data: dict[str, Any]) -> bool:
         rounds = self.state.rounds
-        if (not rounds or data.keys() != _BALLOT
-                or type(data["round"]) is not int or type(data["voter"]) is not str
-                or not _str_list(data["approve"])):
+        if (
+            not rounds
+            or data.keys() != _BALLOT
+            or type(data["round"]) is not int
+            or type(data["voter"]) is not str
+            or not _str_list(data["approve"])
+        ):
             return False
         rounds[-1].ballots[data["voter"]] = list(data["approve"])
         return True
 
     def _election_ballot(self, data: dict[str, Any]) -> bool:
         election = self.state.election
-        if (election is None or data.keys() != _ELECTION_BALLOT
-                or type(data["round"]) is not int or type(data["voter"]) is not str
-                or not _opt_str(data["head"]) or not _opt_str(data["deputy"])):
+        if (
+            election is None
+            or data.keys() != _ELECTION_BALLOT
+            or type(data["round"]) is not int
+            or type(data["voter"]) is not str
+            or not _opt_str(data["head"])
+            or not _opt_str(data["deputy"])
+        ):
             return False
         election.ballots[data["voter"]] = (data["head"], data["deputy"])
         return True
@@ -224,9 +238,8 @@ class FastFold:
         except TypeError:  # a list or an object as a value: pydantic will say what is wrong
             return False
         if ok is None:
-            ok = self._actors[key] = (
-                actor.get("kind") in _ACTOR_KINDS
-                and all(k in _ACTOR_FIELDS and _opt_str(v) for k, v in key)
+            ok = self._actors[key] = actor.get("kind") in _ACTOR_KINDS and all(
+                k in _ACTOR_FIELDS and _opt_str(v) for k, v in key
             )
         return ok
 
@@ -238,7 +251,7 @@ class FastFold:
         try:
             h = _decode_hot(body)
         except msgspec.DecodeError:  # not a hot event, or not of its shape (or not JSON: orjson
-            h = None                 # below raises as before)
+            h = None  # below raises as before)
         if h is not None and self._apply(h):
             return h.version, h.stream, None, None
         obj = orjson.loads(body)
@@ -281,8 +294,13 @@ class FastFold:
     def add(self, obj: dict[str, Any]) -> Exception | None:
         hot = self._hot.get(obj["type"])
         data = obj["data"]
-        if (hot is not None and type(data) is dict and data.get("type") == obj["type"]
-                and self._actor_ok(obj["actor"]) and hot(data)):
+        if (
+            hot is not None
+            and type(data) is dict
+            and data.get("type") == obj["type"]
+            and self._actor_ok(obj["actor"])
+            and hot(data)
+        ):
             self._version += 1
             self._last_at = obj["effective_at"]
             stage = STAGE_AFTER.get(obj["type"])

@@ -50,8 +50,9 @@ async def check_migrated(target: asyncpg.Pool | asyncpg.Connection) -> None:
             rows = await target.fetch("SELECT version FROM schema_migrations")
         except asyncpg.UndefinedTableError:
             rows = []
-    missing = [f"{m.version:04d}_{m.name}" for m in migrations()
-               if m.version not in {r[0] for r in rows}]
+    missing = [
+        f"{m.version:04d}_{m.name}" for m in migrations() if m.version not in {r[0] for r in rows}
+    ]
     if missing:
         raise SchemaNotCurrent(
             f"schema_not_current: migrations not applied: {', '.join(missing)}; run"
@@ -92,7 +93,8 @@ async def _migrate(conn: Conn, as_role: str | None = None) -> list[str]:
                 await conn.execute(mg.sql)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                    mg.version, mg.name,
+                    mg.version,
+                    mg.name,
                 )
             applied.append(f"{mg.version:04d}_{mg.name}")
         # After a restore into a new cluster, keep new positions above the restored ones.

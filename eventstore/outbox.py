@@ -38,11 +38,14 @@ class Outbox:
             when = "missed" if missed else r.days_before
             key = f"{inp.stream}:{r.stage}:{r.deadline.isoformat()}:{when}:{unit}"
             payload = {
-                "stage": r.stage, "deadline": r.deadline.isoformat(),
-                "days_before": r.days_before, "actions": actions,
+                "stage": r.stage,
+                "deadline": r.deadline.isoformat(),
+                "days_before": r.days_before,
+                "actions": actions,
             }
-            rows.append((key, inp.cycle_id, inp.stream, kind, unit,
-                         orjson.dumps(payload).decode(), r.due))
+            rows.append(
+                (key, inp.cycle_id, inp.stream, kind, unit, orjson.dumps(payload).decode(), r.due)
+            )
         if not rows:
             return 0
         cols = list(zip(*rows, strict=True))
@@ -56,11 +59,21 @@ class Outbox:
         rows = []
         for unit, actions in sorted(inp.units.items()):
             payload = {
-                "stage": inp.stage, "actions": actions,
+                "stage": inp.stage,
+                "actions": actions,
                 "deadline": inp.deadline.isoformat() if inp.deadline else None,
             }
-            rows.append((f"{inp.stream}:tasks:{inp.key}:{unit}", inp.cycle_id, inp.stream,
-                         "new_task", unit, orjson.dumps(payload).decode(), inp.created_at))
+            rows.append(
+                (
+                    f"{inp.stream}:tasks:{inp.key}:{unit}",
+                    inp.cycle_id,
+                    inp.stream,
+                    "new_task",
+                    unit,
+                    orjson.dumps(payload).decode(),
+                    inp.created_at,
+                )
+            )
         if not rows:
             return 0
         cols = list(zip(*rows, strict=True))
@@ -78,10 +91,16 @@ class Outbox:
                 "SELECT recipient, kind, payload::text, due_at, stream FROM outbox "
                 "WHERE sent_at IS NULL AND ($1::text IS NULL OR stream = $1)"
                 " AND ($2::text IS NULL OR kind = $2) ORDER BY due_at, id",
-                stream, kind,
+                stream,
+                kind,
             )
         return [
-            {"recipient": r[0], "kind": r[1], "payload": orjson.loads(r[2]), "due_at": r[3],
-             "stream": r[4]}
+            {
+                "recipient": r[0],
+                "kind": r[1],
+                "payload": orjson.loads(r[2]),
+                "due_at": r[3],
+                "stream": r[4],
+            }
             for r in rows
         ]

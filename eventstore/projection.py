@@ -69,9 +69,16 @@ class ReadModel(Protocol):
 
 def _log_event(row: asyncpg.Record) -> LogEvent:
     return LogEvent(
-        stream=row[0], version=row[1], position=row[2], event_id=row[3], type=row[4],
-        data=orjson.loads(row[6]), actor=orjson.loads(row[7]), effective_at=row[8],
-        request_id=row[9], recorded_at=row[10],
+        stream=row[0],
+        version=row[1],
+        position=row[2],
+        event_id=row[3],
+        type=row[4],
+        data=orjson.loads(row[6]),
+        actor=orjson.loads(row[7]),
+        effective_at=row[8],
+        request_id=row[9],
+        recorded_at=row[10],
     )
 
 
@@ -166,7 +173,8 @@ class ProjectionRunner:
                     await conn.execute(_SAVE, model.name, 0)
                     await conn.execute(
                         "UPDATE projection_checkpoints SET model_version = $2 WHERE name = $1",
-                        model.name, model.version,
+                        model.name,
+                        model.version,
                     )
                     while n := await self._step(conn, model):
                         total += n

@@ -33,7 +33,11 @@ from .errors import translate_errors
 from .records import Conn
 
 __all__ = [
-    "DEFAULT_AUDITOR", "DEFAULT_OWNER", "DEFAULT_SERVICE", "ensure_roles", "scram_verifier",
+    "DEFAULT_AUDITOR",
+    "DEFAULT_OWNER",
+    "DEFAULT_SERVICE",
+    "ensure_roles",
+    "scram_verifier",
     "service_url",
 ]
 
@@ -53,8 +57,10 @@ def scram_verifier(password: str, *, iterations: int = 4096, salt: bytes | None 
     stored_key = hashlib.sha256(client_key).digest()
     server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
     b64 = base64.b64encode
-    return (f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}"
-            f"${b64(stored_key).decode()}:{b64(server_key).decode()}")
+    return (
+        f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}"
+        f"${b64(stored_key).decode()}:{b64(server_key).decode()}"
+    )
 
 
 def service_url(url: str, service: str, password: str | None) -> str:
@@ -101,8 +107,9 @@ async def ensure_roles(
     o, s, a, sc = _ident(owner), _ident(service), _ident(auditor), _ident(schema)
     with translate_errors():
         async with conn.transaction():
-            owner_login = owner_password is not None or bool(await conn.fetchval(
-                "SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", owner))
+            owner_login = owner_password is not None or bool(
+                await conn.fetchval("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", owner)
+            )
             await _ensure_role(conn, owner, owner_password, login=owner_login)
             await _ensure_role(conn, service, password, login=True)
             await _ensure_role(conn, auditor, auditor_password, login=True)
@@ -117,21 +124,29 @@ async def ensure_roles(
             await conn.execute(f"GRANT USAGE, CREATE ON SCHEMA {sc} TO {o}")
             await conn.execute(f"REVOKE CREATE ON SCHEMA {sc} FROM PUBLIC, {s}, {a}")
             for kind, sql in (
-                ("TABLE", "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid ="
-                          " c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v',"
-                          " 'm') AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)"),
-                ("SEQUENCE", "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid ="
-                             " c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'S' AND"
-                             " c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)"
-                             " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid"
-                             " AND d.deptype IN ('a', 'i'))"),
+                (
+                    "TABLE",
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid ="
+                    " c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v',"
+                    " 'm') AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)",
+                ),
+                (
+                    "SEQUENCE",
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid ="
+                    " c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'S' AND"
+                    " c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)"
+                    " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid"
+                    " AND d.deptype IN ('a', 'i'))",
+                ),
             ):
                 for (name,) in await conn.fetch(sql, schema, owner):
                     await conn.execute(f'ALTER {kind} {sc}."{name}" OWNER TO {o}')
             for (sig,) in await conn.fetch(
                 "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid ="
                 " p.pronamespace WHERE n.nspname = $1 AND p.proowner <> (SELECT oid FROM"
-                " pg_roles WHERE rolname = $2)", schema, owner,
+                " pg_roles WHERE rolname = $2)",
+                schema,
+                owner,
             ):
                 await conn.execute(f"ALTER ROUTINE {sig} OWNER TO {o}")
             await conn.execute(

@@ -130,9 +130,18 @@ _HEAD = "SELECT coalesce(max(version), 0) FROM events WHERE stream = $1"
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
     return StoredEvent(
-        stream=row[0], version=row[1], position=row[2], event_id=row[3], type=row[4],
-        schema_version=row[5], data=orjson.loads(row[6]), actor=orjson.loads(row[7]),
-        effective_at=row[8], request_id=row[9], recorded_at=row[10], hash=row[11],
+        stream=row[0],
+        version=row[1],
+        position=row[2],
+        event_id=row[3],
+        type=row[4],
+        schema_version=row[5],
+        data=orjson.loads(row[6]),
+        actor=orjson.loads(row[7]),
+        effective_at=row[8],
+        request_id=row[9],
+        recorded_at=row[10],
+        hash=row[11],
     )
 
 
@@ -191,14 +200,18 @@ class EventStore:
             finally:
                 self._busy -= 1
                 self._next_group()
-        waiting = _Waiting(stream, expected_version, records, args,
-                           asyncio.get_running_loop().create_future())
+        waiting = _Waiting(
+            stream, expected_version, records, args, asyncio.get_running_loop().create_future()
+        )
         self._waiting.append(waiting)
         self._next_group()
         return await waiting.done
 
     async def _append_alone(
-        self, stream: str, expected_version: int, records: Sequence[EventRecord],
+        self,
+        stream: str,
+        expected_version: int,
+        records: Sequence[EventRecord],
         args: tuple[Any, ...],
     ) -> list[Position]:
         with translate_errors():
@@ -206,8 +219,9 @@ class EventStore:
                 for _ in range(2):
                     try:
                         if len(records) == 1:
-                            rows = await conn.fetch(_APPEND_ONE, *(a[0] if isinstance(a, list)
-                                                                   else a for a in args))
+                            rows = await conn.fetch(
+                                _APPEND_ONE, *(a[0] if isinstance(a, list) else a for a in args)
+                            )
                         else:
                             rows = await conn.fetch(_APPEND, *args)
                         refused = not rows
@@ -237,8 +251,9 @@ class EventStore:
             self._busy += 1
             # a context of its own: the group serves several cycles' appends, and the task must
             # not carry the log context of the caller that happened to start it
-            task = asyncio.create_task(self._append_group_or_fail(group),
-                                       context=contextvars.Context())
+            task = asyncio.create_task(
+                self._append_group_or_fail(group), context=contextvars.Context()
+            )
             self._groups.add(task)
             task.add_done_callback(self._group_done)
 
@@ -289,9 +304,7 @@ class EventStore:
                 w.done.set_result(result)
 
     @staticmethod
-    def _append_args(
-        stream: str, expected: int, records: Sequence[EventRecord]
-    ) -> tuple[Any, ...]:
+    def _append_args(stream: str, expected: int, records: Sequence[EventRecord]) -> tuple[Any, ...]:
         ids, types, versions, data, actors, at, requests, bodies = ([] for _ in range(8))
         for i, r in enumerate(records, start=expected + 1):
             ids.append(r.event_id)
@@ -301,11 +314,19 @@ class EventStore:
             actors.append(orjson.dumps(r.actor).decode())
             at.append(r.effective_at)
             requests.append(r.request_id)
-            bodies.append(canonical_body(
-                stream=stream, version=i, event_id=r.event_id, type=r.type,
-                schema_version=r.schema_version, data=r.data, actor=r.actor,
-                effective_at=r.effective_at, request_id=r.request_id,
-            ))
+            bodies.append(
+                canonical_body(
+                    stream=stream,
+                    version=i,
+                    event_id=r.event_id,
+                    type=r.type,
+                    schema_version=r.schema_version,
+                    data=r.data,
+                    actor=r.actor,
+                    effective_at=r.effective_at,
+                    request_id=r.request_id,
+                )
+            )
         return (stream, expected, ids, types, versions, data, actors, at, requests, bodies)
 
     async def _resolve(
@@ -327,8 +348,8 @@ class EventStore:
                 if row is None:
                     first = next(iter(stored))
                     raise EventIdConflict(
-                        first, "it was appended in a batch that did not hold event "
-                        f"{r.event_id}",
+                        first,
+                        f"it was appended in a batch that did not hold event {r.event_id}",
                     )
                 diff = _difference(stream, r, row)
                 if diff:
@@ -413,4 +434,3 @@ def _difference(stream: str, r: EventRecord, row: asyncpg.Record) -> str:
         if mine != theirs:
             return f"{name} differs (stored in {row[0]!r} at version {row[1]})"
     return ""
-

@@ -56,8 +56,10 @@ class VerifyReport:
 
     def __str__(self) -> str:
         if self.ok:
-            return (f"{self.stream}: {self.events} events, chain intact, "
-                    f"head {self.head_version} {self.head_hash.hex()}")
+            return (
+                f"{self.stream}: {self.events} events, chain intact, "
+                f"head {self.head_version} {self.head_hash.hex()}"
+            )
         p = self.problems[0]
         return f"{self.stream}: {p.kind} at version {p.version}: {p.detail}"
 
@@ -86,8 +88,7 @@ class Replay:
     def events(self) -> list[Event]:
         if self._events is None:
             loads = orjson.loads
-            self._events = _EVENTS.validate_python(
-                [event_input(loads(b)) for b in self._bodies])
+            self._events = _EVENTS.validate_python([event_input(loads(b)) for b in self._bodies])
             self._bodies = []
         return self._events
 
@@ -134,9 +135,11 @@ def _replay_rows(stream: str, rows: Sequence[Row]) -> Replay:
             problems.append(Problem("version_gap", expected, f"next stored version is {version}"))
         expected = version + 1
         if sha256(prev + body).digest() != stored_hash:
-            problems.append(Problem(
-                "broken_link", version, "the stored hash does not match the event's content"
-            ))
+            problems.append(
+                Problem(
+                    "broken_link", version, "the stored hash does not match the event's content"
+                )
+            )
         prev = stored_hash
         unreadable: Problem | None = None
         if failed:
@@ -153,19 +156,28 @@ def _replay_rows(stream: str, rows: Sequence[Row]) -> Replay:
                 readable.append(body)
             else:
                 failed = True
-                unreadable = Problem("unreadable", version, (
-                    _first_error(error) if isinstance(error, ValidationError)
-                    else f"does not parse as a domain event: {error}"))
+                unreadable = Problem(
+                    "unreadable",
+                    version,
+                    (
+                        _first_error(error)
+                        if isinstance(error, ValidationError)
+                        else f"does not parse as a domain event: {error}"
+                    ),
+                )
         if named != (version, stream):
-            problems.append(Problem(
-                "broken_link", version, "the hashed object names another stream or version"
-            ))
+            problems.append(
+                Problem("broken_link", version, "the hashed object names another stream or version")
+            )
         if unreadable is not None:
             problems.append(unreadable)
     problems.sort(key=lambda p: p.version)
     report = VerifyReport(
-        stream=stream, events=len(rows), head_version=version if rows else 0,
-        head_hash=prev, problems=tuple(problems),
+        stream=stream,
+        events=len(rows),
+        head_version=version if rows else 0,
+        head_hash=prev,
+        problems=tuple(problems),
     )
     return Replay(report=report, state=folder.result(), bodies=readable)
 
@@ -196,16 +208,21 @@ def _verify_rows(stream: str, rows: Sequence[Row], parse: bool) -> VerifyReport:
             problems.append(Problem("version_gap", expected, f"next stored version is {version}"))
         expected = version + 1
         if sha256(prev + body).digest() != stored_hash:
-            problems.append(Problem(
-                "broken_link", version, "the stored hash does not match the event's content"
-            ))
-        elif (not body.startswith(tag, body.rfind(b',"stream":'))
-              or not body.endswith(b',"version":%d}' % version)):
+            problems.append(
+                Problem(
+                    "broken_link", version, "the stored hash does not match the event's content"
+                )
+            )
+        elif not body.startswith(tag, body.rfind(b',"stream":')) or not body.endswith(
+            b',"version":%d}' % version
+        ):
             obj = loads(body)
             if obj.get("stream") != stream or obj.get("version") != version:
-                problems.append(Problem(
-                    "broken_link", version, "the hashed object names another stream or version"
-                ))
+                problems.append(
+                    Problem(
+                        "broken_link", version, "the hashed object names another stream or version"
+                    )
+                )
         prev = stored_hash
     if parse and rows:
         inputs = [event_input(loads(body)) for _, body, _ in rows]
@@ -219,6 +236,9 @@ def _verify_rows(stream: str, rows: Sequence[Row], parse: bool) -> VerifyReport:
                     problems.append(Problem("unreadable", v, _first_error(exc)))
             problems.sort(key=lambda p: p.version)
     return VerifyReport(
-        stream=stream, events=len(rows), head_version=version if rows else 0,
-        head_hash=prev, problems=tuple(problems),
+        stream=stream,
+        events=len(rows),
+        head_version=version if rows else 0,
+        head_hash=prev,
+        problems=tuple(problems),
     )

@@ -18,8 +18,14 @@ from eventstore.projection import LogEvent, ProjectionRunner
 from eventstore.records import Conn
 
 __all__ = [
-    "BlocksReadModel", "StoreBlockDirectory", "blocks_of_province",
-    "member_names", "proposals_of", "provinces", "registered_blocks", "unit_name",
+    "BlocksReadModel",
+    "StoreBlockDirectory",
+    "blocks_of_province",
+    "member_names",
+    "proposals_of",
+    "provinces",
+    "registered_blocks",
+    "unit_name",
 ]
 
 _TABLES = ("blocks", "block_members", "province_proposals")
@@ -61,21 +67,35 @@ class BlocksReadModel:
 
     async def apply(self, conn: Conn, e: LogEvent) -> None:
         stream, version, position, type_, data, at = (
-            e.stream, e.version, e.position, e.type, e.data, e.recorded_at
+            e.stream,
+            e.version,
+            e.position,
+            e.type,
+            e.data,
+            e.recorded_at,
         )
         name = stream.rsplit(":", 1)[-1]  # tests prefix their streams with "t…:"
         if type_ == "proposals_compiled" and name.startswith("province-"):
             p = data["proposals"]
-            await conn.execute(_PROPOSALS, stream, p["province"], p["year"],
-                               orjson.dumps(p).decode(), at)
+            await conn.execute(
+                _PROPOSALS, stream, p["province"], p["year"], orjson.dumps(p).decode(), at
+            )
             return
         if type_ not in BLOCK_EVENT_TYPES or not name.startswith("block-"):
             return
         if type_ == "block_registered":
             await conn.execute(
-                _REGISTER, stream, data["block_id"], data["name"], data["province"],
-                province_slug(data["province"]), data["head"], data["deputy"], version,
-                position, at,
+                _REGISTER,
+                stream,
+                data["block_id"],
+                data["name"],
+                data["province"],
+                province_slug(data["province"]),
+                data["head"],
+                data["deputy"],
+                version,
+                position,
+                at,
             )
             await conn.execute("DELETE FROM block_members WHERE stream = $1", stream)
             for m in data["members"]:
@@ -86,33 +106,40 @@ class BlocksReadModel:
         elif type_ == "member_left":
             await conn.execute(_LEFT, stream, data["unit"], data["after_year"])
         elif type_ == "block_renamed":
-            await conn.execute("UPDATE blocks SET name = $2 WHERE stream = $1", stream,
-                               data["name"])
+            await conn.execute(
+                "UPDATE blocks SET name = $2 WHERE stream = $1", stream, data["name"]
+            )
         await conn.execute(_TOUCH, stream, version, position, at)
 
 
 async def blocks_of_province(conn: Any, province: str, *, prefix: str = "") -> list[str]:
     """Ids of the blocks of a province (by name or slug), in id order."""
     rows = await conn.fetch(
-        "SELECT block_id FROM blocks WHERE province_slug = $1 AND stream LIKE $2"
-        " ORDER BY block_id",
-        province_slug(province), prefix.replace("%", r"\%").replace("_", r"\_") + "block-%",
+        "SELECT block_id FROM blocks WHERE province_slug = $1 AND stream LIKE $2 ORDER BY block_id",
+        province_slug(province),
+        prefix.replace("%", r"\%").replace("_", r"\_") + "block-%",
     )
     return [r[0] for r in rows]
 
 
 async def registered_blocks(conn: Any, *, prefix: str = "") -> list[Any]:
     """The registered blocks (block_id, name, province), by province and name."""
-    return list(await conn.fetch(
-        "SELECT block_id, name, province FROM blocks WHERE stream LIKE $1 || 'block-%'"
-        " ORDER BY province, name", prefix))
+    return list(
+        await conn.fetch(
+            "SELECT block_id, name, province FROM blocks WHERE stream LIKE $1 || 'block-%'"
+            " ORDER BY province, name",
+            prefix,
+        )
+    )
 
 
 async def provinces(conn: Any, *, prefix: str = "") -> list[str]:
     """The provinces that have a registered block, in name order."""
     rows = await conn.fetch(
         "SELECT DISTINCT province FROM blocks WHERE stream LIKE $1 || 'block-%'"
-        " AND province <> '' ORDER BY province", prefix)
+        " AND province <> '' ORDER BY province",
+        prefix,
+    )
     return [r[0] for r in rows]
 
 
@@ -128,23 +155,26 @@ async def unit_name(conn: Any, unit: str) -> str | None:
     return str(name) if name is not None else None
 
 
-async def member_names(conn: Any, block_ids: list[str], *, prefix: str = ""
-                       ) -> dict[tuple[str, str], str]:
+async def member_names(
+    conn: Any, block_ids: list[str], *, prefix: str = ""
+) -> dict[tuple[str, str], str]:
     """The names of the units of these blocks, by (block id, unit id), over every period."""
     if not block_ids:
         return {}
     streams = [f"{prefix}block-{b}" for b in block_ids]
     members = await conn.fetch(
-        "SELECT stream, unit, name FROM block_members WHERE stream = any($1::text[])"
-        " ORDER BY seq", streams)
+        "SELECT stream, unit, name FROM block_members WHERE stream = any($1::text[]) ORDER BY seq",
+        streams,
+    )
     cut = len(prefix) + len("block-")
     return {(m["stream"][cut:], m["unit"]): m["name"] for m in members}
 
 
 async def proposals_of(conn: Any, stream: str) -> dict[str, Any] | None:
     """The province's latest compiled list of proposals (JSON), if any."""
-    value = await conn.fetchval("SELECT proposals::text FROM province_proposals WHERE stream = $1",
-                                stream)
+    value = await conn.fetchval(
+        "SELECT proposals::text FROM province_proposals WHERE stream = $1", stream
+    )
     return orjson.loads(value) if value is not None else None
 
 

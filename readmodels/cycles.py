@@ -14,7 +14,14 @@ from domain.stages import STAGE_AFTER
 from eventstore.projection import LogEvent
 from eventstore.records import Conn
 
-__all__ = ["CycleRow", "CyclesReadModel", "acts_of_unit", "cycle_heads", "cycle_version", "list_cycles"]
+__all__ = [
+    "CycleRow",
+    "CyclesReadModel",
+    "acts_of_unit",
+    "cycle_heads",
+    "cycle_version",
+    "list_cycles",
+]
 
 _START = """
 INSERT INTO cycles (stream, block_id, year, stage, head, deputy, leading_unit, updated_at,
@@ -55,9 +62,19 @@ class CyclesReadModel:
         if e.type == "cycle_started":
             block = e.data["block"]
             await conn.execute(
-                _START, e.stream, block["id"], e.data["year"], block["head"], block["deputy"],
-                at, e.version, e.position, block.get("name", ""), block.get("province", ""),
-                e.data.get("title", ""), len(block.get("members", ())),
+                _START,
+                e.stream,
+                block["id"],
+                e.data["year"],
+                block["head"],
+                block["deputy"],
+                at,
+                e.version,
+                e.position,
+                block.get("name", ""),
+                block.get("province", ""),
+                e.data.get("title", ""),
+                len(block.get("members", ())),
                 orjson.dumps(e.data.get("deadlines", {})).decode(),
             )
         elif e.type == "cycle_completed":
@@ -66,8 +83,14 @@ class CyclesReadModel:
                 (n["unit"] for n in outcome.get("nominations", ()) if n.get("place") == 1), None
             )
             await conn.execute(
-                _COMPLETE, e.stream, outcome.get("next_head"), outcome.get("next_deputy"),
-                leading, at, e.version, e.position,
+                _COMPLETE,
+                e.stream,
+                outcome.get("next_head"),
+                outcome.get("next_deputy"),
+                leading,
+                at,
+                e.version,
+                e.position,
             )
         elif e.type in STAGE_AFTER:
             await conn.execute(_STAGE, e.stream, STAGE_AFTER[e.type], at, e.version, e.position)
@@ -124,8 +147,13 @@ SELECT stream, block_id, block_name, province, year, stage, head, deputy, next_h
 
 
 async def list_cycles(
-    pool: asyncpg.Pool, *, year: int | None = None, stage: str | None = None,
-    block: str | None = None, prefix: str = "", limit: int = 1000,
+    pool: asyncpg.Pool,
+    *,
+    year: int | None = None,
+    stage: str | None = None,
+    block: str | None = None,
+    prefix: str = "",
+    limit: int = 1000,
 ) -> list[CycleRow]:
     """Cycles from the read model, newest year first: live cycles, or those of a client's
     `prefix` (a scenario run's or a test's isolated cycles)."""

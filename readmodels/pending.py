@@ -55,8 +55,14 @@ class PendingReadModel:
         state = CycleState.model_validate_json(raw) if raw else CycleState()
         if state.version >= e.version:
             return  # already applied (a rebuild racing a run): idempotent per version
-        event = event_from_record(e.type, e.data, event_id=e.event_id, at=e.effective_at,
-                                  actor=e.actor, request_id=e.request_id)
+        event = event_from_record(
+            e.type,
+            e.data,
+            event_id=e.event_id,
+            at=e.effective_at,
+            actor=e.actor,
+            request_id=e.request_id,
+        )
         fold_into(state, (event,))
         state.requests = {}  # request ids are the workflow's business, not a page's
         await conn.execute(_SAVE, e.stream, state.version, state.model_dump_json())
@@ -69,9 +75,22 @@ class PendingReadModel:
         for who, actions in pending_actions(state).items():
             for action in actions:
                 do, _, subject = action.partition(":")
-                rows.append((e.stream, who, names.get(who, who), do, subject, names.get(subject, subject),
-                             state.block.id, state.block.name,
-                             state.year, state.title, state.stage, deadline))
+                rows.append(
+                    (
+                        e.stream,
+                        who,
+                        names.get(who, who),
+                        do,
+                        subject,
+                        names.get(subject, subject),
+                        state.block.id,
+                        state.block.name,
+                        state.year,
+                        state.title,
+                        state.stage,
+                        deadline,
+                    )
+                )
         if rows:
             await conn.executemany(_ADD, rows)
 
@@ -95,8 +114,11 @@ class PendingAction:
     def overdue(self) -> bool:
         """The deadline has passed and it was a live one: it fell after the cycle started (a
         cycle started after its own deadline, e.g. a past year entered now, is not late)."""
-        return (self.deadline is not None and self.deadline < datetime.now(UTC)
-                and (self.started_at is None or self.deadline > self.started_at))
+        return (
+            self.deadline is not None
+            and self.deadline < datetime.now(UTC)
+            and (self.started_at is None or self.deadline > self.started_at)
+        )
 
 
 _FOR = """
@@ -109,8 +131,9 @@ SELECT p.stream, p.who_name, p.action, p.subject, p.subject_name, p.block_id, p.
 """
 
 
-async def pending_for(pool: asyncpg.Pool, who: str, *, prefix: str = "",
-                      limit: int = 500) -> list[PendingAction]:
+async def pending_for(
+    pool: asyncpg.Pool, who: str, *, prefix: str = "", limit: int = 500
+) -> list[PendingAction]:
     """What `who` (a unit id, or `admin`) still has to do, across all cycles: one query."""
     try:
         rows = await pool.fetch(_FOR, who, prefix, limit)
@@ -146,8 +169,9 @@ async def snapshot(pool: asyncpg.Pool, stream: str) -> CycleState | None:
     return CycleState.model_validate_json(raw) if raw else None
 
 
-async def late_units(conn: Any, streams: list[str], *, near_days: int = 0
-                     ) -> dict[str, tuple[int, int]]:
+async def late_units(
+    conn: Any, streams: list[str], *, near_days: int = 0
+) -> dict[str, tuple[int, int]]:
     """By cycle stream: the units that still owe an action of a stage whose deadline has
     passed, and those whose deadline passes within `near_days` days or has passed."""
     if not streams:
@@ -158,5 +182,8 @@ async def late_units(conn: Any, streams: list[str], *, near_days: int = 0
         " WHERE stream = any($1::text[]) AND deadline < now() + make_interval(days => $2)"
         " AND who <> 'admin'"
         " AND action IN ('sign_pledge', 'submit_self_score', 'cast_ballot',"
-        " 'cast_election_ballot') GROUP BY stream", streams, near_days)
+        " 'cast_election_ballot') GROUP BY stream",
+        streams,
+        near_days,
+    )
     return {r[0]: (r[1], r[2]) for r in rows}

@@ -88,13 +88,24 @@ def cycles(env: WorkflowEnvironment, task_queue: str) -> CycleClient:
 
 @pytest.fixture
 def services(
-    pool: asyncpg.Pool, db_url: str, store: EventStore, outbox: Outbox,
-    env: WorkflowEnvironment, task_queue: str, cycles: CycleClient, tmp_path: object,
+    pool: asyncpg.Pool,
+    db_url: str,
+    store: EventStore,
+    outbox: Outbox,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    cycles: CycleClient,
+    tmp_path: object,
 ) -> Services:
     """What app.bootstrap builds, wired from the test's own servers (for the HTTP app)."""
     return Services(
         settings=Settings(thidua_home=tmp_path, database_url=db_url),  # type: ignore[arg-type]
-        pool=pool, database_url=db_url, store=store, outbox=outbox,
-        readmodels=ProjectionRunner(pool, all_read_models()), temporal=env.client,
-        task_queue=task_queue, cycle_client=cycles,
+        pool=pool,
+        database_url=db_url,
+        store=store,
+        outbox=outbox,
+        readmodels=ProjectionRunner(pool, all_read_models()),
+        temporal=env.client,
+        task_queue=task_queue,
+        cycle_client=cycles,
     )

@@ -80,9 +80,11 @@ class FaultProxy:
         where = f"127.0.0.1:{port}"
         query = {k: v for k, v in parse_qsl(parts.query) if k not in ("host", "port")}
         query["sslmode"] = "disable"
-        return urlunsplit(parts._replace(
-            netloc=f"{netloc[0]}@{where}" if len(netloc) == 2 else where,
-            query=urlencode(query)))
+        return urlunsplit(
+            parts._replace(
+                netloc=f"{netloc[0]}@{where}" if len(netloc) == 2 else where, query=urlencode(query)
+            )
+        )
 
     async def _connect_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """A TCP address, or a unix socket (`?host=/dir`, as the embedded server's URL)."""
@@ -102,12 +104,11 @@ class FaultProxy:
         try:
             s_reader, s_writer = await self._connect_upstream()
             cut_after = asyncio.Event()
-            to_server = asyncio.create_task(
-                self._client_to_server(c_reader, s_writer, cut_after))
-            to_client = asyncio.create_task(
-                self._server_to_client(s_reader, c_writer, cut_after))
+            to_server = asyncio.create_task(self._client_to_server(c_reader, s_writer, cut_after))
+            to_client = asyncio.create_task(self._server_to_client(s_reader, c_writer, cut_after))
             _, pending = await asyncio.wait(
-                (to_server, to_client), return_when=asyncio.FIRST_COMPLETED)
+                (to_server, to_client), return_when=asyncio.FIRST_COMPLETED
+            )
             for p in pending:
                 p.cancel()
             await asyncio.gather(to_server, to_client, return_exceptions=True)
@@ -122,7 +123,10 @@ class FaultProxy:
             self._tasks.discard(task)
 
     async def _client_to_server(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cut_after: asyncio.Event,
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        cut_after: asyncio.Event,
     ) -> None:
         # the startup message has no type byte; an SSL or GSS request would come first
         while True:
@@ -161,7 +165,10 @@ class FaultProxy:
             await writer.drain()
 
     async def _server_to_client(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cut_after: asyncio.Event,
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        cut_after: asyncio.Event,
     ) -> None:
         while True:
             kind, message = await _message(reader)

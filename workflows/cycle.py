@@ -96,11 +96,13 @@ def _rejected(err: DomainError) -> ApplicationError:
 
 
 def _reused(request_id: str) -> ApplicationError:
-    return _rejected(DomainError(
-        REUSED,
-        f"request id {request_id!r} was already used for another command or by another caller",
-        "request_id",
-    ))
+    return _rejected(
+        DomainError(
+            REUSED,
+            f"request id {request_id!r} was already used for another command or by another caller",
+            "request_id",
+        )
+    )
 
 
 @workflow.defn
@@ -147,7 +149,11 @@ class EmulationCycle:
         empty = CycleState()
         try:
             self._start_events = decide(
-                empty, inp.start, inp.actor, now=workflow.now(), ids=workflow.uuid4,
+                empty,
+                inp.start,
+                inp.actor,
+                now=workflow.now(),
+                ids=workflow.uuid4,
                 request_id=inp.request_id,
             )
         except DomainError as err:
@@ -403,7 +409,10 @@ class EmulationCycle:
         if s.stage == "completed" and inp.block_stream and workflow.patched(rotation.PATCH):
             await rotation.rotate(s, self._stream, inp.block_stream)
         return CycleResult(
-            cycle_id=s.cycle_id or "", stream=self._stream, stage=s.stage, version=s.version,
+            cycle_id=s.cycle_id or "",
+            stream=self._stream,
+            stage=s.stage,
+            version=s.version,
             outcome=s.outcome,
         )
 
@@ -425,11 +434,17 @@ class EmulationCycle:
             return
         workflow.logger.info(
             "run %d continues as new after %d updates (version %d)",
-            self._run, self._accepted, self._state.version,
+            self._run,
+            self._accepted,
+            self._state.version,
         )
         carried = Carried(
-            state=self._state, enforce_from=self._enforce_from, sent=sorted(self._sent),
-            given_up=sorted(self._given_up), bindings=self._bindings, run=self._run,
+            state=self._state,
+            enforce_from=self._enforce_from,
+            sent=sorted(self._sent),
+            given_up=sorted(self._given_up),
+            bindings=self._bindings,
+            run=self._run,
         )
         workflow.continue_as_new(inp.model_copy(update={"carried": carried}))
 
@@ -448,7 +463,8 @@ class EmulationCycle:
 
     def _due_reminders(self) -> list[Reminder]:
         return [
-            r for r in reminders(self._state)
+            r
+            for r in reminders(self._state)
             if r.due > self._enforce_from and _reminder_key(r) not in self._sent
         ]
 
@@ -466,15 +482,19 @@ class EmulationCycle:
                 if r.due <= now and r.stage == self._state.stage:
                     self._sent.add(_reminder_key(r))
                     units = {
-                        u: acts for u, acts in pending_actions(self._state).items()
+                        u: acts
+                        for u, acts in pending_actions(self._state).items()
                         if u in self._state.members
                     }
                     if units:
                         await workflow.execute_activity(
                             WRITE_REMINDERS,
                             ReminderInput(
-                                cycle_id=self._state.cycle_id or "", stream=self._stream,
-                                reminder=r, units=units, created_at=now,
+                                cycle_id=self._state.cycle_id or "",
+                                stream=self._stream,
+                                reminder=r,
+                                units=units,
+                                created_at=now,
                             ),
                             start_to_close_timeout=APPEND_TIMEOUT,
                             retry_policy=APPEND_RETRY,
@@ -486,14 +506,19 @@ class EmulationCycle:
                 # who had not acted when the deadline passed, told once (below); the chair's
                 # close of a stage the deadline closes is nobody's failing
                 owed = {
-                    u: mine for u, acts in pending_actions(self._state).items()
+                    u: mine
+                    for u, acts in pending_actions(self._state).items()
                     if u in self._state.members
                     and (mine := [a for a in acts if a not in ("close_pledge", "close_scoring")])
                 }
                 try:
                     events = decide(
-                        self._state, ExpireDeadline(stage=stage), Actor.system(), now=now,
-                        ids=workflow.uuid4, request_id=f"deadline:{_deadline_key(stage, deadline)}",
+                        self._state,
+                        ExpireDeadline(stage=stage),
+                        Actor.system(),
+                        now=now,
+                        ids=workflow.uuid4,
+                        request_id=f"deadline:{_deadline_key(stage, deadline)}",
                     )
                 except DomainError as err:  # should not happen; never spin on it
                     workflow.logger.warning("deadline of %s not applied: %s", stage, err)
@@ -505,10 +530,14 @@ class EmulationCycle:
                     await workflow.execute_activity(
                         WRITE_REMINDERS,
                         ReminderInput(
-                            cycle_id=self._state.cycle_id or "", stream=self._stream,
-                            reminder=Reminder(stage=stage, due=now, deadline=deadline,
-                                              days_before=0),
-                            units=owed, created_at=now, extra={"missed": True},
+                            cycle_id=self._state.cycle_id or "",
+                            stream=self._stream,
+                            reminder=Reminder(
+                                stage=stage, due=now, deadline=deadline, days_before=0
+                            ),
+                            units=owed,
+                            created_at=now,
+                            extra={"missed": True},
                         ),
                         start_to_close_timeout=APPEND_TIMEOUT,
                         retry_policy=APPEND_RETRY,
@@ -535,8 +564,12 @@ class EmulationCycle:
         if not units:
             return None
         return TasksInput(
-            cycle_id=s.cycle_id or "", stream=self._stream, key=key.removeprefix("tasks:"),
-            stage=s.stage, deadline=s.deadlines.get(s.stage), units=units,
+            cycle_id=s.cycle_id or "",
+            stream=self._stream,
+            key=key.removeprefix("tasks:"),
+            stage=s.stage,
+            deadline=s.deadlines.get(s.stage),
+            units=units,
             created_at=workflow.now(),
         )
 
@@ -547,7 +580,8 @@ class EmulationCycle:
         if tasks is None:
             return
         await workflow.execute_activity(
-            WRITE_TASKS, tasks,
+            WRITE_TASKS,
+            tasks,
             start_to_close_timeout=APPEND_TIMEOUT,
             retry_policy=APPEND_RETRY,
             result_type=int,
@@ -558,12 +592,14 @@ class EmulationCycle:
     def _validate(self, name: str, req: CommandRequest) -> None:
         if self._continuing:
             raise ApplicationError(
-                "the cycle is moving to its next run; send the update again", type=CONTINUING,
+                "the cycle is moving to its next run; send the update again",
+                type=CONTINUING,
                 non_retryable=True,
             )
         if req.command.do != name:
             raise ApplicationError(
-                f"update {name!r} carries a {req.command.do!r} command", type="wrong_update",
+                f"update {name!r} carries a {req.command.do!r} command",
+                type="wrong_update",
                 non_retryable=True,
             )
         bound = self._bindings.get(req.request_id)
@@ -595,14 +631,21 @@ class EmulationCycle:
                 raise _reused(req.request_id)
             try:
                 events = decide(
-                    self._state, req.command, req.actor, now=workflow.now(), ids=workflow.uuid4,
-                    request_id=req.request_id, system_credit=self._system_credit,
+                    self._state,
+                    req.command,
+                    req.actor,
+                    now=workflow.now(),
+                    ids=workflow.uuid4,
+                    request_id=req.request_id,
+                    system_credit=self._system_credit,
                 )
             except DomainError as err:
                 raise _rejected(err) from None
             await self._commit(events)
             self._bindings[req.request_id] = key
-            return CommandResult(events=events, version=self._state.version, stage=self._state.stage)
+            return CommandResult(
+                events=events, version=self._state.version, stage=self._state.stage
+            )
 
     async def _handle_grouped(self, req: CommandRequest) -> CommandResult:
         """Decide and apply at once (validators of later updates see this one), then wait until
@@ -618,8 +661,13 @@ class EmulationCycle:
             raise _reused(req.request_id)
         try:
             events = decide(
-                self._state, req.command, req.actor, now=workflow.now(), ids=workflow.uuid4,
-                request_id=req.request_id, system_credit=self._system_credit,
+                self._state,
+                req.command,
+                req.actor,
+                now=workflow.now(),
+                ids=workflow.uuid4,
+                request_id=req.request_id,
+                system_credit=self._system_credit,
             )
         except DomainError as err:
             raise _rejected(err) from None
@@ -643,7 +691,7 @@ class EmulationCycle:
                 await workflow.wait_condition(lambda: not self._appending)
                 continue
             base = self._state.version - len(self._log)
-            batch = self._log[self._durable - base:]
+            batch = self._log[self._durable - base :]
             self._appending = True
             try:
                 await self._append(batch, expected_version=self._durable)
@@ -692,8 +740,10 @@ class EmulationCycle:
         await workflow.execute_activity(
             APPEND,
             AppendInput(
-                stream=self._stream, expected_version=expected_version,
-                records=[to_record(e) for e in events], tasks=tasks,
+                stream=self._stream,
+                expected_version=expected_version,
+                records=[to_record(e) for e in events],
+                tasks=tasks,
             ),
             start_to_close_timeout=APPEND_TIMEOUT,
             retry_policy=APPEND_RETRY,

@@ -40,10 +40,18 @@ CYCLE_STAGE = "cycle_stage"
 COMPILE_PROPOSALS = "compile_proposals"
 """Compile the province's list of proposals and append it to the province's stream."""
 
-ACTIVITY_NAMES = frozenset({
-    APPEND, WRITE_REMINDERS, WRITE_TASKS, READ_EVENTS, SET_BLOCK_LEADERS, PLAN_YEAR,
-    CYCLE_STAGE, COMPILE_PROPOSALS,
-})
+ACTIVITY_NAMES = frozenset(
+    {
+        APPEND,
+        WRITE_REMINDERS,
+        WRITE_TASKS,
+        READ_EVENTS,
+        SET_BLOCK_LEADERS,
+        PLAN_YEAR,
+        CYCLE_STAGE,
+        COMPILE_PROPOSALS,
+    }
+)
 """Every activity's name."""
 
 # ---- error types that are not rule codes -------------------------------------------------------

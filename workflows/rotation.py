@@ -21,8 +21,11 @@ PATCH = "block-rotation"
 
 # No error is final here: the block's record must get the leaders; the activity re-judges on
 # the stream's current version when another writer moved it.
-_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_coefficient=2.0,
-                     maximum_interval=timedelta(seconds=30))
+_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+)
 
 
 async def rotate(state: CycleState, cycle_stream: str, block_stream: str) -> None:
@@ -32,8 +35,14 @@ async def rotate(state: CycleState, cycle_stream: str, block_stream: str) -> Non
     await workflow.execute_activity(
         SET_BLOCK_LEADERS,
         BlockLeadersInput(
-            block_stream=block_stream, cycle_stream=cycle_stream, year=state.year + 1,
-            head=state.next_head, deputy=state.next_deputy, at=state.last_at,
+            block_stream=block_stream,
+            cycle_stream=cycle_stream,
+            year=state.year + 1,
+            head=state.next_head,
+            deputy=state.next_deputy,
+            at=state.last_at,
         ),
-        start_to_close_timeout=timedelta(seconds=10), retry_policy=_RETRY, result_type=bool,
+        start_to_close_timeout=timedelta(seconds=10),
+        retry_policy=_RETRY,
+        result_type=bool,
     )

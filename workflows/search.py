@@ -23,7 +23,10 @@ SA_STAGE = SearchAttributeKey.for_keyword("ThiduaStage")
 SA_PROVINCE = SearchAttributeKey.for_keyword("ThiduaProvince")
 
 SEARCH_ATTRIBUTE_KEYS: tuple[SearchAttributeKey[str] | SearchAttributeKey[int], ...] = (
-    SA_BLOCK, SA_YEAR, SA_STAGE, SA_PROVINCE,
+    SA_BLOCK,
+    SA_YEAR,
+    SA_STAGE,
+    SA_PROVINCE,
 )
 
 _CLI_TYPE = {

@@ -41,8 +41,11 @@ with workflow.unsafe.imports_passed_through():
 __all__ = ["ProvinceYear"]
 
 _TIMEOUT = timedelta(seconds=30)
-_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_coefficient=2.0,
-                     maximum_interval=timedelta(seconds=10))
+_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+)
 
 
 @workflow.defn
@@ -58,9 +61,17 @@ class ProvinceYear:
     async def run(self, inp: YearInput) -> YearResult:
         plan = await workflow.execute_activity(
             PLAN_YEAR,
-            PlanInput(province=inp.province, year=inp.year, ruleset=inp.ruleset,
-                      score_sheet=inp.score_sheet, deadlines=inp.deadlines, prefix=inp.prefix),
-            start_to_close_timeout=_TIMEOUT, retry_policy=_RETRY, result_type=YearPlan,
+            PlanInput(
+                province=inp.province,
+                year=inp.year,
+                ruleset=inp.ruleset,
+                score_sheet=inp.score_sheet,
+                deadlines=inp.deadlines,
+                prefix=inp.prefix,
+            ),
+            start_to_close_timeout=_TIMEOUT,
+            retry_policy=_RETRY,
+            result_type=YearPlan,
         )
         p = self._progress
         p.total = len(plan.cycles)
@@ -84,16 +95,25 @@ class ProvinceYear:
         proposals = await workflow.execute_activity(
             COMPILE_PROPOSALS,
             CompileInput(
-                province=inp.province, year=inp.year, stream=stream,
+                province=inp.province,
+                year=inp.year,
+                stream=stream,
                 cycle_streams=[c.stream for c in closed],
-                event_id=str(workflow.uuid4()), at=workflow.now(),
+                event_id=str(workflow.uuid4()),
+                at=workflow.now(),
             ),
-            start_to_close_timeout=_TIMEOUT, retry_policy=_RETRY, result_type=ProvinceProposals,
+            start_to_close_timeout=_TIMEOUT,
+            retry_policy=_RETRY,
+            result_type=ProvinceProposals,
         )
         p.compiled = True
         return YearResult(
-            province=inp.province, year=inp.year, started=started, existing=existing,
-            skipped=dict(p.errors), proposals=proposals,
+            province=inp.province,
+            year=inp.year,
+            started=started,
+            existing=existing,
+            skipped=dict(p.errors),
+            proposals=proposals,
         )
 
     async def _start(self, c: PlannedCycle, inp: YearInput) -> Any:
@@ -103,8 +123,11 @@ class ProvinceYear:
             child = await workflow.start_child_workflow(  # type: ignore[call-overload]
                 EmulationCycle.run,
                 CycleInput(
-                    start=c.start, actor=Actor.admin(), request_id=f"start:{c.workflow_id}",
-                    stream=c.stream, enforce_past_deadlines=inp.enforce_past_deadlines,
+                    start=c.start,
+                    actor=Actor.admin(),
+                    request_id=f"start:{c.workflow_id}",
+                    stream=c.stream,
+                    enforce_past_deadlines=inp.enforce_past_deadlines,
                     block_stream=c.block_stream,
                 ),
                 id=c.workflow_id,
@@ -123,7 +146,10 @@ class ProvinceYear:
             result: CycleResult = await child
         except ChildWorkflowError as err:
             self._progress.cycles[c.block_id] = "failed"
-            self._progress.errors[c.block_id] = {"code": "cycle_failed", "message": str(err.cause or err)}
+            self._progress.errors[c.block_id] = {
+                "code": "cycle_failed",
+                "message": str(err.cause or err),
+            }
             return
         self._progress.cycles[c.block_id] = (
             "completed" if result.stage == "completed" else "cancelled"
@@ -133,11 +159,13 @@ class ProvinceYear:
         # A cycle started before this opening is not our child: its stream says when it closed.
         while True:
             stage = await workflow.execute_activity(
-                CYCLE_STAGE, CycleStatusInput(stream=c.stream),
-                start_to_close_timeout=_TIMEOUT, retry_policy=_RETRY, result_type=str,
+                CYCLE_STAGE,
+                CycleStatusInput(stream=c.stream),
+                start_to_close_timeout=_TIMEOUT,
+                retry_policy=_RETRY,
+                result_type=str,
             )
             if stage in ("completed", "cancelled"):
                 self._progress.cycles[c.block_id] = stage
                 return
             await workflow.sleep(timedelta(seconds=poll_seconds))
-

@@ -99,8 +99,7 @@ class BlockLeadersInput(BaseModel):
     at: datetime
 
 
-CycleFate = Literal["planned", "started", "existing", "completed", "cancelled", "failed",
-                    "skipped"]
+CycleFate = Literal["planned", "started", "existing", "completed", "cancelled", "failed", "skipped"]
 
 
 class YearProgress(BaseModel):

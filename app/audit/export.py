@@ -35,18 +35,37 @@ from eventstore.verify import Replay, Row, replay_rows
 
 from .verify_script import CannotCheck, TooLarge, hashes_of, open_zip, verify_zip
 
-__all__ = ["FORMAT", "RECIPE", "ExportCheck", "TooLarge", "UnknownStream", "compare_with_store",
-           "export_bytes", "export_cycle", "unpack_problem", "verify_export"]
+__all__ = [
+    "FORMAT",
+    "RECIPE",
+    "ExportCheck",
+    "TooLarge",
+    "UnknownStream",
+    "compare_with_store",
+    "export_bytes",
+    "export_cycle",
+    "unpack_problem",
+    "verify_export",
+]
 
 FORMAT = "thidua-audit-export/1"
 RECIPE = {
     "hash": "hash(v) = SHA-256(hash(v-1) || line(v)); hash(0) = 32 zero bytes; hashes.txt holds"
-            " hash(v) in hex",
+    " hash(v) in hex",
     "line": "line(v) = canonical JSON of the hashed object H(v): UTF-8, keys sorted by code"
-            " point, no whitespace, non-ASCII as itself, integers only (decimals are strings);"
-            " = json.dumps(H, sort_keys=True, separators=(',', ':'), ensure_ascii=False)",
-    "hashed_object": ["actor", "data", "effective_at", "event_id", "request_id",
-                      "schema_version", "stream", "type", "version"],
+    " point, no whitespace, non-ASCII as itself, integers only (decimals are strings);"
+    " = json.dumps(H, sort_keys=True, separators=(',', ':'), ensure_ascii=False)",
+    "hashed_object": [
+        "actor",
+        "data",
+        "effective_at",
+        "event_id",
+        "request_id",
+        "schema_version",
+        "stream",
+        "type",
+        "version",
+    ],
     "effective_at": "UTC, YYYY-MM-DDTHH:MM:SS.ffffff+00:00",
     "not_hashed": ["recorded_at", "position"],
 }
@@ -75,8 +94,9 @@ async def export_cycle(
     """Write the export of `stream` to `out_path` (a .zip); returns its manifest. `minutes_pdf`
     is the PDF itself, or the function that makes it from the replayed events (called only
     when the stream verifies), e.g. app.documents.minutes.minutes_pdf."""
-    data, manifest = await export_bytes(store, stream, minutes_pdf=minutes_pdf, witness=witness,
-                                        evidence=evidence)
+    data, manifest = await export_bytes(
+        store, stream, minutes_pdf=minutes_pdf, witness=witness, evidence=evidence
+    )
     Path(out_path).write_bytes(data)
     return manifest
 
@@ -107,18 +127,27 @@ async def export_bytes(
 
         cp = holding(witness, stream, report.head_version, report.head_hash)
         more = {"checkpoint": cp} if cp is not None else {}  # the record names the checkpoint
-        pdf = (await asyncio.to_thread(
-            minutes_pdf, replay.events, stream=stream, head_version=report.head_version,
-            head_hash=report.head_hash, **more,
-        ) if report.ok else None)
+        pdf = (
+            await asyncio.to_thread(
+                minutes_pdf,
+                replay.events,
+                stream=stream,
+                head_version=report.head_version,
+                head_hash=report.head_hash,
+                **more,
+            )
+            if report.ok
+            else None
+        )
     else:
         pdf = minutes_pdf
     proofs = None
     if witness is not None:
         from app.witness.log import bundle
 
-        proofs = await asyncio.to_thread(bundle, witness.log, witness.log.numbers()[-1],
-                                         witness.public_text, stream)
+        proofs = await asyncio.to_thread(
+            bundle, witness.log, witness.log.numbers()[-1], witness.public_text, stream
+        )
     return await asyncio.to_thread(_pack, stream, rows, replay, pdf, proofs, evidence)
 
 
@@ -132,17 +161,29 @@ def _files(replay: Replay, evidence: Any) -> tuple[list[dict[str, Any]], dict[st
         if r.file.sha256 in held or any(f["sha256"] == r.file.sha256 for f in listed):
             continue
         data = evidence.get(r.file.sha256) if evidence is not None else None
-        listed.append({"file": f"evidence/{r.file.sha256}", **r.file.model_dump(mode="json"),
-                       "unit": r.unit, "section": r.section, "version": r.version,
-                       "in_export": data is not None})
+        listed.append(
+            {
+                "file": f"evidence/{r.file.sha256}",
+                **r.file.model_dump(mode="json"),
+                "unit": r.unit,
+                "section": r.section,
+                "version": r.version,
+                "in_export": data is not None,
+            }
+        )
         if data is not None:
             held[r.file.sha256] = data
     return listed, held
 
 
-def _pack(stream: str, rows: list[Row], replay: Replay, pdf: bytes | None,
-          proofs: dict[str, Any] | None = None, evidence: Any = None
-          ) -> tuple[bytes, dict[str, Any]]:
+def _pack(
+    stream: str,
+    rows: list[Row],
+    replay: Replay,
+    pdf: bytes | None,
+    proofs: dict[str, Any] | None = None,
+    evidence: Any = None,
+) -> tuple[bytes, dict[str, Any]]:
     listed, held = _files(replay, evidence) if evidence is not None else ([], {})
     report = replay.report
     events = b"".join(bytes(body) + b"\n" for _, body, _ in rows)
@@ -160,13 +201,25 @@ def _pack(stream: str, rows: list[Row], replay: Replay, pdf: bytes | None,
         "schema_versions": sorted({json.loads(b)["schema_version"] for _, b, _ in rows}),
         "recipe": RECIPE,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "store_verdict": {"ok": report.ok, "problems": [
-            f"{p.kind} at version {p.version}: {p.detail}" for p in report.problems]},
+        "store_verdict": {
+            "ok": report.ok,
+            "problems": [f"{p.kind} at version {p.version}: {p.detail}" for p in report.problems],
+        },
         "events_sha256": hashlib.sha256(events).hexdigest(),
-        "minutes": ({"file": "minutes.pdf", "sha256": hashlib.sha256(pdf).hexdigest()}
-                    if pdf is not None else None),
-        "checkpoint": ({"file": "checkpoint.json", "public_key": proofs["public_key"],
-                        "events": len(proofs["leaves"])} if proofs is not None else None),
+        "minutes": (
+            {"file": "minutes.pdf", "sha256": hashlib.sha256(pdf).hexdigest()}
+            if pdf is not None
+            else None
+        ),
+        "checkpoint": (
+            {
+                "file": "checkpoint.json",
+                "public_key": proofs["public_key"],
+                "events": len(proofs["leaves"]),
+            }
+            if proofs is not None
+            else None
+        ),
     }
     if listed:
         manifest["evidence"] = listed
@@ -272,9 +325,11 @@ async def compare_with_store(store: EventStore, source: Source) -> ExportCheck:
     now = {version: bytes(h).hex() for version, _, h in rows}
     head = max(now, default=0)
     if head < m["last_version"]:
-        problems.append(f"the store's stream {m['stream']} ends at version {head}; the export of "
-                        f"{m.get('exported_at')} recorded {m['last_version']} events "
-                        "(a deleted tail)")
+        problems.append(
+            f"the store's stream {m['stream']} ends at version {head}; the export of "
+            f"{m.get('exported_at')} recorded {m['last_version']} events "
+            "(a deleted tail)"
+        )
     try:
         differs = await asyncio.to_thread(_first_difference, source, m["first_version"], now)
     except (ValueError, zipfile.BadZipFile, zlib.error, OSError) as exc:

@@ -91,8 +91,7 @@ class Reconciliation:
 async def _histories(client: Client, workflow_id: str) -> list[tuple[str, Any]]:
     """(run id, history) of every run of the workflow, first to last."""
     latest = await client.get_workflow_handle(workflow_id).fetch_history()
-    first_run = latest.events[0].workflow_execution_started_event_attributes \
-        .first_execution_run_id
+    first_run = latest.events[0].workflow_execution_started_event_attributes.first_execution_run_id
     runs: list[tuple[str, Any]] = []
     run_id: str | None = first_run or latest.run_id
     seen: set[str] = set()
@@ -103,8 +102,7 @@ async def _histories(client: Client, workflow_id: str) -> list[tuple[str, Any]]:
         run_id = None
         for e in history.events:
             if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-                run_id = e.workflow_execution_continued_as_new_event_attributes \
-                    .new_execution_run_id
+                run_id = e.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
     return runs
 
 
@@ -129,8 +127,7 @@ async def reconcile(
             if t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 a = e.activity_task_scheduled_event_attributes
                 if a.activity_type.name == "append":
-                    appends[(run_id, e.event_id)] = _decode(
-                        client, a.input.payloads, AppendInput)
+                    appends[(run_id, e.event_id)] = _decode(client, a.input.payloads, AppendInput)
             elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 done = e.activity_task_completed_event_attributes
                 inp = appends.get((run_id, done.scheduled_event_id))
@@ -138,19 +135,27 @@ async def reconcile(
                     continue
                 hashes = _decode(client, done.result.payloads, AppendResult).hashes
                 if inp.stream != stream:
-                    differences.append(Difference(
-                        "wrong_stream", f"the workflow appended to stream {inp.stream!r}, not"
-                        f" {stream!r}", stream=inp.stream, expected=stream))
+                    differences.append(
+                        Difference(
+                            "wrong_stream",
+                            f"the workflow appended to stream {inp.stream!r}, not {stream!r}",
+                            stream=inp.stream,
+                            expected=stream,
+                        )
+                    )
                 for k, r in enumerate(inp.records):
-                    by = ("start" if inp.expected_version == 0 else "deadline")
+                    by = "start" if inp.expected_version == 0 else "deadline"
                     written[str(r.event_id)] = Written(
-                        inp.expected_version + 1 + k, str(r.event_id), r.type, (by, "", ""),
-                        hashes[k] if k < len(hashes) else "")
+                        inp.expected_version + 1 + k,
+                        str(r.event_id),
+                        r.type,
+                        (by, "", ""),
+                        hashes[k] if k < len(hashes) else "",
+                    )
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
                 a = e.workflow_execution_update_accepted_event_attributes
                 req = _decode(client, a.accepted_request.input.args.payloads, CommandRequest)
-                requests[a.protocol_instance_id] = (a.accepted_request.input.name,
-                                                    req.request_id)
+                requests[a.protocol_instance_id] = (a.accepted_request.input.name, req.request_id)
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
                 a = e.workflow_execution_update_completed_event_attributes
                 name, request_id = requests.get(a.meta.update_id, ("?", a.meta.update_id))
@@ -165,9 +170,14 @@ async def reconcile(
     for event_id, who in by_update.items():
         w = written.get(event_id)
         if w is None:
-            differences.append(Difference(
-                "no_append", f"{_label(who)}: its event {event_id} has no completed append",
-                who=who, event_id=event_id))
+            differences.append(
+                Difference(
+                    "no_append",
+                    f"{_label(who)}: its event {event_id} has no completed append",
+                    who=who,
+                    event_id=event_id,
+                )
+            )
         else:
             written[event_id] = Written(w.version, w.event_id, w.type, who, w.hash)
     rows = await store.rows(stream)
@@ -180,37 +190,72 @@ async def reconcile(
         at = stored.get(w.event_id)
         facts = {"who": w.who, "version": w.version, "type": w.type, "event_id": w.event_id}
         if at is None:
-            differences.append(Difference(
-                "not_stored", f"{w.by}: its event at version {w.version} ({w.type}, "
-                f"{w.event_id}) is not in the store", **facts))
+            differences.append(
+                Difference(
+                    "not_stored",
+                    f"{w.by}: its event at version {w.version} ({w.type}, "
+                    f"{w.event_id}) is not in the store",
+                    **facts,
+                )
+            )
         elif at[0] != w.version:
-            differences.append(Difference(
-                "wrong_version", f"{w.by}: its event {w.event_id} ({w.type}) is stored at"
-                f" version {at[0]}, not {w.version}", stored=at[0], **facts))
+            differences.append(
+                Difference(
+                    "wrong_version",
+                    f"{w.by}: its event {w.event_id} ({w.type}) is stored at"
+                    f" version {at[0]}, not {w.version}",
+                    stored=at[0],
+                    **facts,
+                )
+            )
         elif w.hash and hashes_at.get(w.version) != w.hash:
-            differences.append(Difference(
-                "wrong_hash", f"version {w.version} ({w.type}, {w.event_id}): the stored hash"
-                " differs from the one its append stored (a rewrite)", **facts))
+            differences.append(
+                Difference(
+                    "wrong_hash",
+                    f"version {w.version} ({w.type}, {w.event_id}): the stored hash"
+                    " differs from the one its append stored (a rewrite)",
+                    **facts,
+                )
+            )
     for event_id, (version, type_) in sorted(stored.items(), key=lambda kv: kv[1][0]):
         if event_id not in written:
-            differences.append(Difference(
-                "not_written", f"version {version} ({type_}, {event_id}): no update, deadline"
-                " or start of the workflow wrote it", version=version, type=type_,
-                event_id=event_id))
+            differences.append(
+                Difference(
+                    "not_written",
+                    f"version {version} ({type_}, {event_id}): no update, deadline"
+                    " or start of the workflow wrote it",
+                    version=version,
+                    type=type_,
+                    event_id=event_id,
+                )
+            )
     workflow_version = max((w.version for w in written.values()), default=0)
     store_version = rows[-1][0] if rows else 0
     versions = {"workflow_version": workflow_version, "store_version": store_version}
     if store_version < workflow_version:
-        differences.append(Difference(
-            "deleted_tail", f"the workflow reached version {workflow_version}, the store holds"
-            f" {store_version} (a deleted tail)", **versions))
+        differences.append(
+            Difference(
+                "deleted_tail",
+                f"the workflow reached version {workflow_version}, the store holds"
+                f" {store_version} (a deleted tail)",
+                **versions,
+            )
+        )
     elif store_version > workflow_version:
-        differences.append(Difference(
-            "extra_tail", f"the store holds {store_version} versions, the workflow wrote"
-            f" {workflow_version}", **versions))
+        differences.append(
+            Difference(
+                "extra_tail",
+                f"the store holds {store_version} versions, the workflow wrote {workflow_version}",
+                **versions,
+            )
+        )
     return Reconciliation(
-        workflow_id=workflow_id, stream=stream, runs=tuple(r for r, _ in runs),
-        workflow_version=workflow_version, store_version=store_version, updates=updates,
+        workflow_id=workflow_id,
+        stream=stream,
+        runs=tuple(r for r, _ in runs),
+        workflow_version=workflow_version,
+        store_version=store_version,
+        updates=updates,
         differences=tuple(differences),
     )
 
@@ -230,15 +275,30 @@ async def reconcile_if_held(
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
     return Reconciliation(
-        workflow_id=workflow_id, stream=stream, runs=(), workflow_version=0,
-        store_version=await store.head(stream), updates=0, history=False,
-        differences=(Difference(
-            "no_history", f"Temporal holds no workflow {workflow_id} (never run there, or its"
-            " history passed the namespace's retention)", workflow_id=workflow_id),))
+        workflow_id=workflow_id,
+        stream=stream,
+        runs=(),
+        workflow_version=0,
+        store_version=await store.head(stream),
+        updates=0,
+        history=False,
+        differences=(
+            Difference(
+                "no_history",
+                f"Temporal holds no workflow {workflow_id} (never run there, or its"
+                " history passed the namespace's retention)",
+                workflow_id=workflow_id,
+            ),
+        ),
+    )
 
 
 async def reconcile_all(
-    client: Client, store: EventStore, *, prefix: str = "", year: int | None = None,
+    client: Client,
+    store: EventStore,
+    *,
+    prefix: str = "",
+    year: int | None = None,
     progress: Progress | None = None,
 ) -> list[Reconciliation]:
     """Reconcile every cycle stream of the store (`{prefix}cycle-{block}-{year}`, or one year's)

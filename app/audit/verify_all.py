@@ -53,19 +53,24 @@ def compare_with_witness(stream: str, rows: list[Row], witnessed: list[Leaf]) ->
         return []
     last = witnessed[-1].version
     if not rows:
-        return [f"the signed checkpoint holds {len(witnessed)} events of it (to version {last}),"
-                " the store none (a dropped stream)"]
+        return [
+            f"the signed checkpoint holds {len(witnessed)} events of it (to version {last}),"
+            " the store none (a dropped stream)"
+        ]
     stored = {v: bytes(h) for v, _, h in rows}
     out = []
     head = rows[-1][0]
     if head < last:
-        out.append(f"the store ends at version {head}, the signed checkpoint holds version {last}"
-                   " (a cut)")
+        out.append(
+            f"the store ends at version {head}, the signed checkpoint holds version {last} (a cut)"
+        )
     for leaf in witnessed:
         h = stored.get(leaf.version)
         if h is not None and h != leaf.hash:
-            out.append(f"version {leaf.version}: the stored hash differs from the signed "
-                       "checkpoint's (a rewrite)")
+            out.append(
+                f"version {leaf.version}: the stored hash differs from the signed "
+                "checkpoint's (a rewrite)"
+            )
             break
     return out
 
@@ -100,8 +105,9 @@ def _parse_other(kind: str, rows: list[Row]) -> list[Problem]:
                 person = fold_person(person, obj["type"], obj["data"], version)
         except (ValidationError, ValueError, KeyError, TypeError) as exc:
             detail = str(exc).splitlines()[0]
-            problems.append(Problem("unreadable", version,
-                                    f"does not parse as a {kind} event: {detail}"))
+            problems.append(
+                Problem("unreadable", version, f"does not parse as a {kind} event: {detail}")
+            )
     return problems
 
 
@@ -112,14 +118,16 @@ def _verify_one(stream: str, rows: list[Row], parse: bool) -> VerifyReport:
         more = _parse_other(kind, rows)
         if more:
             report = VerifyReport(
-                stream=report.stream, events=report.events, head_version=report.head_version,
+                stream=report.stream,
+                events=report.events,
+                head_version=report.head_version,
                 head_hash=report.head_hash,
-                problems=tuple(sorted((*report.problems, *more), key=lambda p: p.version)))
+                problems=tuple(sorted((*report.problems, *more), key=lambda p: p.version)),
+            )
     return report
 
 
-def _verify_batch(names: list[str], rows: dict[str, list[Row]], parse: bool
-                  ) -> list[VerifyReport]:
+def _verify_batch(names: list[str], rows: dict[str, list[Row]], parse: bool) -> list[VerifyReport]:
     return [_verify_one(s, rows[s], parse) for s in names]
 
 
@@ -137,8 +145,11 @@ def evidence_problems(store: Any, rows: list[Row]) -> list[str]:
         try:
             obj = orjson.loads(raw)
             data = obj["data"]
-            refs += [Reference(version, str(data["unit"]), sid, EvidenceFile.model_validate(f))
-                     for sid, files in data.get("evidence", {}).items() for f in files]
+            refs += [
+                Reference(version, str(data["unit"]), sid, EvidenceFile.model_validate(f))
+                for sid, files in data.get("evidence", {}).items()
+                for f in files
+            ]
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # not readable: the chain's or the parse's finding
     return findings(store, refs)
@@ -171,20 +182,24 @@ async def verify_all(
     attaches must be stored with its hash. Returns the failing streams; a stream named anywhere
     with no events in the store fails too."""
     witnessed = witnessed or {}
-    names_all = sorted({*await store.streams(year), *of_year(witnessed, year),
-                        *of_year(also, year)})
+    names_all = sorted(
+        {*await store.streams(year), *of_year(witnessed, year), *of_year(also, year)}
+    )
     failures: list[StreamFailure] = []
     done = 0
     for start in range(0, len(names_all), batch):
-        names = names_all[start:start + batch]
+        names = names_all[start : start + batch]
         rows = await store.rows_of_streams(names)
         # hashing (and parsing) a batch is CPU work: in a worker thread, so an API serving
         # GET /audit/verify keeps answering meanwhile
         reports = await asyncio.to_thread(_verify_batch, names, rows, parse)
         for stream, report in zip(names, reports, strict=True):
             against = compare_with_witness(stream, rows[stream], witnessed.get(stream, []))
-            files = (await asyncio.to_thread(evidence_problems, evidence, rows[stream])
-                     if evidence is not None else [])
+            files = (
+                await asyncio.to_thread(evidence_problems, evidence, rows[stream])
+                if evidence is not None
+                else []
+            )
             if not report.ok or not rows[stream] or against or files:
                 failures.append(StreamFailure(stream, report, tuple(against), tuple(files)))
             done += 1

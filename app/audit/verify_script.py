@@ -129,8 +129,9 @@ def ed25519_verify(public: bytes, message: bytes, signature: bytes) -> bool:
         return False
     h = int.from_bytes(hashlib.sha512(signature[:32] + public + message).digest(), "little") % _L
     sb, rha = _mul(s, _G), _add(r, _mul(h, a))
-    return ((sb[0] * rha[2] - rha[0] * sb[2]) % _P == 0
-            and (sb[1] * rha[2] - rha[1] * sb[2]) % _P == 0)
+    return (sb[0] * rha[2] - rha[0] * sb[2]) % _P == 0 and (
+        sb[1] * rha[2] - rha[1] * sb[2]
+    ) % _P == 0
 
 
 # ---- the checkpoint (c2sp.org/tlog-checkpoint, signed note) and RFC 9162 proofs -------------
@@ -145,8 +146,9 @@ class TooLarge(CannotCheck):
     `code` is the rule (too_many_members, member_too_large, export_too_large,
     unsupported_compression, line_too_long), `member` the member's name, `limit` the bound."""
 
-    def __init__(self, code: str, message: str, member: str | None = None,
-                 limit: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, member: str | None = None, limit: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code, self.member, self.limit = code, member, limit
 
@@ -164,9 +166,9 @@ def _central_directory_size(f: IO[bytes]) -> int:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) - at < 22:
         return -1
-    if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":
+    if at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
         return 2**63  # a ZIP64 end record: its sizes are not needed by any export
-    return int(struct.unpack("<I", tail[at + 12:at + 16])[0])
+    return int(struct.unpack("<I", tail[at + 12 : at + 16])[0])
 
 
 def check_bounds(z: zipfile.ZipFile) -> None:
@@ -177,32 +179,60 @@ def check_bounds(z: zipfile.ZipFile) -> None:
     files = [i for i in infos if i.filename.startswith(EVIDENCE_PREFIX)]
     others = len(infos) - len(files)
     if others > MAX_MEMBERS:
-        raise TooLarge("too_many_members", f"the export has {others} members, more than "
-                       f"{MAX_MEMBERS}", None, MAX_MEMBERS)
+        raise TooLarge(
+            "too_many_members",
+            f"the export has {others} members, more than {MAX_MEMBERS}",
+            None,
+            MAX_MEMBERS,
+        )
     if len(files) > MAX_EVIDENCE_MEMBERS:
-        raise TooLarge("too_many_members", f"the export has {len(files)} evidence files, more "
-                       f"than {MAX_EVIDENCE_MEMBERS}", None, MAX_EVIDENCE_MEMBERS)
+        raise TooLarge(
+            "too_many_members",
+            f"the export has {len(files)} evidence files, more than {MAX_EVIDENCE_MEMBERS}",
+            None,
+            MAX_EVIDENCE_MEMBERS,
+        )
     total = evidence = 0
     for info in infos:
         name = info.filename
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise TooLarge("unsupported_compression", f"{name}: compressed with method "
-                           f"{info.compress_type}; only stored and deflate are read", name)
-        limit = (MAX_EVIDENCE_BYTES if name.startswith(EVIDENCE_PREFIX)
-                 else MAX_PARSED_BYTES.get(name, MAX_MEMBER_BYTES))
+            raise TooLarge(
+                "unsupported_compression",
+                f"{name}: compressed with method "
+                f"{info.compress_type}; only stored and deflate are read",
+                name,
+            )
+        limit = (
+            MAX_EVIDENCE_BYTES
+            if name.startswith(EVIDENCE_PREFIX)
+            else MAX_PARSED_BYTES.get(name, MAX_MEMBER_BYTES)
+        )
         if info.file_size > limit:
-            raise TooLarge("member_too_large", f"{name} unpacks to {_size(info.file_size)}, more"
-                           f" than {_size(limit)}", name, limit)
+            raise TooLarge(
+                "member_too_large",
+                f"{name} unpacks to {_size(info.file_size)}, more than {_size(limit)}",
+                name,
+                limit,
+            )
         if name.startswith(EVIDENCE_PREFIX):
             evidence += info.file_size
         else:
             total += info.file_size
     if total > MAX_TOTAL_BYTES:
-        raise TooLarge("export_too_large", f"the members unpack to {_size(total)}, more than "
-                       f"{_size(MAX_TOTAL_BYTES)}", None, MAX_TOTAL_BYTES)
+        raise TooLarge(
+            "export_too_large",
+            f"the members unpack to {_size(total)}, more than {_size(MAX_TOTAL_BYTES)}",
+            None,
+            MAX_TOTAL_BYTES,
+        )
     if evidence > MAX_EVIDENCE_TOTAL:
-        raise TooLarge("export_too_large", f"the evidence files unpack to {_size(evidence)}, "
-                       f"more than {_size(MAX_EVIDENCE_TOTAL)}", None, MAX_EVIDENCE_TOTAL)
+        raise TooLarge(
+            "export_too_large",
+            f"the evidence files unpack to {_size(evidence)}, "
+            f"more than {_size(MAX_EVIDENCE_TOTAL)}",
+            None,
+            MAX_EVIDENCE_TOTAL,
+        )
 
 
 def open_zip(path: str | IO[bytes]) -> zipfile.ZipFile:
@@ -214,10 +244,14 @@ def open_zip(path: str | IO[bytes]) -> zipfile.ZipFile:
         directory = _central_directory_size(path)
         path.seek(0)
     if directory > (MAX_MEMBERS + MAX_EVIDENCE_MEMBERS) * 1024:
-        raise TooLarge("too_many_members", f"the export's central directory is larger than "
-                       f"{MAX_MEMBERS + MAX_EVIDENCE_MEMBERS} KB (more than {MAX_MEMBERS} members"
-                       f" and {MAX_EVIDENCE_MEMBERS} evidence files) or ZIP64", None,
-                       MAX_MEMBERS)
+        raise TooLarge(
+            "too_many_members",
+            f"the export's central directory is larger than "
+            f"{MAX_MEMBERS + MAX_EVIDENCE_MEMBERS} KB (more than {MAX_MEMBERS} members"
+            f" and {MAX_EVIDENCE_MEMBERS} evidence files) or ZIP64",
+            None,
+            MAX_MEMBERS,
+        )
     z = zipfile.ZipFile(path)
     try:
         check_bounds(z)
@@ -256,8 +290,12 @@ class Lines:
             if line.endswith(b"\n"):
                 line = line[:-1]
             elif len(line) > MAX_LINE_BYTES:
-                raise TooLarge("line_too_long", f"{self.name} line {self.n} is longer than "
-                               f"{_size(MAX_LINE_BYTES)}", self.name, MAX_LINE_BYTES)
+                raise TooLarge(
+                    "line_too_long",
+                    f"{self.name} line {self.n} is longer than {_size(MAX_LINE_BYTES)}",
+                    self.name,
+                    MAX_LINE_BYTES,
+                )
             yield line
 
     def rest(self) -> int:
@@ -338,15 +376,17 @@ def check_note(note: str, key: bytes | None) -> tuple[str, int, bytes, bytes]:
     raise CannotCheck(f"the checkpoint carries no signature by {origin}")
 
 
-def check_bundle(bundle: Any, stream: object, key: bytes | None
-                 ) -> tuple[list[str], dict[int, str], bytes]:
+def check_bundle(
+    bundle: Any, stream: object, key: bytes | None
+) -> tuple[list[str], dict[int, str], bytes]:
     """(problems, {version: hash hex} the checkpoint holds of the stream, the key) of a
     checkpoint bundle (checkpoint.json of an export, or `--against`)."""
     if not isinstance(bundle, dict) or not isinstance(bundle.get("leaves"), list):
         raise CannotCheck("not a checkpoint bundle")
     if bundle.get("stream") != stream:
-        raise CannotCheck(f"the checkpoint bundle is of stream {bundle.get('stream')!r}, not"
-                          f" {stream!r}")
+        raise CannotCheck(
+            f"the checkpoint bundle is of stream {bundle.get('stream')!r}, not {stream!r}"
+        )
     try:
         named = base64.b64decode(str(bundle.get("public_key")), validate=True)
     except ValueError:
@@ -366,13 +406,16 @@ def check_bundle(bundle: Any, stream: object, key: bytes | None
         try:
             version, h, index = int(leaf["version"]), str(leaf["hash"]), int(leaf["index"])
             proof = [bytes.fromhex(x) for x in leaf["proof"]]
-            ok = inclusion_ok(index, size, leaf_hash(str(stream), version, bytes.fromhex(h)),
-                              proof, root)
+            ok = inclusion_ok(
+                index, size, leaf_hash(str(stream), version, bytes.fromhex(h)), proof, root
+            )
         except (KeyError, TypeError, ValueError):
             raise CannotCheck("the checkpoint bundle has an unreadable leaf") from None
         if not ok:
-            problems.append(f"checkpoint: version {version} is not in the signed tree (its"
-                            " inclusion proof fails)")
+            problems.append(
+                f"checkpoint: version {version} is not in the signed tree (its"
+                " inclusion proof fails)"
+            )
         held[version] = h
     return problems, held, used
 
@@ -381,16 +424,26 @@ def canonical(obj: object) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def verify_zip(path: str | IO[bytes], witness_key: bytes | None = None
-               ) -> tuple[list[str], dict[str, object]]:
+def verify_zip(
+    path: str | IO[bytes], witness_key: bytes | None = None
+) -> tuple[list[str], dict[str, object]]:
     """(problems, manifest): no problems means the export is intact. The first problem is the
     earliest bad line. `path` may also be an open binary file (e.g. io.BytesIO). TooLarge
     (a CannotCheck) for an export past the bounds."""
     try:
         with open_zip(path) as z:
             return _verify(z, witness_key)
-    except (OSError, KeyError, ValueError, EOFError, RuntimeError, RecursionError,
-            NotImplementedError, zlib.error, zipfile.BadZipFile) as exc:
+    except (
+        OSError,
+        KeyError,
+        ValueError,
+        EOFError,
+        RuntimeError,
+        RecursionError,
+        NotImplementedError,
+        zlib.error,
+        zipfile.BadZipFile,
+    ) as exc:
         # (an encrypted member is a RuntimeError, a corrupt one a zlib.error or a bad CRC)
         return [f"unreadable export: {exc}"], {}
 
@@ -453,8 +506,9 @@ def _verify(z: zipfile.ZipFile, witness_key: bytes | None) -> tuple[list[str], d
         elif obj.get("stream") != stream:
             problems.append(f"{where}: belongs to stream {obj.get('stream')!r}, not {stream!r}")
         elif obj.get("version") != version:
-            problems.append(f"{where}: holds version {obj.get('version')} (an event is missing "
-                            "or out of order)")
+            problems.append(
+                f"{where}: holds version {obj.get('version')} (an event is missing or out of order)"
+            )
         if hashlib.sha256(prev + line).digest() != stored:
             problems.append(f"{where}: its hash does not match its content")
         prev = stored
@@ -488,15 +542,17 @@ def _verify(z: zipfile.ZipFile, witness_key: bytes | None) -> tuple[list[str], d
         manifest["_evidence"] = len(refs)
     if witnessed is not None and key is not None:
         problems += more
-        problems += compare(held, exported, first_version, n_hashes, stream,
-                            "the signed checkpoint")
+        problems += compare(
+            held, exported, first_version, n_hashes, stream, "the signed checkpoint"
+        )
         manifest["_witness_key"] = base64.b64encode(key).decode()
         manifest["_witnessed"] = len(held)
     return problems, manifest
 
 
-def attached(obj: dict[str, Any], version: int,
-             refs: dict[str, tuple[int, str, str, str, object]]) -> None:
+def attached(
+    obj: dict[str, Any], version: int, refs: dict[str, tuple[int, str, str, str, object]]
+) -> None:
     """The evidence files a self-score attaches: {sha256: (version, unit, section, name,
     size)}, the first event that attaches each."""
     data = obj.get("data")
@@ -507,12 +563,14 @@ def attached(obj: dict[str, Any], version: int,
         for f in files if isinstance(files, list) else ():
             if isinstance(f, dict) and isinstance(f.get("sha256"), str):
                 unit = str(data.get("unit")) if isinstance(data, dict) else "None"
-                refs.setdefault(f["sha256"], (version, unit, str(section),
-                                              str(f.get("name")), f.get("size")))
+                refs.setdefault(
+                    f["sha256"], (version, unit, str(section), str(f.get("name")), f.get("size"))
+                )
 
 
-def check_evidence(z: zipfile.ZipFile, names: list[str],
-                   refs: dict[str, tuple[int, str, str, str, object]]) -> list[str]:
+def check_evidence(
+    z: zipfile.ZipFile, names: list[str], refs: dict[str, tuple[int, str, str, str, object]]
+) -> list[str]:
     """Each attached file is in the export as evidence/<sha256> with that SHA-256 and size; no
     other file is there."""
     problems = []
@@ -522,10 +580,11 @@ def check_evidence(z: zipfile.ZipFile, names: list[str],
         if member not in names:
             problems.append(f"{what}: missing from the export")
         elif sha256_of(z, member) != sha or z.getinfo(member).file_size != size:
-            problems.append(f"{what}: its SHA-256 differs from the one the event records "
-                            "(an altered file)")
+            problems.append(
+                f"{what}: its SHA-256 differs from the one the event records (an altered file)"
+            )
     for member in names:
-        if member.startswith(EVIDENCE_PREFIX) and member[len(EVIDENCE_PREFIX):] not in refs:
+        if member.startswith(EVIDENCE_PREFIX) and member[len(EVIDENCE_PREFIX) :] not in refs:
             problems.append(f"{member}: no event attaches this file")
     return problems
 
@@ -538,8 +597,12 @@ def against(path: str, bundle_path: str, key: bytes | None) -> tuple[list[str], 
         with open(bundle_path, "rb") as f:
             text = f.read(bound + 1)
         if len(text) > bound:
-            raise TooLarge("member_too_large", f"{bundle_path} is larger than {_size(bound)}",
-                           bundle_path, bound)
+            raise TooLarge(
+                "member_too_large",
+                f"{bundle_path} is larger than {_size(bound)}",
+                bundle_path,
+                bound,
+            )
         bundle = json.loads(text)
         with open_zip(path) as z:
             manifest = read_json(z, "manifest.json")
@@ -555,24 +618,34 @@ def against(path: str, bundle_path: str, key: bytes | None) -> tuple[list[str], 
                     exported[first + n - 1] = h
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
         raise CannotCheck(f"unreadable input: {exc}") from None
-    return problems + compare(held, exported, first, n, manifest.get("stream"),
-                              "the later checkpoint"), len(held)
+    return problems + compare(
+        held, exported, first, n, manifest.get("stream"), "the later checkpoint"
+    ), len(held)
 
 
-def compare(held: dict[int, str], exported: dict[int, str], first: int, count: int,
-            stream: object, what: str) -> list[str]:
+def compare(
+    held: dict[int, str],
+    exported: dict[int, str],
+    first: int,
+    count: int,
+    stream: object,
+    what: str,
+) -> list[str]:
     """What the export lacks against the events of its stream a checkpoint holds. The export
     holds versions first..first+count-1; `exported` their hashes (at least of those `held`)."""
     problems = []
     last = first + count - 1
     missing = [v for v in sorted(held) if not first <= v <= last]
     if missing and (first if count else 1) <= missing[0]:
-        problems.append(f"{what} holds versions {missing[0]}..{missing[-1]} of {stream}, the "
-                        f"export ends at version {last if count else 0} (a cut export)")
+        problems.append(
+            f"{what} holds versions {missing[0]}..{missing[-1]} of {stream}, the "
+            f"export ends at version {last if count else 0} (a cut export)"
+        )
     for version in sorted(held):
         if version in exported and exported[version] != held[version]:
-            problems.append(f"version {version}: the export's hash differs from {what}'s (a"
-                            " rewritten export)")
+            problems.append(
+                f"version {version}: the export's hash differs from {what}'s (a rewritten export)"
+            )
             break
     return problems
 
@@ -584,7 +657,7 @@ def main(argv: list[str]) -> int:
             if flag in args:
                 i = args.index(flag)
                 value = args[i + 1]
-                del args[i:i + 2]
+                del args[i : i + 2]
                 if flag == "--key":
                     key = base64.b64decode(value, validate=True)
                 else:
@@ -592,8 +665,10 @@ def main(argv: list[str]) -> int:
     except (IndexError, ValueError):
         args = []
     if len(args) != 1:
-        print("usage: python3 verify.py EXPORT.zip [--against BUNDLE.json] [--key BASE64]",
-              file=sys.stderr)
+        print(
+            "usage: python3 verify.py EXPORT.zip [--against BUNDLE.json] [--key BASE64]",
+            file=sys.stderr,
+        )
         return 2
     try:
         problems, manifest = verify_zip(args[0], key)
@@ -610,13 +685,17 @@ def main(argv: list[str]) -> int:
         return 1
     witnessed = ""
     if "_witness_key" in manifest:
-        witnessed = (f"; {manifest['_witnessed']} events in the signed checkpoint of witness key"
-                     f" {manifest['_witness_key']}")
+        witnessed = (
+            f"; {manifest['_witnessed']} events in the signed checkpoint of witness key"
+            f" {manifest['_witness_key']}"
+        )
     if held is not None:
         witnessed += f"; all {held} events of the later checkpoint present"
     files = f", {manifest['_evidence']} evidence files intact" if manifest.get("_evidence") else ""
-    print(f"ok: {manifest['stream']}: {manifest['count']} events, chain intact{files}, "
-          f"last hash {manifest['last_hash']}{witnessed}")
+    print(
+        f"ok: {manifest['stream']}: {manifest['count']} events, chain intact{files}, "
+        f"last hash {manifest['last_hash']}{witnessed}"
+    )
     return 0
 
 

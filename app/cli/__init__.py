@@ -52,7 +52,6 @@ class LazyGroups(TyperGroup):
             return load_group(cmd_name)
         return super().get_command(ctx, cmd_name)
 
-
     def format_help(self, ctx: Any, formatter: Any) -> None:
         ctx.meta[_LISTING] = True  # the groups' lines, without importing them
         try:
@@ -88,15 +87,29 @@ app = typer.Typer(
 )
 
 # Commands that print a report of their own: their logs stay quiet unless LOG_LEVEL says.
-_QUIET = {"demo", "scenario", "cycle", "audit", "db", "projections", "users", "tokens", "block",
-          "year"}
+_QUIET = {
+    "demo",
+    "scenario",
+    "cycle",
+    "audit",
+    "db",
+    "projections",
+    "users",
+    "tokens",
+    "block",
+    "year",
+}
 
 
 @app.callback()
 def root(
     ctx: typer.Context,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="print the version and exit")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
 ) -> None:
     """Durable, auditable emulation cycles (thi đua – khen thưởng) of emulation blocks.
 
@@ -119,9 +132,14 @@ def root(
 def demo(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="print the outcome as JSON")] = False,
-    demo_users: Annotated[bool, typer.Option(
-        "--demo-users", help="also create (or reset) an administrator, an auditor and one "
-        "person per unit, and print their logins and passwords once (standard error)")] = False,
+    demo_users: Annotated[
+        bool,
+        typer.Option(
+            "--demo-users",
+            help="also create (or reset) an administrator, an auditor and one "
+            "person per unit, and print their logins and passwords once (standard error)",
+        ),
+    ] = False,
 ) -> None:
     """The main job: bring up the embedded stack, run the reference cycle of Khối thi đua số 2
     (Kiên Giang, 2018) through the workflow, and print its outcome."""

@@ -18,8 +18,10 @@ from .common import err, out, run, settings_of
 
 __all__ = ["app", "read_json"]
 
-app = typer.Typer(help="Blocks across the years: register, show, members joining and leaving.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Blocks across the years: register, show, members joining and leaving.",
+    no_args_is_help=True,
+)
 
 
 def read_json(path: Path) -> Any:
@@ -52,15 +54,18 @@ def _print(state: Any, as_json: bool) -> None:
     out.print(f"  Khối trưởng {record['head']}, Khối phó {record['deputy']} (khi đăng ký)")
     for year, lead in record["leaders"].items():
         how = "bầu" if lead["source"] == "election" else f"chỉ định: {lead['reason']}"
-        out.print(f"  {year}: Khối trưởng {lead['head']}, Khối phó {lead['deputy']} ({how})",
-                  highlight=False)
+        out.print(
+            f"  {year}: Khối trưởng {lead['head']}, Khối phó {lead['deputy']} ({how})",
+            highlight=False,
+        )
 
 
 @app.command("register")
 def register(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="the scenario format's `block` object, or a "
-                                              "scenario file")],
+    file: Annotated[
+        Path, typer.Argument(help="the scenario format's `block` object, or a scenario file")
+    ],
 ) -> None:
     """Register a block: province, name, members with names, head, deputy."""
     data = read_json(file)
@@ -71,7 +76,8 @@ def register(
 
 @app.command("show")
 def show(
-    ctx: typer.Context, block: str,
+    ctx: typer.Context,
+    block: str,
     as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
 ) -> None:
     """A block's record: members by period, leaders by year."""
@@ -80,7 +86,9 @@ def show(
 
 @app.command("join")
 def join(
-    ctx: typer.Context, block: str, unit: str,
+    ctx: typer.Context,
+    block: str,
+    unit: str,
     from_year: Annotated[int, typer.Option("--from", help="first emulation year as a member")],
     name: Annotated[str, typer.Option(help="the unit's name, e.g. 'Sở Tài chính'")],
 ) -> None:
@@ -91,7 +99,9 @@ def join(
 
 @app.command("leave")
 def leave(
-    ctx: typer.Context, block: str, unit: str,
+    ctx: typer.Context,
+    block: str,
+    unit: str,
     after_year: Annotated[int, typer.Option("--after", help="last emulation year as a member")],
 ) -> None:
     """A unit leaves the block after a year (it is 'not a member next year' in that year)."""
@@ -108,7 +118,8 @@ def rename(ctx: typer.Context, block: str, name: str) -> None:
 
 @app.command("appoint")
 def appoint(
-    ctx: typer.Context, block: str,
+    ctx: typer.Context,
+    block: str,
     year: Annotated[int, typer.Option(help="the emulation year they lead")],
     head: Annotated[str, typer.Option(help="the head unit")],
     deputy: Annotated[str, typer.Option(help="the deputy unit")],

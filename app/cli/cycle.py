@@ -57,18 +57,32 @@ async def _actor(services: Any, who: str) -> Actor:
 @app.command("start")
 def cycle_start(
     ctx: typer.Context,
-    file: Annotated[Path | None, typer.Argument(
-        help="a scenario file: its block, year, ruleset, score sheet and deadlines (its steps "
-             "are ignored); its block is registered when its id is new")] = None,
-    block: Annotated[str | None, typer.Option(help="a registered block's id (instead of FILE)")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="a scenario file: its block, year, ruleset, score sheet and deadlines (its steps "
+            "are ignored); its block is registered when its id is new"
+        ),
+    ] = None,
+    block: Annotated[
+        str | None, typer.Option(help="a registered block's id (instead of FILE)")
+    ] = None,
     year: Annotated[int | None, typer.Option(help="with --block: the emulation year")] = None,
-    ruleset: Annotated[Path | None, typer.Option(
-        help="with --block: ruleset JSON (default: the block's previous cycle's)")] = None,
-    sheet: Annotated[Path | None, typer.Option(
-        help="with --block: score sheet JSON (default: the previous cycle's)")] = None,
+    ruleset: Annotated[
+        Path | None,
+        typer.Option(help="with --block: ruleset JSON (default: the block's previous cycle's)"),
+    ] = None,
+    sheet: Annotated[
+        Path | None,
+        typer.Option(help="with --block: score sheet JSON (default: the previous cycle's)"),
+    ] = None,
     deadlines: Annotated[Path | None, typer.Option(help="with --block: deadlines JSON")] = None,
-    who: Annotated[str, typer.Option(
-        "--as", help="the administrator's login (the event names the person), or admin")] = "admin",
+    who: Annotated[
+        str,
+        typer.Option(
+            "--as", help="the administrator's login (the event names the person), or admin"
+        ),
+    ] = "admin",
 ) -> None:
     """Administrators: start the yearly cycle of a block — from a scenario file, or from a
     registered block's members and leaders of that year (`--block ID --year Y`)."""
@@ -79,14 +93,15 @@ def cycle_start(
         err.print("[red]invalid:[/red] give a scenario FILE, or --block ID --year YEAR")
         raise typer.Exit(2)
     scenario = load_file(file) if file is not None else None
-    files = {k: read_json(v) if v else None
-             for k, v in (("ruleset", ruleset), ("sheet", sheet), ("deadlines", deadlines))}
+    files = {
+        k: read_json(v) if v else None
+        for k, v in (("ruleset", ruleset), ("sheet", sheet), ("deadlines", deadlines))
+    }
 
     async def go() -> str:
         # a file that breaks a rule is a rejection naming the field (inside run: one line)
         rules = load_ruleset(files["ruleset"]) if files["ruleset"] is not None else None
-        score_sheet = (load_score_sheet(files["sheet"]) if files["sheet"] is not None
-                       else None)
+        score_sheet = load_score_sheet(files["sheet"]) if files["sheet"] is not None else None
         times = load_deadlines(files["deadlines"]) if files["deadlines"] is not None else None
         async with bootstrap(settings_of(ctx), temporal="find") as services:
             actor = await _actor(services, who)
@@ -98,8 +113,13 @@ def cycle_start(
             else:
                 assert block is not None and year is not None
                 handle = await blocks.start_cycle(
-                    block, year, ruleset=rules, score_sheet=score_sheet, deadlines=times,
-                    actor=actor)
+                    block,
+                    year,
+                    ruleset=rules,
+                    score_sheet=score_sheet,
+                    deadlines=times,
+                    actor=actor,
+                )
             return str(handle.id)
 
     out.print(f"started {run(go())}")
@@ -110,19 +130,30 @@ def cycle_send(
     ctx: typer.Context,
     block: Annotated[str, typer.Argument(help="block id, e.g. kg-khoi-2")],
     year: Annotated[int, typer.Argument(help="the emulation year")],
-    who: Annotated[str, typer.Option(
-        "--as", help="a person's login (the events name the person), or the shorthand admin, "
-        "auditor or a member unit's id")],
+    who: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="a person's login (the events name the person), or the shorthand admin, "
+            "auditor or a member unit's id",
+        ),
+    ],
     do: Annotated[str, typer.Option("--do", help="the command, e.g. sign_pledge")],
-    field: Annotated[list[str] | None, typer.Option(
-        "--field", "-f", help="key=value (JSON values allowed), repeatable")] = None,
-    request_id: Annotated[str | None, typer.Option(
-        help="makes a retry safe: the same id again returns the first answer")] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", "-f", help="key=value (JSON values allowed), repeatable"),
+    ] = None,
+    request_id: Annotated[
+        str | None,
+        typer.Option(help="makes a retry safe: the same id again returns the first answer"),
+    ] = None,
 ) -> None:
     """Approvers: send one step of a cycle (a Temporal update, judged by the rules)."""
     if do in ("start_cycle", "expire_deadline"):
-        err.print(f"[red]invalid:[/red] --do: {do} is not a step (use `cycle start`; "
-                  "deadlines expire by themselves)")
+        err.print(
+            f"[red]invalid:[/red] --do: {do} is not a step (use `cycle start`; "
+            "deadlines expire by themselves)"
+        )
         raise typer.Exit(2)
     try:
         command = CommandAdapter.validate_python({"do": do, **_parse_fields(field or [])})
@@ -144,15 +175,20 @@ def cycle_send(
 
     result = run(go())
     note = " (repeated request: first answer)" if result.duplicate else ""
-    out.print(f"accepted{note}: {', '.join(e.type for e in result.events)} → version "
-              f"{result.version}, stage {result.stage}")
+    out.print(
+        f"accepted{note}: {', '.join(e.type for e in result.events)} → version "
+        f"{result.version}, stage {result.stage}"
+    )
 
 
 @app.command("state")
 def cycle_state_command(
-    ctx: typer.Context, block: str, year: int,
-    auditor: Annotated[bool, typer.Option(
-        "--auditor", help="everything, ballots of an open round included")] = False,
+    ctx: typer.Context,
+    block: str,
+    year: int,
+    auditor: Annotated[
+        bool, typer.Option("--auditor", help="everything, ballots of an open round included")
+    ] = False,
 ) -> None:
     """The live state of a cycle, as JSON. While a round is open it shows who has voted, not
     how (as the pages and the API do), unless --auditor."""
@@ -168,10 +204,13 @@ def cycle_state_command(
 
 @app.command("pending")
 def cycle_pending(
-    ctx: typer.Context, block: str, year: int,
+    ctx: typer.Context,
+    block: str,
+    year: int,
     as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
 ) -> None:
     """Who still has to act in the current stage, with each unit's name and the deadline."""
+
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="find", role="auditor") as services:
             return await cycle_state(services.cycles, block, year)
@@ -180,9 +219,18 @@ def cycle_pending(
     pending = pending_actions(state)
     deadline = state.deadlines.get(state.stage)
     if as_json:
-        sys.stdout.write(json.dumps({
-            "stage": state.stage, "deadline": deadline.isoformat() if deadline else None,
-            "pending": pending}, ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "stage": state.stage,
+                    "deadline": deadline.isoformat() if deadline else None,
+                    "pending": pending,
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+            + "\n"
+        )
         return
     name = state.block.name_of if state.block else str
     when = f"hạn {_vn(deadline)}" if deadline else "không có hạn"
@@ -217,22 +265,30 @@ def cycle_list(
             if await may_write(services.pool):
                 await services.readmodels.catch_up()
             elif await services.readmodels.behind():  # the auditor reads it as it is
-                err.print("note: the read model is behind the event log; a running worker (or"
-                          " `thidua projections run`) brings it up to date", highlight=False)
+                err.print(
+                    "note: the read model is behind the event log; a running worker (or"
+                    " `thidua projections run`) brings it up to date",
+                    highlight=False,
+                )
             return await list_cycles(services.pool, year=year, stage=stage, block=block)
 
     rows = run(go())
     if as_json:
-        sys.stdout.write(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=1)
-                         + "\n")
+        sys.stdout.write(
+            json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=1) + "\n"
+        )
         return
     table = Table(title="Kỳ thi đua")
     for col in ("year", "block", "province", "stage", "head → next", "deputy → next", "place 1"):
         table.add_column(col)
     for r in rows:
         table.add_row(
-            str(r.year), f"{r.block_name} ({r.block_id})", r.province, r.stage,
-            f"{r.head} → {r.next_head or '—'}", f"{r.deputy} → {r.next_deputy or '—'}",
+            str(r.year),
+            f"{r.block_name} ({r.block_id})",
+            r.province,
+            r.stage,
+            f"{r.head} → {r.next_head or '—'}",
+            f"{r.deputy} → {r.next_deputy or '—'}",
             r.leading_unit or "—",
         )
     out.print(table)
@@ -240,7 +296,9 @@ def cycle_list(
 
 @app.command("export")
 def cycle_export(
-    ctx: typer.Context, block: str, year: int,
+    ctx: typer.Context,
+    block: str,
+    year: int,
     out_path: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="the workbook to write")],
     stream: Annotated[str | None, typer.Option(help="a stream name instead of BLOCK YEAR")] = None,
 ) -> None:
@@ -251,14 +309,14 @@ def cycle_export(
     from ..documents.record import stored_workbook
 
     if out_path.suffix.lower() != ".xlsx":
-        err.print("[red]invalid:[/red] OUT.xlsx: the file name must end in .xlsx",
-                  highlight=False)
+        err.print("[red]invalid:[/red] OUT.xlsx: the file name must end in .xlsx", highlight=False)
         raise typer.Exit(2)
     name = stream or cycle_key(block, year)[1]
 
     async def go() -> bytes:
-        async with bootstrap(settings_of(ctx), temporal="none", role="auditor",
-                             pool_size=2) as services:
+        async with bootstrap(
+            settings_of(ctx), temporal="none", role="auditor", pool_size=2
+        ) as services:
             return await stored_workbook(services.store, name)
 
     body = run(go())

@@ -43,9 +43,14 @@ _STDIN_ROLE = {"owner": "owner", "app": "service", "auditor": "auditor"}
 @app.command("roles")
 def roles_command(
     ctx: typer.Context,
-    password_stdin: Annotated[StdinRole | None, typer.Option(
-        "--password-stdin", help="read this role's password from the first line of standard"
-        " input (else DB_OWNER_PASSWORD, DB_APP_PASSWORD, DB_AUDITOR_PASSWORD)")] = None,
+    password_stdin: Annotated[
+        StdinRole | None,
+        typer.Option(
+            "--password-stdin",
+            help="read this role's password from the first line of standard"
+            " input (else DB_OWNER_PASSWORD, DB_APP_PASSWORD, DB_AUDITOR_PASSWORD)",
+        ),
+    ] = None,
 ) -> None:
     """Create or update the owner (thidua_owner), service (thidua_app) and read-only auditor
     (thidua_auditor) roles and their grants. Needs a DATABASE_URL that may create roles (the
@@ -57,8 +62,11 @@ def roles_command(
     if password_stdin is not None:
         line = sys.stdin.readline().rstrip("\r\n")
         if not line:
-            err.print("[red]error:[/red] --password-stdin: standard input holds no password"
-                      " (rule: one non-empty line)", highlight=False)
+            err.print(
+                "[red]error:[/red] --password-stdin: standard input holds no password"
+                " (rule: one non-empty line)",
+                highlight=False,
+            )
             raise typer.Exit(2)
         overrides[_STDIN_ROLE[password_stdin.value]] = line
     settings = settings_of(ctx)
@@ -79,8 +87,9 @@ def backup_command(
 
     settings = settings_of(ctx)
     counts = run(then_stop_embedded(settings, backup(settings, file)))
-    out.print(f"backup: {file} ({counts.events} events in {counts.streams} streams)",
-              highlight=False)
+    out.print(
+        f"backup: {file} ({counts.events} events in {counts.streams} streams)", highlight=False
+    )
 
 
 @app.command("restore")

@@ -74,8 +74,9 @@ class Workers:
         self.stopping = False
 
     async def _spare(self) -> asyncio.subprocess.Process:
-        return await _spawn(["worker"], {**self.env, STANDBY_ENV: "1"},
-                            stdin=asyncio.subprocess.PIPE)
+        return await _spawn(
+            ["worker"], {**self.env, STANDBY_ENV: "1"}, stdin=asyncio.subprocess.PIPE
+        )
 
     async def start(self) -> None:
         self.active = await _spawn(["worker"], self.env)
@@ -96,8 +97,12 @@ class Workers:
                 return
             if active.returncode is not None:
                 delay = _next_delay(delay, born)
-                log.warning("dev.child_exited", child="worker", code=active.returncode,
-                            promoted="spare" if spare.returncode is None else None)
+                log.warning(
+                    "dev.child_exited",
+                    child="worker",
+                    code=active.returncode,
+                    promoted="spare" if spare.returncode is None else None,
+                )
                 if spare.returncode is None and spare.stdin is not None:
                     spare.stdin.write(b"go\n")
                     self.active, born = spare, time.monotonic()
@@ -110,8 +115,12 @@ class Workers:
                     self.on_change(self.active.pid)
             elif spare.returncode is not None:
                 spare_delay = _next_delay(spare_delay, spare_born)
-                log.warning("dev.child_exited", child="spare worker", code=spare.returncode,
-                            restart_in=spare_delay)
+                log.warning(
+                    "dev.child_exited",
+                    child="spare worker",
+                    code=spare.returncode,
+                    restart_in=spare_delay,
+                )
                 await asyncio.sleep(spare_delay)
                 self.spare, spare_born = await self._spare(), time.monotonic()
 
@@ -120,10 +129,16 @@ class Workers:
         await asyncio.gather(_terminate(self.active, grace), _terminate(self.spare, grace))
 
 
-async def _spawn(args: list[str], env: dict[str, str], *,
-                 stdin: int = asyncio.subprocess.DEVNULL) -> asyncio.subprocess.Process:
+async def _spawn(
+    args: list[str], env: dict[str, str], *, stdin: int = asyncio.subprocess.DEVNULL
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app", *args, env=env, stdin=stdin,
+        sys.executable,
+        "-m",
+        "app",
+        *args,
+        env=env,
+        stdin=stdin,
     )
 
 
@@ -158,14 +173,18 @@ def choose_api_port(settings: Settings, requested: int | None) -> int:
 
     if requested is not None:
         if not port_is_free(requested):
-            raise ServiceNotFound(f"port {requested} (--api-port) is held by another process; "
-                                  "choose another or stop that process")
+            raise ServiceNotFound(
+                f"port {requested} (--api-port) is held by another process; "
+                "choose another or stop that process"
+            )
         return requested
     if port_is_free(settings.api_port):
         return settings.api_port
     port = free_port()
-    err.print(f"port {settings.api_port} (API_PORT) is held by another process: the API uses "
-              f"port {port}", highlight=False)
+    err.print(
+        f"port {settings.api_port} (API_PORT) is held by another process: the API uses port {port}",
+        highlight=False,
+    )
     return port
 
 
@@ -177,8 +196,10 @@ async def keep_temporal(server: DevServer, on_restart: Callable[[int], None]) ->
         proc = server.proc
         if proc is None or proc.poll() is None:
             continue
-        err.print(f"the Temporal dev server exited ({proc.returncode}); starting it again",
-                  highlight=False)
+        err.print(
+            f"the Temporal dev server exited ({proc.returncode}); starting it again",
+            highlight=False,
+        )
         log.warning("dev.temporal_exited", code=proc.returncode, restart_in=delay)
         await asyncio.sleep(delay)
         try:
@@ -220,8 +241,9 @@ def _embedded_running(settings: Settings) -> bool:
     return info is not None and info.is_running()
 
 
-async def serve(settings: Settings, *, api_port: int, with_api: bool,
-                demo_users: bool = False) -> None:
+async def serve(
+    settings: Settings, *, api_port: int, with_api: bool, demo_users: bool = False
+) -> None:
     """The stack until SIGINT or SIGTERM; then everything it started stops: the API, the
     workers, the Temporal dev server and, unless it was running before, the embedded
     PostgreSQL."""
@@ -236,8 +258,9 @@ async def serve(settings: Settings, *, api_port: int, with_api: bool,
                 err.print("PostgreSQL stopped", highlight=False)
 
 
-async def _serve(settings: Settings, *, api_port: int, with_api: bool,
-                 demo_users: bool = False) -> None:
+async def _serve(
+    settings: Settings, *, api_port: int, with_api: bool, demo_users: bool = False
+) -> None:
     async with bootstrap(settings, temporal="serve", setup=True) as services:
         if demo_users:
             from .users import create_demo_users
@@ -249,15 +272,23 @@ async def _serve(settings: Settings, *, api_port: int, with_api: bool,
         api_url = f"http://127.0.0.1:{api_port}" if with_api else None
         public, witness = _witness_key(settings)
         info = DevInfo(
-            pid=os.getpid(), temporal_address=address, namespace=settings.temporal_namespace,
-            task_queue=settings.task_queue, database_url=services.database_url,
-            ui_url=server.ui_url, api_url=api_url, witness_public_key=public,
+            pid=os.getpid(),
+            temporal_address=address,
+            namespace=settings.temporal_namespace,
+            task_queue=settings.task_queue,
+            database_url=services.database_url,
+            ui_url=server.ui_url,
+            api_url=api_url,
+            witness_public_key=public,
             witness_dir=witness,
             temporal_pid=server.proc.pid if server.proc is not None else None,
         )
         env = {
-            **os.environ, "TEMPORAL_ADDRESS": address, "DATABASE_URL": services.database_url,
-            "TEMPORAL_NAMESPACE": settings.temporal_namespace, "TASK_QUEUE": settings.task_queue,
+            **os.environ,
+            "TEMPORAL_ADDRESS": address,
+            "DATABASE_URL": services.database_url,
+            "TEMPORAL_NAMESPACE": settings.temporal_namespace,
+            "TASK_QUEUE": settings.task_queue,
             "THIDUA_HOME": str(settings.home),
         }
         env.pop(STANDBY_ENV, None)
@@ -326,19 +357,26 @@ def _witness_key(settings: Settings) -> tuple[str | None, str]:
 
 def _ready(info: DevInfo, services: Services) -> None:
     err.print("[green]ready[/green]", highlight=False)
-    err.print(f"  Temporal        {info.temporal_address} (namespace {info.namespace}, "
-              f"task queue {info.task_queue})", highlight=False)
+    err.print(
+        f"  Temporal        {info.temporal_address} (namespace {info.namespace}, "
+        f"task queue {info.task_queue})",
+        highlight=False,
+    )
     if info.ui_url:
         err.print(f"  Temporal Web UI {info.ui_url}", highlight=False)
     if info.api_url:
-        err.print(f"  HTTP API        {info.api_url} (OpenAPI at {info.api_url}/docs)",
-                  highlight=False)
+        err.print(
+            f"  HTTP API        {info.api_url} (OpenAPI at {info.api_url}/docs)", highlight=False
+        )
         err.print(f"  Web pages       {info.api_url}/dang-nhap", highlight=False)
     err.print(f"  PostgreSQL      {_redact(info.database_url or '')}", highlight=False)
     err.print(f"  data            {services.settings.home}", highlight=False)
     if info.witness_public_key:
-        err.print(f"  witness         {info.witness_dir} (checkpoints signed by the worker), "
-                  f"public key {info.witness_public_key}", highlight=False)
+        err.print(
+            f"  witness         {info.witness_dir} (checkpoints signed by the worker), "
+            f"public key {info.witness_public_key}",
+            highlight=False,
+        )
     err.print("  Ctrl-C (or SIGTERM) stops everything", highlight=False)
 
 
@@ -349,7 +387,8 @@ def _redact(url: str) -> str:
     parts = urlsplit(url)
     if parts.password:
         netloc = f"{parts.username}:***@{parts.hostname or ''}" + (
-            f":{parts.port}" if parts.port else "")
+            f":{parts.port}" if parts.port else ""
+        )
         return urlunsplit(parts._replace(netloc=netloc))
     return url
 
@@ -357,11 +396,18 @@ def _redact(url: str) -> str:
 @app.command("up")
 def dev_up(
     ctx: typer.Context,
-    api_port: Annotated[int | None, typer.Option(help="port of the HTTP API (default API_PORT)")] = None,
+    api_port: Annotated[
+        int | None, typer.Option(help="port of the HTTP API (default API_PORT)")
+    ] = None,
     no_api: Annotated[bool, typer.Option("--no-api", help="do not serve the HTTP API")] = False,
-    demo_users: Annotated[bool, typer.Option(
-        "--demo-users", help="create (or reset) an administrator, an auditor and one person "
-        "per unit of the reference block, and print their logins and passwords once")] = False,
+    demo_users: Annotated[
+        bool,
+        typer.Option(
+            "--demo-users",
+            help="create (or reset) an administrator, an auditor and one person "
+            "per unit of the reference block, and print their logins and passwords once",
+        ),
+    ] = False,
 ) -> None:
     """Start PostgreSQL, the Temporal dev server (with its Web UI), a worker and the HTTP API,
     and keep them running until Ctrl-C or SIGTERM. Ports are kept across restarts; other

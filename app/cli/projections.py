@@ -17,6 +17,7 @@ app = typer.Typer(help="Read models (projections of the event log).", no_args_is
 @app.command("run")
 def run_command(ctx: typer.Context) -> None:
     """Bring every read model up to date once (the worker does this continuously)."""
+
     async def go() -> int:
         async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
             await services.readmodels.prepare()
@@ -32,6 +33,7 @@ def rebuild_command(
 ) -> None:
     """Empty a read model (or all) and rebuild it from the events; readers see the old rows
     until the new ones are complete."""
+
     async def go() -> int:
         async with bootstrap(settings_of(ctx), temporal="none", pool_size=2) as services:
             if name is not None and name not in services.readmodels.names:

@@ -22,27 +22,37 @@ __all__ = ["app", "run_report", "show"]
 app = typer.Typer(help="Run scenario files (thidua.scenario/1).", no_args_is_help=True)
 
 
-async def run_report(scenario: Scenario, settings: Settings, *, show_progress: bool,
-                     people: Any = None) -> Any:
+async def run_report(
+    scenario: Scenario, settings: Settings, *, show_progress: bool, people: Any = None
+) -> Any:
     """Run `scenario` through the workflow on the found (or a run's own) stack (`people`: see
     app.runner.run_scenario)."""
     from ..bootstrap import bootstrap
     from ..runner import run_scenario
 
     with Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(),
-        MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
         disable=not show_progress,
     ) as bar:
         task = bar.add_task("khởi động PostgreSQL và Temporal…", total=len(scenario.steps) + 1)
         async with bootstrap(settings, temporal="run", setup=True) as services:
+
             def step(n: int, total: int, what: str) -> None:
                 bar.update(task, completed=n, description=f"bước {n}/{total}: {what}")
 
             assert services.temporal is not None
             report = await run_scenario(
-                scenario, client=services.temporal, store=services.store,
-                outbox=services.outbox, task_queue=services.task_queue, progress=step,
+                scenario,
+                client=services.temporal,
+                store=services.store,
+                outbox=services.outbox,
+                task_queue=services.task_queue,
+                progress=step,
                 people=people,
             )
             # `cycle list` (as the read-only auditor) then shows the run's cycle

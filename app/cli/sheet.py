@@ -18,16 +18,21 @@ from .common import err, out, run, settings_of
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Score sheets: the .xlsx template, its import, a province's versions.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Score sheets: the .xlsx template, its import, a province's versions.",
+    no_args_is_help=True,
+)
 
 
 @app.command("template")
 def template(
     out_file: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="where to write it")],
-    from_json: Annotated[Path | None, typer.Option(
-        "--from", help="a score sheet JSON (or a scenario file) to fill the template with")]
-        = None,
+    from_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--from", help="a score sheet JSON (or a scenario file) to fill the template with"
+        ),
+    ] = None,
 ) -> None:
     """Write the score sheet template (.xlsx, Vietnamese headers), empty or filled."""
     sheet = None
@@ -47,9 +52,12 @@ def template(
 def import_sheet(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE.xlsx", help="the filled template")],
-    province: Annotated[str | None, typer.Option(
-        help="save it as this province's sheet (with --year); without: only check and show")]
-        = None,
+    province: Annotated[
+        str | None,
+        typer.Option(
+            help="save it as this province's sheet (with --year); without: only check and show"
+        ),
+    ] = None,
     year: Annotated[int | None, typer.Option(help="the emulation year of the sheet")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="save without asking")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the sheet as JSON")] = False,
@@ -74,14 +82,14 @@ def import_sheet(
             err.print(f"  {e.line()}", highlight=False)
         raise typer.Exit(1)
     if as_json:
-        sys.stdout.write(json.dumps(sheet.model_dump(mode="json"), ensure_ascii=False,
-                                    indent=1) + "\n")
+        sys.stdout.write(
+            json.dumps(sheet.model_dump(mode="json"), ensure_ascii=False, indent=1) + "\n"
+        )
     else:
         _preview(sheet)
     if province is None or year is None:
         return
-    if not yes and not typer.confirm(f"Lưu bảng điểm năm {year} của {province}?",
-                                     err=True):
+    if not yes and not typer.confirm(f"Lưu bảng điểm năm {year} của {province}?", err=True):
         err.print("Không lưu gì.")
         raise typer.Exit(1)
 
@@ -93,8 +101,7 @@ def import_sheet(
     if saved.new:
         out.print(f"saved: {province} {year}, score sheet version {saved.version}")
     else:
-        out.print(f"unchanged: {province} {year} already has this sheet as version "
-                  f"{saved.version}")
+        out.print(f"unchanged: {province} {year} already has this sheet as version {saved.version}")
 
 
 def sheet_file(path: Path) -> Any:
@@ -124,19 +131,23 @@ def _preview(sheet: Any) -> None:
     for s in sheet.sections:
         out.print(f"{s.id:<12} {canonical_decimal(s.max):>8}  {s.title}", highlight=False)
         for c in s.criteria:
-            out.print(f"  {c.id:<10} {canonical_decimal(c.max):>8}    {c.title}",
-                      highlight=False)
-    out.print(f"{'Tổng':<12} {canonical_decimal(sheet.max_total):>8}  "
-              f"({sheet.decimals} chữ số thập phân)", highlight=False)
+            out.print(f"  {c.id:<10} {canonical_decimal(c.max):>8}    {c.title}", highlight=False)
+    out.print(
+        f"{'Tổng':<12} {canonical_decimal(sheet.max_total):>8}  "
+        f"({sheet.decimals} chữ số thập phân)",
+        highlight=False,
+    )
 
 
 @app.command("show")
 def show(
-    ctx: typer.Context, province: str, year: int,
-    version: Annotated[int | None, typer.Option(help="that version (default: the latest)")]
-        = None,
+    ctx: typer.Context,
+    province: str,
+    year: int,
+    version: Annotated[int | None, typer.Option(help="that version (default: the latest)")] = None,
 ) -> None:
     """A saved sheet of the province and year, as JSON."""
+
     async def go() -> Any:
         async with bootstrap(settings_of(ctx), temporal="none") as services:
             return await SetupStore(services.store).sheet(province, year, version)
@@ -145,5 +156,4 @@ def show(
     if sheet is None:
         err.print(f"no saved score sheet for {province} {year}")
         raise typer.Exit(1)
-    sys.stdout.write(json.dumps(sheet.model_dump(mode="json"), ensure_ascii=False, indent=1)
-                     + "\n")
+    sys.stdout.write(json.dumps(sheet.model_dump(mode="json"), ensure_ascii=False, indent=1) + "\n")

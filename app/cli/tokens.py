@@ -25,19 +25,25 @@ def issue(
     expires: Annotated[str, typer.Option("--expires", help="e.g. 90d or 12h")] = "90d",
 ) -> None:
     """Issue a token for a person and print it once (standard output: the token alone)."""
+
     async def body(identity: Identity) -> IssuedToken:
-        return await identity.issue_token(login, name=name, expires=parse_expiry(expires),
-                                          by=operator())
+        return await identity.issue_token(
+            login, name=name, expires=parse_expiry(expires), by=operator()
+        )
 
     issued = run(_with_identity(settings_of(ctx), body))
-    err.print(f"token {issued.id} for {issued.login}, expires {issued.expires_at:%Y-%m-%d %H:%M}"
-              " UTC — shown once, keep it secret", highlight=False)
+    err.print(
+        f"token {issued.id} for {issued.login}, expires {issued.expires_at:%Y-%m-%d %H:%M}"
+        " UTC — shown once, keep it secret",
+        highlight=False,
+    )
     sys.stdout.write(issued.token + "\n")
 
 
 @app.command("list")
 def list_(ctx: typer.Context, login: str) -> None:
     """A person's tokens (never the tokens themselves)."""
+
     async def body(identity: Identity) -> list[TokenInfo]:
         await identity.people.require(login)
         return await identity.tokens.list(login)
@@ -50,15 +56,21 @@ def list_(ctx: typer.Context, login: str) -> None:
     table.columns[0].no_wrap = True
     fmt = "%Y-%m-%d %H:%M"
     for t in tokens:
-        table.add_row(str(t.id), t.name, t.created_at.strftime(fmt),
-                      t.expires_at.strftime(fmt) if t.expires_at else "",
-                      t.last_used_at.strftime(fmt) if t.last_used_at else "", t.status(now))
+        table.add_row(
+            str(t.id),
+            t.name,
+            t.created_at.strftime(fmt),
+            t.expires_at.strftime(fmt) if t.expires_at else "",
+            t.last_used_at.strftime(fmt) if t.last_used_at else "",
+            t.status(now),
+        )
     out.print(table)
 
 
 @app.command("revoke")
 def revoke(ctx: typer.Context, token_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Revoke a token at once."""
+
     async def body(identity: Identity) -> TokenInfo:
         return await identity.revoke_token(token_id, by=operator())
 

@@ -392,7 +392,9 @@ def _report(f: _Facts) -> Document:
         if vote is not None:
             parts.append(Para(vote.threshold_rule))
         parts.append(Para("Hội nghị thống nhất đề nghị khen thưởng:"))
-        parts.append(Items([f"{n.place}. {_nomination_line(s, n)}" for n in s.nominations], dash=False))
+        parts.append(
+            Items([f"{n.place}. {_nomination_line(s, n)}" for n in s.nominations], dash=False)
+        )
     else:
         parts.append(Para("Chưa có đơn vị được đề nghị khen thưởng."))
     parts.append(Heading(f"V. KHỐI TRƯỞNG, KHỐI PHÓ NĂM {(s.year or 0) + 1}"))

@@ -69,8 +69,9 @@ Checkpoint = tuple[int, bytes]
 """(tree size, root) of the witness's signed checkpoint that holds the record's head."""
 
 
-def record_uri(stream: str, head_version: int, head_hash: bytes,
-               checkpoint: Checkpoint | None = None) -> str:
+def record_uri(
+    stream: str, head_version: int, head_hash: bytes, checkpoint: Checkpoint | None = None
+) -> str:
     """What the footer's QR code carries: `thidua:STREAM@VERSION#HASH` (hash in hex), and,
     when a signed checkpoint of the witness holds the head, `;cp=SIZE:ROOT` (its tree size and
     root in hex: `thidua audit checkpoint verify --record` checks it against the witness)."""
@@ -85,11 +86,11 @@ def _qr_svg(data: str) -> Markup:
     return Markup(svg)  # segno writes only path data, never our text
 
 
-def _render(minutes: Minutes, *, created: str | None, checkpoint: Checkpoint | None = None
-            ) -> str:
+def _render(minutes: Minutes, *, created: str | None, checkpoint: Checkpoint | None = None) -> str:
     template = _env().get_template("minutes.html.j2")
-    record = record_uri(minutes.stream, minutes.head_version, bytes.fromhex(minutes.head_hash),
-                        checkpoint)
+    record = record_uri(
+        minutes.stream, minutes.head_version, bytes.fromhex(minutes.head_hash), checkpoint
+    )
     return template.render(
         m=minutes, css=Markup(minutes_css()), qr_svg=_qr_svg(record), record=record, created=created
     )
@@ -103,7 +104,11 @@ def _created(events: Sequence[Event]) -> str | None:
 
 
 def minutes_html(
-    events: Sequence[Event], *, stream: str, head_version: int, head_hash: bytes,
+    events: Sequence[Event],
+    *,
+    stream: str,
+    head_version: int,
+    head_hash: bytes,
     checkpoint: Checkpoint | None = None,
 ) -> str:
     """The three minutes (review conference, vote count, election) as one HTML document."""
@@ -146,8 +151,9 @@ def minutes_pdf(
     # WeasyPrint loads pango and its fonts on import: only the PDF path pays for it.
     from weasyprint import CSS, HTML, Attachment
 
-    html = minutes_html(events, stream=stream, head_version=head_version, head_hash=head_hash,
-                        checkpoint=checkpoint)
+    html = minutes_html(
+        events, stream=stream, head_version=head_version, head_hash=head_hash, checkpoint=checkpoint
+    )
     fonts = _fonts_dir()
     first = head_version - len(events) + 1
     last = events[-1].at if events else None

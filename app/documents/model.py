@@ -40,7 +40,11 @@ __all__ = [
     "build_minutes",
 ]
 
-SOURCE_WORDS = {"verified": "điểm thẩm định", "self": "điểm tự chấm", "corrected": "điểm điều chỉnh"}
+SOURCE_WORDS = {
+    "verified": "điểm thẩm định",
+    "self": "điểm tự chấm",
+    "corrected": "điểm điều chỉnh",
+}
 STAGE_WORDS = STAGE
 
 
@@ -187,7 +191,9 @@ def _review(state: CycleState, e: ev.ReviewHeld) -> ReviewPart:
     absent = []
     for a in e.absent:
         words = "vắng có lý do" if a.with_notice else "vắng không có lý do"
-        words += "; có ý kiến bằng văn bản" if a.written_opinion else "; không có ý kiến bằng văn bản"
+        words += (
+            "; có ý kiến bằng văn bản" if a.written_opinion else "; không có ý kiến bằng văn bản"
+        )
         absent.append((block.name_of(a.unit), words))
     ranked = rank_units(state.members, e.adopted, sheet.section_ids)
     rows = [
@@ -354,9 +360,7 @@ def build_minutes(
             case ev.ReviewHeld():
                 review = _review(state, e)
             case ev.ScoreCorrected() if review is not None:
-                review.corrections.append(
-                    (_names(state, [e.unit])[0], vn_number(e.total), e.note)
-                )
+                review.corrections.append((_names(state, [e.unit])[0], vn_number(e.total), e.note))
             case ev.DisciplineCheckClosed() if review is not None:
                 assert state.ruleset is not None
                 excluding = set(state.ruleset.excluding_findings)
@@ -419,8 +423,7 @@ def build_minutes(
                         f"{state.year}) không đủ điều kiện đảm nhận Khối trưởng"
                     )
                     succession = (
-                        f"Hội nghị bầu Khối trưởng và Khối phó năm {(state.year or 0) + 1} "
-                        f"{why}."
+                        f"Hội nghị bầu Khối trưởng và Khối phó năm {(state.year or 0) + 1} {why}."
                     )
                 election = ElectionPart(
                     mode="Bầu Khối phó" if e.mode == "deputy_only" else "Bầu Khối trưởng, Khối phó",
@@ -465,9 +468,7 @@ def build_minutes(
         ]
     if election is not None:
         election.next_head = _names(state, [state.next_head])[0] if state.next_head else None
-        election.next_deputy = (
-            _names(state, [state.next_deputy])[0] if state.next_deputy else None
-        )
+        election.next_deputy = _names(state, [state.next_deputy])[0] if state.next_deputy else None
     block = state.block
     when = state.held_on or (state.last_at.astimezone(VN).date() if state.last_at else None)
     province = block.province if block else ""

@@ -13,14 +13,37 @@ from ..words import vn_date, vn_number
 
 __all__ = ["natural_key", "render_document"]
 
-_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
-          "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX")
+_ROMAN = (
+    "I",
+    "II",
+    "III",
+    "IV",
+    "V",
+    "VI",
+    "VII",
+    "VIII",
+    "IX",
+    "X",
+    "XI",
+    "XII",
+    "XIII",
+    "XIV",
+    "XV",
+    "XVI",
+    "XVII",
+    "XVIII",
+    "XIX",
+    "XX",
+)
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sorts "Khối thi đua số 2" before "Khối thi đua số 10": numbers by value, words by text."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part.casefold())
-                 for part in re.split(r"(\d+)", text) if part)
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.casefold())
+        for part in re.split(r"(\d+)", text)
+        if part
+    )
 
 
 def _order(blocks: tuple[BlockProposals, ...]) -> list[BlockProposals]:
@@ -44,8 +67,10 @@ def render_document(p: ProvinceProposals) -> str:
         mark = _ROMAN[i] if i < len(_ROMAN) else str(i + 1)
         if b.status == "cancelled":
             reason = f" (lý do: {b.cancel_reason})" if b.cancel_reason else ""
-            lines += [f"{mark}. {b.block_name}: đợt thi đua đã bị hủy{reason}; không có đề nghị.",
-                      ""]
+            lines += [
+                f"{mark}. {b.block_name}: đợt thi đua đã bị hủy{reason}; không có đề nghị.",
+                "",
+            ]
             continue
         held = f" (hội nghị tổng kết ngày {vn_date(b.held_on)})" if b.held_on else ""
         lines.append(f"{mark}. {b.block_name}{held}")

@@ -20,8 +20,15 @@ from ..settings import Settings
 from .minutes import Checkpoint, minutes_html, minutes_pdf
 from .signing import Signer
 
-__all__ = ["cached_minutes_pdf", "holding", "signer_of", "stored_document", "stored_minutes",
-           "stored_workbook", "verified_events"]
+__all__ = [
+    "cached_minutes_pdf",
+    "holding",
+    "signer_of",
+    "stored_document",
+    "stored_minutes",
+    "stored_workbook",
+    "verified_events",
+]
 
 # The minutes of a record at a given head never change: keep the last few PDFs, so an auditor's
 # repeated request is not laid out again (a layout takes seconds).
@@ -31,8 +38,13 @@ _LOCK = threading.Lock()  # the PDF is made in worker threads
 
 
 def cached_minutes_pdf(
-    events: Sequence[Event], *, stream: str, head_version: int, head_hash: bytes,
-    sign: Signer | None = None, checkpoint: Checkpoint | None = None,
+    events: Sequence[Event],
+    *,
+    stream: str,
+    head_version: int,
+    head_hash: bytes,
+    sign: Signer | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> bytes:
     """app.documents.minutes.minutes_pdf through the cache of the last few PDFs (blocking: call
     it in a worker thread). The same record and signer give the same file."""
@@ -41,8 +53,14 @@ def cached_minutes_pdf(
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    pdf = minutes_pdf(events, stream=stream, head_version=head_version,
-                      head_hash=head_hash, sign=sign, checkpoint=checkpoint)
+    pdf = minutes_pdf(
+        events,
+        stream=stream,
+        head_version=head_version,
+        head_hash=head_hash,
+        sign=sign,
+        checkpoint=checkpoint,
+    )
     with _LOCK:
         _CACHE[key] = pdf
         while len(_CACHE) > _CACHE_SIZE:
@@ -50,8 +68,7 @@ def cached_minutes_pdf(
     return pdf
 
 
-def holding(witness: Any, stream: str, head_version: int, head_hash: bytes
-            ) -> Checkpoint | None:
+def holding(witness: Any, stream: str, head_version: int, head_hash: bytes) -> Checkpoint | None:
     """(size, root) of the witness's latest checkpoint when it holds the record's head event
     (app.witness.check.Checked), else None."""
     if witness is None or witness.findings:
@@ -74,7 +91,11 @@ def signer_of(settings: Settings) -> Signer | None:
 
 
 async def stored_minutes(
-    store: EventStore, stream: str, *, html: bool = False, signer: Signer | None = None,
+    store: EventStore,
+    stream: str,
+    *,
+    html: bool = False,
+    signer: Signer | None = None,
     witness: Any = None,
 ) -> bytes:
     """The minutes of `stream` as a PDF (signed when `signer` is given), or as UTF-8 HTML; with
@@ -92,12 +113,15 @@ async def stored_minutes(
             "record_not_verified",
             f"stream {stream} fails verification ({report.first}); run `thidua audit verify`",
         )
-    kw = {"stream": stream, "head_version": report.head_version, "head_hash": report.head_hash,
-          "checkpoint": holding(witness, stream, report.head_version, report.head_hash)}
+    kw = {
+        "stream": stream,
+        "head_version": report.head_version,
+        "head_hash": report.head_hash,
+        "checkpoint": holding(witness, stream, report.head_version, report.head_hash),
+    }
     if html:
         return minutes_html(replay.events, **kw).encode("utf-8")  # type: ignore[arg-type]
-    return await asyncio.to_thread(
-        cached_minutes_pdf, replay.events, **kw, sign=signer)  # type: ignore[arg-type]
+    return await asyncio.to_thread(cached_minutes_pdf, replay.events, **kw, sign=signer)  # type: ignore[arg-type]
 
 
 async def verified_events(store: EventStore, stream: str) -> tuple[list[Event], int, bytes]:
@@ -132,5 +156,6 @@ async def stored_workbook(store: EventStore, stream: str) -> bytes:
     from .workbook import cycle_workbook
 
     events, version, head = await verified_events(store, stream)
-    return await asyncio.to_thread(cycle_workbook, events, stream=stream, head_version=version,
-                                   head_hash=head)
+    return await asyncio.to_thread(
+        cycle_workbook, events, stream=stream, head_version=version, head_hash=head
+    )

@@ -58,8 +58,14 @@ def _short(title: str, sid: str) -> str:
     return head.strip() if sep else (title or sid)
 
 
-def score_template(sheet: ScoreSheet, *, block: str, year: int, unit: str,
-                   prefill: dict[str, Decimal] | None = None) -> bytes:
+def score_template(
+    sheet: ScoreSheet,
+    *,
+    block: str,
+    year: int,
+    unit: str,
+    prefill: dict[str, Decimal] | None = None,
+) -> bytes:
     """The template of `sheet` for `unit`, its score column filled with `prefill` when given."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, Protection
@@ -71,8 +77,13 @@ def score_template(sheet: ScoreSheet, *, block: str, year: int, unit: str,
     ws.append(["Khối", block])
     ws.append(["Năm", year])
     ws.append(["Đơn vị", unit])
-    ws.append(["Hướng dẫn", "Nhập điểm tự chấm ở cột D (số, tối đa 2 chữ số thập phân; dấu "
-                            "phẩy hoặc dấu chấm thập phân); không sửa cột A."])
+    ws.append(
+        [
+            "Hướng dẫn",
+            "Nhập điểm tự chấm ở cột D (số, tối đa 2 chữ số thập phân; dấu "
+            "phẩy hoặc dấu chấm thập phân); không sửa cột A.",
+        ]
+    )
     ws.append(list(HEADER))
     header_row = ws.max_row
     for cell in ws[header_row]:
@@ -82,10 +93,16 @@ def score_template(sheet: ScoreSheet, *, block: str, year: int, unit: str,
         value = (prefill or {}).get(sec.id)
         ws.append([sec.id, sec.title or sec.id, sec.max, value])
         row = ws.max_row
-        check = DataValidation(type="decimal", operator="between", formula1="0",
-                               formula2=str(sec.max), allow_blank=True, showErrorMessage=True,
-                               errorTitle="Điểm không hợp lệ",
-                               error=f"Điểm từ 0 đến {vn_number(sec.max)}.")
+        check = DataValidation(
+            type="decimal",
+            operator="between",
+            formula1="0",
+            formula2=str(sec.max),
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Điểm không hợp lệ",
+            error=f"Điểm từ 0 đến {vn_number(sec.max)}.",
+        )
         ws.add_data_validation(check)
         check.add(f"D{row}")
         ws[f"D{row}"].protection = Protection(locked=False)
@@ -102,16 +119,22 @@ def score_template(sheet: ScoreSheet, *, block: str, year: int, unit: str,
 
 
 def _not_a_workbook() -> TemplateError:
-    return TemplateError([CellProblem("", "Tệp không phải bảng tính Excel (.xlsx) theo mẫu "
-                                          "tự chấm điểm.")])
+    return TemplateError(
+        [CellProblem("", "Tệp không phải bảng tính Excel (.xlsx) theo mẫu tự chấm điểm.")]
+    )
 
 
 def _open(data: bytes) -> Any:
     from openpyxl import load_workbook
 
     if len(data) > MAX_TEMPLATE_BYTES:
-        raise TemplateError([CellProblem(
-            "", f"Tệp lớn hơn {MAX_TEMPLATE_BYTES // 1024} KB; mẫu tự chấm điểm chỉ vài KB.")])
+        raise TemplateError(
+            [
+                CellProblem(
+                    "", f"Tệp lớn hơn {MAX_TEMPLATE_BYTES // 1024} KB; mẫu tự chấm điểm chỉ vài KB."
+                )
+            ]
+        )
     try:
         with zipfile.ZipFile(BytesIO(data)) as z:
             if sum(i.file_size for i in z.infolist()) > _MAX_UNPACKED:
@@ -148,17 +171,30 @@ def read_score_template(data: bytes, sheet: ScoreSheet) -> dict[str, Decimal]:
     wb = _open(data)
     try:
         if SHEET_TITLE not in wb.sheetnames:
-            raise TemplateError([CellProblem(
-                "", f"Tệp không có trang tính “{SHEET_TITLE}” của mẫu tự chấm điểm.")])
-        rows = list(wb[SHEET_TITLE].iter_rows(min_row=1, max_row=_MAX_ROWS, max_col=4,
-                                              values_only=True))
+            raise TemplateError(
+                [CellProblem("", f"Tệp không có trang tính “{SHEET_TITLE}” của mẫu tự chấm điểm.")]
+            )
+        rows = list(
+            wb[SHEET_TITLE].iter_rows(min_row=1, max_row=_MAX_ROWS, max_col=4, values_only=True)
+        )
     finally:
         wb.close()
-    header = next((i for i, r in enumerate(rows, start=1)
-                   if r and isinstance(r[0], str) and r[0].strip() == HEADER[0]), None)
+    header = next(
+        (
+            i
+            for i, r in enumerate(rows, start=1)
+            if r and isinstance(r[0], str) and r[0].strip() == HEADER[0]
+        ),
+        None,
+    )
     if header is None:
-        raise TemplateError([CellProblem(
-            "", f"Không tìm thấy dòng tiêu đề “{HEADER[0]}” ở cột A của mẫu tự chấm điểm.")])
+        raise TemplateError(
+            [
+                CellProblem(
+                    "", f"Không tìm thấy dòng tiêu đề “{HEADER[0]}” ở cột A của mẫu tự chấm điểm."
+                )
+            ]
+        )
     by_id = {sec.id: sec for sec in sheet.sections}
     problems: list[CellProblem] = []
     scores: dict[str, Decimal] = {}
@@ -174,8 +210,11 @@ def read_score_template(data: bytes, sheet: ScoreSheet) -> dict[str, Decimal]:
         sid = key.strip() if isinstance(key, str) else None
         sec = by_id.get(sid) if sid else None
         if sec is None or sid is None:
-            problems.append(CellProblem(
-                f"A{n}", f"Ô A{n}: mã nội dung không có trong bảng điểm của kỳ thi đua."))
+            problems.append(
+                CellProblem(
+                    f"A{n}", f"Ô A{n}: mã nội dung không có trong bảng điểm của kỳ thi đua."
+                )
+            )
             continue
         name = _short(sec.title, sec.id)
         if sid in seen:
@@ -192,17 +231,20 @@ def read_score_template(data: bytes, sheet: ScoreSheet) -> dict[str, Decimal]:
         elif value < 0:
             problems.append(CellProblem(f"D{n}", f"{where}: không được nhỏ hơn 0."))
         elif value > sec.max:
-            problems.append(CellProblem(
-                f"D{n}", f"{where}: vượt quá điểm tối đa {vn_number(sec.max)}."))
+            problems.append(
+                CellProblem(f"D{n}", f"{where}: vượt quá điểm tối đa {vn_number(sec.max)}.")
+            )
         elif value != value.quantize(Decimal("0.01")):
-            problems.append(CellProblem(
-                f"D{n}", f"{where}: tối đa 2 chữ số thập phân."))
+            problems.append(CellProblem(f"D{n}", f"{where}: tối đa 2 chữ số thập phân."))
         else:
             scores[sid] = value
     for sec in sheet.sections:
         if sec.id not in seen:
-            problems.append(CellProblem(
-                "", f"Thiếu dòng của {_short(sec.title, sec.id)} (cột A ghi mã “{sec.id}”)."))
+            problems.append(
+                CellProblem(
+                    "", f"Thiếu dòng của {_short(sec.title, sec.id)} (cột A ghi mã “{sec.id}”)."
+                )
+            )
     if problems:
         raise TemplateError(problems)
     return scores

@@ -78,8 +78,9 @@ class _App(FastAPI):
     trusted_proxies: tuple[str, ...] = ()
 
     def build_middleware_stack(self) -> Any:
-        app: Any = SecurityHeaders(super().build_middleware_stack(),
-                                   docs_script_hashes=docs_script_hashes(self))
+        app: Any = SecurityHeaders(
+            super().build_middleware_stack(), docs_script_hashes=docs_script_hashes(self)
+        )
         if self.trusted_proxies:
             # X-Forwarded-For / -Proto believed only from these peers (uvicorn's middleware):
             # the client address the login throttle counts by, https for the Secure cookie
@@ -104,8 +105,10 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
     app = _App(
         title="thidua",
         description="Durable, auditable emulation cycles of emulation blocks.",
-        version=_version(), generate_unique_id_function=operation_id,
-        docs_url=None, redoc_url=None,  # ours, with no CDN: app/http/docs.py
+        version=_version(),
+        generate_unique_id_function=operation_id,
+        docs_url=None,
+        redoc_url=None,  # ours, with no CDN: app/http/docs.py
     )
     app.state.services = services
     app.state.health = Health(services.pool, services.temporal, services.task_queue)
@@ -124,13 +127,23 @@ def create_app(services: Services, *, authenticate: Authenticate | None = None) 
         # people's tokens and sessions; THIDUA_API_TOKENS only as a development shortcut
         dev = {t: Actor.parse(who) for t, who in services.settings.api_tokens.items()}
         authenticate = session.identity_authenticator(
-            services.identity, dev, form_csrf=pages.is_page_post, passive=pages.is_poll)
+            services.identity, dev, form_csrf=pages.is_page_post, passive=pages.is_poll
+        )
     public = PUBLIC_PATHS + session.PUBLIC + pages.PUBLIC_PAGES
     install_openapi(app, public)
-    app.add_middleware(AuthGate, authenticate=authenticate, public=public,
-                       public_prefixes=(*pages.PUBLIC_PREFIXES, DOCS_ASSETS_PREFIX), login_page="/dang-nhap")
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=audit.BODY_LIMITS,
-                       per_pattern=evidence.BODY_PATTERNS)
+    app.add_middleware(
+        AuthGate,
+        authenticate=authenticate,
+        public=public,
+        public_prefixes=(*pages.PUBLIC_PREFIXES, DOCS_ASSETS_PREFIX),
+        login_page="/dang-nhap",
+    )
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=MAX_BODY_BYTES,
+        per_path=audit.BODY_LIMITS,
+        per_pattern=evidence.BODY_PATTERNS,
+    )
     app.add_middleware(ops.Outages)
     app.add_middleware(AccessLog)
     app.trusted_proxies = tuple(services.settings.trusted_proxy_list)

@@ -38,7 +38,10 @@ log = structlog.get_logger("thidua.audit")
 
 @router.get("/cycles/{block}/{year}/audit")
 async def audit(
-    cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles,
+    cycle: Cycle,
+    who: Caller,
+    svc: Svc,
+    cycles: Cycles,
     as_of: AsOf = None,
     to_version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
 ) -> Any:
@@ -52,15 +55,16 @@ async def audit(
         raise DomainError("unknown_cycle", f"no events for {cycle.block} {cycle.year}")
     now = replay.state
     if (to_version is not None or as_of is not None) and (
-            any(not r.closed for r in now.rounds) or now.election is not None):
+        any(not r.closed for r in now.rounds) or now.election is not None
+    ):
         now = (await svc.store.replay(stream)).state  # which rounds are still open
     return {
         "stream": stream,
         "events": replay.report.events,
         "head_hash": replay.report.head_hash.hex(),
         "problems": [str(p) for p in replay.report.problems],
-        "findings": [str(f) for f in recheck(replay.events)] + await asyncio.to_thread(
-            findings, svc.evidence, references(replay.events)),
+        "findings": [str(f) for f in recheck(replay.events)]
+        + await asyncio.to_thread(findings, svc.evidence, references(replay.events)),
         # an open round's ballots stay private, also to auditors (DOMAIN.md)
         "state": auditor_state(replay.state, now),
         "pending": pending_actions(replay.state),
@@ -98,15 +102,21 @@ async def export_zip(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Res
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     signer = signer_of(svc.settings)  # SigningKeyError → 503 (app/http/errors.py)
     try:
-        data, _ = await export_bytes(svc.store, stream,
-                                     minutes_pdf=partial(cached_minutes_pdf, sign=signer),
-                                     witness=await asyncio.to_thread(witness_of, svc),
-                                     evidence=svc.evidence)
+        data, _ = await export_bytes(
+            svc.store,
+            stream,
+            minutes_pdf=partial(cached_minutes_pdf, sign=signer),
+            witness=await asyncio.to_thread(witness_of, svc),
+            evidence=svc.evidence,
+        )
     except UnknownStream:
         raise DomainError("unknown_cycle", f"no events for {cycle.block} {cycle.year}") from None
     name = f"thidua-{cycle.block}-{cycle.year}.zip"
-    return Response(data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def witness_of(svc: Services) -> Any:
@@ -130,18 +140,24 @@ async def reconciliation(svc: Services, prefix: str, block: str, year: int) -> R
     if await svc.store.head(stream) == 0:
         raise DomainError("unknown_cycle", f"no events for {block} {year}")
     if svc.temporal is None:
-        raise DomainError("temporal_unavailable",
-                          "this service runs without a Temporal client: no history to compare")
+        raise DomainError(
+            "temporal_unavailable",
+            "this service runs without a Temporal client: no history to compare",
+        )
     try:
         r = await reconcile_if_held(svc.temporal, svc.store, workflow_id, stream)
     except RPCError as exc:
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            raise DomainError("temporal_unavailable",
-                              "Temporal cannot be reached; try again later") from None
+            raise DomainError(
+                "temporal_unavailable", "Temporal cannot be reached; try again later"
+            ) from None
         raise
     if not r.history:
-        raise DomainError("unknown_workflow", f"Temporal holds no history of {workflow_id} "
-                          "(past its retention, or started elsewhere)")
+        raise DomainError(
+            "unknown_workflow",
+            f"Temporal holds no history of {workflow_id} "
+            "(past its retention, or started elsewhere)",
+        )
     return r
 
 
@@ -152,15 +168,21 @@ async def reconcile_cycle(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -
     auditors_only(who, "the auditors' pack and the replay")
     r = await reconciliation(svc, cycles.prefix, cycle.block, cycle.year)
     return {
-        "workflow_id": r.workflow_id, "stream": r.stream, "runs": list(r.runs),
-        "updates": r.updates, "workflow_version": r.workflow_version,
-        "store_version": r.store_version, "ok": r.ok, "differences": list(r.differences),
+        "workflow_id": r.workflow_id,
+        "stream": r.stream,
+        "runs": list(r.runs),
+        "updates": r.updates,
+        "workflow_version": r.workflow_version,
+        "store_version": r.store_version,
+        "ok": r.ok,
+        "differences": list(r.differences),
     }
 
 
 @router.get("/audit/verify")
 async def verify_streams(
-    who: Caller, svc: Svc,
+    who: Caller,
+    svc: Svc,
     year: Annotated[int | None, Query(ge=1945, le=2200)] = None,
     parse: Annotated[bool, Query(description="also parse every event (slower)")] = False,
 ) -> Any:
@@ -178,14 +200,23 @@ async def verify_streams(
 
     witness = await asyncio.to_thread(witness_of, svc)
     witnessed = witness.log.by_stream(witness.latest.size) if witness is not None else None
-    failures = await verify_all(svc.store, year, progress, parse=parse, witnessed=witnessed,
-                                evidence=svc.evidence)
+    failures = await verify_all(
+        svc.store, year, progress, parse=parse, witnessed=witnessed, evidence=svc.evidence
+    )
     findings = list(witness.findings) if witness is not None else []
     return {
-        "streams": total, "ok": not failures and not findings,
+        "streams": total,
+        "ok": not failures and not findings,
         "failures": [{"stream": f.stream, "problem": _first_problem(f)} for f in failures],
-        "witness": ({"checkpoint_events": witness.latest.size, "public_key": witness.public_text,
-                     "findings": findings} if witness is not None else None),
+        "witness": (
+            {
+                "checkpoint_events": witness.latest.size,
+                "public_key": witness.public_text,
+                "findings": findings,
+            }
+            if witness is not None
+            else None
+        ),
     }
 
 
@@ -219,12 +250,18 @@ async def _spool(request: Request, out: IO[bytes], idle: float, whole: float) ->
             return
         except TimeoutError:
             raise UploadTimeout(
-                f"the upload sent nothing for {idle:g} s" if wait == idle else
-                f"the upload took longer than {whole:g} s") from None
+                f"the upload sent nothing for {idle:g} s"
+                if wait == idle
+                else f"the upload took longer than {whole:g} s"
+            ) from None
         size += len(chunk)
         if size > MAX_EXPORT_BYTES:  # more than its Content-Length said (BodyLimit)
-            raise TooLarge("body_too_large", "the request body is larger than "
-                           f"{MAX_EXPORT_BYTES // 2**20} MB", None, MAX_EXPORT_BYTES)
+            raise TooLarge(
+                "body_too_large",
+                f"the request body is larger than {MAX_EXPORT_BYTES // 2**20} MB",
+                None,
+                MAX_EXPORT_BYTES,
+            )
         out.write(chunk)
 
 
@@ -234,16 +271,26 @@ _BOUND_STATUS = {"line_too_long": 422, "unsupported_compression": 422}
 
 @router.post(
     "/audit/verify-export",
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/zip": {"schema": {"type": "string", "format": "binary"}},
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
     responses={
-        408: {"description": "`upload_timeout`: the upload stalled (nothing sent for "
-                             "UPLOAD_IDLE_SECONDS) or took longer than UPLOAD_MAX_SECONDS",
-              "content": {"application/json": {
-                  "schema": {"$ref": "#/components/schemas/Error"}}}},
-        429: {"description": "`verify_busy`: other exports are being verified; send it "
-                             "again after Retry-After seconds"}},
+        408: {
+            "description": "`upload_timeout`: the upload stalled (nothing sent for "
+            "UPLOAD_IDLE_SECONDS) or took longer than UPLOAD_MAX_SECONDS",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        },
+        429: {
+            "description": "`verify_busy`: other exports are being verified; send it "
+            "again after Retry-After seconds"
+        },
+    },
 )
 async def verify_uploaded_export(request: Request, who: Caller, svc: Svc) -> Any:
     """Verify an export an auditor holds: the raw zip as the body (`Content-Type:
@@ -255,38 +302,58 @@ async def verify_uploaded_export(request: Request, who: Caller, svc: Svc) -> Any
     an upload that stalls."""
     auditors_only(who, "the auditors' pack and the replay")
     if request.headers.get("content-type", "").startswith("multipart/"):
-        raise DomainError("invalid_export", "send the zip itself as the body (Content-Type: "
-                          "application/zip), not as a form", "body")
+        raise DomainError(
+            "invalid_export",
+            "send the zip itself as the body (Content-Type: application/zip), not as a form",
+            "body",
+        )
     state = request.app.state
     busy = getattr(state, "verifying_exports", 0)
     if busy >= VERIFY_AT_ONCE:
         seconds = 5
-        return problem(429, "verify_busy", f"{busy} exports are being verified; send this one"
-                       f" again in {seconds} s", headers={"Retry-After": str(seconds)},
-                       retry_after_seconds=seconds)
+        return problem(
+            429,
+            "verify_busy",
+            f"{busy} exports are being verified; send this one again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+            retry_after_seconds=seconds,
+        )
     state.verifying_exports = busy + 1
     settings = svc.settings
     try:
         with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as body:
-            await _spool(request, body, settings.upload_idle_seconds,
-                         settings.upload_max_seconds)
+            await _spool(request, body, settings.upload_idle_seconds, settings.upload_max_seconds)
             bad = await asyncio.to_thread(unpack_problem, body)
             if bad is not None:
-                raise DomainError("invalid_export", f"the body is not an audit export: {bad}",
-                                  "body")
+                raise DomainError(
+                    "invalid_export", f"the body is not an audit export: {bad}", "body"
+                )
             check = await compare_with_store(svc.store, body)
     except UploadTimeout as exc:
         log.info("verify_export.upload_timeout", reason=str(exc))
-        return problem(408, "upload_timeout", f"{exc}; the upload was dropped", "body",
-                       headers={"Connection": "close"})
+        return problem(
+            408,
+            "upload_timeout",
+            f"{exc}; the upload was dropped",
+            "body",
+            headers={"Connection": "close"},
+        )
     except TooLarge as exc:
-        return problem(_BOUND_STATUS.get(exc.code, 413), exc.code,
-                       f"the export is refused: {exc}", "body", member=exc.member,
-                       limit=exc.limit)
+        return problem(
+            _BOUND_STATUS.get(exc.code, 413),
+            exc.code,
+            f"the export is refused: {exc}",
+            "body",
+            member=exc.member,
+            limit=exc.limit,
+        )
     finally:
         state.verifying_exports -= 1
     m = check.manifest
     return {
-        "ok": check.ok, "stream": m.get("stream"), "count": m.get("count"),
-        "last_hash": m.get("last_hash"), "problems": list(check.problems),
+        "ok": check.ok,
+        "stream": m.get("stream"),
+        "count": m.get("count"),
+        "last_hash": m.get("last_hash"),
+        "problems": list(check.problems),
     }

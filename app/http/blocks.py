@@ -85,13 +85,15 @@ async def show(block: BlockId, who: Caller, blocks: Blocks) -> dict[str, Any]:
 
 @router.post("/blocks/{block}/members")
 async def join(block: BlockId, body: JoinBody, who: Caller, blocks: Blocks) -> dict[str, Any]:
-    return show_json(await ProvinceSetup(blocks).join(block, body.unit, body.name,
-                                                      body.from_year, who))
+    return show_json(
+        await ProvinceSetup(blocks).join(block, body.unit, body.name, body.from_year, who)
+    )
 
 
 @router.post("/blocks/{block}/members/{unit}/leave")
-async def leave(block: BlockId, unit: UnitId, body: LeaveBody, who: Caller,
-                blocks: Blocks) -> dict[str, Any]:
+async def leave(
+    block: BlockId, unit: UnitId, body: LeaveBody, who: Caller, blocks: Blocks
+) -> dict[str, Any]:
     return show_json(await blocks.leave(block, unit, body.after_year, who))
 
 
@@ -103,29 +105,34 @@ async def rename(block: BlockId, body: RenameBody, who: Caller, blocks: Blocks) 
 @router.post("/blocks/{block}/leaders")
 async def appoint(block: BlockId, body: LeadersBody, who: Caller, blocks: Blocks) -> dict[str, Any]:
     """The secretariat appoints the leaders of a year, with a reason."""
-    return show_json(await blocks.appoint_leaders(block, body.year, body.head, body.deputy,
-                                                  body.reason, who))
+    return show_json(
+        await blocks.appoint_leaders(block, body.year, body.head, body.deputy, body.reason, who)
+    )
 
 
 @router.post("/blocks/{block}/cycles", status_code=201)
-async def start_block_cycle(request: Request, block: BlockId, body: CycleBody, who: Caller,
-                            blocks: Blocks) -> Any:
+async def start_block_cycle(
+    request: Request, block: BlockId, body: CycleBody, who: Caller, blocks: Blocks
+) -> Any:
     """Start the block's cycle of a year from its members and leaders of that year."""
     from .commands import bounded
 
     async def start() -> dict[str, Any]:
         handle = await blocks.start_cycle(
-            block, body.year,
+            block,
+            body.year,
             ruleset=load_ruleset(body.ruleset) if body.ruleset is not None else None,
-            score_sheet=load_score_sheet(body.score_sheet) if body.score_sheet is not None
+            score_sheet=load_score_sheet(body.score_sheet)
+            if body.score_sheet is not None
             else None,
             deadlines=load_deadlines(body.deadlines) if body.deadlines is not None else None,
             actor=who,
         )
         return {"workflow_id": handle.id, "block": block, "year": body.year}
 
-    return await bounded(request, start(), where=f"/cycles/{block}/{body.year}/state",
-                         request_id=None)
+    return await bounded(
+        request, start(), where=f"/cycles/{block}/{body.year}/state", request_id=None
+    )
 
 
 @router.get("/provinces/{province}/blocks")
@@ -134,12 +141,16 @@ async def province_blocks(province: Province, who: Caller, blocks: Blocks) -> li
 
 
 @router.post("/provinces/{province}/years/{year}", status_code=202)
-async def open_year(province: Province, year: ProvinceYear, body: YearBody, who: Caller,
-                    blocks: Blocks) -> dict[str, Any]:
+async def open_year(
+    province: Province, year: ProvinceYear, body: YearBody, who: Caller, blocks: Blocks
+) -> dict[str, Any]:
     """Open the province's year: every block's cycle starts (again: only the missing ones)."""
     handle, new = await blocks.open_year(
-        province, year, ruleset=load_ruleset(body.ruleset),
-        score_sheet=load_score_sheet(body.score_sheet), deadlines=load_deadlines(body.deadlines),
+        province,
+        year,
+        ruleset=load_ruleset(body.ruleset),
+        score_sheet=load_score_sheet(body.score_sheet),
+        deadlines=load_deadlines(body.deadlines),
         actor=who,
     )
     return {"workflow_id": handle.id, "new": new}
@@ -152,7 +163,10 @@ async def year_progress(province: Province, year: ProvinceYear, who: Caller, blo
 
 @router.get("/provinces/{province}/years/{year}/proposals", response_model=None)
 async def proposals(
-    province: Province, year: ProvinceYear, who: Caller, blocks: Blocks,
+    province: Province,
+    year: ProvinceYear,
+    who: Caller,
+    blocks: Blocks,
     format: Annotated[str, Query(pattern="^(json|text)$")] = "json",
 ) -> Any:
     """The compiled list of proposals: JSON, or the Vietnamese document (`format=text`)."""

@@ -25,15 +25,17 @@ router = APIRouter(tags=["commands"])
 
 _NOT_STEPS = ("start_cycle", "expire_deadline")
 _STEPS = tuple(
-    cls for cls in get_args(get_args(c.Command)[0])
+    cls
+    for cls in get_args(get_args(c.Command)[0])
     if cls.model_fields["do"].default not in _NOT_STEPS
 )
 Step = Annotated[Union[_STEPS], Field(discriminator="do")]  # type: ignore[valid-type]  # noqa: UP007
 """Every command a person sends at /commands: not the start (POST /cycles), not a deadline."""
 
 
-async def bounded(request: Request, call: Awaitable[Any], *, where: str,
-                  request_id: str | None) -> Any:
+async def bounded(
+    request: Request, call: Awaitable[Any], *, where: str, request_id: str | None
+) -> Any:
     """Run a command once PostgreSQL answers and a worker polls (else 503 with the code at
     once), for at most COMMAND_TIMEOUT seconds: then 503 `no_worker` when no worker is left,
     or 202 naming where to look (the command may still be applied; sending it again with the
@@ -55,13 +57,22 @@ async def bounded(request: Request, call: Awaitable[Any], *, where: str,
     health.forget()
     check = await health.worker()
     if not check.ok:
-        raise Unavailable(check.code or "no_worker", "no worker answered the command in "
-                          f"{timeout:g} s; send it again with the same Idempotency-Key")
+        raise Unavailable(
+            check.code or "no_worker",
+            "no worker answered the command in "
+            f"{timeout:g} s; send it again with the same Idempotency-Key",
+        )
     return JSONResponse(
-        {"code": "accepted", "field": None, "request_id": request_id, "location": where,
-         "message": f"the command was not answered in {timeout:g} s and may still be applied: "
-                    f"see {where}, or send it again with Idempotency-Key: {request_id}"},
-        status_code=202, headers={"Location": where},
+        {
+            "code": "accepted",
+            "field": None,
+            "request_id": request_id,
+            "location": where,
+            "message": f"the command was not answered in {timeout:g} s and may still be applied: "
+            f"see {where}, or send it again with Idempotency-Key: {request_id}",
+        },
+        status_code=202,
+        headers={"Location": where},
     )
 
 
@@ -79,8 +90,12 @@ async def start_cycle(request: Request, body: StartCycle, who: Caller, cycles: C
 
 @router.post("/cycles/{block}/{year}/commands", response_model=CommandResult)
 async def send_command(
-    request: Request, cycle: Cycle, body: Annotated[Step, Body()], who: Caller,
-    cycles: Cycles, key: IdempotencyKey,
+    request: Request,
+    cycle: Cycle,
+    body: Annotated[Step, Body()],
+    who: Caller,
+    cycles: Cycles,
+    key: IdempotencyKey,
 ) -> Any:
     """One step of a cycle, judged by the rules. Repeat it with the same Idempotency-Key to get
     the first answer again (`duplicate: true`); the same key with another command or caller is
@@ -88,6 +103,8 @@ async def send_command(
     request_id = key or str(uuid.uuid4())
     await asyncio.to_thread(check_attached, request.app.state.services.evidence, body)
     return await bounded(
-        request, cycles.send(cycle.block, cycle.year, body, who, request_id=request_id),
-        where=f"/cycles/{cycle.block}/{cycle.year}/state", request_id=request_id,
+        request,
+        cycles.send(cycle.block, cycle.year, body, who, request_id=request_id),
+        where=f"/cycles/{cycle.block}/{cycle.year}/state",
+        request_id=request_id,
     )

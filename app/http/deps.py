@@ -15,8 +15,16 @@ from ..bootstrap import Services
 from ..client import CycleClient
 
 __all__ = [
-    "AUDIT_READERS", "Caller", "Cycle", "CycleRef", "Cycles", "IdempotencyKey", "Svc",
-    "auditors_only", "caller", "idempotency_key",
+    "AUDIT_READERS",
+    "Caller",
+    "Cycle",
+    "CycleRef",
+    "Cycles",
+    "IdempotencyKey",
+    "Svc",
+    "auditors_only",
+    "caller",
+    "idempotency_key",
 ]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -65,10 +73,13 @@ def cycle_ref(
 
 
 def idempotency_key(
-    idempotency_key: Annotated[str | None, Header(
-        description="makes a retry safe: the same key with the same command returns the first "
-                    "answer (duplicate: true); 1–128 of A–Z a–z 0–9 . _ : ~ -",
-    )] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="makes a retry safe: the same key with the same command returns the first "
+            "answer (duplicate: true); 1–128 of A–Z a–z 0–9 . _ : ~ -",
+        ),
+    ] = None,
 ) -> str | None:
     if idempotency_key is not None and not _KEY.match(idempotency_key):
         raise DomainError(

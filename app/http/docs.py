@@ -36,11 +36,14 @@ def _assets() -> Path:
 def _swagger(app: FastAPI, root: str) -> HTMLResponse:
     assets = f"{root}{ASSETS_PREFIX}"
     return get_swagger_ui_html(
-        openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+        openapi_url=f"{root}{app.openapi_url}",
+        title=f"{app.title} - Swagger UI",
         oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT}",
         swagger_js_url=f"{assets}swagger-ui-bundle.js",
-        swagger_css_url=f"{assets}swagger-ui.css", swagger_favicon_url=f"{assets}favicon.png",
-        swagger_ui_parameters={**_SWAGGER_PARAMETERS, **(app.swagger_ui_parameters or {})})
+        swagger_css_url=f"{assets}swagger-ui.css",
+        swagger_favicon_url=f"{assets}favicon.png",
+        swagger_ui_parameters={**_SWAGGER_PARAMETERS, **(app.swagger_ui_parameters or {})},
+    )
 
 
 def docs_script_hashes(app: FastAPI) -> list[str]:
@@ -48,8 +51,10 @@ def docs_script_hashes(app: FastAPI) -> list[str]:
     path): Swagger UI's initialisation and the OAuth2 redirect page's script."""
     if not app.openapi_url:
         return []
-    return [*inline_script_hashes(bytes(_swagger(app, "").body).decode()),
-            *inline_script_hashes(bytes(get_swagger_ui_oauth2_redirect_html().body).decode())]
+    return [
+        *inline_script_hashes(bytes(_swagger(app, "").body).decode()),
+        *inline_script_hashes(bytes(get_swagger_ui_oauth2_redirect_html().body).decode()),
+    ]
 
 
 def install_docs(app: FastAPI) -> None:

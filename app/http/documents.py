@@ -23,6 +23,7 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["audit"])
 
+
 @router.get(
     "/cycles/{block}/{year}/minutes.pdf",
     response_class=Response,
@@ -35,26 +36,30 @@ async def minutes_pdf(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Re
     auditors_only(who, "the minutes")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     signer = signer_of(svc.settings)  # SigningKeyError → 503 (app/http/errors.py)
-    pdf = await stored_minutes(svc.store, stream, signer=signer,
-                               witness=await asyncio.to_thread(witness_of, svc))
+    pdf = await stored_minutes(
+        svc.store, stream, signer=signer, witness=await asyncio.to_thread(witness_of, svc)
+    )
     name = f"bien-ban-{cycle.block}-{cycle.year}.pdf"
     return Response(
-        pdf, media_type="application/pdf",
+        pdf,
+        media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
 
 
-@router.get("/cycles/{block}/{year}/minutes.html", response_class=Response,
-            responses={200: {"content": {"text/html": {}}}})
+@router.get(
+    "/cycles/{block}/{year}/minutes.html",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}}},
+)
 async def minutes_html(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Response:
     """The same minutes as one HTML page (Vietnamese, printable)."""
     auditors_only(who, "the minutes")
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
-    html = await stored_minutes(svc.store, stream, html=True,
-                                witness=await asyncio.to_thread(witness_of, svc))
+    html = await stored_minutes(
+        svc.store, stream, html=True, witness=await asyncio.to_thread(witness_of, svc)
+    )
     return Response(html, media_type="text/html; charset=utf-8")
-
-
 
 
 def _may_draft(who: Actor, s: CycleState) -> None:
@@ -73,12 +78,18 @@ _DOC_KINDS = ("report", "proposal", "news")
 @router.get(
     "/cycles/{block}/{year}/documents/{kind}.{fmt}",
     response_class=Response,
-    responses={200: {"content": {
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {},
-        "application/pdf": {}}}},
+    responses={
+        200: {
+            "content": {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {},
+                "application/pdf": {},
+            }
+        }
+    },
 )
-async def block_document(cycle: Cycle, kind: str, fmt: str, who: Caller, svc: Svc,
-                         cycles: Cycles) -> Response:
+async def block_document(
+    cycle: Cycle, kind: str, fmt: str, who: Caller, svc: Svc, cycles: Cycles
+) -> Response:
     """The block's document `kind` (report: báo cáo tổng kết; proposal: tờ trình; news: tin bài)
     as `fmt` (docx or pdf), drafted from the cycle's verified events. For the block's head and
     deputy units, the secretariat and auditors; 404 for an unknown cycle or document, 409
@@ -87,8 +98,9 @@ async def block_document(cycle: Cycle, kind: str, fmt: str, who: Caller, svc: Sv
     from ..documents.render import FORMATS, document_bytes
 
     if kind not in _DOC_KINDS or fmt not in FORMATS:
-        raise DomainError("unknown_stream", "no such document: report, proposal or news, "
-                          "as .docx or .pdf")
+        raise DomainError(
+            "unknown_stream", "no such document: report, proposal or news, as .docx or .pdf"
+        )
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     events, version, head = await verified_events(svc.store, stream)
     state = CycleState()
@@ -97,15 +109,21 @@ async def block_document(cycle: Cycle, kind: str, fmt: str, who: Caller, svc: Sv
     doc = build_document(kind, events, stream=stream, head_version=version, head_hash=head)
     body = await asyncio.to_thread(document_bytes, doc, fmt)
     name = f"{KINDS[kind]}-{cycle.block}-{cycle.year}.{fmt}"
-    return Response(body, media_type=FORMATS[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body,
+        media_type=FORMATS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/cycles/{block}/{year}/export.xlsx", response_class=Response,
-            responses={200: {"content": {XLSX: {}}}})
+@router.get(
+    "/cycles/{block}/{year}/export.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
 async def cycle_xlsx(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Response:
     """The cycle's ranking, scores by section, exclusions, votes and election as an Excel
     workbook (what the result page shows, with the tallies), for anyone who may see the
@@ -115,5 +133,6 @@ async def cycle_xlsx(cycle: Cycle, who: Caller, svc: Svc, cycles: Cycles) -> Res
     stream = cycle_key(cycle.block, cycle.year, cycles.prefix)[1]
     body = await stored_workbook(svc.store, stream)
     name = f"ket-qua-{cycle.block}-{cycle.year}.xlsx"
-    return Response(body, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

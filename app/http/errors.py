@@ -41,16 +41,31 @@ from .evidence import STATUS as EVIDENCE_STATUS
 __all__ = ["STATUS", "field_path", "install_error_handlers", "problem"]
 
 STATUS = {
-    "not_authorized": 403, "unknown_cycle": 404, "unknown_stream": 404, "sso_disabled": 404,
-    "invalid_idempotency_key": 422, "invalid_input": 422, **IDENTITY_STATUS,
-    "unknown_block": 404, "unknown_proposals": 404, "unknown_year": 404,
-    "unknown_workflow": 404, "temporal_unavailable": 503, "invalid_export": 422,
+    "not_authorized": 403,
+    "unknown_cycle": 404,
+    "unknown_stream": 404,
+    "sso_disabled": 404,
+    "invalid_idempotency_key": 422,
+    "invalid_input": 422,
+    **IDENTITY_STATUS,
+    "unknown_block": 404,
+    "unknown_proposals": 404,
+    "unknown_year": 404,
+    "unknown_workflow": 404,
+    "temporal_unavailable": 503,
+    "invalid_export": 422,
     **EVIDENCE_STATUS,
 }
 
 
-def problem(status: int, code: str, message: str, field: str | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body = {"code": code, "message": message, "field": field, **extra}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -59,8 +74,10 @@ _SAFE_PART = re.compile(r"[A-Za-z0-9_.\-]{1,64}", re.ASCII)
 _ECHOING = {
     # pydantic's messages that quote what was sent: said without it
     "union_tag_invalid": "not one of the known values",
-    "uuid_parsing": "not a UUID", "uuid_type": "not a UUID",
-    "json_invalid": "not valid JSON", "url_parsing": "not a URL",
+    "uuid_parsing": "not a UUID",
+    "uuid_type": "not a UUID",
+    "json_invalid": "not valid JSON",
+    "url_parsing": "not a URL",
 }
 
 
@@ -88,9 +105,12 @@ def field_path(loc: tuple[Any, ...]) -> str:
 
 
 _BAD_VALUE_CLASSES = ("22", "54")  # SQLSTATE data exception, program limit exceeded
-_UNSTORABLE = {"code": "invalid_request", "field": None,
-               "message": "a value in the request cannot be stored or searched (e.g. a NUL "
-                          "character, a number out of range or nesting too deep)"}
+_UNSTORABLE = {
+    "code": "invalid_request",
+    "field": None,
+    "message": "a value in the request cannot be stored or searched (e.g. a NUL "
+    "character, a number out of range or nesting too deep)",
+}
 
 
 def _bad_value(exc: BaseException | None) -> bool:
@@ -109,13 +129,24 @@ def store_problem(exc: BaseException) -> JSONResponse:
     if _bad_value(exc):
         return JSONResponse(_UNSTORABLE, status_code=422)
     if isinstance(exc, StoreUnavailable | OSError | asyncpg.PostgresConnectionError):
-        return problem(503, "store_unavailable", "the event store cannot be reached now; "
-                       "retry later", headers={"Retry-After": "5"})
+        return problem(
+            503,
+            "store_unavailable",
+            "the event store cannot be reached now; retry later",
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, AppendRejected):
-        return problem(409, "store_conflict", "the record changed while this request was "
-                       "applied; send it again")
-    return problem(503, "store_failed", "the event store could not answer this request",
-                   headers={"Retry-After": "5"})
+        return problem(
+            409,
+            "store_conflict",
+            "the record changed while this request was applied; send it again",
+        )
+    return problem(
+        503,
+        "store_failed",
+        "the event store could not answer this request",
+        headers={"Retry-After": "5"},
+    )
 
 
 _HTTP_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}
@@ -128,8 +159,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LoginDelayed)
     async def delayed(request: Request, exc: LoginDelayed) -> JSONResponse:
-        return JSONResponse(exc.as_dict(), status_code=429,
-                            headers={"Retry-After": str(exc.retry_after_seconds)})
+        return JSONResponse(
+            exc.as_dict(), status_code=429, headers={"Retry-After": str(exc.retry_after_seconds)}
+        )
 
     @app.exception_handler(StoreError)
     @app.exception_handler(asyncpg.PostgresError)
@@ -144,11 +176,16 @@ def install_error_handlers(app: FastAPI) -> None:
         # the framework's own refusals (no such route, a body that cannot be read, e.g. JSON
         # nested too deep) in the same shape as every other answer; `detail` kept
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        message = ("the body cannot be read (malformed, or nested too deep)"
-                   if exc.status_code == 400 else str(exc.detail))
-        return JSONResponse({"code": code, "message": message, "field": None,
-                             "detail": exc.detail}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        message = (
+            "the body cannot be read (malformed, or nested too deep)"
+            if exc.status_code == 400
+            else str(exc.detail)
+        )
+        return JSONResponse(
+            {"code": code, "message": message, "field": None, "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(SigningKeyError)
     async def no_signing_key(request: Request, exc: SigningKeyError) -> JSONResponse:
@@ -160,9 +197,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def busy(request: Request, exc: CycleBusy) -> JSONResponse:
         seconds = max(1, math.ceil(exc.retry_after_seconds))
         return JSONResponse(
-            {"code": "cycle_busy", "message": str(exc), "field": None,
-             "retry_after_seconds": seconds},
-            status_code=429, headers={"Retry-After": str(seconds)},
+            {
+                "code": "cycle_busy",
+                "message": str(exc),
+                "field": None,
+                "retry_after_seconds": seconds,
+            },
+            status_code=429,
+            headers={"Retry-After": str(seconds)},
         )
 
     @app.exception_handler(RequestValidationError)
@@ -170,11 +212,20 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = []
         for e in exc.errors()[:20]:
             msg = _message(e)
-            errors.append({"field": field_path(tuple(e.get("loc", ()))), "rule": e.get("type"),
-                           "message": msg})
+            errors.append(
+                {
+                    "field": field_path(tuple(e.get("loc", ()))),
+                    "rule": e.get("type"),
+                    "message": msg,
+                }
+            )
         first = errors[0] if errors else {"field": None, "message": "invalid request"}
         return JSONResponse(
-            {"code": "invalid_request", "message": first["message"], "field": first["field"],
-             "errors": errors},
+            {
+                "code": "invalid_request",
+                "message": first["message"],
+                "field": first["field"],
+                "errors": errors,
+            },
             status_code=422,
         )

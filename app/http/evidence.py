@@ -42,9 +42,14 @@ BODY_PATTERNS = ((UPLOAD_PATH, EVIDENCE_MAX_BYTES + 64 * 1024), (FORM_PATH, FORM
 """Paths with a body limit of their own (app/http/limits.BodyLimit)."""
 
 STATUS = {
-    "evidence_too_large": 413, "evidence_empty": 422, "evidence_type_not_allowed": 415,
-    "evidence_damaged": 422, "invalid_file_name": 422, "evidence_not_uploaded": 422,
-    "evidence_mismatch": 422, "unknown_evidence": 404,
+    "evidence_too_large": 413,
+    "evidence_empty": 422,
+    "evidence_type_not_allowed": 415,
+    "evidence_damaged": 422,
+    "invalid_file_name": 422,
+    "evidence_not_uploaded": 422,
+    "evidence_mismatch": 422,
+    "unknown_evidence": 404,
 }
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
@@ -67,14 +72,27 @@ async def _member(svc: Any, block: str, year: int, who: Any) -> None:
         raise AuthorizationError("evidence is uploaded by the units of the cycle")
 
 
-@router.post("/cycles/{block}/{year}/evidence", status_code=201,
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/octet-stream": {"schema": {"type": "string",
-                                                         "format": "binary"}}}}})
+@router.post(
+    "/cycles/{block}/{year}/evidence",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
 async def upload(
-    request: Request, cycle: Cycle, who: Caller, svc: Svc,
-    name: Annotated[str, Query(min_length=1, max_length=255,
-                               description="the file's name, as the unit calls it")],
+    request: Request,
+    cycle: Cycle,
+    who: Caller,
+    svc: Svc,
+    name: Annotated[
+        str,
+        Query(min_length=1, max_length=255, description="the file's name, as the unit calls it"),
+    ],
 ) -> dict[str, Any]:
     """A unit of the cycle stores one evidence file (the raw body, at most 10 MB: PDF, JPEG,
     PNG, Word, Excel or OpenDocument, found by the content, not the name). The answer is the
@@ -90,8 +108,11 @@ async def upload(
     return found.model_dump(mode="json")
 
 
-@router.get("/cycles/{block}/{year}/evidence/{sha256}", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}}}})
+@router.get(
+    "/cycles/{block}/{year}/evidence/{sha256}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
 async def download(cycle: Cycle, sha256: str, who: Caller, svc: Svc, cycles: Cycles) -> Response:
     """An evidence file of the cycle, to who may open it (auditors, the secretariat, the
     head, the deputy for the head unit's files, the unit that attached it)."""
@@ -103,20 +124,23 @@ async def download(cycle: Cycle, sha256: str, who: Caller, svc: Svc, cycles: Cyc
         raise DomainError("unknown_cycle", f"no cycle {cycle.block} {cycle.year}")
     refs = [r for r in references(replay.events) if r.file.sha256 == sha256]
     if not refs:
-        raise DomainError("unknown_evidence", "no self-score of this cycle attaches this file",
-                          "sha256")
+        raise DomainError(
+            "unknown_evidence", "no self-score of this cycle attaches this file", "sha256"
+        )
     block = replay.state.block
     if not may_open(who, {r.unit for r in refs}, block.head, block.deputy):
-        raise AuthorizationError("evidence is opened by auditors, the secretariat, the head "
-                                 "and the unit that attached it")
+        raise AuthorizationError(
+            "evidence is opened by auditors, the secretariat, the head "
+            "and the unit that attached it"
+        )
     data = await asyncio.to_thread(svc.evidence.get, sha256)
     f = refs[-1].file
     if data is None:
         raise DomainError("evidence_missing", "the file is not in the evidence store", "sha256")
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise DomainError("evidence_altered", "the stored file is not the one attached",
-                          "sha256")
+        raise DomainError("evidence_altered", "the stored file is not the one attached", "sha256")
     inline = f.type in ("application/pdf", "image/jpeg", "image/png")
-    disposition = ("inline" if inline else "attachment") + \
-        f"; filename*=UTF-8''{quote(f.name, safe='')}"
+    disposition = (
+        "inline" if inline else "attachment"
+    ) + f"; filename*=UTF-8''{quote(f.name, safe='')}"
     return Response(data, media_type=f.type, headers={"Content-Disposition": disposition})

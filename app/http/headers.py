@@ -37,8 +37,15 @@ from secure import (
 )
 from secure.middleware import SecureASGIMiddleware
 
-__all__ = ["DOCS_ASSETS_PREFIX", "DOCS_PATHS", "PAGE_CSP", "STATIC_PREFIX", "SecurityHeaders",
-           "csp_hash", "inline_script_hashes"]
+__all__ = [
+    "DOCS_ASSETS_PREFIX",
+    "DOCS_PATHS",
+    "PAGE_CSP",
+    "STATIC_PREFIX",
+    "SecurityHeaders",
+    "csp_hash",
+    "inline_script_hashes",
+]
 
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -57,31 +64,51 @@ def csp_hash(text: str) -> str:
 
 def inline_script_hashes(html: str) -> list[str]:
     """The hashes of the inline `<script>` elements of a page (those without `src`)."""
-    return [csp_hash(body) for attrs, body in
-            re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S) if "src=" not in attrs]
+    return [
+        csp_hash(body)
+        for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S)
+        if "src=" not in attrs
+    ]
 
 
 def _common(csp: ContentSecurityPolicy, *, https: bool, cache: CacheControl) -> Secure:
     return Secure(
-        csp=csp, xfo=XFrameOptions().deny(), xcto=XContentTypeOptions().nosniff(),
-        referrer=ReferrerPolicy().same_origin(), cache=cache,
+        csp=csp,
+        xfo=XFrameOptions().deny(),
+        xcto=XContentTypeOptions().nosniff(),
+        referrer=ReferrerPolicy().same_origin(),
+        cache=cache,
         hsts=StrictTransportSecurity().max_age(HSTS_SECONDS) if https else None,
     ).validate_and_normalize_headers()  # checked once; a snapshot served to every response
 
 
 def _page_csp(style_hashes: Iterable[str]) -> ContentSecurityPolicy:
-    return (ContentSecurityPolicy()
-            .default_src("'self'").script_src("'self'").style_src("'self'", *style_hashes)
-            .img_src("'self'", "data:").frame_ancestors("'none'").base_uri("'none'")
-            .form_action("'self'").object_src("'none'"))
+    return (
+        ContentSecurityPolicy()
+        .default_src("'self'")
+        .script_src("'self'")
+        .style_src("'self'", *style_hashes)
+        .img_src("'self'", "data:")
+        .frame_ancestors("'none'")
+        .base_uri("'none'")
+        .form_action("'self'")
+        .object_src("'none'")
+    )
 
 
 def _docs_csp(script_hashes: Iterable[str]) -> ContentSecurityPolicy:
     # Swagger UI: its bundle and stylesheet from /docs/assets/, its one inline script by hash
-    return (ContentSecurityPolicy()
-            .default_src("'self'").script_src("'self'", *script_hashes).style_src("'self'")
-            .img_src("'self'", "data:").frame_ancestors("'none'").base_uri("'none'")
-            .form_action("'self'").object_src("'none'"))
+    return (
+        ContentSecurityPolicy()
+        .default_src("'self'")
+        .script_src("'self'", *script_hashes)
+        .style_src("'self'")
+        .img_src("'self'", "data:")
+        .frame_ancestors("'none'")
+        .base_uri("'none'")
+        .form_action("'self'")
+        .object_src("'none'")
+    )
 
 
 def _minutes_style_hash() -> str:
@@ -105,8 +132,11 @@ class SecurityHeaders:
         self.app = app
         self.layers = {
             (kind, https): SecureASGIMiddleware(app, secure=_common(csp, https=https, cache=cache))
-            for kind, csp, cache in (("page", page_csp, no_store), ("static", page_csp, revalidate),
-                                     ("docs", docs_csp, no_store))
+            for kind, csp, cache in (
+                ("page", page_csp, no_store),
+                ("static", page_csp, revalidate),
+                ("docs", docs_csp, no_store),
+            )
             for https in (False, True)
         }
 
@@ -115,6 +145,11 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        kind = ("static" if path.startswith((STATIC_PREFIX, DOCS_ASSETS_PREFIX))
-                else "docs" if path in DOCS_PATHS else "page")
+        kind = (
+            "static"
+            if path.startswith((STATIC_PREFIX, DOCS_ASSETS_PREFIX))
+            else "docs"
+            if path in DOCS_PATHS
+            else "page"
+        )
         await self.layers[kind, scope.get("scheme") == "https"](scope, receive, send)

@@ -30,18 +30,36 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/docs/oauth2-redirect")
+PUBLIC_PATHS = (
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/docs",
+    "/openapi.json",
+    "/docs/oauth2-redirect",
+)
 
 log = structlog.get_logger("thidua.http")
 
 
-async def _json(send: Send, status: int, body: dict[str, Any],
-                headers: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
+async def _json(
+    send: Send,
+    status: int,
+    body: dict[str, Any],
+    headers: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]
+) -> None:
     data = orjson.dumps(body)
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-        *headers,
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *headers,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 
@@ -50,9 +68,13 @@ def _size(n: int) -> str:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int,
-                 per_path: Mapping[str, int] | None = None,
-                 per_pattern: tuple[tuple[re.Pattern[str], int], ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        per_path: Mapping[str, int] | None = None,
+        per_pattern: tuple[tuple[re.Pattern[str], int], ...] = (),
+    ) -> None:
         self.app, self.max_bytes = app, max_bytes
         self.per_path = dict(per_path or {})
         self.per_pattern = per_pattern
@@ -75,8 +97,16 @@ class BodyLimit:
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await _json(send, 413, {"code": "body_too_large", "message": message[0],
-                                            "field": None, "limit_bytes": self.max_bytes})
+                    await _json(
+                        send,
+                        413,
+                        {
+                            "code": "body_too_large",
+                            "message": message[0],
+                            "field": None,
+                            "limit_bytes": self.max_bytes,
+                        },
+                    )
                     return
         # No (trusted) length: read the body here, up to the limit, and hand it on whole.
         chunks: list[bytes] = []
@@ -89,14 +119,21 @@ class BodyLimit:
             body = msg.get("body", b"")
             seen += len(body)
             if seen > self.max_bytes:
-                await _json(send, 413, {"code": "body_too_large", "message": message[0],
-                                        "field": None, "limit_bytes": self.max_bytes})
+                await _json(
+                    send,
+                    413,
+                    {
+                        "code": "body_too_large",
+                        "message": message[0],
+                        "field": None,
+                        "limit_bytes": self.max_bytes,
+                    },
+                )
                 return
             chunks.append(body)
             if not msg.get("more_body", False):
                 break
         await self.app(scope, _replay(chunks, None, receive), send)
-
 
     async def _own_limit(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
         """A path with its own (large) limit: the length must be declared, so the answer comes
@@ -112,20 +149,35 @@ class BodyLimit:
                 except ValueError:
                     length = None
         if length is None or length < 0:
-            await _json(send, 411, {"code": "length_required", "field": "Content-Length",
-                                    "message": "this upload needs a Content-Length header"})
+            await _json(
+                send,
+                411,
+                {
+                    "code": "length_required",
+                    "field": "Content-Length",
+                    "message": "this upload needs a Content-Length header",
+                },
+            )
             return
         if length > limit:
-            await _json(send, 413, {
-                "code": "body_too_large", "field": None, "limit_bytes": limit,
-                "message": f"the request body is larger than {_size(limit)}, the limit of "
-                           f"{scope['path']}"})
+            await _json(
+                send,
+                413,
+                {
+                    "code": "body_too_large",
+                    "field": None,
+                    "limit_bytes": limit,
+                    "message": f"the request body is larger than {_size(limit)}, the limit of "
+                    f"{scope['path']}",
+                },
+            )
             return
         await self.app(scope, receive, send)
 
 
-def _replay(chunks: list[bytes], final: dict[str, Any] | None,
-            receive: Receive | None = None) -> Receive:
+def _replay(
+    chunks: list[bytes], final: dict[str, Any] | None, receive: Receive | None = None
+) -> Receive:
     """A `receive` that gives the buffered body once, then behaves as the original."""
     sent = False
 
@@ -149,15 +201,22 @@ Authenticate = Callable[[Scope], Awaitable[Any]]
 class AuthGate:
     """401 for a protected path without a known caller; the body is not read before."""
 
-    def __init__(self, app: ASGIApp, authenticate: Authenticate,
-                 public: tuple[str, ...] = PUBLIC_PATHS, public_prefixes: tuple[str, ...] = (),
-                 login_page: str | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticate: Authenticate,
+        public: tuple[str, ...] = PUBLIC_PATHS,
+        public_prefixes: tuple[str, ...] = (),
+        login_page: str | None = None,
+    ) -> None:
         self.app, self.authenticate, self.public = app, authenticate, public
         self.public_prefixes, self.login_page = public_prefixes, login_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.public or (
-            self.public_prefixes and scope["path"].startswith(self.public_prefixes)
+        if (
+            scope["type"] != "http"
+            or scope["path"] in self.public
+            or (self.public_prefixes and scope["path"].startswith(self.public_prefixes))
         ):
             await self.app(scope, receive, send)
             return
@@ -172,10 +231,16 @@ class AuthGate:
             await _to_login(send, self.login_page, scope)
             return
         if actor is None:
-            await _json(send, 401, {
-                "code": "not_authenticated", "field": "Authorization",
-                "message": "a valid bearer token is required",
-            }, [(b"www-authenticate", b"Bearer")])
+            await _json(
+                send,
+                401,
+                {
+                    "code": "not_authenticated",
+                    "field": "Authorization",
+                    "message": "a valid bearer token is required",
+                },
+                [(b"www-authenticate", b"Bearer")],
+            )
             return
         scope.setdefault("state", {})["actor"] = actor
         await self.app(scope, receive, send)
@@ -197,10 +262,17 @@ async def _to_login(send: Send, login_page: str, scope: Scope) -> None:
     if query and scope.get("method") == "GET":
         back += "?" + query
     location = f"{login_page}?het-han=1&tiep={quote(back, safe='')}"
-    await send({"type": "http.response.start", "status": 303, "headers": [
-        (b"location", location.encode("latin-1")), (b"content-length", b"0"),
-        (b"cache-control", b"no-store"),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [
+                (b"location", location.encode("latin-1")),
+                (b"content-length", b"0"),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -240,8 +312,10 @@ class AccessLog:
             nonlocal status
             if msg["type"] == "http.response.start":
                 status = msg["status"]
-                msg = {**msg, "headers": [*msg.get("headers", ()),
-                                          (b"x-request-id", request_id.encode())]}
+                msg = {
+                    **msg,
+                    "headers": [*msg.get("headers", ()), (b"x-request-id", request_id.encode())],
+                }
             await send(msg)
 
         with structlog.contextvars.bound_contextvars(request_id=request_id):
@@ -252,14 +326,18 @@ class AccessLog:
                 route = scope.get("route")
                 # a path no route matched is counted under one name, not by its text
                 template = getattr(route, "path", None) or (
-                    "/static" if scope["path"].startswith("/static/") else "unmatched")
+                    "/static" if scope["path"].startswith("/static/") else "unmatched"
+                )
                 elapsed = time.perf_counter() - t0
                 HTTP_REQUESTS.labels(scope["method"], template, str(status)).inc()
                 HTTP_LATENCY.labels(scope["method"], template).observe(elapsed)
                 log.info(
-                    "http.request", method=scope["method"],
-                    route=getattr(route, "path", scope["path"]), status=status,
-                    actor=_who(actor), duration_ms=round(elapsed * 1000, 1),
+                    "http.request",
+                    method=scope["method"],
+                    route=getattr(route, "path", scope["path"]),
+                    status=status,
+                    actor=_who(actor),
+                    duration_ms=round(elapsed * 1000, 1),
                 )
 
 

@@ -21,49 +21,101 @@ _ERROR = {
     "properties": {
         "code": {"type": "string", "description": "the rule or condition, e.g. wrong_stage"},
         "message": {"type": "string", "description": "what went wrong, for a person"},
-        "field": {"type": ["string", "null"],
-                  "description": "the field, parameter or header at fault, if one is"},
-        "retry_after_seconds": {"type": "integer",
-                                "description": "429 and 503: also in Retry-After"},
+        "field": {
+            "type": ["string", "null"],
+            "description": "the field, parameter or header at fault, if one is",
+        },
+        "retry_after_seconds": {
+            "type": "integer",
+            "description": "429 and 503: also in Retry-After",
+        },
     },
 }
 _VALIDATION = {
-    "allOf": [{"$ref": "#/components/schemas/Error"}, {
-        "type": "object",
-        "properties": {"errors": {"type": "array", "items": {
+    "allOf": [
+        {"$ref": "#/components/schemas/Error"},
+        {
             "type": "object",
-            "properties": {"field": {"type": "string"}, "rule": {"type": "string"},
-                           "message": {"type": "string"}}}}},
-    }],
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "field": {"type": "string"},
+                            "rule": {"type": "string"},
+                            "message": {"type": "string"},
+                        },
+                    },
+                }
+            },
+        },
+    ],
 }
 
 _EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
-    "401": ("no or a dead credential", {
-        "code": "not_authenticated", "message": "a valid bearer token is required",
-        "field": "Authorization"}),
-    "403": ("the caller may not do this", {
-        "code": "not_authorized", "message": "only the chair may close the pledge stage",
-        "field": None}),
-    "404": ("no such cycle, block or year", {
-        "code": "unknown_cycle", "message": "no such cycle", "field": None}),
-    "409": ("a rule refused the command", {
-        "code": "wrong_stage", "message": "the cycle is in stage scoring", "field": None}),
-    "413": ("the body is over the limit (256 KB; 32 MB for an export upload)", {
-        "code": "body_too_large", "message": "the request body is larger than 256 KB",
-        "field": None}),
-    "422": ("a body or parameter that does not validate (never echoed back)", {
-        "code": "invalid_request", "message": "Field required", "field": "unit",
-        "errors": [{"field": "unit", "rule": "missing", "message": "Field required"}]}),
-    "429": ("the cycle stays busy: retry after Retry-After seconds", {
-        "code": "cycle_busy", "message": "the cycle is busy; retry after 2 s", "field": None,
-        "retry_after_seconds": 2}),
-    "503": ("a service is down: store_unavailable, engine_unavailable or no_worker", {
-        "code": "no_worker", "message": "no worker is running for the cycles; nothing was "
-        "applied; retry later with the same Idempotency-Key", "field": None,
-        "retry_after_seconds": 5}),
+    "401": (
+        "no or a dead credential",
+        {
+            "code": "not_authenticated",
+            "message": "a valid bearer token is required",
+            "field": "Authorization",
+        },
+    ),
+    "403": (
+        "the caller may not do this",
+        {
+            "code": "not_authorized",
+            "message": "only the chair may close the pledge stage",
+            "field": None,
+        },
+    ),
+    "404": (
+        "no such cycle, block or year",
+        {"code": "unknown_cycle", "message": "no such cycle", "field": None},
+    ),
+    "409": (
+        "a rule refused the command",
+        {"code": "wrong_stage", "message": "the cycle is in stage scoring", "field": None},
+    ),
+    "413": (
+        "the body is over the limit (256 KB; 32 MB for an export upload)",
+        {
+            "code": "body_too_large",
+            "message": "the request body is larger than 256 KB",
+            "field": None,
+        },
+    ),
+    "422": (
+        "a body or parameter that does not validate (never echoed back)",
+        {
+            "code": "invalid_request",
+            "message": "Field required",
+            "field": "unit",
+            "errors": [{"field": "unit", "rule": "missing", "message": "Field required"}],
+        },
+    ),
+    "429": (
+        "the cycle stays busy: retry after Retry-After seconds",
+        {
+            "code": "cycle_busy",
+            "message": "the cycle is busy; retry after 2 s",
+            "field": None,
+            "retry_after_seconds": 2,
+        },
+    ),
+    "503": (
+        "a service is down: store_unavailable, engine_unavailable or no_worker",
+        {
+            "code": "no_worker",
+            "message": "no worker is running for the cycles; nothing was "
+            "applied; retry later with the same Idempotency-Key",
+            "field": None,
+            "retry_after_seconds": 5,
+        },
+    ),
 }
-_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait",
-                                "schema": {"type": "integer"}}}
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -86,8 +138,9 @@ def install_openapi(app: FastAPI, public: tuple[str, ...]) -> None:
     def document() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version,
-                             description=app.description, routes=app.routes)
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         components = schema.setdefault("components", {})
         schemas = components.setdefault("schemas", {})
         schemas["Error"] = _ERROR
@@ -95,11 +148,18 @@ def install_openapi(app: FastAPI, public: tuple[str, ...]) -> None:
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError_", None)
         components["securitySchemes"] = {
-            "bearer": {"type": "http", "scheme": "bearer",
-                       "description": "a person's API token (`thidua tokens issue`), thd_…"},
-            "session": {"type": "apiKey", "in": "cookie", "name": COOKIE,
-                        "description": "the web session (POST /session); its forms also "
-                                       "need the CSRF token"},
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "a person's API token (`thidua tokens issue`), thd_…",
+            },
+            "session": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": COOKIE,
+                "description": "the web session (POST /session); its forms also "
+                "need the CSRF token",
+            },
         }
         schema["security"] = [{"bearer": []}, {"session": []}]
         for path, operations in schema.get("paths", {}).items():
@@ -113,9 +173,12 @@ def install_openapi(app: FastAPI, public: tuple[str, ...]) -> None:
                     ref = "ValidationError" if status == "422" else "Error"
                     answer: dict[str, Any] = {
                         "description": description,
-                        "content": {"application/json": {
-                            "schema": {"$ref": f"#/components/schemas/{ref}"},
-                            "example": example}},
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": f"#/components/schemas/{ref}"},
+                                "example": example,
+                            }
+                        },
                     }
                     if status in ("429", "503"):
                         answer["headers"] = _RETRY_AFTER

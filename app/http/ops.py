@@ -34,7 +34,8 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get(
-    "/readyz", operation_id="readyz",
+    "/readyz",
+    operation_id="readyz",
     summary="PostgreSQL, Temporal and a worker answer (else 503 with the first failing code)",
     responses={503: {"description": "a service is down"}},
 )
@@ -45,16 +46,19 @@ async def readyz(request: Request) -> JSONResponse:
 async def ready_response(h: Health) -> JSONResponse:
     checks = await h.ready()
     failed = [c for c in checks if not c.ok]
-    body: dict[str, Any] = {"status": "ok" if not failed else "unavailable",
-                            "checks": [c.as_dict() for c in checks]}
+    body: dict[str, Any] = {
+        "status": "ok" if not failed else "unavailable",
+        "checks": [c.as_dict() for c in checks],
+    }
     if not failed:
         return JSONResponse(body)
     body.update(code=failed[0].code, message=failed[0].detail, field=None)
     return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
 
-@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics",
-            response_class=Response)
+@router.get(
+    "/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response
+)
 async def metrics() -> Response:
     return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
@@ -85,10 +89,25 @@ class Outages:
             outage = outage_of(exc)
             if outage is None:
                 log.exception("http.error", route=scope.get("path"))
-                await _json(send, 500, {"code": "internal_error", "field": None,
-                                        "message": "an unexpected error; it has been logged"})
+                await _json(
+                    send,
+                    500,
+                    {
+                        "code": "internal_error",
+                        "field": None,
+                        "message": "an unexpected error; it has been logged",
+                    },
+                )
                 return
             log.warning("http.outage", code=outage.code, error=type(exc).__name__)
-            await _json(send, 503, {"code": outage.code, "message": str(outage), "field": None,
-                                    "retry_after_seconds": outage.retry_after},
-                        [(b"retry-after", str(outage.retry_after).encode())])
+            await _json(
+                send,
+                503,
+                {
+                    "code": outage.code,
+                    "message": str(outage),
+                    "field": None,
+                    "retry_after_seconds": outage.retry_after,
+                },
+                [(b"retry-after", str(outage.retry_after).encode())],
+            )

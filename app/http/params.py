@@ -24,8 +24,18 @@ from pydantic import AfterValidator
 from domain.values import ID_PATTERN
 
 __all__ = [
-    "MAX_VERSION", "YEAR_MAX", "YEAR_MIN", "AsOf", "BlockId", "Province", "ProvinceYear",
-    "UnitId", "is_id", "moment_of", "version_of", "year_of",
+    "MAX_VERSION",
+    "YEAR_MAX",
+    "YEAR_MIN",
+    "AsOf",
+    "BlockId",
+    "Province",
+    "ProvinceYear",
+    "UnitId",
+    "is_id",
+    "moment_of",
+    "version_of",
+    "year_of",
 ]
 
 YEAR_MIN, YEAR_MAX = 1945, 2200
@@ -88,12 +98,24 @@ def _as_of(value: datetime | None) -> datetime | None:
     return bounded
 
 
-BlockId = Annotated[str, Path(pattern=f"^{ID_PATTERN}$", max_length=64,
-                              description="block id, e.g. kg-khoi-2")]
-UnitId = Annotated[str, Path(pattern=f"^{ID_PATTERN}$", max_length=64,
-                             description="unit id, e.g. so-khdt")]
-Province = Annotated[str, Path(min_length=1, max_length=PROVINCE_MAX, pattern=_PROVINCE,
-                               description="the province, as its blocks name it")]
+BlockId = Annotated[
+    str, Path(pattern=f"^{ID_PATTERN}$", max_length=64, description="block id, e.g. kg-khoi-2")
+]
+UnitId = Annotated[
+    str, Path(pattern=f"^{ID_PATTERN}$", max_length=64, description="unit id, e.g. so-khdt")
+]
+Province = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=PROVINCE_MAX,
+        pattern=_PROVINCE,
+        description="the province, as its blocks name it",
+    ),
+]
 ProvinceYear = Annotated[int, Path(ge=YEAR_MIN, le=YEAR_MAX, description="e.g. 2018")]
-AsOf = Annotated[datetime | None, Query(description="ISO 8601 with a time zone, 1945 to 2200"),
-                 AfterValidator(_as_of)]
+AsOf = Annotated[
+    datetime | None,
+    Query(description="ISO 8601 with a time zone, 1945 to 2200"),
+    AfterValidator(_as_of),
+]

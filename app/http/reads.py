@@ -24,15 +24,15 @@ router = APIRouter(tags=["reads"])
 
 @router.get("/cycles")
 async def cycles_list(
-    svc: Svc, who: Caller, cycles: Cycles,
+    svc: Svc,
+    who: Caller,
+    cycles: Cycles,
     year: Annotated[int | None, Query(ge=1945, le=2200)] = None,
     stage: Annotated[Literal[STAGES] | None, Query()] = None,  # type: ignore[valid-type]
     block: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] = None,
 ) -> list[dict[str, Any]]:
     """Cycles from the read model, newest year first."""
-    rows = await list_cycles(
-        svc.pool, year=year, stage=stage, block=block, prefix=cycles.prefix
-    )
+    rows = await list_cycles(svc.pool, year=year, stage=stage, block=block, prefix=cycles.prefix)
     return [r.as_json() for r in rows]
 
 

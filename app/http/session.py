@@ -51,8 +51,7 @@ from .deps import Caller, Svc
 
 __all__ = ["PUBLIC", "client_address", "identity_authenticator", "router", "session_max_age"]
 
-PUBLIC = ("/session", "/session/csrf", "/session/logout", "/session/oidc",
-          "/session/oidc/callback")
+PUBLIC = ("/session", "/session/csrf", "/session/logout", "/session/oidc", "/session/oidc/callback")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 OIDC_COOKIE = "thidua_oidc"
 
@@ -80,7 +79,8 @@ def _cookie(scope: dict[str, Any], name: str) -> str | None:
 
 
 def identity_authenticator(
-    identity: Identity, dev_tokens: dict[str, Actor] | None = None,
+    identity: Identity,
+    dev_tokens: dict[str, Actor] | None = None,
     form_csrf: Callable[[str], bool] = lambda path: False,
     passive: Callable[[str, str], bool] = lambda method, path: False,
 ) -> Any:
@@ -137,15 +137,32 @@ def session_max_age(identity: Identity, remember: bool) -> int | None:
     return int(identity.sessions.absolute.total_seconds()) if remember else None
 
 
-def _session_response(request: Request, identity: Identity, s: NewSession,
-                      response: Any = None, *, remember: bool = False) -> Any:
+def _session_response(
+    request: Request,
+    identity: Identity,
+    s: NewSession,
+    response: Any = None,
+    *,
+    remember: bool = False,
+) -> Any:
     p = s.person
-    response = response or JSONResponse({
-        "login": p.login, "name": p.name, "position": p.position, "role": p.role,
-        "unit": p.unit, "csrf_token": s.csrf_token,
-    })
+    response = response or JSONResponse(
+        {
+            "login": p.login,
+            "name": p.name,
+            "position": p.position,
+            "role": p.role,
+            "unit": p.unit,
+            "csrf_token": s.csrf_token,
+        }
+    )
     response.set_cookie(
-        COOKIE, s.id, httponly=True, samesite="lax", secure=_secure(request), path="/",
+        COOKIE,
+        s.id,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
         max_age=session_max_age(identity, remember),
     )
     response.delete_cookie(CSRF_COOKIE, path="/session")
@@ -158,14 +175,22 @@ async def login_csrf(request: Request) -> JSONResponse:
     value is set as a cookie; both must match)."""
     token = new_csrf_token()
     response = JSONResponse({"csrf_token": token})
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax",
-                        secure=_secure(request), path="/session", max_age=3600)
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/session",
+        max_age=3600,
+    )
     return response
 
 
 @router.post("/session")
 async def login(
-    request: Request, services: Svc,
+    request: Request,
+    services: Svc,
     login: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str, Form(max_length=200)] = "",
@@ -174,11 +199,13 @@ async def login(
     """Log in with a password: a new session (a new id, the browser's old one ends). The cookie
     ends with the browser unless `remember` is true."""
     if not same_token(csrf_token, request.cookies.get(CSRF_COOKIE)):
-        raise IdentityError("csrf_failed", "the form's CSRF token is missing or wrong",
-                            "csrf_token")
+        raise IdentityError(
+            "csrf_failed", "the form's CSRF token is missing or wrong", "csrf_token"
+        )
     identity = services.identity
-    s = await identity.login(login, password, address=client_address(request),
-                             replacing=request.cookies.get(COOKIE))
+    s = await identity.login(
+        login, password, address=client_address(request), replacing=request.cookies.get(COOKIE)
+    )
     return _session_response(request, identity, s, remember=remember)
 
 
@@ -216,16 +243,20 @@ async def oidc_start(request: Request, services: Svc) -> Any:
         raise IdentityError("sso_disabled", "single sign-on is not configured (OIDC_ISSUER)")
     start = await sso.authorization_url(str(request.url_for("oidc_callback")))
     response = RedirectResponse(start.url, status_code=302)
-    response.set_cookie(OIDC_COOKIE, f"{start.state}.{start.nonce}", httponly=True,
-                        samesite="lax", secure=_secure(request), path="/session/oidc",
-                        max_age=600)
+    response.set_cookie(
+        OIDC_COOKIE,
+        f"{start.state}.{start.nonce}",
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/session/oidc",
+        max_age=600,
+    )
     return response
 
 
 @router.get("/session/oidc/callback", name="oidc_callback")
-async def oidc_callback(
-    request: Request, services: Svc, code: str = "", state: str = ""
-) -> Any:
+async def oidc_callback(request: Request, services: Svc, code: str = "", state: str = "") -> Any:
     """Back from the provider: a session for the person the configured claim names."""
     identity = services.identity
     if identity.oidc is None:
@@ -241,10 +272,17 @@ async def oidc_callback(
         # a person's browser: on to the pages, with the form token the pages put in forms
         from .pages.core import PAGE_CSRF_COOKIE
 
-        response = _session_response(request, identity, s,
-                                     RedirectResponse("/", status_code=303))  # each role's own page
-        response.set_cookie(PAGE_CSRF_COOKIE, s.csrf_token, httponly=True, samesite="lax",
-                            secure=_secure(request), path="/")
+        response = _session_response(
+            request, identity, s, RedirectResponse("/", status_code=303)
+        )  # each role's own page
+        response.set_cookie(
+            PAGE_CSRF_COOKIE,
+            s.csrf_token,
+            httponly=True,
+            samesite="lax",
+            secure=_secure(request),
+            path="/",
+        )
     else:
         response = _session_response(request, identity, s)
     response.delete_cookie(OIDC_COOKIE, path="/session/oidc")

@@ -32,16 +32,25 @@ class CalendarTokens:
         await self._pool.execute(
             "INSERT INTO calendar_tokens (login, token_hash, created_at) VALUES ($1, $2, $3)"
             " ON CONFLICT (login) DO UPDATE SET token_hash = excluded.token_hash,"
-            " created_at = excluded.created_at", login, token_hash(token), self._clock())
+            " created_at = excluded.created_at",
+            login,
+            token_hash(token),
+            self._clock(),
+        )
         return token
 
     async def revoke(self, login: str) -> bool:
-        return await self._pool.fetchval(
-            "DELETE FROM calendar_tokens WHERE login = $1 RETURNING true", login) is not None
+        return (
+            await self._pool.fetchval(
+                "DELETE FROM calendar_tokens WHERE login = $1 RETURNING true", login
+            )
+            is not None
+        )
 
     async def made_at(self, login: str) -> datetime | None:
         return await self._pool.fetchval(  # type: ignore[no-any-return]
-            "SELECT created_at FROM calendar_tokens WHERE login = $1", login)
+            "SELECT created_at FROM calendar_tokens WHERE login = $1", login
+        )
 
     async def person(self, token: str) -> Person | None:
         """The active person whose address this is, else None (a wrong, old or odd token)."""
@@ -49,7 +58,8 @@ class CalendarTokens:
             return None
         digest = token_hash(token)
         row = await self._pool.fetchrow(
-            "SELECT login, token_hash FROM calendar_tokens WHERE token_hash = $1", digest)
+            "SELECT login, token_hash FROM calendar_tokens WHERE token_hash = $1", digest
+        )
         if row is None or not hmac.compare_digest(bytes(row["token_hash"]), digest):
             return None
         person = await self._people.get(row["login"])

@@ -68,11 +68,16 @@ class OidcLogin:
     async def authorization_url(self, redirect_uri: str) -> OidcStart:
         meta = await self.metadata()
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-        query = urlencode({
-            "response_type": "code", "client_id": self.config.client_id,
-            "redirect_uri": redirect_uri, "scope": self.config.scope, "state": state,
-            "nonce": nonce,
-        })
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.config.client_id,
+                "redirect_uri": redirect_uri,
+                "scope": self.config.scope,
+                "state": state,
+                "nonce": nonce,
+            }
+        )
         return OidcStart(f"{meta['authorization_endpoint']}?{query}", state, nonce)
 
     async def exchange(self, code: str, *, redirect_uri: str, nonce: str) -> Person:
@@ -81,8 +86,11 @@ class OidcLogin:
         async with httpx.AsyncClient(timeout=self._timeout) as http:
             r = await http.post(
                 meta["token_endpoint"],
-                data={"grant_type": "authorization_code", "code": code,
-                      "redirect_uri": redirect_uri},
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                },
                 auth=(self.config.client_id, self.config.client_secret),
             )
         if r.status_code != 200 or "id_token" not in r.json():
@@ -97,8 +105,12 @@ class OidcLogin:
         try:
             key = await asyncio.to_thread(self._signing_key, id_token)
             claims: dict[str, Any] = jwt.decode(
-                id_token, key.key, algorithms=_ALGORITHMS, audience=self.config.client_id,
-                issuer=meta["issuer"], options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                id_token,
+                key.key,
+                algorithms=_ALGORITHMS,
+                audience=self.config.client_id,
+                issuer=meta["issuer"],
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
                 leeway=30,
             )
         except jwt.PyJWTError as exc:

@@ -39,8 +39,9 @@ def check_password_strength(password: str) -> str:
         raise IdentityError("weak_password", "a password has at most 1024 characters", "password")
     if password.strip() != password or not password.isprintable():
         raise IdentityError(
-            "weak_password", "a password has no control characters and no leading or trailing"
-            " spaces", "password",
+            "weak_password",
+            "a password has no control characters and no leading or trailing spaces",
+            "password",
         )
     return password
 
@@ -73,7 +74,9 @@ class Credentials:
             "INSERT INTO person_passwords (login, password_hash, set_at) VALUES ($1, $2, $3)"
             " ON CONFLICT (login) DO UPDATE SET password_hash = excluded.password_hash,"
             " set_at = excluded.set_at",
-            login, digest, self._clock(),
+            login,
+            digest,
+            self._clock(),
         )
         await self.throttle.clear(login)
 

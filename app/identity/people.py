@@ -85,7 +85,8 @@ async def verify_person_stream(pool: asyncpg.Pool, login: str) -> list[str]:
     Empty when the stream is intact."""
     rows = await pool.fetch(
         "SELECT version, event_id, type, schema_version, data::text, actor::text, effective_at,"
-        " request_id, hash FROM events WHERE stream = $1 ORDER BY version", person_stream(login),
+        " request_id, hash FROM events WHERE stream = $1 ORDER BY version",
+        person_stream(login),
     )
     problems: list[str] = []
     prev, person = GENESIS, None
@@ -94,9 +95,14 @@ async def verify_person_stream(pool: asyncpg.Pool, login: str) -> list[str]:
             problems.append(f"version_gap at {expected}")
             prev = bytes(32)
         body = canonical_body(
-            stream=person_stream(login), version=r["version"], event_id=r["event_id"],
-            type=r["type"], schema_version=r["schema_version"], data=orjson.loads(r["data"]),
-            actor=orjson.loads(r["actor"]), effective_at=r["effective_at"],
+            stream=person_stream(login),
+            version=r["version"],
+            event_id=r["event_id"],
+            type=r["type"],
+            schema_version=r["schema_version"],
+            data=orjson.loads(r["data"]),
+            actor=orjson.loads(r["actor"]),
+            effective_at=r["effective_at"],
             request_id=r["request_id"],
         )
         if chain_hash(prev, body) != bytes(r["hash"]):
@@ -146,8 +152,9 @@ class People:
         by: Actor,
     ) -> Person:
         login = check_login(login)
-        command = AddPerson(login=login, name=name, role=role, unit=unit, position=position,
-                            email=email)
+        command = AddPerson(
+            login=login, name=name, role=role, unit=unit, position=position, email=email
+        )
         return await self._execute(login, command, by)
 
     async def change(
@@ -172,14 +179,18 @@ class People:
     async def record(self, login: str, type_: str, data: dict[str, Any], *, by: Actor) -> Person:
         """Append an event that changes no field of the person (`password_reset`,
         `token_issued`, `token_revoked`: the secrets themselves are never in an event)."""
-        return await self._execute(login, NotePerson.model_validate({"type": type_, "data": data}),
-                                   by)
+        return await self._execute(
+            login, NotePerson.model_validate({"type": type_, "data": data}), by
+        )
 
     async def _execute(self, login: str, command: PersonCommand, by: Actor) -> Person:
         done = await execute(
-            self._store, person_stream(login), _fold,
-            lambda person: decide_person(person, command, by, login=login, now=self._clock(),
-                                         ids=uuid.uuid4),
+            self._store,
+            person_stream(login),
+            _fold,
+            lambda person: decide_person(
+                person, command, by, login=login, now=self._clock(), ids=uuid.uuid4
+            ),
         )
         if done.events:
             rows = await self._store.read_stream(person_stream(login))

@@ -37,8 +37,11 @@ class IdentityConfig(BaseModel):
     oidc: OidcConfig | None = None
 
     def throttle(self) -> ThrottlePolicy:
-        return ThrottlePolicy(max_failures=self.login_max_failures, base_delay=self.login_delay,
-                              max_delay=self.login_delay_max)
+        return ThrottlePolicy(
+            max_failures=self.login_max_failures,
+            base_delay=self.login_delay,
+            max_delay=self.login_delay_max,
+        )
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,14 @@ class Identity:
         config = config or IdentityConfig()
         self.config = config
         self.people = People(pool, store, clock=clock)
-        self.credentials = Credentials(pool, self.people, hasher=hasher, clock=clock,
-                                       throttle=config.throttle())
+        self.credentials = Credentials(
+            pool, self.people, hasher=hasher, clock=clock, throttle=config.throttle()
+        )
         self.sessions = Sessions(
-            pool, self.people, idle=config.session_idle, absolute=config.session_absolute,
+            pool,
+            self.people,
+            idle=config.session_idle,
+            absolute=config.session_absolute,
             clock=clock,
         )
         self.tokens = ApiTokens(pool, self.people, clock=clock)
@@ -116,14 +123,22 @@ class Identity:
     # ---- tokens ----------------------------------------------------------------------------
 
     async def issue_token(
-        self, login: str, *, by: Actor, name: str | None = None,
+        self,
+        login: str,
+        *,
+        by: Actor,
+        name: str | None = None,
         expires: timedelta = timedelta(days=90),
     ) -> IssuedToken:
         issued = await self.tokens.issue(login, name=name, expires=expires)
         await self.people.record(
-            login, "token_issued",
-            {"token_id": str(issued.id), "name": issued.name,
-             "expires_at": issued.expires_at.isoformat()},
+            login,
+            "token_issued",
+            {
+                "token_id": str(issued.id),
+                "name": issued.name,
+                "expires_at": issued.expires_at.isoformat(),
+            },
             by=by,
         )
         return issued
@@ -135,8 +150,14 @@ class Identity:
 
     # ---- authentication --------------------------------------------------------------------
 
-    async def login(self, login: str, password: str, *, address: str = UNKNOWN_ADDRESS,
-                    replacing: str | None = None) -> NewSession:
+    async def login(
+        self,
+        login: str,
+        password: str,
+        *,
+        address: str = UNKNOWN_ADDRESS,
+        replacing: str | None = None,
+    ) -> NewSession:
         """A new session for a password login from `address` (the caller's network address,
         which the login throttle counts failures by)."""
         person = await self.credentials.login(login, password, address=address)
@@ -154,22 +175,29 @@ class Identity:
 
     # ---- demo ------------------------------------------------------------------------------
 
-    async def demo_users(
-        self, units: Iterable[tuple[str, str]], *, by: Actor
-    ) -> list[DemoUser]:
+    async def demo_users(self, units: Iterable[tuple[str, str]], *, by: Actor) -> list[DemoUser]:
         """An administrator, an auditor and one person per unit (`units`: (id, name) pairs),
         each with a new random password. People who exist already get a new password."""
         wanted = [
             ("admin", "Quản trị Ban Thi đua – Khen thưởng", "admin", None, "Chuyên viên"),
             ("auditor", "Kiểm toán viên", "auditor", None, "Kiểm toán viên"),
-        ] + [(unit_id, f"Cán bộ {name}", "unit", unit_id, "Chánh Văn phòng")
-             for unit_id, name in units]
+        ] + [
+            (unit_id, f"Cán bộ {name}", "unit", unit_id, "Chánh Văn phòng")
+            for unit_id, name in units
+        ]
         out = []
         for login, name, role, unit, position in wanted:
             password = secrets.token_urlsafe(12)
             if await self.people.get(login) is None:
-                await self.add_person(login, name=name, role=role, unit=unit, position=position,
-                                      password=password, by=by)
+                await self.add_person(
+                    login,
+                    name=name,
+                    role=role,
+                    unit=unit,
+                    position=position,
+                    password=password,
+                    by=by,
+                )
             else:
                 person = await self.people.get(login)
                 if person is not None and (person.role, person.unit) != (role, unit):

@@ -76,7 +76,10 @@ class Sessions:
         await self._pool.execute(
             "INSERT INTO sessions (id_hash, login, csrf_hash, created_at, last_seen_at)"
             " VALUES ($1, $2, $3, $4, $4)",
-            token_hash(sid), person.login, token_hash(csrf), now,
+            token_hash(sid),
+            person.login,
+            token_hash(csrf),
+            now,
         )
         return NewSession(sid, csrf, person)
 
@@ -110,18 +113,21 @@ class Sessions:
             )
             if stored is not None and hmac.compare_digest(bytes(stored), token_hash(csrf_token)):
                 return
-        raise IdentityError("csrf_failed", "the form's CSRF token is missing or wrong",
-                            "csrf_token")
+        raise IdentityError(
+            "csrf_failed", "the form's CSRF token is missing or wrong", "csrf_token"
+        )
 
     async def end(self, session_id: str) -> None:
         await self._pool.execute(
             "UPDATE sessions SET ended_at = $2 WHERE id_hash = $1 AND ended_at IS NULL",
-            token_hash(session_id), self._clock(),
+            token_hash(session_id),
+            self._clock(),
         )
 
     async def end_all(self, login: str) -> int:
         result = await self._pool.execute(
             "UPDATE sessions SET ended_at = $2 WHERE login = $1 AND ended_at IS NULL",
-            login, self._clock(),
+            login,
+            self._clock(),
         )
         return int(result.split()[-1])

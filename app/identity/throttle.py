@@ -107,13 +107,17 @@ class ThrottleRow:
 
 
 # the row's count after this attempt: restarted when the last failure is forgotten
-_COUNT = ("(CASE WHEN t.last_failure < $3::timestamptz - make_interval(secs => $7::float8)"
-          " THEN 1 ELSE t.failures + 1 END)")
+_COUNT = (
+    "(CASE WHEN t.last_failure < $3::timestamptz - make_interval(secs => $7::float8)"
+    " THEN 1 ELSE t.failures + 1 END)"
+)
 
 
 def _delay_after(count: str) -> str:
-    return (f"CASE WHEN {count} >= $4::int THEN $3::timestamptz + make_interval(secs =>"
-            f" LEAST($6::float8, $5::float8 * power(2, LEAST(30, {count} - $4::int)))) END")
+    return (
+        f"CASE WHEN {count} >= $4::int THEN $3::timestamptz + make_interval(secs =>"
+        f" LEAST($6::float8, $5::float8 * power(2, LEAST(30, {count} - $4::int)))) END"
+    )
 
 
 _ADMIT = f"""
@@ -138,13 +142,20 @@ class LoginThrottle:
         delay runs. Counted as a failure until `succeeded` says otherwise."""
         p, address = self.policy, address_key(address)
         row = await self._pool.fetchrow(
-            _ADMIT, login, address, now, p.max_failures, p.base_delay.total_seconds(),
-            p.max_delay.total_seconds(), p.forget_after.total_seconds(),
+            _ADMIT,
+            login,
+            address,
+            now,
+            p.max_failures,
+            p.base_delay.total_seconds(),
+            p.max_delay.total_seconds(),
+            p.forget_after.total_seconds(),
         )
         if row is None:  # the row is delayed: refused, not counted
             until = await self._pool.fetchval(
                 "SELECT delayed_until FROM login_throttle WHERE login = $1 AND address = $2",
-                login, address,
+                login,
+                address,
             )
             seconds = (until - now).total_seconds() if until is not None else 1
             raise LoginDelayed(max(1, math.ceil(seconds)))
@@ -153,19 +164,26 @@ class LoginThrottle:
     async def succeeded(self, attempt: Attempt) -> None:
         await self._pool.execute(
             "DELETE FROM login_throttle WHERE login = $1 AND address = $2",
-            attempt.login, attempt.address,
+            attempt.login,
+            attempt.address,
         )
 
     async def failed(self, attempt: Attempt, now: datetime) -> None:
         """The attempt's password was wrong (it is counted already): log the delay it started,
         and forget failures older than `forget_after` (rows of logins a guesser tried once)."""
         if attempt.delayed_until is not None:
-            log.warning("login.delayed", login=attempt.login, address=attempt.address,
-                        failures=attempt.failures, until=attempt.delayed_until.isoformat())
+            log.warning(
+                "login.delayed",
+                login=attempt.login,
+                address=attempt.address,
+                failures=attempt.failures,
+                until=attempt.delayed_until.isoformat(),
+            )
         await self._pool.execute(
             "DELETE FROM login_throttle WHERE last_failure < $1"
             " AND (delayed_until IS NULL OR delayed_until < $2)",
-            now - self.policy.forget_after, now,
+            now - self.policy.forget_after,
+            now,
         )
 
     async def of_login(self, login: str) -> list[ThrottleRow]:

@@ -37,7 +37,8 @@ def parse_expiry(text: str) -> timedelta:
         delta = timedelta(days=n) if m[2] == "d" else timedelta(hours=n)
     if delta is None or not timedelta(hours=1) <= delta <= timedelta(days=3660):
         raise IdentityError(
-            "invalid_expiry", f"{text!r}: an expiry is like 90d or 12h (1 hour to 10 years)",
+            "invalid_expiry",
+            f"{text!r}: an expiry is like 90d or 12h (1 hour to 10 years)",
             "expires",
         )
     return delta
@@ -84,15 +85,21 @@ class ApiTokens:
             raise IdentityError("person_disabled", f"{login!r} is disabled", "login")
         name = (name or "api").strip()
         if not name or len(name) > 100 or not name.isprintable():
-            raise IdentityError("invalid_name", "a token name is 1 to 100 printable characters",
-                                "name")
+            raise IdentityError(
+                "invalid_name", "a token name is 1 to 100 printable characters", "name"
+            )
         token = PREFIX + secrets.token_urlsafe(32)
         now = self._clock()
         issued = IssuedToken(uuid.uuid4(), login, name, token, now + expires)
         await self._pool.execute(
             "INSERT INTO api_tokens (id, login, name, token_hash, created_at, expires_at)"
             " VALUES ($1, $2, $3, $4, $5, $6)",
-            issued.id, login, name, token_hash(token), now, issued.expires_at,
+            issued.id,
+            login,
+            name,
+            token_hash(token),
+            now,
+            issued.expires_at,
         )
         return issued
 
@@ -119,7 +126,8 @@ class ApiTokens:
             raise IdentityError("unknown_token", f"{token_id!r} is not a token id", "id") from exc
         await self._pool.execute(
             "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-            tid, self._clock(),
+            tid,
+            self._clock(),
         )
         info = await self.get(tid)
         if info is None:

@@ -33,7 +33,10 @@ def smtp_sender(settings: Settings) -> SmtpSender | None:
     if not settings.smtp_host:
         return None
     return SmtpSender(
-        settings.smtp_host, settings.smtp_port, settings.smtp_from, user=settings.smtp_user,
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        user=settings.smtp_user,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         starttls=settings.smtp_starttls,
     )
@@ -43,8 +46,9 @@ def deliverer_of(settings: Settings, pool: asyncpg.Pool) -> Deliverer | None:
     sender = smtp_sender(settings)
     if sender is None:
         return None
-    return Deliverer(pool, sender, settings.smtp_from,
-                     lease=timedelta(seconds=settings.notify_lease_seconds))
+    return Deliverer(
+        pool, sender, settings.smtp_from, lease=timedelta(seconds=settings.notify_lease_seconds)
+    )
 
 
 async def _main() -> int:

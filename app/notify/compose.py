@@ -11,8 +11,7 @@ from .sender import Message
 
 __all__ = ["compose", "message_id", "task_words"]
 
-_FOOTER = ("Thư này do hệ thống thi đua – khen thưởng gửi tự động; vui lòng không trả lời "
-           "thư này.")
+_FOOTER = "Thư này do hệ thống thi đua – khen thưởng gửi tự động; vui lòng không trả lời thư này."
 
 
 def message_id(dedup_key: str, login: str, sender: str) -> str:
@@ -29,7 +28,10 @@ def task_words(action: str, units: dict[str, str] | None = None) -> str:
 
 
 def compose(
-    row: dict[str, Any], person: dict[str, Any], title: str, sender: str,
+    row: dict[str, Any],
+    person: dict[str, Any],
+    title: str,
+    sender: str,
     units: dict[str, str] | None = None,
 ) -> Message:
     """The message of outbox `row` (kind `new_task`, `reminder` or `deadline_missed`) to
@@ -46,19 +48,23 @@ def compose(
         subject = f"[Thi đua] Quá hạn: {acts[0] if acts else stage} – {title}"
         lines.append(f"{title}: giai đoạn “{stage}” đã hết hạn. {unit} chưa làm:")
         closes = p.get("stage") in ("pledge", "scoring")
-        after = ("Giai đoạn đã kết thúc theo thời hạn; việc trên không còn thực hiện được."
-                 if closes else "Việc trên vẫn cần được thực hiện sớm nhất có thể.")
+        after = (
+            "Giai đoạn đã kết thúc theo thời hạn; việc trên không còn thực hiện được."
+            if closes
+            else "Việc trên vẫn cần được thực hiện sớm nhất có thể."
+        )
         lines += [f"  - {a}" for a in acts]
         lines += ["", after, "Liên hệ Cơ quan thường trực nếu cần gia hạn."]
         acts = []
     elif row["kind"] == "reminder":
         subject = f"[Thi đua] Nhắc việc: còn {p['days_before']} ngày đến hạn – {title}"
-        lines.append(f"{title}: giai đoạn “{stage}” sẽ hết hạn sau {p['days_before']} ngày. "
-                     f"{unit} còn việc chưa làm:")
+        lines.append(
+            f"{title}: giai đoạn “{stage}” sẽ hết hạn sau {p['days_before']} ngày. "
+            f"{unit} còn việc chưa làm:"
+        )
     else:
         subject = f"[Thi đua] Việc mới: {acts[0] if acts else stage} – {title}"
-        lines.append(f"{title}: giai đoạn “{stage}” đã mở. {unit} có việc "
-                     "cần làm:")
+        lines.append(f"{title}: giai đoạn “{stage}” đã mở. {unit} có việc cần làm:")
     lines += [f"  - {a}" for a in acts]
     lines.append("")
     if deadline is not None:
@@ -66,5 +72,9 @@ def compose(
     else:
         lines.append("Giai đoạn này không có hạn chót.")
     lines += ["", _FOOTER]
-    return Message(to=person["email"], subject=subject, body="\n".join(lines) + "\n",
-                   message_id=message_id(row["dedup_key"], person["login"], sender))
+    return Message(
+        to=person["email"],
+        subject=subject,
+        body="\n".join(lines) + "\n",
+        message_id=message_id(row["dedup_key"], person["login"], sender),
+    )

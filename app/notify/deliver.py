@@ -69,8 +69,9 @@ SELECT coalesce(nullif(data->>'title', ''), (data->'block'->>'name') || ' – n�
 model to wait for)."""
 
 
-def backoff(attempts: int, first: timedelta = BACKOFF_FIRST,
-            most: timedelta = BACKOFF_MAX) -> timedelta:
+def backoff(
+    attempts: int, first: timedelta = BACKOFF_FIRST, most: timedelta = BACKOFF_MAX
+) -> timedelta:
     """The wait after the `attempts`-th failure in a row: doubling from `first`, at most
     `most`."""
     wait: timedelta = min(first * (2 ** max(attempts - 1, 0)), most)
@@ -79,8 +80,13 @@ def backoff(attempts: int, first: timedelta = BACKOFF_FIRST,
 
 class Deliverer:
     def __init__(
-        self, pool: asyncpg.Pool, sender: Sender, from_address: str, *,
-        lease: timedelta = LEASE, first_backoff: timedelta = BACKOFF_FIRST,
+        self,
+        pool: asyncpg.Pool,
+        sender: Sender,
+        from_address: str,
+        *,
+        lease: timedelta = LEASE,
+        first_backoff: timedelta = BACKOFF_FIRST,
     ) -> None:
         self._pool = pool
         self._sender = sender
@@ -98,14 +104,21 @@ class Deliverer:
 
     async def _deliver(self, r: asyncpg.Record) -> None:
         row: dict[str, Any] = {
-            "id": r["id"], "dedup_key": r["dedup_key"], "kind": r["kind"],
-            "recipient": r["recipient"], "payload": orjson.loads(r["payload"]),
+            "id": r["id"],
+            "dedup_key": r["dedup_key"],
+            "kind": r["kind"],
+            "recipient": r["recipient"],
+            "payload": orjson.loads(r["payload"]),
         }
         cycle = await self._pool.fetchrow(_CYCLE, r["stream"])
         title = (cycle and cycle[0]) or f"Kỳ thi đua {r['cycle_id']}"
         units = {m["id"]: m["name"] for m in orjson.loads(cycle[1] or "[]")} if cycle else {}
-        done = {x["login"] for x in await self._pool.fetch(
-            "SELECT login FROM outbox_deliveries WHERE outbox_id = $1", r["id"])}
+        done = {
+            x["login"]
+            for x in await self._pool.fetch(
+                "SELECT login FROM outbox_deliveries WHERE outbox_id = $1", r["id"]
+            )
+        }
         for person in await self._pool.fetch(_PERSONS, r["recipient"]):
             if person["login"] in done:
                 continue
@@ -118,17 +131,25 @@ class Deliverer:
             try:
                 await self._sender.send(message)
             except PermanentFailure as exc:
-                log.warning("notify.refused", outbox=r["id"], login=person["login"],
-                            error=str(exc))
+                log.warning("notify.refused", outbox=r["id"], login=person["login"], error=str(exc))
                 await self._record(r["id"], person, message.message_id, "failed", str(exc))
             except TemporaryFailure as exc:
                 wait = backoff(r["attempts"] + 1, self._first_backoff)
-                log.warning("notify.deferred", outbox=r["id"], login=person["login"],
-                            error=str(exc), retry_in_s=wait.total_seconds())
+                log.warning(
+                    "notify.deferred",
+                    outbox=r["id"],
+                    login=person["login"],
+                    error=str(exc),
+                    retry_in_s=wait.total_seconds(),
+                )
                 await self._pool.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
                     " next_attempt_at = clock_timestamp() + $3::interval, claimed_until = NULL"
-                    " WHERE id = $1 AND claimed_by = $4", r["id"], str(exc)[:500], wait, self._token,
+                    " WHERE id = $1 AND claimed_by = $4",
+                    r["id"],
+                    str(exc)[:500],
+                    wait,
+                    self._token,
                 )
                 return
             else:
@@ -136,20 +157,32 @@ class Deliverer:
                 log.info("notify.sent", outbox=r["id"], kind=r["kind"], login=person["login"])
         await self._pool.execute(
             "UPDATE outbox SET sent_at = clock_timestamp(), claimed_until = NULL,"
-            " last_error = NULL WHERE id = $1 AND claimed_by = $2", r["id"], self._token,
+            " last_error = NULL WHERE id = $1 AND claimed_by = $2",
+            r["id"],
+            self._token,
         )
 
-    async def _record(self, outbox_id: int, person: asyncpg.Record, message_id: str,
-                      status: str, error: str | None) -> None:
+    async def _record(
+        self,
+        outbox_id: int,
+        person: asyncpg.Record,
+        message_id: str,
+        status: str,
+        error: str | None,
+    ) -> None:
         await self._pool.execute(
             "INSERT INTO outbox_deliveries (outbox_id, login, email, message_id, status, error)"
             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            outbox_id, person["login"], person["email"], message_id, status, error,
+            outbox_id,
+            person["login"],
+            person["email"],
+            message_id,
+            status,
+            error,
         )
 
 
-async def follow_outbox(deliverer: Deliverer, stop: asyncio.Event,
-                        interval: float = 1.0) -> None:
+async def follow_outbox(deliverer: Deliverer, stop: asyncio.Event, interval: float = 1.0) -> None:
     """Deliver until `stop` is set, like the read-model follower: a failing round is logged
     and tried again."""
     while not stop.is_set():

@@ -39,8 +39,15 @@ class SmtpSender:
     """One SMTP session per message (aiosmtplib): STARTTLS and login when configured."""
 
     def __init__(
-        self, host: str, port: int, sender: str, *, user: str | None = None,
-        password: str | None = None, starttls: bool = True, timeout: float = 30.0,
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        starttls: bool = True,
+        timeout: float = 30.0,
     ) -> None:
         self.host, self.port, self.sender = host, port, sender
         self._user, self._password = user, password
@@ -65,9 +72,14 @@ class SmtpSender:
 
         try:
             await aiosmtplib.send(
-                self.email(message), hostname=self.host, port=self.port,
-                username=self._user, password=self._password,
-                start_tls=self._starttls, use_tls=False, timeout=self._timeout,
+                self.email(message),
+                hostname=self.host,
+                port=self.port,
+                username=self._user,
+                password=self._password,
+                start_tls=self._starttls,
+                use_tls=False,
+                timeout=self._timeout,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]

@@ -39,12 +39,15 @@ def trusted_key(settings: Settings, log: WitnessLog) -> Ed25519PublicKey:
     if path.exists():
         public = load_key(path).public_key()
         if stored is not None and public_bytes(stored) != public_bytes(public):
-            raise WitnessError(f"witness key mismatch: {path} is not the key of the checkpoints"
-                               f" in {log.dir} ({PUBLIC} differs)")
+            raise WitnessError(
+                f"witness key mismatch: {path} is not the key of the checkpoints"
+                f" in {log.dir} ({PUBLIC} differs)"
+            )
         return public
     if stored is None:
-        raise WitnessError(f"witness: no key to check with ({path} and {log.dir / PUBLIC} are"
-                           " both missing)")
+        raise WitnessError(
+            f"witness: no key to check with ({path} and {log.dir / PUBLIC} are both missing)"
+        )
     return stored
 
 
@@ -68,24 +71,27 @@ def check_record(checked: Checked, record: str) -> list[str]:
     record's head. WitnessError when the text is not such a record."""
     named = RECORD.match(record.strip())
     if named is None or not named["cp_size"]:
-        raise WitnessError("--record: not a record with a checkpoint "
-                           "(thidua:STREAM@VERSION#HASH;cp=SIZE:ROOT)")
+        raise WitnessError(
+            "--record: not a record with a checkpoint (thidua:STREAM@VERSION#HASH;cp=SIZE:ROOT)"
+        )
     size, root = int(named["cp_size"]), named["cp_root"]
     log = checked.log
     if size > len(log.leaves):
-        return [f"the record names a checkpoint of {size} events, the witness holds "
-                f"{len(log.leaves)}"]
+        return [
+            f"the record names a checkpoint of {size} events, the witness holds {len(log.leaves)}"
+        ]
     findings = []
     if log.tree(size).root().hex() != root:
-        findings.append(f"the witness's tree of {size} events has another root than the record"
-                        " names (the witness or the record was changed)")
+        findings.append(
+            f"the witness's tree of {size} events has another root than the record"
+            " names (the witness or the record was changed)"
+        )
     stream, version, head = named["stream"], int(named["version"]), named["hash"]
     held = [x for x in log.leaves[:size] if x.stream == stream and x.version == version]
     if not held:
-        findings.append(f"the witness's first {size} events do not hold {stream} version"
-                        f" {version}")
+        findings.append(f"the witness's first {size} events do not hold {stream} version {version}")
     elif held[0].hash.hex() != head:
-        findings.append(f"{stream} version {version}: the witness recorded another hash than"
-                        " the record names")
+        findings.append(
+            f"{stream} version {version}: the witness recorded another hash than the record names"
+        )
     return findings
-

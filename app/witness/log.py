@@ -40,8 +40,7 @@ from cryptography.hazmat.primitives.serialization import (
 from .merkle import Tree, leaf_hash, verify_consistency
 from .note import Checkpoint, NoteError, parse, public_bytes, sign, verify
 
-__all__ = ["Leaf", "WitnessError", "WitnessLog", "leaf_data", "load_key", "load_public",
-           "make_key"]
+__all__ = ["Leaf", "WitnessError", "WitnessLog", "leaf_data", "load_key", "load_public", "make_key"]
 
 LEAVES = "leaves.jsonl"
 CHECKPOINTS = "checkpoints"
@@ -90,8 +89,7 @@ def load_public(text: str) -> Ed25519PublicKey:
         raw = base64.b64decode(text.strip(), validate=True)
         return Ed25519PublicKey.from_public_bytes(raw)
     except ValueError:
-        raise WitnessError("witness public key: not the base64 of a 32-byte Ed25519 key") \
-            from None
+        raise WitnessError("witness public key: not the base64 of a 32-byte Ed25519 key") from None
 
 
 def leaf_data(stream: str, version: int, stored_hash: bytes) -> bytes:
@@ -101,8 +99,14 @@ def leaf_data(stream: str, version: int, stored_hash: bytes) -> bytes:
 
 
 def _leaf_line(leaf: Leaf) -> bytes:
-    return json.dumps([leaf.position, leaf.stream, leaf.version, leaf.hash.hex()],
-                      ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return (
+        json.dumps(
+            [leaf.position, leaf.stream, leaf.version, leaf.hash.hex()],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        + b"\n"
+    )
 
 
 def _parse_leaf(line: bytes, n: int) -> Leaf:
@@ -149,8 +153,13 @@ class WitnessLog:
         try:  # every line in one parse; a line that is no leaf is named by the slow path
             rows = orjson.loads(b"[" + b",".join(lines) + b"]") if lines else []
             new = [Leaf(p, s, v, bytes.fromhex(h)) for p, s, v, h in rows]
-            if not all(type(x.position) is int and type(x.stream) is str
-                       and type(x.version) is int and len(x.hash) == 32 for x in new):
+            if not all(
+                type(x.position) is int
+                and type(x.stream) is str
+                and type(x.version) is int
+                and len(x.hash) == 32
+                for x in new
+            ):
                 raise ValueError("a leaf of another shape")
         except (ValueError, TypeError):
             new = [_parse_leaf(line, len(self.leaves) + i) for i, line in enumerate(lines, 1)]
@@ -201,8 +210,10 @@ class WitnessLog:
         path = self.dir / PUBLIC
         if path.exists():
             if path.read_text("ascii") != raw:
-                raise WitnessError(f"witness key mismatch: {path} holds another public key than"
-                                   " the configured witness key")
+                raise WitnessError(
+                    f"witness key mismatch: {path} holds another public key than"
+                    " the configured witness key"
+                )
             return
         _create(path, raw.encode())
 
@@ -245,14 +256,19 @@ class WitnessLog:
             if previous.size >= size:
                 return None
         tree = Tree(self._hashes)
-        cp = Checkpoint(self.origin, size, tree.root(),
-                        (f"last-position {self.last_position}",))
+        cp = Checkpoint(self.origin, size, tree.root(), (f"last-position {self.last_position}",))
         number = numbers[-1] + 1 if numbers else 1
         if previous is not None and previous.size:
-            proof = {"old": previous.size, "new": size, "proof": [
-                base64.b64encode(h).decode() for h in tree.consistency_proof(previous.size)]}
-            _create(self.dir / CHECKPOINTS / f"{number:010d}.proof",
-                    json.dumps(proof).encode() + b"\n")
+            proof = {
+                "old": previous.size,
+                "new": size,
+                "proof": [
+                    base64.b64encode(h).decode() for h in tree.consistency_proof(previous.size)
+                ],
+            }
+            _create(
+                self.dir / CHECKPOINTS / f"{number:010d}.proof", json.dumps(proof).encode() + b"\n"
+            )
         _create(self.dir / CHECKPOINTS / f"{number:010d}.txt", sign(cp, key).encode())
         return cp
 
@@ -293,16 +309,22 @@ class WitnessLog:
                 findings += _consistency(self, n, previous, cp)
             previous = latest = cp
         if other_key == len(numbers):
-            raise WitnessError("witness key mismatch: no checkpoint in "
-                               f"{self.dir / CHECKPOINTS} is signed by the given key")
+            raise WitnessError(
+                "witness key mismatch: no checkpoint in "
+                f"{self.dir / CHECKPOINTS} is signed by the given key"
+            )
         if latest is None:
             return Checkpoint(self.origin, 0, b"\0" * 32), findings
         if latest.size > len(self._hashes):
-            findings.append(f"checkpoint {numbers[-1]}: signs {latest.size} events, the witness"
-                            f" records {len(self._hashes)} (its leaves were cut)")
-        elif Tree(self._hashes[:latest.size]).root() != latest.root:
-            findings.append(f"checkpoint {numbers[-1]}: its root differs from the tree over the"
-                            " recorded events (the witness's leaves were changed)")
+            findings.append(
+                f"checkpoint {numbers[-1]}: signs {latest.size} events, the witness"
+                f" records {len(self._hashes)} (its leaves were cut)"
+            )
+        elif Tree(self._hashes[: latest.size]).root() != latest.root:
+            findings.append(
+                f"checkpoint {numbers[-1]}: its root differs from the tree over the"
+                " recorded events (the witness's leaves were changed)"
+            )
         return latest, findings
 
     def by_stream(self, size: int) -> dict[str, list[Leaf]]:
@@ -318,23 +340,34 @@ class WitnessLog:
 
 def _consistency(log: WitnessLog, n: int, old: Checkpoint, new: Checkpoint) -> list[str]:
     if new.size < old.size:
-        return [f"checkpoint {n}: signs {new.size} events, fewer than the {old.size} of the one"
-                " before"]
+        return [
+            f"checkpoint {n}: signs {new.size} events, fewer than the {old.size} of the one before"
+        ]
     if old.size == 0:
         return []
     if new.size == old.size:
-        return [] if new.root == old.root else [
-            f"checkpoint {n}: another root for the same {new.size} events"]
+        return (
+            []
+            if new.root == old.root
+            else [f"checkpoint {n}: another root for the same {new.size} events"]
+        )
     path = log.dir / CHECKPOINTS / f"{n:010d}.proof"
     try:
         p: dict[str, Any] = json.loads(path.read_text("utf-8"))
         proof = [base64.b64decode(h, validate=True) for h in p["proof"]]
         ok = (p["old"], p["new"]) == (old.size, new.size) and verify_consistency(
-            old.size, new.size, old.root, new.root, proof)
+            old.size, new.size, old.root, new.root, proof
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return [f"checkpoint {n}: no readable consistency proof from checkpoint {n - 1}"]
-    return [] if ok else [f"checkpoint {n}: not consistent with checkpoint {n - 1} (history"
-                          " was rewritten between them)"]
+    return (
+        []
+        if ok
+        else [
+            f"checkpoint {n}: not consistent with checkpoint {n - 1} (history"
+            " was rewritten between them)"
+        ]
+    )
 
 
 def _create(path: Path, data: bytes) -> None:
@@ -357,11 +390,20 @@ def bundle(log: WitnessLog, number: int, public_text: str, stream: str) -> dict[
     cp = parse(note)[0]
     tree = log.tree(cp.size)
     leaves = [
-        {"version": leaf.version, "hash": leaf.hash.hex(), "index": i,
-         "proof": [h.hex() for h in tree.inclusion_proof(i)]}
-        for i, leaf in enumerate(log.leaves[:cp.size]) if leaf.stream == stream
+        {
+            "version": leaf.version,
+            "hash": leaf.hash.hex(),
+            "index": i,
+            "proof": [h.hex() for h in tree.inclusion_proof(i)],
+        }
+        for i, leaf in enumerate(log.leaves[: cp.size])
+        if leaf.stream == stream
     ]
-    return {"format": BUNDLE, "stream": stream, "checkpoint": note, "public_key": public_text,
-            "leaf": "SHA-256(0x00 || UTF-8(stream + '\\n' + version + '\\n') || hash) (RFC 9162)",
-            "leaves": leaves}
-
+    return {
+        "format": BUNDLE,
+        "stream": stream,
+        "checkpoint": note,
+        "public_key": public_text,
+        "leaf": "SHA-256(0x00 || UTF-8(stream + '\\n' + version + '\\n') || hash) (RFC 9162)",
+        "leaves": leaves,
+    }

@@ -37,8 +37,10 @@ class Tree:
         sha256 = hashlib.sha256
         while len(levels[-1]) > 1:
             below = levels[-1]
-            up = [sha256(b"\x01" + below[i] + below[i + 1]).digest()
-                  for i in range(0, len(below) - 1, 2)]
+            up = [
+                sha256(b"\x01" + below[i] + below[i + 1]).digest()
+                for i in range(0, len(below) - 1, 2)
+            ]
             if len(below) % 2:
                 up.append(below[-1])
             levels.append(up)
@@ -95,8 +97,9 @@ class Tree:
         return [*self._subproof(m - k, lo + k, hi, False), self._mth(lo, lo + k)]
 
 
-def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
-                     root: bytes) -> bool:
+def verify_inclusion(
+    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
+) -> bool:
     """RFC 9162 2.1.3.2: `leaf` (a leaf hash) is leaf `index` of the tree of `size` with
     `root`."""
     if not 0 <= index < size:
@@ -118,8 +121,9 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
     return sn == 0 and r == root
 
 
-def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes,
-                       proof: Sequence[bytes]) -> bool:
+def verify_consistency(
+    old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> bool:
     """RFC 9162 2.1.4.2: the tree of `old` leaves with `old_root` is a prefix of the tree of
     `new` leaves with `new_root`."""
     if old == new:

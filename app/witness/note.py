@@ -27,8 +27,10 @@ __all__ = ["RECORD", "Checkpoint", "NoteError", "key_id", "public_bytes", "sign"
 
 _DASH = "\u2014"
 
-RECORD = re.compile(r"^thidua:(?P<stream>[^@\s]+)@(?P<version>\d+)#(?P<hash>[0-9a-f]{64})"
-                    r"(?:;cp=(?P<cp_size>\d+):(?P<cp_root>[0-9a-f]{64}))?$")
+RECORD = re.compile(
+    r"^thidua:(?P<stream>[^@\s]+)@(?P<version>\d+)#(?P<hash>[0-9a-f]{64})"
+    r"(?:;cp=(?P<cp_size>\d+):(?P<cp_root>[0-9a-f]{64}))?$"
+)
 """The record a minutes' footer, QR code and keywords name (app.documents.minutes.record_uri):
 its stream, head version and hash, and the witness's checkpoint (tree size, root) that holds
 the head, when there was one."""
@@ -113,8 +115,10 @@ def verify(text: str, public: Ed25519PublicKey) -> Checkpoint:
     kid = key_id(cp.origin, raw)
     mine = [s for name, s in signatures if name == cp.origin and s[:4] == kid]
     if not mine:
-        raise NoteError(f"no signature by the witness key ({cp.origin}, key id {kid.hex()}): "
-                        "signed with another key")
+        raise NoteError(
+            f"no signature by the witness key ({cp.origin}, key id {kid.hex()}): "
+            "signed with another key"
+        )
     try:
         public.verify(mine[0][4:], body.encode())
     except InvalidSignature:

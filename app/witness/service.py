@@ -21,11 +21,22 @@ __all__ = ["STAGE_CLOSES", "Witness", "follow_witness", "witness_dir", "witness_
 
 log = structlog.get_logger("thidua.witness")
 
-STAGE_CLOSES = frozenset({
-    "pledge_closed", "scoring_closed", "review_held", "discipline_check_closed",
-    "vote_round_closed", "election_round_closed", "leaders_decided", "leaders_agreed",
-    "leaders_appointed", "deadline_missed", "cycle_cancelled", "cycle_completed",
-})
+STAGE_CLOSES = frozenset(
+    {
+        "pledge_closed",
+        "scoring_closed",
+        "review_held",
+        "discipline_check_closed",
+        "vote_round_closed",
+        "election_round_closed",
+        "leaders_decided",
+        "leaders_agreed",
+        "leaders_appointed",
+        "deadline_missed",
+        "cycle_cancelled",
+        "cycle_completed",
+    }
+)
 """Event types after which the worker signs a checkpoint at once."""
 
 

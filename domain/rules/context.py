@@ -41,7 +41,12 @@ class Ctx:
     __slots__ = ("actor", "ids", "now", "request_id", "s", "system_credit")
 
     def __init__(
-        self, s: CycleState, actor: Actor, now: datetime, ids: IdSource, request_id: str | None,
+        self,
+        s: CycleState,
+        actor: Actor,
+        now: datetime,
+        ids: IdSource,
+        request_id: str | None,
         system_credit: bool = True,
     ) -> None:
         self.s, self.actor, self.now, self.ids, self.request_id = s, actor, now, ids, request_id

@@ -30,8 +30,9 @@ def sign_pledge(x: Ctx, cmd: c.SignPledge) -> list[ev.Event]:
 def close_pledge(x: Ctx, cmd: c.ClosePledge) -> list[ev.Event]:
     x.chair()
     x.stage("pledge")
-    return [x.event(ev.PledgeClosed, reason="closed_by_head", unsigned=unsigned(x.s),
-                    note=cmd.note)]
+    return [
+        x.event(ev.PledgeClosed, reason="closed_by_head", unsigned=unsigned(x.s), note=cmd.note)
+    ]
 
 
 HANDLERS: tuple[Handler, ...] = (sign_pledge, close_pledge)

@@ -43,13 +43,16 @@ def section_problems(
     out = []
     for sid in sections:
         if sid not in maxima:
-            out.append(RuleError(
-                "unknown_section", f"no section {sid!r} on the score sheet", f"{field}.{sid}"
-            ))
+            out.append(
+                RuleError(
+                    "unknown_section", f"no section {sid!r} on the score sheet", f"{field}.{sid}"
+                )
+            )
     for sid in sheet.section_ids:
         if sid not in sections:
-            out.append(RuleError("missing_section", f"section {sid!r} has no score",
-                                 f"{field}.{sid}"))
+            out.append(
+                RuleError("missing_section", f"section {sid!r} has no score", f"{field}.{sid}")
+            )
     for sid, value in sections.items():
         where = f"{field}.{sid}"
         if sid not in maxima:
@@ -57,16 +60,24 @@ def section_problems(
         if value < 0:
             out.append(RuleError("score_negative", f"{value} is below 0", where))
         elif value > maxima[sid]:
-            out.append(RuleError(
-                "score_above_max", f"{value} is above the section max {maxima[sid]}", where
-            ))
+            out.append(
+                RuleError(
+                    "score_above_max", f"{value} is above the section max {maxima[sid]}", where
+                )
+            )
         else:
             places = sheet.decimals
             exponent = value.as_tuple().exponent
-            if (isinstance(exponent, int) and exponent < -places
-                    and value != value.quantize(Decimal(1).scaleb(-places))):
-                out.append(RuleError("too_many_decimals",
-                                     f"{value} has more than {places} decimal places", where))
+            if (
+                isinstance(exponent, int)
+                and exponent < -places
+                and value != value.quantize(Decimal(1).scaleb(-places))
+            ):
+                out.append(
+                    RuleError(
+                        "too_many_decimals", f"{value} has more than {places} decimal places", where
+                    )
+                )
     return out
 
 
@@ -119,8 +130,9 @@ def verify_score(x: Ctx, cmd: c.VerifyScore) -> list[ev.Event]:
 def close_scoring(x: Ctx, cmd: c.CloseScoring) -> list[ev.Event]:
     x.chair()
     x.stage("scoring")
-    return [x.event(ev.ScoringClosed, reason="closed_by_head", not_scored=unscored(x.s),
-                    note=cmd.note)]
+    return [
+        x.event(ev.ScoringClosed, reason="closed_by_head", not_scored=unscored(x.s), note=cmd.note)
+    ]
 
 
 HANDLERS: tuple[Handler, ...] = (submit_self_score, verify_score, close_scoring)

@@ -29,10 +29,15 @@ def user_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def thidua(home: Path, *args: str, timeout: float = 180, **extra: str
-           ) -> subprocess.CompletedProcess[str]:
+def thidua(
+    home: Path, *args: str, timeout: float = 180, **extra: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [THIDUA, *args], cwd=ROOT, env=user_env(home, **extra), capture_output=True, text=True,
+        [THIDUA, *args],
+        cwd=ROOT,
+        env=user_env(home, **extra),
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
 
@@ -63,16 +68,23 @@ class DevStack:
     def start(self, timeout: float = 240) -> dict[str, Any]:
         with self.log.open("ab") as err:
             self.proc = subprocess.Popen(
-                [THIDUA, "dev", "up", "--no-api"], cwd=ROOT, env=user_env(self.home),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                [THIDUA, "dev", "up", "--no-api"],
+                cwd=ROOT,
+                env=user_env(self.home),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
             )
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise AssertionError(f"dev up exited {self.proc.returncode}: "
-                                     + self.log.read_text(errors="replace")[-2000:])
+                raise AssertionError(
+                    f"dev up exited {self.proc.returncode}: "
+                    + self.log.read_text(errors="replace")[-2000:]
+                )
             if (self.home / "dev.json").exists() and "worker.started" in self.log.read_text(
-                    errors="replace"):
+                errors="replace"
+            ):
                 return self.info()
             if time.monotonic() > deadline:
                 raise AssertionError("dev up not ready: " + self.log.read_text()[-2000:])

@@ -62,8 +62,12 @@ def samples(s: CycleState) -> dict[str, tuple[dict[str, Any], set[str]]]:
 
 
 def actors(s: CycleState) -> dict[str, Actor]:
-    out = {"admin": Actor.admin(), "auditor": Actor.auditor(), "system": Actor.system(),
-           STRANGER: Actor.of_unit(STRANGER)}
+    out = {
+        "admin": Actor.admin(),
+        "auditor": Actor.auditor(),
+        "system": Actor.system(),
+        STRANGER: Actor.of_unit(STRANGER),
+    }
     return out | {u: Actor.of_unit(u) for u in s.members}
 
 
@@ -104,13 +108,18 @@ async def test_a_completed_cycle_judges_who_before_the_stage(
     state = await cycles.state(sc.block.id, sc.year)
     assert state.chair is not None
     ordinary = next(u for u in state.members if u not in state.leaders)  # type: ignore[operator]
-    tokens = {"t-admin": Actor.admin(), "t-audit": Actor.auditor(),
-              "t-chair": Actor.of_unit(state.chair), "t-unit": Actor.of_unit(ordinary)}
+    tokens = {
+        "t-admin": Actor.admin(),
+        "t-audit": Actor.auditor(),
+        "t-chair": Actor.of_unit(state.chair),
+        "t-unit": Actor.of_unit(ordinary),
+    }
     app = create_app(services, authenticate=static_tokens(tokens))
     url = f"/cycles/{sc.block.id}/{sc.year}/commands"
     before = await store.head(stream_of(cycles, sc))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://thidua") as api:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://thidua"
+    ) as api:
         for token, body, status, code in (
             ("t-unit", {"do": "close_election"}, 403, "not_authorized"),
             ("t-audit", {"do": "close_election"}, 403, "not_authorized"),
@@ -130,9 +139,17 @@ async def test_a_cancelled_cycle_judges_who_before_the_stage(
     await cycles.start(start, request_id="start")  # type: ignore[arg-type]
     block, year = start.block.id, start.year  # type: ignore[union-attr]
     for u in ("u1", "u2", "u3"):
-        await cycles.send(block, year, CommandAdapter.validate_python(
-            {"do": "sign_pledge", "unit": u}), Actor.of_unit(u))
-    await cycles.send(block, year, CommandAdapter.validate_python(
-        {"do": "cancel_cycle", "reason": "khối giải thể"}), Actor.admin())
+        await cycles.send(
+            block,
+            year,
+            CommandAdapter.validate_python({"do": "sign_pledge", "unit": u}),
+            Actor.of_unit(u),
+        )
+    await cycles.send(
+        block,
+        year,
+        CommandAdapter.validate_python({"do": "cancel_cycle", "reason": "khối giải thể"}),
+        Actor.admin(),
+    )
     await cycles.handle(block, year).result()
     await judge_closed(cycles, store, block, year)

@@ -21,8 +21,7 @@ from tests.workflows.helpers import eventually
 pytestmark = pytest.mark.temporal
 
 REFERENCE = Path(__file__).parents[2] / "app" / "scenarios" / "kg-khoi-2-2018.json"
-TOKENS = {"t-admin": Actor.admin(), "t-khdt": Actor.of_unit("so-khdt"),
-          "t-audit": Actor.auditor()}
+TOKENS = {"t-admin": Actor.admin(), "t-khdt": Actor.of_unit("so-khdt"), "t-audit": Actor.auditor()}
 CMDS = "/cycles/kg-khoi-2/2018/commands"
 
 
@@ -70,7 +69,9 @@ async def test_a_422_names_the_field_and_does_not_echo_the_input(api: httpx.Asyn
     assert r.status_code == 422
     assert r.json()["field"] == "unit"
     assert payload[:50] not in r.text and len(r.content) < 4000
-    r = await api.post(CMDS, content=b"{not json", headers=auth(**{"content-type": "application/json"}))
+    r = await api.post(
+        CMDS, content=b"{not json", headers=auth(**{"content-type": "application/json"})
+    )
     assert r.status_code == 422
 
 
@@ -84,18 +85,28 @@ async def test_only_steps_are_accepted_at_commands(api: httpx.AsyncClient, do: s
 async def test_a_bad_idempotency_key_is_422_naming_the_header(
     api: httpx.AsyncClient, key: bytes
 ) -> None:
-    r = await api.post(CMDS, json={"do": "sign_pledge", "unit": "so-khdt"},
-                       headers={"Authorization": "Bearer t-khdt", "Idempotency-Key": key})
+    r = await api.post(
+        CMDS,
+        json={"do": "sign_pledge", "unit": "so-khdt"},
+        headers={"Authorization": "Bearer t-khdt", "Idempotency-Key": key},
+    )
     assert r.status_code == 422, r.text
     assert r.json()["field"] == "Idempotency-Key"
 
 
-@pytest.mark.parametrize("path", [
-    "/cycles/kg-khoi-9/2018/state", "/cycles/kg-khoi-9/2018/pending",
-    "/cycles/kg-khoi-9/2018/audit", "/cycles/KG%20!!/2018/state",
-    "/cycles/kg-khoi-2/99999999999999999999/state", "/cycles/kg-khoi-2/-1/pending",
-    "/cycles/kg-khoi-2/%E2%91%A0/state", "/cycles/" + "a" * 300 + "/2018/audit",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cycles/kg-khoi-9/2018/state",
+        "/cycles/kg-khoi-9/2018/pending",
+        "/cycles/kg-khoi-9/2018/audit",
+        "/cycles/KG%20!!/2018/state",
+        "/cycles/kg-khoi-2/99999999999999999999/state",
+        "/cycles/kg-khoi-2/-1/pending",
+        "/cycles/kg-khoi-2/%E2%91%A0/state",
+        "/cycles/" + "a" * 300 + "/2018/audit",
+    ],
+)
 async def test_an_unknown_cycle_is_404_whatever_the_path(api: httpx.AsyncClient, path: str) -> None:
     r = await api.get(path, headers=auth("t-audit"))
     assert r.status_code == 404, r.text
@@ -103,13 +114,18 @@ async def test_an_unknown_cycle_is_404_whatever_the_path(api: httpx.AsyncClient,
 
 
 async def test_a_step_for_an_unknown_cycle_is_404(api: httpx.AsyncClient) -> None:
-    r = await api.post("/cycles/kg-khoi-9/2018/commands",
-                       json={"do": "sign_pledge", "unit": "so-khdt"}, headers=auth())
+    r = await api.post(
+        "/cycles/kg-khoi-9/2018/commands",
+        json={"do": "sign_pledge", "unit": "so-khdt"},
+        headers=auth(),
+    )
     assert r.status_code == 404 and r.json()["code"] == "unknown_cycle"
 
 
-@pytest.mark.parametrize("query", ["to_version=99999999999999999999", "to_version=0",
-                                   "to_version=abc", "as_of=yesterday"])
+@pytest.mark.parametrize(
+    "query",
+    ["to_version=99999999999999999999", "to_version=0", "to_version=abc", "as_of=yesterday"],
+)
 async def test_odd_audit_parameters_are_422(api: httpx.AsyncClient, query: str) -> None:
     r = await api.get(f"/cycles/kg-khoi-2/2018/audit?{query}", headers=auth("t-audit"))
     assert r.status_code == 422, r.text
@@ -122,8 +138,9 @@ async def test_the_list_of_cycles_comes_from_the_read_model(
         await services.readmodels.catch_up()
         r = await api.get("/cycles?year=2018", headers=auth("t-audit"))
         assert r.status_code == 200
-        assert [(c["block_id"], c["stage"]) for c in r.json()
-                if c["stream"].endswith("kg-khoi-2-2018")] == [("kg-khoi-2", "pledge")]
+        assert [
+            (c["block_id"], c["stage"]) for c in r.json() if c["stream"].endswith("kg-khoi-2-2018")
+        ] == [("kg-khoi-2", "pledge")]
 
     await eventually(listed)
     for query in ("year=99999", "block=%00", "stage=nope", "block=KG%20!"):

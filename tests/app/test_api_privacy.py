@@ -23,8 +23,9 @@ TOKENS = {"t-khdt": Actor.of_unit("so-khdt"), "t-audit": Actor.auditor()}
 @pytest.fixture
 async def api(services: Services, worker: Worker) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(services, authenticate=static_tokens(TOKENS))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://thidua") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://thidua"
+    ) as client:
         yield client
 
 
@@ -37,8 +38,7 @@ async def test_an_open_rounds_ballots_show_who_voted_not_how(
     await send_steps(cycles, sc, sc.steps[: first_ballot + 2])  # two ballots cast
 
     def get(token: str) -> object:
-        return api.get("/cycles/kg-khoi-2/2018/state",
-                       headers={"Authorization": f"Bearer {token}"})
+        return api.get("/cycles/kg-khoi-2/2018/state", headers={"Authorization": f"Bearer {token}"})
 
     public = (await get("t-khdt")).json()  # type: ignore[attr-defined]
     round_ = public["rounds"][-1]
@@ -51,10 +51,12 @@ async def test_an_open_rounds_ballots_show_who_voted_not_how(
     assert sorted(full["rounds"][-1]["voted"]) == ["so-khdt", "so-ngoai-vu"]
 
     close = next(i for i, s in enumerate(sc.steps) if s.command.do == "close_vote_round")
-    await send_steps(cycles, sc, sc.steps[first_ballot + 2: close + 1])
+    await send_steps(cycles, sc, sc.steps[first_ballot + 2 : close + 1])
     full = (await get("t-audit")).json()  # type: ignore[attr-defined]
     assert full["rounds"][-1]["ballots"]["so-khdt"] == ["vp-ubnd", "so-khdt", "so-ngoai-vu"]
     closed = (await get("t-khdt")).json()["rounds"][-1]  # type: ignore[attr-defined]
     assert [(t["unit"], t["approvals"]) for t in closed["tally"]] == [
-        ("vp-ubnd", 7), ("so-khdt", 7), ("so-ngoai-vu", 6)
+        ("vp-ubnd", 7),
+        ("so-khdt", 7),
+        ("so-ngoai-vu", 6),
     ]

@@ -39,7 +39,9 @@ def test_an_unknown_stream_exits_1(stack: DevStack) -> None:
     for command in ("verify", "replay"):
         run = thidua(stack.home, "audit", command, "kg-khoi-9", "2018")
         assert run.returncode == 1
-        assert run.stderr.strip() == "error: unknown_stream: no events in stream cycle-kg-khoi-9-2018"
+        assert (
+            run.stderr.strip() == "error: unknown_stream: no events in stream cycle-kg-khoi-9-2018"
+        )
 
 
 def test_a_version_past_the_head_exits_2(started: str, stack: DevStack) -> None:
@@ -71,16 +73,15 @@ async def test_a_tampered_stream_fails_with_every_finding_in_one_form(
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_update_delete")
                 await conn.execute(
-                    "UPDATE events SET hash = sha256(hash) WHERE stream = $1 AND version = 1",
-                    copy)
+                    "UPDATE events SET hash = sha256(hash) WHERE stream = $1 AND version = 1", copy
+                )
                 await conn.execute(
-                    "ALTER TABLE events ENABLE ALWAYS TRIGGER events_no_update_delete")
+                    "ALTER TABLE events ENABLE ALWAYS TRIGGER events_no_update_delete"
+                )
         finally:
             await pool.close()
-        verify = thidua(stack.home, "audit", "verify", "x", "0", "--stream", copy,
-                        DATABASE_URL=own)
-        replay = thidua(stack.home, "audit", "replay", "x", "0", "--stream", copy,
-                        DATABASE_URL=own)
+        verify = thidua(stack.home, "audit", "verify", "x", "0", "--stream", copy, DATABASE_URL=own)
+        replay = thidua(stack.home, "audit", "replay", "x", "0", "--stream", copy, DATABASE_URL=own)
     assert verify.returncode == 1 and replay.returncode == 1, verify.stderr
     findings = verify.stderr.strip().splitlines()
     assert findings and all(FINDING.match(line) for line in findings), verify.stderr

@@ -29,8 +29,9 @@ def test_migrate_on_a_migrated_database_changes_nothing(stack: DevStack) -> None
 
 
 def test_migrate_on_an_unreachable_database_is_one_line(stack: DevStack) -> None:
-    run = thidua(stack.home, "db", "migrate",
-                 DATABASE_URL="postgresql://thidua:pw-not-shown@127.0.0.1:9/x")
+    run = thidua(
+        stack.home, "db", "migrate", DATABASE_URL="postgresql://thidua:pw-not-shown@127.0.0.1:9/x"
+    )
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "pw-not-shown" not in run.stderr
     [line] = run.stderr.strip().splitlines()
@@ -96,8 +97,9 @@ def _tables(stack: DevStack, database: str) -> int:
     async def count() -> int:
         conn = await asyncpg.connect(with_database(_superuser(stack), database))
         try:
-            return int(await conn.fetchval(
-                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"))
+            return int(
+                await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            )
         finally:
             await conn.close()
 
@@ -109,8 +111,12 @@ def test_nothing_migrates_but_db_migrate_and_the_service_role_cannot(
 ) -> None:
     superuser = with_database(_superuser(stack), empty_database)
     # even with a superuser's credentials, no other command migrates
-    for args in (("cycle", "list"), ("audit", "verify", "--all"), ("users", "list"),
-                 ("projections", "run")):
+    for args in (
+        ("cycle", "list"),
+        ("audit", "verify", "--all"),
+        ("users", "list"),
+        ("projections", "run"),
+    ):
         run = thidua(stack.home, *args, DATABASE_URL=superuser)
         assert run.returncode == 2, (args, run.stdout)
         [line] = run.stderr.strip().splitlines()
@@ -143,11 +149,13 @@ def test_the_embedded_server_refuses_a_connection_without_password(stack: DevSta
 
     async def connect(password: str) -> None:
         conn = await asyncpg.connect(
-            urlunsplit(parts._replace(netloc="postgres@")), password=password)
+            urlunsplit(parts._replace(netloc="postgres@")), password=password
+        )
         await conn.close()
 
-    with pytest.raises((asyncpg.InvalidPasswordError,
-                        asyncpg.InvalidAuthorizationSpecificationError)):
+    with pytest.raises(
+        (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)
+    ):
         asyncio.run(connect(""))
     asyncio.run(connect(parts.password or ""))  # the kept password works
 
@@ -155,8 +163,13 @@ def test_the_embedded_server_refuses_a_connection_without_password(stack: DevSta
 def test_db_roles_takes_a_password_from_stdin_and_never_prints_it(stack: DevStack) -> None:
     secret = f"pw-{uuid.uuid4().hex}"
     run = subprocess.run(
-        [THIDUA, "db", "roles", "--password-stdin", "auditor"], input=secret + "\n",
-        env=user_env(stack.home), capture_output=True, text=True, timeout=120)
+        [THIDUA, "db", "roles", "--password-stdin", "auditor"],
+        input=secret + "\n",
+        env=user_env(stack.home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert "thidua_auditor: password set" in run.stdout
     assert secret not in run.stdout + run.stderr
@@ -164,8 +177,13 @@ def test_db_roles_takes_a_password_from_stdin_and_never_prints_it(stack: DevStac
     verify = thidua(stack.home, "audit", "verify", "--all")  # the embedded default: auditor
     assert verify.returncode == 0, verify.stderr
     empty = subprocess.run(
-        [THIDUA, "db", "roles", "--password-stdin", "app"], input="\n",
-        env=user_env(stack.home), capture_output=True, text=True, timeout=120)
+        [THIDUA, "db", "roles", "--password-stdin", "app"],
+        input="\n",
+        env=user_env(stack.home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert empty.returncode == 2 and "--password-stdin" in empty.stderr
 
 
@@ -201,12 +219,16 @@ def test_a_role_missing_a_grant_mid_command_is_told_the_role_it_needs(stack: Dev
         finally:
             await conn.close()
 
-    asyncio.run(admin(
-        f"CREATE ROLE {role} LOGIN PASSWORD '{password}'; GRANT USAGE ON SCHEMA public TO {role};"
-        f" GRANT SELECT, INSERT ON events, schema_migrations TO {role}"))
+    asyncio.run(
+        admin(
+            f"CREATE ROLE {role} LOGIN PASSWORD '{password}'; GRANT USAGE ON SCHEMA public TO {role};"
+            f" GRANT SELECT, INSERT ON events, schema_migrations TO {role}"
+        )
+    )
     try:
-        run = thidua(stack.home, "users", "list",
-                     DATABASE_URL=service_url(_superuser(stack), role, password))
+        run = thidua(
+            stack.home, "users", "list", DATABASE_URL=service_url(_superuser(stack), role, password)
+        )
         assert run.returncode == 2, run.stdout
         [line] = run.stderr.strip().splitlines()
         assert "role_lacks_grant" in line and "thidua_app" in line and "people" in line, line

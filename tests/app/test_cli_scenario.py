@@ -37,7 +37,12 @@ def thidua(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
     env["THIDUA_HOME"] = str(home)
     return subprocess.run(
-        [*THIDUA, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+        [*THIDUA, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 

@@ -31,15 +31,21 @@ print("HEAVY", heavy)
 
 @pytest.mark.parametrize("flag", ["--help", "--version"])
 def test_help_and_version_import_no_group_nor_service(flag: str) -> None:
-    run = subprocess.run([sys.executable, "-c", PROBE, flag], capture_output=True, text=True,
-                         timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, flag], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     assert "HEAVY []" in run.stdout, run.stdout[-2000:]
 
 
 def test_the_root_help_lists_every_group_with_its_own_line() -> None:
-    run = subprocess.run([THIDUA, "--help"], capture_output=True, text=True, timeout=120,
-                         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    run = subprocess.run(
+        [THIDUA, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
     assert run.returncode == 0, run.stderr
     for name, line in GROUPS.items():
         assert name in run.stdout and line in run.stdout, name
@@ -50,6 +56,11 @@ def test_the_root_help_lists_every_group_with_its_own_line() -> None:
 def test_version_and_a_groups_help() -> None:
     run = subprocess.run([THIDUA, "--version"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.startswith("thidua ")
-    run = subprocess.run([THIDUA, "db", "--help"], capture_output=True, text=True, timeout=120,
-                         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    run = subprocess.run(
+        [THIDUA, "db", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
     assert run.returncode == 0 and "migrate" in run.stdout, run.stdout

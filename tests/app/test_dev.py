@@ -35,9 +35,22 @@ def test_dev_json_names_every_service_and_the_web_ui_answers(stack: DevStack) ->
     assert f"public key {info['witness_public_key']}" in printed
     assert (stack.home / "witness.key").stat().st_mode & 0o777 == 0o600
     listed = subprocess.run(
-        [find_binary("temporal"), "operator", "search-attribute", "list",
-         "--address", info["temporal_address"], "--namespace", info["namespace"], "-o", "json"],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            find_binary("temporal"),
+            "operator",
+            "search-attribute",
+            "list",
+            "--address",
+            info["temporal_address"],
+            "--namespace",
+            info["namespace"],
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     custom = json.loads(listed)["customAttributes"]
     for name, kind in SEARCH_ATTRIBUTES:
@@ -55,8 +68,19 @@ def test_a_worker_killed_alone_is_replaced_and_the_server_stays(
         time.sleep(0.1)
     assert stack.proc is not None and stack.proc.poll() is None
     assert _answers(info["temporal_address"])
-    run = thidua(stack.home, "cycle", "send", started, "2018", "--as", "vp-ubnd",
-                 "--do", "sign_pledge", "-f", "unit=vp-ubnd")
+    run = thidua(
+        stack.home,
+        "cycle",
+        "send",
+        started,
+        "2018",
+        "--as",
+        "vp-ubnd",
+        "--do",
+        "sign_pledge",
+        "-f",
+        "unit=vp-ubnd",
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("accepted: pledge_signed")
     assert "dev.child_exited" in stack.log.read_text(errors="replace")
@@ -69,5 +93,7 @@ def test_ports_are_kept_across_a_restart(stack: DevStack) -> None:
     assert not alive(before["worker_pid"])
     after = stack.start()
     assert (after["temporal_address"], after["ui_url"]) == (
-        before["temporal_address"], before["ui_url"])
+        before["temporal_address"],
+        before["ui_url"],
+    )
     assert after["pid"] != before["pid"]

@@ -53,9 +53,7 @@ def wait_for(check, what: str, log: Path, timeout: float = 240) -> None:  # type
         time.sleep(0.3)
 
 
-def test_a_held_api_port_asked_for_is_refused_before_anything_starts(
-    held: int, home: Path
-) -> None:
+def test_a_held_api_port_asked_for_is_refused_before_anything_starts(held: int, home: Path) -> None:
     run = thidua(home, "dev", "up", "--api-port", str(held), timeout=120)
     assert run.returncode == 2
     errors = [line for line in run.stderr.splitlines() if line.startswith("error")]
@@ -69,8 +67,13 @@ def test_dev_up_moves_off_a_held_port_restarts_temporal_and_stops_all_it_started
     log = home / "dev-up.log"
     with log.open("ab") as err:
         proc = subprocess.Popen(
-            [THIDUA, "dev", "up"], cwd=ROOT, env=user_env(home, API_PORT=str(held)),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+            [THIDUA, "dev", "up"],
+            cwd=ROOT,
+            env=user_env(home, API_PORT=str(held)),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     try:
         wait_for(lambda: "ready" in log.read_text(errors="replace"), "not ready", log)
         info = json.loads((home / "dev.json").read_text("utf-8"))
@@ -86,8 +89,7 @@ def test_dev_up_moves_off_a_held_port_restarts_temporal_and_stops_all_it_started
 
         def restarted() -> bool:
             now = json.loads((home / "dev.json").read_text("utf-8"))
-            return now["temporal_pid"] != info["temporal_pid"] and _answers(
-                now["temporal_address"])
+            return now["temporal_pid"] != info["temporal_pid"] and _answers(now["temporal_address"])
 
         wait_for(restarted, "Temporal not restarted", log)
         assert "starting it again" in log.read_text(errors="replace")

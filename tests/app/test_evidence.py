@@ -36,15 +36,19 @@ from .test_api import auth, start_body
 pytestmark = pytest.mark.temporal
 
 TOKENS = {
-    "t-admin": Actor.admin(), "t-audit": Actor.auditor(),
-    "t-head": Actor.of_unit("so-ngoai-vu"), "t-khdt": Actor.of_unit("so-khdt"),
+    "t-admin": Actor.admin(),
+    "t-audit": Actor.auditor(),
+    "t-head": Actor.of_unit("so-ngoai-vu"),
+    "t-khdt": Actor.of_unit("so-khdt"),
     "t-noivu": Actor.of_unit("so-noi-vu"),
 }
 BASE = "/cycles/kg-khoi-2/2018"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
-       b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
-       b"\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
+    b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def docx_bytes(text: str = "Báo cáo kết quả") -> bytes:
@@ -80,30 +84,43 @@ def stored_files(services: Services) -> list[Path]:
 @pytest.fixture
 async def api(services: Services, worker: Worker) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(services, authenticate=static_tokens(TOKENS))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://thidua") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://thidua"
+    ) as client:
         yield client
 
 
 async def scoring(api: httpx.AsyncClient) -> None:
     """The reference cycle at its scoring stage: so-khdt signed, the head closed the pledge."""
-    assert (await api.post("/cycles", json=start_body(), headers=auth("t-admin"))).status_code \
-        == 201
-    for token, step in (("t-khdt", {"do": "sign_pledge", "unit": "so-khdt"}),
-                        ("t-head", {"do": "close_pledge"})):
+    assert (
+        await api.post("/cycles", json=start_body(), headers=auth("t-admin"))
+    ).status_code == 201
+    for token, step in (
+        ("t-khdt", {"do": "sign_pledge", "unit": "so-khdt"}),
+        ("t-head", {"do": "close_pledge"}),
+    ):
         r = await api.post(f"{BASE}/commands", json=step, headers=auth(token))
         assert r.status_code == 200, r.text
 
 
-async def upload(api: httpx.AsyncClient, data: bytes, name: str, token: str = "t-khdt"
-                 ) -> httpx.Response:
-    return await api.post(f"{BASE}/evidence", params={"name": name}, content=data,
-                          headers=auth(token, **{"Content-Type": "application/octet-stream"}))
+async def upload(
+    api: httpx.AsyncClient, data: bytes, name: str, token: str = "t-khdt"
+) -> httpx.Response:
+    return await api.post(
+        f"{BASE}/evidence",
+        params={"name": name},
+        content=data,
+        headers=auth(token, **{"Content-Type": "application/octet-stream"}),
+    )
 
 
 def score(evidence: dict[str, Any]) -> dict[str, Any]:
-    return {"do": "submit_self_score", "unit": "so-khdt",
-            "sections": {"c1": "580", "c2": "190", "c3": "195"}, "evidence": evidence}
+    return {
+        "do": "submit_self_score",
+        "unit": "so-khdt",
+        "sections": {"c1": "580", "c2": "190", "c3": "195"},
+        "evidence": evidence,
+    }
 
 
 async def test_files_are_checked_by_content_and_refusals_write_nothing(
@@ -113,12 +130,17 @@ async def test_files_are_checked_by_content_and_refusals_write_nothing(
     ok = await upload(api, PDF, "Quyết định khen thưởng.pdf")
     assert ok.status_code == 201, ok.text
     pdf = ok.json()
-    assert pdf == {"sha256": hashlib.sha256(PDF).hexdigest(), "name": "Quyết định khen thưởng.pdf",
-                   "size": len(PDF), "type": "application/pdf"}
+    assert pdf == {
+        "sha256": hashlib.sha256(PDF).hexdigest(),
+        "name": "Quyết định khen thưởng.pdf",
+        "size": len(PDF),
+        "type": "application/pdf",
+    }
     # stored by its hash, whole; the same bytes again (under another name) change nothing
     path = services.evidence.path(pdf["sha256"])
-    assert path == services.settings.thidua_home / "evidence" / pdf["sha256"][:2] / \
-        pdf["sha256"][2:]
+    assert (
+        path == services.settings.thidua_home / "evidence" / pdf["sha256"][:2] / pdf["sha256"][2:]
+    )
     assert path.read_bytes() == PDF
     again = await upload(api, PDF, "ban-sao.pdf")
     assert again.status_code == 201 and again.json()["sha256"] == pdf["sha256"]
@@ -126,8 +148,10 @@ async def test_files_are_checked_by_content_and_refusals_write_nothing(
     # the type is the content's: an image called .pdf is a PNG, office documents are theirs
     png = await upload(api, PNG, "anh-chup.pdf")
     assert png.status_code == 201 and png.json()["type"] == "image/png"
-    for data, media in ((docx_bytes(), "wordprocessingml.document"),
-                        (xlsx_bytes(), "spreadsheetml.sheet")):
+    for data, media in (
+        (docx_bytes(), "wordprocessingml.document"),
+        (xlsx_bytes(), "spreadsheetml.sheet"),
+    ):
         r = await upload(api, data, "tai-lieu")
         assert r.status_code == 201, r.text
         assert r.json()["type"].endswith(media)
@@ -143,8 +167,10 @@ async def test_files_are_checked_by_content_and_refusals_write_nothing(
     ]
     for data, name, status, code, field in refusals:
         r = await upload(api, data, name)
-        assert (r.status_code, r.json()["code"], r.json()["field"]) == (status, code, field), \
-            (name, r.text)
+        assert (r.status_code, r.json()["code"], r.json()["field"]) == (status, code, field), (
+            name,
+            r.text,
+        )
         assert name not in r.text  # the input is not echoed
     # far past the limit: refused by its Content-Length, before the body is read
     big = await upload(api, PDF + bytes(2 * EVIDENCE_MAX_BYTES), "rat-lon.pdf")
@@ -155,18 +181,27 @@ async def test_files_are_checked_by_content_and_refusals_write_nothing(
     for token in ("t-audit", "t-admin"):
         r = await upload(api, PNG, "x.png", token)
         assert r.status_code == 403 and r.json()["code"] == "not_authorized"
-    assert (await api.post(f"{BASE}/evidence", params={"name": "x.pdf"}, content=PDF)
-            ).status_code == 401
+    assert (
+        await api.post(f"{BASE}/evidence", params={"name": "x.pdf"}, content=PDF)
+    ).status_code == 401
 
     # a self-score names only stored files, as they were stored
     before = len(await store.read_stream(cycle_key("kg-khoi-2", 2018, services.cycles.prefix)[1]))
     bad = [
-        ({"c1": [{**pdf, "sha256": "0" * 64}]}, 422, "evidence_not_uploaded",
-         "evidence.c1.0.sha256"),
+        (
+            {"c1": [{**pdf, "sha256": "0" * 64}]},
+            422,
+            "evidence_not_uploaded",
+            "evidence.c1.0.sha256",
+        ),
         ({"c1": [{**pdf, "size": pdf["size"] + 1}]}, 422, "evidence_mismatch", "evidence.c1.0"),
         ({"c1": [{**pdf, "type": "image/png"}]}, 422, "evidence_mismatch", "evidence.c1.0"),
-        ({"c1": [{**pdf, "type": "text/html"}]}, 422, "evidence_type_not_allowed",
-         "evidence.c1.0.type"),
+        (
+            {"c1": [{**pdf, "type": "text/html"}]},
+            422,
+            "evidence_type_not_allowed",
+            "evidence.c1.0.type",
+        ),
         ({"c1": [pdf] * 6}, 422, "too_long", "evidence.c1"),
         ({"c9": [pdf]}, 409, "unknown_section", "evidence.c9"),
     ]
@@ -177,8 +212,11 @@ async def test_files_are_checked_by_content_and_refusals_write_nothing(
         rules = {body["code"], *(e["rule"] for e in body.get("errors", []))}
         assert code in rules or code in body["message"], r.text
         assert body["field"] == field, r.text
-    assert len(await store.read_stream(cycle_key("kg-khoi-2", 2018, services.cycles.prefix)[1])) \
-        == before == 3  # started, signed, pledge closed
+    assert (
+        len(await store.read_stream(cycle_key("kg-khoi-2", 2018, services.cycles.prefix)[1]))
+        == before
+        == 3
+    )  # started, signed, pledge closed
 
 
 async def test_the_event_names_the_files_and_who_may_open_them(
@@ -188,8 +226,9 @@ async def test_the_event_names_the_files_and_who_may_open_them(
     pdf = (await upload(api, PDF, "Quyết định.pdf")).json()
     doc_data = docx_bytes()
     doc = (await upload(api, doc_data, "Báo cáo.docx")).json()
-    r = await api.post(f"{BASE}/commands", json=score({"c1": [pdf], "c3": [doc]}),
-                       headers=auth("t-khdt"))
+    r = await api.post(
+        f"{BASE}/commands", json=score({"c1": [pdf], "c3": [doc]}), headers=auth("t-khdt")
+    )
     assert r.status_code == 200, r.text
     stream = cycle_key("kg-khoi-2", 2018, services.cycles.prefix)[1]
     event = (await store.read_stream(stream))[-1]
@@ -236,8 +275,9 @@ async def test_the_event_names_the_files_and_who_may_open_them(
     path.write_bytes(doc_data.replace(b"word/", b"WORD/", 1))
     ev_store.path(pdf["sha256"]).unlink()
     findings = (await api.get(f"{BASE}/audit", headers=auth("t-audit"))).json()["findings"]
-    assert any("evidence_altered" in f and doc["sha256"] in f and "section c3" in f
-               for f in findings), findings
+    assert any(
+        "evidence_altered" in f and doc["sha256"] in f and "section c3" in f for f in findings
+    ), findings
     assert any("evidence_missing" in f and pdf["sha256"] in f for f in findings), findings
     r = await api.get(url, headers=auth("t-audit"))
     assert r.status_code == 409 and r.json()["code"] == "evidence_altered"
@@ -247,8 +287,9 @@ async def test_the_event_names_the_files_and_who_may_open_them(
     assert len(mine) == 1 and "evidence_" in mine[0] and "section c" in mine[0], every
 
 
-def test_the_file_store_writes_whole_files_once(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_file_store_writes_whole_files_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Content-addressed, written to a temporary file and renamed: a failed rename leaves
     neither a partial file nor a temporary one; the same bytes again write nothing; a file
     there with other bytes is replaced by the right ones."""

@@ -33,26 +33,36 @@ CYCLES = 20
 
 
 def spawn(tmp: Path, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    base = {k: v for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TASK_QUEUE", "THIDUA_HOME")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TASK_QUEUE", "THIDUA_HOME")
+    }
     log = (tmp / f"{name}.log").open("wb")
-    return subprocess.Popen([sys.executable, "-m", "app", *args], cwd=ROOT,
-                            env={**base, **env, "THIDUA_HOME": str(tmp / name)},
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env={**base, **env, "THIDUA_HOME": str(tmp / name)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def token(actor: Actor) -> str:
     return f"t-{actor.unit}" if actor.unit else f"t-{actor.kind}"
 
 
-async def send(api: httpx.AsyncClient, path: str, body: dict[str, Any], tok: str,
-               key: str) -> httpx.Response:
+async def send(
+    api: httpx.AsyncClient, path: str, body: dict[str, Any], tok: str, key: str
+) -> httpx.Response:
     """One command, sent again with the same key while the answer is 202, 429 or 503."""
     deadline = time.monotonic() + 180
     while True:
         try:
-            r = await api.post(path, json=body, headers={
-                "Authorization": f"Bearer {tok}", "Idempotency-Key": key})
+            r = await api.post(
+                path, json=body, headers={"Authorization": f"Bearer {tok}", "Idempotency-Key": key}
+            )
         except httpx.TransportError:
             r = None
         if r is not None and r.status_code not in (202, 429, 503):
@@ -62,19 +72,32 @@ async def send(api: httpx.AsyncClient, path: str, body: dict[str, Any], tok: str
 
 
 async def test_a_worker_killed_with_20_cycles_in_flight_loses_and_doubles_nothing(
-    tmp_path: Path, env: WorkflowEnvironment, db_url: str, store: EventStore,
+    tmp_path: Path,
+    env: WorkflowEnvironment,
+    db_url: str,
+    store: EventStore,
 ) -> None:
     sc = reference()
     raw = json.loads(REFERENCE.read_text("utf-8"))
     queue = f"tq-{uuid.uuid4().hex[:10]}"
     units = [m.id for m in sc.block.members]
     tokens = {"t-admin": "admin", "t-auditor": "auditor", **{f"t-{u}": u for u in units}}
-    common = {"DATABASE_URL": db_url, "TASK_QUEUE": queue, "LOG_FORMAT": "json",
-              "TEMPORAL_ADDRESS": env.client.service_client.config.target_host}
+    common = {
+        "DATABASE_URL": db_url,
+        "TASK_QUEUE": queue,
+        "LOG_FORMAT": "json",
+        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+    }
     port = closed_port()
     procs = [spawn(tmp_path, f"worker-{n}", ["worker"], common) for n in (1, 2)]
-    procs.append(spawn(tmp_path, "api", ["api", "--port", str(port)],
-                       {**common, "THIDUA_API_TOKENS": json.dumps(tokens)}))
+    procs.append(
+        spawn(
+            tmp_path,
+            "api",
+            ["api", "--port", str(port)],
+            {**common, "THIDUA_API_TOKENS": json.dumps(tokens)},
+        )
+    )
     run = uuid.uuid4().hex[:6]
     blocks = [f"f{run}-{i}" for i in range(CYCLES)]
     half = len(sc.steps) // 2
@@ -93,9 +116,12 @@ async def test_a_worker_killed_with_20_cycles_in_flight_loses_and_doubles_nothin
                 await asyncio.sleep(0.3)
 
             async def one_cycle(block: str) -> None:
-                start = {"block": {**raw["block"], "id": block}, "year": raw["year"],
-                         "score_sheet": raw["score_sheet"],
-                         "ruleset": resolve_ruleset(raw["ruleset"]).model_dump(mode="json")}
+                start = {
+                    "block": {**raw["block"], "id": block},
+                    "year": raw["year"],
+                    "score_sheet": raw["score_sheet"],
+                    "ruleset": resolve_ruleset(raw["ruleset"]).model_dump(mode="json"),
+                }
                 r = await send(api, "/cycles", start, "t-admin", f"start-{block}")
                 assert r.status_code == 201, r.text
                 path = f"/cycles/{block}/{raw['year']}/commands"

@@ -55,18 +55,26 @@ async def fuzz_worker(
 
 
 @pytest.fixture(scope="module")
-def api_url(env: WorkflowEnvironment, db_url: str, queue: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def api_url(
+    env: WorkflowEnvironment, db_url: str, queue: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     port = _free_port()
     proc_env = {
-        **os.environ, "DATABASE_URL": db_url,
+        **os.environ,
+        "DATABASE_URL": db_url,
         "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "TASK_QUEUE": queue, "THIDUA_API_TOKENS": json.dumps(TOKENS),
-        "THIDUA_HOME": str(tmp_path_factory.mktemp("fuzz-home")), "LOG_LEVEL": "WARNING",
+        "TASK_QUEUE": queue,
+        "THIDUA_API_TOKENS": json.dumps(TOKENS),
+        "THIDUA_HOME": str(tmp_path_factory.mktemp("fuzz-home")),
+        "LOG_LEVEL": "WARNING",
     }
     log = (tmp_path_factory.mktemp("fuzz-log") / "api.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "api", "--port", str(port)], cwd=ROOT, env=proc_env,
-        stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "app", "api", "--port", str(port)],
+        cwd=ROOT,
+        env=proc_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -95,16 +103,17 @@ async def test_fuzzed_requests_get_no_5xx_and_rejected_ones_write_nothing(
     start = {k: body[k] for k in ("block", "year", "score_sheet")}
     # the worker of this loop polls once the loop runs: a command before that is 503 no_worker
     deadline = time.monotonic() + 60
-    while (await asyncio.to_thread(requests.get, f"{api_url}/readyz", timeout=30)).status_code \
-            != 200:
+    while (
+        await asyncio.to_thread(requests.get, f"{api_url}/readyz", timeout=30)
+    ).status_code != 200:
         assert time.monotonic() < deadline, "the API never got ready"
         await asyncio.sleep(0.2)
-    r = requests.post(f"{api_url}/cycles", json=start,
-                      headers={"Authorization": "Bearer t-admin"}, timeout=30)
+    r = requests.post(
+        f"{api_url}/cycles", json=start, headers={"Authorization": "Bearer t-admin"}, timeout=30
+    )
     assert r.status_code == 201, r.text
     for _ in range(600):  # the workflow appends its start right after it starts
-        if await pool.fetchval(
-                "SELECT count(*) FROM events WHERE stream = 'cycle-kg-khoi-2-2018'"):
+        if await pool.fetchval("SELECT count(*) FROM events WHERE stream = 'cycle-kg-khoi-2-2018'"):
             break
         await asyncio.sleep(0.1)
     else:
@@ -118,19 +127,26 @@ async def test_fuzzed_requests_get_no_5xx_and_rejected_ones_write_nothing(
         return asyncio.run_coroutine_threadsafe(event_count(pool), loop).result(60)
 
     cases = st.one_of(
-        schema.as_strategy(schemathesis.GenerationMode.POSITIVE,
-                           path_parameters={"block": "kg-khoi-2", "year": "2018"}),
+        schema.as_strategy(
+            schemathesis.GenerationMode.POSITIVE,
+            path_parameters={"block": "kg-khoi-2", "year": "2018"},
+        ),
         schema.as_strategy(schemathesis.GenerationMode.POSITIVE),
         schema.as_strategy(schemathesis.GenerationMode.NEGATIVE),
     )
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(case=cases, token=st.sampled_from([*TOKENS, "nope"]))
     def fuzz(case: schemathesis.Case, token: str) -> None:
         before = count()
-        response = case.call(base_url=api_url, session=session, timeout=60,
-                             headers={"Authorization": f"Bearer {token}"})
+        response = case.call(
+            base_url=api_url,
+            session=session,
+            timeout=60,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         seen[response.status_code] = seen.get(response.status_code, 0) + 1
         assert response.status_code < 500, (case.as_curl_command(), response.text[:500])
         if response.status_code >= 400:

@@ -45,8 +45,13 @@ def stack() -> Iterator[tuple[Path, str, dict[str, str]]]:
         api_port = port
     env = _env(home, THIDUA_API_TOKENS=json.dumps(tokens), LOG_FORMAT="json")
     log = (home / "devup.log").open("w")
-    proc = subprocess.Popen([*THIDUA, "dev", "up", "--api-port", str(api_port)], cwd=ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*THIDUA, "dev", "up", "--api-port", str(api_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{api_port}"
     deadline = time.monotonic() + 120
     while True:
@@ -86,46 +91,74 @@ def test_a_completed_reference_cycle_is_listed_by_the_cli_and_the_api_alike(
     raw = json.loads(REFERENCE.read_text("utf-8"))
     session = requests.Session()
     start = {k: raw[k] for k in ("block", "year", "score_sheet", "deadlines")}
-    r = session.post(f"{url}/cycles", json=start,
-                     headers={"Authorization": f"Bearer {token_of['admin']}"}, timeout=60)
+    r = session.post(
+        f"{url}/cycles",
+        json=start,
+        headers={"Authorization": f"Bearer {token_of['admin']}"},
+        timeout=60,
+    )
     assert r.status_code == 201, r.text
     for step, body in zip(sc.steps, raw["steps"], strict=True):
         who = body["as"]
         command = {k: v for k, v in body.items() if k not in ("as", "expect_error")}
         r = session.post(
-            f"{url}/cycles/kg-khoi-2/2018/commands", json=command, timeout=60,
-            headers={"Authorization": f"Bearer {token_of[who]}",
-                     "Idempotency-Key": f"live-{step.index}"},
+            f"{url}/cycles/kg-khoi-2/2018/commands",
+            json=command,
+            timeout=60,
+            headers={
+                "Authorization": f"Bearer {token_of[who]}",
+                "Idempotency-Key": f"live-{step.index}",
+            },
         )
         assert r.status_code == 200, (step.index, r.text)
 
     deadline = time.monotonic() + 30
     while True:  # the worker keeps the read model current, a moment behind
-        listed = subprocess.run([*THIDUA, "cycle", "list", "--year", "2018", "--json"],
-                                cwd=ROOT, env=_env(home), capture_output=True, text=True,
-                                timeout=120)
+        listed = subprocess.run(
+            [*THIDUA, "cycle", "list", "--year", "2018", "--json"],
+            cwd=ROOT,
+            env=_env(home),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert listed.returncode == 0, listed.stderr
         rows = json.loads(listed.stdout)
         if rows and rows[0]["stage"] == "completed":
             break
         assert time.monotonic() < deadline, rows
         time.sleep(0.5)
-    assert [(r["block_id"], r["year"], r["stage"], r["next_head"], r["next_deputy"],
-             r["leading_unit"]) for r in rows] == [
-        ("kg-khoi-2", 2018, "completed", "so-khdt", "vp-doan-dbqh", "vp-ubnd")
-    ]
-    over_http = session.get(f"{url}/cycles?year=2018", timeout=30,
-                            headers={"Authorization": f"Bearer {token_of['admin']}"}).json()
+    assert [
+        (r["block_id"], r["year"], r["stage"], r["next_head"], r["next_deputy"], r["leading_unit"])
+        for r in rows
+    ] == [("kg-khoi-2", 2018, "completed", "so-khdt", "vp-doan-dbqh", "vp-ubnd")]
+    over_http = session.get(
+        f"{url}/cycles?year=2018",
+        timeout=30,
+        headers={"Authorization": f"Bearer {token_of['admin']}"},
+    ).json()
     assert over_http == rows
 
-    verified = subprocess.run([*THIDUA, "audit", "verify", "kg-khoi-2", "2018"], cwd=ROOT,
-                              env=_env(home), capture_output=True, text=True, timeout=120)
+    verified = subprocess.run(
+        [*THIDUA, "audit", "verify", "kg-khoi-2", "2018"],
+        cwd=ROOT,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert verified.returncode == 0, verified.stderr
     assert "52 events" in verified.stdout
 
     # every cycle of the stack: the chains, and each Temporal history against its stream
     for args in (("verify", "--all", "--year", "2018"), ("reconcile", "--all")):
-        done = subprocess.run([*THIDUA, "audit", *args], cwd=ROOT, env=_env(home),
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [*THIDUA, "audit", *args],
+            cwd=ROOT,
+            env=_env(home),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, (args, done.stdout, done.stderr)
     assert "1 cycle(s) reconciled, 0 with differences" in done.stdout

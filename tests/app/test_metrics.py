@@ -32,8 +32,9 @@ def families(text: str) -> dict[str, list[object]]:
 @pytest.fixture
 async def api(services: Services, worker: Worker) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(services, authenticate=static_tokens(TOKENS))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://thidua") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://thidua"
+    ) as client:
         yield client
 
 
@@ -44,12 +45,15 @@ async def test_api_metrics_count_requests_by_route_template(api: httpx.AsyncClie
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     found = families(r.text)
     assert "thidua_http_requests" in found and "thidua_http_request_duration_seconds" in found
-    routes = {(s.labels["route"], s.labels["status"])  # type: ignore[attr-defined]
-              for s in found["thidua_http_requests"]}
+    routes = {
+        (s.labels["route"], s.labels["status"])  # type: ignore[attr-defined]
+        for s in found["thidua_http_requests"]
+    }
     assert ("/cycles/{block}/{year}/state", "404") in routes
     assert not any("kg-khoi-2" in route for route, _ in routes)  # templates, never paths
-    buckets = [s for s in found["thidua_http_request_duration_seconds"]
-               if s.name.endswith("_bucket")]  # type: ignore[attr-defined]
+    buckets = [
+        s for s in found["thidua_http_request_duration_seconds"] if s.name.endswith("_bucket")
+    ]  # type: ignore[attr-defined]
     assert buckets
 
 
@@ -64,11 +68,19 @@ def test_worker_serves_metrics_health_and_readiness(stack: DevStack, tmp_path: P
     info = stack.info()
     port = closed_port()
     proc = subprocess.Popen(
-        [THIDUA, "worker"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True,
-        env=user_env(tmp_path, TEMPORAL_ADDRESS=info["temporal_address"],
-                     DATABASE_URL=info["database_url"], TASK_QUEUE=f"tq-{uuid.uuid4().hex}",
-                     METRICS_PORT=str(port), METRICS_HOST="127.0.0.1"),
+        [THIDUA, "worker"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=user_env(
+            tmp_path,
+            TEMPORAL_ADDRESS=info["temporal_address"],
+            DATABASE_URL=info["database_url"],
+            TASK_QUEUE=f"tq-{uuid.uuid4().hex}",
+            METRICS_PORT=str(port),
+            METRICS_HOST="127.0.0.1",
+        ),
     )
     try:
         assert proc.stderr is not None
@@ -90,9 +102,15 @@ def test_worker_serves_metrics_health_and_readiness(stack: DevStack, tmp_path: P
         assert {c["name"] for c in r.json()["checks"]} == {"postgres", "temporal", "worker"}
         text = httpx.get(f"{base}/metrics", timeout=10).text
         found = families(text)
-        for name in ("thidua_cycles", "thidua_pending_tasks", "thidua_outbox_backlog",
-                     "thidua_readmodel_lag_events", "thidua_readmodel_lag_seconds",
-                     "thidua_activities", "thidua_activity_failures"):
+        for name in (
+            "thidua_cycles",
+            "thidua_pending_tasks",
+            "thidua_outbox_backlog",
+            "thidua_readmodel_lag_events",
+            "thidua_readmodel_lag_seconds",
+            "thidua_activities",
+            "thidua_activity_failures",
+        ):
             assert name in found, sorted(found)
         assert any(n.startswith("temporal_") for n in found), sorted(found)  # the SDK's own
         stages = {s.labels["stage"] for s in found["thidua_cycles"]}  # type: ignore[attr-defined]

@@ -20,16 +20,18 @@ REFUSALS = ("401", "403", "404", "409", "413", "422", "429", "503")
 @pytest.fixture
 async def schema(services: Services) -> dict[str, Any]:
     app = create_app(services, authenticate=static_tokens({}))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://thidua") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://thidua"
+    ) as client:
         r = await client.get("/openapi.json")
     assert r.status_code == 200
     return r.json()  # type: ignore[no-any-return]
 
 
 def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(path, method, op) for path, ops in schema["paths"].items()
-            for method, op in ops.items()]
+    return [
+        (path, method, op) for path, ops in schema["paths"].items() for method, op in ops.items()
+    ]
 
 
 async def test_every_operation_has_its_own_id(schema: dict[str, Any]) -> None:
@@ -53,8 +55,7 @@ async def test_refusals_document_the_real_error_body(schema: dict[str, Any]) -> 
     for status in REFUSALS:
         body = post[status]["content"]["application/json"]
         assert {"code", "message", "field"} <= set(body["example"]), status
-    assert post["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/ValidationError")
+    assert post["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ValidationError")
     assert "Retry-After" in post["503"]["headers"] and "Retry-After" in post["429"]["headers"]
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     for path, method, op in operations(schema):

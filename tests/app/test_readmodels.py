@@ -27,12 +27,29 @@ ADMIN = Actor.admin()
 
 def completed() -> CycleCompleted:
     outcome = Outcome(
-        ranking=(), excluded={}, next_head="b", next_deputy="c",
+        ranking=(),
+        excluded={},
+        next_head="b",
+        next_deputy="c",
         nominations=(
-            Nomination(place=2, unit="d", title="Bằng khen", approvals=3, voters=4, round=1,
-                       decided_by="vote"),
-            Nomination(place=1, unit="c", title="Cờ thi đua", approvals=4, voters=4, round=1,
-                       decided_by="vote"),
+            Nomination(
+                place=2,
+                unit="d",
+                title="Bằng khen",
+                approvals=3,
+                voters=4,
+                round=1,
+                decided_by="vote",
+            ),
+            Nomination(
+                place=1,
+                unit="c",
+                title="Cờ thi đua",
+                approvals=4,
+                voters=4,
+                round=1,
+                decided_by="vote",
+            ),
         ),
     )
     return CycleCompleted(**env(), outcome=outcome)
@@ -57,13 +74,24 @@ async def test_the_projection_follows_the_cycles_and_a_rebuild_equals_it(
 
     follower = asyncio.create_task(follow())
     await asyncio.gather(
-        append_events(store, f"cycle-{one}-2025", [
-            started(one, 2025), PledgeClosed(**env(), reason="all_signed"),
-            ScoringClosed(**env(), reason="closed_by_head"), completed(),
-        ]),
-        append_events(store, f"cycle-{two}-2025", [
-            started(two, 2025), CycleCancelled(**env(), reason="merged", stage="pledge"),
-        ]),
+        append_events(
+            store,
+            f"cycle-{one}-2025",
+            [
+                started(one, 2025),
+                PledgeClosed(**env(), reason="all_signed"),
+                ScoringClosed(**env(), reason="closed_by_head"),
+                completed(),
+            ],
+        ),
+        append_events(
+            store,
+            f"cycle-{two}-2025",
+            [
+                started(two, 2025),
+                CycleCancelled(**env(), reason="merged", stage="pledge"),
+            ],
+        ),
         append_events(store, f"cycle-{three}-2026", [started(three, 2026)]),
     )
     await store.append(f"cycle-{three}-2026", 1, [pledge("a"), pledge("b")])
@@ -90,5 +118,3 @@ async def test_the_projection_follows_the_cycles_and_a_rebuild_equals_it(
         ("cycle-k1-2025", "completed", "c")
     ]
     assert [c.block_id for c in await list_cycles(pool, stage="cancelled")] == ["k2"]
-
-

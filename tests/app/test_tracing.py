@@ -62,7 +62,6 @@ print("SPANS-EXPORTED", len(got))
 
 
 def test_a_request_is_exported_as_a_span_when_an_endpoint_is_set() -> None:
-    run = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
-                         timeout=120)
+    run = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "SPANS-EXPORTED" in run.stdout

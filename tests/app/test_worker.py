@@ -50,15 +50,20 @@ def test_an_unreachable_temporal_is_one_line_naming_the_address(
     command: str, stack: DevStack, tmp_path: Path
 ) -> None:
     address = f"127.0.0.1:{closed_port()}"
-    run = thidua(tmp_path, command, TEMPORAL_ADDRESS=address,
-                 DATABASE_URL=stack.info()["database_url"])
+    run = thidua(
+        tmp_path, command, TEMPORAL_ADDRESS=address, DATABASE_URL=stack.info()["database_url"]
+    )
     assert run.returncode == 2
     assert address in one_error_line(run.stderr)
 
 
 def test_worker_with_an_unreachable_postgres_says_so(stack: DevStack, tmp_path: Path) -> None:
-    run = thidua(tmp_path, "worker", TEMPORAL_ADDRESS=stack.info()["temporal_address"],
-                 DATABASE_URL=f"postgresql://thidua:s3cret-pw@127.0.0.1:{closed_port()}/x")
+    run = thidua(
+        tmp_path,
+        "worker",
+        TEMPORAL_ADDRESS=stack.info()["temporal_address"],
+        DATABASE_URL=f"postgresql://thidua:s3cret-pw@127.0.0.1:{closed_port()}/x",
+    )
     assert run.returncode == 2
     line = one_error_line(run.stderr)
     assert "PostgreSQL" in line
@@ -68,9 +73,17 @@ def test_worker_with_an_unreachable_postgres_says_so(stack: DevStack, tmp_path: 
 def test_a_stale_dev_json_is_named_and_ignored(tmp_path: Path) -> None:
     gone = subprocess.Popen(["true"])
     gone.wait()  # its pid runs no more
-    (tmp_path / "dev.json").write_text(json.dumps({
-        "pid": gone.pid, "temporal_address": f"127.0.0.1:{closed_port()}",
-        "namespace": "default", "task_queue": "q"}), "utf-8")
+    (tmp_path / "dev.json").write_text(
+        json.dumps(
+            {
+                "pid": gone.pid,
+                "temporal_address": f"127.0.0.1:{closed_port()}",
+                "namespace": "default",
+                "task_queue": "q",
+            }
+        ),
+        "utf-8",
+    )
     run = thidua(tmp_path, "worker")
     assert run.returncode == 2
     assert "dev.json.stale" in run.stderr and str(tmp_path / "dev.json") in run.stderr
@@ -80,10 +93,17 @@ def test_a_stale_dev_json_is_named_and_ignored(tmp_path: Path) -> None:
 def test_worker_stops_on_sigterm_with_exit_0(stack: DevStack, tmp_path: Path) -> None:
     info = stack.info()
     proc = subprocess.Popen(
-        [THIDUA, "worker"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True,
-        env=user_env(tmp_path, TEMPORAL_ADDRESS=info["temporal_address"],
-                     DATABASE_URL=info["database_url"], TASK_QUEUE=f"tq-{uuid.uuid4().hex}"),
+        [THIDUA, "worker"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=user_env(
+            tmp_path,
+            TEMPORAL_ADDRESS=info["temporal_address"],
+            DATABASE_URL=info["database_url"],
+            TASK_QUEUE=f"tq-{uuid.uuid4().hex}",
+        ),
     )
     assert proc.stderr is not None
     seen = []
@@ -101,7 +121,9 @@ def test_worker_stops_on_sigterm_with_exit_0(stack: DevStack, tmp_path: Path) ->
 
 
 async def test_activity_log_lines_carry_the_cycle_and_workflow(
-    worker: Worker, cycles: CycleClient, store: EventStore,
+    worker: Worker,
+    cycles: CycleClient,
+    store: EventStore,
 ) -> None:
     seen: list[dict[str, Any]] = []
 
@@ -110,8 +132,9 @@ async def test_activity_log_lines_carry_the_cycle_and_workflow(
         raise structlog.DropEvent
 
     old = structlog.get_config()
-    structlog.configure(processors=[structlog.contextvars.merge_contextvars, keep],
-                        cache_logger_on_first_use=False)
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, keep], cache_logger_on_first_use=False
+    )
     try:
         sc = load_scenario(REFERENCE.read_bytes())
         handle = await cycles.start(sc.start_command())
@@ -128,7 +151,10 @@ async def test_activity_log_lines_carry_the_cycle_and_workflow(
 
 
 async def test_the_callers_request_id_reaches_the_activities_and_only_its_own(
-    worker: Worker, env: Any, task_queue: str, store: EventStore,
+    worker: Worker,
+    env: Any,
+    task_queue: str,
+    store: EventStore,
 ) -> None:
     """Two cycles' commands, each under its own request id (as the HTTP layer binds it): every
     append's line carries the id of the command that caused it and names only its own cycle,
@@ -152,9 +178,11 @@ async def test_the_callers_request_id_reaches_the_activities_and_only_its_own(
     first = sc.start_command()
     other = first.model_copy(update={"block": first.block.model_copy(update={"id": "kg-khoi-9"})})
     old = structlog.get_config()
-    structlog.configure(processors=[structlog.contextvars.merge_contextvars, keep],
-                        cache_logger_on_first_use=False)
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, keep], cache_logger_on_first_use=False
+    )
     try:
+
         async def run(start: Any, rid: str) -> None:
             with structlog.contextvars.bound_contextvars(request_id=rid):
                 await cycles.start(start)
@@ -168,8 +196,7 @@ async def test_the_callers_request_id_reaches_the_activities_and_only_its_own(
     done = [e for e in seen if e["event"] == "activity.done" and e["activity"] == "append"]
     assert len(done) == 4, seen
     by_rid = {(e["request_id"], e["cycle_id"]) for e in done}
-    assert by_rid == {("rid-a", f"{sc.block.id}/{sc.year}"),
-                      ("rid-b", f"kg-khoi-9/{sc.year}")}
+    assert by_rid == {("rid-a", f"{sc.block.id}/{sc.year}"), ("rid-b", f"kg-khoi-9/{sc.year}")}
     after = [e for e in seen if e["event"] == "after"]
     assert after and "cycle_id" not in after[0] and "request_id" not in after[0]
 
@@ -189,28 +216,48 @@ async def test_the_worker_delivers_the_outbox_when_smtp_host_is_set(
     pool = await create_pool(info["database_url"], min_size=1, max_size=2)
     try:
         await Identity(pool, EventStore(pool)).add_person(
-            f"mail-{tag}", name="Thư", role="unit", unit=unit, email=f"thu@{unit}.gov.vn",
-            by=Actor.admin(name="test"))
+            f"mail-{tag}",
+            name="Thư",
+            role="unit",
+            unit=unit,
+            email=f"thu@{unit}.gov.vn",
+            by=Actor.admin(name="test"),
+        )
         await pool.execute(
             "INSERT INTO outbox (dedup_key, cycle_id, stream, kind, recipient, payload, due_at)"
-            " VALUES ($1, 'c', $2, 'new_task', $3, $4::jsonb, now())", f"{stream}:t", stream,
-            unit, '{"stage": "pledge", "actions": ["sign_pledge"], "deadline": null}')
+            " VALUES ($1, 'c', $2, 'new_task', $3, $4::jsonb, now())",
+            f"{stream}:t",
+            stream,
+            unit,
+            '{"stage": "pledge", "actions": ["sign_pledge"], "deadline": null}',
+        )
         box = Mailbox()
         with smtp_server(box) as port:
             proc = subprocess.Popen(
-                [THIDUA, "worker"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, text=True,
-                env=user_env(tmp_path, TEMPORAL_ADDRESS=info["temporal_address"],
-                             DATABASE_URL=info["database_url"], SMTP_HOST="127.0.0.1",
-                             SMTP_PORT=str(port), SMTP_STARTTLS="false",
-                             SMTP_PASSWORD="pw-never-logged", SMTP_POLL_SECONDS="0.2",
-                             TASK_QUEUE=f"tq-{uuid.uuid4().hex}"),
+                [THIDUA, "worker"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=user_env(
+                    tmp_path,
+                    TEMPORAL_ADDRESS=info["temporal_address"],
+                    DATABASE_URL=info["database_url"],
+                    SMTP_HOST="127.0.0.1",
+                    SMTP_PORT=str(port),
+                    SMTP_STARTTLS="false",
+                    SMTP_PASSWORD="pw-never-logged",
+                    SMTP_POLL_SECONDS="0.2",
+                    TASK_QUEUE=f"tq-{uuid.uuid4().hex}",
+                ),
             )
             try:
+
                 async def arrived() -> None:
                     assert f"thu@{unit}.gov.vn" in {r for r, _, _ in box.arrived}
                     assert await pool.fetchval(
-                        "SELECT sent_at IS NOT NULL FROM outbox WHERE stream = $1", stream)
+                        "SELECT sent_at IS NOT NULL FROM outbox WHERE stream = $1", stream
+                    )
 
                 await eventually(arrived, timeout=120, interval=0.2)
             finally:

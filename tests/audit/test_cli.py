@@ -27,8 +27,9 @@ THIDUA = [str(Path(sys.executable).parent / "thidua")]
 def thidua(db_url: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "TEMPORAL_ADDRESS"}
     env.update(DATABASE_URL=db_url, THIDUA_HOME=str(home))
-    return subprocess.run([*THIDUA, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=180)
+    return subprocess.run(
+        [*THIDUA, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
 
 
 async def test_export_then_verify_export_and_verify_all(
@@ -56,8 +57,11 @@ async def test_verify_all_names_the_failing_stream(
     stream = f"cycle-c{uuid.uuid4().hex[:6]}-2033"
     records = [to_record(e) for e in reference_events()][:5]
     await store.append(stream, 0, records)
-    await tamper(pool, f"UPDATE events SET body = NULL, data = jsonb_set(data, '{{x}}', '1')"
-                       f" WHERE stream = '{stream}' AND version = 3")
+    await tamper(
+        pool,
+        f"UPDATE events SET body = NULL, data = jsonb_set(data, '{{x}}', '1')"
+        f" WHERE stream = '{stream}' AND version = 3",
+    )
     done = thidua(db_url, tmp_path, "audit", "verify", "--all", "--year", "2033")
     assert done.returncode == 1, done.stdout
     assert f"failing: {stream}" in " ".join(done.stderr.split()), done.stderr
@@ -74,13 +78,22 @@ async def test_a_zip_bomb_is_refused_by_verify_export_and_by_verify_py(
     from app.audit.export import _script
 
     bomb = tmp_path / "bomb.zip"
-    bomb.write_bytes(zip_of({"manifest.json": b"{}", "events.jsonl": 200 * 2**20,
-                             "hashes.txt": b"", "verify.py": _script()}))
+    bomb.write_bytes(
+        zip_of(
+            {
+                "manifest.json": b"{}",
+                "events.jsonl": 200 * 2**20,
+                "hashes.txt": b"",
+                "verify.py": _script(),
+            }
+        )
+    )
     for more in ((), ("--against-store",)):
         done = thidua(db_url, tmp_path, "audit", "verify-export", str(bomb), *more)
         assert done.returncode == 2, done.stdout + done.stderr
         assert done.stderr.strip().splitlines() == [
-            "cannot check (member_too_large): events.jsonl unpacks to 200 MB, more than 64 MB"]
+            "cannot check (member_too_large): events.jsonl unpacks to 200 MB, more than 64 MB"
+        ]
     done = run_verify_py(bomb, tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stdout == "CANNOT CHECK: events.jsonl unpacks to 200 MB, more than 64 MB\n"

@@ -29,7 +29,7 @@ async def reference_stream(store: EventStore) -> str:
     stream = f"cycle-t{uuid.uuid4().hex[:8]}-2018"
     records = [to_record(e) for e in reference_events(unique_ids=True)]
     for start in range(0, len(records), 20):
-        await store.append(stream, start, records[start:start + 20])
+        await store.append(stream, start, records[start : start + 20])
     return stream
 
 
@@ -40,8 +40,11 @@ def run_verify_py(zip_path: Path, tmp_path: Path) -> subprocess.CompletedProcess
     with zipfile.ZipFile(zip_path) as z:
         script.write_bytes(z.read("verify.py"))
     return subprocess.run(
-        [sys.executable, "-I", str(script), str(zip_path)], capture_output=True, text=True,
-        timeout=60, cwd=tmp_path,
+        [sys.executable, "-I", str(script), str(zip_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
 
 
@@ -93,8 +96,14 @@ async def test_the_minutes_hook_gets_the_replayed_events(store: EventStore, tmp_
     stream = await reference_stream(store)
     seen: dict[str, object] = {}
 
-    def minutes_pdf(events: list[object], *, stream: str, head_version: int,
-                    head_hash: bytes, sign: object = None) -> bytes:
+    def minutes_pdf(
+        events: list[object],
+        *,
+        stream: str,
+        head_version: int,
+        head_hash: bytes,
+        sign: object = None,
+    ) -> bytes:
         seen.update(n=len(events), stream=stream, head=head_version)
         return PDF
 
@@ -117,7 +126,7 @@ async def test_a_one_byte_change_in_the_zip_fails(
         # one byte of line 3 (a pledge): the unit's id
         line = lines[2]
         at = line.index(b'"unit":"') + len(b'"unit":"')
-        rewrite_member(out, member, line, line[:at] + b"Z" + line[at + 1:])
+        rewrite_member(out, member, line, line[:at] + b"Z" + line[at + 1 :])
         expect = "line 3 (version 3)"
     else:
         rewrite_member(out, member, b"minutes", b"minuteZ")
@@ -134,20 +143,30 @@ _BODY_FROM_COLUMNS = (
 )
 _TAMPER = {
     # an event's data changed, its body made to match (the CHECK holds); the hash is left
-    "changed": ("UPDATE events SET data = jsonb_set(data, '{{unit}}', '\"zz\"'), body = NULL"
-                " WHERE stream = '{s}' AND version = 5;"
-                " UPDATE events SET body = " + _BODY_FROM_COLUMNS +
-                " WHERE stream = '{s}' AND version = 5", "broken_link", 5,
-                "line 5 (version 5): "),
-    "deleted": ("DELETE FROM events WHERE stream = '{s}' AND version = 4", "version_gap", 4,
-                "line 4 (version 4): holds version 5"),
+    "changed": (
+        "UPDATE events SET data = jsonb_set(data, '{{unit}}', '\"zz\"'), body = NULL"
+        " WHERE stream = '{s}' AND version = 5;"
+        " UPDATE events SET body = " + _BODY_FROM_COLUMNS + " WHERE stream = '{s}' AND version = 5",
+        "broken_link",
+        5,
+        "line 5 (version 5): ",
+    ),
+    "deleted": (
+        "DELETE FROM events WHERE stream = '{s}' AND version = 4",
+        "version_gap",
+        4,
+        "line 4 (version 4): holds version 5",
+    ),
     # two events swap places: versions exchanged, bodies removed (rebuilt from the columns)
-    "swapped": ("UPDATE events SET body = NULL WHERE stream = '{s}' AND version IN (6, 7);"
-                " UPDATE events SET version = 1000 WHERE stream = '{s}' AND version = 6;"
-                " UPDATE events SET version = 6 WHERE stream = '{s}' AND version = 7;"
-                " UPDATE events SET version = 7 WHERE stream = '{s}' AND version = 1000",
-                "broken_link", 6,
-                "line 6 (version 6): its hash"),
+    "swapped": (
+        "UPDATE events SET body = NULL WHERE stream = '{s}' AND version IN (6, 7);"
+        " UPDATE events SET version = 1000 WHERE stream = '{s}' AND version = 6;"
+        " UPDATE events SET version = 6 WHERE stream = '{s}' AND version = 7;"
+        " UPDATE events SET version = 7 WHERE stream = '{s}' AND version = 1000",
+        "broken_link",
+        6,
+        "line 6 (version 6): its hash",
+    ),
 }
 
 
@@ -188,14 +207,15 @@ async def test_a_deleted_tail_is_caught_by_an_older_export(
 def test_a_member_that_inflates_past_its_declared_size_is_cut_there(tmp_path: Path) -> None:
     """A zip that declares 1,000 bytes for a member of 100 MB: reading stops at the declared
     size (its CRC then fails), so the bounds checked on the declared sizes hold."""
-    data = bytearray(zip_of({"manifest.json": b"{}", "events.jsonl": 100 * 2**20,
-                             "hashes.txt": b""}))
+    data = bytearray(
+        zip_of({"manifest.json": b"{}", "events.jsonl": 100 * 2**20, "hashes.txt": b""})
+    )
     lied = 0
     for signature, at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local, central
         i = data.find(signature)
         while i >= 0:
-            if int.from_bytes(data[i + at:i + at + 4], "little") == 100 * 2**20:
-                data[i + at:i + at + 4] = (1000).to_bytes(4, "little")
+            if int.from_bytes(data[i + at : i + at + 4], "little") == 100 * 2**20:
+                data[i + at : i + at + 4] = (1000).to_bytes(4, "little")
                 lied += 1
             i = data.find(signature, i + 4)
     assert lied == 2  # both headers now declare 1,000 bytes

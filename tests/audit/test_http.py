@@ -41,7 +41,9 @@ from .test_reconcile import _cycle_with_pledges
 pytestmark = pytest.mark.temporal
 
 TOKENS = {
-    "t-audit": Actor.auditor(), "t-admin": Actor.admin(), "t-unit": Actor.of_unit("so-khdt"),
+    "t-audit": Actor.auditor(),
+    "t-admin": Actor.admin(),
+    "t-unit": Actor.of_unit("so-khdt"),
     "t-head": Actor(kind="unit", unit="so-noi-vu", position="Giám đốc"),
 }
 ZIP = {"Content-Type": "application/zip"}
@@ -69,7 +71,7 @@ async def reference_cycle(store: EventStore, cycles: CycleClient) -> tuple[str, 
     stream = cycle_key(block, year, cycles.prefix)[1]
     records = [to_record(e) for e in reference_events(unique_ids=True)]
     for start in range(0, len(records), 20):
-        await store.append(stream, start, records[start:start + 20])
+        await store.append(stream, start, records[start : start + 20])
     return block, year, stream
 
 
@@ -121,13 +123,20 @@ async def test_a_signing_key_that_cannot_be_opened_is_503_naming_the_setting(
         for path in ("export.zip", "minutes.pdf"):
             r = await api.get(f"/cycles/{block}/{year}/{path}", headers=auth("t-audit"))
             assert r.status_code == 503, (path, r.text)
-            assert r.json() == {"code": "signing_key_unreadable", "field": "THIDUA_SIGN_P12",
-                                "message": "the signing key cannot be opened"}, path
+            assert r.json() == {
+                "code": "signing_key_unreadable",
+                "field": "THIDUA_SIGN_P12",
+                "message": "the signing key cannot be opened",
+            }, path
 
 
 async def test_reconcile_over_http(
-    env: WorkflowEnvironment, worker: Worker, cycles: CycleClient, store: EventStore,
-    services: Services, api: httpx.AsyncClient,
+    env: WorkflowEnvironment,
+    worker: Worker,
+    cycles: CycleClient,
+    store: EventStore,
+    services: Services,
+    api: httpx.AsyncClient,
 ) -> None:
     wid, stream, head = await _cycle_with_pledges(cycles, store)
     block, year = "kg-khoi-2", 2018
@@ -139,8 +148,14 @@ async def test_reconcile_over_http(
     assert r.status_code == 200, r.text
     body = r.json()
     assert body == {
-        "workflow_id": wid, "stream": stream, "runs": body["runs"], "updates": 4,
-        "workflow_version": head, "store_version": head, "ok": True, "differences": [],
+        "workflow_id": wid,
+        "stream": stream,
+        "runs": body["runs"],
+        "updates": 4,
+        "workflow_version": head,
+        "store_version": head,
+        "ok": True,
+        "differences": [],
     }
     assert len(body["runs"]) == 1
 
@@ -149,8 +164,10 @@ async def test_reconcile_over_http(
     r = await api.get(url, headers=auth("t-admin"))
     body = r.json()
     assert r.status_code == 200 and body["ok"] is False and body["store_version"] == head + 1
-    assert any(d.startswith(f"version {head + 1} (pledge_signed") and
-               "no update, deadline or start" in d for d in body["differences"]), body
+    assert any(
+        d.startswith(f"version {head + 1} (pledge_signed") and "no update, deadline or start" in d
+        for d in body["differences"]
+    ), body
 
     unknown = await api.get("/cycles/kg-khoi-9/2018/reconcile", headers=auth("t-audit"))
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_cycle"
@@ -176,8 +193,7 @@ async def test_verify_every_stream_then_a_tampered_one(
     records = [to_record(e) for e in reference_events()][:12]
     names = [f"cycle-v{tag}{n}-{year}" for n in range(3)]
     for s in names:
-        await store.append(s, 0, [r.model_copy(update={"event_id": uuid.uuid4()})
-                                  for r in records])
+        await store.append(s, 0, [r.model_copy(update={"event_id": uuid.uuid4()}) for r in records])
     assert (await api.get("/audit/verify", headers=auth("t-unit"))).status_code == 403
     r = await api.get("/audit/verify", params={"year": year}, headers=auth("t-audit"))
     assert r.status_code == 200, r.text
@@ -188,33 +204,50 @@ async def test_verify_every_stream_then_a_tampered_one(
 
     async def signed() -> None:
         await witness.step()
-        assert all(len(witness.log.by_stream(witness.log.signed_size()).get(n, [])) == 12
-                   for n in names)
+        assert all(
+            len(witness.log.by_stream(witness.log.signed_size()).get(n, [])) == 12 for n in names
+        )
 
     await eventually(signed)
-    await tamper(pool, f"UPDATE events SET body = NULL, data = jsonb_set(data, '{{x}}', '1')"
-                       f" WHERE stream = '{names[1]}' AND version = 7")
+    await tamper(
+        pool,
+        f"UPDATE events SET body = NULL, data = jsonb_set(data, '{{x}}', '1')"
+        f" WHERE stream = '{names[1]}' AND version = 7",
+    )
     await tamper(pool, f"DELETE FROM events WHERE stream = '{names[2]}' AND version > 10")
     r = await api.get("/audit/verify", params={"year": year}, headers=auth("t-admin"))
     body = r.json()
     assert body["witness"]["findings"] == [] and body["witness"]["checkpoint_events"] >= 36
     assert {k: v for k, v in body.items() if k != "witness"} == {
-        "streams": 3, "ok": False, "failures": [
-            {"stream": names[1], "problem": "broken_link at version 7: the stored hash does not "
-                                            "match the event's content"},
-            {"stream": names[2], "problem": "the store ends at version 10, the signed checkpoint"
-                                            " holds version 12 (a cut)"}]}
+        "streams": 3,
+        "ok": False,
+        "failures": [
+            {
+                "stream": names[1],
+                "problem": "broken_link at version 7: the stored hash does not "
+                "match the event's content",
+            },
+            {
+                "stream": names[2],
+                "problem": "the store ends at version 10, the signed checkpoint"
+                " holds version 12 (a cut)",
+            },
+        ],
+    }
     everything = (await api.get("/audit/verify", headers=auth("t-audit"))).json()
-    assert everything["streams"] >= 3 and names[1] in [f["stream"] for f in
-                                                       everything["failures"]]
+    assert everything["streams"] >= 3 and names[1] in [f["stream"] for f in everything["failures"]]
     for bad in ("abc", "1800", "20180"):
         r = await api.get("/audit/verify", params={"year": bad}, headers=auth("t-audit"))
         assert r.status_code == 422 and r.json()["field"] == "year", r.text
 
 
 async def test_verify_an_uploaded_export(
-    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient, pool: asyncpg.Pool,
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    api: httpx.AsyncClient,
+    store: EventStore,
+    cycles: CycleClient,
+    pool: asyncpg.Pool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, _, stream = await reference_cycle(store, cycles)
     good, manifest = await export_bytes(store, stream, minutes_pdf=PDF)
@@ -223,8 +256,13 @@ async def test_verify_an_uploaded_export(
 
     r = await api.post(url, content=good, headers=auth("t-audit", **ZIP))
     assert r.status_code == 200, r.text
-    assert r.json() == {"ok": True, "stream": stream, "count": manifest["count"],
-                        "last_hash": manifest["last_hash"], "problems": []}
+    assert r.json() == {
+        "ok": True,
+        "stream": stream,
+        "count": manifest["count"],
+        "last_hash": manifest["last_hash"],
+        "problems": [],
+    }
     denied = await api.post(url, content=good, headers=auth("t-unit", **ZIP))
     assert denied.status_code == 403 and denied.json()["code"] == "not_authorized"
 
@@ -234,15 +272,17 @@ async def test_verify_an_uploaded_export(
     with zipfile.ZipFile(path) as z:
         line = z.read("events.jsonl").split(b"\n")[2]
     at = line.index(b'"unit":"') + len(b'"unit":"')
-    rewrite_member(path, "events.jsonl", line, line[:at] + b"Z" + line[at + 1:])
+    rewrite_member(path, "events.jsonl", line, line[:at] + b"Z" + line[at + 1 :])
     r = await api.post(url, content=path.read_bytes(), headers=auth("t-audit", **ZIP))
     body = r.json()
     assert r.status_code == 200 and body["ok"] is False, body
     assert body["problems"][0].startswith("line 3 (version 3)"), body
 
     # not a zip, a form instead of the zip, a zip of the wrong things: named, never a 500
-    for content, headers in ((b"%PDF-1.4 not a zip", ZIP),
-                             (good, {"Content-Type": "multipart/form-data; boundary=x"})):
+    for content, headers in (
+        (b"%PDF-1.4 not a zip", ZIP),
+        (good, {"Content-Type": "multipart/form-data; boundary=x"}),
+    ):
         r = await api.post(url, content=content, headers=auth("t-audit", **headers))
         assert r.status_code == 422, r.text
         assert r.json()["code"] == "invalid_export" and r.json()["field"] == "body"
@@ -273,8 +313,9 @@ async def test_verify_an_uploaded_export(
     r = await api.post(url, content=big, headers=auth("t-audit", **ZIP))
     assert r.status_code == 200 and r.json()["ok"] is True, r.text
     # … one over 32 MB is 413 naming the limit, before the body is read
-    r = await api.post(url, content=bytes(audit.MAX_EXPORT_BYTES + 1),
-                       headers=auth("t-audit", **ZIP))
+    r = await api.post(
+        url, content=bytes(audit.MAX_EXPORT_BYTES + 1), headers=auth("t-audit", **ZIP)
+    )
     assert r.status_code == 413, r.text
     assert r.json()["limit_bytes"] == audit.MAX_EXPORT_BYTES and "32 MB" in r.json()["message"]
     # an upload without a Content-Length is refused (never buffered ahead of authentication)
@@ -292,7 +333,9 @@ async def test_verify_an_uploaded_export(
 
 
 async def test_a_zip_bomb_is_refused_before_it_is_inflated(
-    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient,
+    api: httpx.AsyncClient,
+    store: EventStore,
+    cycles: CycleClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url = "/audit/verify-export"
@@ -313,8 +356,9 @@ async def test_a_zip_bomb_is_refused_before_it_is_inflated(
 
     # the report of issue 17: a 60 MB member (within its bound) of empty lines, a zip of
     # ~60 KB: read a line at a time, a verdict, no more than the bound traced
-    lines = zip_of({"manifest.json": b"{}", "events.jsonl": b"\n" * (60 * 2**20),
-                    "hashes.txt": b""})
+    lines = zip_of(
+        {"manifest.json": b"{}", "events.jsonl": b"\n" * (60 * 2**20), "hashes.txt": b""}
+    )
     assert len(lines) < 2**20
     tracemalloc.start()
     try:
@@ -331,15 +375,22 @@ async def test_a_zip_bomb_is_refused_before_it_is_inflated(
     # test): refused, naming the bound
     monkeypatch.setattr(verify_script, "MAX_MEMBER_BYTES", 3 * 2**20)
     monkeypatch.setattr(verify_script, "MAX_TOTAL_BYTES", 5 * 2**20)
-    three = zip_of({"manifest.json": b"{}", "events.jsonl": 2 * 2**20,
-                    "hashes.txt": 2 * 2**20, "minutes.pdf": 2 * 2**20})
+    three = zip_of(
+        {
+            "manifest.json": b"{}",
+            "events.jsonl": 2 * 2**20,
+            "hashes.txt": 2 * 2**20,
+            "minutes.pdf": 2 * 2**20,
+        }
+    )
     r = await api.post(url, content=three, headers=auth("t-audit", **ZIP))
     assert r.status_code == 413 and r.json()["code"] == "export_too_large", r.text
     assert r.json()["limit"] == 5 * 2**20
     monkeypatch.undo()
     # a manifest is parsed whole: its own bound (1 MB)
-    r = await api.post(url, content=zip_of({"manifest.json": 2 * 2**20}),
-                       headers=auth("t-audit", **ZIP))
+    r = await api.post(
+        url, content=zip_of({"manifest.json": 2 * 2**20}), headers=auth("t-audit", **ZIP)
+    )
     assert r.status_code == 413 and r.json()["member"] == "manifest.json", r.text
     # too many members, another compression: refused before reading
     many = zip_of({f"m{i}": b"" for i in range(verify_script.MAX_MEMBERS + 1)})
@@ -360,7 +411,10 @@ async def test_a_zip_bomb_is_refused_before_it_is_inflated(
 
 
 async def test_an_over_long_line_is_refused(
-    api: httpx.AsyncClient, store: EventStore, cycles: CycleClient, tmp_path: Path,
+    api: httpx.AsyncClient,
+    store: EventStore,
+    cycles: CycleClient,
+    tmp_path: Path,
 ) -> None:
     _, _, stream = await reference_cycle(store, cycles)
     good, _ = await export_bytes(store, stream, minutes_pdf=PDF)
@@ -371,8 +425,9 @@ async def test_an_over_long_line_is_refused(
     at = line.index(b'"unit":"') + len(b'"unit":"')
     long = line[:at] + b"x" * (verify_script.MAX_LINE_BYTES + 10) + line[at:]
     rewrite_member(path, "events.jsonl", line, long)
-    r = await api.post("/audit/verify-export", content=path.read_bytes(),
-                       headers=auth("t-audit", **ZIP))
+    r = await api.post(
+        "/audit/verify-export", content=path.read_bytes(), headers=auth("t-audit", **ZIP)
+    )
     assert r.status_code == 422, r.text
     body = r.json()
     assert body["code"] == "line_too_long" and body["member"] == "events.jsonl", body
@@ -385,13 +440,16 @@ async def test_an_over_long_line_is_refused(
 
 
 async def test_a_stalled_upload_gives_its_slot_back(
-    services: Services, store: EventStore, cycles: CycleClient,
+    services: Services,
+    store: EventStore,
+    cycles: CycleClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, _, stream = await reference_cycle(store, cycles)
     good, _ = await export_bytes(store, stream, minutes_pdf=PDF)
-    quick = dataclasses.replace(services, settings=services.settings.model_copy(
-        update={"upload_idle_seconds": 0.5}))
+    quick = dataclasses.replace(
+        services, settings=services.settings.model_copy(update={"upload_idle_seconds": 0.5})
+    )
     app = create_app(quick, authenticate=static_tokens(TOKENS))
     monkeypatch.setattr(audit, "VERIFY_AT_ONCE", 1)  # one slot: the next upload needs it back
     stalled, dropped = asyncio.Event(), asyncio.Event()
@@ -407,8 +465,9 @@ async def test_a_stalled_upload_gives_its_slot_back(
         yield good[1024:]
 
     headers = auth("t-audit", **ZIP, **{"Content-Length": str(len(good))})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://thidua") as api:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://thidua"
+    ) as api:
         r = await api.post("/audit/verify-export", content=stalls(), headers=headers)
         assert stalled.is_set() and dropped.is_set()  # it did stall, and the server let go
         assert r.status_code == 408, r.text
@@ -426,23 +485,22 @@ async def test_an_open_rounds_ballots_stay_private_on_the_audit_routes(
     records = [to_record(e) for e in reference_events(unique_ids=True)]
     first = next(n for n, r in enumerate(records) if r.type == "ballot_cast")
     closes = next(n for n, r in enumerate(records) if r.type == "vote_round_closed")
-    await store.append(stream, 0, records[:first + 1])  # the round open, one ballot cast
+    await store.append(stream, 0, records[: first + 1])  # the round open, one ballot cast
     ballot = records[first]
     assert ballot.data["approve"]
     base = f"/cycles/{block}/{year}"
     body = (await api.get(f"{base}/audit", headers=auth("t-audit"))).json()
     r = body["state"]["rounds"][0]
     assert r["ballots"] == {} and r["voted"] == [ballot.data["voter"]]
-    shown = await api.get(f"/ky/{block}/{year}/nhat-ky/{first + 1}.json",
-                          headers=auth("t-audit"))
+    shown = await api.get(f"/ky/{block}/{year}/nhat-ky/{first + 1}.json", headers=auth("t-audit"))
     assert shown.status_code == 200, shown.text
     assert shown.json()["data"]["voter"] == ballot.data["voter"]
     assert "approve" not in shown.json()["data"]
     # once the round closed, auditors see every ballot, also as of the open round
-    await store.append(stream, first + 1, records[first + 1:closes + 1])
-    body = (await api.get(f"{base}/audit", params={"to_version": first + 1},
-                          headers=auth("t-audit"))).json()
+    await store.append(stream, first + 1, records[first + 1 : closes + 1])
+    body = (
+        await api.get(f"{base}/audit", params={"to_version": first + 1}, headers=auth("t-audit"))
+    ).json()
     assert body["state"]["rounds"][0]["ballots"] == {ballot.data["voter"]: ballot.data["approve"]}
-    shown = await api.get(f"/ky/{block}/{year}/nhat-ky/{first + 1}.json",
-                          headers=auth("t-audit"))
+    shown = await api.get(f"/ky/{block}/{year}/nhat-ky/{first + 1}.json", headers=auth("t-audit"))
     assert shown.json()["data"]["approve"] == ballot.data["approve"]

@@ -25,14 +25,19 @@ async def test_verify_all_lists_the_failing_streams(
     streams = {y: [f"cycle-v{tag}{n}-{y}" for n in range(3)] for y in (2018, 2019)}
     for names in streams.values():
         for s in names:
-            await store.append(s, 0, [r.model_copy(update={"event_id": uuid.uuid4()})
-                                      for r in records])
+            await store.append(
+                s, 0, [r.model_copy(update={"event_id": uuid.uuid4()}) for r in records]
+            )
     bad = streams[2019][1]
-    await tamper(pool, f"UPDATE events SET body = NULL, data = jsonb_set(data, '{{x}}', '1')"
-                       f" WHERE stream = '{bad}' AND version = 7")
+    await tamper(
+        pool,
+        f"UPDATE events SET body = NULL, data = jsonb_set(data, '{{x}}', '1')"
+        f" WHERE stream = '{bad}' AND version = 7",
+    )
     seen: list[tuple[int, int, str]] = []
-    failures = await verify_all(store, progress=lambda d, t, s: seen.append((d, t, s)),
-                                parse=parse, batch=2)
+    failures = await verify_all(
+        store, progress=lambda d, t, s: seen.append((d, t, s)), parse=parse, batch=2
+    )
     mine = [f for f in failures if tag in f.stream]
     assert [f.stream for f in mine] == [bad]
     first = mine[0].report.first
@@ -52,5 +57,6 @@ async def test_an_unreadable_event_fails_only_when_parsing(
     await store.append(stream, 0, [good, bad])
     assert [f.stream for f in await verify_all(store, year=2031)] == []
     failures = await verify_all(store, year=2031, parse=True)
-    assert [(f.stream, f.report.first.kind, f.report.first.version) for f in failures
-            if f.report.first] == [(stream, "unreadable", 2)]
+    assert [
+        (f.stream, f.report.first.kind, f.report.first.version) for f in failures if f.report.first
+    ] == [(stream, "unreadable", 2)]

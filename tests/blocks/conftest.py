@@ -19,7 +19,10 @@ from eventstore.outbox import Outbox
 
 @pytest.fixture
 async def year_worker(
-    env: WorkflowEnvironment, task_queue: str, store: EventStore, outbox: Outbox,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    store: EventStore,
+    outbox: Outbox,
     pool: asyncpg.Pool,
 ) -> AsyncIterator[Worker]:
     async with build_worker(env.client, task_queue, store, outbox, pool) as w:

@@ -27,8 +27,9 @@ async def run_reference_steps(cycles: CycleClient, block_id: str, year: int) -> 
     """The reference case's steps, each doing what it says, on the block's cycle of `year`."""
     for step in reference().steps:
         try:
-            await cycles.send(block_id, year, step.command, step.actor,
-                              request_id=f"step-{step.index}")
+            await cycles.send(
+                block_id, year, step.command, step.actor, request_id=f"step-{step.index}"
+            )
         except DomainError as err:
             assert err.code == step.expect_error, f"step {step.index}: {err}"
         else:

@@ -40,8 +40,9 @@ async def record() -> None:
             queue = f"record-{uuid.uuid4().hex[:8]}"
             cycles = CycleClient(services.temporal, queue, prefix="record:")
             blocks = BlockService(services.store, services.pool, cycles)
-            async with build_worker(services.temporal, queue, services.store, services.outbox,
-                                    services.pool):
+            async with build_worker(
+                services.temporal, queue, services.store, services.outbox, services.pool
+            ):
                 await blocks.register(sc.block)
                 handle = await cycles.start(sc.start_command(), request_id="start")
                 await run_reference_steps(cycles, sc.block.id, sc.year)
@@ -51,7 +52,10 @@ async def record() -> None:
                 for block_id in ("khoi-a", "khoi-b"):
                     await blocks.register(block_object(block_id, "Tỉnh Ghi"))
                 year, _ = await blocks.open_year(
-                    "Tỉnh Ghi", 2018, ruleset=sc.ruleset, score_sheet=sc.score_sheet,
+                    "Tỉnh Ghi",
+                    2018,
+                    ruleset=sc.ruleset,
+                    score_sheet=sc.score_sheet,
                     deadlines=sc.deadlines,
                 )
                 while not (await _opened(blocks)):

@@ -35,8 +35,9 @@ _COUNTS = "SELECT stream, count(*) FROM events GROUP BY stream ORDER BY stream"
 
 
 def thidua(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([THIDUA, *args], env=user_env(home, **extra), capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [THIDUA, *args], env=user_env(home, **extra), capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture
@@ -51,8 +52,14 @@ def new_home() -> Iterator[Path]:
 
 
 async def test_a_backup_restored_into_an_empty_database_verifies_with_the_same_events(
-    year_worker: Worker, blocks: BlockService, cycles: CycleClient, pool: asyncpg.Pool,
-    store: EventStore, db_url: str, new_home: Path, tmp_path: Path,
+    year_worker: Worker,
+    blocks: BlockService,
+    cycles: CycleClient,
+    pool: asyncpg.Pool,
+    store: EventStore,
+    db_url: str,
+    new_home: Path,
+    tmp_path: Path,
 ) -> None:
     # a province's year of two blocks: one cycle completed, one cancelled; and a person
     sc = reference()
@@ -60,7 +67,8 @@ async def test_a_backup_restored_into_an_empty_database_verifies_with_the_same_e
     for block_id in ("khoi-a", "khoi-b"):
         await blocks.register(block_object(block_id, province))
     handle, _ = await blocks.open_year(
-        province, 2018, ruleset=sc.ruleset, score_sheet=sc.score_sheet, deadlines=sc.deadlines)
+        province, 2018, ruleset=sc.ruleset, score_sheet=sc.score_sheet, deadlines=sc.deadlines
+    )
     await wait_opened(blocks, province, 2018)
     await run_reference_steps(cycles, "khoi-a", 2018)
     await cycles.send("khoi-b", 2018, CancelCycle(reason="khối giải thể"), Actor.admin())

@@ -34,8 +34,12 @@ def run(state: BlockState, cmd, actor: Actor | None = None) -> BlockState:  # ty
 
 
 def registered() -> BlockState:
-    return run(BlockState(), RegisterBlock(block=parse_block(__import__("json").loads(
-        REFERENCE.read_text(encoding="utf-8")))))
+    return run(
+        BlockState(),
+        RegisterBlock(
+            block=parse_block(__import__("json").loads(REFERENCE.read_text(encoding="utf-8")))
+        ),
+    )
 
 
 def refused(state: BlockState, cmd, actor: Actor | None = None) -> DomainError:  # type: ignore[no-untyped-def]
@@ -77,14 +81,26 @@ def test_a_unit_that_leaves_after_a_year_is_not_a_member_next_year() -> None:
     assert refused(s, LeaveBlock(unit="vp-hdnd", after_year=2020)).code == "not_a_member"
     back = run(s, JoinBlock(unit="vp-hdnd", name="Văn phòng HĐND tỉnh", from_year=2022))
     assert [back.is_member("vp-hdnd", y) for y in (2019, 2020, 2021, 2022)] == [
-        True, False, False, True]
+        True,
+        False,
+        False,
+        True,
+    ]
     assert refused(s, JoinBlock(unit="vp-hdnd", name="x", from_year=2019)).code == "already_member"
 
 
 def test_leaders_set_for_a_year_serve_until_others_are_set() -> None:
-    s = run(registered(), SetLeaders(year=2019, head="so-khdt", deputy="vp-doan-dbqh",
-                                     source="election", cycle="cycle-kg-khoi-2-2018"),
-            Actor.system())
+    s = run(
+        registered(),
+        SetLeaders(
+            year=2019,
+            head="so-khdt",
+            deputy="vp-doan-dbqh",
+            source="election",
+            cycle="cycle-kg-khoi-2-2018",
+        ),
+        Actor.system(),
+    )
     assert s.leaders_in(2018) == ("so-ngoai-vu", "so-khdt")
     assert s.leaders_in(2019) == s.leaders_in(2021) == ("so-khdt", "vp-doan-dbqh")
     block = s.block_for(2019)
@@ -93,8 +109,13 @@ def test_leaders_set_for_a_year_serve_until_others_are_set() -> None:
 
 def test_elected_leaders_of_a_cycle_have_one_event_id() -> None:
     s = registered()
-    cmd = SetLeaders(year=2019, head="so-khdt", deputy="vp-doan-dbqh", source="election",
-                     cycle="cycle-kg-khoi-2-2018")
+    cmd = SetLeaders(
+        year=2019,
+        head="so-khdt",
+        deputy="vp-doan-dbqh",
+        source="election",
+        cycle="cycle-kg-khoi-2-2018",
+    )
     a = decide_block(s, cmd, Actor.system(), now=NOW, ids=uuid.uuid4)
     b = decide_block(s, cmd, Actor.system(), now=NOW, ids=uuid.uuid4)
     assert a[0].event_id == b[0].event_id == leaders_set_id("cycle-kg-khoi-2-2018")
@@ -128,7 +149,9 @@ def test_an_unregistered_block_accepts_nothing_but_registration() -> None:
     assert refused(BlockState(), RenameBlock(name="x")).code == "unknown_block"
 
 
-def _plan_refused(state: BlockState, previous: PreviousCycle | None, **given: object) -> DomainError:
+def _plan_refused(
+    state: BlockState, previous: PreviousCycle | None, **given: object
+) -> DomainError:
     with pytest.raises(DomainError) as info:
         plan_start(state, 2019, previous, **given)  # type: ignore[arg-type]
     return info.value
@@ -137,8 +160,9 @@ def _plan_refused(state: BlockState, previous: PreviousCycle | None, **given: ob
 def test_a_start_is_planned_from_the_record_and_the_previous_cycle() -> None:
     sc = reference()
     s = run(registered(), LeaveBlock(unit="vp-ubnd", after_year=2019))
-    done = PreviousCycle(year=2018, stage="completed", ruleset=sc.ruleset,
-                         score_sheet=sc.score_sheet)
+    done = PreviousCycle(
+        year=2018, stage="completed", ruleset=sc.ruleset, score_sheet=sc.score_sheet
+    )
     start = plan_start(s, 2019, done)
     assert (start.year, start.ruleset, start.score_sheet) == (2019, sc.ruleset, sc.score_sheet)
     assert start.block == s.block_for(2019) and start.leaving_after_year == ("vp-ubnd",)
@@ -150,8 +174,12 @@ def test_a_start_is_planned_from_the_record_and_the_previous_cycle() -> None:
 @pytest.mark.parametrize("stage", ["starting", "pledge", "election"])
 def test_a_start_while_the_previous_cycle_is_open_is_refused(stage: str) -> None:
     sc = reference()
-    err = _plan_refused(registered(), PreviousCycle(year=2018, stage=stage),
-                        ruleset=sc.ruleset, score_sheet=sc.score_sheet)
+    err = _plan_refused(
+        registered(),
+        PreviousCycle(year=2018, stage=stage),
+        ruleset=sc.ruleset,
+        score_sheet=sc.score_sheet,
+    )
     assert (err.code, err.field) == ("previous_cycle_open", "year")
 
 
@@ -161,8 +189,10 @@ def test_a_start_without_a_previous_cycle_needs_its_ruleset_and_sheet() -> None:
     assert (err.code, err.field) == ("no_previous_cycle", "score_sheet")
     err = _plan_refused(registered(), None)
     assert (err.code, err.field) == ("no_previous_cycle", "ruleset")
-    assert plan_start(registered(), 2019, None, ruleset=sc.ruleset,
-                      score_sheet=sc.score_sheet).year == 2019
+    assert (
+        plan_start(registered(), 2019, None, ruleset=sc.ruleset, score_sheet=sc.score_sheet).year
+        == 2019
+    )
 
 
 def test_a_planned_start_keeps_the_leader_and_record_checks() -> None:
@@ -178,11 +208,18 @@ def test_a_planned_start_keeps_the_leader_and_record_checks() -> None:
 def test_a_compiled_list_without_a_review_day_keeps_the_payload_of_earlier_versions() -> None:
     block = {"block_id": "b", "block_name": "B", "cycle_id": "b/2018", "status": "cancelled"}
     earlier = {"province": "Kiên Giang", "year": 2018, "blocks": [block]}
-    event = ProposalsCompiled(event_id=uuid.uuid4(), at=NOW, actor=Actor.system(),
-                              proposals=ProvinceProposals.model_validate(earlier))
-    assert event.payload()["proposals"] == {**earlier, "blocks": [
-        {**block, "proposals": [], "cancel_reason": None}]}
+    event = ProposalsCompiled(
+        event_id=uuid.uuid4(),
+        at=NOW,
+        actor=Actor.system(),
+        proposals=ProvinceProposals.model_validate(earlier),
+    )
+    assert event.payload()["proposals"] == {
+        **earlier,
+        "blocks": [{**block, "proposals": [], "cancel_reason": None}],
+    }
     held = ProvinceProposals.model_validate(
-        {**earlier, "blocks": [{**block, "held_on": "2019-01-05"}]})
+        {**earlier, "blocks": [{**block, "held_on": "2019-01-05"}]}
+    )
     again = event.model_copy(update={"proposals": held})
     assert again.payload()["proposals"]["blocks"][0]["held_on"] == "2019-01-05"

@@ -53,8 +53,13 @@ def test_leaving_units_must_be_members() -> None:
 
 
 def test_a_2025_cycle_with_2018_deadlines_is_refused_naming_the_deadline() -> None:
-    start = start_command(5, deadlines={"pledge": datetime(2018, 3, 31, 10, tzinfo=UTC),
-                                        "scoring": datetime(2019, 2, 28, 10, tzinfo=UTC)})
+    start = start_command(
+        5,
+        deadlines={
+            "pledge": datetime(2018, 3, 31, 10, tzinfo=UTC),
+            "scoring": datetime(2019, 2, 28, 10, tzinfo=UTC),
+        },
+    )
     assert isinstance(start, StartCycle)
     c = Cycle(5, started=False)
     err = c.reject("admin", start.model_copy(update={"year": 2025}))
@@ -62,8 +67,13 @@ def test_a_2025_cycle_with_2018_deadlines_is_refused_naming_the_deadline() -> No
 
 
 def test_the_review_season_of_the_next_year_is_within_the_cycle_and_july_is_not() -> None:
-    ok = start_command(5, deadlines={"pledge": datetime(2018, 3, 31, 10, tzinfo=UTC),
-                                     "review": datetime(2019, 6, 30, 10, tzinfo=UTC)})
+    ok = start_command(
+        5,
+        deadlines={
+            "pledge": datetime(2018, 3, 31, 10, tzinfo=UTC),
+            "review": datetime(2019, 6, 30, 10, tzinfo=UTC),
+        },
+    )
     Cycle(5, started=False).do("admin", ok)
     late = start_command(5, deadlines={"review": datetime(2019, 7, 1, 0, tzinfo=UTC)})
     err = Cycle(5, started=False).reject("admin", late)
@@ -74,8 +84,9 @@ def test_the_review_season_of_the_next_year_is_within_the_cycle_and_july_is_not(
 
 def test_a_deadline_cannot_be_extended_out_of_the_season() -> None:
     c = Cycle(5, deadlines={"pledge": T0 + timedelta(days=10)})
-    err = c.reject("admin", "extend_deadline", stage="pledge",
-                   until=datetime(2019, 8, 1, tzinfo=UTC))
+    err = c.reject(
+        "admin", "extend_deadline", stage="pledge", until=datetime(2019, 8, 1, tzinfo=UTC)
+    )
     assert (err.code, err.field) == ("invalid_deadline", "until")
 
 
@@ -83,8 +94,12 @@ def test_a_cycle_cancelled_while_scoring_reports_no_ranking_and_no_exclusion() -
     c = Cycle(5)
     for u in c.members:
         c.do(u, "sign_pledge", unit=u)
-    c.do(c.members[0], "submit_self_score", unit=c.members[0],
-         sections=distinct_scores(5)[c.members[0]])
+    c.do(
+        c.members[0],
+        "submit_self_score",
+        unit=c.members[0],
+        sections=distinct_scores(5)[c.members[0]],
+    )
     c.do("admin", "cancel_cycle", reason="Sáp nhập khối")
     out = outcome_json(c.state, [], events=len(c.events), last_hash=None)
     assert out["status"] == "cancelled"

@@ -51,8 +51,9 @@ def test_cli_registers_a_block_from_a_scenario_file_and_records_who_joins_and_le
     assert r.exit_code == 0, r.output
     r = runner.invoke(cli, ["block", "register", str(file)])
     assert r.exit_code == 1 and "block_exists" in r.output
-    r = runner.invoke(cli, ["block", "join", block_id, "so-tai-chinh", "--from", "2020",
-                            "--name", "Sở Tài chính"])
+    r = runner.invoke(
+        cli, ["block", "join", block_id, "so-tai-chinh", "--from", "2020", "--name", "Sở Tài chính"]
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(cli, ["block", "leave", block_id, "vp-hdnd", "--after", "2019"])
     assert r.exit_code == 0, r.output
@@ -67,8 +68,10 @@ def test_cli_registers_a_block_from_a_scenario_file_and_records_who_joins_and_le
     assert record["province"] == "Kiên Giang" and len(record["members"]) == 9
 
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"id": "x", "name": "X", "members": [], "head": "a",
-                               "deputy": "b"}), encoding="utf-8")
+    bad.write_text(
+        json.dumps({"id": "x", "name": "X", "members": [], "head": "a", "deputy": "b"}),
+        encoding="utf-8",
+    )
     r = runner.invoke(cli, ["block", "register", str(bad)])
     assert r.exit_code == 1 and "invalid_block" in r.output
 
@@ -94,17 +97,26 @@ async def test_http_registers_shows_and_changes_a_block_and_only_the_secretariat
     r = await api.post("/blocks", json=body, headers=auth("t-admin"))
     assert r.status_code == 409 and r.json()["code"] == "block_exists"
 
-    r = await api.post(f"/blocks/{block_id}/members/vp-hdnd/leave", json={"after_year": 2019},
-                       headers=auth("t-admin"))
+    r = await api.post(
+        f"/blocks/{block_id}/members/vp-hdnd/leave",
+        json={"after_year": 2019},
+        headers=auth("t-admin"),
+    )
     assert r.status_code == 200, r.text
-    r = await api.post(f"/blocks/{block_id}/leaders", json={
-        "year": 2020, "head": "vp-hdnd", "deputy": "so-khdt", "reason": "bầu không thành"},
-        headers=auth("t-admin"))
+    r = await api.post(
+        f"/blocks/{block_id}/leaders",
+        json={"year": 2020, "head": "vp-hdnd", "deputy": "so-khdt", "reason": "bầu không thành"},
+        headers=auth("t-admin"),
+    )
     assert r.status_code == 409 and (r.json()["code"], r.json()["field"]) == (
-        "not_a_member", "head")
-    r = await api.post(f"/blocks/{block_id}/leaders", json={
-        "year": 2020, "head": "vp-ubnd", "deputy": "so-khdt", "reason": "bầu không thành"},
-        headers=auth("t-admin"))
+        "not_a_member",
+        "head",
+    )
+    r = await api.post(
+        f"/blocks/{block_id}/leaders",
+        json={"year": 2020, "head": "vp-ubnd", "deputy": "so-khdt", "reason": "bầu không thành"},
+        headers=auth("t-admin"),
+    )
     assert r.status_code == 200 and r.json()["leaders"]["2020"]["source"] == "appointment"
 
     r = await api.get(f"/blocks/{block_id}", headers=auth("t-unit"))
@@ -119,8 +131,14 @@ async def test_http_registers_shows_and_changes_a_block_and_only_the_secretariat
 
 @pytest.mark.temporal
 async def test_cli_opens_a_provinces_year_with_a_progress_bar_and_shows_its_list(
-    year_worker: Worker, store: EventStore, pool: asyncpg.Pool, env: WorkflowEnvironment,
-    db_url: str, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    year_worker: Worker,
+    store: EventStore,
+    pool: asyncpg.Pool,
+    env: WorkflowEnvironment,
+    db_url: str,
+    task_queue: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     province = f"Tỉnh Thử {uuid.uuid4().hex[:6]}"
     block_id = f"cli-{uuid.uuid4().hex[:6]}"
@@ -132,14 +150,29 @@ async def test_cli_opens_a_provinces_year_with_a_progress_bar_and_shows_its_list
     monkeypatch.setenv("THIDUA_HOME", str(tmp_path))
     runner = CliRunner()
     ref = str(REFERENCE)
-    r = await asyncio.to_thread(runner.invoke, cli, [
-        "year", "open", province, "2018", "--ruleset", ref, "--sheet", ref,
-        "--deadlines", ref])
+    r = await asyncio.to_thread(
+        runner.invoke,
+        cli,
+        ["year", "open", province, "2018", "--ruleset", ref, "--sheet", ref, "--deadlines", ref],
+    )
     assert r.exit_code == 0, r.output
     assert "1 started, 0 already existed, 0 could not start" in r.stdout
-    r = await asyncio.to_thread(runner.invoke, cli, [
-        "cycle", "send", block_id, "2018", "--as", "admin", "--do", "cancel_cycle",
-        "-f", "reason=thử"])
+    r = await asyncio.to_thread(
+        runner.invoke,
+        cli,
+        [
+            "cycle",
+            "send",
+            block_id,
+            "2018",
+            "--as",
+            "admin",
+            "--do",
+            "cancel_cycle",
+            "-f",
+            "reason=thử",
+        ],
+    )
     assert r.exit_code == 0, r.output
     for _ in range(300):
         r = await asyncio.to_thread(runner.invoke, cli, ["year", "show", province, "2018"])
@@ -150,27 +183,67 @@ async def test_cli_opens_a_provinces_year_with_a_progress_bar_and_shows_its_list
     assert "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG" in r.stdout and "đã bị hủy" in r.stdout
 
     # the next year from the block's record; ruleset and sheet from the 2018 cycle
-    r = await asyncio.to_thread(runner.invoke, cli, [
-        "cycle", "start", "--block", block_id, "--year", "2019"])
+    r = await asyncio.to_thread(
+        runner.invoke, cli, ["cycle", "start", "--block", block_id, "--year", "2019"]
+    )
     assert r.exit_code == 0 and f"cycle:{block_id}:2019" in r.stdout, r.output
     r = await asyncio.to_thread(runner.invoke, cli, ["cycle", "start", "--block", block_id])
     assert r.exit_code == 2
     # while the 2019 cycle runs, the province's 2024 refuses the block as a single start would
     none = tmp_path / "no-deadlines.json"
     none.write_text("{}", encoding="utf-8")
-    r = await asyncio.to_thread(runner.invoke, cli, [
-        "year", "open", province, "2024", "--ruleset", ref, "--sheet", ref,
-        "--deadlines", str(none)])
+    r = await asyncio.to_thread(
+        runner.invoke,
+        cli,
+        [
+            "year",
+            "open",
+            province,
+            "2024",
+            "--ruleset",
+            ref,
+            "--sheet",
+            ref,
+            "--deadlines",
+            str(none),
+        ],
+    )
     assert r.exit_code == 0 and "previous_cycle_open (year)" in r.stdout, r.output
-    r = await asyncio.to_thread(runner.invoke, cli, [
-        "cycle", "send", block_id, "2019", "--as", "admin", "--do", "cancel_cycle",
-        "-f", "reason=thử"])
+    r = await asyncio.to_thread(
+        runner.invoke,
+        cli,
+        [
+            "cycle",
+            "send",
+            block_id,
+            "2019",
+            "--as",
+            "admin",
+            "--do",
+            "cancel_cycle",
+            "-f",
+            "reason=thử",
+        ],
+    )
     assert r.exit_code == 0, r.output
 
     bad = tmp_path / "deadlines.json"
     bad.write_text(json.dumps({"pledge": "2018-03-31T17:00:00+07:00"}), encoding="utf-8")
-    r = await asyncio.to_thread(runner.invoke, cli, [
-        "year", "open", province, "2025", "--ruleset", ref, "--sheet", ref,
-        "--deadlines", str(bad)])
+    r = await asyncio.to_thread(
+        runner.invoke,
+        cli,
+        [
+            "year",
+            "open",
+            province,
+            "2025",
+            "--ruleset",
+            ref,
+            "--sheet",
+            ref,
+            "--deadlines",
+            str(bad),
+        ],
+    )
     assert r.exit_code == 0  # the year opens; the block's cycle cannot start
     assert "invalid_deadline (deadlines.pledge)" in r.stdout

@@ -27,7 +27,8 @@ def test_the_rotation_and_a_provinces_year_are_recorded() -> None:
     history = json.loads(next(f for f in FILES if f.stem == "rotation").read_text("utf-8"))
     patches = [
         json.loads(base64.b64decode(p["data"]))["id"]
-        for e in history["events"] if "markerRecordedEventAttributes" in e
+        for e in history["events"]
+        if "markerRecordedEventAttributes" in e
         for p in e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"]
     ]
     assert patches == [PATCH]
@@ -37,7 +38,8 @@ def test_the_rotation_and_a_provinces_year_are_recorded() -> None:
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text("utf-8"))
-    replayer = Replayer(workflows=[EmulationCycle, ProvinceYear],
-                        data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[EmulationCycle, ProvinceYear], data_converter=pydantic_data_converter
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

@@ -43,12 +43,17 @@ async def test_after_the_reference_2018_cycle_the_2019_cycle_starts_with_the_ele
     await run_reference_steps(cycles, "kg-khoi-2", 2018)
     result = await asyncio.wait_for(handle.result(), 60)
     assert (result.outcome.next_head, result.outcome.next_deputy) == (  # type: ignore[union-attr]
-        "so-khdt", "vp-doan-dbqh")
+        "so-khdt",
+        "vp-doan-dbqh",
+    )
 
     record = await blocks.show("kg-khoi-2")
     assert record["leaders"]["2019"] == {
-        "head": "so-khdt", "deputy": "vp-doan-dbqh", "source": "election",
-        "cycle": cycle_key("kg-khoi-2", 2018, cycles.prefix)[1], "reason": "",
+        "head": "so-khdt",
+        "deputy": "vp-doan-dbqh",
+        "source": "election",
+        "cycle": cycle_key("kg-khoi-2", 2018, cycles.prefix)[1],
+        "reason": "",
     }
 
     await blocks.start_cycle("kg-khoi-2", 2019)
@@ -88,8 +93,12 @@ class LosesTheFirstAnswer:
 
 
 async def test_the_next_years_leaders_are_set_once_when_the_activity_is_retried(
-    env: WorkflowEnvironment, task_queue: str, store: EventStore, outbox: Outbox,
-    blocks: BlockService, cycles: CycleClient,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    store: EventStore,
+    outbox: Outbox,
+    blocks: BlockService,
+    cycles: CycleClient,
 ) -> None:
     sc = reference()
     await blocks.register(sc.block)
@@ -97,28 +106,40 @@ async def test_the_next_years_leaders_are_set_once_when_the_activity_is_retried(
     acts = CycleActivities(store, outbox)
     rotation = BlockActivities(flaky)  # type: ignore[arg-type]
     async with Worker(
-        env.client, task_queue=task_queue, workflows=[EmulationCycle],
-        activities=[acts.append, acts.write_reminders, acts.write_tasks,
-                    rotation.set_block_leaders],
+        env.client,
+        task_queue=task_queue,
+        workflows=[EmulationCycle],
+        activities=[
+            acts.append,
+            acts.write_reminders,
+            acts.write_tasks,
+            rotation.set_block_leaders,
+        ],
     ):
         handle = await cycles.start(sc.start_command())
         await run_reference_steps(cycles, "kg-khoi-2", 2018)
         await asyncio.wait_for(handle.result(), 60)
     assert flaky.failed == 1
-    rows = [r for r in await store.read_stream(blocks.stream("kg-khoi-2"))
-            if r.type == "leaders_set"]
+    rows = [
+        r for r in await store.read_stream(blocks.stream("kg-khoi-2")) if r.type == "leaders_set"
+    ]
     cycle_stream = cycle_key("kg-khoi-2", 2018, cycles.prefix)[1]
     assert [r.event_id for r in rows] == [leaders_set_id(cycle_stream)]
     assert rows[0].data["year"] == 2019
 
     # the same step once more (a second worker, a replay): nothing new
     again = BlockActivities(store)
-    await again.set_block_leaders(BlockLeadersInput(
-        block_stream=blocks.stream("kg-khoi-2"), cycle_stream=cycle_stream, year=2019,
-        head="so-khdt", deputy="vp-doan-dbqh", at=rows[0].effective_at,
-    ))
+    await again.set_block_leaders(
+        BlockLeadersInput(
+            block_stream=blocks.stream("kg-khoi-2"),
+            cycle_stream=cycle_stream,
+            year=2019,
+            head="so-khdt",
+            deputy="vp-doan-dbqh",
+            at=rows[0].effective_at,
+        )
+    )
     assert len(await store.read_stream(blocks.stream("kg-khoi-2"))) == 2
-
 
 
 async def test_a_deputy_that_leaves_after_2019_is_not_made_head_of_2020_by_deputy_succeeds(
@@ -135,21 +156,29 @@ async def test_a_deputy_that_leaves_after_2019_is_not_made_head_of_2020_by_deput
     until = next(s.index for s in sc.steps if s.command.do == "open_election")
     for step in sc.steps[: until + 1]:
         try:
-            await cycles.send("kg-roi", 2019, step.command, step.actor,
-                              request_id=f"step-{step.index}")
+            await cycles.send(
+                "kg-roi", 2019, step.command, step.actor, request_id=f"step-{step.index}"
+            )
         except DomainError as err:
             assert err.code == step.expect_error, f"step {step.index}: {err}"
     state = await cycles.state("kg-roi", 2019)
     assert state.election is not None and state.election.mode == "both"
     assert state.election.head is None and "so-khdt" not in state.election.head_candidates
     with pytest.raises(DomainError) as info:
-        await cycles.send("kg-roi", 2019, CastElectionBallot(head="so-khdt", deputy="vp-ubnd"),
-                          Actor.of_unit(state.election.voters[0]))
+        await cycles.send(
+            "kg-roi",
+            2019,
+            CastElectionBallot(head="so-khdt", deputy="vp-ubnd"),
+            Actor.of_unit(state.election.voters[0]),
+        )
     assert info.value.code == "not_a_candidate"
     for voter in state.election.voters:
-        await cycles.send("kg-roi", 2019, CastElectionBallot(head="vp-ubnd",
-                                                             deputy="vp-doan-dbqh"),
-                          Actor.of_unit(voter))
+        await cycles.send(
+            "kg-roi",
+            2019,
+            CastElectionBallot(head="vp-ubnd", deputy="vp-doan-dbqh"),
+            Actor.of_unit(voter),
+        )
     chair = state.chair
     assert chair is not None
     await cycles.send("kg-roi", 2019, CloseElection(), Actor.of_unit(chair))
@@ -165,8 +194,12 @@ async def test_a_deputy_that_leaves_after_2019_is_not_made_head_of_2020_by_deput
 
 
 async def test_a_cycle_started_with_a_leaving_deputy_passes_audit_verify(
-    year_worker: Worker, blocks: BlockService, cycles: CycleClient, store: EventStore,
-    db_url: str, tmp_path: Path,
+    year_worker: Worker,
+    blocks: BlockService,
+    cycles: CycleClient,
+    store: EventStore,
+    db_url: str,
+    tmp_path: Path,
 ) -> None:
     # the 2018 election names the 2019 leaders; the 2019 deputy leaves after 2019
     sc = reference()
@@ -180,8 +213,9 @@ async def test_a_cycle_started_with_a_leaving_deputy_passes_audit_verify(
     assert state.block is not None and state.block.deputy == "vp-doan-dbqh"
     assert state.leaving == ["vp-doan-dbqh"]
     for step in sc.steps[:3]:  # a few acts after the start: pledges
-        await cycles.send("kg-khoi-2", 2019, step.command, step.actor,
-                          request_id=f"step-{step.index}")
+        await cycles.send(
+            "kg-khoi-2", 2019, step.command, step.actor, request_id=f"step-{step.index}"
+        )
     stream = cycle_key("kg-khoi-2", 2019, cycles.prefix)[1]
     rows = await store.read_stream(stream)
     assert rows[0].data["leaving_after_year"] == ["vp-doan-dbqh"] and len(rows) == 4

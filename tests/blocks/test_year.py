@@ -47,13 +47,21 @@ async def test_three_blocks_two_complete_one_cancelled_the_list_holds_the_two_bl
     assert await blocks.blocks_of(province) == ids
 
     handle, new = await blocks.open_year(
-        province, 2018, ruleset=sc.ruleset, score_sheet=sc.score_sheet, deadlines=sc.deadlines,
+        province,
+        2018,
+        ruleset=sc.ruleset,
+        score_sheet=sc.score_sheet,
+        deadlines=sc.deadlines,
     )
     assert new
     await wait_opened(blocks, province, 2018)
     # opening again while it is open starts nothing new
     _, again = await blocks.open_year(
-        province, 2018, ruleset=sc.ruleset, score_sheet=sc.score_sheet, deadlines=sc.deadlines,
+        province,
+        2018,
+        ruleset=sc.ruleset,
+        score_sheet=sc.score_sheet,
+        deadlines=sc.deadlines,
     )
     assert not again
     progress = await blocks.year_progress(province, 2018)
@@ -65,13 +73,16 @@ async def test_three_blocks_two_complete_one_cancelled_the_list_holds_the_two_bl
     result = await asyncio.wait_for(handle.result(), 60)
 
     assert result.started == ids and result.existing == []
-    nominations = [(n.place, n.unit, n.title, n.approvals, n.voters)
-                   for n in (await cycles.state("khoi-a", 2018)).outcome.nominations]  # type: ignore[union-attr]
+    nominations = [
+        (n.place, n.unit, n.title, n.approvals, n.voters)
+        for n in (await cycles.state("khoi-a", 2018)).outcome.nominations
+    ]  # type: ignore[union-attr]
     assert len(nominations) == 3
     by_block = {b.block_id: b for b in result.proposals.blocks}
     for block_id in ("khoi-a", "khoi-b"):
-        got = [(p.place, p.unit, p.title, p.approvals, p.voters)
-               for p in by_block[block_id].proposals]
+        got = [
+            (p.place, p.unit, p.title, p.approvals, p.voters) for p in by_block[block_id].proposals
+        ]
         assert got == nominations
     assert by_block["khoi-a"].proposals[0].total == Decimal("983.5")
     assert by_block["khoi-c"].status == "cancelled" and by_block["khoi-c"].proposals == ()
@@ -86,7 +97,11 @@ async def test_three_blocks_two_complete_one_cancelled_the_list_holds_the_two_bl
 
     # opening the closed year again starts nothing: every cycle already exists
     handle2, new2 = await blocks.open_year(
-        province, 2018, ruleset=sc.ruleset, score_sheet=sc.score_sheet, deadlines=sc.deadlines,
+        province,
+        2018,
+        ruleset=sc.ruleset,
+        score_sheet=sc.score_sheet,
+        deadlines=sc.deadlines,
     )
     assert new2
     result2 = await asyncio.wait_for(handle2.result(), 60)
@@ -106,7 +121,11 @@ async def test_a_block_whose_cycle_cannot_start_is_named_with_its_rule_and_the_o
     await blocks.register(block_object("khoi-y", province))
     await blocks.leave("khoi-y", "so-ngoai-vu", after_year=2017)  # its head left
     handle, _ = await blocks.open_year(
-        province, 2018, ruleset=sc.ruleset, score_sheet=sc.score_sheet, deadlines=sc.deadlines,
+        province,
+        2018,
+        ruleset=sc.ruleset,
+        score_sheet=sc.score_sheet,
+        deadlines=sc.deadlines,
     )
     await wait_opened(blocks, province, 2018)
     progress = await blocks.year_progress(province, 2018)
@@ -131,8 +150,9 @@ async def test_a_block_whose_previous_cycle_is_still_open_is_refused_as_for_a_si
         await blocks.start_command("khoi-cu", 2019)
     assert (single.value.code, single.value.field) == ("previous_cycle_open", "year")
 
-    handle, _ = await blocks.open_year(province, 2019, ruleset=sc.ruleset,
-                                       score_sheet=sc.score_sheet)
+    handle, _ = await blocks.open_year(
+        province, 2019, ruleset=sc.ruleset, score_sheet=sc.score_sheet
+    )
     await wait_opened(blocks, province, 2019)
     progress = await blocks.year_progress(province, 2019)
     assert progress.cycles == {"khoi-cu": "skipped", "khoi-moi": "started"}

@@ -32,22 +32,41 @@ pytestmark = pytest.mark.temporal
 ROOT = Path(__file__).parents[2]
 
 
-def worker_process(tmp: Path, *, temporal: str, database: str, queue: str,
-                   stall: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TASK_QUEUE", "THIDUA_HOME")}
-    env |= {"DATABASE_URL": database, "TEMPORAL_ADDRESS": temporal, "TASK_QUEUE": queue,
-            "THIDUA_HOME": str(tmp / "home"), "LOG_FORMAT": "json", "STALL_STREAM": stall}
+def worker_process(
+    tmp: Path, *, temporal: str, database: str, queue: str, stall: str
+) -> subprocess.Popen[bytes]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TASK_QUEUE", "THIDUA_HOME")
+    }
+    env |= {
+        "DATABASE_URL": database,
+        "TEMPORAL_ADDRESS": temporal,
+        "TASK_QUEUE": queue,
+        "THIDUA_HOME": str(tmp / "home"),
+        "LOG_FORMAT": "json",
+        "STALL_STREAM": stall,
+    }
     log = (tmp / "worker.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.blocks.year_worker"], cwd=ROOT, env=env, stdout=log,
-        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "tests.blocks.year_worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
 
 
 async def test_a_worker_killed_while_the_year_is_opened_loses_and_duplicates_nothing(
-    tmp_path: Path, env: WorkflowEnvironment, db_url: str, store: EventStore, outbox: Outbox,
-    pool: asyncpg.Pool, task_queue: str,
+    tmp_path: Path,
+    env: WorkflowEnvironment,
+    db_url: str,
+    store: EventStore,
+    outbox: Outbox,
+    pool: asyncpg.Pool,
+    task_queue: str,
 ) -> None:
     sc = reference()
     cycles = CycleClient(env.client, task_queue, prefix=f"t{uuid.uuid4().hex[:8]}:")
@@ -58,11 +77,15 @@ async def test_a_worker_killed_while_the_year_is_opened_loses_and_duplicates_not
         await blocks.register(block_object(block_id, province))
 
     target = env.client.service_client.config.target_host
-    proc = worker_process(tmp_path, temporal=target, database=db_url, queue=task_queue,
-                          stall="cycle-khoi-k2-2018")
+    proc = worker_process(
+        tmp_path, temporal=target, database=db_url, queue=task_queue, stall="cycle-khoi-k2-2018"
+    )
     try:
         handle, _ = await blocks.open_year(
-            province, 2018, ruleset=sc.ruleset, score_sheet=sc.score_sheet,
+            province,
+            2018,
+            ruleset=sc.ruleset,
+            score_sheet=sc.score_sheet,
             deadlines=sc.deadlines,
         )
         log = tmp_path / "worker.log"
@@ -71,8 +94,9 @@ async def test_a_worker_killed_while_the_year_is_opened_loses_and_duplicates_not
                 break
             await asyncio.sleep(0.05)
         else:
-            raise AssertionError("the worker never reached the stalled start:\n"
-                                 + log.read_text(errors="replace"))
+            raise AssertionError(
+                "the worker never reached the stalled start:\n" + log.read_text(errors="replace")
+            )
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(10) == -signal.SIGKILL
     finally:

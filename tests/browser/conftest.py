@@ -41,8 +41,12 @@ THIDUA = [sys.executable, "-m", "app"]
 PASSWORD = "mật-khẩu đủ dài 42"
 CHROMIUM = os.environ.get("THIDUA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 WIDE, PHONE = 1280, 360
 T = TypeVar("T")
@@ -86,10 +90,14 @@ class Stack:
         return run_async(go)
 
     def events(self, block: str, year: int) -> list[tuple[str, dict[str, Any]]]:
-        rows = self.sql("SELECT type, data FROM events WHERE stream = $1 ORDER BY version",
-                        f"cycle-{block}-{year}")
-        return [(r["type"], json.loads(r["data"]) if isinstance(r["data"], str) else r["data"])
-                for r in rows]
+        rows = self.sql(
+            "SELECT type, data FROM events WHERE stream = $1 ORDER BY version",
+            f"cycle-{block}-{year}",
+        )
+        return [
+            (r["type"], json.loads(r["data"]) if isinstance(r["data"], str) else r["data"])
+            for r in rows
+        ]
 
     def event_count(self, block: str, year: int) -> int:
         return len(self.sql("SELECT 1 FROM events WHERE stream = $1", f"cycle-{block}-{year}"))
@@ -102,8 +110,11 @@ def _free_port() -> int:
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "THIDUA_API_TOKENS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "THIDUA_API_TOKENS")
+    }
     return {**env, "THIDUA_HOME": str(home), "LOG_FORMAT": "json"}
 
 
@@ -111,16 +122,22 @@ async def _add_people(database_url: str) -> None:
     pool = await create_pool(database_url, min_size=1, max_size=2)
     try:
         # small argon2 costs: the hash carries its parameters, the server verifies it as is
-        ident = Identity(pool, EventStore(pool),
-                         hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+        ident = Identity(
+            pool,
+            EventStore(pool),
+            hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1),
+        )
         by = Actor.admin(name="browser-tests")
-        await ident.add_person("qt-admin", name="Nguyễn Văn Thường Trực", role="admin",
-                               password=PASSWORD, by=by)
-        await ident.add_person("kiem-toan", name="Lê Thị Kiểm Tra", role="auditor",
-                               password=PASSWORD, by=by)
+        await ident.add_person(
+            "qt-admin", name="Nguyễn Văn Thường Trực", role="admin", password=PASSWORD, by=by
+        )
+        await ident.add_person(
+            "kiem-toan", name="Lê Thị Kiểm Tra", role="auditor", password=PASSWORD, by=by
+        )
         for u in UNITS:
-            await ident.add_person(f"nv-{u}", name=f"Cán bộ {NAME[u]}", role="unit", unit=u,
-                                   password=PASSWORD, by=by)
+            await ident.add_person(
+                f"nv-{u}", name=f"Cán bộ {NAME[u]}", role="unit", unit=u, password=PASSWORD, by=by
+            )
     finally:
         await pool.close()
 
@@ -134,8 +151,13 @@ def stack() -> Iterator[Stack]:
     port = _free_port()
     log_path = home / "devup.log"
     log = log_path.open("w")
-    proc = subprocess.Popen([*THIDUA, "dev", "up", "--api-port", str(port)], cwd=ROOT,
-                            env=_env(home), stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*THIDUA, "dev", "up", "--api-port", str(port)],
+        cwd=ROOT,
+        env=_env(home),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -165,8 +187,9 @@ def stack() -> Iterator[Stack]:
 
 
 def _logs(home: Path) -> str:
-    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
-                     for p in sorted(home.glob("*.log")))
+    return "\n".join(
+        f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in sorted(home.glob("*.log"))
+    )
 
 
 def _stop_postgres(pgdata: Path) -> None:
@@ -198,8 +221,10 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def chromium() -> Iterator[Browser]:
     """One browser per module: Debian's chromium, never a downloaded one."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-dejavu-core"
-                    " (.ci/run does it)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install -y chromium fonts-dejavu-core"
+            " (.ci/run does it)"
+        )
     with sync_playwright() as p:
         yield _launch(p)
 
@@ -230,11 +255,18 @@ def login(stack: Stack, chromium: Browser, csp_messages: list[str]) -> Iterator[
     contexts: list[BrowserContext] = []
 
     def open_as(who: str, *, width: int = WIDE) -> Page:
-        ctx = chromium.new_context(base_url=stack.url, locale="vi-VN",
-                                   viewport={"width": width, "height": 900})
+        ctx = chromium.new_context(
+            base_url=stack.url, locale="vi-VN", viewport={"width": width, "height": 900}
+        )
         ctx.set_default_timeout(30_000)
-        ctx.on("console", lambda m: csp_messages.append(f"{m.page and m.page.url}: {m.text}")
-               if is_csp_message(m.text) else None)
+        ctx.on(
+            "console",
+            lambda m: (
+                csp_messages.append(f"{m.page and m.page.url}: {m.text}")
+                if is_csp_message(m.text)
+                else None
+            ),
+        )
         contexts.append(ctx)
         page = ctx.new_page()
         page.goto("/dang-nhap")
@@ -265,4 +297,3 @@ def shot(screenshots: Path) -> Shot:
         page.set_viewport_size(size)
 
     return take
-

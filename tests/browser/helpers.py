@@ -24,8 +24,7 @@ def go(page: Page, url: str) -> Response | None:
             response = page.goto(url)
             settle(page)
         except Error as exc:
-            lost = ("interrupted by another navigation" in str(exc)
-                    or "net::ERR_ABORTED" in str(exc))
+            lost = "interrupted by another navigation" in str(exc) or "net::ERR_ABORTED" in str(exc)
             if not lost or attempt == 4:
                 raise
             page.wait_for_load_state()
@@ -45,8 +44,9 @@ def settle(page: Page) -> None:
     shown = int(live.get_attribute("data-version") or 0)
     url = live.get_attribute("data-version-url") or ""
     for _ in range(600):  # bounded: about a minute on a loaded machine
-        polled = int(page.request.get(url, headers={"Accept": "application/json"}).json()
-                     ["version"])
+        polled = int(
+            page.request.get(url, headers={"Accept": "application/json"}).json()["version"]
+        )
         if polled >= shown:
             if polled > shown:
                 page.reload()
@@ -63,7 +63,8 @@ def new_block_form(admin: Page, block: dict[str, Any]) -> Locator:
     is left to the test; returns the form, not yet sent."""
     go(admin, "/quan-ly")
     admin.get_by_role("navigation", name="Trang chính").get_by_role(
-        "link", name="Khối thi đua").click()
+        "link", name="Khối thi đua"
+    ).click()
     admin.get_by_role("link", name="Đăng ký khối thi đua mới").click()
     form = admin.get_by_role("form", name="Đăng ký khối thi đua")
     form.get_by_label("Tên khối thi đua").fill(block["name"])
@@ -160,8 +161,13 @@ def sent(page: Page, do: str) -> None:
 def assert_security_headers(headers: dict[str, str], *, cache: str = "no-store") -> None:
     """The headers every response carries (app/http/headers.py), as the browser received them."""
     csp = headers.get("content-security-policy", "")
-    for d in ("default-src 'self'", "script-src 'self';", "frame-ancestors 'none'",
-              "object-src 'none'", "base-uri 'none'"):
+    for d in (
+        "default-src 'self'",
+        "script-src 'self';",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ):
         assert d in csp, (d, csp)
     assert headers.get("x-frame-options") == "DENY", headers
     assert headers.get("x-content-type-options") == "nosniff", headers

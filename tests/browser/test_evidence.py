@@ -26,8 +26,10 @@ from .helpers import fill_sections, go, scenario_for, section_titles, sent, sign
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
 
 BLOCK, YEAR = "kg-khoi-2", 2021
-PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
-       b"% Quyet dinh khen thuong\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+PDF = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
+    b"% Quyet dinh khen thuong\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+)
 
 
 def docx_bytes() -> bytes:
@@ -80,7 +82,8 @@ def test_a_unit_attaches_two_files_the_export_verifies_and_a_changed_file_is_nam
     assert "Giấy khen" not in khdt.content()  # the input is not echoed
     assert stack.event_count(BLOCK, YEAR) == before
     assert not (stack.home / "evidence").exists() or not any(
-        p.is_file() for p in (stack.home / "evidence").rglob("*"))
+        p.is_file() for p in (stack.home / "evidence").rglob("*")
+    )
     shot(khdt, "evidence-refused")
 
     # two files on the first section: accepted, stored by their hash, named by the event
@@ -95,7 +98,8 @@ def test_a_unit_attaches_two_files_the_export_verifies_and_a_changed_file_is_nam
     docx_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     assert [(f["name"], f["size"], f["type"]) for f in attached] == [
         (pdf.name, len(PDF), "application/pdf"),
-        (report.name, report.stat().st_size, docx_type)]
+        (report.name, report.stat().st_size, docx_type),
+    ]
     for f, path in zip(attached, (pdf, report), strict=True):
         assert f["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
         stored = stack.home / "evidence" / f["sha256"][:2] / f["sha256"][2:]

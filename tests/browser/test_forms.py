@@ -43,7 +43,9 @@ def updated_past(page: Page, version: int) -> None:
     """Bounded wait until the page's live check has put a newer version of the page in place."""
     page.wait_for_function(
         "v => Number(document.querySelector('[data-version-url]').dataset.version) > v",
-        arg=version, timeout=60_000)
+        arg=version,
+        timeout=60_000,
+    )
 
 
 def test_forms_ask_first_refuse_once_and_keep_what_was_typed(
@@ -94,9 +96,14 @@ def test_forms_ask_first_refuse_once_and_keep_what_was_typed(
     head.get_by_role("button", name="Xác nhận: Kết thúc ký giao ước").click()
     sent(head, "close_pledge")
     closed = [d for t, d in stack.events(BLOCK, YEAR) if t == "pledge_closed"]
-    assert closed == [{"type": "pledge_closed", "reason": "closed_by_head",
-                       "note": "Quá hạn ký giao ước",
-                       "unsigned": [u for u in NAME if u != second]}]
+    assert closed == [
+        {
+            "type": "pledge_closed",
+            "reason": "closed_by_head",
+            "note": "Quá hạn ký giao ước",
+            "unsigned": [u for u in NAME if u != second],
+        }
+    ]
 
     # 4. the running total refuses what the server refuses; three wrong fields, three errors
     go(b, f"{BASE}/tu-cham-diem")
@@ -144,15 +151,27 @@ def act(page: Page, base: str, body: dict[str, Any]) -> None:
     """A command through the JSON API with the page's session (its CSRF token in the header)."""
     token = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
     block, year = base.split("/")[2:4]
-    r = page.request.post(f"/cycles/{block}/{year}/commands", data=body,
-                          headers={"X-CSRF-Token": token, "Accept": "application/json"})
+    r = page.request.post(
+        f"/cycles/{block}/{year}/commands",
+        data=body,
+        headers={"X-CSRF-Token": token, "Accept": "application/json"},
+    )
     assert r.ok, (body, r.status, r.text()[:500])
 
 
-CHAIR_BUTTONS = ("Kết thúc ký giao ước", "Kết thúc chấm điểm", "Ghi nhận hội nghị tổng kết",
-                 "Kết thúc xét điều kiện", "Điều chỉnh điểm", "Xác định thứ tự đồng điểm",
-                 "Mở vòng bỏ phiếu", "Kết thúc vòng bỏ phiếu", "Khối trưởng, Khối phó quyết định",
-                 "Mở bầu Khối trưởng, Khối phó", "Kết thúc bầu")
+CHAIR_BUTTONS = (
+    "Kết thúc ký giao ước",
+    "Kết thúc chấm điểm",
+    "Ghi nhận hội nghị tổng kết",
+    "Kết thúc xét điều kiện",
+    "Điều chỉnh điểm",
+    "Xác định thứ tự đồng điểm",
+    "Mở vòng bỏ phiếu",
+    "Kết thúc vòng bỏ phiếu",
+    "Khối trưởng, Khối phó quyết định",
+    "Mở bầu Khối trưởng, Khối phó",
+    "Kết thúc bầu",
+)
 
 
 def no_act_shown(page: Page, base: str) -> None:
@@ -186,20 +205,29 @@ def test_the_console_of_the_head_that_no_longer_chairs_shows_no_act_it_cannot_do
         act(people[verifier], base, {"do": "verify_score", "unit": u, "sections": scores[u]})
     act(people[HEAD], base, {"do": "close_scoring"})
     held = next(s["held_on"] for s in sc["steps"] if s["do"] == "hold_review")
-    act(people[HEAD], base, {
-        "do": "hold_review", "held_on": held, "present": [u for u in UNITS if u != HEAD],
-        "absent": [{"unit": HEAD, "with_notice": True, "written_opinion": False}]})
+    act(
+        people[HEAD],
+        base,
+        {
+            "do": "hold_review",
+            "held_on": held,
+            "present": [u for u in UNITS if u != HEAD],
+            "absent": [{"unit": HEAD, "with_notice": True, "written_opinion": False}],
+        },
+    )
 
     # the discipline stage, chaired by the deputy: the head sees no act; the deputy does
     no_act_shown(people[HEAD], base)
     shot(people[HEAD], "console-not-chair")
     go(people[deputy], f"{base}/dieu-hanh")
-    expect(people[deputy].get_by_role("button", name="Kết thúc xét điều kiện",
-                                      exact=True)).to_be_visible()
+    expect(
+        people[deputy].get_by_role("button", name="Kết thúc xét điều kiện", exact=True)
+    ).to_be_visible()
     shot(people[deputy], "console-chair")
     act(people[deputy], base, {"do": "close_discipline_check"})
     # the vote stage: no "Mở vòng bỏ phiếu" for the head either
     no_act_shown(people[HEAD], base)
     go(people[deputy], f"{base}/dieu-hanh")
-    expect(people[deputy].get_by_role("button", name="Mở vòng bỏ phiếu",
-                                      exact=True)).to_be_visible()
+    expect(
+        people[deputy].get_by_role("button", name="Mở vòng bỏ phiếu", exact=True)
+    ).to_be_visible()

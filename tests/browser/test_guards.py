@@ -95,8 +95,10 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     live = ngoai_vu.locator("[data-version-url]")
     shown = int(live.get_attribute("data-version") or 0)
     lagging = json.dumps({"version": shown - 1})
-    ngoai_vu.route("**/phien-ban", lambda route: route.fulfill(
-        status=200, content_type="application/json", body=lagging))
+    ngoai_vu.route(
+        "**/phien-ban",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=lagging),
+    )
     ngoai_vu.evaluate("() => { window.thiduaMark = 1; }")
     # two polls: once the second is asked, the page has had the first's lagging answer
     for _ in range(2):
@@ -110,8 +112,10 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     before = stack.events(BLOCK, 2019)
 
     # the session ends while the person has the form open (idle longer than any timeout)
-    stack.sql("UPDATE sessions SET last_seen_at = last_seen_at - interval '30 days',"
-              " created_at = created_at - interval '30 days' WHERE login = 'nv-so-khdt'")
+    stack.sql(
+        "UPDATE sessions SET last_seen_at = last_seen_at - interval '30 days',"
+        " created_at = created_at - interval '30 days' WHERE login = 'nv-so-khdt'"
+    )
     khdt.get_by_role("button", name="Ký giao ước").click()
     khdt.wait_for_url(lambda u: "/dang-nhap" in u)
     expect(khdt.locator('[data-code="not_authenticated"]')).to_be_visible()
@@ -121,6 +125,7 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     # logging in again lands on the page the person was on; the cycle is as it was
     khdt.get_by_label("Tên đăng nhập").fill("nv-so-khdt")
     from .conftest import PASSWORD
+
     khdt.get_by_label("Mật khẩu").fill(PASSWORD)
     khdt.get_by_label("Ghi nhớ đăng nhập").check()
     khdt.get_by_role("button", name="Đăng nhập").click()
@@ -134,7 +139,7 @@ def test_an_expired_session_goes_back_to_login_without_losing_the_cycles_state(
     sign(khdt, base)
     after = stack.events(BLOCK, 2019)
     assert after[: len(before)] == before
-    assert [t for t, _ in after[len(before):]] == ["pledge_signed"]
+    assert [t for t, _ in after[len(before) :]] == ["pledge_signed"]
 
     # another unit acted: the first person's open page updates itself (a GET of the page, no
     # reload: the same document, its mark kept) and shows it
@@ -195,8 +200,10 @@ def other_origin() -> Iterator[str]:
             if parts.path == "/own":
                 body = "<!doctype html><title>own</title><p id=own>trang của nơi khác</p>"
             else:
-                frames = "".join(f'<iframe title="{i}" src="{src}"></iframe>' for i, src in
-                                 enumerate(parse_qs(parts.query).get("src", [])))
+                frames = "".join(
+                    f'<iframe title="{i}" src="{src}"></iframe>'
+                    for i, src in enumerate(parse_qs(parts.query).get("src", []))
+                )
                 body = f"<!doctype html><title>framing</title>{frames}"
             data = body.encode()
             self.send_response(200)
@@ -225,8 +232,14 @@ def test_a_page_of_another_origin_cannot_frame_any_page(
     from urllib.parse import urlencode
 
     # the person is logged in (this context's cookie would go with the framed requests)
-    targets = ["/quan-ly", "/viec-can-lam", "/dang-nhap", "/ky/kg-khoi-2/2019",
-               "/ky/khong-co/2019", "/session/me"]
+    targets = [
+        "/quan-ly",
+        "/viec-can-lam",
+        "/dang-nhap",
+        "/ky/kg-khoi-2/2019",
+        "/ky/khong-co/2019",
+        "/session/me",
+    ]
     urls = [stack.url + t for t in targets]
     own = f"{other_origin}/own"  # control: that origin's own page frames fine
     answered: dict[str, int] = {}
@@ -258,8 +271,12 @@ def test_a_page_of_another_origin_cannot_frame_any_page(
     page = admin.goto(stack.url + "/quan-ly")
     assert page is not None and page.status == 200
     assert_security_headers(page.headers)
-    for path, status in (("/session/me", 200), ("/ky/khong-co/2019", 404),
-                         ("/cycles?year=abc", 422), ("/static/app.js", 200)):
+    for path, status in (
+        ("/session/me", 200),
+        ("/ky/khong-co/2019", 404),
+        ("/cycles?year=abc", 422),
+        ("/static/app.js", 200),
+    ):
         r = admin.request.get(stack.url + path)
         assert r.status == status, (path, r.status)
         assert_security_headers(r.headers, cache="no-cache" if "/static/" in path else "no-store")

@@ -34,8 +34,11 @@ CHAIR_BUTTON = {
     "open_election": "Mở bầu Khối trưởng, Khối phó",
     "close_election": "Kết thúc bầu",
 }
-ATTENDANCE = {"notice": "Vắng có báo", "no_notice": "Vắng không báo",
-              "written": "Vắng, có ý kiến bằng văn bản"}
+ATTENDANCE = {
+    "notice": "Vắng có báo",
+    "no_notice": "Vắng không báo",
+    "written": "Vắng, có ý kiến bằng văn bản",
+}
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
@@ -52,8 +55,10 @@ def do_step(page: Page, step: dict[str, Any]) -> None:
     do = step["do"]
     # the page the answer redirects to has loaded before the person goes on: a navigation the
     # test started while that GET was still under way could lose to it
-    with page.expect_navigation(url=lambda u: f"da-gui={do}" in u or "loi=" in u), \
-            page.expect_response(lambda r: r.request.method == "POST") as posted:
+    with (
+        page.expect_navigation(url=lambda u: f"da-gui={do}" in u or "loi=" in u),
+        page.expect_response(lambda r: r.request.method == "POST") as posted,
+    ):
         button.click()
     if "loi=" in page.url:
         # an act that cannot be undone (a partial ballot, an early close): the page asks first,
@@ -62,8 +67,10 @@ def do_step(page: Page, step: dict[str, Any]) -> None:
         reason = page.get_by_label("Lý do (bắt buộc)")
         if reason.count():
             reason.fill("Theo kịch bản")
-        with page.expect_navigation(url=lambda u: f"da-gui={do}" in u), \
-                page.expect_response(lambda r: r.request.method == "POST") as posted:
+        with (
+            page.expect_navigation(url=lambda u: f"da-gui={do}" in u),
+            page.expect_response(lambda r: r.request.method == "POST") as posted,
+        ):
             page.get_by_role("button", name=re.compile("^Xác nhận: ")).click()
     response = posted.value
     assert response.status == 303, (step, response.status, response.text()[:2000])
@@ -88,12 +95,16 @@ def _fill(page: Page, step: dict[str, Any]) -> Locator | None:
     elif do == "hold_review":
         _console(page)
         form = page.get_by_role("form", name="Hội nghị tổng kết")
-        form.get_by_label("Ngày họp").fill("/".join(reversed(step["held_on"].split("-"))))  # typed dd/mm/yyyy
+        form.get_by_label("Ngày họp").fill(
+            "/".join(reversed(step["held_on"].split("-")))
+        )  # typed dd/mm/yyyy
         for a in step["absent"]:
-            kind = ("written" if a["written_opinion"] else "notice" if a["with_notice"]
-                    else "no_notice")
+            kind = (
+                "written" if a["written_opinion"] else "notice" if a["with_notice"] else "no_notice"
+            )
             form.get_by_role("group", name=NAME[a["unit"]]).get_by_label(
-                ATTENDANCE[kind], exact=True).check()
+                ATTENDANCE[kind], exact=True
+            ).check()
         # the quorum as it is ticked
         expect(form.locator("output[data-present-out]")).to_have_text(str(len(step["present"])))
         return form.get_by_role("button", name="Ghi nhận hội nghị tổng kết")
@@ -124,8 +135,9 @@ def _fill(page: Page, step: dict[str, Any]) -> Locator | None:
 def _normal(value: Any) -> Any:
     """A payload with ids and times replaced (they differ between any two runs)."""
     if isinstance(value, dict):  # the reason the pages ask for an early close is not in a pure run
-        return {k: _normal(v) for k, v in value.items()
-                if not (k == "note" and v == "Theo kịch bản")}
+        return {
+            k: _normal(v) for k, v in value.items() if not (k == "note" and v == "Theo kịch bản")
+        }
     if isinstance(value, list | tuple):
         return [_normal(v) for v in value]
     if isinstance(value, str) and UUID_RE.match(value):
@@ -160,9 +172,12 @@ def test_the_reference_cycle_end_to_end_through_the_pages(
     expect(task.first).to_be_visible()
     # dates as UI.md writes them (08/3/2019), with the days left or late — and a deadline that
     # passed before the cycle was entered (a past year driven today) is not counted as late
-    expect(task.first).to_contain_text(re.compile(
-        r"Hạn: 31/3/2018\s*·\s*((còn|quá hạn) \d+ ngày|hạn đã qua trước khi kỳ thi đua được khởi"
-        r" tạo; không tính quá hạn)"))
+    expect(task.first).to_contain_text(
+        re.compile(
+            r"Hạn: 31/3/2018\s*·\s*((còn|quá hạn) \d+ ngày|hạn đã qua trước khi kỳ thi đua được khởi"
+            r" tạo; không tính quá hạn)"
+        )
+    )
     shot(first, "tasks")
     task.first.get_by_role("link").first.click()
     # the task links to its own form (the anchor)
@@ -184,9 +199,13 @@ def test_the_reference_cycle_end_to_end_through_the_pages(
         except Exception as exc:
             exc.add_note(f"step {step} on {page.url}: {page.inner_text('main')[:1500]}")
             raise
-        kind = {"verify_score": "console", "hold_review": "console-review",
-                "cast_ballot": "ballot", "cast_election_ballot": "election",
-                "record_finding": "manage"}.get(step["do"])
+        kind = {
+            "verify_score": "console",
+            "hold_review": "console-review",
+            "cast_ballot": "ballot",
+            "cast_election_ballot": "election",
+            "record_finding": "manage",
+        }.get(step["do"])
         if kind and kind not in seen:
             shot(page, kind)
             seen.add(kind)
@@ -198,13 +217,22 @@ def test_the_reference_cycle_end_to_end_through_the_pages(
     rows = khdt.locator("tr[data-unit]")
     expected = sc["expect"]["ranking"]
     assert [rows.nth(i).get_attribute("data-unit") for i in range(rows.count())] == [
-        r["unit"] for r in expected]
+        r["unit"] for r in expected
+    ]
     for i, r in enumerate(expected):
         expect(rows.nth(i)).to_contain_text(r["total"].replace(".", ","))
-    page_text = khdt.locator("main").inner_text() if khdt.locator("main").count() else (
-        khdt.inner_text("body"))
-    for words in ("983,5", "976", "949", "Cờ thi đua của UBND tỉnh",
-                  "Bằng khen của Chủ tịch UBND tỉnh"):
+    page_text = (
+        khdt.locator("main").inner_text()
+        if khdt.locator("main").count()
+        else (khdt.inner_text("body"))
+    )
+    for words in (
+        "983,5",
+        "976",
+        "949",
+        "Cờ thi đua của UBND tỉnh",
+        "Bằng khen của Chủ tịch UBND tỉnh",
+    ):
         assert words in page_text, words
     expect(khdt.locator("[data-role=next_head]")).to_have_text("Sở Kế hoạch và Đầu tư")
     expect(khdt.locator("[data-role=next_deputy]")).to_have_text("Văn phòng Đoàn ĐBQH tỉnh")
@@ -223,9 +251,15 @@ def test_the_reference_cycle_end_to_end_through_the_pages(
     expect(auditor.locator('[data-verdict="recheck_ok"]')).to_be_visible()
     shot(auditor, "timeline")
     # its download links, fetched with the page's session cookie; the reconciliation page
-    link = {name: auditor.get_by_role("link", name=name) for name in (
-        "Biên bản (PDF)", "Biên bản (HTML)", "Gói kiểm toán (.zip)",
-        "Đối chiếu với lịch sử Temporal")}
+    link = {
+        name: auditor.get_by_role("link", name=name)
+        for name in (
+            "Biên bản (PDF)",
+            "Biên bản (HTML)",
+            "Gói kiểm toán (.zip)",
+            "Đối chiếu với lịch sử Temporal",
+        )
+    }
     for shown in link.values():
         expect(shown).to_be_visible()
     pdf = auditor.request.get(link["Biên bản (PDF)"].get_attribute("href") or "")

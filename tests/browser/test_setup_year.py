@@ -38,10 +38,16 @@ def _refused_block(stack: Stack) -> None:
         pool = await create_pool(stack.database_url, min_size=1, max_size=2)
         try:
             blocks = BlockService(EventStore(pool), pool)
-            await blocks.register({
-                "id": "kg-khoi-9", "name": "Khối thi đua số 9", "province": PROVINCE,
-                "members": [{"id": f"dv-{i}", "name": f"Đơn vị {i}"} for i in (1, 2, 3)],
-                "head": "dv-1", "deputy": "dv-2"})
+            await blocks.register(
+                {
+                    "id": "kg-khoi-9",
+                    "name": "Khối thi đua số 9",
+                    "province": PROVINCE,
+                    "members": [{"id": f"dv-{i}", "name": f"Đơn vị {i}"} for i in (1, 2, 3)],
+                    "head": "dv-1",
+                    "deputy": "dv-2",
+                }
+            )
             for i in (1, 2, 3):
                 await blocks.leave("kg-khoi-9", f"dv-{i}", 2017)
         finally:
@@ -73,22 +79,32 @@ def _run_steps(stack: Stack) -> dict[str, Any]:
             steps = []
             for step in scenario.steps:
                 try:
-                    await services.cycles.send("kg-khoi-2", YEAR, step.command, step.actor,
-                                               request_id=f"setup-year-{step.index}")
+                    await services.cycles.send(
+                        "kg-khoi-2",
+                        YEAR,
+                        step.command,
+                        step.actor,
+                        request_id=f"setup-year-{step.index}",
+                    )
                 except DomainError as err:
                     steps.append(step_result(step, err.code))
                 else:
                     steps.append(step_result(step, None))
             replay = await services.store.replay("cycle-kg-khoi-2-2018")
-            return {"outcome": outcome_json(replay.state, steps, events=len(replay.events),
-                                            last_hash=None),
-                    "ok": replay.report.ok, "steps": steps}
+            return {
+                "outcome": outcome_json(
+                    replay.state, steps, events=len(replay.events), last_hash=None
+                ),
+                "ok": replay.report.ok,
+                "steps": steps,
+            }
 
     return run_async(go_steps)
 
 
-def test_secretariat_builds_the_sheet_and_opens_2018(stack: Stack, login: Login,
-                                                     shot: Shot) -> None:
+def test_secretariat_builds_the_sheet_and_opens_2018(
+    stack: Stack, login: Login, shot: Shot
+) -> None:
     _refused_block(stack)
     ref = reference()
     block = ref["block"]
@@ -111,8 +127,7 @@ def test_secretariat_builds_the_sheet_and_opens_2018(stack: Stack, login: Login,
     expect(admin.locator('[data-role="block_id"]')).to_have_text(block["id"])
     expect_block_record(admin, block, YEAR)
     shot(admin, "block-record")
-    stored = stack.sql("SELECT type, data FROM events WHERE stream = 'block-' || $1",
-                       block["id"])
+    stored = stack.sql("SELECT type, data FROM events WHERE stream = 'block-' || $1", block["id"])
     assert [r["type"] for r in stored] == ["block_registered"]
     data = stored[0]["data"]
     data = json.loads(data) if isinstance(data, str) else data
@@ -165,7 +180,8 @@ def test_secretariat_builds_the_sheet_and_opens_2018(stack: Stack, login: Login,
     assert stack.event_count("kg-khoi-2", YEAR) == 0  # a preview starts nothing
     shot(admin, "setup-open")
     admin.get_by_role("form", name="Mở năm thi đua").get_by_role(
-        "button", name=f"Mở năm {YEAR}").click()
+        "button", name=f"Mở năm {YEAR}"
+    ).click()
     admin.wait_for_url(lambda u: "/quan-ly?nam=2018" in u)
 
     result = _run_steps(stack)

@@ -58,6 +58,5 @@ def test_the_task_count_follows_the_tasks_while_the_page_is_open(
     other = login("so-khdt")
     sign(other, base)
     expect(khdt.locator('li[data-action="sign_pledge"]')).to_have_count(0, timeout=60_000)
-    expect(khdt.locator("header [data-inbox-count]")).to_have_attribute(
-        "data-inbox-count", "0")
+    expect(khdt.locator("header [data-inbox-count]")).to_have_attribute("data-inbox-count", "0")
     assert stack.event_count("kg-khoi-2", YEAR) >= 2

@@ -28,14 +28,19 @@ def tool(name: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_compose_validates_against_the_compose_specification() -> None:
-    run = tool("check-jsonschema", "--builtin-schema", "vendor.compose-spec",
-               str(DEPLOY / "docker-compose.yml"))
+    run = tool(
+        "check-jsonschema",
+        "--builtin-schema",
+        "vendor.compose-spec",
+        str(DEPLOY / "docker-compose.yml"),
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_manifests_validate_strictly() -> None:
-    files = sorted(str(p) for p in (DEPLOY / "k8s").glob("*.yaml")
-                   if p.name != "kustomization.yaml")
+    files = sorted(
+        str(p) for p in (DEPLOY / "k8s").glob("*.yaml") if p.name != "kustomization.yaml"
+    )
     run = tool("kubernetes-validate", "--strict", *files)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "ERROR" not in run.stdout + run.stderr
@@ -69,9 +74,11 @@ def test_every_thidua_setting_in_deploy_is_read_by_the_code() -> None:
 
 def test_each_component_has_its_own_database_role() -> None:
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text("utf-8"))
-    url = {name: s["environment"].get("DATABASE_URL", "")
-           for name, s in compose["services"].items()
-           if isinstance(s.get("environment"), dict)}
+    url = {
+        name: s["environment"].get("DATABASE_URL", "")
+        for name, s in compose["services"].items()
+        if isinstance(s.get("environment"), dict)
+    }
     assert url["worker"].startswith("postgresql://thidua_app:")
     assert url["api"].startswith("postgresql://thidua_app:")
     assert url["migrate"].startswith("postgresql://thidua_owner:")
@@ -80,14 +87,22 @@ def test_each_component_has_its_own_database_role() -> None:
         for doc in yaml.safe_load_all(p.read_text("utf-8")):
             if doc and doc.get("kind") in ("Deployment", "Job"):
                 docs[doc["metadata"]["name"]] = doc
+
     def secrets(doc: dict, key: str = "containers") -> list[str]:
         spec = doc["spec"]["template"]["spec"]
-        return [e["secretRef"]["name"] for c in spec.get(key, []) for e in c.get("envFrom", [])
-                if "secretRef" in e]
+        return [
+            e["secretRef"]["name"]
+            for c in spec.get(key, [])
+            for e in c.get("envFrom", [])
+            if "secretRef" in e
+        ]
+
     assert secrets(docs["thidua-worker"]) == ["thidua-db-app"]
     assert secrets(docs["thidua-api"]) == ["thidua-db-app"]
     assert secrets(docs["thidua-migrate-0-1-0"], "initContainers") == [
-        "thidua-db-admin", "thidua-db-owner"]
+        "thidua-db-admin",
+        "thidua-db-owner",
+    ]
     for name in ("thidua-worker", "thidua-api"):
         container = docs[name]["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"

@@ -32,8 +32,11 @@ class Record:
 
     @property
     def kw(self) -> dict[str, object]:
-        return {"stream": self.stream, "head_version": self.head_version,
-                "head_hash": self.head_hash}
+        return {
+            "stream": self.stream,
+            "head_version": self.head_version,
+            "head_hash": self.head_hash,
+        }
 
 
 def clock(start: datetime) -> tuple[Callable[[], datetime], Callable[[], UUID]]:

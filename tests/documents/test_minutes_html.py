@@ -33,8 +33,7 @@ def test_the_review_minutes_give_date_chair_attendance_and_quorum(ref_text: str)
     assert "Chủ trì: Sở Ngoại vụ (Khối trưởng)" in ref_text
     assert "Đơn vị dự hội nghị (7)" in ref_text
     assert (
-        "Văn phòng Điều phối nông thôn mới: vắng có lý do; không có ý kiến bằng văn bản"
-        in ref_text
+        "Văn phòng Điều phối nông thôn mới: vắng có lý do; không có ý kiến bằng văn bản" in ref_text
     )
     assert "Số đơn vị dự hội nghị: 7/8 (cần ít nhất 6/8" in ref_text
 
@@ -60,12 +59,8 @@ def test_the_vote_count_gives_ballots_approvals_percentages_and_places(ref_text:
     assert "Số phiếu thu về: 7; số đơn vị không gửi phiếu: 0" in ref_text
     assert "1 Văn phòng UBND tỉnh 1 983,5 7/7 100% Đạt Vị trí 1" in ref_text
     assert "3 Sở Ngoại vụ 5 949 6/7 85,71% Đạt Vị trí 3" in ref_text
-    assert (
-        "1 Văn phòng UBND tỉnh Cờ thi đua của UBND tỉnh 7/7 phiếu đồng ý, vòng 1" in ref_text
-    )
-    assert (
-        "3 Sở Ngoại vụ Bằng khen của Chủ tịch UBND tỉnh 6/7 phiếu đồng ý, vòng 1" in ref_text
-    )
+    assert "1 Văn phòng UBND tỉnh Cờ thi đua của UBND tỉnh 7/7 phiếu đồng ý, vòng 1" in ref_text
+    assert "3 Sở Ngoại vụ Bằng khen của Chủ tịch UBND tỉnh 6/7 phiếu đồng ý, vòng 1" in ref_text
     assert "trên 1/2 tổng số đơn vị bỏ phiếu" in ref_text
 
 
@@ -83,7 +78,10 @@ def test_the_footer_names_the_record_and_its_qr_code_is_inline_svg(reference: Re
     assert f"Phiên bản cuối: {reference.head_version}" in text_of(html)
     footer = html.split('id="footer"', 1)[1].split("</div>\n</div>", 1)[0]
     assert "<svg" in footer and "<path" in footer
-    assert record_uri(reference.stream, 52, b"\x01" * 32) == "thidua:cycle-kg-khoi-2-2018@52#" + "01" * 32
+    assert (
+        record_uri(reference.stream, 52, b"\x01" * 32)
+        == "thidua:cycle-kg-khoi-2-2018@52#" + "01" * 32
+    )
 
 
 def test_names_are_escaped_not_interpreted() -> None:
@@ -135,9 +133,7 @@ def test_a_cancelled_cycle_says_so_and_reports_no_stage_it_never_reached() -> No
 
 
 def test_minutes_of_a_cycle_under_way_stop_at_its_last_event(reference: Record) -> None:
-    upto = next(
-        i for i, e in enumerate(reference.events) if e.type == "discipline_check_closed"
-    )
+    upto = next(i for i, e in enumerate(reference.events) if e.type == "discipline_check_closed")
     rec = Record(reference.events[:upto], reference.stream, upto, reference.head_hash)
     text = text_of(minutes_html(rec.events, **rec.kw))  # type: ignore[arg-type]
     assert "7/8" in text and "983,5" in text
@@ -164,8 +160,11 @@ def test_conference_acts_are_dated_by_the_conference(ref_text: str) -> None:
     """Recorded on the conference's day: the time and the day. Driven again years later (a
     scenario run today): the conference's date, and the moment of entry said as such — never a
     vote dated by the day it was typed in."""
-    assert re.search(r"Mở vòng bỏ phiếu lúc \d\d:\d\d 08/3/2019, kết thúc lúc \d\d:\d\d "
-                     r"08/3/2019", ref_text)
+    assert re.search(
+        r"Mở vòng bỏ phiếu lúc \d\d:\d\d 08/3/2019, kết thúc lúc \d\d:\d\d "
+        r"08/3/2019",
+        ref_text,
+    )
     from datetime import UTC, datetime
 
     from app.runner import reference_scenario
@@ -175,9 +174,18 @@ def test_conference_acts_are_dated_by_the_conference(ref_text: str) -> None:
 
     now, ids = clock(datetime(2026, 12, 6, 9, 0, tzinfo=UTC))
     _, events, _ = run_pure(reference_scenario(), now=now, ids=ids)
-    late = text_of(minutes_html(events, stream="cycle-kg-khoi-2-2018",  # type: ignore[arg-type]
-                                head_version=len(events), head_hash=b"\0" * 32))
-    assert re.search(r"Mở vòng bỏ phiếu tại hội nghị ngày 08/3/2019 \(ghi nhận vào hệ thống lúc "
-                     r"\d\d:\d\d 06/12/2026\)", late)
+    late = text_of(
+        minutes_html(
+            events,
+            stream="cycle-kg-khoi-2-2018",  # type: ignore[arg-type]
+            head_version=len(events),
+            head_hash=b"\0" * 32,
+        )
+    )
+    assert re.search(
+        r"Mở vòng bỏ phiếu tại hội nghị ngày 08/3/2019 \(ghi nhận vào hệ thống lúc "
+        r"\d\d:\d\d 06/12/2026\)",
+        late,
+    )
     assert not re.search(r"lúc \d\d:\d\d 06/12/2026(?! ?\))", late)
     assert "Hội nghị tổng kết được tổ chức ngày 08 tháng 3 năm 2019" in late

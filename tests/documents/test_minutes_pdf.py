@@ -51,8 +51,19 @@ def text(reference_pdf: Path) -> str:
 def page1_png(reference_pdf: Path) -> Path:
     prefix = OUT / "minutes-page"
     subprocess.run(
-        [tool("pdftoppm"), "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile",
-         str(reference_pdf), str(prefix)],
+        [
+            tool("pdftoppm"),
+            "-png",
+            "-r",
+            "150",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(reference_pdf),
+            str(prefix),
+        ],
         check=True,
     )
     return prefix.with_suffix(".png")
@@ -153,15 +164,18 @@ def test_the_pdf_checks_itself_the_named_record_is_rebuilt_by_its_events(
     check = check_minutes(reference_pdf.read_bytes())
     assert check.ok, check.problems
     assert (check.stream, check.head_version, check.head_hash) == (
-        reference.stream, reference.head_version, reference.head_hash.hex()
+        reference.stream,
+        reference.head_version,
+        reference.head_hash.hex(),
     )
     assert check.events == len(reference.events)
 
 
 def test_a_pdf_naming_a_head_its_events_do_not_rebuild_fails_the_check() -> None:
     rec = record_of(scenario("cancelled"))
-    wrong = minutes_pdf(rec.events, stream=rec.stream, head_version=rec.head_version,
-                        head_hash=bytes(32))
+    wrong = minutes_pdf(
+        rec.events, stream=rec.stream, head_version=rec.head_version, head_hash=bytes(32)
+    )
     check = check_minutes(wrong)
     assert check.problems == ["the attached events do not rebuild the head hash the PDF names"]
     assert not check_minutes(b"%PDF-1.7 nothing").ok

@@ -23,8 +23,9 @@ SHEET = reference_scenario().score_sheet
 
 
 def filled(values: dict[str, object]) -> bytes:
-    wb = load_workbook(BytesIO(score_template(SHEET, block="Khối thi đua số 2", year=2018,
-                                              unit="Sở Nội vụ")))
+    wb = load_workbook(
+        BytesIO(score_template(SHEET, block="Khối thi đua số 2", year=2018, unit="Sở Nội vụ"))
+    )
     ws = wb["Tự chấm điểm"]
     for row in ws.iter_rows(min_row=6, max_row=8):
         row[3].value = values.get(row[0].value)
@@ -54,6 +55,8 @@ def test_each_wrong_cell_is_named_with_its_rule() -> None:
 
 def test_no_workbook_and_too_large_are_one_sentence() -> None:
     assert sentences(b"not a zip") == [
-        "Tệp không phải bảng tính Excel (.xlsx) theo mẫu tự chấm điểm."]
+        "Tệp không phải bảng tính Excel (.xlsx) theo mẫu tự chấm điểm."
+    ]
     assert sentences(b"x" * (MAX_TEMPLATE_BYTES + 1)) == [
-        "Tệp lớn hơn 256 KB; mẫu tự chấm điểm chỉ vài KB."]
+        "Tệp lớn hơn 256 KB; mẫu tự chấm điểm chỉ vài KB."
+    ]

@@ -58,9 +58,15 @@ def make_authority(tmp: Path, label: str) -> Authority:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -78,9 +84,15 @@ def make_authority(tmp: Path, label: str) -> Authority:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=True, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -89,7 +101,10 @@ def make_authority(tmp: Path, label: str) -> Authority:
     p12 = tmp / f"agency-{label}.p12"
     p12.write_bytes(
         pkcs12.serialize_key_and_certificates(
-            b"agency", key, cert, [root],
+            b"agency",
+            key,
+            cert,
+            [root],
             serialization.BestAvailableEncryption(PASSWORD.encode()),
         )
     )
@@ -114,7 +129,9 @@ def signed(authority: Authority) -> bytes:
     return minutes_pdf(rec.events, **rec.kw, sign=signer)  # type: ignore[arg-type]
 
 
-def test_signed_minutes_validate_against_the_agency_s_ca(signed: bytes, authority: Authority) -> None:
+def test_signed_minutes_validate_against_the_agency_s_ca(
+    signed: bytes, authority: Authority
+) -> None:
     reader = PdfFileReader(BytesIO(signed))
     (sig,) = reader.embedded_signatures
     status = validate_pdf_signature(sig, trust(authority.root))
@@ -129,9 +146,7 @@ def test_signed_minutes_validate_against_the_agency_s_ca(signed: bytes, authorit
     assert ATTACHMENT_NAME in [str(names[i]) for i in range(0, len(names), 2)]
 
 
-def test_a_signature_from_another_ca_is_not_trusted(
-    signed: bytes, tmp_path: Path
-) -> None:
+def test_a_signature_from_another_ca_is_not_trusted(signed: bytes, tmp_path: Path) -> None:
     other = make_authority(tmp_path, "2")
     (sig,) = PdfFileReader(BytesIO(signed)).embedded_signatures
     status = validate_pdf_signature(sig, trust(other.root))
@@ -140,7 +155,7 @@ def test_a_signature_from_another_ca_is_not_trusted(
 
 def test_a_changed_byte_breaks_the_signature(signed: bytes, authority: Authority) -> None:
     at = signed.index(b"/Producer")
-    tampered = signed[:at] + b"/Pr0ducer" + signed[at + len(b"/Producer"):]
+    tampered = signed[:at] + b"/Pr0ducer" + signed[at + len(b"/Producer") :]
     (sig,) = PdfFileReader(BytesIO(tampered)).embedded_signatures
     status = validate_pdf_signature(sig, trust(authority.root))
     assert not status.intact

@@ -84,16 +84,18 @@ async def test_thidua_audit_minutes_writes_the_html_and_a_signed_pdf(
     rec = record_of(scenario("cancelled"))
     stream = await put(store, rec)
     out = tmp_path / "bien-ban.html"
-    res = await invoke(runner, ["audit", "minutes", "x", "2018", str(out), "--html",
-                                "--stream", stream], cli_env(db_url))
+    res = await invoke(
+        runner,
+        ["audit", "minutes", "x", "2018", str(out), "--html", "--stream", stream],
+        cli_env(db_url),
+    )
     assert res.exit_code == 0, res.output
     assert "Kỳ thi đua đã hủy" in out.read_text("utf-8")
 
     ca = make_authority(tmp_path, "cli")
     pdf = tmp_path / "bien-ban.pdf"
     env = cli_env(db_url, THIDUA_SIGN_P12=str(ca.p12), THIDUA_SIGN_P12_PASSWORD=PASSWORD)
-    res = await invoke(runner, ["audit", "minutes", "x", "2018", str(pdf), "--stream", stream],
-                       env)
+    res = await invoke(runner, ["audit", "minutes", "x", "2018", str(pdf), "--stream", stream], env)
     assert res.exit_code == 0, res.output
     assert "(signed)" in res.output
     (sig,) = PdfFileReader(BytesIO(pdf.read_bytes())).embedded_signatures
@@ -106,8 +108,11 @@ async def test_a_wrong_signing_password_is_one_line_without_the_password(
 ) -> None:
     ca = make_authority(tmp_path, "bad")
     env = cli_env(db_url, THIDUA_SIGN_P12=str(ca.p12), THIDUA_SIGN_P12_PASSWORD="không-đúng")
-    res = await invoke(runner, ["audit", "minutes", "x", "2018", str(tmp_path / "m.pdf"),
-                                "--stream", "cycle-x-2018"], env)
+    res = await invoke(
+        runner,
+        ["audit", "minutes", "x", "2018", str(tmp_path / "m.pdf"), "--stream", "cycle-x-2018"],
+        env,
+    )
     assert res.exit_code == 2
     assert "signing_key_unreadable" in res.output
     assert "không-đúng" not in res.output
@@ -117,10 +122,11 @@ async def test_a_wrong_signing_password_is_one_line_without_the_password(
 async def test_an_unknown_stream_is_rejected_by_the_cli(
     db_url: str, runner: CliRunner, tmp_path: Path
 ) -> None:
-    res = await invoke(runner, ["audit", "minutes", "nobody", "2018", str(tmp_path / "m.html"),
-                                "--html"], cli_env(db_url))
+    res = await invoke(
+        runner,
+        ["audit", "minutes", "nobody", "2018", str(tmp_path / "m.html"), "--html"],
+        cli_env(db_url),
+    )
     assert res.exit_code == 1
     assert "unknown_stream" in res.output
     assert not (tmp_path / "m.html").exists()
-
-

@@ -645,10 +645,13 @@ def _raised_in_domain() -> tuple[set[str], str]:
         if path.name != "errors.py":
             texts.append(text)
         for node in ast.walk(ast.parse(text)):
-            if (isinstance(node, ast.Call) and node.args
-                    and getattr(node.func, "id", getattr(node.func, "attr", None))
-                    in ("RuleError", "DomainError")
-                    and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and node.args
+                and getattr(node.func, "id", getattr(node.func, "attr", None))
+                in ("RuleError", "DomainError")
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 raised.add(node.args[0].value)
     return raised, "\n".join(texts)
 
@@ -660,8 +663,8 @@ def test_every_code_the_domain_raises_is_listed_and_every_listed_code_is_raised(
     # "code: …"), or by its own error class
     by_class = {"not_authorized": "AuthorizationError(", "wrong_stage": "StageError("}
     unraised = {
-        code for code in domain.errors.RULE_CODES
-        if not re.search(rf"[\"']{code}[\"':]", source)
-        and by_class.get(code, "\0") not in source
+        code
+        for code in domain.errors.RULE_CODES
+        if not re.search(rf"[\"']{code}[\"':]", source) and by_class.get(code, "\0") not in source
     }
     assert sorted(unraised) == []

@@ -34,10 +34,35 @@ def imports(package: str) -> set[str]:
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [
-        ("domain", OURS - {"domain"} | {"asyncpg", "temporalio", "structlog", "typer", "os",
-                                        "socket", "subprocess", "time", "random", "asyncio"}),
-        ("workflows", {"asyncpg", "structlog", "fastapi", "typer", "app", "eventstore",
-                       "activities", "readmodels"}),
+        (
+            "domain",
+            OURS - {"domain"}
+            | {
+                "asyncpg",
+                "temporalio",
+                "structlog",
+                "typer",
+                "os",
+                "socket",
+                "subprocess",
+                "time",
+                "random",
+                "asyncio",
+            },
+        ),
+        (
+            "workflows",
+            {
+                "asyncpg",
+                "structlog",
+                "fastapi",
+                "typer",
+                "app",
+                "eventstore",
+                "activities",
+                "readmodels",
+            },
+        ),
         ("activities", {"app", "typer", "fastapi", "readmodels"}),
         ("eventstore", {"workflows", "activities", "readmodels", "temporalio", "app"}),
         ("readmodels", {"workflows", "activities", "temporalio", "app", "typer", "fastapi"}),

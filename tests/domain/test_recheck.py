@@ -37,7 +37,7 @@ def test_an_honest_log_follows_from_the_rules() -> None:
 
 def _tamper(log: list[Event], type_: str, **update: object) -> tuple[int, list[Event]]:
     i = next(i for i, e in enumerate(log) if e.type == type_)
-    return i + 1, [*log[:i], log[i].model_copy(update=update), *log[i + 1:]]
+    return i + 1, [*log[:i], log[i].model_copy(update=update), *log[i + 1 :]]
 
 
 @pytest.mark.parametrize(
@@ -91,8 +91,14 @@ def test_a_start_with_a_leaving_unit_follows_from_the_rules() -> None:
         [(Actor.admin(), start), *((s.actor, s.command) for s in scenario.steps)]
     ):
         try:
-            new = decide(state, command, actor, now=t0 + timedelta(minutes=next(tick)),
-                         ids=uuid.uuid4, request_id=f"step-{n}")
+            new = decide(
+                state,
+                command,
+                actor,
+                now=t0 + timedelta(minutes=next(tick)),
+                ids=uuid.uuid4,
+                request_id=f"step-{n}",
+            )
         except DomainError:
             continue
         state, log = fold(new, state), [*log, *new]

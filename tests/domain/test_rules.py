@@ -598,7 +598,10 @@ def test_pending_actions_follow_the_stage() -> None:
     c.do("u1", "close_scoring")
     assert pending_actions(c.state) == {"u1": ["hold_review"]}
     c.review(absent=["u5"])
-    assert pending_actions(c.state) == {"admin": ["record_finding"], "u1": ["close_discipline_check"]}
+    assert pending_actions(c.state) == {
+        "admin": ["record_finding"],
+        "u1": ["close_discipline_check"],
+    }
     c.do("u1", "close_discipline_check")
     assert pending_actions(c.state) == {"u1": ["open_vote_round"]}
     assert c.code("u1", "open_vote_round") == "unresolved_tie"
@@ -655,8 +658,15 @@ def test_a_chain_that_credited_the_close_to_the_last_signer_still_rechecks() -> 
 
     c = Cycle(3)
     c.sign(["u1", "u2"])
-    legacy = decide(c.state, cmd("sign_pledge", unit="u3"), Actor.parse("u3"), now=c.now,
-                    ids=c.ids, request_id="r-last", system_credit=False)
+    legacy = decide(
+        c.state,
+        cmd("sign_pledge", unit="u3"),
+        Actor.parse("u3"),
+        now=c.now,
+        ids=c.ids,
+        request_id="r-last",
+        system_credit=False,
+    )
     assert [e.actor.unit for e in legacy] == ["u3", "u3"]
     assert recheck([*c.events, *legacy]) == []
     forged = [legacy[0], legacy[1].model_copy(update={"actor": Actor.parse("u1")})]
@@ -726,7 +736,13 @@ def test_an_early_close_with_its_reason_rechecks() -> None:
 
     c = Cycle(3)
     c.sign(["u1"])
-    out = decide(c.state, cmd("close_pledge", note="Hết thời gian ký"), Actor.parse("u1"),
-                 now=c.now, ids=c.ids, request_id="r-close")
+    out = decide(
+        c.state,
+        cmd("close_pledge", note="Hết thời gian ký"),
+        Actor.parse("u1"),
+        now=c.now,
+        ids=c.ids,
+        request_id="r-close",
+    )
     assert out[0].note == "Hết thời gian ký"  # type: ignore[union-attr]
     assert recheck([*c.events, *out]) == []

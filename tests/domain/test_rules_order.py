@@ -215,7 +215,9 @@ def test_refusal_is_what_decide_answers(closed: Any) -> None:
         err = refusal(c.state, cmd("close_election"), Actor.parse(who), now=c.now)
         assert err is not None and err.code == c.code(who, "close_election")
     live = Cycle()
-    assert refusal(live.state, cmd("sign_pledge", unit="u3"), Actor.parse("u3"), now=live.now) is None
+    assert (
+        refusal(live.state, cmd("sign_pledge", unit="u3"), Actor.parse("u3"), now=live.now) is None
+    )
 
 
 def _start() -> dict[str, Any]:

@@ -86,7 +86,11 @@ class CycleMachine(RuleBasedStateMachine):
             return
         assert not closed, f"a {previous} cycle accepted {command.do}"
         new = decide(
-            self.state, command, Actor.parse(who), now=self.now, ids=self.next_id,
+            self.state,
+            command,
+            Actor.parse(who),
+            now=self.now,
+            ids=self.next_id,
             request_id=f"r{len(self.events)}",
         )
         assert new, "an accepted command writes at least one event"

@@ -77,7 +77,9 @@ def test_auditors_see_a_ballot_once_its_round_closed_also_as_of_a_past_version()
     assert not ballot_is_private(c.state, "ballot_cast", {"round": 1, "voter": "u3"})
     # the state as it was while the round was open, seen now that it closed: every ballot
     assert auditor_state(while_open, now=c.state)["rounds"][0]["ballots"] == {
-        "u3": ["u1", "u2"], "u4": []}
+        "u3": ["u1", "u2"],
+        "u4": [],
+    }
     assert auditor_state(while_open)["rounds"][0]["ballots"] == {}
 
 

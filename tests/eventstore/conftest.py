@@ -17,10 +17,15 @@ from eventstore import EventStore
 
 def pledge(unit: str = "a", request_id: str | None = None) -> EventRecord:
     """A real domain event, as the workflow would append it."""
-    return to_record(PledgeSigned(
-        event_id=uuid.uuid4(), at=datetime.now(UTC), actor=Actor.of_unit(unit), unit=unit,
-        request_id=request_id,
-    ))
+    return to_record(
+        PledgeSigned(
+            event_id=uuid.uuid4(),
+            at=datetime.now(UTC),
+            actor=Actor.of_unit(unit),
+            unit=unit,
+            request_id=request_id,
+        )
+    )
 
 
 def new_stream() -> str:
@@ -33,9 +38,12 @@ def env() -> dict[str, object]:
 
 def started(block_id: str, year: int) -> CycleStarted:
     block = Block(
-        id=block_id, name="Khối các sở tổng hợp", province="Hà Tĩnh",
+        id=block_id,
+        name="Khối các sở tổng hợp",
+        province="Hà Tĩnh",
         members=tuple(Member(id=u, name=f"Sở {u.upper()}") for u in ("a", "b", "c", "d")),
-        head="a", deputy="b",
+        head="a",
+        deputy="b",
     )
     sheet = ScoreSheet(max_total=Decimal(1000), sections=(Section(id="s1", max=Decimal(1000)),))
     return CycleStarted(**env(), block=block, year=year, ruleset=Ruleset(), score_sheet=sheet)

@@ -25,7 +25,8 @@ def reference_events(*, unique_ids: bool = False) -> list[Event]:
     ticks = count()
     ids = count(1)
     _, events, _ = run_pure(
-        scenario, now=lambda: t0 + timedelta(minutes=next(ticks)),
+        scenario,
+        now=lambda: t0 + timedelta(minutes=next(ticks)),
         ids=(uuid4 if unique_ids else lambda: UUID(int=next(ids))),
     )
     return events
@@ -37,9 +38,15 @@ def rows_of(stream: str, events: list[Event]) -> list[Row]:
     prev = GENESIS
     for version, r in enumerate(records(events), start=1):
         body = canonical_body(
-            stream=stream, version=version, event_id=r.event_id, type=r.type,
-            schema_version=r.schema_version, data=r.data, actor=r.actor,
-            effective_at=r.effective_at, request_id=r.request_id,
+            stream=stream,
+            version=version,
+            event_id=r.event_id,
+            type=r.type,
+            schema_version=r.schema_version,
+            data=r.data,
+            actor=r.actor,
+            effective_at=r.effective_at,
+            request_id=r.request_id,
         )
         prev = chain_hash(prev, body)
         rows.append((version, body, prev))

@@ -43,14 +43,16 @@ async def assert_locked(pgdata: Path, url: str) -> None:
         # the socket file itself is 0700 either way (below)
         setting, pending = await conn.fetchrow(
             "SELECT setting, pending_restart FROM pg_settings"
-            " WHERE name = 'unix_socket_permissions'")
+            " WHERE name = 'unix_socket_permissions'"
+        )
         assert setting == "0700" or pending
         hba = await conn.fetch("SELECT type, auth_method FROM pg_hba_file_rules")
         assert hba and {r["auth_method"] for r in hba} == {"scram-sha-256"}, hba
     finally:
         await conn.close()
-    with pytest.raises((asyncpg.InvalidPasswordError,
-                        asyncpg.InvalidAuthorizationSpecificationError)):
+    with pytest.raises(
+        (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)
+    ):
         await asyncpg.connect(without_password(url), password="")
     with pytest.raises(asyncpg.InvalidPasswordError):
         await asyncpg.connect(url.replace(urlsplit(url).password or "", "wrong-password"))
@@ -85,8 +87,9 @@ async def test_a_trusting_data_folder_is_upgraded_at_start(folder: Path) -> None
 
     _, url = await asyncio.to_thread(open_embedded, folder)
     await assert_locked(folder, url)
-    with pytest.raises((asyncpg.InvalidPasswordError,
-                        asyncpg.InvalidAuthorizationSpecificationError)):
+    with pytest.raises(
+        (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)
+    ):
         await asyncpg.connect(trusted, password="")
     conn = await asyncpg.connect(url)
     try:

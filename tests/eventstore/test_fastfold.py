@@ -38,8 +38,9 @@ def check_every_version(events: list[Event]) -> None:
 def test_the_reference_cycle_folds_the_same_at_every_version() -> None:
     events = reference_events()
     assert len(events) > 40
-    assert {"pledge_signed", "self_score_submitted", "ballot_cast",
-            "election_ballot_cast"} <= {e.type for e in events}
+    assert {"pledge_signed", "self_score_submitted", "ballot_cast", "election_ballot_cast"} <= {
+        e.type for e in events
+    }
     check_every_version(events)
 
 
@@ -50,23 +51,43 @@ def test_random_cycles_fold_the_same_at_every_version(data: st.DataObject) -> No
     check_every_version(events)
 
 
-def _row(version: int, prev: bytes, type_: str, data: dict[str, object],
-         actor: dict[str, object] | None = None) -> tuple[int, bytes, bytes]:
-    r = EventRecord(event_id=uuid4(), type=type_, data=data,
-                    actor=actor if actor is not None else {"kind": "unit", "unit": "a"},
-                    effective_at=datetime(2025, 1, 1, tzinfo=UTC))
-    body = canonical_body(stream=STREAM, version=version, event_id=r.event_id, type=r.type,
-                          schema_version=1, data=r.data, actor=r.actor,
-                          effective_at=r.effective_at, request_id=None)
+def _row(
+    version: int,
+    prev: bytes,
+    type_: str,
+    data: dict[str, object],
+    actor: dict[str, object] | None = None,
+) -> tuple[int, bytes, bytes]:
+    r = EventRecord(
+        event_id=uuid4(),
+        type=type_,
+        data=data,
+        actor=actor if actor is not None else {"kind": "unit", "unit": "a"},
+        effective_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    body = canonical_body(
+        stream=STREAM,
+        version=version,
+        event_id=r.event_id,
+        type=r.type,
+        schema_version=1,
+        data=r.data,
+        actor=r.actor,
+        effective_at=r.effective_at,
+        request_id=None,
+    )
     return version, body, chain_hash(prev, body)
 
 
-@pytest.mark.parametrize("bad", [
-    {"type": "pledge_signed", "unit": ["a"]},
-    {"type": "pledge_signed"},
-    {"type": "pledge_signed", "unit": 7},
-    {"type": "pledge_signed", "unit": "a", "extra": 1},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "pledge_signed", "unit": ["a"]},
+        {"type": "pledge_signed"},
+        {"type": "pledge_signed", "unit": 7},
+        {"type": "pledge_signed", "unit": "a", "extra": 1},
+    ],
+)
 def test_a_hot_event_of_the_wrong_shape_is_unreadable_as_pydantic_says(
     bad: dict[str, object],
 ) -> None:
@@ -88,8 +109,9 @@ def test_scores_that_are_not_plain_decimal_strings_take_the_pydantic_path() -> N
     assert replay.state.self_scores["a"] == {"c1": 100, "c2": 5}
 
 
-@pytest.mark.parametrize("score", ["1e2", "-1", " 1", "1_0", "NaN", "1.", "1\n", "1\x002",
-                                   "١٢", ""])
+@pytest.mark.parametrize(
+    "score", ["1e2", "-1", " 1", "1_0", "NaN", "1.", "1\n", "1\x002", "١٢", ""]
+)
 def test_scores_pydantic_refuses_are_unreadable(score: str) -> None:
     data = {"type": "self_score_submitted", "unit": "a", "sections": {"c1": score}}
     replay = replay_rows(STREAM, [_row(1, GENESIS, "self_score_submitted", data)])
@@ -97,10 +119,17 @@ def test_scores_pydantic_refuses_are_unreadable(score: str) -> None:
     assert replay.state.version == 0
 
 
-@pytest.mark.parametrize("actor", [
-    {"kind": "unit", "unit": ["a"]}, {"kind": "robot"}, {"kind": "unit", "badge": "x"}, {},
-    {"kind": "unit", "unit": 7}, {"kind": "unit", "name": {"x": "y"}},
-])
+@pytest.mark.parametrize(
+    "actor",
+    [
+        {"kind": "unit", "unit": ["a"]},
+        {"kind": "robot"},
+        {"kind": "unit", "badge": "x"},
+        {},
+        {"kind": "unit", "unit": 7},
+        {"kind": "unit", "name": {"x": "y"}},
+    ],
+)
 def test_an_actor_pydantic_refuses_is_unreadable(actor: dict[str, object]) -> None:
     data = {"type": "pledge_signed", "unit": "a"}
     replay = replay_rows(STREAM, [_row(1, GENESIS, "pledge_signed", data, actor)])
@@ -114,22 +143,38 @@ def test_a_person_as_actor_takes_the_fast_path_and_folds_the_same() -> None:
     assert replay.report.ok and replay.state == fold(replay.events)
 
 
-OPEN_ROUND = {"type": "vote_round_opened", "round": 1, "proposals": ["a", "b"],
-              "voters": ["a", "b"], "ranking": []}
-OPEN_ELECTION = {"type": "election_opened", "mode": "both", "head": None, "voters": ["a", "b"],
-                 "round": 1, "head_candidates": ["a", "b"], "deputy_candidates": ["a", "b"]}
+OPEN_ROUND = {
+    "type": "vote_round_opened",
+    "round": 1,
+    "proposals": ["a", "b"],
+    "voters": ["a", "b"],
+    "ranking": [],
+}
+OPEN_ELECTION = {
+    "type": "election_opened",
+    "mode": "both",
+    "head": None,
+    "voters": ["a", "b"],
+    "round": 1,
+    "head_candidates": ["a", "b"],
+    "deputy_candidates": ["a", "b"],
+}
 
 
-@pytest.mark.parametrize(("type_", "bad"), [
-    ("ballot_cast", {"type": "ballot_cast", "round": True, "voter": "a", "approve": ["b"]}),
-    ("ballot_cast", {"type": "ballot_cast", "round": 1.0, "voter": "a", "approve": ["b"]}),
-    ("ballot_cast", {"type": "ballot_cast", "round": "1", "voter": "a", "approve": ["b"]}),
-    ("ballot_cast", {"type": "ballot_cast", "round": 1, "voter": "a", "approve": [2]}),
-    ("ballot_cast", {"type": "ballot_cast", "round": 1, "approve": ["b"]}),
-    ("ballot_cast", {"type": "pledge_signed", "unit": "a"}),
-])
+@pytest.mark.parametrize(
+    ("type_", "bad"),
+    [
+        ("ballot_cast", {"type": "ballot_cast", "round": True, "voter": "a", "approve": ["b"]}),
+        ("ballot_cast", {"type": "ballot_cast", "round": 1.0, "voter": "a", "approve": ["b"]}),
+        ("ballot_cast", {"type": "ballot_cast", "round": "1", "voter": "a", "approve": ["b"]}),
+        ("ballot_cast", {"type": "ballot_cast", "round": 1, "voter": "a", "approve": [2]}),
+        ("ballot_cast", {"type": "ballot_cast", "round": 1, "approve": ["b"]}),
+        ("ballot_cast", {"type": "pledge_signed", "unit": "a"}),
+    ],
+)
 def test_a_ballot_of_the_wrong_shape_is_unreadable_as_pydantic_says(
-    type_: str, bad: dict[str, object],
+    type_: str,
+    bad: dict[str, object],
 ) -> None:
     rows = [_row(1, GENESIS, "vote_round_opened", OPEN_ROUND, {"kind": "system"})]
     rows.append(_row(2, rows[0][2], type_, bad))
@@ -147,16 +192,30 @@ def test_a_ballot_of_the_wrong_shape_is_unreadable_as_pydantic_says(
 def test_every_hot_type_takes_the_fast_path_and_folds_the_same() -> None:
     rows = [_row(1, GENESIS, "pledge_signed", {"type": "pledge_signed", "unit": "a"})]
     for type_, data, actor in [
-        ("self_score_submitted", {"type": "self_score_submitted", "unit": "a",
-                                  "sections": {"c1": "12.5", "c2": "0"}}, None),
-        ("score_verified", {"type": "score_verified", "unit": "a", "sections": {"c1": "12"},
-                            "note": "n", "changed": ["c1"]}, {"kind": "unit", "unit": "b"}),
+        (
+            "self_score_submitted",
+            {"type": "self_score_submitted", "unit": "a", "sections": {"c1": "12.5", "c2": "0"}},
+            None,
+        ),
+        (
+            "score_verified",
+            {
+                "type": "score_verified",
+                "unit": "a",
+                "sections": {"c1": "12"},
+                "note": "n",
+                "changed": ["c1"],
+            },
+            {"kind": "unit", "unit": "b"},
+        ),
         ("vote_round_opened", OPEN_ROUND, {"kind": "system"}),
-        ("ballot_cast", {"type": "ballot_cast", "round": 1, "voter": "a", "approve": ["b"]},
-         None),
+        ("ballot_cast", {"type": "ballot_cast", "round": 1, "voter": "a", "approve": ["b"]}, None),
         ("election_opened", OPEN_ELECTION, {"kind": "system"}),
-        ("election_ballot_cast", {"type": "election_ballot_cast", "round": 1, "voter": "a",
-                                  "head": "b", "deputy": None}, None),
+        (
+            "election_ballot_cast",
+            {"type": "election_ballot_cast", "round": 1, "voter": "a", "head": "b", "deputy": None},
+            None,
+        ),
     ]:
         rows.append(_row(len(rows) + 1, rows[-1][2], type_, data, actor))
     replay = replay_rows(STREAM, rows)

@@ -50,21 +50,24 @@ async def test_a_group_is_one_transaction_and_each_caller_gets_its_own_answer(
     calls = [
         (first, 0, pledge("a")),  # runs alone, the rest waits for its lane
         *plain,
-        (raced, 0, pledge("a")), (raced, 0, pledge("b")),  # two writers, one version
-        (chained, 0, pledge("a")), (chained, 1, pledge("b")),  # the second needs the first
+        (raced, 0, pledge("a")),
+        (raced, 0, pledge("b")),  # two writers, one version
+        (chained, 0, pledge("a")),
+        (chained, 1, pledge("b")),  # the second needs the first
         (behind, 3, pledge("a")),  # the stream has no version 3
         (retried, 0, twin),  # a retry of a stored event
         (bad_id, 0, clash),  # a stored id with other content
     ]
     got = await at_once(store, calls)
 
-    grouped = [p[0].position for p in got[1:1 + len(plain)]]
+    grouped = [p[0].position for p in got[1 : 1 + len(plain)]]
     assert len({xid(p) for p in grouped}) == 1, "the waiting appends were not one group"
     assert xid(got[0][0].position) != xid(grouped[0])
-    for (stream, _, _), answer in zip(plain, got[1:1 + len(plain)], strict=True):
+    for (stream, _, _), answer in zip(plain, got[1 : 1 + len(plain)], strict=True):
         # the answer carries the stored hash too (Temporal records it: app/audit/reconcile.py)
-        assert [(e.version, e.position, e.hash) for e in await store.read_stream(stream)] == \
-            [tuple(answer[0])]
+        assert [(e.version, e.position, e.hash) for e in await store.read_stream(stream)] == [
+            tuple(answer[0])
+        ]
 
     a, b = got[7], got[8]
     assert sorted(type(x).__name__ for x in (a, b)) == ["WrongExpectedVersion", "list"]
@@ -92,8 +95,7 @@ async def test_an_append_the_database_refuses_does_not_fail_the_rest_of_its_grou
     assert await store.read_stream(calls[2][0]) == []
     for i in (0, 1, 3, 4):
         assert isinstance(got[i], list) and (await store.verify(calls[i][0])).ok
-        assert [e.event_id for e in await store.read_stream(calls[i][0])] == \
-            [calls[i][2].event_id]
+        assert [e.event_id for e in await store.read_stream(calls[i][0])] == [calls[i][2].event_id]
 
 
 async def test_many_writers_through_four_lanes_lose_nothing_and_record_nothing_twice(
@@ -107,8 +109,7 @@ async def test_many_writers_through_four_lanes_lose_nothing_and_record_nothing_t
             await store.append(stream, v, [r])
             if v == 3:  # a retry of an append that was accepted
                 stored = (await store.read_stream(stream))[3]
-                assert await store.append(stream, v, [r]) == [
-                    (4, stored.position, stored.hash)]
+                assert await store.append(stream, v, [r]) == [(4, stored.position, stored.hash)]
 
     await asyncio.gather(*(write(s) for s in streams))
     xids = set()
@@ -128,7 +129,8 @@ def test_lanes_and_group_are_checked(pool: asyncpg.Pool) -> None:
 
 
 async def test_connections_dropped_under_grouped_appends_lose_nothing_and_double_nothing(
-    db_url: str, store: EventStore,
+    db_url: str,
+    store: EventStore,
 ) -> None:
     """Connections to the database are dropped at chosen appends while writers append through
     two lanes, retrying what failed as an activity would: every stream ends with exactly its

@@ -97,9 +97,15 @@ async def test_hashes_can_be_recomputed_offline_from_the_stored_columns(
     prev = GENESIS
     for e in await store.read_stream(stream):
         body = canonical_body(
-            stream=e.stream, version=e.version, event_id=e.event_id, type=e.type,
-            schema_version=e.schema_version, data=e.data, actor=e.actor,
-            effective_at=e.effective_at, request_id=e.request_id,
+            stream=e.stream,
+            version=e.version,
+            event_id=e.event_id,
+            type=e.type,
+            schema_version=e.schema_version,
+            data=e.data,
+            actor=e.actor,
+            effective_at=e.effective_at,
+            request_id=e.request_id,
         )
         # the recipe by hand, as an auditor without this package would do it
         assert orjson.loads(body)["effective_at"].endswith("+00:00")
@@ -129,7 +135,7 @@ async def test_tampered_data_is_reported_at_that_exact_event(
     where = "WHERE stream = $1 AND version = 3"
     sql = {
         "data_and_body": f"UPDATE events SET {_CHANGE_UNIT}, body = NULL {where};"
-                         f" UPDATE events SET body = {_BODY_FROM_COLUMNS} {where}",
+        f" UPDATE events SET body = {_BODY_FROM_COLUMNS} {where}",
         "data_body_null": f"UPDATE events SET {_CHANGE_UNIT}, body = NULL {where}",
         "data_check_dropped": f"UPDATE events SET {_CHANGE_UNIT} {where}",
     }[attack]
@@ -174,10 +180,13 @@ _ALWAYS_TRUE = {
 }
 
 
-@pytest.mark.parametrize(("name", "migration"), [
-    ("events_body_agrees", "0010_body_check_function.sql"),
-    ("events_hashed_object", "0008_audit.sql"),
-])
+@pytest.mark.parametrize(
+    ("name", "migration"),
+    [
+        ("events_body_agrees", "0010_body_check_function.sql"),
+        ("events_hashed_object", "0008_audit.sql"),
+    ],
+)
 async def test_a_check_function_replaced_to_let_anything_through_is_noticed(
     store: EventStore, pool: asyncpg.Pool, name: str, migration: str
 ) -> None:
@@ -222,8 +231,11 @@ async def test_an_event_that_no_longer_parses_is_reported_as_unreadable(
     stream = new_stream()
     good = pledge("a")
     bad = EventRecord(
-        event_id=uuid.uuid4(), type="pledge_signed", data={"type": "pledge_signed"},
-        actor={"kind": "unit", "unit": "a"}, effective_at=datetime.now(UTC),
+        event_id=uuid.uuid4(),
+        type="pledge_signed",
+        data={"type": "pledge_signed"},
+        actor={"kind": "unit", "unit": "a"},
+        effective_at=datetime.now(UTC),
     )
     await store.append(stream, 0, [good, bad, pledge("c")])
     replay = await store.replay(stream)

@@ -35,7 +35,8 @@ class CountPerStream:
         await conn.execute(
             "INSERT INTO test_counts (stream, n, last_version) VALUES ($1, 1, $2)"
             " ON CONFLICT (stream) DO UPDATE SET n = test_counts.n + 1, last_version = $2",
-            e.stream, e.version,
+            e.stream,
+            e.version,
         )
 
 
@@ -67,8 +68,12 @@ async def test_the_runner_applies_every_event_once_in_order_while_writers_run_an
     stop.set()
     await follower
     await runner.catch_up()
-    rows = {r["stream"]: (r["n"], r["last_version"]) for r in await pool.fetch(
-        "SELECT * FROM test_counts WHERE stream = any($1::text[])", streams)}
+    rows = {
+        r["stream"]: (r["n"], r["last_version"])
+        for r in await pool.fetch(
+            "SELECT * FROM test_counts WHERE stream = any($1::text[])", streams
+        )
+    }
     assert rows == {s: (20, 20) for s in streams}
     live = sorted(map(tuple, await pool.fetch("SELECT * FROM test_counts")))
     await runner.rebuild()
@@ -101,8 +106,7 @@ async def test_catch_up_waits_for_an_older_open_transaction_to_reach_an_append_i
     await runner.catch_up()
 
     async def seen(stream: str) -> bool:
-        return bool(await pool.fetchval("SELECT count(*) FROM test_seen WHERE stream = $1",
-                                        stream))
+        return bool(await pool.fetchval("SELECT count(*) FROM test_seen WHERE stream = $1", stream))
 
     older = await pool.acquire()
     try:

@@ -86,7 +86,8 @@ async def test_a_tailing_reader_sees_every_event_once_in_order_despite_late_comm
         while not writers_done.is_set():
             rows = await pool.fetch(
                 "SELECT position, event_id FROM events WHERE position > $1"
-                " ORDER BY position LIMIT 50", after,
+                " ORDER BY position LIMIT 50",
+                after,
             )
             seen |= {r[1] for r in rows}
             if rows:

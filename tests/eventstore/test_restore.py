@@ -37,7 +37,8 @@ async def test_after_a_restore_new_positions_lie_above_restored_ones(
                                actor, effective_at, request_id, hash)
            VALUES ($1, $2, 1, gen_random_uuid(), 'pledge_signed', 1, '{"unit": "a"}',
                    '{"kind": "unit", "unit": "a"}', now(), NULL, sha256('x'))""",
-        restored, new_stream(),
+        restored,
+        new_stream(),
     )
     before = await store.append(new_stream(), 0, [pledge()])
     assert before[0].position < restored  # the hazard: a reader past `restored` would skip it
@@ -89,8 +90,9 @@ async def test_without_0012_pg_restore_fails_loudly_and_leaves_the_target_empty(
         await restore(Settings(thidua_home=new_home, database_url=None), dump)
     conn = await asyncpg.connect(await asyncio.to_thread(start_embedded, new_home / "postgres"))
     try:
-        assert await conn.fetchval(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+        assert (
+            await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+        )
     finally:
         await conn.close()
 
@@ -122,10 +124,14 @@ async def test_a_restore_into_an_empty_database_url_grants_the_roles(
                 "SELECT has_table_privilege('thidua_app', 'events', 'INSERT')"
                 " AND NOT has_table_privilege('thidua_app', 'events', 'UPDATE')"
                 " AND has_table_privilege('thidua_auditor', 'events', 'SELECT')"
-                " AND NOT has_table_privilege('thidua_auditor', 'cycles', 'INSERT')")
-            assert await conn.fetchval(
-                "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'events'::regclass"
-            ) == "thidua_owner"
+                " AND NOT has_table_privilege('thidua_auditor', 'cycles', 'INSERT')"
+            )
+            assert (
+                await conn.fetchval(
+                    "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'events'::regclass"
+                )
+                == "thidua_owner"
+            )
         finally:
             await conn.close()
         pool = await create_pool(target, min_size=1, max_size=2)

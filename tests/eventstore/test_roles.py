@@ -31,20 +31,28 @@ async def roles(pg_server: str) -> AsyncIterator[tuple[str, str, str, str]]:
         admin = await asyncpg.connect(url)
         try:
             service_url = await ensure_roles(
-                admin, owner=owner, service=service, auditor=auditor, password=f"pw-{tag}",
-                auditor_password=f"pw-aud-{tag}", url=url,
+                admin,
+                owner=owner,
+                service=service,
+                auditor=auditor,
+                password=f"pw-{tag}",
+                auditor_password=f"pw-aud-{tag}",
+                url=url,
             )
             assert service_url is not None and service in service_url
             # idempotent: a second bootstrap changes nothing and does not fail
-            await ensure_roles(admin, owner=owner, service=service, auditor=auditor,
-                               password=f"pw-{tag}")
+            await ensure_roles(
+                admin, owner=owner, service=service, auditor=auditor, password=f"pw-{tag}"
+            )
         finally:
             await admin.close()
         yield url, service_url, owner, service
     admin = await asyncpg.connect(pg_server)
     try:
-        await admin.execute(f'DROP ROLE IF EXISTS "{service}"; DROP ROLE IF EXISTS "{owner}";'
-                            f' DROP ROLE IF EXISTS "{auditor}"')
+        await admin.execute(
+            f'DROP ROLE IF EXISTS "{service}"; DROP ROLE IF EXISTS "{owner}";'
+            f' DROP ROLE IF EXISTS "{auditor}"'
+        )
     finally:
         await admin.close()
 
@@ -65,8 +73,7 @@ async def test_the_service_role_appends_and_reads_but_cannot_rewrite_history(
         # the grouped append (ON CONFLICT DO NOTHING, one statement) needs no more than INSERT:
         # a group that falls back to appends alone would be correct but not one transaction
         grouped = EventStore(pool, lanes=1)
-        got = await asyncio.gather(*(grouped.append(new_stream(), 0, [pledge()])
-                                     for _ in range(4)))
+        got = await asyncio.gather(*(grouped.append(new_stream(), 0, [pledge()]) for _ in range(4)))
         assert len({p[0].position >> 20 for p in got[1:]}) == 1
         await check_migrated(pool)
         for sql in (

@@ -19,27 +19,39 @@ from domain.values import Actor
 
 REFERENCE = Path(__file__).parents[2] / "app" / "scenarios" / "kg-khoi-2-2018.json"
 PASSWORD = "mật-khẩu đủ dài 42"
-UNITS = ("so-ngoai-vu", "so-khdt", "so-noi-vu", "so-tu-phap", "vp-ubnd", "vp-hdnd",
-         "vp-doan-dbqh", "vp-dieu-phoi-ntm")
+UNITS = (
+    "so-ngoai-vu",
+    "so-khdt",
+    "so-noi-vu",
+    "so-tu-phap",
+    "vp-ubnd",
+    "vp-hdnd",
+    "vp-doan-dbqh",
+    "vp-dieu-phoi-ntm",
+)
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
 @pytest.fixture
 async def site(services: Services, worker: Worker) -> AsyncIterator[Services]:
     services._identity = Identity(
-        services.pool, services.store,
+        services.pool,
+        services.store,
         hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1),
     )
     who = await services.identity.people.get("qt-admin")
     if who is None:
         admin = Actor.admin(name="test")
-        await services.identity.add_person("qt-admin", name="Nguyễn Văn Thường Trực",
-                                           role="admin", password=PASSWORD, by=admin)
-        await services.identity.add_person("kiem-toan", name="Lê Thị Kiểm Tra",
-                                           role="auditor", password=PASSWORD, by=admin)
+        await services.identity.add_person(
+            "qt-admin", name="Nguyễn Văn Thường Trực", role="admin", password=PASSWORD, by=admin
+        )
+        await services.identity.add_person(
+            "kiem-toan", name="Lê Thị Kiểm Tra", role="auditor", password=PASSWORD, by=admin
+        )
         for u in UNITS:
-            await services.identity.add_person(f"nv-{u}", name=f"Cán bộ {u}", role="unit",
-                                               unit=u, password=PASSWORD, by=admin)
+            await services.identity.add_person(
+                f"nv-{u}", name=f"Cán bộ {u}", role="unit", unit=u, password=PASSWORD, by=admin
+            )
     yield services
 
 
@@ -73,13 +85,16 @@ async def browser(site: Services) -> AsyncIterator[Browser]:
     clients: list[httpx.AsyncClient] = []
 
     async def login(name: str) -> httpx.AsyncClient:
-        c = PageClient(transport=httpx.ASGITransport(app=app), base_url="http://thidua",
-                       headers=HTML)
+        c = PageClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://thidua", headers=HTML
+        )
         clients.append(c)
         page = await c.get("/dang-nhap")
         assert page.status_code == 200, page.text
-        r = await c.post("/dang-nhap", data={"login": name, "password": PASSWORD,
-                                              "csrf_token": csrf_of(page.text)})
+        r = await c.post(
+            "/dang-nhap",
+            data={"login": name, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        )
         assert r.status_code == 303, r.text
         return c
 

@@ -28,10 +28,12 @@ async def test_the_timeline_links_and_the_reconciliation_page(
     auditor = await browser("kiem-toan")
     timeline = await auditor.get(f"{BASE}/nhat-ky")
     assert timeline.status_code == 200, timeline.text[-2000:]
-    for href, words in ((f"{API}/minutes.pdf", "Biên bản (PDF)"),
-                        (f"{API}/minutes.html", "Biên bản (HTML)"),
-                        (f"{API}/export.zip", "Gói kiểm toán (.zip)"),
-                        (f"{BASE}/doi-chieu", "Đối chiếu với lịch sử Temporal")):
+    for href, words in (
+        (f"{API}/minutes.pdf", "Biên bản (PDF)"),
+        (f"{API}/minutes.html", "Biên bản (HTML)"),
+        (f"{API}/export.zip", "Gói kiểm toán (.zip)"),
+        (f"{BASE}/doi-chieu", "Đối chiếu với lịch sử Temporal"),
+    ):
         assert f'href="{href}"' in timeline.text and words in timeline.text, (href, words)
 
     # the links work with the page's session cookie
@@ -46,11 +48,15 @@ async def test_the_timeline_links_and_the_reconciliation_page(
     assert page.status_code == 200, page.text[-2000:]
     assert 'data-verdict="reconcile_ok"' in page.text and f"<code>{wid}</code>" in page.text
     # an upload from the session needs the session's CSRF token, as every API post
-    no_token = await auditor.post("/audit/verify-export", content=z.content,
-                                  headers={"Content-Type": "application/zip"})
+    no_token = await auditor.post(
+        "/audit/verify-export", content=z.content, headers={"Content-Type": "application/zip"}
+    )
     assert no_token.status_code == 403 and no_token.json()["code"] == "csrf_failed"
-    ok = await auditor.post("/audit/verify-export", content=z.content, headers={
-        "Content-Type": "application/zip", "X-CSRF-Token": csrf_of(timeline.text)})
+    ok = await auditor.post(
+        "/audit/verify-export",
+        content=z.content,
+        headers={"Content-Type": "application/zip", "X-CSRF-Token": csrf_of(timeline.text)},
+    )
     assert ok.status_code == 200 and ok.json()["ok"] is True, ok.text
 
     # an event behind the workflow's back: the page lists it
@@ -58,8 +64,10 @@ async def test_the_timeline_links_and_the_reconciliation_page(
     await store.append(stream, head, [pledge("so-x")])
     page = await auditor.get(f"{BASE}/doi-chieu")
     assert 'data-verdict="reconcile_failed"' in page.text
-    assert (f'data-code="not_written">Phiên bản {head + 1} (pledge_signed, ' in page.text
-            and "không do yêu cầu, lần xử lý quá hạn hay việc khởi tạo nào" in page.text)
+    assert (
+        f'data-code="not_written">Phiên bản {head + 1} (pledge_signed, ' in page.text
+        and "không do yêu cầu, lần xử lý quá hạn hay việc khởi tạo nào" in page.text
+    )
     assert "no update, deadline" not in page.text  # said in Vietnamese, not in English
 
     # a unit's person sees none of it

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.temporal
 
 @pytest.fixture
 async def server(site: Services) -> AsyncIterator[str]:
-    config = uvicorn.Config(create_app(site), host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="off")
+    config = uvicorn.Config(
+        create_app(site), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
     srv = uvicorn.Server(config)
     task = asyncio.create_task(srv.serve())
     async with asyncio.timeout(60):
@@ -43,15 +44,18 @@ async def server(site: Services) -> AsyncIterator[str]:
 async def login(url: str, name: str) -> httpx.AsyncClient:
     c = httpx.AsyncClient(base_url=url, headers=HTML)
     page = await c.get("/dang-nhap")
-    r = await c.post("/dang-nhap", data={"login": name, "password": PASSWORD,
-                                          "csrf_token": csrf_of(page.text)})
+    r = await c.post(
+        "/dang-nhap", data={"login": name, "password": PASSWORD, "csrf_token": csrf_of(page.text)}
+    )
     assert r.status_code == 303, r.text
     return c
 
 
 async def make_feed(c: httpx.AsyncClient) -> str:
     page = await c.get("/tai-khoan")
-    assert (page.status_code == 200 and "Chưa có địa chỉ lịch" in page.text) or "đã tạo" in page.text
+    assert (
+        page.status_code == 200 and "Chưa có địa chỉ lịch" in page.text
+    ) or "đã tạo" in page.text
     r = await c.post("/tai-khoan/lich", data={"csrf_token": csrf_of(page.text), "do": "rotate"})
     assert r.status_code == 303
     shown = await c.get(r.headers["location"])
@@ -65,8 +69,11 @@ async def make_feed(c: httpx.AsyncClient) -> str:
 async def test_a_persons_deadlines_by_a_secret_address(site: Services, server: str) -> None:
     admin = await login(server, "qt-admin")
     page = await admin.get("/quan-ly")
-    r = await admin.post("/quan-ly", data={"csrf_token": csrf_of(page.text)},
-                         files={"file": ("kg.json", REFERENCE.read_bytes(), "application/json")})
+    r = await admin.post(
+        "/quan-ly",
+        data={"csrf_token": csrf_of(page.text)},
+        files={"file": ("kg.json", REFERENCE.read_bytes(), "application/json")},
+    )
     assert r.status_code == 303, r.text
     await site.readmodels.catch_up()
 
@@ -95,8 +102,9 @@ async def test_a_persons_deadlines_by_a_secret_address(site: Services, server: s
 
     # stored only as its hash
     rows = await site.pool.fetch("SELECT * FROM calendar_tokens WHERE login = 'nv-so-khdt'")
-    assert len(rows) == 1 and bytes(rows[0]["token_hash"]) == hashlib.sha256(
-        token.encode()).digest()
+    assert (
+        len(rows) == 1 and bytes(rows[0]["token_hash"]) == hashlib.sha256(token.encode()).digest()
+    )
     assert token not in repr(dict(rows[0]))
 
     # a new address ends the old one

@@ -19,7 +19,7 @@ def luminance(hex_colour: str) -> float:
         s = c / 255
         return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
 
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
@@ -35,8 +35,14 @@ def fill_of(selector: str) -> str:
 
 
 def test_the_charts_words_stand_on_white_in_dark_text() -> None:
-    chart = bar_chart([("Sở Ngoại vụ", "983.5", True), ("Sở Tư pháp", "12", False),
-                       ("Văn phòng UBND tỉnh", "950", True)], title="Tổng điểm")
+    chart = bar_chart(
+        [
+            ("Sở Ngoại vụ", "983.5", True),
+            ("Sở Tư pháp", "12", False),
+            ("Văn phòng UBND tỉnh", "950", True),
+        ],
+        title="Tổng điểm",
+    )
     root = ET.fromstring(str(chart))
     rects = [(float(r.get("y", 0)), float(r.get("height", 0))) for r in root.iter(f"{SVG}rect")]
     texts = list(root.iter(f"{SVG}text"))

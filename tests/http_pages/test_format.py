@@ -55,9 +55,11 @@ def test_days_left_counts_vietnamese_calendar_days() -> None:
 def test_every_person_command_has_a_button_and_rule_sentences_fill_their_numbers() -> None:
     assert set(COMMAND_NAMES) - set(BUTTON) == {"expire_deadline"}
     assert rule_sentence("score_above_max", max="600") == (
-        "Điểm vượt quá điểm tối đa của nội dung (600).")
+        "Điểm vượt quá điểm tối đa của nội dung (600)."
+    )
     assert rule_sentence("quorum_not_met", need=6, members=8) == (
-        "Chưa đủ số đơn vị dự hội nghị (cần ít nhất 6/8).")
+        "Chưa đủ số đơn vị dự hội nghị (cần ít nhất 6/8)."
+    )
     assert "…" in rule_sentence("quorum_not_met")
     assert all("_" not in sentence for sentence in RULE.values())  # no code on screen
 

@@ -28,30 +28,83 @@ pytestmark = [pytest.mark.slow, pytest.mark.temporal]
 EXAMPLES = int(os.environ.get("THIDUA_PAGE_FUZZ_EXAMPLES", "600"))
 PEOPLE = ("qt-admin", "kiem-toan", "nv-so-ngoai-vu", "nv-so-khdt")
 
-ODD = st.sampled_from([
-    "", " ", "\x00", "%00", "<b>x</b>", "99999999999999999999999", "-1", "0", "1e400", "NaN",
-    "0001-01-01T00:00", "9999-12-31T23:59:59-23:59", "31/13/2019", "1/1/99999999999",
-    "2019-03-08", "08/3/2019", "583,5", "9" * 5000, "ٶ", "../", "\ud7ff", "a" * 3000, "²⁰¹⁸",
-])
+ODD = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "%00",
+        "<b>x</b>",
+        "99999999999999999999999",
+        "-1",
+        "0",
+        "1e400",
+        "NaN",
+        "0001-01-01T00:00",
+        "9999-12-31T23:59:59-23:59",
+        "31/13/2019",
+        "1/1/99999999999",
+        "2019-03-08",
+        "08/3/2019",
+        "583,5",
+        "9" * 5000,
+        "ٶ",
+        "../",
+        "\ud7ff",
+        "a" * 3000,
+        "²⁰¹⁸",
+    ]
+)
 TEXT = st.one_of(ODD, st.text(max_size=40))
 BLOCK = st.one_of(st.just("kg-khoi-2"), st.just("khong-co"), TEXT)
 YEAR = st.one_of(st.just("2018"), st.just("2019"), st.integers().map(str), TEXT)
 UNITS = st.sampled_from(["so-ngoai-vu", "so-khdt", "so-noi-vu", "vp-ubnd", "zz"])
-FIELDS = st.sampled_from([
-    "unit", "sections.c1", "sections.c2", "sections.c3", "note", "held_on",
-    "attendance.so-khdt", "attendance.so-ngoai-vu", "order", "approve", "place.1", "place.2",
-    "place.x", "head", "deputy", "stage", "until", "reason", "kind", "reference", "confirm",
-    "block", "year", "pledge", "scoring", "nam",
-])
-QUERY = st.dictionaries(st.one_of(st.sampled_from(["phien-ban", "thoi-diem", "nam", "da-gui"]),
-                                  st.text(max_size=10)), TEXT, max_size=3)
-FORM = st.dictionaries(st.one_of(FIELDS, st.text(max_size=10)),
-                       st.one_of(UNITS, TEXT, st.lists(UNITS, max_size=3)), max_size=6)
+FIELDS = st.sampled_from(
+    [
+        "unit",
+        "sections.c1",
+        "sections.c2",
+        "sections.c3",
+        "note",
+        "held_on",
+        "attendance.so-khdt",
+        "attendance.so-ngoai-vu",
+        "order",
+        "approve",
+        "place.1",
+        "place.2",
+        "place.x",
+        "head",
+        "deputy",
+        "stage",
+        "until",
+        "reason",
+        "kind",
+        "reference",
+        "confirm",
+        "block",
+        "year",
+        "pledge",
+        "scoring",
+        "nam",
+    ]
+)
+QUERY = st.dictionaries(
+    st.one_of(st.sampled_from(["phien-ban", "thoi-diem", "nam", "da-gui"]), st.text(max_size=10)),
+    TEXT,
+    max_size=3,
+)
+FORM = st.dictionaries(
+    st.one_of(FIELDS, st.text(max_size=10)),
+    st.one_of(UNITS, TEXT, st.lists(UNITS, max_size=3)),
+    max_size=6,
+)
 UPLOAD = st.one_of(
     st.binary(max_size=300),
     st.integers(1, 100_000).map(lambda n: b"[" * n),
     st.dictionaries(st.text(max_size=8), st.one_of(TEXT, st.integers()), max_size=4).map(
-        lambda d: repr(d).replace("'", '"').encode("utf-8", "surrogatepass")),
+        lambda d: repr(d).replace("'", '"').encode("utf-8", "surrogatepass")
+    ),
 )
 
 
@@ -64,9 +117,12 @@ def _mostly(draw: st.DrawFn, usual: str, odd: st.SearchStrategy[str]) -> str:
     return usual if draw(st.integers(0, 9)) < 7 else draw(odd)
 
 
-ROLE_PAGES = {"nv-so-khdt": ("giao-uoc", "tu-cham-diem", "phieu-binh-xet", "phieu-bau"),
-              "nv-so-ngoai-vu": ("dieu-hanh", "giao-uoc", "tu-cham-diem"),
-              "qt-admin": ("quan-ly",), "kiem-toan": ("nhat-ky",)}
+ROLE_PAGES = {
+    "nv-so-khdt": ("giao-uoc", "tu-cham-diem", "phieu-binh-xet", "phieu-bau"),
+    "nv-so-ngoai-vu": ("dieu-hanh", "giao-uoc", "tu-cham-diem"),
+    "qt-admin": ("quan-ly",),
+    "kiem-toan": ("nhat-ky",),
+}
 
 
 @st.composite
@@ -75,28 +131,51 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     who = draw(st.sampled_from(PEOPLE))
     b, y = _seg(_mostly(draw, "kg-khoi-2", BLOCK)), _seg(_mostly(draw, "2018", YEAR))
     base = f"/ky/{b}/{y}"
-    page = _mostly(draw, draw(st.sampled_from(ROLE_PAGES[who])),
-                   st.one_of(st.sampled_from(sorted(PAGES)), TEXT.map(_seg)))
-    kind = draw(st.sampled_from(
-        ["get", "form", "form"] + (["upload", "block_form"] if who == "qt-admin" else [])))
+    page = _mostly(
+        draw,
+        draw(st.sampled_from(ROLE_PAGES[who])),
+        st.one_of(st.sampled_from(sorted(PAGES)), TEXT.map(_seg)),
+    )
+    kind = draw(
+        st.sampled_from(
+            ["get", "form", "form"] + (["upload", "block_form"] if who == "qt-admin" else [])
+        )
+    )
     out: dict[str, Any] = {"who": who, "csrf": draw(st.integers(0, 9)) > 0}
     if kind == "get":
-        path = draw(st.sampled_from([
-            "/", "/viec-can-lam", "/quan-ly", "/kiem-tra", base, f"{base}/ket-qua",
-            f"{base}/phien-ban", f"{base}/{page}", f"{base}/nhat-ky", f"{base}/doi-chieu",
-            f"{base}/nhat-ky/{_seg(_mostly(draw, '3', YEAR))}.json",
-        ]))
+        path = draw(
+            st.sampled_from(
+                [
+                    "/",
+                    "/viec-can-lam",
+                    "/quan-ly",
+                    "/kiem-tra",
+                    base,
+                    f"{base}/ket-qua",
+                    f"{base}/phien-ban",
+                    f"{base}/{page}",
+                    f"{base}/nhat-ky",
+                    f"{base}/doi-chieu",
+                    f"{base}/nhat-ky/{_seg(_mostly(draw, '3', YEAR))}.json",
+                ]
+            )
+        )
         return out | {"method": "GET", "path": path, "params": draw(QUERY)}
     if kind == "form":
         form = draw(FORM)
         actions = PAGES[page][1] if page in PAGES else COMMAND_NAMES
-        form["do"] = _mostly(draw, draw(st.sampled_from(actions)),
-                             st.one_of(st.sampled_from(COMMAND_NAMES), TEXT))
+        form["do"] = _mostly(
+            draw, draw(st.sampled_from(actions)), st.one_of(st.sampled_from(COMMAND_NAMES), TEXT)
+        )
         return out | {"method": "POST", "path": f"{base}/{page}", "data": form}
     if kind == "block_form":
         return out | {"method": "POST", "path": "/quan-ly/khoi", "data": draw(FORM)}
-    return out | {"method": "POST", "path": "/quan-ly", "data": {},
-                  "files": {"file": ("x.json", draw(UPLOAD), "application/json")}}
+    return out | {
+        "method": "POST",
+        "path": "/quan-ly",
+        "data": {},
+        "files": {"file": ("x.json", draw(UPLOAD), "application/json")},
+    }
 
 
 def _form(data: dict[str, Any]) -> dict[str, Any]:
@@ -105,6 +184,7 @@ def _form(data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(v, list):
             return [clean(x) for x in v]
         return str(v).encode("utf-8", "replace").decode("utf-8")
+
     return {clean(k): clean(v) for k, v in data.items()}
 
 
@@ -133,8 +213,9 @@ async def test_fuzzed_pages_get_no_5xx_and_refused_requests_write_nothing(
         after = int(await site.pool.fetchval("SELECT count(*) FROM events"))
         return r.status_code, before, after, r.text[:300]
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(req=requests())
     def fuzz(req: dict[str, Any]) -> None:
         status, before, after, text = asyncio.run_coroutine_threadsafe(one(req), loop).result(120)

@@ -33,7 +33,8 @@ def text_of(html: str) -> str:
 
 
 async def test_the_pages_the_minutes_and_the_councils_document_say_the_same(
-    browser: Browser, site: Services,
+    browser: Browser,
+    site: Services,
 ) -> None:
     raw = json.loads(REFERENCE.read_text("utf-8"))
     for step in raw["steps"]:
@@ -63,25 +64,39 @@ async def test_the_pages_the_minutes_and_the_councils_document_say_the_same(
     # the minutes, from the stream's events
     stream = cycle_key(sc.block.id, sc.year, cycles.prefix)[1]
     replay = await site.store.replay(stream)
-    minutes = text_of(minutes_html(replay.events, stream=stream,
-                                   head_version=replay.report.head_version,
-                                   head_hash=replay.report.head_hash))
+    minutes = text_of(
+        minutes_html(
+            replay.events,
+            stream=stream,
+            head_version=replay.report.head_version,
+            head_hash=replay.report.head_hash,
+        )
+    )
 
     # the council's document, from the compiled list of the province's year
     document = render_document(compile_proposals(sc.block.province, sc.year, [state]))
 
     facts = {
-        "the review's day": (HELD_ON, {"timeline": timeline, "minutes": minutes,
-                                       "council": document}),
-        "the first place's total": (TOTAL, {"result": result, "minutes": minutes,
-                                            "council": document}),
+        "the review's day": (
+            HELD_ON,
+            {"timeline": timeline, "minutes": minutes, "council": document},
+        ),
+        "the first place's total": (
+            TOTAL,
+            {"result": result, "minutes": minutes, "council": document},
+        ),
         "the sheet's maximum": (MAX_TOTAL, {"form": form, "minutes": minutes}),
     }
     for fact, (said, where) in facts.items():
         missing = [name for name, text in where.items() if said not in text]
         assert missing == [], f"{fact} is not {said!r} in {missing}"
     # and no other way of saying them anywhere
-    for name, text in {"timeline": timeline, "result": result, "form": form,
-                       "minutes": minutes, "council": document}.items():
+    for name, text in {
+        "timeline": timeline,
+        "result": result,
+        "form": form,
+        "minutes": minutes,
+        "council": document,
+    }.items():
         assert "05/1/2019" not in text and "983.5" not in text, name
         assert not re.search(r"/ 1000\b|\b1000 điểm", text), name

@@ -20,8 +20,11 @@ BASE = "/ky/kg-khoi-2/2018"
 async def start_reference(admin: httpx.AsyncClient) -> None:
     page = await admin.get("/quan-ly")
     assert page.status_code == 200, page.text
-    r = await admin.post("/quan-ly", data={"csrf_token": csrf_of(page.text)},
-                         files={"file": ("kg.json", REFERENCE.read_bytes(), "application/json")})
+    r = await admin.post(
+        "/quan-ly",
+        data={"csrf_token": csrf_of(page.text)},
+        files={"file": ("kg.json", REFERENCE.read_bytes(), "application/json")},
+    )
     assert r.status_code == 303, r.text
     assert r.headers["location"].startswith(BASE)
 
@@ -61,8 +64,9 @@ async def test_login_tasks_sign_and_score_through_the_pages(
     assert 'data-action="sign_pledge"' not in tasks.text
 
     # another unit's form: refused with the 403 page, nothing written
-    r = await post(khdt, f"{BASE}/giao-uoc",
-                   {"do": "sign_pledge", "confirm": "1", "unit": "so-noi-vu"})
+    r = await post(
+        khdt, f"{BASE}/giao-uoc", {"do": "sign_pledge", "confirm": "1", "unit": "so-noi-vu"}
+    )
     assert r.status_code == 403 and "Không có quyền truy cập" in r.text
     assert await events(site) == before + 1
 
@@ -80,18 +84,25 @@ async def test_login_tasks_sign_and_score_through_the_pages(
     assert r.status_code == 409 and 'data-code="reason_required"' in r.text
     assert "Xác nhận: Kết thúc ký giao ước" in r.text
     assert await events(site) == before
-    r = await post(head, f"{BASE}/dieu-hanh",
-                   {"do": "close_pledge", "confirm": "1", "note": "Hết thời gian ký"})
+    r = await post(
+        head,
+        f"{BASE}/dieu-hanh",
+        {"do": "close_pledge", "confirm": "1", "note": "Hết thời gian ký"},
+    )
     assert r.status_code == 303, r.text
-    closed = (await site.store.read_stream(
-        cycle_key("kg-khoi-2", 2018, site.cycles.prefix)[1]))[before:]
-    assert [(e.type, e.data.get("note")) for e in closed] == [
-        ("pledge_closed", "Hết thời gian ký")]
+    closed = (await site.store.read_stream(cycle_key("kg-khoi-2", 2018, site.cycles.prefix)[1]))[
+        before:
+    ]
+    assert [(e.type, e.data.get("note")) for e in closed] == [("pledge_closed", "Hết thời gian ký")]
 
     # an over-maximum score: the field's sentence, what was typed kept, nothing written
     before = await events(site)
-    form = {"do": "submit_self_score", "sections.c1": "650", "sections.c2": "180,5",
-            "sections.c3": "190"}
+    form = {
+        "do": "submit_self_score",
+        "sections.c1": "650",
+        "sections.c2": "180,5",
+        "sections.c3": "190",
+    }
     r = await post(khdt, f"{BASE}/tu-cham-diem", form)
     assert r.status_code == 409, r.text
     assert 'data-code="score_above_max"' in r.text
@@ -116,8 +127,9 @@ async def test_login_tasks_sign_and_score_through_the_pages(
 async def test_no_session_goes_to_login_and_back(browser: Browser, site: Services) -> None:
     app_client = await browser("qt-admin")
     await start_reference(app_client)
-    anon = httpx.AsyncClient(transport=app_client._transport, base_url="http://thidua",
-                             headers={"Accept": "text/html"})
+    anon = httpx.AsyncClient(
+        transport=app_client._transport, base_url="http://thidua", headers={"Accept": "text/html"}
+    )
     r = await anon.get(f"{BASE}/giao-uoc")
     assert r.status_code == 303
     assert r.headers["location"].startswith("/dang-nhap?het-han=1&tiep=")
@@ -140,8 +152,9 @@ async def test_pages_of_a_live_cycle_and_a_forged_form(browser: Browser, site: S
     assert v1 >= 1
     # a form without the session's CSRF token: the 403 page, nothing written
     before = await events(site)
-    r = await khdt.post(f"{BASE}/giao-uoc", data={"do": "sign_pledge", "confirm": "1",
-                                                  "csrf_token": "forged"})
+    r = await khdt.post(
+        f"{BASE}/giao-uoc", data={"do": "sign_pledge", "confirm": "1", "csrf_token": "forged"}
+    )
     assert r.status_code == 403 and 'data-code="csrf_failed"' in r.text
     assert await events(site) == before
     r = await post(khdt, f"{BASE}/giao-uoc", {"do": "sign_pledge", "confirm": "1"})
@@ -149,9 +162,11 @@ async def test_pages_of_a_live_cycle_and_a_forged_form(browser: Browser, site: S
     assert (await khdt.get(f"{BASE}/phien-ban")).json()["version"] == v1 + 1
     # the secretariat: a broken scenario file is refused with every problem named
     page = await admin.get("/quan-ly")
-    r = await admin.post("/quan-ly", data={"csrf_token": csrf_of(page.text)},
-                         files={"file": ("x.json", b'{"format": 1, "block": {}}',
-                                         "application/json")})
+    r = await admin.post(
+        "/quan-ly",
+        data={"csrf_token": csrf_of(page.text)},
+        files={"file": ("x.json", b'{"format": 1, "block": {}}', "application/json")},
+    )
     assert r.status_code == 422 and 'data-code="invalid_scenario"' in r.text
     # cancel needs a reason
     r = await post(admin, f"{BASE}/quan-ly", {"do": "cancel_cycle", "reason": "  "})
@@ -180,17 +195,32 @@ async def test_an_expired_session_goes_to_login_and_back_to_the_same_page(
     assert login_url == "/dang-nhap?het-han=1&tiep=%2Fky%2Fkg-khoi-2%2F2018%2Ftu-cham-diem"
     form = await khdt.get(login_url)
     assert 'data-code="not_authenticated"' in form.text
-    r = await khdt.post("/dang-nhap", data={"login": "nv-so-khdt", "password": PASSWORD,
-                                             "csrf_token": csrf_of(form.text),
-                                             "tiep": "/ky/kg-khoi-2/2018/tu-cham-diem"})
+    r = await khdt.post(
+        "/dang-nhap",
+        data={
+            "login": "nv-so-khdt",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(form.text),
+            "tiep": "/ky/kg-khoi-2/2018/tu-cham-diem",
+        },
+    )
     assert r.status_code == 303 and r.headers["location"] == f"{BASE}/tu-cham-diem"
     assert await events(site) == version  # the cycle's state is untouched
     overview = await khdt.get(BASE)
     assert overview.status_code == 200
-    assert '<tr data-unit="so-khdt"><th scope="row">Sở Kế hoạch và Đầu tư (Khối phó)</th>\n<td>Đã ký' in overview.text
+    assert (
+        '<tr data-unit="so-khdt"><th scope="row">Sở Kế hoạch và Đầu tư (Khối phó)</th>\n<td>Đã ký'
+        in overview.text
+    )
     # a login page never sends the person to another site
     form = await khdt.get("/dang-nhap")
-    r = await khdt.post("/dang-nhap", data={"login": "nv-so-khdt", "password": PASSWORD,
-                                             "csrf_token": csrf_of(form.text),
-                                             "tiep": "//evil.example/x"})
+    r = await khdt.post(
+        "/dang-nhap",
+        data={
+            "login": "nv-so-khdt",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(form.text),
+            "tiep": "//evil.example/x",
+        },
+    )
     assert r.headers["location"] == "/"

@@ -24,8 +24,17 @@ pytestmark = pytest.mark.db
 
 async def listed(pool: asyncpg.Pool, prefix: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for who in ("admin", "so-ngoai-vu", "so-khdt", "so-noi-vu", "so-tu-phap", "vp-ubnd",
-                "vp-hdnd", "vp-doan-dbqh", "vp-dieu-phoi-ntm"):
+    for who in (
+        "admin",
+        "so-ngoai-vu",
+        "so-khdt",
+        "so-noi-vu",
+        "so-tu-phap",
+        "vp-ubnd",
+        "vp-hdnd",
+        "vp-doan-dbqh",
+        "vp-dieu-phoi-ntm",
+    ):
         for a in await pending_for(pool, who, prefix=prefix):
             out.setdefault(who, []).append(a.action + (f":{a.subject}" if a.subject else ""))
     return {k: sorted(v) for k, v in out.items()}
@@ -56,7 +65,11 @@ async def test_the_tasks_query_uses_the_index(pool: asyncpg.Pool) -> None:
     await ProjectionRunner(pool, [PendingReadModel()]).prepare()
     async with pool.acquire() as conn:
         await conn.execute("SET enable_seqscan = off")
-        plan = "\n".join(r[0] for r in await conn.fetch(
-            "EXPLAIN SELECT * FROM pending_actions WHERE who = 'so-khdt'"
-            " ORDER BY deadline NULLS LAST LIMIT 500"))
+        plan = "\n".join(
+            r[0]
+            for r in await conn.fetch(
+                "EXPLAIN SELECT * FROM pending_actions WHERE who = 'so-khdt'"
+                " ORDER BY deadline NULLS LAST LIMIT 500"
+            )
+        )
     assert "pending_actions_who" in plan

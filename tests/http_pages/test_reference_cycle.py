@@ -22,8 +22,10 @@ from .test_pages import BASE, start_reference
 pytestmark = pytest.mark.temporal
 
 PAGE = {
-    "sign_pledge": "giao-uoc", "submit_self_score": "tu-cham-diem",
-    "cast_ballot": "phieu-binh-xet", "cast_election_ballot": "phieu-bau",
+    "sign_pledge": "giao-uoc",
+    "submit_self_score": "tu-cham-diem",
+    "cast_ballot": "phieu-binh-xet",
+    "cast_election_ballot": "phieu-bau",
     "record_finding": "quan-ly",
 }
 
@@ -39,8 +41,8 @@ def form_of(step: dict[str, Any]) -> dict[str, Any]:
             data[f"attendance.{u}"] = "present"
         for a in step["absent"]:
             data[f"attendance.{a['unit']}"] = (
-                "written" if a["written_opinion"] else "notice" if a["with_notice"]
-                else "no_notice")
+                "written" if a["written_opinion"] else "notice" if a["with_notice"] else "no_notice"
+            )
     for key in ("unit", "note", "kind", "reference", "deputy", "head"):
         if key in step and step["do"] not in ("sign_pledge", "submit_self_score"):
             data[key] = step[key]
@@ -49,8 +51,9 @@ def form_of(step: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def refusals(site: Services, c: httpx.AsyncClient, path: str, csrf: str,
-                   step: dict[str, Any]) -> None:
+async def refusals(
+    site: Services, c: httpx.AsyncClient, path: str, csrf: str, step: dict[str, Any]
+) -> None:
     """Before some steps, a wrong form first: the sentence next to its field, what was typed
     kept, nothing written."""
     stream = cycle_key("kg-khoi-2", 2018, site.cycles.prefix)[1]
@@ -134,19 +137,26 @@ async def test_the_reference_cycle_through_the_pages(browser: Browser, site: Ser
     assert "Sở Kế hoạch và Đầu tư" in row and ">so-khdt<" not in row
     csrf = csrf_of(listing.text)
     before = await site.store.head(cycle_key("kg-khoi-2", 2019, site.cycles.prefix)[1])
-    bad = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "kg-khoi-2",
-                                                  "year": "2O19", "pledge": "31/3/2019"})
+    bad = await admin.post(
+        "/quan-ly/khoi",
+        data={"csrf_token": csrf, "block": "kg-khoi-2", "year": "2O19", "pledge": "31/3/2019"},
+    )
     assert bad.status_code == 422 and 'data-code="invalid_year"' in bad.text
     assert 'value="2O19"' in bad.text and 'value="31/3/2019"' in bad.text  # kept as typed
-    bad = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "kg-khoi-2",
-                                                  "year": "2019", "pledge": "31/13/2019"})
+    bad = await admin.post(
+        "/quan-ly/khoi",
+        data={"csrf_token": csrf, "block": "kg-khoi-2", "year": "2019", "pledge": "31/13/2019"},
+    )
     assert bad.status_code == 422 and 'data-code="invalid_date"' in bad.text
-    bad = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "khong-co",
-                                                  "year": "2019"})
+    bad = await admin.post(
+        "/quan-ly/khoi", data={"csrf_token": csrf, "block": "khong-co", "year": "2019"}
+    )
     assert bad.status_code == 409 and 'data-code="unknown_block"' in bad.text
     assert await site.store.head(cycle_key("kg-khoi-2", 2019, site.cycles.prefix)[1]) == before
-    r = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "kg-khoi-2",
-                                                "year": "2019", "pledge": "2019-03-31"})
+    r = await admin.post(
+        "/quan-ly/khoi",
+        data={"csrf_token": csrf, "block": "kg-khoi-2", "year": "2019", "pledge": "2019-03-31"},
+    )
     assert r.status_code == 303, r.text[-2000:]
     assert r.headers["location"].startswith("/ky/kg-khoi-2/2019")
     nxt = await site.cycles.state("kg-khoi-2", 2019)
@@ -154,8 +164,9 @@ async def test_the_reference_cycle_through_the_pages(browser: Browser, site: Ser
     assert (nxt.block.head, nxt.block.deputy) == (expect["next_head"], expect["next_deputy"])
     assert nxt.deadlines["pledge"] == datetime(2019, 3, 31, 10, tzinfo=UTC)  # 17:00 at +07
     assert nxt.ruleset == state.ruleset and nxt.score_sheet == state.score_sheet
-    again = await admin.post("/quan-ly/khoi", data={"csrf_token": csrf, "block": "kg-khoi-2",
-                                                    "year": "2019"})
+    again = await admin.post(
+        "/quan-ly/khoi", data={"csrf_token": csrf, "block": "kg-khoi-2", "year": "2019"}
+    )
     assert again.status_code == 409 and 'data-code="cycle_exists"' in again.text
 
 
@@ -185,8 +196,9 @@ async def downloads(people: dict[str, Any], result: str) -> None:
     assert xlsx.status_code == 200, xlsx.text[:300]
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(BytesIO(xlsx.content))["Điểm theo nội dung"]
-    read = {r[2]: [vn_number(v) for v in r[3:7]]
-            for r in sheet.iter_rows(min_row=2, values_only=True)}
+    read = {
+        r[2]: [vn_number(v) for v in r[3:7]] for r in sheet.iter_rows(min_row=2, values_only=True)
+    }
     assert read == shown
 
     # the deputy unit (this year's chair's partner) drafts the summary report

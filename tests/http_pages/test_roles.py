@@ -76,8 +76,11 @@ async def test_roles_land_on_their_pages_and_the_count_follows_the_tasks(
     console = await head.get(f"{BASE}/dieu-hanh")
     field = re.search(r'<input [^>]*id="held_on"[^>]*>', console.text)
     assert field and 'type="text"' in field.group(0) and "pattern=" in field.group(0)
-    review = form_of(next(s for s in json.loads(REFERENCE.read_text("utf-8"))["steps"]
-                          if s["do"] == "hold_review"))
+    review = form_of(
+        next(
+            s for s in json.loads(REFERENCE.read_text("utf-8"))["steps"] if s["do"] == "hold_review"
+        )
+    )
     wrong = await post(head, f"{BASE}/dieu-hanh", {**review, "held_on": "31/02/2019"})
     assert wrong.status_code == 409 and 'data-code="invalid_date"' in wrong.text
     r = await post(head, f"{BASE}/dieu-hanh", {**review, "held_on": "8/3/2019"})
@@ -113,8 +116,11 @@ async def test_a_unit_sees_what_it_did_and_the_system_its_own_acts(
     khdt = await browser("nv-so-khdt")
     done = await khdt.get("/viec-da-lam")
     assert done.status_code == 200
-    rows = re.findall(r'<tr data-type="([a-z_]+)" data-done="(mine|answer)"><td>([^<]+)</td>'
-                      r'<td>(.*?)</td><td>([^<]*)</td></tr>', done.text)
+    rows = re.findall(
+        r'<tr data-type="([a-z_]+)" data-done="(mine|answer)"><td>([^<]+)</td>'
+        r"<td>(.*?)</td><td>([^<]*)</td></tr>",
+        done.text,
+    )
     kinds = {(t, d) for t, d, *_ in rows}
     assert ("pledge_signed", "mine") in kinds and ("self_score_submitted", "mine") in kinds
     assert ("score_verified", "mine") in kinds  # the deputy verified the head's score
@@ -125,8 +131,11 @@ async def test_a_unit_sees_what_it_did_and_the_system_its_own_acts(
     # at the end, what the cycle gave it
     await send_steps(site.cycles, sc, sc.steps[18:])
     done = await khdt.get("/viec-da-lam")
-    assert re.search(r'data-type="cycle_completed" data-done="answer">.*?đơn vị được đề nghị '
-                     r'Bằng khen của Chủ tịch UBND tỉnh \(vị trí 2\)', done.text)
+    assert re.search(
+        r'data-type="cycle_completed" data-done="answer">.*?đơn vị được đề nghị '
+        r"Bằng khen của Chủ tịch UBND tỉnh \(vị trí 2\)",
+        done.text,
+    )
 
     # the pledge closed by itself at the last signature: the system's act, not the signer's
     stream = await site.store.read_stream(_stream(site))

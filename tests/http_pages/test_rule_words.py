@@ -10,7 +10,8 @@ from app import words
 
 ROOT = Path(__file__).parents[2]
 RAISED = re.compile(
-    r'(?:RuleError|FormError|IdentityError|DomainError)\(\s*"([a-z_]+)"|code\s*=\s*"([a-z_]+)"')
+    r'(?:RuleError|FormError|IdentityError|DomainError)\(\s*"([a-z_]+)"|code\s*=\s*"([a-z_]+)"'
+)
 
 
 def codes() -> set[str]:
@@ -44,8 +45,20 @@ def test_overdue_only_for_a_deadline_that_was_live() -> None:
     now = datetime.now(UTC)
 
     def task(deadline: datetime | None, started: datetime | None) -> PendingAction:
-        return PendingAction("cycle-k-2018", "Sở", "sign_pledge", "", "", "k", "Khối", 2018,
-                             "", "pledge", deadline, started)
+        return PendingAction(
+            "cycle-k-2018",
+            "Sở",
+            "sign_pledge",
+            "",
+            "",
+            "k",
+            "Khối",
+            2018,
+            "",
+            "pledge",
+            deadline,
+            started,
+        )
 
     assert task(now - timedelta(days=3), now - timedelta(days=30)).overdue
     assert not task(now - timedelta(days=3000), now - timedelta(days=1)).overdue  # before start

@@ -23,14 +23,18 @@ pytestmark = pytest.mark.temporal
 
 FILES = sorted((Path(__file__).parents[1] / "workflows" / "scenarios").glob("*.json"))
 PAGE = {
-    "sign_pledge": "giao-uoc", "submit_self_score": "tu-cham-diem",
-    "cast_ballot": "phieu-binh-xet", "cast_election_ballot": "phieu-bau",
-    "record_finding": "quan-ly", "withdraw_finding": "quan-ly", "cancel_cycle": "quan-ly",
-    "appoint_leaders": "quan-ly", "extend_deadline": "quan-ly",
+    "sign_pledge": "giao-uoc",
+    "submit_self_score": "tu-cham-diem",
+    "cast_ballot": "phieu-binh-xet",
+    "cast_election_ballot": "phieu-bau",
+    "record_finding": "quan-ly",
+    "withdraw_finding": "quan-ly",
+    "cancel_cycle": "quan-ly",
+    "appoint_leaders": "quan-ly",
+    "extend_deadline": "quan-ly",
 }
 UNIT_FORMS = ("sign_pledge", "submit_self_score")
-NOTED = ("close_pledge", "close_scoring", "close_vote_round", "withdraw_finding",
-         "extend_deadline")
+NOTED = ("close_pledge", "close_scoring", "close_vote_round", "withdraw_finding", "extend_deadline")
 
 
 def form_of(step: dict[str, Any]) -> dict[str, Any]:
@@ -49,8 +53,12 @@ def form_of(step: dict[str, Any]) -> dict[str, Any]:
             data[f"attendance.{u}"] = "present"
         for a in step.get("absent", ()):
             data[f"attendance.{a['unit']}"] = (
-                "written" if a.get("written_opinion") else
-                "notice" if a.get("with_notice", True) else "no_notice")
+                "written"
+                if a.get("written_opinion")
+                else "notice"
+                if a.get("with_notice", True)
+                else "no_notice"
+            )
     for key in ("note", "kind", "reference", "deputy", "head", "reason", "stage", "until"):
         if key in step:
             data[key] = step[key]
@@ -69,8 +77,14 @@ def form_of(step: dict[str, Any]) -> dict[str, Any]:
 async def person(site: Services, browser: Browser, who: str) -> httpx.AsyncClient:
     login = "qt-admin" if who == "admin" else f"nv-{who}"
     if who != "admin" and await site.identity.people.get(login) is None:
-        await site.identity.add_person(login, name=f"Cán bộ {who}", role="unit", unit=who,
-                                       password=PASSWORD, by=Actor.admin(name="test"))
+        await site.identity.add_person(
+            login,
+            name=f"Cán bộ {who}",
+            role="unit",
+            unit=who,
+            password=PASSWORD,
+            by=Actor.admin(name="test"),
+        )
     return await browser(login)
 
 
@@ -82,8 +96,11 @@ async def test_scenario_through_the_pages(path: Path, browser: Browser, site: Se
     stream = cycle_key(block, year, site.cycles.prefix)[1]
     people: dict[str, httpx.AsyncClient] = {"admin": await person(site, browser, "admin")}
     page = await people["admin"].get("/quan-ly")
-    r = await people["admin"].post("/quan-ly", data={"csrf_token": csrf_of(page.text)},
-                                   files={"file": (path.name, path.read_bytes())})
+    r = await people["admin"].post(
+        "/quan-ly",
+        data={"csrf_token": csrf_of(page.text)},
+        files={"file": (path.name, path.read_bytes())},
+    )
     assert r.status_code == 303, r.text[-2000:]
     for i, step in enumerate(sc["steps"]):
         who = step["as"]

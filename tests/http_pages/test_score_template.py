@@ -23,8 +23,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 async def upload(c: httpx.AsyncClient, data: bytes) -> httpx.Response:
     page = await c.get(f"{BASE}/tu-cham-diem")
-    return await c.post(f"{BASE}/tu-cham-diem/tep", data={"csrf_token": csrf_of(page.text)},
-                        files={"file": ("diem.xlsx", data, XLSX)})
+    return await c.post(
+        f"{BASE}/tu-cham-diem/tep",
+        data={"csrf_token": csrf_of(page.text)},
+        files={"file": ("diem.xlsx", data, XLSX)},
+    )
 
 
 def filled(template: bytes, values: dict[str, object], drop: str | None = None) -> bytes:
@@ -41,8 +44,9 @@ def filled(template: bytes, values: dict[str, object], drop: str | None = None) 
     return out.getvalue()
 
 
-async def test_a_unit_fills_its_self_score_from_the_template(browser: Browser,
-                                                            site: Services) -> None:
+async def test_a_unit_fills_its_self_score_from_the_template(
+    browser: Browser, site: Services
+) -> None:
     admin = await browser("qt-admin")
     await start_reference(admin)
     await site.readmodels.catch_up()
@@ -50,8 +54,9 @@ async def test_a_unit_fills_its_self_score_from_the_template(browser: Browser,
     r = await post(khdt, f"{BASE}/giao-uoc", {"do": "sign_pledge", "confirm": "1"})
     assert r.status_code == 303, r.text
     head = await browser("nv-so-ngoai-vu")
-    closed = await post(head, f"{BASE}/dieu-hanh",
-                        {"do": "close_pledge", "confirm": "1", "note": "Đủ để thử mẫu"})
+    closed = await post(
+        head, f"{BASE}/dieu-hanh", {"do": "close_pledge", "confirm": "1", "note": "Đủ để thử mẫu"}
+    )
     assert closed.status_code == 303, closed.text
 
     page = await khdt.get(f"{BASE}/tu-cham-diem")
@@ -88,8 +93,12 @@ async def test_a_unit_fills_its_self_score_from_the_template(browser: Browser,
     assert await events(site) == before
 
     # the filled form is sent as any other
-    form = {"do": "submit_self_score", "sections.c1": "583,25", "sections.c2": "180,5",
-            "sections.c3": "190"}
+    form = {
+        "do": "submit_self_score",
+        "sections.c1": "583,25",
+        "sections.c2": "180,5",
+        "sections.c3": "190",
+    }
     assert (await post(khdt, f"{BASE}/tu-cham-diem", form)).status_code == 303
     assert await events(site) == before + 1
     # the template then carries the unit's own scores; the secretariat has no template

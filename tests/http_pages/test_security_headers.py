@@ -22,17 +22,24 @@ pytestmark = pytest.mark.temporal
 
 API = "/cycles/kg-khoi-2/2018"
 BASE = "/ky/kg-khoi-2/2018"
-WANTED_CSP = ("default-src 'self'", "script-src 'self'", "img-src 'self' data:",
-              "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'",
-              "object-src 'none'")
+WANTED_CSP = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "img-src 'self' data:",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "object-src 'none'",
+)
 
 
 def directives(csp: str) -> dict[str, str]:
     return {d.split(" ", 1)[0]: d for d in (p.strip() for p in csp.split(";")) if d}
 
 
-def assert_headers(r: httpx.Response, *, cache: str = "no-store", https: bool = False,
-                   csp: str | None = PAGE_CSP) -> None:
+def assert_headers(
+    r: httpx.Response, *, cache: str = "no-store", https: bool = False, csp: str | None = PAGE_CSP
+) -> None:
     what = f"{r.request.method} {r.request.url.path} → {r.status_code}"
     h = r.headers
     if csp is not None:
@@ -66,14 +73,15 @@ async def test_every_kind_of_response_carries_the_headers(
     await reference_cycle(store, site.cycles)
     auditor = await browser("kiem-toan")
     unit = await browser("nv-so-khdt")
-    stranger = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(site)),
-                                 base_url="http://thidua")
+    stranger = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(site)), base_url="http://thidua"
+    )
     json = {"Accept": "application/json"}
     async with stranger:
         checks: list[tuple[httpx.Response, int, str]] = [
-            (await auditor.get("/kiem-tra"), 200, "text/html"),                    # a page
-            (await auditor.get(f"{BASE}/nhat-ky"), 200, "text/html"),              # audit page
-            (await stranger.get("/dang-nhap", headers=HTML), 200, "text/html"),    # public page
+            (await auditor.get("/kiem-tra"), 200, "text/html"),  # a page
+            (await auditor.get(f"{BASE}/nhat-ky"), 200, "text/html"),  # audit page
+            (await stranger.get("/dang-nhap", headers=HTML), 200, "text/html"),  # public page
             (await auditor.get("/session/me", headers=json), 200, "application/json"),
             (await auditor.get(f"{API}/audit", headers=json), 200, "application/json"),
             (await auditor.get(f"{API}/minutes.pdf"), 200, "application/pdf"),
@@ -84,15 +92,24 @@ async def test_every_kind_of_response_carries_the_headers(
             (await stranger.get("/no-such-path", headers=json), 401, "application/json"),
             (await auditor.get("/no-such-path", headers=json), 404, "application/json"),
             (await auditor.get("/ky/kg-khoi-9/2018", headers=HTML), 404, "text/html"),
-            (await auditor.get("/cycles", params={"year": "abc"}, headers=json), 422,
-             "application/json"),
+            (
+                await auditor.get("/cycles", params={"year": "abc"}, headers=json),
+                422,
+                "application/json",
+            ),
             (await unit.get(f"{API}/export.zip", headers=json), 403, "application/json"),
             (await unit.get(f"{BASE}/nhat-ky"), 403, "text/html"),
-            (await stranger.get("/kiem-tra", headers=HTML), 303, ""),              # to login
+            (await stranger.get("/kiem-tra", headers=HTML), 303, ""),  # to login
             (await auditor.post("/session/logout", headers=json), 403, "application/json"),
-            (await stranger.post("/cycles", content=b"x" * (300 * 1024),
-                                 headers={"Content-Type": "application/json"}), 413,
-             "application/json"),
+            (
+                await stranger.post(
+                    "/cycles",
+                    content=b"x" * (300 * 1024),
+                    headers={"Content-Type": "application/json"},
+                ),
+                413,
+                "application/json",
+            ),
         ]
         for r, status, kind in checks:
             assert r.status_code == status, (r.request.url.path, r.status_code, r.text[:300])
@@ -138,8 +155,10 @@ async def test_every_kind_of_response_carries_the_headers(
             assert_headers(asset, cache="no-cache")
         redirect = await stranger.get("/docs/oauth2-redirect")
         assert redirect.status_code == 200
-        assert all(h in redirect.headers["content-security-policy"]
-                   for h in inline_script_hashes(redirect.text))
+        assert all(
+            h in redirect.headers["content-security-policy"]
+            for h in inline_script_hashes(redirect.text)
+        )
         # no ReDoc: its bundle always loads its vendor's logo from another origin
         assert (await stranger.get("/redoc")).status_code in (401, 404)
 

@@ -35,16 +35,16 @@ def clock() -> Clock:
 @pytest.fixture
 def identity(pool: asyncpg.Pool, store: EventStore, clock: Clock) -> Identity:
     return Identity(
-        pool, store, hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1),
+        pool,
+        store,
+        hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1),
         clock=clock,
     )
 
 
 async def table_text(pool: asyncpg.Pool) -> str:
     """Every row of every table of the database as text (to look for secrets in clear)."""
-    tables = await pool.fetch(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-    )
+    tables = await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     out = []
     for t in tables:
         rows = await pool.fetch(f'SELECT t::text FROM "{t[0]}" t')

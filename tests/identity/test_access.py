@@ -19,8 +19,14 @@ PASSWORD = "mật-khẩu đủ dài 42"
 
 
 async def person(identity: Identity, login: str, **kw: str) -> None:
-    await identity.add_person(login, name=f"Person {login}", role=kw.pop("role", "unit"),
-                              unit=kw.pop("unit", "so-khdt"), password=PASSWORD, by=ADMIN)
+    await identity.add_person(
+        login,
+        name=f"Person {login}",
+        role=kw.pop("role", "unit"),
+        unit=kw.pop("unit", "so-khdt"),
+        password=PASSWORD,
+        by=ADMIN,
+    )
 
 
 async def refused(coro: object, code: str) -> IdentityError:
@@ -57,8 +63,7 @@ async def test_five_failures_start_a_delay_for_that_address_only_and_it_grows(
     here, there = "198.51.100.7", "203.0.113.9"
     with structlog.testing.capture_logs() as logs:
         for _ in range(5):
-            await refused(identity.login("pw-c", "wrong password!!", address=here),
-                          "login_failed")
+            await refused(identity.login("pw-c", "wrong password!!", address=here), "login_failed")
             clock.advance(seconds=10)
     # one log line: the delay that started (login, address, failures, until), no password
     [line] = [e for e in logs if e["event"] == "login.delayed"]
@@ -85,7 +90,11 @@ async def test_five_failures_start_a_delay_for_that_address_only_and_it_grows(
 def test_the_delay_doubles_up_to_its_limit() -> None:
     policy = ThrottlePolicy()
     assert [policy.delay(n) for n in (4, 5, 6, 7)] == [
-        None, timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
+        None,
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+    ]
     assert policy.delay(12) == policy.delay(1000) == timedelta(hours=1)
 
 
@@ -110,14 +119,16 @@ async def test_failures_a_day_old_are_forgotten_and_their_rows_deleted(
     await refused(identity.login("guessed-once", "wrong password!!"), "login_failed")
     clock.advance(days=1, seconds=1)
     await refused(identity.login("pw-f", "wrong password!!"), "login_failed")  # 1, not 5
-    rows = await pool.fetch("SELECT login, failures FROM login_throttle"
-                            " WHERE login = any($1::text[])", ["pw-f", "guessed-once"])
+    rows = await pool.fetch(
+        "SELECT login, failures FROM login_throttle WHERE login = any($1::text[])",
+        ["pw-f", "guessed-once"],
+    )
     assert [tuple(r) for r in rows] == [("pw-f", 1)]
     assert (await identity.login("pw-f", PASSWORD)).person.login == "pw-f"
 
 
 async def test_a_disabled_person_cannot_log_in_and_their_sessions_end_at_once(
-    identity: Identity
+    identity: Identity,
 ) -> None:
     await person(identity, "pw-e")
     s = await identity.login("pw-e", PASSWORD)
@@ -196,15 +207,20 @@ async def test_api_tokens_hashed_revocable_expiring_with_last_use(
     assert (await identity.bearer(other.token)).login == "tk-a"
     await identity.revoke_token(str(other.id), by=ADMIN)
     await refused(identity.bearer(other.token), "not_authenticated")
-    assert [t.status(clock()) for t in await identity.tokens.list("tk-a")] == [
-        "expired", "revoked"]
+    assert [t.status(clock()) for t in await identity.tokens.list("tk-a")] == ["expired", "revoked"]
 
     third = await identity.issue_token("tk-a", by=ADMIN)
     await identity.disable("tk-a", by=ADMIN)
     await refused(identity.bearer(third.token), "not_authenticated")
     types = [e.type for e in await store.read_stream("person-tk-a")]
-    assert types == ["person_created", "token_issued", "token_issued", "token_revoked",
-                     "token_issued", "person_disabled"]
+    assert types == [
+        "person_created",
+        "token_issued",
+        "token_issued",
+        "token_revoked",
+        "token_issued",
+        "person_disabled",
+    ]
     await refused(identity.revoke_token("not-a-uuid", by=ADMIN), "unknown_token")
 
 
@@ -220,23 +236,27 @@ def test_expiry() -> None:
     assert parse_expiry("12h") == timedelta(hours=12)
 
 
-@pytest.mark.parametrize(("address", "key"), [
-    ("198.51.100.7", "198.51.100.7"),
-    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
-    ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
-    ("::ffff:198.51.100.7", "198.51.100.7"),
-    ("unknown", "unknown"),
-])
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("unknown", "unknown"),
+    ],
+)
 def test_failures_are_counted_by_ipv4_address_or_ipv6_network(address: str, key: str) -> None:
     assert address_key(address) == key
 
 
 async def test_a_guesser_gains_nothing_from_more_addresses_of_one_ipv6_network(
-    identity: Identity
+    identity: Identity,
 ) -> None:
     await person(identity, "pw-g")
     for n in range(5):
-        await refused(identity.login("pw-g", "wrong password!!", address=f"2001:db8:9:9::{n}"),
-                      "login_failed")
+        await refused(
+            identity.login("pw-g", "wrong password!!", address=f"2001:db8:9:9::{n}"), "login_failed"
+        )
     await refused(identity.login("pw-g", PASSWORD, address="2001:db8:9:9::ff"), "login_delayed")
     assert (await identity.login("pw-g", PASSWORD, address="2001:db8:9:a::1")).person

@@ -19,11 +19,16 @@ def test_an_actor_without_a_person_keeps_its_old_bytes() -> None:
 
 
 def test_the_actor_of_a_person_carries_login_name_position_and_the_persons_unit() -> None:
-    a = Actor.of_person(role="unit", login="khdt-lan", name="Lan", unit="so-khdt",
-                        position="Chánh Văn phòng")
+    a = Actor.of_person(
+        role="unit", login="khdt-lan", name="Lan", unit="so-khdt", position="Chánh Văn phòng"
+    )
     assert a.model_dump(mode="json") == {
-        "kind": "unit", "unit": "so-khdt", "name": "Lan", "login": "khdt-lan",
-        "position": "Chánh Văn phòng"}
+        "kind": "unit",
+        "unit": "so-khdt",
+        "name": "Lan",
+        "login": "khdt-lan",
+        "position": "Chánh Văn phòng",
+    }
     assert Actor.model_validate(a.model_dump(mode="json")) == a
     admin = Actor.of_person(role="admin", login="root", name="Root")
     assert (admin.kind, admin.unit) == ("admin", None)

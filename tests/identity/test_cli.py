@@ -22,16 +22,33 @@ pytestmark = pytest.mark.db
 
 def thidua(db_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app", *args], input=stdin, capture_output=True, text=True,
-        env={**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING"}, timeout=120,
+        [sys.executable, "-m", "app", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING"},
+        timeout=120,
     )
 
 
 async def test_users_and_tokens_from_the_command_line(db_url: str, pool: asyncpg.Pool) -> None:
     secret = "mật khẩu qua stdin 123"
-    r = thidua(db_url, "users", "add", "cli-lan", "--name", "Nguyễn Thị Lan", "--role", "unit",
-               "--unit", "so-khdt", "--position", "Chánh Văn phòng", "--password-stdin",
-               stdin=secret + "\n")
+    r = thidua(
+        db_url,
+        "users",
+        "add",
+        "cli-lan",
+        "--name",
+        "Nguyễn Thị Lan",
+        "--role",
+        "unit",
+        "--unit",
+        "so-khdt",
+        "--position",
+        "Chánh Văn phòng",
+        "--password-stdin",
+        stdin=secret + "\n",
+    )
     assert r.returncode == 0, r.stderr
     r = thidua(db_url, "users", "add", "cli-x", "--name", "X", "--role", "unit")
     assert r.returncode == 1 and "unit_required (unit)" in r.stderr, r.stderr
@@ -51,8 +68,12 @@ async def test_users_and_tokens_from_the_command_line(db_url: str, pool: asyncpg
     r = thidua(db_url, "users", "passwd", "cli-lan", "--password-stdin", stdin="short\n")
     assert r.returncode == 1 and "weak_password" in r.stderr
 
-    types = [r[0] for r in await pool.fetch(
-        "SELECT type FROM events WHERE stream = 'person-cli-lan' ORDER BY version")]
+    types = [
+        r[0]
+        for r in await pool.fetch(
+            "SELECT type FROM events WHERE stream = 'person-cli-lan' ORDER BY version"
+        )
+    ]
     assert types == ["person_created", "token_issued", "token_revoked", "person_disabled"]
     everything = await table_text(pool)
     assert secret not in everything and token not in everything
@@ -62,8 +83,14 @@ async def test_users_show_lists_failed_logins_and_running_delays_per_address(
     db_url: str, pool: asyncpg.Pool, store: EventStore
 ) -> None:
     identity = Identity(pool, store, hasher=PasswordHasher(time_cost=1, memory_cost=8192))
-    await identity.add_person("cli-show", name="Trần Thư", role="admin", position="Chuyên viên",
-                              password="mật khẩu của thư ký", by=ADMIN)
+    await identity.add_person(
+        "cli-show",
+        name="Trần Thư",
+        role="admin",
+        position="Chuyên viên",
+        password="mật khẩu của thư ký",
+        by=ADMIN,
+    )
     for _ in range(5):
         with pytest.raises(IdentityError):
             await identity.login("cli-show", "sai mật khẩu rồi", address="198.51.100.7")
@@ -79,8 +106,10 @@ async def test_users_show_lists_failed_logins_and_running_delays_per_address(
     delayed = by_address["198.51.100.7"]
     assert delayed["failures"] == 5 and delayed["delayed_until"] is not None
     assert datetime.fromisoformat(delayed["delayed_until"]) > datetime.now(UTC)
-    assert (by_address["203.0.113.9"]["failures"], by_address["203.0.113.9"]["delayed_until"]) \
-        == (1, None)
+    assert (by_address["203.0.113.9"]["failures"], by_address["203.0.113.9"]["delayed_until"]) == (
+        1,
+        None,
+    )
     assert "sai mật khẩu rồi" not in r.stdout
 
     r = thidua(db_url, "users", "show", "cli-show")
@@ -90,8 +119,20 @@ async def test_users_show_lists_failed_logins_and_running_delays_per_address(
 
 
 async def test_users_email_from_the_command_line(db_url: str, pool: asyncpg.Pool) -> None:
-    r = thidua(db_url, "users", "add", "cli-mail", "--name", "Mai", "--role", "unit",
-               "--unit", "so-khdt", "--email", "mai@sokhdt.gov.vn")
+    r = thidua(
+        db_url,
+        "users",
+        "add",
+        "cli-mail",
+        "--name",
+        "Mai",
+        "--role",
+        "unit",
+        "--unit",
+        "so-khdt",
+        "--email",
+        "mai@sokhdt.gov.vn",
+    )
     assert r.returncode == 0, r.stderr
     r = thidua(db_url, "users", "set", "cli-mail", "--email", "not an address")
     assert r.returncode == 1 and "invalid_email (email)" in r.stderr, r.stderr
@@ -101,9 +142,12 @@ async def test_users_email_from_the_command_line(db_url: str, pool: asyncpg.Pool
     r = thidua(db_url, "users", "list", "--json")
     assert '"email": "mai2@sokhdt.gov.vn"' in r.stdout
     rows = await pool.fetch(
-        "SELECT type, data->>'email' FROM events WHERE stream = 'person-cli-mail' ORDER BY version")
-    assert [tuple(r) for r in rows] == [("person_created", "mai@sokhdt.gov.vn"),
-                                        ("person_changed", "mai2@sokhdt.gov.vn")]
+        "SELECT type, data->>'email' FROM events WHERE stream = 'person-cli-mail' ORDER BY version"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("person_created", "mai@sokhdt.gov.vn"),
+        ("person_changed", "mai2@sokhdt.gov.vn"),
+    ]
 
 
 async def test_users_calendar_prints_a_secret_address_once_and_keeps_its_hash(

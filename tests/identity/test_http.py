@@ -61,16 +61,29 @@ async def cast(pool: asyncpg.Pool, store: EventStore) -> Cast:
     ident = Identity(pool, store, hasher=PasswordHasher(time_cost=1, memory_cost=8192))
     tokens: dict[str, str] = {"none": ""}
     persons = {"admin": "bandtkt", "auditor": "kiemtoan"}
-    await ident.add_person("bandtkt", name="Phạm Văn Ban", role="admin",
-                           position="Trưởng Ban Thi đua – Khen thưởng", password=PASSWORD,
-                           by=ADMIN)
-    await ident.add_person("kiemtoan", name="Đỗ Kiểm", role="auditor", position="Kiểm toán viên",
-                           by=ADMIN)
+    await ident.add_person(
+        "bandtkt",
+        name="Phạm Văn Ban",
+        role="admin",
+        position="Trưởng Ban Thi đua – Khen thưởng",
+        password=PASSWORD,
+        by=ADMIN,
+    )
+    await ident.add_person(
+        "kiemtoan", name="Đỗ Kiểm", role="auditor", position="Kiểm toán viên", by=ADMIN
+    )
     for unit in UNITS:
         login = f"cb-{unit}"
         persons[unit] = login
-        await ident.add_person(login, name=f"Cán bộ {unit}", role="unit", unit=unit,
-                               position="Chánh Văn phòng", password=PASSWORD, by=ADMIN)
+        await ident.add_person(
+            login,
+            name=f"Cán bộ {unit}",
+            role="unit",
+            unit=unit,
+            position="Chánh Văn phòng",
+            password=PASSWORD,
+            by=ADMIN,
+        )
     for who, login in persons.items():
         tokens[who] = (await ident.issue_token(login, name="test", by=ADMIN)).token
     await ident.add_person("cb-off", name="Nghỉ", role="unit", unit=OWN, by=ADMIN)
@@ -79,25 +92,27 @@ async def cast(pool: asyncpg.Pool, store: EventStore) -> Cast:
     revoked = await ident.issue_token("bandtkt", name="old", by=ADMIN)
     await ident.revoke_token(str(revoked.id), by=ADMIN)
     tokens["revoked"] = revoked.token
-    expired = await ident.issue_token("bandtkt", name="expired", expires=timedelta(hours=1),
-                                      by=ADMIN)
-    await pool.execute("UPDATE api_tokens SET expires_at = now() - interval '1 minute'"
-                       " WHERE id = $1", expired.id)
+    expired = await ident.issue_token(
+        "bandtkt", name="expired", expires=timedelta(hours=1), by=ADMIN
+    )
+    await pool.execute(
+        "UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE id = $1", expired.id
+    )
     tokens["expired"] = expired.token
     return Cast(tokens, persons)
 
 
 @pytest.fixture
-async def api(
-    services: Services, worker: Worker, cast: Cast
-) -> AsyncIterator[httpx.AsyncClient]:
+async def api(services: Services, worker: Worker, cast: Cast) -> AsyncIterator[httpx.AsyncClient]:
     services._identity = Identity(
-        services.pool, services.store,
+        services.pool,
+        services.store,
         hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1),
     )
     app = create_app(services)  # the real authentication: people's tokens and sessions
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://thidua") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://thidua"
+    ) as client:
         yield client
 
 
@@ -107,8 +122,12 @@ def bearer(token: str) -> dict[str, str]:
 
 def start_body() -> dict[str, Any]:
     sc = json.loads(REFERENCE.read_text("utf-8"))
-    return {"block": sc["block"], "year": sc["year"], "score_sheet": sc["score_sheet"],
-            "ruleset": resolve_ruleset(sc["ruleset"]).model_dump(mode="json")}
+    return {
+        "block": sc["block"],
+        "year": sc["year"],
+        "score_sheet": sc["score_sheet"],
+        "ruleset": resolve_ruleset(sc["ruleset"]).model_dump(mode="json"),
+    }
 
 
 SECTIONS = {"c1": "500", "c2": "150", "c3": "150"}
@@ -135,8 +154,7 @@ COMMANDS: list[dict[str, Any]] = [
     {"do": "close_pledge"},
     {"do": "cancel_cycle", "reason": "kiểm thử"},
 ]
-CALLERS = ["none", "expired", "revoked", "disabled", "auditor", OTHER, DEPUTY, HEAD, OWN,
-           "admin"]
+CALLERS = ["none", "expired", "revoked", "disabled", "auditor", OTHER, DEPUTY, HEAD, OWN, "admin"]
 UNAUTHENTICATED = {"none", "expired", "revoked", "disabled"}
 
 
@@ -153,20 +171,27 @@ def actor_of(who: str, cast: Cast) -> Actor:
     """The actor the rules see for a caller: built from the person (role, unit, login)."""
     login = cast.persons[who]
     if who == "admin":
-        return Actor.of_person(role="admin", login=login, name="Phạm Văn Ban",
-                               position="Trưởng Ban Thi đua – Khen thưởng")
+        return Actor.of_person(
+            role="admin",
+            login=login,
+            name="Phạm Văn Ban",
+            position="Trưởng Ban Thi đua – Khen thưởng",
+        )
     if who == "auditor":
-        return Actor.of_person(role="auditor", login=login, name="Đỗ Kiểm",
-                               position="Kiểm toán viên")
-    return Actor.of_person(role="unit", login=login, name=f"Cán bộ {who}", unit=who,
-                           position="Chánh Văn phòng")
+        return Actor.of_person(
+            role="auditor", login=login, name="Đỗ Kiểm", position="Kiểm toán viên"
+        )
+    return Actor.of_person(
+        role="unit", login=login, name=f"Cán bộ {who}", unit=who, position="Chánh Văn phòng"
+    )
 
 
 Answer = tuple[int, "str | None"]
 
 
-async def expected(store: EventStore, stream: str, body: dict[str, Any], who: str,
-                   cast: Cast) -> Answer:
+async def expected(
+    store: EventStore, stream: str, body: dict[str, Any], who: str, cast: Cast
+) -> Answer:
     """DOMAIN.md's answer for `who` sending `body` now: 401 without a live credential, else
     the rules' judgement of the person's actor in the stored state (403 not_authorized, 409
     with the stage or rule code, or 200)."""
@@ -174,19 +199,25 @@ async def expected(store: EventStore, stream: str, body: dict[str, Any], who: st
         return (401, "not_authenticated")
     state = (await store.replay(stream)).state
     try:
-        validate(state, COMMAND.validate_python(body), actor_of(who, cast),
-                 now=datetime.now(UTC))
+        validate(state, COMMAND.validate_python(body), actor_of(who, cast), now=datetime.now(UTC))
     except DomainError as exc:
         return (403 if exc.code == "not_authorized" else 409, exc.code)
     return (200, None)
 
 
-async def send(api: httpx.AsyncClient, pool: asyncpg.Pool, body: dict[str, Any], token: str,
-               want: Answer, **headers: str) -> Answer:
+async def send(
+    api: httpx.AsyncClient,
+    pool: asyncpg.Pool,
+    body: dict[str, Any],
+    token: str,
+    want: Answer,
+    **headers: str,
+) -> Answer:
     """Send one command; assert the answer, and that a refused call wrote nothing."""
     before = await pool.fetchval("SELECT count(*) FROM events")
-    r = await api.post("/cycles/kg-khoi-2/2018/commands", json=body,
-                       headers={**bearer(token), **headers})
+    r = await api.post(
+        "/cycles/kg-khoi-2/2018/commands", json=body, headers={**bearer(token), **headers}
+    )
     got = (r.status_code, None if r.status_code == 200 else r.json()["code"])
     assert got == want, (body, r.text)
     after = await pool.fetchval("SELECT count(*) FROM events")
@@ -198,7 +229,10 @@ async def send(api: httpx.AsyncClient, pool: asyncpg.Pool, body: dict[str, Any],
 
 
 async def test_authorisation_matrix_every_command_by_every_caller(
-    api: httpx.AsyncClient, cast: Cast, cycles: CycleClient, store: EventStore,
+    api: httpx.AsyncClient,
+    cast: Cast,
+    cycles: CycleClient,
+    store: EventStore,
     pool: asyncpg.Pool,
 ) -> None:
     r = await api.post("/cycles", json=start_body(), headers=bearer(cast.tokens[HEAD]))
@@ -243,22 +277,35 @@ async def test_the_unit_comes_from_the_person_never_from_the_body(
     r = await api.post("/cycles", json=start_body(), headers=bearer(cast.tokens["admin"]))
     assert r.status_code == 201, r.text
     # a unit's person says in the body they act for another unit: refused, nothing written
-    r = await api.post("/cycles/kg-khoi-2/2018/commands",
-                       json={"do": "sign_pledge", "unit": OWN, "actor": {"unit": OWN}},
-                       headers=bearer(cast.tokens[OTHER]))
+    r = await api.post(
+        "/cycles/kg-khoi-2/2018/commands",
+        json={"do": "sign_pledge", "unit": OWN, "actor": {"unit": OWN}},
+        headers=bearer(cast.tokens[OTHER]),
+    )
     assert r.status_code in (403, 422)
-    r = await api.post("/cycles/kg-khoi-2/2018/commands", json={"do": "sign_pledge",
-                       "unit": OWN}, headers=bearer(cast.tokens[OTHER]))
+    r = await api.post(
+        "/cycles/kg-khoi-2/2018/commands",
+        json={"do": "sign_pledge", "unit": OWN},
+        headers=bearer(cast.tokens[OTHER]),
+    )
     assert (r.status_code, r.json()["code"]) == (403, "not_authorized")
     r = await api.get("/session/me", headers=bearer(cast.tokens[OWN]))
-    assert r.json() == {"kind": "unit", "unit": OWN, "login": f"cb-{OWN}",
-                        "name": f"Cán bộ {OWN}", "position": "Chánh Văn phòng"}
+    assert r.json() == {
+        "kind": "unit",
+        "unit": OWN,
+        "login": f"cb-{OWN}",
+        "name": f"Cán bộ {OWN}",
+        "position": "Chánh Văn phòng",
+    }
     stream = cycle_key("kg-khoi-2", 2018, cycles.prefix)[1]
     assert [e.type for e in await store.read_stream(stream)] == ["cycle_started"]
 
 
 async def test_sessions_login_csrf_new_id_logout_and_no_secret_in_logs_or_database(
-    api: httpx.AsyncClient, cast: Cast, pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture,
+    api: httpx.AsyncClient,
+    cast: Cast,
+    pool: asyncpg.Pool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with structlog.testing.capture_logs() as logs:
@@ -296,12 +343,16 @@ async def test_sessions_login_csrf_new_id_logout_and_no_secret_in_logs_or_databa
         api.cookies.set("thidua_session", second)
         assert (await api.get("/session/me")).status_code == 401
 
-        wrong = await api.post("/session", data={"login": "bandtkt", "password": "sai mật khẩu",
-                                                 "csrf_token": csrf},
-                               cookies={"thidua_csrf": csrf})
-        nobody = await api.post("/session", data={"login": "khong-co", "password": "sai",
-                                                  "csrf_token": csrf},
-                                cookies={"thidua_csrf": csrf})
+        wrong = await api.post(
+            "/session",
+            data={"login": "bandtkt", "password": "sai mật khẩu", "csrf_token": csrf},
+            cookies={"thidua_csrf": csrf},
+        )
+        nobody = await api.post(
+            "/session",
+            data={"login": "khong-co", "password": "sai", "csrf_token": csrf},
+            cookies={"thidua_csrf": csrf},
+        )
         assert wrong.status_code == nobody.status_code == 401
         assert wrong.json() == nobody.json()
 
@@ -309,8 +360,7 @@ async def test_sessions_login_csrf_new_id_logout_and_no_secret_in_logs_or_databa
             if token:
                 await api.get("/cycles", headers=bearer(token))
 
-    secrets_ = [PASSWORD, first, second, session_csrf,
-                *[t for t in cast.tokens.values() if t]]
+    secrets_ = [PASSWORD, first, second, session_csrf, *[t for t in cast.tokens.values() if t]]
     lines = [repr(e) for e in logs] + [r.getMessage() for r in caplog.records]
     assert lines, "the requests were logged"
     for line in lines:
@@ -322,7 +372,11 @@ async def test_sessions_login_csrf_new_id_logout_and_no_secret_in_logs_or_databa
 
 
 async def test_the_reference_cycle_through_the_api_one_token_per_person(
-    api: httpx.AsyncClient, cast: Cast, cycles: CycleClient, store: EventStore, db_url: str,
+    api: httpx.AsyncClient,
+    cast: Cast,
+    cycles: CycleClient,
+    store: EventStore,
+    db_url: str,
     pool: asyncpg.Pool,
 ) -> None:
     """Each step is first tried by every other caller the rules refuse (the exact answer,
@@ -345,8 +399,9 @@ async def test_the_reference_cycle_through_the_api_one_token_per_person(
                 tried += 1
         want = await expected(store, stream, body, who, cast)
         assert want == ((200, None) if not step.expect_error else want)
-        await send(api, pool, body, cast.tokens[who], want,
-                   **{"Idempotency-Key": f"step-{step.index}"})
+        await send(
+            api, pool, body, cast.tokens[who], want, **{"Idempotency-Key": f"step-{step.index}"}
+        )
     assert tried > 8 * len(SCENARIO.steps)
 
     events = await store.read_stream(stream)
@@ -359,15 +414,18 @@ async def test_the_reference_cycle_through_the_api_one_token_per_person(
         assert e.actor["name"] and e.actor["position"]
         if e.actor["kind"] == "unit":
             assert e.actor["unit"] == people[e.actor["login"]]
-    audit = (await api.get("/cycles/kg-khoi-2/2018/audit",
-                           headers=bearer(cast.tokens["auditor"]))).json()
+    audit = (
+        await api.get("/cycles/kg-khoi-2/2018/audit", headers=bearer(cast.tokens["auditor"]))
+    ).json()
     assert audit["problems"] == [] and audit["findings"] == []
     assert audit["state"]["stage"] == "completed"
 
     done = subprocess.run(
         [sys.executable, "-m", "app", "audit", "verify", "kg-khoi-2", "2018", "--stream", stream],
         env={**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING"},
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert f"{len(events)} events" in done.stdout
@@ -376,14 +434,17 @@ async def test_the_reference_cycle_through_the_api_one_token_per_person(
 async def test_the_session_cookie_is_secure_when_the_site_is_served_over_https(
     services: Services, cast: Cast
 ) -> None:
-    services._identity = Identity(services.pool, services.store,
-                                  hasher=PasswordHasher(time_cost=1, memory_cost=8192))
+    services._identity = Identity(
+        services.pool, services.store, hasher=PasswordHasher(time_cost=1, memory_cost=8192)
+    )
     app = create_app(services)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="https://thidua.example") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://thidua.example"
+    ) as client:
         csrf = (await client.get("/session/csrf")).json()["csrf_token"]
-        r = await client.post("/session", data={"login": cast.persons[OWN],
-                                                "password": PASSWORD, "csrf_token": csrf})
+        r = await client.post(
+            "/session", data={"login": cast.persons[OWN], "password": PASSWORD, "csrf_token": csrf}
+        )
         assert r.status_code == 200, r.text
         cookie = r.headers["set-cookie"]
         assert "thidua_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie

@@ -44,15 +44,17 @@ class Counted:
 @pytest.fixture
 async def app(services: Services) -> Any:
     services._identity = Identity(
-        services.pool, services.store,
+        services.pool,
+        services.store,
         hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1),
     )
     return create_app(services)
 
 
 def client_from(app: Any, address: str, base_url: str = "http://thidua") -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40123)),
-                             base_url=base_url)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(address, 40123)), base_url=base_url
+    )
 
 
 @pytest.fixture
@@ -68,19 +70,30 @@ async def there(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def add_person(services: Services, login: str) -> None:
-    await services.identity.add_person(login, name=f"Người {login}", role="admin",
-                                       position="Chuyên viên", password=PASSWORD, by=ADMIN)
+    await services.identity.add_person(
+        login,
+        name=f"Người {login}",
+        role="admin",
+        position="Chuyên viên",
+        password=PASSWORD,
+        by=ADMIN,
+    )
 
 
-async def log_in(client: httpx.AsyncClient, login: str, password: str,
-                 **extra: str) -> httpx.Response:
+async def log_in(
+    client: httpx.AsyncClient, login: str, password: str, **extra: str
+) -> httpx.Response:
     csrf = (await client.get("/session/csrf")).json()["csrf_token"]
-    return await client.post("/session", data={"login": login, "password": password,
-                                               "csrf_token": csrf, **extra})
+    return await client.post(
+        "/session", data={"login": login, "password": password, "csrf_token": csrf, **extra}
+    )
 
 
 async def test_30_concurrent_wrong_passwords_cost_at_most_5_argon2_verifications(
-    app: Any, services: Services, here: httpx.AsyncClient, pool: asyncpg.Pool,
+    app: Any,
+    services: Services,
+    here: httpx.AsyncClient,
+    pool: asyncpg.Pool,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await add_person(services, "thu-ky")
@@ -105,18 +118,24 @@ async def test_30_concurrent_wrong_passwords_cost_at_most_5_argon2_verifications
     page = await here.get("/dang-nhap")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token
-    r = await here.post("/dang-nhap", data={"login": "thu-ky", "password": PASSWORD,
-                                            "csrf_token": token[1]})
+    r = await here.post(
+        "/dang-nhap", data={"login": "thu-ky", "password": PASSWORD, "csrf_token": token[1]}
+    )
     assert r.status_code == 429 and 'data-code="login_delayed"' in r.text
     assert "thử lại sau" in r.text and "giây" in r.text and int(r.headers["Retry-After"]) > 0
     assert counted.calls == 5
 
     # the delay ends (its end moved back, not waited for): the right password is taken
-    row = await pool.fetchrow("SELECT failures, delayed_until FROM login_throttle"
-                              " WHERE login = 'thu-ky' AND address = $1", HERE)
+    row = await pool.fetchrow(
+        "SELECT failures, delayed_until FROM login_throttle"
+        " WHERE login = 'thu-ky' AND address = $1",
+        HERE,
+    )
     assert row is not None and row["failures"] == 5 and row["delayed_until"] is not None
-    await pool.execute("UPDATE login_throttle SET delayed_until = now() - interval '1 second'"
-                       " WHERE login = 'thu-ky'")
+    await pool.execute(
+        "UPDATE login_throttle SET delayed_until = now() - interval '1 second'"
+        " WHERE login = 'thu-ky'"
+    )
     r = await log_in(here, "thu-ky", PASSWORD)
     assert r.status_code == 200, r.text
     assert counted.calls == 6
@@ -124,7 +143,10 @@ async def test_30_concurrent_wrong_passwords_cost_at_most_5_argon2_verifications
 
 
 async def test_wrong_passwords_from_one_address_do_not_stop_the_person_at_another(
-    services: Services, here: httpx.AsyncClient, there: httpx.AsyncClient, pool: asyncpg.Pool,
+    services: Services,
+    here: httpx.AsyncClient,
+    there: httpx.AsyncClient,
+    pool: asyncpg.Pool,
 ) -> None:
     await add_person(services, "chu-tich")
     for _ in range(6):
@@ -135,8 +157,7 @@ async def test_wrong_passwords_from_one_address_do_not_stop_the_person_at_anothe
     r = await log_in(there, "chu-tich", PASSWORD)
     assert r.status_code == 200, r.text
     assert (await there.get("/session/me")).json()["login"] == "chu-tich"
-    rows = await pool.fetch("SELECT address, failures FROM login_throttle"
-                            " WHERE login = 'chu-tich'")
+    rows = await pool.fetch("SELECT address, failures FROM login_throttle WHERE login = 'chu-tich'")
     assert [tuple(r) for r in rows] == [(HERE, 5)]  # the refused sixth was not counted
 
 
@@ -150,19 +171,26 @@ async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
         services._identity = None
         async with client_from(create_app(services), proxy) as c:
             csrf = (await c.get("/session/csrf")).json()["csrf_token"]
-            r = await c.post("/session", headers={"X-Forwarded-For": behind},
-                             data={"login": "qua-proxy", "password": WRONG, "csrf_token": csrf})
+            r = await c.post(
+                "/session",
+                headers={"X-Forwarded-For": behind},
+                data={"login": "qua-proxy", "password": WRONG, "csrf_token": csrf},
+            )
             assert r.status_code == 401
             # https behind the proxy (X-Forwarded-Proto) is believed alike: HSTS follows it
             h = await c.get("/healthz", headers={"X-Forwarded-Proto": "https"})
             assert ("strict-transport-security" in h.headers) == bool(trusted)
-    rows = await pool.fetch("SELECT address FROM login_throttle WHERE login = 'qua-proxy'"
-                            " ORDER BY address")
+    rows = await pool.fetch(
+        "SELECT address FROM login_throttle WHERE login = 'qua-proxy' ORDER BY address"
+    )
     assert [r[0] for r in rows] == [proxy, behind]
 
 
 async def test_a_session_touched_only_by_the_version_poll_ends_at_the_idle_limit(
-    services: Services, here: httpx.AsyncClient, there: httpx.AsyncClient, pool: asyncpg.Pool,
+    services: Services,
+    here: httpx.AsyncClient,
+    there: httpx.AsyncClient,
+    pool: asyncpg.Pool,
 ) -> None:
     await add_person(services, "doc-trang")
     poll = "/ky/kg-khoi-2/2018/phien-ban"
@@ -177,14 +205,17 @@ async def test_a_session_touched_only_by_the_version_poll_ends_at_the_idle_limit
         await pool.execute(
             "UPDATE sessions SET created_at = created_at - make_interval(mins => $2),"
             " last_seen_at = last_seen_at - make_interval(mins => $2) WHERE id_hash = $1",
-            token_hash(sid), minutes,
+            token_hash(sid),
+            minutes,
         )
 
     async def last_seen(client: httpx.AsyncClient) -> Any:
         from app.identity.sessions import token_hash
 
-        return await pool.fetchval("SELECT last_seen_at FROM sessions WHERE id_hash = $1",
-                                   token_hash(client.cookies.get("thidua_session") or ""))
+        return await pool.fetchval(
+            "SELECT last_seen_at FROM sessions WHERE id_hash = $1",
+            token_hash(client.cookies.get("thidua_session") or ""),
+        )
 
     for client in (here, there):
         assert (await log_in(client, "doc-trang", PASSWORD)).status_code == 200

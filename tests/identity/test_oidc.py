@@ -47,12 +47,19 @@ async def authorize(issuer: str, url: str, sub: str, claims: dict[str, str]) -> 
 async def test_sso_maps_the_configured_claim_to_a_person_in_the_store(
     identity: Identity, provider: str
 ) -> None:
-    await identity.add_person("ngoaivu-hoa", name="Lê Hoa", role="unit", unit="so-ngoai-vu",
-                              position="Phó Giám đốc", by=ADMIN)
+    await identity.add_person(
+        "ngoaivu-hoa",
+        name="Lê Hoa",
+        role="unit",
+        unit="so-ngoai-vu",
+        position="Phó Giám đốc",
+        by=ADMIN,
+    )
     login = sso(identity, provider)
     start = await login.authorization_url(REDIRECT)
-    code = await authorize(provider, start.url, "hoa@kiengiang.gov.vn",
-                           {"preferred_username": "ngoaivu-hoa"})
+    code = await authorize(
+        provider, start.url, "hoa@kiengiang.gov.vn", {"preferred_username": "ngoaivu-hoa"}
+    )
     person = await login.exchange(code, redirect_uri=REDIRECT, nonce=start.nonce)
     assert person.login == "ngoaivu-hoa"
     assert person.actor().unit == "so-ngoai-vu"
@@ -84,8 +91,11 @@ async def test_sso_refuses_unknown_or_disabled_people_a_wrong_nonce_and_another_
     code = await authorize(provider, start.url, "on@x", {"preferred_username": "sso-on"})
     async with httpx.AsyncClient() as http:
         meta = await other.metadata()
-        r = await http.post(meta["token_endpoint"], auth=("another-app", "x"), data={
-            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT})
+        r = await http.post(
+            meta["token_endpoint"],
+            auth=("another-app", "x"),
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        )
     id_token = r.json()["id_token"]
     with pytest.raises(IdentityError) as err:
         await login.person(id_token, nonce=start.nonce)
@@ -94,7 +104,11 @@ async def test_sso_refuses_unknown_or_disabled_people_a_wrong_nonce_and_another_
 
 
 async def test_sso_through_the_http_routes_gives_a_session(
-    identity: Identity, provider: str, pool: object, store: object, tmp_path: object,
+    identity: Identity,
+    provider: str,
+    pool: object,
+    store: object,
+    tmp_path: object,
     db_url: str,
 ) -> None:
     """GET /session/oidc → the provider → /session/oidc/callback: a session cookie for the
@@ -107,19 +121,30 @@ async def test_sso_through_the_http_routes_gives_a_session(
     from eventstore.outbox import Outbox
     from readmodels import all_read_models
 
-    await identity.add_person("sso-http", name="Vũ Minh", role="unit", unit="vp-hdnd",
-                              position="Phó Chánh Văn phòng", by=ADMIN)
+    await identity.add_person(
+        "sso-http",
+        name="Vũ Minh",
+        role="unit",
+        unit="vp-hdnd",
+        position="Phó Chánh Văn phòng",
+        by=ADMIN,
+    )
     services = Services(
         settings=Settings(thidua_home=tmp_path, database_url=db_url),  # type: ignore[arg-type]
-        pool=pool, database_url=db_url, store=store, outbox=Outbox(pool),  # type: ignore[arg-type]
+        pool=pool,
+        database_url=db_url,
+        store=store,
+        outbox=Outbox(pool),  # type: ignore[arg-type]
         readmodels=ProjectionRunner(pool, all_read_models()),  # type: ignore[arg-type]
     )
-    config = IdentityConfig(oidc=OidcConfig(issuer=provider, client_id="thidua",
-                                            client_secret="s3cret-of-the-client"))
+    config = IdentityConfig(
+        oidc=OidcConfig(issuer=provider, client_id="thidua", client_secret="s3cret-of-the-client")
+    )
     services._identity = Identity(pool, store, config)  # type: ignore[arg-type]
     app = create_app(services)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://thidua") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://thidua"
+    ) as client:
         r = await client.get("/session/oidc")
         assert r.status_code == 302
         async with httpx.AsyncClient() as browser:
@@ -132,5 +157,10 @@ async def test_sso_through_the_http_routes_gives_a_session(
         r = await client.get(callback)
         assert r.status_code == 200, r.text
         me = (await client.get("/session/me")).json()
-        assert me == {"kind": "unit", "unit": "vp-hdnd", "login": "sso-http", "name": "Vũ Minh",
-                      "position": "Phó Chánh Văn phòng"}
+        assert me == {
+            "kind": "unit",
+            "unit": "vp-hdnd",
+            "login": "sso-http",
+            "name": "Vũ Minh",
+            "position": "Phó Chánh Văn phòng",
+        }

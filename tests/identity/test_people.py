@@ -17,37 +17,59 @@ async def test_a_person_is_an_event_stream_and_a_read_model_row(
     identity: Identity, store: EventStore
 ) -> None:
     p = await identity.add_person(
-        "khdt-lan", name="Nguyễn Thị Lan", role="unit", unit="so-khdt",
-        position="Chánh Văn phòng", by=ADMIN,
+        "khdt-lan",
+        name="Nguyễn Thị Lan",
+        role="unit",
+        unit="so-khdt",
+        position="Chánh Văn phòng",
+        by=ADMIN,
     )
     assert (p.role, p.unit, p.affiliation, p.active) == ("unit", "so-khdt", "so-khdt", True)
     events = await store.read_stream("person-khdt-lan")
     assert [e.type for e in events] == ["person_created"]
-    assert events[0].data == {"login": "khdt-lan", "name": "Nguyễn Thị Lan",
-                              "position": "Chánh Văn phòng", "role": "unit", "unit": "so-khdt"}
+    assert events[0].data == {
+        "login": "khdt-lan",
+        "name": "Nguyễn Thị Lan",
+        "position": "Chánh Văn phòng",
+        "role": "unit",
+        "unit": "so-khdt",
+    }
     assert events[0].actor == {"kind": "admin", "unit": None, "name": "test"}
     assert await identity.people.get("khdt-lan") == p
 
     actor = p.actor()
-    assert actor == Actor(kind="unit", unit="so-khdt", login="khdt-lan",
-                          name="Nguyễn Thị Lan", position="Chánh Văn phòng")
+    assert actor == Actor(
+        kind="unit",
+        unit="so-khdt",
+        login="khdt-lan",
+        name="Nguyễn Thị Lan",
+        position="Chánh Văn phòng",
+    )
 
 
 async def test_role_unit_and_disable_are_events_and_the_model_rebuilds_from_them(
     identity: Identity, store: EventStore, pool: asyncpg.Pool
 ) -> None:
-    await identity.add_person("tuphap-an", name="Trần An", role="unit", unit="so-tu-phap",
-                              by=ADMIN)
+    await identity.add_person("tuphap-an", name="Trần An", role="unit", unit="so-tu-phap", by=ADMIN)
     await identity.people.change("tuphap-an", role="unit", unit="so-noi-vu", by=ADMIN)
     await identity.people.change("tuphap-an", role="auditor", by=ADMIN)
     await identity.disable("tuphap-an", by=ADMIN)
     events = await store.read_stream("person-tuphap-an")
     assert [e.type for e in events] == [
-        "person_created", "person_changed", "person_changed", "person_disabled"]
+        "person_created",
+        "person_changed",
+        "person_changed",
+        "person_disabled",
+    ]
     assert events[2].data == {"role": "auditor", "unit": None}
     p = await identity.people.require("tuphap-an")
     assert (p.role, p.unit, p.affiliation, p.active, p.version) == (
-        "auditor", None, "audit-office", False, 4)
+        "auditor",
+        None,
+        "audit-office",
+        False,
+        4,
+    )
 
     before = await identity.people.list()
     await PeopleReadModel().rebuild(pool)
@@ -103,7 +125,8 @@ async def test_a_tampered_person_event_is_found(identity: Identity, pool: asyncp
         await conn.execute(
             # the stored canonical body must match the columns (or be gone): drop it too
             "UPDATE events SET data = jsonb_set(data, '{name}', '\"C\"'), body = NULL"
-            " WHERE stream = 'person-tamper' AND version = 2")
+            " WHERE stream = 'person-tamper' AND version = 2"
+        )
         await conn.execute("ALTER TABLE events ENABLE TRIGGER ALL")
     assert await verify_person_stream(pool, "tamper") == ["hash_mismatch at version 2"]
 

@@ -77,37 +77,63 @@ PEOPLE = [  # login, unit, e-mail (None: not told), active
 
 async def _people(identity: Identity) -> None:
     for login, unit, email, active in PEOPLE:
-        await identity.add_person(login, name=login.title(), role="unit", unit=unit,
-                                  email=email, by=ADMIN)
+        await identity.add_person(
+            login, name=login.title(), role="unit", unit=unit, email=email, by=ADMIN
+        )
         if not active:
             await identity.disable(login, by=ADMIN)
-    await identity.add_person("admin-x", name="Admin", role="admin", email="admin@x.gov.vn",
-                              by=ADMIN)
+    await identity.add_person(
+        "admin-x", name="Admin", role="admin", email="admin@x.gov.vn", by=ADMIN
+    )
 
 
 def _worker(db_url: str, port: int, home: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "DATABASE_URL": db_url, "SMTP_HOST": "127.0.0.1",
-           "SMTP_PORT": str(port), "SMTP_FROM": FROM, "SMTP_STARTTLS": "false",
-           "SMTP_PASSWORD": "hunter2-not-logged", "SMTP_POLL_SECONDS": "0.2",
-           "NOTIFY_LEASE_SECONDS": "3", "THIDUA_HOME": str(home), "LOG_FORMAT": "json"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(port),
+        "SMTP_FROM": FROM,
+        "SMTP_STARTTLS": "false",
+        "SMTP_PASSWORD": "hunter2-not-logged",
+        "SMTP_POLL_SECONDS": "0.2",
+        "NOTIFY_LEASE_SECONDS": "3",
+        "THIDUA_HOME": str(home),
+        "LOG_FORMAT": "json",
+    }
     env.pop("TEMPORAL_ADDRESS", None)
-    return subprocess.Popen([sys.executable, "-m", "app.notify"], cwd=ROOT, env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.notify"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 async def test_new_tasks_and_reminders_reach_each_person_once_across_a_killed_worker(
-    skipping: WorkflowEnvironment, store: EventStore, outbox: Outbox, pool: asyncpg.Pool,
-    db_url: str, smtp: tuple[Mailbox, int], tmp_path: Path,
+    skipping: WorkflowEnvironment,
+    store: EventStore,
+    outbox: Outbox,
+    pool: asyncpg.Pool,
+    db_url: str,
+    smtp: tuple[Mailbox, int],
+    tmp_path: Path,
 ) -> None:
     box, port = smtp
     await _people(Identity(pool, store))
     now = await skipping.get_current_time()
     sc = reference_scenario().model_copy(update={"year": now.year})
-    start = sc.start_command().model_copy(update={"deadlines": {
-        "pledge": now + timedelta(days=30), "scoring": now + timedelta(days=90)}})
-    cycles = CycleClient(skipping.client, f"tq-{uuid.uuid4().hex[:8]}",
-                         prefix=f"t{uuid.uuid4().hex[:8]}:")
+    start = sc.start_command().model_copy(
+        update={
+            "deadlines": {"pledge": now + timedelta(days=30), "scoring": now + timedelta(days=90)}
+        }
+    )
+    cycles = CycleClient(
+        skipping.client, f"tq-{uuid.uuid4().hex[:8]}", prefix=f"t{uuid.uuid4().hex[:8]}:"
+    )
     stream = stream_of(cycles, sc)
     async with build_worker(skipping.client, cycles.task_queue, store, outbox):
         await cycles.start(start, request_id="start")
@@ -118,10 +144,16 @@ async def test_new_tasks_and_reminders_reach_each_person_once_across_a_killed_wo
             rows = await pool.fetch(
                 "SELECT id, dedup_key, kind, recipient, payload->>'stage' AS stage,"
                 " payload->'actions' @> '[\"sign_pledge\"]' AS to_sign FROM outbox"
-                " WHERE stream = $1 ORDER BY id", stream)
+                " WHERE stream = $1 ORDER BY id",
+                stream,
+            )
             kinds = {(r["kind"], r["stage"]) for r in rows}
-            assert {("new_task", "pledge"), ("reminder", "pledge"), ("deadline_missed", "pledge"),
-                    ("new_task", "scoring")} <= kinds, kinds
+            assert {
+                ("new_task", "pledge"),
+                ("reminder", "pledge"),
+                ("deadline_missed", "pledge"),
+                ("new_task", "scoring"),
+            } <= kinds, kinds
             return rows
 
         rows = await eventually(written)
@@ -131,17 +163,24 @@ async def test_new_tasks_and_reminders_reach_each_person_once_across_a_killed_wo
     missed = {r["recipient"] for r in rows if r["kind"] == "deadline_missed"}
     assert missed == reminded  # told once that the deadline passed: those who had not signed
     assert sum(1 for r in rows if r["kind"] == "deadline_missed") == len(missed)
-    assert {r["recipient"] for r in rows if r["kind"] == "new_task"
-            and r["stage"] == "pledge"} == {m.id for m in sc.block.members}
+    assert {r["recipient"] for r in rows if r["kind"] == "new_task" and r["stage"] == "pledge"} == {
+        m.id for m in sc.block.members
+    }
     # written once: a second write of the same tasks is a no-op
     assert len({r["dedup_key"] for r in rows}) == len(rows)
 
-    told = {unit: [(login, email) for login, u, email, active in PEOPLE
-                   if u == unit and email and active] for unit in {r["recipient"] for r in rows}}
+    told = {
+        unit: [
+            (login, email) for login, u, email, active in PEOPLE if u == unit and email and active
+        ]
+        for unit in {r["recipient"] for r in rows}
+    }
     refused = "khong-ton-tai@vpubnd.gov.vn"
     expected = {
         (email, message_id(r["dedup_key"], login, FROM))
-        for r in rows for login, email in told[r["recipient"]] if email != refused
+        for r in rows
+        for login, email in told[r["recipient"]]
+        if email != refused
     }
 
     # the first worker is killed while the server holds its first message
@@ -160,9 +199,11 @@ async def test_new_tasks_and_reminders_reach_each_person_once_across_a_killed_wo
 
     second = _worker(db_url, port, tmp_path)
     try:
+
         async def all_sent() -> None:
             left = await pool.fetchval(
-                "SELECT count(*) FROM outbox WHERE stream = $1 AND sent_at IS NULL", stream)
+                "SELECT count(*) FROM outbox WHERE stream = $1 AND sent_at IS NULL", stream
+            )
             assert left == 0, f"{left} rows not delivered"
             assert second.poll() is None, second.stderr.read() if second.stderr else ""
 
@@ -187,7 +228,9 @@ async def test_new_tasks_and_reminders_reach_each_person_once_across_a_killed_wo
 
     deliveries = await pool.fetch(
         "SELECT d.email, d.message_id, d.status FROM outbox_deliveries d"
-        " JOIN outbox o ON o.id = d.outbox_id WHERE o.stream = $1", stream)
+        " JOIN outbox o ON o.id = d.outbox_id WHERE o.stream = $1",
+        stream,
+    )
     assert {(d["email"], d["message_id"]) for d in deliveries if d["status"] == "sent"} == expected
     failed = [d for d in deliveries if d["status"] == "failed"]
     assert failed and {d["email"] for d in failed} == {refused}  # recorded, not retried
@@ -199,8 +242,7 @@ async def test_new_tasks_and_reminders_reach_each_person_once_across_a_killed_wo
     assert any(s.startswith("[Thi đua] Nhắc việc: còn 7 ngày") for s in subjects)
     assert any(s.startswith("[Thi đua] Quá hạn: Ký giao ước thi đua") for s in subjects)
     assert any("không còn thực hiện được" in b for b in box.bodies)
-    deadline = (now + timedelta(days=30)).astimezone(
-        __import__("app.words", fromlist=["VN"]).VN)
+    deadline = (now + timedelta(days=30)).astimezone(__import__("app.words", fromlist=["VN"]).VN)
     assert any(f"Hạn chót: {deadline:%H:%M}" in b and sc.block.name in b for b in box.bodies)
     assert any(f"{sc.block.members[2].name} còn việc chưa làm" in b for b in box.bodies)
 
@@ -220,19 +262,29 @@ class Flaky:
 
 
 async def test_a_failing_server_is_retried_with_backoff(
-    pool: asyncpg.Pool, store: EventStore,
+    pool: asyncpg.Pool,
+    store: EventStore,
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     stream, unit = f"cycle-flaky-{tag}", f"so-flaky-{tag}"
     identity = Identity(pool, store)
     for login in ("lan", "minh"):
-        await identity.add_person(f"{login}-{tag}", name=login, role="unit", unit=unit,
-                                  email=f"{login}@{unit}.gov.vn", by=ADMIN)
+        await identity.add_person(
+            f"{login}-{tag}",
+            name=login,
+            role="unit",
+            unit=unit,
+            email=f"{login}@{unit}.gov.vn",
+            by=ADMIN,
+        )
     await pool.execute(
         "INSERT INTO outbox (dedup_key, cycle_id, stream, kind, recipient, payload, due_at)"
         " VALUES ($1, 'c', $2, 'new_task', $4, $3::jsonb, now())",
-        f"{stream}:x", stream, '{"stage": "pledge", "actions": ["sign_pledge"],'
-                              ' "deadline": null}', unit)
+        f"{stream}:x",
+        stream,
+        '{"stage": "pledge", "actions": ["sign_pledge"], "deadline": null}',
+        unit,
+    )
     sender = Flaky(times=2)
     d = Deliverer(pool, sender, FROM, first_backoff=timedelta(milliseconds=200))
 
@@ -243,13 +295,15 @@ async def test_a_failing_server_is_retried_with_backoff(
     assert await attempts() == 1 and not sender.sent
     # backing off: not claimed again before next_attempt_at
     wait = await pool.fetchval(
-        "SELECT next_attempt_at - clock_timestamp() FROM outbox WHERE stream = $1", stream)
+        "SELECT next_attempt_at - clock_timestamp() FROM outbox WHERE stream = $1", stream
+    )
     assert wait > timedelta(0)
 
     async def delivered() -> None:
         await d.run_once(batch=1000)
         assert await pool.fetchval(
-            "SELECT sent_at IS NOT NULL FROM outbox WHERE stream = $1", stream)
+            "SELECT sent_at IS NOT NULL FROM outbox WHERE stream = $1", stream
+        )
 
     await eventually(delivered, timeout=30, interval=0.1)
     assert await attempts() == 2
@@ -260,19 +314,20 @@ async def test_smtp_sender_sorts_refusals_and_outages(smtp: tuple[Mailbox, int])
     box, port = smtp
     sender = SmtpSender("127.0.0.1", port, FROM, starttls=False, password="x")
     assert "x" not in repr(sender).replace(FROM, "").replace("SmtpSender", "")
-    msg = Message(to="khong-ton-tai@vpubnd.gov.vn", subject="s", body="b",
-                  message_id="<a@b>")
+    msg = Message(to="khong-ton-tai@vpubnd.gov.vn", subject="s", body="b", message_id="<a@b>")
     with pytest.raises(PermanentFailure):
         await sender.send(msg)
     with pytest.raises(TemporaryFailure):
         await SmtpSender("127.0.0.1", 1, FROM, starttls=False, timeout=5).send(msg)
-    await sender.send(Message(to="ok@x.gov.vn", subject="Việc mới", body="Kính gửi",
-                              message_id="<c@d>"))
+    await sender.send(
+        Message(to="ok@x.gov.vn", subject="Việc mới", body="Kính gửi", message_id="<c@d>")
+    )
     assert box.arrived == [("ok@x.gov.vn", "<c@d>", "Việc mới")]
 
 
 async def test_a_worker_whose_lease_ran_out_leaves_the_row_to_the_next(
-    pool: asyncpg.Pool, store: EventStore,
+    pool: asyncpg.Pool,
+    store: EventStore,
 ) -> None:
     """A slow worker's lease runs out and another takes the row: the slow one sends nothing
     more of it (at most its message in flight is sent twice, with one Message-ID)."""
@@ -280,12 +335,22 @@ async def test_a_worker_whose_lease_ran_out_leaves_the_row_to_the_next(
     stream, unit = f"cycle-lease-{tag}", f"so-lease-{tag}"
     identity = Identity(pool, store)
     for login in ("a", "b", "c"):
-        await identity.add_person(f"{login}-{tag}", name=login, role="unit", unit=unit,
-                                  email=f"{login}@{unit}.gov.vn", by=ADMIN)
+        await identity.add_person(
+            f"{login}-{tag}",
+            name=login,
+            role="unit",
+            unit=unit,
+            email=f"{login}@{unit}.gov.vn",
+            by=ADMIN,
+        )
     await pool.execute(
         "INSERT INTO outbox (dedup_key, cycle_id, stream, kind, recipient, payload, due_at)"
-        " VALUES ($1, 'c', $2, 'reminder', $3, $4::jsonb, now())", f"{stream}:r", stream, unit,
-        '{"stage": "pledge", "actions": ["sign_pledge"], "deadline": null, "days_before": 1}')
+        " VALUES ($1, 'c', $2, 'reminder', $3, $4::jsonb, now())",
+        f"{stream}:r",
+        stream,
+        unit,
+        '{"stage": "pledge", "actions": ["sign_pledge"], "deadline": null, "days_before": 1}',
+    )
     fast_sent: list[Message] = []
 
     class Fast:
@@ -300,8 +365,11 @@ async def test_a_worker_whose_lease_ran_out_leaves_the_row_to_the_next(
 
         async def send(self, message: Message) -> None:
             if not self.sent:  # while the first message is in flight the lease runs out
-                await pool.execute("UPDATE outbox SET claimed_until = clock_timestamp()"
-                                   " - interval '1 s' WHERE stream = $1", stream)
+                await pool.execute(
+                    "UPDATE outbox SET claimed_until = clock_timestamp()"
+                    " - interval '1 s' WHERE stream = $1",
+                    stream,
+                )
                 assert await fast.run_once(batch=1000) >= 1
             self.sent.append(message)
 
@@ -310,5 +378,4 @@ async def test_a_worker_whose_lease_ran_out_leaves_the_row_to_the_next(
     assert [m.to for m in slow.sent] == [f"a@{unit}.gov.vn"]  # then it stopped
     assert sorted(m.to for m in fast_sent) == [f"{x}@{unit}.gov.vn" for x in "abc"]
     assert slow.sent[0].message_id == fast_sent[0].message_id
-    assert await pool.fetchval("SELECT sent_at IS NOT NULL FROM outbox WHERE stream = $1",
-                               stream)
+    assert await pool.fetchval("SELECT sent_at IS NOT NULL FROM outbox WHERE stream = $1", stream)

@@ -18,8 +18,9 @@ from app.cli import app as cli
 from .test_sheets import REFERENCE, filled_template, reference_json
 
 
-def test_template_import_and_save(db_url: str, tmp_path: Path,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_template_import_and_save(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("THIDUA_HOME", str(tmp_path))
     runner = CliRunner()
@@ -46,36 +47,53 @@ def test_template_import_and_save(db_url: str, tmp_path: Path,
     bad = tmp_path / "sai.xlsx"
     wb.save(bad)
     province = f"Tỉnh {uuid.uuid4().hex[:6]}"
-    r = runner.invoke(cli, ["sheet", "import", str(bad), "--province", province,
-                            "--year", "2018", "--yes"])
+    r = runner.invoke(
+        cli, ["sheet", "import", str(bad), "--province", province, "--year", "2018", "--yes"]
+    )
     assert r.exit_code == 1
     assert 'Trang "Bảng điểm", dòng 7, cột A (Mã nội dung): Mã chỉ gồm' in r.output
     assert "Nội dung 2" not in r.output
 
-    r = runner.invoke(cli, ["sheet", "import", str(filled), "--province", province,
-                            "--year", "2018"], input="n\n")
+    r = runner.invoke(
+        cli, ["sheet", "import", str(filled), "--province", province, "--year", "2018"], input="n\n"
+    )
     assert r.exit_code == 1 and "Không lưu gì" in r.output
     r = runner.invoke(cli, ["sheet", "show", province, "2018"])
     assert r.exit_code == 1  # nothing saved
-    r = runner.invoke(cli, ["sheet", "import", str(filled), "--province", province,
-                            "--year", "2018"], input="y\n")
+    r = runner.invoke(
+        cli, ["sheet", "import", str(filled), "--province", province, "--year", "2018"], input="y\n"
+    )
     assert r.exit_code == 0 and "version 1" in r.output, r.output
-    r = runner.invoke(cli, ["sheet", "import", str(filled), "--province", province,
-                            "--year", "2018", "--yes"])
+    r = runner.invoke(
+        cli, ["sheet", "import", str(filled), "--province", province, "--year", "2018", "--yes"]
+    )
     assert r.exit_code == 0 and "unchanged" in r.output, r.output
     r = runner.invoke(cli, ["sheet", "show", province, "2018"])
     assert r.exit_code == 0 and json.loads(r.stdout) == {**reference_json(), "version": 1}
 
 
 def test_year_open_reads_a_filled_template_and_names_its_wrong_cells(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("THIDUA_HOME", str(tmp_path))
     wb = load_workbook(io.BytesIO(filled_template(reference_json())))
     wb["Bảng điểm"]["D8"] = -5
     bad = tmp_path / "sai.xlsx"
     wb.save(bad)
-    r = CliRunner().invoke(cli, ["year", "open", "Kiên Giang", "2018", "--ruleset",
-                                 str(REFERENCE), "--sheet", str(bad), "--deadlines",
-                                 str(REFERENCE)])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "year",
+            "open",
+            "Kiên Giang",
+            "2018",
+            "--ruleset",
+            str(REFERENCE),
+            "--sheet",
+            str(bad),
+            "--deadlines",
+            str(REFERENCE),
+        ],
+    )
     assert r.exit_code == 1, r.output
     assert 'Trang "Bảng điểm", dòng 8, cột D (Điểm tối đa): Điểm tối đa phải lớn hơn 0' in r.output

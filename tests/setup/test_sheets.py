@@ -35,7 +35,11 @@ def filled_template(score_sheet: dict, *, criteria: dict | None = None) -> bytes
     wb = load_workbook(io.BytesIO(write_template()))
     ws = wb["Bảng điểm"]
     assert [ws.cell(row=5, column=c).value for c in range(1, 5)] == [
-        "Mã nội dung", "Mã tiêu chí", "Tên nội dung, tiêu chí", "Điểm tối đa"]
+        "Mã nội dung",
+        "Mã tiêu chí",
+        "Tên nội dung, tiêu chí",
+        "Điểm tối đa",
+    ]
     assert ws.cell(row=FIELD_ROWS["max_total"], column=1).value == "Tổng điểm tối đa"
     ws.cell(row=FIELD_ROWS["max_total"], column=2, value=int(score_sheet["max_total"]))
     row = FIRST_ROW
@@ -61,12 +65,25 @@ def test_the_reference_sheet_imported_from_xlsx_equals_the_json_one() -> None:
 
 
 def test_a_sheet_written_to_the_template_reads_back_the_same() -> None:
-    sheet = ScoreSheet.model_validate({
-        "max_total": "100", "decimals": 1, "title": "Bảng điểm năm 2019",
-        "sections": [{"id": "a", "title": "Nội dung A", "max": "60", "criteria": [
-            {"id": "a1", "title": "Tiêu chí 1", "max": "40.5"},
-            {"id": "a2", "title": "Tiêu chí 2", "max": "19.5"}]},
-            {"id": "b", "title": "Nội dung B", "max": "40"}]})
+    sheet = ScoreSheet.model_validate(
+        {
+            "max_total": "100",
+            "decimals": 1,
+            "title": "Bảng điểm năm 2019",
+            "sections": [
+                {
+                    "id": "a",
+                    "title": "Nội dung A",
+                    "max": "60",
+                    "criteria": [
+                        {"id": "a1", "title": "Tiêu chí 1", "max": "40.5"},
+                        {"id": "a2", "title": "Tiêu chí 2", "max": "19.5"},
+                    ],
+                },
+                {"id": "b", "title": "Nội dung B", "max": "40"},
+            ],
+        }
+    )
     back, errors = read_xlsx(write_template(sheet))
     assert errors == [] and back == sheet
 
@@ -94,8 +111,14 @@ def test_each_wrong_cell_is_named_and_nothing_is_read() -> None:
 
 def test_sums_are_checked_against_the_section_and_the_total() -> None:
     fields = {"max_total": "1000"}
-    rows = rows_of_cells([["c1", None, "A", 600], ["c1", "x", "", "500"], ["c1", "y", "", 90],
-                          ["c2", None, "B", "400,5"]])
+    rows = rows_of_cells(
+        [
+            ["c1", None, "A", 600],
+            ["c1", "x", "", "500"],
+            ["c1", "y", "", 90],
+            ["c2", None, "B", "400,5"],
+        ]
+    )
     sheet, problems = read_sheet(fields, rows)
     assert sheet is None
     assert [(p.row, p.column, p.code) for p in problems] == [(FIRST_ROW, "D", "criteria_sum")]
@@ -107,14 +130,17 @@ def test_sums_are_checked_against_the_section_and_the_total() -> None:
     fields["decimals"] = "0"
     _, problems = read_sheet(fields, rows)
     assert [(p.row, p.column, p.code) for p in problems] == [
-        (FIRST_ROW + 1, "D", "too_many_decimals")]
+        (FIRST_ROW + 1, "D", "too_many_decimals")
+    ]
 
 
 def test_a_criterion_under_no_section_and_duplicates() -> None:
     rows = rows_of_cells([["c1", None, "A", 1000], ["c9", "x", "", 5], ["c1", None, "B", 1]])
     _, problems = read_sheet({"max_total": 1000}, rows)
     assert [(p.row, p.column, p.code) for p in problems] == [
-        (FIRST_ROW + 1, "A", "unknown_section"), (FIRST_ROW + 2, "A", "duplicate_section")]
+        (FIRST_ROW + 1, "A", "unknown_section"),
+        (FIRST_ROW + 2, "A", "duplicate_section"),
+    ]
     _, problems = read_sheet({"max_total": 1000}, [])
     assert [(p.row, p.code) for p in problems] == [(FIRST_ROW, "no_sections")]
 
@@ -167,7 +193,9 @@ def test_a_workbook_with_too_many_rows_is_refused_at_the_bound() -> None:
     sheet, errors = read_xlsx(buf.getvalue())
     assert sheet is None
     assert [(e.row, e.code) for e in errors if e.code.startswith("too_many")] == [
-        (FIRST_ROW, "too_many_sections"), (FIRST_ROW + MAX_ROWS, "too_many_rows")]
+        (FIRST_ROW, "too_many_sections"),
+        (FIRST_ROW + MAX_ROWS, "too_many_rows"),
+    ]
 
 
 async def test_saved_sheets_and_rulesets_verify_as_setup_streams(store: EventStore) -> None:
@@ -184,11 +212,16 @@ async def test_saved_sheets_and_rulesets_verify_as_setup_streams(store: EventSto
     assert [f.stream for f in failures if f.stream in mine] == []
     # an event of a setup stream that does not read as its kind is named when parsing
     bad = sheets_stream(province, 2042)
-    record = EventRecord(event_id=uuid.uuid4(), type="score_sheet_saved",
-                         data={"province": province, "year": 2042, "sheet": {"max_total": "x"}},
-                         actor={"kind": "admin"}, effective_at=datetime.now(UTC))
+    record = EventRecord(
+        event_id=uuid.uuid4(),
+        type="score_sheet_saved",
+        data={"province": province, "year": 2042, "sheet": {"max_total": "x"}},
+        actor={"kind": "admin"},
+        effective_at=datetime.now(UTC),
+    )
     await store.append(bad, 0, [record])
     assert [f.stream for f in await verify_all(store, year=2042) if f.stream == bad] == []
     failures = await verify_all(store, year=2042, parse=True)
-    assert [(f.stream, f.report.first.kind) for f in failures
-            if f.stream == bad and f.report.first] == [(bad, "unreadable")]
+    assert [
+        (f.stream, f.report.first.kind) for f in failures if f.stream == bad and f.report.first
+    ] == [(bad, "unreadable")]

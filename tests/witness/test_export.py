@@ -53,8 +53,13 @@ def verify_py(tmp_path: Path, zip_path: Path, *args: str) -> subprocess.Complete
     script = tmp_path / "verify.py"
     with zipfile.ZipFile(zip_path) as z:
         script.write_bytes(z.read("verify.py"))
-    return subprocess.run(["env", "-i", PYTHON, str(script), str(zip_path), *args],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    return subprocess.run(
+        ["env", "-i", PYTHON, str(script), str(zip_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
 
 
 @pytest.mark.db
@@ -62,8 +67,9 @@ async def test_a_cut_export_is_found_against_a_later_checkpoint(
     store: EventStore, pool: asyncpg.Pool, db_url: str, tmp_path: Path
 ) -> None:
     stream = f"cycle-x{uuid.uuid4().hex[:6]}-2018"
-    records = [to_record(e).model_copy(update={"event_id": uuid.uuid4()})
-               for e in reference_events()[:8]]
+    records = [
+        to_record(e).model_copy(update={"event_id": uuid.uuid4()}) for e in reference_events()[:8]
+    ]
     await store.append(stream, 0, records)
     settings = Settings(thidua_home=tmp_path, database_url=db_url)  # type: ignore[arg-type]
     witness = Witness(store, settings)
@@ -83,8 +89,7 @@ async def test_a_cut_export_is_found_against_a_later_checkpoint(
     honest.write_bytes(data)
     done = verify_py(tmp_path, honest)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"8 events in the signed checkpoint of witness key {checked.public_text}" \
-        in done.stdout
+    assert f"8 events in the signed checkpoint of witness key {checked.public_text}" in done.stdout
     # a proof that does not lead to the signed root is named
     with zipfile.ZipFile(honest) as z:
         members = {n: z.read(n) for n in z.namelist()}
@@ -112,18 +117,24 @@ async def test_a_cut_export_is_found_against_a_later_checkpoint(
     done = verify_py(tmp_path, cut)
     assert done.returncode == 0, done.stdout
     # ... but not against a later checkpoint of the witness
-    await store.append(f"cycle-y{uuid.uuid4().hex[:6]}-2018", 0, [
-        to_record(reference_events()[0]).model_copy(update={"event_id": uuid.uuid4()})])
+    await store.append(
+        f"cycle-y{uuid.uuid4().hex[:6]}-2018",
+        0,
+        [to_record(reference_events()[0]).model_copy(update={"event_id": uuid.uuid4()})],
+    )
     await witness.step()
     later = load_checked(settings)
     assert later is not None and len(later.log.numbers()) >= 2
     bundle_path = tmp_path / "later.json"
-    bundle_path.write_text(json.dumps(bundle(later.log, later.log.numbers()[-1],
-                                             later.public_text, stream)))
+    bundle_path.write_text(
+        json.dumps(bundle(later.log, later.log.numbers()[-1], later.public_text, stream))
+    )
     done = verify_py(tmp_path, cut, "--against", str(bundle_path))
     assert done.returncode == 1, done.stdout + done.stderr
-    assert (f"FAILED: the later checkpoint holds versions 6..8 of {stream}, the export ends at"
-            " version 5 (a cut export)") in done.stdout
+    assert (
+        f"FAILED: the later checkpoint holds versions 6..8 of {stream}, the export ends at"
+        " version 5 (a cut export)"
+    ) in done.stdout
     done = verify_py(tmp_path, honest, "--against", str(bundle_path))
     assert done.returncode == 0, done.stdout
     assert "all 8 events of the later checkpoint present" in done.stdout
@@ -146,14 +157,18 @@ async def test_the_workers_task_signs_at_a_stage_close_and_not_on_every_event(
     from tests.eventstore.conftest import env as envelope
     from tests.eventstore.conftest import pledge
 
-    settings = Settings(thidua_home=tmp_path, database_url=db_url,  # type: ignore[arg-type]
-                        witness_interval_seconds=3600)
+    settings = Settings(
+        thidua_home=tmp_path,
+        database_url=db_url,  # type: ignore[arg-type]
+        witness_interval_seconds=3600,
+    )
     stream = f"cycle-w{uuid.uuid4().hex[:6]}-2018"
     await store.append(stream, 0, [pledge("a")])
     log = WitnessLog(tmp_path / "witness")
     stop = asyncio.Event()
     task = asyncio.create_task(follow_witness(store, settings, stop, poll=0.05))
     try:
+
         async def covers(version: int) -> None:
             assert not task.done()
             assert log.numbers()

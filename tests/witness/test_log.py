@@ -19,8 +19,14 @@ def _witness(tmp_path: Path, n: int = 30) -> tuple[WitnessLog, object]:
     key = make_key(tmp_path / "witness.key")
     with log.locked():
         log.init_key(key)
-    log.add([Leaf(i + 1, f"cycle-k{i // 5}-2018", i % 5 + 1,
-                  hashlib.sha256(str(i).encode()).digest()) for i in range(n)])
+    log.add(
+        [
+            Leaf(
+                i + 1, f"cycle-k{i // 5}-2018", i % 5 + 1, hashlib.sha256(str(i).encode()).digest()
+            )
+            for i in range(n)
+        ]
+    )
     assert log.checkpoint(key) is not None
     return log, key
 
@@ -34,8 +40,10 @@ def test_the_leaves_read_back_equal_the_recorded_ones_and_verify(tmp_path: Path)
     assert [x.version for x in again.by_stream(30)["cycle-k2-2018"]] == [1, 2, 3, 4, 5]
 
 
-@pytest.mark.parametrize("damage", [b'[1,"x",1]\n', b"not json\n", b'[1,"x",1,"abcd"]\n',
-                                    b'["1","x",1,"' + b"00" * 32 + b'"]\n'])
+@pytest.mark.parametrize(
+    "damage",
+    [b'[1,"x",1]\n', b"not json\n", b'[1,"x",1,"abcd"]\n', b'["1","x",1,"' + b"00" * 32 + b'"]\n'],
+)
 def test_a_line_that_is_no_leaf_is_named_by_its_number(tmp_path: Path, damage: bytes) -> None:
     log, _ = _witness(tmp_path)
     path = log.dir / LEAVES

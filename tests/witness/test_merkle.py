@@ -68,7 +68,7 @@ def test_root_and_proofs_are_those_of_the_rfc(n: int) -> None:
         assert proof == subproof(old, d, True)
         assert verify_consistency(old, n, mth(d[:old]), tree.root(), proof)
         if old < n:
-            changed = [*d[:old - 1], b"changed", *d[old:]]
+            changed = [*d[: old - 1], b"changed", *d[old:]]
             assert not verify_consistency(old, n, mth(changed[:old]), tree.root(), proof)
             assert not verify_consistency(old, n, mth(d[:old]), mth(changed), proof)
 

@@ -44,12 +44,12 @@ GUARD = "events_no_update_delete"
 def thidua(home: Path, *args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
     env.update(THIDUA_HOME=str(home), **env_vars)
-    return subprocess.run([*THIDUA, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [*THIDUA, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
-async def _cycle(env: WorkflowEnvironment, task_queue: str, store: EventStore
-                 ) -> tuple[str, str]:
+async def _cycle(env: WorkflowEnvironment, task_queue: str, store: EventStore) -> tuple[str, str]:
     """A reference cycle of its own (prefix) with three signed pledges: (workflow id, stream),
     4 events, the workflow terminated (nothing more is appended)."""
     cycles = CycleClient(env.client, task_queue, prefix=f"w{uuid.uuid4().hex[:8]}:")
@@ -62,8 +62,13 @@ async def _cycle(env: WorkflowEnvironment, task_queue: str, store: EventStore
 
     await eventually(started)
     for n, unit in enumerate([m.id for m in sc.block.members][:3]):
-        await cycles.send(sc.block.id, sc.year, SignPledge(unit=unit), Actor.of_unit(unit),
-                          request_id=f"pledge-{n}")
+        await cycles.send(
+            sc.block.id,
+            sc.year,
+            SignPledge(unit=unit),
+            Actor.of_unit(unit),
+            request_id=f"pledge-{n}",
+        )
     wid = cycle_key(sc.block.id, sc.year, cycles.prefix)[0]
     await env.client.get_workflow_handle(wid).terminate("test over")
     assert await store.head(stream) == 4
@@ -91,10 +96,13 @@ async def _rewrite_and_rechain(store: EventStore, pool: asyncpg.Pool, stream: st
             obj["data"]["unit"] = "so-xay-dung"
         new_body = canonical_json(obj)
         prev = chain_hash(prev, new_body)
-        statements.append((
-            "UPDATE events SET data = $1::jsonb, body = $2, hash = $3"
-            " WHERE stream = $4 AND version = $5",
-            (orjson.dumps(obj["data"]).decode(), new_body, prev, stream, version)))
+        statements.append(
+            (
+                "UPDATE events SET data = $1::jsonb, body = $2, hash = $3"
+                " WHERE stream = $4 AND version = $5",
+                (orjson.dumps(obj["data"]).decode(), new_body, prev, stream, version),
+            )
+        )
     await _superuser(pool, *statements)
     assert (await store.verify(stream)).ok  # the chain alone no longer tells
 
@@ -109,7 +117,8 @@ async def _forge(db_url: str, pool: asyncpg.Pool, stream: str) -> None:
             f"GRANT SELECT, INSERT ON events TO {role};"
             f"GRANT EXECUTE ON FUNCTION events_append TO {role};"
             f"GRANT EXECUTE ON FUNCTION events_body_agrees TO {role};"
-            f"GRANT SELECT ON event_position_base TO {role}")
+            f"GRANT SELECT ON event_position_base TO {role}"
+        )
         conn = await asyncpg.connect(db_url, user=role, password=secret)
         try:
             forger = EventStore(_SingleConnection(conn), lanes=0)  # type: ignore[arg-type]
@@ -126,8 +135,11 @@ def store_of(pool: asyncpg.Pool) -> EventStore:
 
 
 async def _delete_history(env: WorkflowEnvironment, wid: str) -> None:
-    await env.client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
-        namespace=env.client.namespace, workflow_execution=WorkflowExecution(workflow_id=wid)))
+    await env.client.workflow_service.delete_workflow_execution(
+        DeleteWorkflowExecutionRequest(
+            namespace=env.client.namespace, workflow_execution=WorkflowExecution(workflow_id=wid)
+        )
+    )
 
     async def gone() -> None:
         try:
@@ -140,8 +152,13 @@ async def _delete_history(env: WorkflowEnvironment, wid: str) -> None:
 
 
 async def test_verify_all_names_every_tampered_cycle_and_not_the_untouched_one(
-    env: WorkflowEnvironment, worker: Worker, task_queue: str, store: EventStore,
-    pool: asyncpg.Pool, db_url: str, tmp_path: Path,
+    env: WorkflowEnvironment,
+    worker: Worker,
+    task_queue: str,
+    store: EventStore,
+    pool: asyncpg.Pool,
+    db_url: str,
+    tmp_path: Path,
 ) -> None:
     names = ["cut1", "cut3", "rewrite", "forge", "drop", "rewrite_no_history", "untouched"]
     made = {name: await _cycle(env, task_queue, store) for name in names}
@@ -158,8 +175,10 @@ async def test_verify_all_names_every_tampered_cycle_and_not_the_untouched_one(
 
     await eventually(witnessed)
     assert (tmp_path / "witness.key").stat().st_mode & 0o777 == 0o600
-    cli_env = {"DATABASE_URL": db_url,
-               "TEMPORAL_ADDRESS": env.client.service_client.config.target_host}
+    cli_env = {
+        "DATABASE_URL": db_url,
+        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+    }
     done = thidua(tmp_path, "audit", "checkpoint", "verify", **cli_env)
     assert done.returncode == 0, done.stderr
 
@@ -183,8 +202,9 @@ async def test_verify_all_names_every_tampered_cycle_and_not_the_untouched_one(
     for name in names[:-1]:
         assert named[name], f"{name} not named:\n{done.stderr}"
     text = "\n".join(lines)
-    assert f"{s['cut1']}: the store ends at version 3, the signed checkpoint holds version 4" \
-        in text
+    assert (
+        f"{s['cut1']}: the store ends at version 3, the signed checkpoint holds version 4" in text
+    )
     assert f"{s['cut3']}: the store ends at version 1" in text
     assert f"{s['rewrite']}: version 2: the stored hash differs from the signed" in text
     assert f"{s['rewrite_no_history']}: version 2: the stored hash differs" in text
@@ -194,8 +214,10 @@ async def test_verify_all_names_every_tampered_cycle_and_not_the_untouched_one(
     # the forged append comes after the checkpoint: Temporal's history names it
     assert f"{s['forge']}: Temporal's history: version 5" in text, text
     # so does the rewrite, version by version, while Temporal holds the history
-    assert any(s["rewrite"] in line and "Temporal's history" in line and "a rewrite" in line
-               for line in lines), text
+    assert any(
+        s["rewrite"] in line and "Temporal's history" in line and "a rewrite" in line
+        for line in lines
+    ), text
     assert "Traceback" not in done.stderr
     # without Temporal the forged append (after the checkpoint) goes unnamed: why both witnesses
     done = thidua(tmp_path, "audit", "verify", "--all", "--no-temporal", **cli_env)

@@ -89,8 +89,12 @@ def history_files() -> list[Path]:
 
 
 FINDING_KINDS = (
-    "leader_disciplined", "court_conclusion", "party_org_not_clean", "security_order_weak",
-    "legal_violation", "other",
+    "leader_disciplined",
+    "court_conclusion",
+    "party_org_not_clean",
+    "security_order_weak",
+    "legal_violation",
+    "other",
 )
 
 

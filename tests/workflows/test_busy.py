@@ -32,8 +32,10 @@ async def _send_all(cycles: CycleClient, sc, round_: int) -> list[object]:  # ty
     load = discipline_load(sc, state, round_)
     assert len(load) == 50
     return await asyncio.gather(
-        *(cycles.send(sc.block.id, sc.year, cmd, who, request_id=f"r{round_}-{i}")
-          for i, (cmd, who) in enumerate(load)),
+        *(
+            cycles.send(sc.block.id, sc.year, cmd, who, request_id=f"r{round_}-{i}")
+            for i, (cmd, who) in enumerate(load)
+        ),
         return_exceptions=True,
     )
 

@@ -44,11 +44,17 @@ async def _churn(cycles: CycleClient, block: str, year: int, pairs: int) -> int:
         unit = sc.block.members[i].id
         for n in range(pairs):
             rec = await cycles.send(
-                block, year, RecordFinding(unit=unit, kind="other", reference=f"r{n}"), admin,
+                block,
+                year,
+                RecordFinding(unit=unit, kind="other", reference=f"r{n}"),
+                admin,
                 request_id=f"rec-{i}-{n}",
             )
             wd = await cycles.send(
-                block, year, WithdrawFinding(unit=unit, kind="other"), admin,
+                block,
+                year,
+                WithdrawFinding(unit=unit, kind="other"),
+                admin,
                 request_id=f"wd-{i}-{n}",
             )
             assert not rec.duplicate and not wd.duplicate
@@ -63,9 +69,9 @@ async def _long_cycle(
     sc = reference()
     # the ruleset bounds how often one finding may change; this load needs the highest bound
     start = sc.start_command()
-    start = start.model_copy(update={
-        "ruleset": start.ruleset.model_copy(update={"max_finding_changes": 1000})
-    })
+    start = start.model_copy(
+        update={"ruleset": start.ruleset.model_copy(update={"max_finding_changes": 1000})}
+    )
     handle = await cycles.start(start, updates_per_run=per_run)
     await send_steps(cycles, sc, sc.steps[:DISCIPLINE])
     first_answer = await cycles.send(
@@ -84,7 +90,10 @@ async def _long_cycle(
     # Its id is still bound to that caller and command.
     with pytest.raises(DomainError) as err:
         await cycles.send(
-            sc.block.id, sc.year, SignPledge(unit="so-khdt"), Actor.of_unit("so-khdt"),
+            sc.block.id,
+            sc.year,
+            SignPledge(unit="so-khdt"),
+            Actor.of_unit("so-khdt"),
             request_id="step-0",
         )
     assert err.value.code == "idempotency_key_reused"

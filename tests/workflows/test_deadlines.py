@@ -44,7 +44,9 @@ async def _start(
     start = sc.start_command().model_copy(
         update={"deadlines": {k: now + d for k, d in deadlines.items()}}
     )
-    cycles = CycleClient(env.client, f"tq-{uuid.uuid4().hex[:8]}", prefix=f"t{uuid.uuid4().hex[:8]}:")
+    cycles = CycleClient(
+        env.client, f"tq-{uuid.uuid4().hex[:8]}", prefix=f"t{uuid.uuid4().hex[:8]}:"
+    )
     await cycles.start(start, request_id="start")
     return cycles, sc, now
 
@@ -69,17 +71,26 @@ async def test_pledge_deadline_closes_the_stage_and_reminds_who_has_not_signed(
     last = events[-1]
     assert last.reason == "deadline"  # type: ignore[attr-defined]
     assert last.unsigned == ("so-c", "so-d", "so-e")  # type: ignore[attr-defined]
-    assert [e.type for e in events] == ["cycle_started", "pledge_signed", "pledge_signed",
-                                        "pledge_closed"]
+    assert [e.type for e in events] == [
+        "cycle_started",
+        "pledge_signed",
+        "pledge_signed",
+        "pledge_closed",
+    ]
 
     rows = await outbox.pending(stream)
-    signers = {(r["recipient"], r["payload"]["days_before"]) for r in rows
-               if r["payload"]["actions"] == ["sign_pledge"]}
+    signers = {
+        (r["recipient"], r["payload"]["days_before"])
+        for r in rows
+        if r["payload"]["actions"] == ["sign_pledge"]
+    }
     assert signers == {(u, d) for u in ("so-c", "so-d", "so-e") for d in (7, 1)}
     assert "so-b" not in {r["recipient"] for r in rows}
     deadline = now + timedelta(days=30)
-    assert {r["due_at"] for r in rows} == {deadline - timedelta(days=7),
-                                           deadline - timedelta(days=1)}
+    assert {r["due_at"] for r in rows} == {
+        deadline - timedelta(days=7),
+        deadline - timedelta(days=1),
+    }
 
 
 async def test_extended_deadline_moves_the_timer(
@@ -89,13 +100,16 @@ async def test_extended_deadline_moves_the_timer(
     stream = stream_of(cycles, sc)
     async with build_worker(skipping.client, cycles.task_queue, store, outbox):
         await cycles.send(
-            sc.block.id, sc.year,
-            ExtendDeadline(stage="pledge", until=now + timedelta(days=60)), Actor.admin(),
+            sc.block.id,
+            sc.year,
+            ExtendDeadline(stage="pledge", until=now + timedelta(days=60)),
+            Actor.admin(),
         )
         await skipping.sleep(timedelta(days=45))
         assert (await cycles.state(sc.block.id, sc.year)).stage == "pledge"
         assert [e.type for e in (await store.replay(stream)).events] == [
-            "cycle_started", "deadline_extended"
+            "cycle_started",
+            "deadline_extended",
         ]
         await skipping.sleep(timedelta(days=16))
 
@@ -130,5 +144,5 @@ async def test_review_deadline_is_recorded_as_missed(
         state = await cycles.state(sc.block.id, sc.year)
         assert state.stage == "review" and state.missed == ["review"]
         # the stage goes on: the conference may still be recorded
-        await send_steps(cycles, sc, sc.steps[close_scoring + 1: close_scoring + 2])
+        await send_steps(cycles, sc, sc.steps[close_scoring + 1 : close_scoring + 2])
         assert (await cycles.state(sc.block.id, sc.year)).stage == "discipline"

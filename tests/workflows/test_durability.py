@@ -27,20 +27,37 @@ pytestmark = pytest.mark.temporal
 ROOT = Path(__file__).parents[2]
 
 
-def _worker_process(tmp: Path, *, temporal: str, database: str, queue: str, n: int,  # type: ignore[no-untyped-def]
-                    module: str = "app worker", extra: dict[str, str] | None = None):
+def _worker_process(
+    tmp: Path,
+    *,
+    temporal: str,
+    database: str,
+    queue: str,
+    n: int,  # type: ignore[no-untyped-def]
+    module: str = "app worker",
+    extra: dict[str, str] | None = None,
+):
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TASK_QUEUE", "THIDUA_HOME")
     }
     env |= {
-        "DATABASE_URL": database, "TEMPORAL_ADDRESS": temporal, "TASK_QUEUE": queue,
-        "THIDUA_HOME": str(tmp / "home"), "LOG_FORMAT": "json", **(extra or {}),
+        "DATABASE_URL": database,
+        "TEMPORAL_ADDRESS": temporal,
+        "TASK_QUEUE": queue,
+        "THIDUA_HOME": str(tmp / "home"),
+        "LOG_FORMAT": "json",
+        **(extra or {}),
     }
     log = (tmp / f"worker-{n}.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", *module.split()], cwd=ROOT, env=env, stdout=log,
-        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", *module.split()],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -125,10 +142,17 @@ async def test_worker_killed_between_an_append_commit_and_its_report(
     stream = stream_of(cycles, sc)
     target = env.client.service_client.config.target_host
     stall = 13  # the version steps[10] writes (start 1, eight pledges + the close 2–10, two scores)
-    procs = [_worker_process(
-        tmp_path, temporal=target, database=db_url, queue=task_queue, n=1,
-        module="tests.workflows.stalling_worker", extra={"STALL_AFTER_VERSION": str(stall)},
-    )]
+    procs = [
+        _worker_process(
+            tmp_path,
+            temporal=target,
+            database=db_url,
+            queue=task_queue,
+            n=1,
+            module="tests.workflows.stalling_worker",
+            extra={"STALL_AFTER_VERSION": str(stall)},
+        )
+    ]
     try:
         handle = await cycles.start(sc.start_command(), request_id="start")
         await send_steps(cycles, sc, sc.steps[:10])
@@ -155,7 +179,8 @@ async def test_worker_killed_between_an_append_commit_and_its_report(
     assert result.stage == "completed" and result.version == 52
     await check_store(store, stream, sc, events=52)
     retried = [
-        e for e in history.events
+        e
+        for e in history.events
         if e.HasField("activity_task_started_event_attributes")
         and e.activity_task_started_event_attributes.attempt > 1
     ]

@@ -53,9 +53,13 @@ async def test_same_id_same_caller_same_command_is_the_first_answer(
     cycles: CycleClient, store: EventStore, worker: Worker
 ) -> None:
     sc, handle = await _started(cycles, store)
-    first = await cycles.send(sc.block.id, sc.year, SignPledge(unit="so-khdt"), KHDT, request_id="k1")
+    first = await cycles.send(
+        sc.block.id, sc.year, SignPledge(unit="so-khdt"), KHDT, request_id="k1"
+    )
     assert not first.duplicate
-    again = await cycles.send(sc.block.id, sc.year, SignPledge(unit="so-khdt"), KHDT, request_id="k1")
+    again = await cycles.send(
+        sc.block.id, sc.year, SignPledge(unit="so-khdt"), KHDT, request_id="k1"
+    )
     assert again.duplicate
     assert [e.event_id for e in again.events] == [e.event_id for e in first.events]
     assert (again.version, again.stage) == (2, "pledge")

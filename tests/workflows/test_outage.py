@@ -103,7 +103,10 @@ async def test_append_whose_answer_was_lost_lands_once(
 ) -> None:
     flaky = LosesAnswers(store, every=8)
     report = await run_scenario(
-        reference(), client=env.client, store=flaky, outbox=outbox,  # type: ignore[arg-type]
+        reference(),
+        client=env.client,
+        store=flaky,
+        outbox=outbox,  # type: ignore[arg-type]
         task_queue=task_queue,
     )
     assert len(flaky.lost) >= 5

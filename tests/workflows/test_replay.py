@@ -38,7 +38,6 @@ async def test_history_replays(path: Path) -> None:
     assert result.replay_failure is None
 
 
-
 @workflow.defn(name="EmulationCycle", sandboxed=False)
 class ChangedCycle(EmulationCycle):  # type: ignore[misc, valid-type]
     """A nondeterministic change: it sleeps before its first append."""
@@ -73,10 +72,12 @@ async def test_todays_histories_replay_across_runs(
     state = await cycles.state(sc.block.id, sc.year)
     for round_ in range(2):
         burst = discipline_load(sc, state, round_)
-        await asyncio.gather(*(
-            cycles.send(sc.block.id, sc.year, cmd, who, request_id=f"b{round_}-{i}")
-            for i, (cmd, who) in enumerate(burst)
-        ))
+        await asyncio.gather(
+            *(
+                cycles.send(sc.block.id, sc.year, cmd, who, request_id=f"b{round_}-{i}")
+                for i, (cmd, who) in enumerate(burst)
+            )
+        )
     await send_steps(cycles, sc, sc.steps[26:])
     assert (await handle.result()).stage == "completed"
 

@@ -25,8 +25,15 @@ FILES = sorted(SCENARIOS.glob("*.json"))
 def test_every_behaviour_has_a_scenario() -> None:
     names = {f.stem for f in FILES}
     assert {
-        "ties", "quorum", "revote", "leaders_decide", "runoff", "runoff_failed",
-        "excluded_deputy", "elect_both", "cancelled",
+        "ties",
+        "quorum",
+        "revote",
+        "leaders_decide",
+        "runoff",
+        "runoff_failed",
+        "excluded_deputy",
+        "elect_both",
+        "cancelled",
     } <= names
 
 
@@ -47,7 +54,8 @@ async def test_scenario_runs_as_expected(
         assert [e.mode for e in opened] == ["both"]  # type: ignore[attr-defined]
     if path.stem == "runoff_failed":
         assert [e.type for e in report.replay.events][-2:] == [
-            "leaders_appointed", "cycle_completed"
+            "leaders_appointed",
+            "cycle_completed",
         ]
 
 
@@ -56,9 +64,16 @@ async def test_reference_case(
 ) -> None:
     sc = reference()
     # each step the act of a person (as `thidua demo --demo-users` runs it): events name them
-    people = {m.id: Actor.of_person(role="unit", login=f"nv-{m.id}", name=f"Cán bộ {m.name}",
-                                    unit=m.id, position="Chánh Văn phòng")
-              for m in sc.block.members}
+    people = {
+        m.id: Actor.of_person(
+            role="unit",
+            login=f"nv-{m.id}",
+            name=f"Cán bộ {m.name}",
+            unit=m.id,
+            position="Chánh Văn phòng",
+        )
+        for m in sc.block.members
+    }
     people["admin"] = Actor.of_person(role="admin", login="qt-admin", name="Quản trị")
     report = await run_scenario(
         sc, client=env.client, store=store, outbox=outbox, task_queue=task_queue, people=people

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.temporal
 
 def test_the_list_names_four_typed_attributes() -> None:
     assert SEARCH_ATTRIBUTES == (
-        ("ThiduaBlock", "Keyword"), ("ThiduaYear", "Int"), ("ThiduaStage", "Keyword"),
+        ("ThiduaBlock", "Keyword"),
+        ("ThiduaYear", "Int"),
+        ("ThiduaStage", "Keyword"),
         ("ThiduaProvince", "Keyword"),
     )
     assert [(k.name, k.indexed_value_type.name) for k in SEARCH_ATTRIBUTE_KEYS] == [

@@ -39,7 +39,10 @@ def test_activities_are_registered_under_the_shared_names() -> None:
         for a in acts.CycleActivities(store=None, outbox=None).all  # type: ignore[arg-type]
     }
     assert registered == {
-        names.APPEND, names.WRITE_REMINDERS, names.WRITE_TASKS, names.READ_EVENTS,
+        names.APPEND,
+        names.WRITE_REMINDERS,
+        names.WRITE_TASKS,
+        names.READ_EVENTS,
     }
 
 
@@ -55,7 +58,8 @@ def _activity_defns() -> dict[str, str]:
                 if isinstance(dec, ast.Call) and ast.unparse(dec.func) == "activity.defn":
                     name = next(k.value for k in dec.keywords if k.arg == "name")
                     found[f"{path.stem}.{node.name}"] = (
-                        repr(name.value) if isinstance(name, ast.Constant) else ast.unparse(name))
+                        repr(name.value) if isinstance(name, ast.Constant) else ast.unparse(name)
+                    )
     return found
 
 
@@ -70,7 +74,11 @@ def test_the_workflows_call_activities_by_constant_names() -> None:
     bare = []
     for path in sorted((ROOT / "workflows").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("execute_activity")
-                    and node.args and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and ast.unparse(node.func).endswith("execute_activity")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 bare.append(f"{path.name}:{node.lineno} {node.args[0].value!r}")
     assert bare == []

@@ -41,13 +41,22 @@ async def _history_len(handle) -> int:  # type: ignore[no-untyped-def]
     [
         (Actor.of_unit("so-khdt"), SignPledge(unit="so-ngoai-vu"), "not_authorized"),
         (Actor.of_unit("so-khdt"), ClosePledge(), "not_authorized"),
-        (Actor.of_unit("so-khdt"), SubmitSelfScore(unit="so-khdt", sections={"c1": "1", "c2": "1", "c3": "1"}), "wrong_stage"),
+        (
+            Actor.of_unit("so-khdt"),
+            SubmitSelfScore(unit="so-khdt", sections={"c1": "1", "c2": "1", "c3": "1"}),
+            "wrong_stage",
+        ),
         (Actor.auditor(), SignPledge(unit="so-khdt"), "not_authorized"),
     ],
     ids=["other-unit", "not-chair", "wrong-stage", "auditor"],
 )
 async def test_rejected_update_writes_no_event_and_no_history(
-    actor: Actor, command, code: str, cycles: CycleClient, store: EventStore, worker: Worker  # type: ignore[no-untyped-def]
+    actor: Actor,
+    command,
+    code: str,
+    cycles: CycleClient,
+    store: EventStore,
+    worker: Worker,  # type: ignore[no-untyped-def]
 ) -> None:
     sc, handle = await _started(cycles, store)
     stream = stream_of(cycles, sc)
@@ -88,8 +97,10 @@ async def test_same_request_id_twice_writes_once(
     again = await cycles.send(sc.block.id, sc.year, cmd, unit, request_id="req-1")
     assert [e.event_id for e in again.events] == [e.event_id for e in first.events]
     other_update = await handle.execute_update(
-        "sign_pledge", CommandRequest(command=cmd, actor=unit, request_id="req-1"),
-        id="another-update-id", result_type=CommandResult,
+        "sign_pledge",
+        CommandRequest(command=cmd, actor=unit, request_id="req-1"),
+        id="another-update-id",
+        result_type=CommandResult,
     )
     assert other_update.duplicate is True
     assert [e.event_id for e in other_update.events] == [e.event_id for e in first.events]
@@ -104,9 +115,9 @@ async def test_concurrent_same_request_id_writes_once(
 ) -> None:
     sc, handle = await _started(cycles, store)
     cmd, unit = SignPledge(unit="vp-ubnd"), Actor.of_unit("vp-ubnd")
-    results = await asyncio.gather(*(
-        cycles.send(sc.block.id, sc.year, cmd, unit, request_id="same") for _ in range(5)
-    ))
+    results = await asyncio.gather(
+        *(cycles.send(sc.block.id, sc.year, cmd, unit, request_id="same") for _ in range(5))
+    )
     assert len({r.events[0].event_id for r in results}) == 1
     assert await store.head(stream_of(cycles, sc)) == 2
     await handle.terminate("test over")

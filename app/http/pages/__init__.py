@@ -20,16 +20,30 @@ from ..params import is_id, version_of, year_of
 from . import admin, auth, calendar, cycle, setup_blocks, setup_year, tasks
 from .core import HERE, check_csrf, forbidden, inbox_of, own_unit_name, render
 
-__all__ = ["PAGE_PREFIXES", "PUBLIC_PAGES", "PUBLIC_PREFIXES", "STATIC_PREFIX", "is_page_post",
-           "is_poll", "mount_pages"]
+__all__ = [
+    "PAGE_PREFIXES",
+    "PUBLIC_PAGES",
+    "PUBLIC_PREFIXES",
+    "STATIC_PREFIX",
+    "is_page_post",
+    "is_poll",
+    "mount_pages",
+]
 
 PUBLIC_PAGES = ("/dang-nhap",)
 STATIC_PREFIX = "/static/"
 PUBLIC_PREFIXES = (STATIC_PREFIX, calendar.FEED_PREFIX)
 """Served without a session: the static files, and the calendar feeds (their secret token in the
 path is the key)."""
-PAGE_PREFIXES = ("/ky/", "/quan-ly", "/kiem-tra", "/viec-can-lam", "/viec-da-lam", "/tai-khoan",
-                 "/dang-xuat")
+PAGE_PREFIXES = (
+    "/ky/",
+    "/quan-ly",
+    "/kiem-tra",
+    "/viec-can-lam",
+    "/viec-da-lam",
+    "/tai-khoan",
+    "/dang-xuat",
+)
 """Paths whose posts are page forms (their CSRF token comes in the form, checked here)."""
 
 
@@ -68,7 +82,8 @@ async def _inbox(request: Request) -> None:
     """The header's task count, for a page about to be shown (not for a form's post), and the
     name of the person's unit (every page's header names it, a 403 or 404 page too)."""
     if is_poll(request.method, request.url.path) or request.url.path.startswith(
-            calendar.FEED_PREFIX):
+        calendar.FEED_PREFIX
+    ):
         return
     if request.method == "GET":
         request.state.inbox = await inbox_of(request)
@@ -79,6 +94,7 @@ def mount_pages(app: object) -> None:
     from fastapi import FastAPI
 
     assert isinstance(app, FastAPI)
+
     @app.exception_handler(PageRefused)
     async def refused(request: Request, exc: PageRefused) -> Response:
         return forbidden(request, exc.code)
@@ -86,14 +102,18 @@ def mount_pages(app: object) -> None:
     @app.exception_handler(PageNotFound)
     async def not_found(request: Request, exc: PageNotFound) -> Response:
         if request.url.path.endswith(".json"):
-            return JSONResponse({"code": "unknown_event", "field": None,
-                                 "message": "no such event"}, status_code=404)
+            return JSONResponse(
+                {"code": "unknown_event", "field": None, "message": "no such event"},
+                status_code=404,
+            )
         return render(request, "notfound.html", status=404, title="Không tìm thấy")
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    guarded = APIRouter(dependencies=[Depends(_inbox), Depends(_form_csrf), Depends(_known_path)],
-                        include_in_schema=False)
+    guarded = APIRouter(
+        dependencies=[Depends(_inbox), Depends(_form_csrf), Depends(_known_path)],
+        include_in_schema=False,
+    )
     guarded.include_router(tasks.router)
     guarded.include_router(setup_blocks.router)
     guarded.include_router(setup_year.router)

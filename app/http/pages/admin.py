@@ -60,10 +60,15 @@ def _next_deadline(row: Any) -> tuple[str | None, int | None]:
     return raw, days_left(at)
 
 
-async def _cycles_page(request: Request, *, status: int = 200,
-                       errors: list[dict[str, str]] | None = None,
-                       error: FormError | None = None, block_error: FormError | None = None,
-                       typed: dict[str, str] | None = None) -> HTMLResponse:
+async def _cycles_page(
+    request: Request,
+    *,
+    status: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    error: FormError | None = None,
+    block_error: FormError | None = None,
+    typed: dict[str, str] | None = None,
+) -> HTMLResponse:
     who = actor(request)
     if who.kind not in AUDIT_READERS:
         return forbidden(request)
@@ -77,22 +82,41 @@ async def _cycles_page(request: Request, *, status: int = 200,
     for r in rows:
         deadline, left = _next_deadline(r)
         owing = late.get(r.stream, (0, 0))
-        item = {"row": r, "deadline": deadline, "days_left": left, "late": owing[0],
-                "owing": owing[1]}
+        item = {
+            "row": r,
+            "deadline": deadline,
+            "days_left": left,
+            "late": owing[0],
+            "owing": owing[1],
+        }
         years.setdefault(r.year, []).append(item)
         if left is not None and left <= NEAR_DAYS and owing[1]:
             near.append(item)
     registered, unit_names = await _registered(svc, rows)
     tasks = []
     if who.kind == "admin":  # the secretariat's own tasks: findings, appointments
-        tasks = [{"row": t, "url": action_url(t.block_id, t.year, t.action, t.subject)}
-                 for t in await pending_for(svc.pool, "admin", prefix=svc.cycles.prefix)]
+        tasks = [
+            {"row": t, "url": action_url(t.block_id, t.year, t.action, t.subject)}
+            for t in await pending_for(svc.pool, "admin", prefix=svc.cycles.prefix)
+        ]
     near.sort(key=lambda it: int(str(it["days_left"])))
-    return render(request, "manage_list.html", status=status, years=years, year=year,
-                  title="Quản lý các kỳ thi đua" if who.kind == "admin" else
-                  "Kiểm tra các kỳ thi đua", errors=errors or [], error=error,
-                  registered=registered, unit_names=unit_names, typed=typed or {},
-                  block_error=block_error, tasks=tasks, near=near, near_days=NEAR_DAYS)
+    return render(
+        request,
+        "manage_list.html",
+        status=status,
+        years=years,
+        year=year,
+        title="Quản lý các kỳ thi đua" if who.kind == "admin" else "Kiểm tra các kỳ thi đua",
+        errors=errors or [],
+        error=error,
+        registered=registered,
+        unit_names=unit_names,
+        typed=typed or {},
+        block_error=block_error,
+        tasks=tasks,
+        near=near,
+        near_days=NEAR_DAYS,
+    )
 
 
 async def _registered(svc: Any, rows: list[Any]) -> tuple[list[Any], dict[tuple[str, str], str]]:
@@ -116,13 +140,18 @@ async def _late_units(svc: Any, streams: list[str]) -> dict[str, tuple[int, int]
 async def manage(request: Request) -> HTMLResponse:
     flash = flash_of(request)
     if flash is not None and flash.failed == "start_cycle":
-        problems = [{"field": e.field or "", "code": e.code, "sentence": e.sentence}
-                    for e in flash.errors[1:]]
-        return await _cycles_page(request, status=flash.status, error=flash.error,
-                                  errors=problems)
+        problems = [
+            {"field": e.field or "", "code": e.code, "sentence": e.sentence}
+            for e in flash.errors[1:]
+        ]
+        return await _cycles_page(request, status=flash.status, error=flash.error, errors=problems)
     if flash is not None and flash.failed == "start_block":
-        return await _cycles_page(request, status=flash.status, block_error=flash.error,
-                                  typed={k: str(v) for k, v in flash.typed.items()})
+        return await _cycles_page(
+            request,
+            status=flash.status,
+            block_error=flash.error,
+            typed={k: str(v) for k, v in flash.typed.items()},
+        )
     return await _cycles_page(request)
 
 
@@ -148,8 +177,9 @@ async def start_cycle(request: Request) -> Response:
     try:
         scenario = load_scenario(data)
     except ScenarioError as exc:
-        problems = [FormError(p["code"], p["field"], p["sentence"])
-                    for p in scenario_problems(exc.problems)]
+        problems = [
+            FormError(p["code"], p["field"], p["sentence"]) for p in scenario_problems(exc.problems)
+        ]
         return _upload_refused([FormError("invalid_scenario", "file"), *problems], 422)
     except (ValueError, RecursionError):  # the loader names its problems; never the internals
         return _upload_refused([FormError("invalid_scenario", "file")], 422)
@@ -158,8 +188,7 @@ async def start_cycle(request: Request) -> Response:
         # as `thidua cycle start FILE`: a new block is registered, so that its next years can
         # be started from the register (the form below)
         await block_service(request).ensure_registered(scenario.block, who)
-        await send_command(request, start.block.id, start.year,
-                           start.model_dump(mode="json"))
+        await send_command(request, start.block.id, start.year, start.model_dump(mode="json"))
     except DomainError as exc:
         return _upload_refused([FormError(exc.code, "file")], 409)
     except FormError as err:
@@ -190,8 +219,9 @@ async def start_block_cycle(request: Request) -> Response:
     try:
         for stage in ("pledge", "scoring"):
             if typed[stage]:
-                deadlines[stage] = datetime.combine(day_of(typed[stage], stage), time(17, 0),
-                                                    tzinfo=VN)
+                deadlines[stage] = datetime.combine(
+                    day_of(typed[stage], stage), time(17, 0), tzinfo=VN
+                )
     except FormError as err:
         return await refused(err)
     blocks = block_service(request)
@@ -242,14 +272,35 @@ async def timeline(request: Request, block: str, year: int) -> HTMLResponse:
         asof = await svc.store.replay(stream, to_version=to_version, as_of=as_of)
     state = full.state
     names = {m.id: m.name for m in state.block.members} if state.block else {}
-    rows = [{"e": e, "words": describe(e.type, e.data, names), "hash": e.hash.hex(),
-             "unit_name": names.get(e.actor.get("unit") or "", "")} for e in stored]
-    return render(request, "timeline.html", status=422 if picker_error else 200, block=block, year=year, base=f"/ky/{block}/{year}",
-                  state=state, cycle_title=_cycle_title(state, block, year),
-                  title="Nhật ký kiểm tra", rows=rows, report=full.report, findings=findings,
-                  asof=asof.state, asof_version=asof.report.head_version,
-                  to_version=to_version, as_of=as_of_typed(request),
-                  picker_error=picker_error, api=f"/cycles/{block}/{year}")
+    rows = [
+        {
+            "e": e,
+            "words": describe(e.type, e.data, names),
+            "hash": e.hash.hex(),
+            "unit_name": names.get(e.actor.get("unit") or "", ""),
+        }
+        for e in stored
+    ]
+    return render(
+        request,
+        "timeline.html",
+        status=422 if picker_error else 200,
+        block=block,
+        year=year,
+        base=f"/ky/{block}/{year}",
+        state=state,
+        cycle_title=_cycle_title(state, block, year),
+        title="Nhật ký kiểm tra",
+        rows=rows,
+        report=full.report,
+        findings=findings,
+        asof=asof.state,
+        asof_version=asof.report.head_version,
+        to_version=to_version,
+        as_of=as_of_typed(request),
+        picker_error=picker_error,
+        api=f"/cycles/{block}/{year}",
+    )
 
 
 @router.get("/ky/{block}/{year}/doi-chieu")
@@ -266,18 +317,34 @@ async def reconcile_page(request: Request, block: str, year: int) -> HTMLRespons
             return render(request, "notfound.html", status=404, title="Không tìm thấy")
         if exc.code not in ("temporal_unavailable", "unknown_workflow"):
             raise
-        return render(request, "reconcile.html", status=503 if exc.code ==
-                      "temporal_unavailable" else 404, block=block, year=year,
-                      base=f"/ky/{block}/{year}", api=f"/cycles/{block}/{year}",
-                      title="Đối chiếu với lịch sử Temporal", cycle_title=f"{block} – năm {year}",
-                      r=None, error=FormError(exc.code))
+        return render(
+            request,
+            "reconcile.html",
+            status=503 if exc.code == "temporal_unavailable" else 404,
+            block=block,
+            year=year,
+            base=f"/ky/{block}/{year}",
+            api=f"/cycles/{block}/{year}",
+            title="Đối chiếu với lịch sử Temporal",
+            cycle_title=f"{block} – năm {year}",
+            r=None,
+            error=FormError(exc.code),
+        )
     stream = cycle_key(block, year, svc.cycles.prefix)[1]
     state = (await svc.store.replay(stream)).state
-    return render(request, "reconcile.html", block=block, year=year, base=f"/ky/{block}/{year}",
-                  api=f"/cycles/{block}/{year}", title="Đối chiếu với lịch sử Temporal",
-                  cycle_title=_cycle_title(state, block, year), r=r, error=None,
-                  sentences=[(d.code, reconcile_sentence(d.code, d.facts, d))
-                             for d in r.differences])
+    return render(
+        request,
+        "reconcile.html",
+        block=block,
+        year=year,
+        base=f"/ky/{block}/{year}",
+        api=f"/cycles/{block}/{year}",
+        title="Đối chiếu với lịch sử Temporal",
+        cycle_title=_cycle_title(state, block, year),
+        r=r,
+        error=None,
+        sentences=[(d.code, reconcile_sentence(d.code, d.facts, d)) for d in r.differences],
+    )
 
 
 _TYPED_MOMENT = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?$")
@@ -317,19 +384,32 @@ async def event_json(request: Request, block: str, year: int, version: int) -> J
     events = await svc.store.read_stream(stream, to_version=version)
     e = next((x for x in events if x.version == version), None)
     if e is None:
-        return JSONResponse({"code": "unknown_event", "field": None,
-                             "message": "no such event"}, status_code=404)
+        return JSONResponse(
+            {"code": "unknown_event", "field": None, "message": "no such event"}, status_code=404
+        )
     data = e.data
     if e.type in ("ballot_cast", "election_ballot_cast") and ballot_is_private(
-            (await svc.store.replay(stream)).state, e.type, e.data):
+        (await svc.store.replay(stream)).state, e.type, e.data
+    ):
         # a ballot of a round still open: who voted, not how (DOMAIN.md), also to auditors
-        data = {"round": e.data.get("round"), "voter": e.data.get("voter"),
-                "private": "the round is still open: how this unit voted is shown once it"
-                           " closes"}
-    return JSONResponse({
-        "stream": e.stream, "version": e.version, "position": e.position,
-        "event_id": str(e.event_id), "type": e.type, "schema_version": e.schema_version,
-        "data": data, "actor": e.actor, "effective_at": e.effective_at.isoformat(),
-        "recorded_at": e.recorded_at.isoformat(), "request_id": e.request_id,
-        "hash": e.hash.hex(),
-    })
+        data = {
+            "round": e.data.get("round"),
+            "voter": e.data.get("voter"),
+            "private": "the round is still open: how this unit voted is shown once it closes",
+        }
+    return JSONResponse(
+        {
+            "stream": e.stream,
+            "version": e.version,
+            "position": e.position,
+            "event_id": str(e.event_id),
+            "type": e.type,
+            "schema_version": e.schema_version,
+            "data": data,
+            "actor": e.actor,
+            "effective_at": e.effective_at.isoformat(),
+            "recorded_at": e.recorded_at.isoformat(),
+            "request_id": e.request_id,
+            "hash": e.hash.hex(),
+        }
+    )

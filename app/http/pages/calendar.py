@@ -71,13 +71,19 @@ async def calendar(request: Request, name: str) -> Response:
     token = name.removesuffix(".ics")
     person = await svc.identity.calendar.person(token) if name.endswith(".ics") else None
     if person is None:
-        return PlainTextResponse("Không tìm thấy.", status_code=404,
-                                 headers={"Cache-Control": "no-store"})
+        return PlainTextResponse(
+            "Không tìm thấy.", status_code=404, headers={"Cache-Control": "no-store"}
+        )
     key = person.unit if person.role == "unit" else "admin" if person.role == "admin" else None
     rows = await pending_for(svc.pool, key, prefix=svc.cycles.prefix) if key else []
-    return Response(feed(person, rows, _base(request)), media_type="text/calendar; charset=utf-8",
-                    headers={"Cache-Control": "no-store",
-                             "Content-Disposition": 'inline; filename="han-thi-dua.ics"'})
+    return Response(
+        feed(person, rows, _base(request)),
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": 'inline; filename="han-thi-dua.ics"',
+        },
+    )
 
 
 @router.get("/tai-khoan")
@@ -90,8 +96,14 @@ async def account(request: Request) -> HTMLResponse:
         return forbidden(request)
     shown = request.cookies.get(_ONCE, "")
     url = f"{_base(request)}{FEED_PREFIX}{shown}.ics" if shown.startswith("thc_") else None
-    page = render(request, "account.html", title="Tài khoản", person=person, feed_url=url,
-                  made_at=await svc.identity.calendar.made_at(person.login))
+    page = render(
+        request,
+        "account.html",
+        title="Tài khoản",
+        person=person,
+        feed_url=url,
+        made_at=await svc.identity.calendar.made_at(person.login),
+    )
     if shown:
         page.delete_cookie(_ONCE, path="/tai-khoan")
     return page
@@ -112,6 +124,13 @@ async def rotate(request: Request) -> Response:
         return redirect("/tai-khoan?da-gui=calendar_revoked")
     token = await svc.identity.calendar.rotate(who.login)
     response = redirect("/tai-khoan?da-gui=calendar_made")
-    response.set_cookie(_ONCE, token, httponly=True, samesite="strict", max_age=300,
-                        secure=request.url.scheme == "https", path="/tai-khoan")
+    response.set_cookie(
+        _ONCE,
+        token,
+        httponly=True,
+        samesite="strict",
+        max_age=300,
+        secure=request.url.scheme == "https",
+        path="/tai-khoan",
+    )
     return response

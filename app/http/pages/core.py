@@ -33,8 +33,16 @@ from ...bootstrap import Services
 from ...identity import IdentityError
 from ...identity.sessions import COOKIE
 
-__all__ = ["FLASH_COOKIE", "PAGE_CSRF_COOKIE", "FormError", "Refusal", "flash_of", "refuse",
-           "render", "send_command"]
+__all__ = [
+    "FLASH_COOKIE",
+    "PAGE_CSRF_COOKIE",
+    "FormError",
+    "Refusal",
+    "flash_of",
+    "refuse",
+    "render",
+    "send_command",
+]
 
 HERE = Path(__file__).parent
 PAGE_CSRF_COOKIE = "thidua_page_csrf"
@@ -44,7 +52,8 @@ must send it back as `csrf_token`, and it is checked against the session's store
 env = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["html", "svg"]),
-    trim_blocks=True, lstrip_blocks=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
 env.filters["ngay"] = words.vn_date
 env.filters["gio"] = words.vn_time
@@ -57,9 +66,11 @@ env.globals["EXCLUSION"] = words.EXCLUSION
 env.globals["TASK"] = words.TASK
 env.globals["RULE"] = words.RULE
 env.globals["AGENDA"] = {
-    "pledge": "Ký giao ước", "scoring": "Chấm điểm, thẩm định",
+    "pledge": "Ký giao ước",
+    "scoring": "Chấm điểm, thẩm định",
     "review": "Hội nghị: điểm danh, đủ số lượng, thông qua điểm",
-    "discipline": "Xét điều kiện suy tôn", "vote": "Các vòng bình xét, suy tôn",
+    "discipline": "Xét điều kiện suy tôn",
+    "vote": "Các vòng bình xét, suy tôn",
     "election": "Bầu Khối trưởng, Khối phó",
 }
 env.globals["days_left"] = words.days_left
@@ -70,8 +81,9 @@ env.globals["RULE_SENTENCE"] = words.rule_sentence
 class FormError(Exception):
     """A refused form: the rule code, the field it concerns, and the sentence to show."""
 
-    def __init__(self, code: str, field: str | None = None, sentence: str | None = None,
-                 **values: Any) -> None:
+    def __init__(
+        self, code: str, field: str | None = None, sentence: str | None = None, **values: Any
+    ) -> None:
         super().__init__(code)
         self.code, self.field = code, field
         self.sentence = sentence or words.rule_sentence(code, **values)
@@ -99,8 +111,9 @@ class Refusal:
     """What a page shows after its form was refused: the errors, the form (`failed`), what was
     typed and the status the page answers with (409, 422)."""
 
-    def __init__(self, errors: list[FormError], failed: str, typed: dict[str, Any],
-                 status: int) -> None:
+    def __init__(
+        self, errors: list[FormError], failed: str, typed: dict[str, Any], status: int
+    ) -> None:
         self.errors, self.failed, self.typed, self.status = errors, failed, typed, status
 
     @property
@@ -109,32 +122,44 @@ class Refusal:
 
 
 def _short(typed: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in typed.items()
-            if len(json.dumps(v, ensure_ascii=False)) <= 300}
+    return {k: v for k, v in typed.items() if len(json.dumps(v, ensure_ascii=False)) <= 300}
 
 
-def refuse(url: str, errors: list[FormError], failed: str, typed: dict[str, Any],
-           status: int = 409) -> RedirectResponse:
+def refuse(
+    url: str, errors: list[FormError], failed: str, typed: dict[str, Any], status: int = 409
+) -> RedirectResponse:
     """Post/Redirect/Get for a refused form: nothing was written; the page shows why."""
     fid = secrets.token_urlsafe(8)
     path = url.split("?", 1)[0]
-    data: dict[str, Any] = {"id": fid, "path": path, "status": status, "failed": failed,
-                            "errors": [[e.code, e.field, e.sentence] for e in errors],
-                            "typed": typed}
+    data: dict[str, Any] = {
+        "id": fid,
+        "path": path,
+        "status": status,
+        "failed": failed,
+        "errors": [[e.code, e.field, e.sentence] for e in errors],
+        "typed": typed,
+    }
     raw = ""
     while True:
-        for shrink in (lambda d: d, lambda d: {**d, "typed": _short(d["typed"])},
-                       lambda d: {**d, "typed": {}}):
-            raw = base64.urlsafe_b64encode(json.dumps(shrink(data), ensure_ascii=False)
-                                           .encode()).decode().rstrip("=")
+        for shrink in (
+            lambda d: d,
+            lambda d: {**d, "typed": _short(d["typed"])},
+            lambda d: {**d, "typed": {}},
+        ):
+            raw = (
+                base64.urlsafe_b64encode(json.dumps(shrink(data), ensure_ascii=False).encode())
+                .decode()
+                .rstrip("=")
+            )
             if len(raw) <= FLASH_MAX:
                 break
         if len(raw) <= FLASH_MAX or len(data["errors"]) <= 1:
             break
         data["errors"] = data["errors"][: len(data["errors"]) // 2]  # the first ones
     response = RedirectResponse(f"{path}?loi={fid}#form-errors", status_code=303)
-    response.set_cookie(FLASH_COOKIE, raw, max_age=FLASH_SECONDS, path=path, httponly=True,
-                        samesite="lax")
+    response.set_cookie(
+        FLASH_COOKIE, raw, max_age=FLASH_SECONDS, path=path, httponly=True, samesite="lax"
+    )
     return response
 
 
@@ -148,8 +173,10 @@ def flash_of(request: Request) -> Refusal | None:
         data = json.loads(base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4)))
         if data["id"] != fid or data["path"] != request.url.path:
             return None
-        errors = [FormError(str(code), field if isinstance(field, str) else None, str(text))
-                  for code, field, text in data["errors"]]
+        errors = [
+            FormError(str(code), field if isinstance(field, str) else None, str(text))
+            for code, field, text in data["errors"]
+        ]
         typed = data["typed"] if isinstance(data["typed"], dict) else {}
         status = int(data["status"]) if int(data["status"]) in (200, 409, 413, 422) else 409
         return Refusal(errors, str(data["failed"]), typed, status) if errors else None
@@ -221,15 +248,25 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
         return name
 
     html = env.get_template(template).render(
-        request=request, who=who, csrf=request.cookies.get(PAGE_CSRF_COOKIE, ""),
-        inbox=inbox, name_of=name_of, **ctx,
+        request=request,
+        who=who,
+        csrf=request.cookies.get(PAGE_CSRF_COOKIE, ""),
+        inbox=inbox,
+        name_of=name_of,
+        **ctx,
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def forbidden(request: Request, reason: str = "not_authorized", **ctx: Any) -> HTMLResponse:
-    return render(request, "forbidden.html", status=403, code=reason,
-                  sentence=words.rule_sentence(reason), **ctx)
+    return render(
+        request,
+        "forbidden.html",
+        status=403,
+        code=reason,
+        sentence=words.rule_sentence(reason),
+        **ctx,
+    )
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -286,8 +323,9 @@ async def send_command(request: Request, block: str, year: int, body: dict[str, 
                 await svc.cycles.start(command, actor(request), request_id=str(uuid.uuid4()))
                 result = await _started(svc, command.block.id, command.year)
             else:
-                result = await svc.cycles.send(block, year, command, actor(request),
-                                               request_id=str(uuid.uuid4()))
+                result = await svc.cycles.send(
+                    block, year, command, actor(request), request_id=str(uuid.uuid4())
+                )
     except IdentityError:
         raise
     except DomainError as exc:
@@ -297,9 +335,11 @@ async def send_command(request: Request, block: str, year: int, body: dict[str, 
             raise
         from ...health import Unavailable
 
-        raise Unavailable("command_timeout", f"the command was not answered in {timeout:g} s; "
-                          "it may still be applied: reload the page before sending it again"
-                          ) from None
+        raise Unavailable(
+            "command_timeout",
+            f"the command was not answered in {timeout:g} s; "
+            "it may still be applied: reload the page before sending it again",
+        ) from None
     return result
 
 
@@ -312,8 +352,9 @@ async def catch_up_quietly(svc: Services) -> None:
 
 def redirect_after_command(request: Request, url: str) -> RedirectResponse:
     """Post/Redirect/Get; the read models catch up once the answer is on its way."""
-    return RedirectResponse(url, status_code=303,
-                            background=BackgroundTask(catch_up_quietly, services(request)))
+    return RedirectResponse(
+        url, status_code=303, background=BackgroundTask(catch_up_quietly, services(request))
+    )
 
 
 async def _started(svc: Services, block: str, year: int) -> CycleState | None:

@@ -69,20 +69,41 @@ PAGES = {
     "tu-cham-diem": ("score.html", ("submit_self_score",)),
     "phieu-binh-xet": ("ballot.html", ("cast_ballot",)),
     "phieu-bau": ("election.html", ("cast_election_ballot",)),
-    "dieu-hanh": ("console.html", (
-        "close_pledge", "verify_score", "close_scoring", "hold_review", "correct_score",
-        "close_discipline_check", "break_tie", "open_vote_round", "close_vote_round",
-        "leaders_decide", "open_election", "close_election",
-    )),
-    "quan-ly": ("manage.html", (
-        "extend_deadline", "record_finding", "withdraw_finding", "cancel_cycle",
-        "appoint_leaders",
-    )),
+    "dieu-hanh": (
+        "console.html",
+        (
+            "close_pledge",
+            "verify_score",
+            "close_scoring",
+            "hold_review",
+            "correct_score",
+            "close_discipline_check",
+            "break_tie",
+            "open_vote_round",
+            "close_vote_round",
+            "leaders_decide",
+            "open_election",
+            "close_election",
+        ),
+    ),
+    "quan-ly": (
+        "manage.html",
+        (
+            "extend_deadline",
+            "record_finding",
+            "withdraw_finding",
+            "cancel_cycle",
+            "appoint_leaders",
+        ),
+    ),
 }
 TITLES = {
-    "giao-uoc": "Ký giao ước thi đua", "tu-cham-diem": "Tự chấm điểm",
-    "phieu-binh-xet": "Phiếu bình xét", "phieu-bau": "Phiếu bầu Khối trưởng, Khối phó",
-    "dieu-hanh": "Điều hành", "quan-ly": "Quản lý kỳ thi đua",
+    "giao-uoc": "Ký giao ước thi đua",
+    "tu-cham-diem": "Tự chấm điểm",
+    "phieu-binh-xet": "Phiếu bình xét",
+    "phieu-bau": "Phiếu bầu Khối trưởng, Khối phó",
+    "dieu-hanh": "Điều hành",
+    "quan-ly": "Quản lý kỳ thi đua",
 }
 UNIT_PAGES = ("giao-uoc", "tu-cham-diem", "phieu-binh-xet", "phieu-bau")
 
@@ -130,12 +151,19 @@ def context(s: CycleState, who: Actor, block: str, year: int) -> dict[str, Any]:
     pending = pending_actions(s)
     mine = pending.get(who.unit or ("admin" if who.kind == "admin" else ""), [])
     return {
-        "state": s, "block": block, "year": year, "cycle_title": cycle_title(s),
-        "base": f"/ky/{block}/{year}", "pending": pending, "mine": mine,
-        "rank": ranked.rank if ranked else {}, "ranked": ranked,
+        "state": s,
+        "block": block,
+        "year": year,
+        "cycle_title": cycle_title(s),
+        "base": f"/ky/{block}/{year}",
+        "pending": pending,
+        "mine": mine,
+        "rank": ranked.rank if ranked else {},
+        "ranked": ranked,
         "quorum_need": quorum(s) if s.ruleset else 0,
         "verify_units": [a.split(":", 1)[1] for a in mine if a.startswith("verify_score:")],
-        "finding_kinds": FINDING_KINDS, "stages": _stages(s),
+        "finding_kinds": FINDING_KINDS,
+        "stages": _stages(s),
         "section_of": {sec.id: sec for sec in s.score_sheet.sections},
         "section_fields": [f"sections.{sid}" for sid in sections],
         "evidence_fields": [f"evidence.{sid}" for sid in sections],
@@ -144,14 +172,34 @@ def context(s: CycleState, who: Actor, block: str, year: int) -> dict[str, Any]:
     }
 
 
-BARE_ACTS = ("close_pledge", "close_scoring", "close_discipline_check", "open_vote_round",
-             "close_vote_round", "open_election", "close_election")
+BARE_ACTS = (
+    "close_pledge",
+    "close_scoring",
+    "close_discipline_check",
+    "open_vote_round",
+    "close_vote_round",
+    "open_election",
+    "close_election",
+)
 """The console's acts without a payload: shown only when the rules would accept them now."""
-NOT_NOW = frozenset({
-    "not_authorized", "wrong_stage", "round_open", "no_round_open", "no_open_places",
-    "max_rounds_reached", "vote_not_held", "election_not_failed", "not_entitled_to_vote",
-    "already_voted", "rounds_remaining", "already_verified", "not_scored", "no_candidates",
-})
+NOT_NOW = frozenset(
+    {
+        "not_authorized",
+        "wrong_stage",
+        "round_open",
+        "no_round_open",
+        "no_open_places",
+        "max_rounds_reached",
+        "vote_not_held",
+        "election_not_failed",
+        "not_entitled_to_vote",
+        "already_voted",
+        "rounds_remaining",
+        "already_verified",
+        "not_scored",
+        "no_candidates",
+    }
+)
 """Refusals that mean "not this person" or "not now" whatever a form's payload would be."""
 
 
@@ -178,36 +226,69 @@ def console_acts(s: CycleState, who: Actor, ranked: Any) -> dict[str, str | None
         judge(act, {"do": act}, True)
     members = list(s.members)
     for u, own in s.self_scores.items():
-        judge(f"verify_score:{u}", {"do": "verify_score", "unit": u,
-                                    "sections": {k: str(v) for k, v in own.items()}}, False)
+        judge(
+            f"verify_score:{u}",
+            {"do": "verify_score", "unit": u, "sections": {k: str(v) for k, v in own.items()}},
+            False,
+        )
     if members:
-        judge("hold_review", {"do": "hold_review", "held_on": "2000-01-01",
-                              "present": members}, False)
+        judge(
+            "hold_review", {"do": "hold_review", "held_on": "2000-01-01", "present": members}, False
+        )
     if s.adopted:
         u = next(iter(s.adopted))
-        judge("correct_score", {"do": "correct_score", "unit": u, "note": "x", "sections": {
-            k: str(v) for k, v in s.adopted[u].sections.items()}}, False)
+        judge(
+            "correct_score",
+            {
+                "do": "correct_score",
+                "unit": u,
+                "note": "x",
+                "sections": {k: str(v) for k, v in s.adopted[u].sections.items()},
+            },
+            False,
+        )
     groups = ranked.tied_groups() if ranked is not None else []
     if groups:  # a tie to order
         judge("break_tie", {"do": "break_tie", "order": list(groups[0])}, False)
     if s.ruleset is not None and s.open_places() and members:
         place = next(iter(s.open_places()))
-        judge("leaders_decide", {"do": "leaders_decide",
-                                 "places": [{"place": place, "unit": members[0]}]}, False)
+        judge(
+            "leaders_decide",
+            {"do": "leaders_decide", "places": [{"place": place, "unit": members[0]}]},
+            False,
+        )
     return out
 
 
 def _stages(s: CycleState) -> list[dict[str, Any]]:
     order = ["pledge", "scoring", "review", "discipline", "vote", "election", "completed"]
     here = order.index(s.stage) if s.stage in order else -1
-    return [{"stage": st, "deadline": s.deadlines.get(st),
-             "state": "done" if i < here or s.stage == "completed" else
-                      "now" if i == here else "later"} for i, st in enumerate(order)]
+    return [
+        {
+            "stage": st,
+            "deadline": s.deadlines.get(st),
+            "state": "done"
+            if i < here or s.stage == "completed"
+            else "now"
+            if i == here
+            else "later",
+        }
+        for i, st in enumerate(order)
+    ]
 
 
-async def _page(request: Request, block: str, year: int, page: str, *, status: int = 200,
-                error: FormError | None = None, failed: str = "",
-                typed: dict[str, Any] | None = None, **extra: Any) -> HTMLResponse:
+async def _page(
+    request: Request,
+    block: str,
+    year: int,
+    page: str,
+    *,
+    status: int = 200,
+    error: FormError | None = None,
+    failed: str = "",
+    typed: dict[str, Any] | None = None,
+    **extra: Any,
+) -> HTMLResponse:
     try:
         s = await load(request, block, year)
     except DomainError:
@@ -220,8 +301,13 @@ async def _page(request: Request, block: str, year: int, page: str, *, status: i
     errors = list(getattr(error, "errors", [error] if error else []))
     flash = flash_of(request) if error is None else None
     if flash is not None:
-        error, errors, failed, typed, status = (flash.error, flash.errors, flash.failed,
-                                                flash.typed, flash.status)
+        error, errors, failed, typed, status = (
+            flash.error,
+            flash.errors,
+            flash.failed,
+            flash.typed,
+            flash.status,
+        )
     confirming, asks = "", None
     asked = bool(typed) and (typed or {}).get("confirm") == "1"
     if error is not None and (error.code == "confirm_needed" or asked):
@@ -237,18 +323,41 @@ async def _page(request: Request, block: str, year: int, page: str, *, status: i
         ctx["attached"] = latest.get(who.unit or "", {})
         ctx["attached_of"] = {u: latest.get(u, {}) for u in ctx["verify_units"]}
     if page == "result":
-        ctx.update(result_context(s, ctx), may_draft=may_draft(who, s),
-                   api=f"/cycles/{block}/{year}")
+        ctx.update(
+            result_context(s, ctx), may_draft=may_draft(who, s), api=f"/cycles/{block}/{year}"
+        )
     ctx.setdefault("title", TITLES.get(page, "Kỳ thi đua"))
     if page == "dieu-hanh":
         ctx["acts"] = console_acts(s, who, ctx["ranked"])
-    response = render(request, template, status=status, page=page,
-                      error=error, failed=failed, typed=typed or {}, **ctx, **extra)
-    if (error is not None and not (error.code == "confirm_needed" and not confirming)
-            and f'data-code="{error.code}"'.encode() not in response.body):
+    response = render(
+        request,
+        template,
+        status=status,
+        page=page,
+        error=error,
+        failed=failed,
+        typed=typed or {},
+        **ctx,
+        **extra,
+    )
+    if (
+        error is not None
+        and not (error.code == "confirm_needed" and not confirming)
+        and f'data-code="{error.code}"'.encode() not in response.body
+    ):
         # the refused form is not on the page as it is now (the stage moved on): say it on top
-        response = render(request, template, status=status, page=page, error=error,
-                          failed=failed, typed=typed or {}, orphan_error=True, **ctx, **extra)
+        response = render(
+            request,
+            template,
+            status=status,
+            page=page,
+            error=error,
+            failed=failed,
+            typed=typed or {},
+            orphan_error=True,
+            **ctx,
+            **extra,
+        )
     return response
 
 
@@ -265,18 +374,31 @@ def result_context(s: CycleState, ctx: dict[str, Any]) -> dict[str, Any]:
         ranked = ctx["ranked"]
         ranking = []
         if ranked is not None:
-            ranking = [RankEntry(unit=u, total=s.total_of(u), rank=ranked.rank[u],
-                                 eligible=u not in excluded) for u in ranked.order]
-            ranking += [RankEntry(unit=u, total=None, rank=None, eligible=False)
-                        for u in ranked.unscored]
+            ranking = [
+                RankEntry(
+                    unit=u, total=s.total_of(u), rank=ranked.rank[u], eligible=u not in excluded
+                )
+                for u in ranked.order
+            ]
+            ranking += [
+                RankEntry(unit=u, total=None, rank=None, eligible=False) for u in ranked.unscored
+            ]
         nominations = list(s.nominations)
-    chart = bar_chart([(names.get(e.unit, e.unit), e.total, e.eligible) for e in ranking],
-                      title=f"Tổng điểm của các đơn vị – {cycle_title(s)}")
+    chart = bar_chart(
+        [(names.get(e.unit, e.unit), e.total, e.eligible) for e in ranking],
+        title=f"Tổng điểm của các đơn vị – {cycle_title(s)}",
+    )
     assert s.score_sheet is not None
     scores = {u: a.sections for u, a in s.adopted.items()}
-    return {"ranking": ranking, "excluded": excluded, "nominations": nominations,
-            "chart": chart, "title": "Kết quả", "sections": list(s.score_sheet.sections),
-            "section_scores": scores}
+    return {
+        "ranking": ranking,
+        "excluded": excluded,
+        "nominations": nominations,
+        "chart": chart,
+        "title": "Kết quả",
+        "sections": list(s.score_sheet.sections),
+        "section_scores": scores,
+    }
 
 
 def may_draft(who: Actor, s: CycleState) -> bool:
@@ -284,7 +406,8 @@ def may_draft(who: Actor, s: CycleState) -> bool:
     block's head and deputy units, the secretariat, auditors (app/http/documents.py)."""
     assert s.block is not None
     return who.kind in ("admin", "auditor") or (
-        who.kind == "unit" and who.unit in (s.block.head, s.block.deputy))
+        who.kind == "unit" and who.unit in (s.block.head, s.block.deputy)
+    )
 
 
 @router.get("/ky/{block}/{year}")
@@ -304,8 +427,9 @@ async def version(request: Request, block: str, year: int) -> JSONResponse:
     stream = cycle_key(block, year, svc.cycles.prefix)[1]
     v = await cycle_version(svc.pool, stream)
     got = await inbox_of(request)  # the header's task count rides on the same poll
-    return JSONResponse({"version": v or 0, "inbox": got[0] if got else None},
-                        headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"version": v or 0, "inbox": got[0] if got else None}, headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/ky/{block}/{year}/tu-cham-diem/mau.xlsx")
@@ -322,11 +446,22 @@ async def score_template_file(request: Request, block: str, year: int) -> Respon
     if not may_open("tu-cham-diem", who, s):
         return forbidden(request, **context(s, who, block, year), page="tu-cham-diem")
     assert s.block is not None and s.score_sheet is not None and who.unit is not None
-    body = score_template(s.score_sheet, block=s.block.name, year=year,
-                          unit=s.block.name_of(who.unit), prefill=s.self_scores.get(who.unit))
+    body = score_template(
+        s.score_sheet,
+        block=s.block.name,
+        year=year,
+        unit=s.block.name_of(who.unit),
+        prefill=s.self_scores.get(who.unit),
+    )
     name = f"mau-tu-cham-diem-{block}-{year}-{who.unit}.xlsx"
-    return Response(body, media_type=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return Response(
+        body,
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post("/ky/{block}/{year}/tu-cham-diem/tep")
@@ -353,17 +488,26 @@ async def score_from_file(request: Request, block: str, year: int) -> Response:
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         problems = [CellProblem("", "Chưa chọn tệp bảng tính đã điền.")]
-        return await _page(request, block, year, "tu-cham-diem", status=422,
-                           template_problems=problems)
+        return await _page(
+            request, block, year, "tu-cham-diem", status=422, template_problems=problems
+        )
     data = await upload.read(MAX_TEMPLATE_BYTES + 1)
     try:
         scores = read_score_template(data, s.score_sheet)
     except TemplateError as exc:
-        return await _page(request, block, year, "tu-cham-diem", status=422,
-                           template_problems=exc.problems[:50])
+        return await _page(
+            request, block, year, "tu-cham-diem", status=422, template_problems=exc.problems[:50]
+        )
     typed = {f"sections.{sid}": vn_number(v, grouped=False) for sid, v in scores.items()}
-    return await _page(request, block, year, "tu-cham-diem", failed="submit_self_score",
-                       typed=typed, template_filled=True)
+    return await _page(
+        request,
+        block,
+        year,
+        "tu-cham-diem",
+        failed="submit_self_score",
+        typed=typed,
+        template_filled=True,
+    )
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -381,9 +525,11 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
     if page not in PAGES:
         return render(request, "notfound.html", status=404, title="Không tìm thấy")
     form = await request.form()
-    typed = {k: _printable(form.getlist(k)) if len(form.getlist(k)) > 1 else
-             _printable(form.get(k)) for k in form
-             if all(isinstance(v, str) for v in form.getlist(k))}  # not the files
+    typed = {
+        k: _printable(form.getlist(k)) if len(form.getlist(k)) > 1 else _printable(form.get(k))
+        for k in form
+        if all(isinstance(v, str) for v in form.getlist(k))
+    }  # not the files
     typed.pop("csrf_token", None)
     do = str(form.get("do", ""))
     here = f"/ky/{block}/{year}/{page}"
@@ -406,8 +552,7 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
         asks = consequence(do, s, body)
         if asks is not None and form.get("confirm") != "1":
             # the confirm step: nothing is sent; the page names the consequence and asks
-            return refuse(here, [FormError("confirm_needed", "confirm", asks)], failed, typed,
-                          200)
+            return refuse(here, [FormError("confirm_needed", "confirm", asks)], failed, typed, 200)
         if do in NOTED and (asks is not None or do in ("withdraw_finding", "extend_deadline")):
             if not _text(form, "note"):
                 raise FormError("reason_required", "note")
@@ -432,8 +577,7 @@ async def post_form(request: Request, block: str, year: int, page: str) -> Respo
     return redirect_after_command(request, target + "?da-gui=" + do)
 
 
-NOTED = ("close_pledge", "close_scoring", "close_vote_round", "withdraw_finding",
-         "extend_deadline")
+NOTED = ("close_pledge", "close_scoring", "close_vote_round", "withdraw_finding", "extend_deadline")
 """Acts whose reason the page requires (for a close: only an early one), recorded in the event."""
 
 
@@ -443,48 +587,76 @@ def consequence(do: str, s: CycleState, body: dict[str, Any]) -> str | None:
     n = len(s.members)
     if do == "close_pledge" and s.stage == "pledge" and len(s.signed) < n:
         left = n - len(s.signed)
-        return (f"{len(s.signed)}/{n} đơn vị đã ký; {left} đơn vị sẽ không đủ điều kiện "
-                "suy tôn.")
-    if do == "close_scoring" and s.stage == "scoring" and (
-            len(s.self_scores) < n or len(s.verified) < len(s.self_scores)):
+        return f"{len(s.signed)}/{n} đơn vị đã ký; {left} đơn vị sẽ không đủ điều kiện suy tôn."
+    if (
+        do == "close_scoring"
+        and s.stage == "scoring"
+        and (len(s.self_scores) < n or len(s.verified) < len(s.self_scores))
+    ):
         left = n - len(s.self_scores)
-        return (f"{len(s.self_scores)}/{n} đơn vị đã gửi bản tự chấm điểm, "
-                f"{len(s.verified)}/{n} đã được thẩm định; {left} đơn vị sẽ không đủ điều "
-                "kiện suy tôn.")
+        return (
+            f"{len(s.self_scores)}/{n} đơn vị đã gửi bản tự chấm điểm, "
+            f"{len(s.verified)}/{n} đã được thẩm định; {left} đơn vị sẽ không đủ điều "
+            "kiện suy tôn."
+        )
     r = s.open_round
     if do == "close_vote_round" and r is not None and len(r.ballots) < len(r.voters):
-        return (f"{len(r.ballots)}/{len(r.voters)} đơn vị đã gửi phiếu; "
-                f"{len(r.voters) - len(r.ballots)} phiếu chưa gửi sẽ không được tính.")
+        return (
+            f"{len(r.ballots)}/{len(r.voters)} đơn vị đã gửi phiếu; "
+            f"{len(r.voters) - len(r.ballots)} phiếu chưa gửi sẽ không được tính."
+        )
     el = s.election
-    if (do == "close_election" and el is not None and not el.failed
-            and len(el.ballots) < len(el.voters)):
-        return (f"{len(el.ballots)}/{len(el.voters)} đơn vị đã gửi phiếu bầu; "
-                f"{len(el.voters) - len(el.ballots)} phiếu chưa gửi sẽ không được tính.")
+    if (
+        do == "close_election"
+        and el is not None
+        and not el.failed
+        and len(el.ballots) < len(el.voters)
+    ):
+        return (
+            f"{len(el.ballots)}/{len(el.voters)} đơn vị đã gửi phiếu bầu; "
+            f"{len(el.voters) - len(el.ballots)} phiếu chưa gửi sẽ không được tính."
+        )
     if do == "cast_ballot" and r is not None and len(body.get("approve", ())) < len(r.proposals):
         k = len(body.get("approve", ()))
-        return (f"Phiếu đồng ý {k}/{len(r.proposals)} đơn vị được đề nghị"
-                f"{' (phiếu trống)' if k == 0 else ''}; phiếu đã gửi không thể sửa.")
-    if do == "cast_election_ballot" and el is not None and (
+        return (
+            f"Phiếu đồng ý {k}/{len(r.proposals)} đơn vị được đề nghị"
+            f"{' (phiếu trống)' if k == 0 else ''}; phiếu đã gửi không thể sửa."
+        )
+    if (
+        do == "cast_election_ballot"
+        and el is not None
+        and (
             (not el.head and el.head_candidates and not body.get("head"))
-            or (not el.deputy and el.deputy_candidates and not body.get("deputy"))):
+            or (not el.deputy and el.deputy_candidates and not body.get("deputy"))
+        )
+    ):
         return "Phiếu bầu còn để trống một vị trí; phiếu đã gửi không thể sửa."
     if do == "withdraw_finding":
-        return (f"{unit_name(s, body.get('unit'))} sẽ được xét điều kiện suy tôn trở lại; "
-                "việc rút ghi nhận được ghi vào nhật ký.")
+        return (
+            f"{unit_name(s, body.get('unit'))} sẽ được xét điều kiện suy tôn trở lại; "
+            "việc rút ghi nhận được ghi vào nhật ký."
+        )
     if do == "cancel_cycle":
-        return (f"Kỳ thi đua của {n} đơn vị dừng hẳn ở bước hiện tại; không thể tiếp tục "
-                "hay khôi phục.")
+        return (
+            f"Kỳ thi đua của {n} đơn vị dừng hẳn ở bước hiện tại; không thể tiếp tục hay khôi phục."
+        )
     return None
 
 
 def _typed_body(failed: str, typed: dict[str, Any]) -> dict[str, Any]:
     """The command's parts a consequence counts, from what was typed (the confirm step)."""
     approve = typed.get("approve", [])
-    return {"approve": [approve] if isinstance(approve, str) else list(approve),
-            "head": typed.get("head"), "deputy": typed.get("deputy"),
-            "unit": failed.split(":", 1)[1] if ":" in failed else typed.get("unit")}
-async def latest_evidence(request: Request, block: str, year: int
-                          ) -> dict[str, dict[str, tuple[EvidenceFile, ...]]]:
+    return {
+        "approve": [approve] if isinstance(approve, str) else list(approve),
+        "head": typed.get("head"),
+        "deputy": typed.get("deputy"),
+        "unit": failed.split(":", 1)[1] if ":" in failed else typed.get("unit"),
+    }
+
+
+async def latest_evidence(
+    request: Request, block: str, year: int
+) -> dict[str, dict[str, tuple[EvidenceFile, ...]]]:
     """Each unit's files as its latest self-score attaches them, from the store."""
     svc = services(request)
     stream = cycle_key(block, year, svc.cycles.prefix)[1]
@@ -493,7 +665,8 @@ async def latest_evidence(request: Request, block: str, year: int
         if e.type == "self_score_submitted":
             out[str(e.data["unit"])] = {
                 sid: tuple(EvidenceFile.model_validate(f) for f in files)
-                for sid, files in (e.data.get("evidence") or {}).items()}
+                for sid, files in (e.data.get("evidence") or {}).items()
+            }
     return out
 
 
@@ -504,8 +677,9 @@ def _evidence_error(code: str, field: str, title: str | None = None) -> FormErro
     return FormError(code, field, sentence=sentence)
 
 
-async def evidence_of_form(request: Request, form: Any, s: CycleState, block: str, year: int,
-                           who: Actor) -> dict[str, list[dict[str, Any]]]:
+async def evidence_of_form(
+    request: Request, form: Any, s: CycleState, block: str, year: int, who: Actor
+) -> dict[str, list[dict[str, Any]]]:
     """The self-score's files: those of the unit's latest self-score it keeps (`keep.SECTION`)
     and the new ones (`evidence.SECTION`), each checked by its content (app/evidence.py). A
     refused file is named with its section; nothing is stored then. The new files are stored
@@ -637,8 +811,13 @@ def build(do: str, form: Any, s: CycleState, who: Actor) -> dict[str, Any]:
             if mark == "present":
                 present.append(u)
             elif mark in ("notice", "no_notice", "written"):
-                absent.append({"unit": u, "with_notice": mark != "no_notice",
-                               "written_opinion": mark == "written"})
+                absent.append(
+                    {
+                        "unit": u,
+                        "with_notice": mark != "no_notice",
+                        "written_opinion": mark == "written",
+                    }
+                )
             else:
                 raise FormError("invalid_attendance", f"attendance.{u}")
         body["present"], body["absent"] = present, absent
@@ -646,8 +825,12 @@ def build(do: str, form: Any, s: CycleState, who: Actor) -> dict[str, Any]:
         for name in ("unit", "kind", "reference"):
             if not _text(form, name):
                 raise FormError("required", name)
-        body.update(unit=_text(form, "unit"), kind=_text(form, "kind"),
-                    reference=_text(form, "reference"), note=_text(form, "note"))
+        body.update(
+            unit=_text(form, "unit"),
+            kind=_text(form, "kind"),
+            reference=_text(form, "reference"),
+            note=_text(form, "note"),
+        )
     elif do == "withdraw_finding":
         body.update(unit=_text(form, "unit"), kind=_text(form, "kind"))
     elif do == "break_tie":

@@ -39,8 +39,13 @@ def action_url(block: str, year: int, action: str, subject: str = "") -> str:
 @router.get("/")
 async def home(request: Request) -> Response:
     who = actor(request)
-    return redirect("/quan-ly" if who.kind == "admin" else
-                    "/kiem-tra" if who.kind == "auditor" else "/viec-can-lam")
+    return redirect(
+        "/quan-ly"
+        if who.kind == "admin"
+        else "/kiem-tra"
+        if who.kind == "auditor"
+        else "/viec-can-lam"
+    )
 
 
 @router.get("/viec-can-lam")
@@ -49,9 +54,7 @@ async def tasks(request: Request) -> HTMLResponse:
     key = who.unit if who.kind == "unit" else "admin" if who.kind == "admin" else None
     svc = services(request)
     rows = await pending_for(svc.pool, key, prefix=svc.cycles.prefix) if key else []
-    items = [
-        {"row": r, "url": action_url(r.block_id, r.year, r.action, r.subject)} for r in rows
-    ]
+    items = [{"row": r, "url": action_url(r.block_id, r.year, r.action, r.subject)} for r in rows]
     unit_name = rows[0].who_name if rows and who.kind == "unit" else None
     return render(request, "tasks.html", items=items, title="Việc cần làm", unit_name=unit_name)
 
@@ -68,11 +71,11 @@ async def inbox(request: Request) -> JSONResponse:
 def _words(type_: str, data: dict[str, Any], names: dict[str, str], unit: str) -> str:
     """The event in words; the cycle's completion as what it gave this unit."""
     if type_ == "cycle_completed":
-        mine = [n for n in data.get("outcome", {}).get("nominations", ())
-                if n.get("unit") == unit]
+        mine = [n for n in data.get("outcome", {}).get("nominations", ()) if n.get("unit") == unit]
         if mine:
             return "Kỳ thi đua hoàn thành: đơn vị được đề nghị " + "; ".join(
-                f"{n.get('title')} (vị trí {n.get('place')})" for n in mine)
+                f"{n.get('title')} (vị trí {n.get('place')})" for n in mine
+            )
     return describe(type_, data, names)
 
 
@@ -93,8 +96,11 @@ async def done(request: Request) -> HTMLResponse:
     cycles: dict[str, dict[str, Any]] = {}
     for c in await cycle_heads(svc.pool, streams):
         members = orjson.loads(c[1] or "[]")
-        cycles[c[0]] = {"names": {m["id"]: m["name"] for m in members},
-                        "title": cycle_title(c[2], c[3], c[4]), "url": f"/ky/{c[5]}/{c[4]}"}
+        cycles[c[0]] = {
+            "names": {m["id"]: m["name"] for m in members},
+            "title": cycle_title(c[2], c[3], c[4]),
+            "url": f"/ky/{c[5]}/{c[4]}",
+        }
     groups: dict[str, dict[str, Any]] = {}
     for r in rows:
         cyc = cycles.get(r["stream"], {"names": {}, "title": r["stream"], "url": ""})
@@ -102,12 +108,18 @@ async def done(request: Request) -> HTMLResponse:
         data = orjson.loads(r["data"])
         mine = by.get("kind") == "unit" and by.get("unit") == who.unit
         g = groups.setdefault(r["stream"], {**cyc, "items": []})
-        g["items"].append({
-            "at": r["effective_at"], "type": r["type"], "mine": mine,
-            "words": _words(r["type"], data, cyc["names"], who.unit),
-            "by": actor_words(by, cyc["names"]),
-        })
-    unit_name = next((c["names"].get(who.unit) for c in cycles.values()
-                      if who.unit in c["names"]), None)
-    return render(request, "done.html", groups=list(groups.values()), title="Việc đã làm",
-                  unit_name=unit_name)
+        g["items"].append(
+            {
+                "at": r["effective_at"],
+                "type": r["type"],
+                "mine": mine,
+                "words": _words(r["type"], data, cyc["names"], who.unit),
+                "by": actor_words(by, cyc["names"]),
+            }
+        )
+    unit_name = next(
+        (c["names"].get(who.unit) for c in cycles.values() if who.unit in c["names"]), None
+    )
+    return render(
+        request, "done.html", groups=list(groups.values()), title="Việc đã làm", unit_name=unit_name
+    )
