@@ -41,7 +41,13 @@ _IDS = uuid.UUID("0f7d0a44-8b43-4b53-8a3e-3f4f3a6f2c21")
 
 def province_slug(province: str) -> str:
     """ "Kiên Giang" → "kien-giang" (ids and streams; the name keeps its diacritics)."""
-    text = province.strip().lower().replace("đ", "d")
+    return slug(province) or "province"
+
+
+def slug(name: str) -> str:
+    """A name in lower-case ASCII letters and digits joined by dashes, without its diacritics
+    ("Khối thi đua số 2" → "khoi-thi-dua-so-2"; "" when nothing is left)."""
+    text = name.strip().lower().replace("đ", "d")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     out, dash = [], False
@@ -52,7 +58,7 @@ def province_slug(province: str) -> str:
         elif not dash and out:
             out.append("-")
             dash = True
-    return "".join(out).strip("-") or "province"
+    return "".join(out).strip("-")
 
 
 def province_stream(province: str, year: int, prefix: str = "") -> str:

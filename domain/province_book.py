@@ -5,12 +5,11 @@ and rule code. Pure."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .province import province_slug
+from .province import province_slug, slug
 from .values import ID_PATTERN, TEXT_MAX
 
 __all__ = [
@@ -91,17 +90,7 @@ def cell_problem(
 
 def suggest_id(name: str) -> str:
     """An id from a name: "Khối thi đua số 2" → "khoi-thi-dua-so-2" (at most 64 characters)."""
-    text = unicodedata.normalize("NFKD", name.strip().lower().replace("đ", "d"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    out, dash = [], False
-    for c in text:
-        if c.isascii() and c.isalnum():
-            out.append(c)
-            dash = False
-        elif not dash and out:
-            out.append("-")
-            dash = True
-    return "".join(out)[:64].strip("-")
+    return slug(name)[:64].strip("-")
 
 
 def _cell(value: Any) -> str:
