@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from domain.codec import EventRecord
+from domain.codec import to_record
 from domain.province import province_slug
 from domain.setup import Ruleset, ScoreSheet
 from domain.setup_events import (
@@ -289,7 +289,7 @@ class SetupStore:
             year=year,
             sheet=pinned,
         )
-        await self.store.append(stream, head, [_record(event)])
+        await self.store.append(stream, head, [to_record(event)])
         return pinned, Saved(head + 1, True)
 
     # ---- rulesets -------------------------------------------------------------------------
@@ -324,16 +324,5 @@ class SetupStore:
             province=province,
             ruleset=pinned,
         )
-        await self.store.append(stream, head, [_record(event)])
+        await self.store.append(stream, head, [to_record(event)])
         return pinned, Saved(head + 1, True)
-
-
-def _record(event: ScoreSheetSaved | RulesetSaved) -> EventRecord:
-    return EventRecord(
-        event_id=event.event_id,
-        type=event.type,
-        data=event.payload(),
-        actor=event.actor.model_dump(mode="json"),
-        effective_at=event.at,
-        request_id=event.request_id,
-    )

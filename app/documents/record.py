@@ -104,24 +104,16 @@ async def stored_minutes(
 
     A stream with no events is `unknown_stream`; one that fails verification is
     `record_not_verified`: minutes are made only of a record whose chain holds."""
-    replay = await store.replay(stream)
-    report = replay.report
-    if report.events == 0:
-        raise DomainError("unknown_stream", f"no events in stream {stream}")
-    if not report.ok:
-        raise DomainError(
-            "record_not_verified",
-            f"stream {stream} fails verification ({report.first}); run `thidua audit verify`",
-        )
+    events, head_version, head_hash = await verified_events(store, stream)
     kw = {
         "stream": stream,
-        "head_version": report.head_version,
-        "head_hash": report.head_hash,
-        "checkpoint": holding(witness, stream, report.head_version, report.head_hash),
+        "head_version": head_version,
+        "head_hash": head_hash,
+        "checkpoint": holding(witness, stream, head_version, head_hash),
     }
     if html:
-        return minutes_html(replay.events, **kw).encode("utf-8")  # type: ignore[arg-type]
-    return await asyncio.to_thread(cached_minutes_pdf, replay.events, **kw, sign=signer)  # type: ignore[arg-type]
+        return minutes_html(events, **kw).encode("utf-8")  # type: ignore[arg-type]
+    return await asyncio.to_thread(cached_minutes_pdf, events, **kw, sign=signer)  # type: ignore[arg-type]
 
 
 async def verified_events(store: EventStore, stream: str) -> tuple[list[Event], int, bytes]:
