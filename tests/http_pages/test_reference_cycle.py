@@ -187,7 +187,9 @@ async def downloads(people: dict[str, Any], result: str) -> None:
 
     shown = {}
     for unit, row in re.findall(r'<tr data-unit="([^"]+)">(.*?)</tr>', result, re.S):
-        cells = re.findall(r'<td class="num" data-(?:section="[^"]+"|total)>([^<]*)</td>', row)
+        cells = re.findall(
+            r'<td class="num(?: sec)?" data-(?:section="[^"]+"|total)>([^<]*)</td>', row
+        )
         shown[unit] = cells
     assert len(shown) == 8 and shown["vp-ubnd"] == ["590", "198,5", "195", "983,5"]
 
