@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from domain.codec import to_record
 from domain.province import province_slug
 from domain.setup import Ruleset, ScoreSheet
 from domain.setup_events import (
@@ -39,6 +39,8 @@ from domain.sheets import (
 )
 from domain.values import Actor
 from eventstore import EventStore
+from eventstore.execute import execute
+from eventstore.records import StoredEvent
 
 __all__ = [
     "CELL_RULE",
@@ -257,11 +259,7 @@ class SetupStore:
     async def sheets(self, province: str, year: int) -> list[ScoreSheet]:
         """Every saved version of the province's sheet of `year`, oldest first."""
         rows = await self.store.read_stream(sheets_stream(province, year, self.prefix))
-        return [
-            ScoreSheet.model_validate(r.data["sheet"])
-            for r in rows
-            if r.type == "score_sheet_saved"
-        ]
+        return _saved_sheets(rows)[0]
 
     async def sheet(
         self, province: str, year: int, version: int | None = None
@@ -275,30 +273,37 @@ class SetupStore:
     async def save_sheet(
         self, province: str, year: int, sheet: ScoreSheet, actor: Actor | None = None
     ) -> tuple[ScoreSheet, Saved]:
+        """Save `sheet` as the next version (nothing when it equals the latest), through the one
+        command loop (eventstore.execute): a save that meets another judges again."""
+
+        def decide(state: tuple[list[ScoreSheet], int]) -> list[ScoreSheetSaved]:
+            saved, head = state
+            if saved and saved[-1].content() == sheet.content():
+                return []
+            pinned = sheet.model_copy(update={"version": head + 1})
+            return [
+                ScoreSheetSaved(
+                    event_id=uuid.uuid4(),
+                    at=datetime.now(UTC),
+                    actor=actor or Actor.admin(),
+                    province=province,
+                    year=year,
+                    sheet=pinned,
+                )
+            ]
+
         stream = sheets_stream(province, year, self.prefix)
-        saved = await self.sheets(province, year)
-        if saved and saved[-1].content() == sheet.content():
+        done = await execute(self.store, stream, _saved_sheets, decide)
+        saved, head = done.state
+        if not done.events:
             return saved[-1], Saved(saved[-1].version or len(saved), False)
-        head = await self.store.head(stream)
-        pinned = sheet.model_copy(update={"version": head + 1})
-        event = ScoreSheetSaved(
-            event_id=uuid.uuid4(),
-            at=datetime.now(UTC),
-            actor=actor or Actor.admin(),
-            province=province,
-            year=year,
-            sheet=pinned,
-        )
-        await self.store.append(stream, head, [to_record(event)])
-        return pinned, Saved(head + 1, True)
+        return done.events[0].sheet, Saved(head + 1, True)
 
     # ---- rulesets -------------------------------------------------------------------------
 
     async def rulesets(self, province: str) -> list[Ruleset]:
         rows = await self.store.read_stream(rulesets_stream(province, self.prefix))
-        return [
-            Ruleset.model_validate(r.data["ruleset"]) for r in rows if r.type == "ruleset_saved"
-        ]
+        return _saved_rulesets(rows)[0]
 
     async def ruleset(self, province: str, version: int | None = None) -> Ruleset | None:
         saved = await self.rulesets(province)
@@ -309,20 +314,45 @@ class SetupStore:
     async def save_ruleset(
         self, province: str, ruleset: Ruleset, actor: Actor | None = None
     ) -> tuple[Ruleset, Saved]:
-        stream = rulesets_stream(province, self.prefix)
-        saved = await self.rulesets(province)
-        same = {"id": province_slug(province), "version": 1}
-        if saved and saved[-1].model_copy(update=same) == ruleset.model_copy(update=same):
-            return saved[-1], Saved(saved[-1].version, False)
-        head = await self.store.head(stream)
+        """Save `ruleset` as the province's next version (nothing when it equals the latest),
+        through the one command loop (eventstore.execute)."""
         # named after its province: the cycle that pins it says whose rules, which version
-        pinned = ruleset.model_copy(update={"id": province_slug(province), "version": head + 1})
-        event = RulesetSaved(
-            event_id=uuid.uuid4(),
-            at=datetime.now(UTC),
-            actor=actor or Actor.admin(),
-            province=province,
-            ruleset=pinned,
-        )
-        await self.store.append(stream, head, [to_record(event)])
-        return pinned, Saved(head + 1, True)
+        same = {"id": province_slug(province), "version": 1}
+
+        def decide(state: tuple[list[Ruleset], int]) -> list[RulesetSaved]:
+            saved, head = state
+            if saved and saved[-1].model_copy(update=same) == ruleset.model_copy(update=same):
+                return []
+            pinned = ruleset.model_copy(update={"id": same["id"], "version": head + 1})
+            return [
+                RulesetSaved(
+                    event_id=uuid.uuid4(),
+                    at=datetime.now(UTC),
+                    actor=actor or Actor.admin(),
+                    province=province,
+                    ruleset=pinned,
+                )
+            ]
+
+        stream = rulesets_stream(province, self.prefix)
+        done = await execute(self.store, stream, _saved_rulesets, decide)
+        saved, head = done.state
+        if not done.events:
+            return saved[-1], Saved(saved[-1].version, False)
+        return done.events[0].ruleset, Saved(head + 1, True)
+
+
+def _saved_sheets(rows: Sequence[StoredEvent]) -> tuple[list[ScoreSheet], int]:
+    """The saved sheets of a stream, oldest first, and the stream's version."""
+    sheets = [
+        ScoreSheet.model_validate(r.data["sheet"]) for r in rows if r.type == "score_sheet_saved"
+    ]
+    return sheets, rows[-1].version if rows else 0
+
+
+def _saved_rulesets(rows: Sequence[StoredEvent]) -> tuple[list[Ruleset], int]:
+    """The saved rulesets of a stream, oldest first, and the stream's version."""
+    rulesets = [
+        Ruleset.model_validate(r.data["ruleset"]) for r in rows if r.type == "ruleset_saved"
+    ]
+    return rulesets, rows[-1].version if rows else 0
