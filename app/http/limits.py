@@ -63,6 +63,15 @@ async def _json(
     await send({"type": "http.response.body", "body": data})
 
 
+async def _too_large(send: Send, message: str, limit: int) -> None:
+    """413 `body_too_large`, naming the limit."""
+    await _json(
+        send,
+        413,
+        {"code": "body_too_large", "message": message, "field": None, "limit_bytes": limit},
+    )
+
+
 def _size(n: int) -> str:
     return f"{n // 2**20} MB" if n >= 2**20 and n % 2**20 == 0 else f"{n // 1024} KB"
 
@@ -97,16 +106,7 @@ class BodyLimit:
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await _json(
-                        send,
-                        413,
-                        {
-                            "code": "body_too_large",
-                            "message": message[0],
-                            "field": None,
-                            "limit_bytes": self.max_bytes,
-                        },
-                    )
+                    await _too_large(send, message[0], self.max_bytes)
                     return
         # No (trusted) length: read the body here, up to the limit, and hand it on whole.
         chunks: list[bytes] = []
@@ -119,16 +119,7 @@ class BodyLimit:
             body = msg.get("body", b"")
             seen += len(body)
             if seen > self.max_bytes:
-                await _json(
-                    send,
-                    413,
-                    {
-                        "code": "body_too_large",
-                        "message": message[0],
-                        "field": None,
-                        "limit_bytes": self.max_bytes,
-                    },
-                )
+                await _too_large(send, message[0], self.max_bytes)
                 return
             chunks.append(body)
             if not msg.get("more_body", False):
@@ -160,16 +151,10 @@ class BodyLimit:
             )
             return
         if length > limit:
-            await _json(
+            await _too_large(
                 send,
-                413,
-                {
-                    "code": "body_too_large",
-                    "field": None,
-                    "limit_bytes": limit,
-                    "message": f"the request body is larger than {_size(limit)}, the limit of "
-                    f"{scope['path']}",
-                },
+                f"the request body is larger than {_size(limit)}, the limit of {scope['path']}",
+                limit,
             )
             return
         await self.app(scope, receive, send)
