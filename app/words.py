@@ -517,17 +517,12 @@ RULE.update(
 )
 
 BOOK_RULE = {
-    "empty_book": "Bảng tính chưa có dòng nào ngoài dòng tiêu đề.",
-    "not_a_workbook": "Tệp không phải là bảng tính Excel (.xlsx).",
     "file_too_large": "Tệp quá lớn (tối đa {max} MB).",
     "too_many_rows": "Bảng tính có quá nhiều dòng (tối đa {max}).",
-    "no_sheet": "Không tìm thấy trang «Khối thi đua» trong bảng tính.",
     "wrong_header": "Tiêu đề cột phải là «{expected}» (hãy dùng bảng tính mẫu).",
     "required": "Ô này không được để trống.",
     "text_too_long": "Nội dung ô quá dài (tối đa 2.000 ký tự).",
     "province_mixed": "Một bảng tính chỉ dành cho một tỉnh (dòng {first_row} ghi «{province}»).",
-    "invalid_id": "Mã chưa hợp lệ: 1–64 ký tự gồm chữ thường không dấu, chữ số, dấu chấm, "
-    "dấu gạch dưới và dấu gạch ngang (ví dụ so-noi-vu).",
     "invalid_name": "Không tạo được mã khối từ tên này; hãy nhập «Mã khối».",
     "block_missing": "Dòng này chưa ghi khối thi đua của đơn vị (cần «Mã khối» hoặc «Tên khối "
     "thi đua»).",
@@ -549,7 +544,8 @@ BOOK_RULE = {
     "hãy ghi «Khối trưởng», «Khối phó» cho đơn vị thay thế.",
     "invalid_block": "Thông tin khối {block} chưa hợp lệ.",
 }
-"""A workbook's problems (domain.province_setup.CellProblem codes), with their values."""
+"""A workbook's problems (domain.province_setup.CellProblem codes) whose sentence names their
+values; the others (`empty_book`, `not_a_workbook`, `no_sheet`, `invalid_id`) are RULE's."""
 
 
 def book_sentence(code: str, **values: Any) -> str:
