@@ -10,13 +10,15 @@ from temporalio.exceptions import ApplicationError
 from domain.codec import EventRecord
 from eventstore import errors as es_errors
 from workflows.messages import (
+    Adopted,
     AppendInput,
     AppendResult,
+    ReadAfterInput,
     ReadEventsInput,
     ReminderInput,
     TasksInput,
 )
-from workflows.names import APPEND, READ_EVENTS, WRITE_REMINDERS, WRITE_TASKS
+from workflows.names import APPEND, READ_AFTER, READ_EVENTS, WRITE_REMINDERS, WRITE_TASKS
 
 __all__ = ["CycleActivities", "Outbox", "Store"]
 
@@ -56,6 +58,8 @@ class CycleActivities:
             version=positions[-1].version if positions else inp.expected_version,
             positions=[p.position for p in positions],
             hashes=[bytes(p.hash).hex() for p in positions if len(p) > 2],
+            event_ids=[str(r.event_id) for r in records],
+            types=[r.type for r in records],
         )
 
     @activity.defn(name=WRITE_REMINDERS)
@@ -86,7 +90,32 @@ class CycleActivities:
             )
         return found
 
+    @activity.defn(name=READ_AFTER)
+    async def read_after(self, inp: ReadAfterInput) -> Adopted:
+        """The stream's first `inp.limit` events after `inp.after`, as stored, with their
+        hashes."""
+        stored = [
+            e
+            for e in await self._store.read_stream(inp.stream, to_version=inp.after + inp.limit)
+            if e.version > inp.after
+        ]
+        return Adopted(
+            stream=inp.stream,
+            after=inp.after,
+            records=[
+                EventRecord.model_validate(e.model_dump(include=set(EventRecord.model_fields)))
+                for e in stored
+            ],
+            hashes=[bytes(e.hash).hex() for e in stored],
+        )
+
     @property
     def all(self) -> list[Any]:
         """Every activity of a cycle, for the worker."""
-        return [self.append, self.write_reminders, self.write_tasks, self.read_events]
+        return [
+            self.append,
+            self.write_reminders,
+            self.write_tasks,
+            self.read_events,
+            self.read_after,
+        ]

@@ -15,6 +15,8 @@ suggests it; callers address the workflow by id and never see the change of run.
 """
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -36,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from . import rotation
     from .idempotency import REUSED, binding
     from .messages import (
+        Adopted,
         AppendInput,
         AppendResult,
         Carried,
@@ -43,11 +46,12 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         CycleInput,
         CycleResult,
+        ReadAfterInput,
         ReadEventsInput,
         ReminderInput,
         TasksInput,
     )
-    from .names import APPEND, CONTINUING, READ_EVENTS, WRITE_REMINDERS, WRITE_TASKS
+    from .names import APPEND, CONTINUING, READ_AFTER, READ_EVENTS, WRITE_REMINDERS, WRITE_TASKS
     from .search import SA_BLOCK, SA_PROVINCE, SA_STAGE, SA_YEAR
 
 __all__ = ["APPEND_RETRY", "COMMANDS", "EmulationCycle"]
@@ -56,11 +60,12 @@ __all__ = ["APPEND_RETRY", "COMMANDS", "EmulationCycle"]
 # append retried elsewhere (a no-op when it had committed: the event ids are the same).
 APPEND_TIMEOUT = timedelta(seconds=10)
 
+_CONFLICTS = ("WrongExpectedVersion", "EventIdConflict")
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=["WrongExpectedVersion", "EventIdConflict"],
+    non_retryable_error_types=list(_CONFLICTS),
 )
 
 # Every command of the scenario format is an update of its own name; the start comes with the
@@ -81,6 +86,13 @@ TASKS_WITH_APPEND_PATCH = "new-tasks-with-append"
 SYSTEM_CREDIT_PATCH = "system-credit"
 # Histories recorded before missed deadlines were notified replay without that notice.
 MISSED_NOTICE_PATCH = "missed-deadline-notices"
+# Since: the appends of updates and deadlines run as local activities, in the worker that holds
+# the workflow task (one marker in the history instead of an activity's three events and a
+# second workflow task: an update is answered in one workflow task). A worker lost after such an
+# append committed loses its workflow task; the next one decides again and adopts what the lost
+# one stored (_adopt). The start keeps its scheduled activity. Histories recorded before append
+# in scheduled activities.
+LOCAL_APPEND_PATCH = "append-local-activity"
 
 
 def _deadline_key(stage: str, deadline: datetime) -> str:
@@ -89,6 +101,30 @@ def _deadline_key(stage: str, deadline: datetime) -> str:
 
 def _reminder_key(r: Reminder) -> str:
     return f"{_deadline_key(r.stage, r.deadline)}:{r.days_before}"
+
+
+def _conflict(err: BaseException | None) -> bool:
+    """The append met other events at its versions (WrongExpectedVersion, EventIdConflict).
+    A scheduled activity's failure comes as an ActivityError caused by the activity's
+    ApplicationError; a local activity's as that ApplicationError (with its cause)."""
+    while err is not None:
+        if isinstance(err, ApplicationError) and err.type in _CONFLICTS:
+            return True
+        err = err.cause if isinstance(err, ActivityError | ApplicationError) else None
+    return False
+
+
+@dataclass
+class _Act:
+    """A decision applied to the state and not yet in the store: an update's or a deadline's.
+    `again` decides it once more on the state of the moment (after an adoption)."""
+
+    request_id: str
+    again: Callable[[], list[Event]]
+    events: list[Event]
+    version: int
+    stage: str
+    error: ApplicationError | None = None
 
 
 def _rejected(err: DomainError) -> ApplicationError:
@@ -123,7 +159,10 @@ class EmulationCycle:
         self._notify_tasks = False  # decided in run(): see NEW_TASKS_PATCH
         self._tasks_with_append = False  # decided in run(): see TASKS_WITH_APPEND_PATCH
         self._system_credit = False  # decided in run(): see SYSTEM_CREDIT_PATCH
+        self._local_append = False  # decided in run(): see LOCAL_APPEND_PATCH
         self._appending = False
+        self._acts: list[_Act] = []  # decided, not yet stored (grouped appends)
+        self._orphans: dict[str, Actor] = {}  # adopted requests whose update has not come back
         self._start_error: DomainError | None = None
         self._start_events: list[Event] = []
         carried = inp.carried
@@ -133,6 +172,7 @@ class EmulationCycle:
             self._given_up = set(carried.given_up)
             self._bindings = dict(carried.bindings)
             self._state = carried.state
+            self._run_base = carried.state.model_copy(deep=True)  # the state before self._log
             self._run = carried.run + 1
             self._sa_stage: str | None = carried.state.stage  # inherited by the new run
             self._durable = carried.state.version
@@ -147,6 +187,7 @@ class EmulationCycle:
         self._sa_stage = None
         self._durable = 0  # the version the store holds
         empty = CycleState()
+        self._run_base = CycleState()
         try:
             self._start_events = decide(
                 empty,
@@ -371,10 +412,14 @@ class EmulationCycle:
             self._notify_tasks and self._grouped and workflow.patched(TASKS_WITH_APPEND_PATCH)
         )
         self._system_credit = workflow.patched(SYSTEM_CREDIT_PATCH)
+        self._local_append = workflow.patched(LOCAL_APPEND_PATCH)
         if inp.carried is None:
             self._upsert_search_attributes()
             async with self._lock:
-                await self._append(self._start_events, expected_version=0)
+                # the start in a scheduled activity, local appends or not: its input is in the
+                # history, and the first workflow task ends as it always did (an update the
+                # validator refuses right after the start then leaves no workflow task behind)
+                await self._append(self._start_events, expected_version=0, local=False)
                 self._log.extend(self._start_events)
                 self._durable = self._state.version
                 self._ready = True
@@ -511,20 +556,30 @@ class EmulationCycle:
                     if u in self._state.members
                     and (mine := [a for a in acts if a not in ("close_pledge", "close_scoring")])
                 }
-                try:
-                    events = decide(
+                request_id = f"deadline:{_deadline_key(stage, deadline)}"
+
+                def again(stage: str = stage, request_id: str = request_id) -> list[Event]:
+                    return decide(
                         self._state,
                         ExpireDeadline(stage=stage),
                         Actor.system(),
                         now=now,
                         ids=workflow.uuid4,
-                        request_id=f"deadline:{_deadline_key(stage, deadline)}",
+                        request_id=request_id,
                     )
+
+                try:
+                    events = again()
                 except DomainError as err:  # should not happen; never spin on it
                     workflow.logger.warning("deadline of %s not applied: %s", stage, err)
                     self._given_up.add(_deadline_key(stage, deadline))
                     return
-                await self._commit(events)
+                try:
+                    await self._commit(events, request_id, again)
+                except ApplicationError as err:  # decided again after an adoption, refused
+                    workflow.logger.warning("deadline of %s not applied: %s", stage, err)
+                    self._given_up.add(_deadline_key(stage, deadline))
+                    return
                 workflow.logger.info("deadline of %s passed", stage)
                 if owed and workflow.patched(MISSED_NOTICE_PATCH):
                     await workflow.execute_activity(
@@ -608,6 +663,8 @@ class EmulationCycle:
                 raise _reused(req.request_id)
             return  # a repeated request: the handler returns the first answer
         if req.request_id in self._state.requests:
+            if self._orphans.get(req.request_id) == req.actor:
+                return  # accepted by a lost task and adopted: the handler answers
             raise _reused(req.request_id)  # a request id of the system's (a deadline's)
         try:
             validate(self._state, req.command, req.actor, now=workflow.now())
@@ -651,6 +708,9 @@ class EmulationCycle:
         """Decide and apply at once (validators of later updates see this one), then wait until
         the events are in the store: the appends of updates that arrive together go as one."""
         key = binding(req.actor, req.command)
+        if self._orphans.get(req.request_id) == req.actor:
+            del self._orphans[req.request_id]
+            self._bindings[req.request_id] = key  # its events were adopted (_adopt)
         bound = self._bindings.get(req.request_id)
         if bound is not None:
             if bound != key:  # two requests with one id raced past the validator
@@ -659,8 +719,9 @@ class EmulationCycle:
             return await self._first_answer(req.request_id)
         if req.request_id in self._state.requests:
             raise _reused(req.request_id)
-        try:
-            events = decide(
+
+        def again() -> list[Event]:
+            return decide(
                 self._state,
                 req.command,
                 req.actor,
@@ -669,13 +730,15 @@ class EmulationCycle:
                 request_id=req.request_id,
                 system_credit=self._system_credit,
             )
+
+        try:
+            events = again()
         except DomainError as err:
             raise _rejected(err) from None
-        self._apply(events)
         self._bindings[req.request_id] = key
-        version, stage = self._state.version, self._state.stage
-        await self._durable_up_to(version)
-        return CommandResult(events=events, version=version, stage=stage)
+        act = self._applied(req.request_id, again, events)
+        await self._stored(act)
+        return CommandResult(events=act.events, version=act.version, stage=act.stage)
 
     def _apply(self, events: list[Event]) -> None:
         fold_into(self._state, events)  # the workflow owns its state: no copy
@@ -683,10 +746,30 @@ class EmulationCycle:
         if self._state.stage != self._sa_stage:
             self._upsert_search_attributes()
 
+    def _applied(
+        self, request_id: str, again: Callable[[], list[Event]], events: list[Event]
+    ) -> _Act:
+        """Apply an act's events; it waits in `_acts` until they are stored."""
+        self._apply(events)
+        act = _Act(request_id, again, events, self._state.version, self._state.stage)
+        self._acts.append(act)
+        return act
+
+    async def _stored(self, act: _Act) -> None:
+        """Wait until the act's events are in the store (raise its refusal when, decided again
+        after an adoption, the rules refused it)."""
+        await self._store_until(lambda: act.error is not None or self._durable >= act.version)
+        if act.error is not None:
+            raise act.error
+
     async def _durable_up_to(self, version: int) -> None:
-        """Wait until the store holds the stream up to `version`; append what is pending, in
-        order, one batch at a time (one handler appends, the others wait for it)."""
-        while self._durable < version:
+        """Wait until the store holds the stream up to `version`."""
+        await self._store_until(lambda: self._durable >= version)
+
+    async def _store_until(self, done: Callable[[], bool]) -> None:
+        """Append what is pending, in order, one batch at a time (one handler appends, the
+        others wait for it), until `done()`."""
+        while not done():
             if self._appending:
                 await workflow.wait_condition(lambda: not self._appending)
                 continue
@@ -695,13 +778,79 @@ class EmulationCycle:
             self._appending = True
             try:
                 await self._append(batch, expected_version=self._durable)
-            except ActivityError as err:
+            except (ActivityError, ApplicationError) as err:
+                if self._local_append and _conflict(err):
+                    await self._adopt(batch, err)
+                    continue
+                if isinstance(err, ApplicationError) and not self._local_append:
+                    raise
                 # The events are applied but not stored: never answer from such a state. The
                 # workflow task fails (and is retried) until the store is repaired.
                 raise RuntimeError(f"append of versions after {self._durable} failed") from err
             finally:
                 self._appending = False
             self._durable += len(batch)
+            self._acts = [a for a in self._acts if a.version > self._durable]
+
+    async def _adopt(self, batch: list[Event], err: BaseException) -> None:
+        """A local append met events after the version it expected. A lost workflow task of this
+        workflow appended them (a local append commits before its task completes; the task that
+        replaces it decides again, at another time, maybe in another order): they are this
+        workflow's own when their ids are the ids this task gave the same versions (ids come
+        from the workflow's seeded sequence, one per event). Those are adopted as stored (the
+        READ_AFTER marker in the history witnesses them), the state is folded again, and every
+        act not yet stored is answered from them or decided again on top. Anything else (events
+        of another writer) fails the task, as a failed append always did."""
+        found: Adopted = await workflow.execute_local_activity(
+            READ_AFTER,
+            ReadAfterInput(stream=self._stream, after=self._durable, limit=len(batch)),
+            start_to_close_timeout=APPEND_TIMEOUT,
+            retry_policy=APPEND_RETRY,
+            result_type=Adopted,
+        )
+        records = found.records
+        if not records or [str(r.event_id) for r in records] != [
+            str(e.event_id) for e in batch[: len(records)]
+        ]:
+            raise RuntimeError(
+                f"{self._stream} holds events after version {self._durable} that this workflow"
+                " did not decide"
+            ) from err
+        base = self._state.version - len(self._log)
+        adopted = [from_record(r) for r in records]
+        self._log = self._log[: self._durable - base] + adopted
+        self._state = fold(self._log, self._run_base)
+        self._durable += len(adopted)
+        workflow.logger.warning(
+            "adopted versions %d to %d of %s, appended by a lost workflow task",
+            self._durable - len(adopted) + 1,
+            self._durable,
+            self._stream,
+        )
+        mine = {a.request_id for a in self._acts}
+        for e in adopted:
+            rid = e.request_id
+            if rid and rid not in mine | set(self._bindings) and not rid.startswith("deadline:"):
+                self._orphans[rid] = e.actor  # bound when its update comes back
+        waiting, self._acts = self._acts, []
+        for act in waiting:
+            versions = self._state.requests.get(act.request_id)
+            if versions:  # the lost task had accepted it: its answer is what it stored
+                act.events = [self._log[v - base - 1] for v in versions]
+                act.version = max(versions)
+                act.stage = fold(self._log[: act.version - base], self._run_base).stage
+                continue
+            try:
+                events = act.again()
+            except DomainError as refused:
+                act.error = _rejected(refused)
+                self._bindings.pop(act.request_id, None)
+                continue
+            self._apply(events)
+            act.events, act.version, act.stage = events, self._state.version, self._state.stage
+            self._acts.append(act)
+        if self._state.stage != self._sa_stage:
+            self._upsert_search_attributes()
 
     async def _first_answer(self, request_id: str) -> CommandResult:
         """The events a request got the first time: from this run's log, or read back from the
@@ -723,28 +872,48 @@ class EmulationCycle:
             events=events, version=self._state.version, stage=self._state.stage, duplicate=True
         )
 
-    async def _commit(self, events: list[Event]) -> None:
+    async def _commit(
+        self,
+        events: list[Event],
+        request_id: str = "",
+        again: Callable[[], list[Event]] | None = None,
+    ) -> None:
         """Append to the store (exactly once, thanks to the event ids), then apply; grouped:
         apply, then wait for the append."""
         if self._grouped:
-            self._apply(events)
-            await self._durable_up_to(self._state.version)
+            if again is None:
+                self._apply(events)
+                await self._durable_up_to(self._state.version)
+            else:
+                await self._stored(self._applied(request_id, again, events))
             return
         await self._append(events, expected_version=self._state.version)
         self._apply(events)
 
-    async def _append(self, events: list[Event], *, expected_version: int) -> None:
+    async def _append(
+        self, events: list[Event], *, expected_version: int, local: bool | None = None
+    ) -> None:
         # the state is already past these events here (grouped appends and the start): the
         # tasks it opened are written with them
         tasks = self._new_tasks() if self._tasks_with_append else None
+        inp = AppendInput(
+            stream=self._stream,
+            expected_version=expected_version,
+            records=[to_record(e) for e in events],
+            tasks=tasks,
+        )
+        if self._local_append if local is None else local:
+            await workflow.execute_local_activity(
+                APPEND,
+                inp,
+                start_to_close_timeout=APPEND_TIMEOUT,
+                retry_policy=APPEND_RETRY,
+                result_type=AppendResult,
+            )
+            return
         await workflow.execute_activity(
             APPEND,
-            AppendInput(
-                stream=self._stream,
-                expected_version=expected_version,
-                records=[to_record(e) for e in events],
-                tasks=tasks,
-            ),
+            inp,
             start_to_close_timeout=APPEND_TIMEOUT,
             retry_policy=APPEND_RETRY,
             result_type=AppendResult,

@@ -117,6 +117,32 @@ class AppendResult(BaseModel):
     """The hash stored for each event (hex), so that the history witnesses the chain: `audit
     reconcile` compares them with the store version by version (empty in histories recorded
     before they were kept)."""
+    event_ids: list[str] = []
+    """The ids of the appended events, in order. A local append's input is not in the history
+    (only its result is, in a marker): `audit reconcile` learns from these what it wrote. Empty
+    in histories recorded before (their scheduled appends record their input)."""
+    types: list[str] = []
+    """The types of the appended events, in order (as `event_ids`)."""
+
+
+class ReadAfterInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    stream: str
+    after: int
+    limit: int
+    """At most this many (the versions the workflow can check against its own)."""
+
+
+class Adopted(BaseModel):
+    """The events a stream holds after a version, with their hashes: what a lost workflow task
+    appended, adopted by the next one (recorded in the history's marker, so that `audit
+    reconcile` counts them as the workflow's)."""
+
+    model_config = ConfigDict(frozen=True)
+    stream: str
+    after: int
+    records: list[EventRecord]
+    hashes: list[str]
 
 
 class ReadEventsInput(BaseModel):

@@ -14,6 +14,7 @@ __all__ = [
     "CONTINUING",
     "CYCLE_STAGE",
     "PLAN_YEAR",
+    "READ_AFTER",
     "READ_EVENTS",
     "SET_BLOCK_LEADERS",
     "WRITE_REMINDERS",
@@ -30,6 +31,9 @@ WRITE_TASKS = "write_tasks"
 READ_EVENTS = "read_events"
 """Read events of a cycle back from the store (the first answer to a request that an earlier run
 of the workflow accepted)."""
+READ_AFTER = "read_after"
+"""Read a cycle's events after a version: what a lost workflow task of the same workflow had
+appended (a local append commits before its task completes), for the next task to adopt."""
 
 SET_BLOCK_LEADERS = "set_block_leaders"
 """Write the leaders a completed cycle elected as its block's leaders of the next year."""
@@ -46,6 +50,7 @@ ACTIVITY_NAMES = frozenset(
         WRITE_REMINDERS,
         WRITE_TASKS,
         READ_EVENTS,
+        READ_AFTER,
         SET_BLOCK_LEADERS,
         PLAN_YEAR,
         CYCLE_STAGE,

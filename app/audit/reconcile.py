@@ -2,8 +2,10 @@
 
 The workflow writes every event through its `append` activity (the start, each accepted update,
 each missed deadline). From the history (`fetch_history`, every run of the chain when the cycle
-continued as new) we take the completed appends (their records: event ids, expected version)
-and the accepted updates with their results (`CommandResult`: the events each update wrote).
+continued as new) we take the completed appends (their records: event ids, expected version;
+a local append's result names its events, and a READ_AFTER marker the events a lost workflow
+task had appended and the next one adopted) and the accepted updates with their results
+(`CommandResult`: the events each update wrote).
 Then, against the stream:
 
 * every event an accepted update (or the start, or a deadline) wrote is in the store, at the
@@ -26,7 +28,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from eventstore import EventStore
-from workflows.messages import AppendInput, AppendResult, CommandRequest, CommandResult
+from workflows.messages import Adopted, AppendInput, AppendResult, CommandRequest, CommandResult
+from workflows.names import APPEND, READ_AFTER
 
 __all__ = ["Difference", "Reconciliation", "reconcile", "reconcile_all", "reconcile_if_held"]
 
@@ -110,6 +113,38 @@ def _decode(client: Client, payloads: Any, type_: type) -> Any:
     return client.data_converter.payload_converter.from_payloads(list(payloads), [type_])[0]
 
 
+def _local_writes(client: Client, marker: Any) -> list[Written]:
+    """The events a local activity of the workflow wrote or adopted, from its marker: a local
+    append's result names its events (its input is not in the history), a READ_AFTER's result
+    holds the events a lost workflow task had appended and the next one adopted."""
+    if marker.marker_name != "core_local_activity" or "result" not in marker.details:
+        return []
+    data = marker.details["data"].payloads
+    kind = orjson.loads(data[0].data).get("activity_type") if data else None
+    result = marker.details["result"].payloads
+    if kind == APPEND:
+        r = _decode(client, result, AppendResult)
+        first = r.version - len(r.event_ids) + 1
+        by = "start" if first == 1 else "deadline"
+        return [
+            Written(
+                first + k,
+                event_id,
+                r.types[k] if k < len(r.types) else "",
+                (by, "", ""),
+                r.hashes[k] if k < len(r.hashes) else "",
+            )
+            for k, event_id in enumerate(r.event_ids)
+        ]
+    if kind == READ_AFTER:
+        a = _decode(client, result, Adopted)
+        return [
+            Written(a.after + 1 + k, str(rec.event_id), rec.type, ("adopted", "", ""), a.hashes[k])
+            for k, rec in enumerate(a.records)
+        ]
+    return []
+
+
 async def reconcile(
     client: Client, store: EventStore, workflow_id: str, stream: str
 ) -> Reconciliation:
@@ -126,7 +161,7 @@ async def reconcile(
             t = e.event_type
             if t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 a = e.activity_task_scheduled_event_attributes
-                if a.activity_type.name == "append":
+                if a.activity_type.name == APPEND:
                     appends[(run_id, e.event_id)] = _decode(client, a.input.payloads, AppendInput)
             elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 done = e.activity_task_completed_event_attributes
@@ -152,6 +187,9 @@ async def reconcile(
                         (by, "", ""),
                         hashes[k] if k < len(hashes) else "",
                     )
+            elif t == EventType.EVENT_TYPE_MARKER_RECORDED:
+                for local in _local_writes(client, e.marker_recorded_event_attributes):
+                    written[local.event_id] = local
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
                 a = e.workflow_execution_update_accepted_event_attributes
                 req = _decode(client, a.accepted_request.input.args.payloads, CommandRequest)

@@ -118,13 +118,19 @@ def discipline_load(sc: Scenario, state: CycleState, round_: int) -> list[tuple[
 
 
 async def settled(handle: WorkflowHandle[Any, Any]) -> None:
-    """Wait until a workflow has nothing in progress (no activity pending, its last history
-    event a completed workflow task), so its history length is stable."""
+    """Wait until a workflow has nothing in progress (no activity and no workflow task pending,
+    its last history event written by a completed workflow task), so its history length is
+    stable."""
 
     async def quiet() -> None:
         desc = await handle.describe()
         assert not desc.raw_description.pending_activities
+        assert not desc.raw_description.HasField("pending_workflow_task")
         last = (await handle.fetch_history()).events[-1]
-        assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        assert last.event_type in (
+            EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,  # an update answered
+            EventType.EVENT_TYPE_MARKER_RECORDED,  # in the task that ran its local append
+        )
 
     await eventually(quiet)

@@ -43,6 +43,7 @@ def test_activities_are_registered_under_the_shared_names() -> None:
         names.WRITE_REMINDERS,
         names.WRITE_TASKS,
         names.READ_EVENTS,
+        names.READ_AFTER,
     }
 
 
