@@ -520,7 +520,12 @@ def report(
     table = Table(
         title=f"{args.n} concurrent cycles × {args.turns} turns, concurrency "
         f"{args.concurrency}, Temporal dev server: {store} (all turns pooled; "
-        "cycles_vs_bare and cycles_vs_bare_local are medians of the per-turn ratios)"
+        + (
+            "cycles_vs_bare is the median"
+            if local is None
+            else "cycles_vs_bare and cycles_vs_bare_local are the medians"
+        )
+        + " of the per-turn ratios)"
     )
     table.add_column("")
     table.add_column("bare", justify="right")
