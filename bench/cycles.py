@@ -2,16 +2,22 @@
 one Temporal dev server, in one run.
 
     python bench/cycles.py [--n 200] [--concurrency N] [--quick] [--turns 5] [--memory]
+                           [--no-local-baseline]
 
 real   N copies of app/scenarios/kg-khoi-2-2018.json (block ids kg-khoi-2-b{i}), each driven as
        app/runner.py does: start, then the 49 steps as their updates, in order, each awaited
        (CycleClient.send: a timed-out update is retried with the same update id), then the
        workflow's result; 52 events per cycle in PostgreSQL.
 bare   bench/_bare.py: the same start + 49 updates and 50 activities under one workflow lock,
-       with a validator per update, no domain and no PostgreSQL.
+       with a validator per update, no domain and no PostgreSQL; each activity a scheduled one
+       (workflow.execute_activity), the baseline `cycles_vs_bare` has always had.
+bare-local
+       the same BareCycle started with local=True: each of its 50 activities a local activity
+       (workflow.execute_local_activity), run by the workflow's own worker: the shape of the
+       real cycle whose appends are local activities. Skipped with --no-local-baseline.
 
-Both run with the same concurrency on the same server, each on a fresh task queue served by
-its own worker process (default Worker options, sandboxed workflows), so the worker's peak RSS
+All kinds run with the same concurrency on the same server, each on a fresh task queue served
+by its own worker process (default Worker options, sandboxed workflows), so the worker's peak RSS
 is that process alone (its getrusage ru_maxrss). The Temporal dev server keeps its state in a
 SQLite file (WAL, synchronous=normal: app/devstack.py's default for `thidua dev up`) in a temp
 directory, or in memory with --memory. PostgreSQL is DATABASE_URL (a fresh database, dropped
@@ -20,9 +26,12 @@ afterwards) or an embedded server in a temp directory, migrated with eventstore.
 cycles/s is N over the wall time from the first start to the last workflow result; update
 latency is measured around each update call on the client (retries included). Each worker runs
 for the whole bench and first runs `--warmup` untimed cycles (imports, sandbox, pool). The kinds
-then run in turns (bench/_turns.py): bare then real, real then bare, …; `cycles_vs_bare` is the
-median of the per-turn ratios real/bare, each turn's figures are printed, and the latencies,
-CPU and RSS pool every turn. The last line printed is one JSON object.
+then run in turns (bench/_turns.py): bare, bare-local, real in even turns, real, bare-local,
+bare in odd ones. `cycles_vs_bare` is the median of the per-turn ratios real/bare (the scheduled
+activity baseline, comparable with earlier runs); `cycles_vs_bare_local` is the median of the
+per-turn ratios real/bare-local, against a bare workflow of the real one's new shape. Each
+turn's figures are printed, and the latencies, CPU and RSS pool every turn. The last line
+printed is one JSON object (without the bare_local keys under --no-local-baseline).
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,7 +279,10 @@ async def bare_cycles(
     updates: int,
     concurrency: int,
     lat: list[float],
+    *,
+    local: bool = False,
 ) -> list[int]:
+    """N BareCycles, each started with `local` (a local activity per step, else a scheduled one)."""
     sem = asyncio.Semaphore(concurrency)
 
     async def send(handle: WorkflowHandle[Any, int], rid: str, attempts: int = 5) -> int:
@@ -286,7 +299,9 @@ async def bare_cycles(
     async def one(i: int) -> int:
         async with sem:
             wid = f"{prefix}bare:{i}"
-            handle = await client.start_workflow(BareCycle.run, updates, id=wid, task_queue=queue)
+            handle = await client.start_workflow(
+                BareCycle.run, args=[updates, local], id=wid, task_queue=queue
+            )
             for k in range(1, updates + 1):
                 t = time.perf_counter()
                 await send(handle, f"{wid}:step-{k}")
@@ -308,7 +323,7 @@ class Env:
 
 
 class Side:
-    """One kind (real or bare) on its own task queue, served by its own worker process for the
+    """One kind (real, bare or bare-local) on its own task queue, served by its own worker process for the
     whole run; `timed()` runs one turn of N cycles on it."""
 
     def __init__(self, env: Env, kind: str, concurrency: int) -> None:
@@ -341,7 +356,14 @@ class Side:
                 raise RuntimeError(f"{len(bad)} cycles ended at another version: {bad[0]}")
         else:
             results = await bare_cycles(
-                env.client, self.queue, prefix, count, env.updates, self.concurrency, lat
+                env.client,
+                self.queue,
+                prefix,
+                count,
+                env.updates,
+                self.concurrency,
+                lat,
+                local=self.kind == "bare-local",
             )
             if any(r != env.updates + 1 for r in results):
                 raise RuntimeError("a bare workflow ended early")
@@ -435,7 +457,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         groups["server"] = server.proc.pid
         env = Env(client, server.address, url, pool, groups, events, updates)
 
-        sides = {kind: Side(env, kind, args.concurrency) for kind in ("bare", "real")}
+        kinds = ("bare", "real") if args.no_local_baseline else ("bare", "bare-local", "real")
+        sides = {kind: Side(env, kind, args.concurrency) for kind in kinds}
         for side in sides.values():
             print(
                 f"{side.kind}: worker and {args.warmup} warm-up cycles …",
@@ -444,9 +467,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             )
             await side.start(args.warmup)
         pairs = Turns("cycles/s", "bare", "real")
-        for turn, first, second in pairs.schedule(args.turns):
+        local_pairs = None if args.no_local_baseline else Turns("cycles/s", "bare-local", "real")
+        for turn, _, _ in pairs.schedule(args.turns):  # the order: kinds, then reversed
             got = {}
-            for kind in (first, second):
+            for kind in kinds if turn % 2 == 0 else kinds[::-1]:
                 print(f"turn {turn + 1}: {kind} × {args.n} …", file=sys.stderr, flush=True)
                 res = got[kind] = await sides[kind].timed(args.n, turn)
                 print(
@@ -456,11 +480,17 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                     flush=True,
                 )
             pairs.add(got["bare"].per_s, got["real"].per_s)
+            if local_pairs is not None:
+                local_pairs.add(got["bare-local"].per_s, got["real"].per_s)
         for side in sides.values():
             await side.stop()
         totals = {k: side.total for k, side in sides.items()}
         return report(
-            args, totals, pairs, "memory" if args.memory else "SQLite file (WAL, sync=normal)"
+            args,
+            totals,
+            pairs,
+            local_pairs,
+            "memory" if args.memory else "SQLite file (WAL, sync=normal)",
         )
     finally:
         if server is not None:
@@ -476,48 +506,60 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(
-    args: argparse.Namespace, totals: dict[str, Result], pairs: Turns, store: str
+    args: argparse.Namespace,
+    totals: dict[str, Result],
+    pairs: Turns,
+    local_pairs: Turns | None,
+    store: str,
 ) -> dict[str, Any]:
     from rich.console import Console
     from rich.table import Table
 
     bare, real = totals["bare"], totals["real"]
+    local = totals.get("bare-local")
     table = Table(
         title=f"{args.n} concurrent cycles × {args.turns} turns, concurrency "
         f"{args.concurrency}, Temporal dev server: {store} (all turns pooled; "
-        "cycles_vs_bare is the median of the per-turn ratios)"
+        + (
+            "cycles_vs_bare is the median"
+            if local is None
+            else "cycles_vs_bare and cycles_vs_bare_local are the medians"
+        )
+        + " of the per-turn ratios)"
     )
     table.add_column("")
     table.add_column("bare", justify="right")
+    if local is not None:
+        table.add_column("bare-local", justify="right")
     table.add_column("real", justify="right")
     table.add_column("real / bare", justify="right")
+    if local is not None:
+        table.add_column("real / bare-local", justify="right")
 
-    def row(label: str, b: float, r: float, fmt: str = "{:.2f}", ratio: bool = True) -> None:
-        table.add_row(label, fmt.format(b), fmt.format(r), f"{r / b:.2f}" if ratio and b else "")
+    def row(label: str, fig: Callable[[Result], float], fmt: str = "{:.2f}") -> None:
+        """`fig(result)` of each kind, and real's ratios to the baselines."""
+        b, r = fig(bare), fig(real)
+        cells = [fmt.format(b)]
+        ratios = [f"{r / b:.2f}" if b else ""]
+        if local is not None:
+            lo = fig(local)
+            cells.append(fmt.format(lo))
+            ratios.append(f"{r / lo:.2f}" if lo else "")
+        table.add_row(label, *cells, fmt.format(r), *ratios)
 
-    row("cycles/s", bare.per_s, real.per_s)
-    row("wall s", bare.seconds, real.seconds, "{:.1f}")
-    row("updates/s", bare.per_s * bare.updates, real.per_s * real.updates, "{:.0f}")
+    row("cycles/s", lambda x: x.per_s)
+    row("wall s", lambda x: x.seconds, "{:.1f}")
+    row("updates/s", lambda x: x.per_s * x.updates, "{:.0f}")
     for q in (0.5, 0.9, 0.99):
-        row(f"update p{int(q * 100)} ms", bare.pct(q), real.pct(q), "{:.1f}")
-    row("update max ms", 1000 * max(bare.latencies), 1000 * max(real.latencies), "{:.0f}")
-    row("worker peak RSS MB", bare.peak_rss_mb, real.peak_rss_mb, "{:.0f}")
+        row(f"update p{int(q * 100)} ms", lambda x, q=q: x.pct(q), "{:.1f}")
+    row("update max ms", lambda x: 1000 * max(x.latencies), "{:.0f}")
+    row("worker peak RSS MB", lambda x: x.peak_rss_mb, "{:.0f}")
     for name in ("server", "worker", "client", "postgres"):
         if name in real.cpu:
-            row(
-                f"CPU ms/cycle {name}",
-                1000 * bare.cpu.get(name, 0) / bare.n,
-                1000 * real.cpu[name] / real.n,
-                "{:.0f}",
-            )
-    row(
-        "CPU ms/cycle total",
-        1000 * sum(bare.cpu.values()) / bare.n,
-        1000 * sum(real.cpu.values()) / real.n,
-        "{:.0f}",
-    )
-    Console(file=sys.stdout, width=110).print(table)
-    return {
+            row(f"CPU ms/cycle {name}", lambda x, k=name: 1000 * x.cpu.get(k, 0) / x.n, "{:.0f}")
+    row("CPU ms/cycle total", lambda x: 1000 * sum(x.cpu.values()) / x.n, "{:.0f}")
+    Console(file=sys.stdout, width=130).print(table)
+    out = {
         **pairs.summary("cycles_vs_bare"),
         "update_p99_ms": round(real.pct(0.99), 1),
         "update_p50_ms": round(real.pct(0.5), 1),
@@ -529,6 +571,19 @@ def report(
         "bare_worker_peak_rss_mb": round(bare.peak_rss_mb, 1),
         "cpu_ms_per_cycle": {k: round(1000 * v / real.n) for k, v in real.cpu.items()},
         "bare_cpu_ms_per_cycle": {k: round(1000 * v / bare.n) for k, v in bare.cpu.items()},
+    }
+    if local is not None and local_pairs is not None:
+        out |= {
+            **local_pairs.summary("cycles_vs_bare_local"),
+            "bare_local_update_p50_ms": round(local.pct(0.5), 1),
+            "bare_local_update_p99_ms": round(local.pct(0.99), 1),
+            "bare_local_per_s": round(local.per_s, 3),
+            "bare_local_worker_peak_rss_mb": round(local.peak_rss_mb, 1),
+            "bare_local_cpu_ms_per_cycle": {
+                k: round(1000 * v / local.n) for k, v in local.cpu.items()
+            },
+        }
+    return out | {
         "n": args.n,
         "concurrency": args.concurrency,
         "turns": args.turns,
@@ -545,11 +600,16 @@ def parse_args() -> argparse.Namespace:
         "--turns",
         type=int,
         default=5,
-        help="turns of bare and real, alternating which goes first (default 5)",
+        help="turns of every kind, the order reversed each turn (default 5)",
+    )
+    p.add_argument(
+        "--no-local-baseline",
+        action="store_true",
+        help="skip the bare-local kind (no cycles_vs_bare_local): a quicker run",
     )
     p.add_argument("--warmup", type=int, default=2, help="untimed cycles per worker (default 2)")
     p.add_argument("--memory", action="store_true", help="in-memory dev server, not SQLite")
-    p.add_argument("--worker", choices=("real", "bare"), help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=("real", "bare", "bare-local"), help=argparse.SUPPRESS)
     p.add_argument("--address", help=argparse.SUPPRESS)
     p.add_argument("--queue", help=argparse.SUPPRESS)
     p.add_argument("--database-url", help=argparse.SUPPRESS)

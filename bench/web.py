@@ -19,11 +19,18 @@ click    a cycle started by uploading the scenario file on /quan-ly (a real work
         redirect followed; a refusal, a 303 to `?loi=`, fails the run), --posts
         times in all, an equal share in each turn: the POST's latency.
 bare    bench/_bare.py's BareCycle on the same Temporal server, served by a worker in this
-        process: as many updates, each running one no-op activity, in the same turns.
+        process: as many updates, each running one no-op scheduled activity, in the same turns.
+bare-local
+        a second BareCycle on the same worker, started with local=True: as many updates, each
+        running the no-op as a local activity (the shape of the cycle whose appends are local
+        activities), in the same turns.
 
-Both comparisons run in alternating turns (bench/_turns.py); each figure is the median of the
-per-turn ratios. The last line printed is one JSON object: tasks_500_vs_5 (target >= 0.7) and
-click_vs_bare_update (target <= 1.5), each with its per-turn ratios and median figures.
+Both comparisons run in alternating turns (bench/_turns.py; the click turns run bare update,
+bare-local update, form post, then the reverse); each figure is the median of the per-turn
+ratios. The last line printed is one JSON object: tasks_500_vs_5 (target >= 0.7),
+click_vs_bare_update (form post / bare update, target <= 1.5: the scheduled-activity baseline,
+comparable with earlier runs) and click_vs_bare_local_update (form post / bare-local update),
+each with its per-turn ratios and median figures.
 """
 
 from __future__ import annotations
@@ -221,43 +228,57 @@ class Clicker:
         return times
 
 
-async def clicks_against_bare(url: str, address: str, posts: int, turns: int) -> Turns:
-    """Form posts and bare updates in alternating turns; two of each warm the paths first."""
+async def clicks_against_bare(
+    url: str, address: str, posts: int, turns: int
+) -> tuple[Turns, Turns]:
+    """Form posts, bare updates and bare-local updates in turns whose order reverses each time;
+    two of each warm the paths first. (form post against bare, form post against bare-local.)"""
     per_turn = max(1, posts // turns)
     clicker = await asyncio.to_thread(Clicker, url, per_turn * turns + 2)
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     queue = f"bench-web-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[BareCycle], activities=[bare_step]):
-        handle = await client.start_workflow(
-            BareCycle.run, per_turn * turns + 2, id=f"bare-{queue}", task_queue=queue
-        )
+        handles = {
+            kind: await client.start_workflow(
+                BareCycle.run,
+                args=[per_turn * turns + 2, local],
+                id=f"{kind}-{queue}",
+                task_queue=queue,
+            )
+            for kind, local in (("bare", False), ("bare-local", True))
+        }
         sent = 0
 
-        async def bare(count: int) -> list[float]:
+        async def bare(kind: str, count: int) -> list[float]:
             nonlocal sent
             times: list[float] = []
             for _ in range(count):
                 t0 = time.perf_counter()
-                await handle.execute_update(BareCycle.step, f"r{sent}")
+                await handles[kind].execute_update(BareCycle.step, f"r{sent}")
                 times.append(time.perf_counter() - t0)
                 sent += 1
             return times
 
-        await bare(2)
+        await bare("bare", 2)
+        await bare("bare-local", 2)
         await asyncio.to_thread(clicker.post, 2)
         pairs = Turns("median ms", "bare update", "form post")
-        for _, first, second in pairs.schedule(turns):
+        local_pairs = Turns("median ms", "bare-local update", "form post")
+        kinds = ("bare", "bare-local", "form post")
+        for turn, _, _ in pairs.schedule(turns):  # the order: kinds, then reversed
             got: dict[str, float] = {}
-            for kind in (first, second):
+            for kind in kinds if turn % 2 == 0 else kinds[::-1]:
                 times = (
                     await asyncio.to_thread(clicker.post, per_turn)
                     if kind == "form post"
-                    else await bare(per_turn)
+                    else await bare(kind, per_turn)
                 )
                 got[kind] = statistics.median(times) * 1000
-            pairs.add(got["bare update"], got["form post"])
-        await handle.result()
-    return pairs
+            pairs.add(got["bare"], got["form post"])
+            local_pairs.add(got["bare-local"], got["form post"])
+        for handle in handles.values():
+            await handle.result()
+    return pairs, local_pairs
 
 
 async def set_aside(db: str, rows: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
@@ -317,7 +338,10 @@ def main() -> None:
         help="requests to the tasks page per side and turn (default 3 s)",
     )
     ap.add_argument(
-        "--posts", type=int, default=30, help="form posts (and bare updates) in all (default 30)"
+        "--posts",
+        type=int,
+        default=30,
+        help="form posts (and bare, bare-local updates) in all (default 30)",
     )
     ap.add_argument("--turns", type=int, default=5, help="alternating turns (default 5)")
     args = ap.parse_args()
@@ -357,12 +381,13 @@ def main() -> None:
         db = dev["database_url"]
         asyncio.run(add_people(db))
         tasks = tasks_5_against_500(url, db, args.seconds, args.turns)
-        click = asyncio.run(
+        click, click_local = asyncio.run(
             clicks_against_bare(url, dev["temporal_address"], args.posts, args.turns)
         )
         result: dict[str, Any] = {
             **tasks.summary("tasks_500_vs_5"),
             **click.summary("click_vs_bare_update"),
+            **click_local.summary("click_vs_bare_local_update"),
         }
         print(json.dumps(result))
     finally:
