@@ -356,28 +356,26 @@ def _witness_key(settings: Settings) -> tuple[str | None, str]:
 
 
 def _ready(info: DevInfo, services: Services) -> None:
-    err.print("[green]ready[/green]", highlight=False)
-    err.print(
+    """The addresses, in one write: whoever waits for "ready" on stderr reads all of them."""
+    lines = [
+        "[green]ready[/green]",
         f"  Temporal        {info.temporal_address} (namespace {info.namespace}, "
         f"task queue {info.task_queue})",
-        highlight=False,
-    )
+    ]
     if info.ui_url:
-        err.print(f"  Temporal Web UI {info.ui_url}", highlight=False)
+        lines.append(f"  Temporal Web UI {info.ui_url}")
     if info.api_url:
-        err.print(
-            f"  HTTP API        {info.api_url} (OpenAPI at {info.api_url}/docs)", highlight=False
-        )
-        err.print(f"  Web pages       {info.api_url}/dang-nhap", highlight=False)
-    err.print(f"  PostgreSQL      {_redact(info.database_url or '')}", highlight=False)
-    err.print(f"  data            {services.settings.home}", highlight=False)
+        lines.append(f"  HTTP API        {info.api_url} (OpenAPI at {info.api_url}/docs)")
+        lines.append(f"  Web pages       {info.api_url}/dang-nhap")
+    lines.append(f"  PostgreSQL      {_redact(info.database_url or '')}")
+    lines.append(f"  data            {services.settings.home}")
     if info.witness_public_key:
-        err.print(
+        lines.append(
             f"  witness         {info.witness_dir} (checkpoints signed by the worker), "
-            f"public key {info.witness_public_key}",
-            highlight=False,
+            f"public key {info.witness_public_key}"
         )
-    err.print("  Ctrl-C (or SIGTERM) stops everything", highlight=False)
+    lines.append("  Ctrl-C (or SIGTERM) stops everything")
+    err.print("\n".join(lines), highlight=False)
 
 
 def _redact(url: str) -> str:

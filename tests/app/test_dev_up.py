@@ -75,7 +75,8 @@ def test_dev_up_moves_off_a_held_port_restarts_temporal_and_stops_all_it_started
             stderr=err,
         )
     try:
-        wait_for(lambda: "ready" in log.read_text(errors="replace"), "not ready", log)
+        # the ready block's last line: the whole block is on stderr
+        wait_for(lambda: "stops everything" in log.read_text(errors="replace"), "not ready", log)
         info = json.loads((home / "dev.json").read_text("utf-8"))
         printed = log.read_text(errors="replace")
         assert f"port {held} (API_PORT) is held by another process" in printed
