@@ -46,7 +46,8 @@ import asyncpg
 
 from domain.codec import EventRecord, to_record
 from domain.events import BallotCast, SelfScoreSubmitted, VoteRoundOpened
-from eventstore import EventStore, canonical_body, create_pool, migrate
+from eventstore import EventStore, create_pool, migrate
+from eventstore.chain import record_body
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "3"))  # one run of one kind
 REPS = int(os.environ.get("BENCH_TURNS", "5"))  # turns of raw, ours and eventsourcing
@@ -261,22 +262,7 @@ async def main() -> None:
         )
         store = EventStore(pool)
         records = records_for(2000)
-        sizes = [
-            len(
-                canonical_body(
-                    stream="cycle-khoi-sxkd-2025",
-                    version=1,
-                    event_id=r.event_id,
-                    type=r.type,
-                    schema_version=r.schema_version,
-                    data=r.data,
-                    actor=r.actor,
-                    effective_at=r.effective_at,
-                    request_id=r.request_id,
-                )
-            )
-            for r in records
-        ]
+        sizes = [len(record_body("cycle-khoi-sxkd-2025", 1, r)) for r in records]
         print(f"event bytes (canonical): mean {statistics.mean(sizes):.0f}", file=sys.stderr)
 
         # Ours and the baselines run in turns, REPS times, in alternating order, so that what the

@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.codec import canonical_json
+from domain.codec import EventRecord, canonical_json
 
-__all__ = ["GENESIS", "canonical_body", "chain_hash", "effective_at_text"]
+__all__ = ["GENESIS", "canonical_body", "chain_hash", "effective_at_text", "record_body"]
 
 GENESIS = bytes(32)
 
@@ -62,6 +62,21 @@ def canonical_body(
             "type": type,
             "version": version,
         }
+    )
+
+
+def record_body(stream: str, version: int, r: EventRecord) -> bytes:
+    """canonical_body of an EventRecord at `version` of `stream`."""
+    return canonical_body(
+        stream=stream,
+        version=version,
+        event_id=r.event_id,
+        type=r.type,
+        schema_version=r.schema_version,
+        data=r.data,
+        actor=r.actor,
+        effective_at=r.effective_at,
+        request_id=r.request_id,
     )
 
 

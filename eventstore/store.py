@@ -21,7 +21,7 @@ import orjson
 from domain.codec import EventRecord
 
 from .bodies import stream_rows, streams_rows
-from .chain import canonical_body
+from .chain import record_body
 from .errors import EventIdConflict, WrongExpectedVersion, translate_errors
 from .records import Conn, Position, StoredEvent
 from .verify import Replay, Row, VerifyReport, replay_rows
@@ -314,19 +314,7 @@ class EventStore:
             actors.append(orjson.dumps(r.actor).decode())
             at.append(r.effective_at)
             requests.append(r.request_id)
-            bodies.append(
-                canonical_body(
-                    stream=stream,
-                    version=i,
-                    event_id=r.event_id,
-                    type=r.type,
-                    schema_version=r.schema_version,
-                    data=r.data,
-                    actor=r.actor,
-                    effective_at=r.effective_at,
-                    request_id=r.request_id,
-                )
-            )
+            bodies.append(record_body(stream, i, r))
         return (stream, expected, ids, types, versions, data, actors, at, requests, bodies)
 
     async def _resolve(

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from domain.codec import to_record
 from domain.events import Event
-from eventstore.chain import canonical_body
+from eventstore.chain import record_body
 
 from .model import Minutes, build_minutes
 from .signing import Signer
@@ -120,20 +120,7 @@ def events_jsonl(events: Sequence[Event], *, stream: str, first_version: int = 1
     """The events as canonical JSON lines, each exactly what its chain hash covers."""
     lines = []
     for version, event in enumerate(events, start=first_version):
-        rec = to_record(event)
-        lines.append(
-            canonical_body(
-                stream=stream,
-                version=version,
-                event_id=rec.event_id,
-                type=rec.type,
-                schema_version=rec.schema_version,
-                data=rec.data,
-                actor=rec.actor,
-                effective_at=rec.effective_at,
-                request_id=rec.request_id,
-            )
-        )
+        lines.append(record_body(stream, version, to_record(event)))
     return b"".join(line + b"\n" for line in lines)
 
 

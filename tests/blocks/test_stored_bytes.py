@@ -24,7 +24,7 @@ from domain.person import PersonEventAdapter
 from domain.province import ProvinceEventAdapter
 from domain.values import Actor
 from eventstore import EventStore
-from eventstore.chain import canonical_body, chain_hash
+from eventstore.chain import chain_hash, record_body
 from tests.eventstore.cycles import records, reference_events
 from workflows.year_messages import BlockLeadersInput, CompileInput
 
@@ -47,17 +47,7 @@ async def same_bytes(store: EventStore, stream: str, again: Any) -> list[str]:
     prev = bytes(32)
     for event, (version, body, hash_) in zip(stored, rows, strict=True):
         r = again(event)
-        body_again = canonical_body(
-            stream=stream,
-            version=version,
-            event_id=r.event_id,
-            type=r.type,
-            schema_version=r.schema_version,
-            data=r.data,
-            actor=r.actor,
-            effective_at=r.effective_at,
-            request_id=r.request_id,
-        )
+        body_again = record_body(stream, version, r)
         assert body_again == bytes(body), (stream, version, event.type)
         assert chain_hash(prev, body_again) == bytes(hash_)
         prev = bytes(hash_)

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 from domain.codec import EventRecord, to_record
 from domain.events import Event
 from domain.scenario import load_scenario, run_pure
-from eventstore.chain import GENESIS, canonical_body, chain_hash
+from eventstore.chain import GENESIS, chain_hash, record_body
 from eventstore.verify import Row
 
 REFERENCE = Path(__file__).resolve().parents[2] / "app" / "scenarios" / "kg-khoi-2-2018.json"
@@ -37,17 +37,7 @@ def rows_of(stream: str, events: list[Event]) -> list[Row]:
     rows: list[Row] = []
     prev = GENESIS
     for version, r in enumerate(records(events), start=1):
-        body = canonical_body(
-            stream=stream,
-            version=version,
-            event_id=r.event_id,
-            type=r.type,
-            schema_version=r.schema_version,
-            data=r.data,
-            actor=r.actor,
-            effective_at=r.effective_at,
-            request_id=r.request_id,
-        )
+        body = record_body(stream, version, r)
         prev = chain_hash(prev, body)
         rows.append((version, body, prev))
     return rows
