@@ -78,11 +78,7 @@ class CycleActivities:
             return []
         wanted = set(inp.versions)
         stored = await self._store.read_stream(inp.stream, to_version=max(wanted))
-        found = [
-            EventRecord.model_validate(e.model_dump(include=set(EventRecord.model_fields)))
-            for e in stored
-            if e.version in wanted
-        ]
+        found = [e.record() for e in stored if e.version in wanted]
         if len(found) != len(wanted):
             raise ApplicationError(
                 f"{inp.stream} lacks some of versions {sorted(wanted)}",
@@ -102,10 +98,7 @@ class CycleActivities:
         return Adopted(
             stream=inp.stream,
             after=inp.after,
-            records=[
-                EventRecord.model_validate(e.model_dump(include=set(EventRecord.model_fields)))
-                for e in stored
-            ],
+            records=[e.record() for e in stored],
             hashes=[bytes(e.hash).hex() for e in stored],
         )
 

@@ -18,11 +18,22 @@ from __future__ import annotations
 
 import statistics
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
-__all__ = ["Turns"]
+__all__ = ["Turns", "rotation"]
+
+T = TypeVar("T")
+
+
+def rotation(kinds: Sequence[T], turns: int) -> Iterator[tuple[int, Sequence[T]]]:
+    """(turn, kinds in the order to run them): as given in even turns, reversed in odd ones; for
+    benches with more than a baseline and ours."""
+    if turns < 1:
+        raise ValueError("turns is 1 or more")
+    for t in range(turns):
+        yield t, kinds if t % 2 == 0 else kinds[::-1]
 
 
 @dataclass
@@ -39,11 +50,8 @@ class Turns:
 
     def schedule(self, turns: int) -> Iterator[tuple[int, str, str]]:
         """(turn, first, second): baseline first in even turns, ours first in odd ones."""
-        if turns < 1:
-            raise ValueError("turns is 1 or more")
-        for t in range(turns):
-            pair = (self.baseline, self.ours)
-            yield (t, *(pair if t % 2 == 0 else pair[::-1]))
+        for t, (first, second) in rotation((self.baseline, self.ours), turns):
+            yield t, first, second
 
     def add(self, base: float, ours: float) -> float:
         """Record one turn; prints it and returns its ratio."""

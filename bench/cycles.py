@@ -71,7 +71,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from bench._bare import BareCycle, bare_step  # noqa: E402
-from bench._turns import Turns  # noqa: E402
+from bench._turns import Turns, rotation  # noqa: E402
 
 SCENARIO_FILE = ROOT / "app" / "scenarios" / "kg-khoi-2-2018.json"
 
@@ -468,9 +468,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await side.start(args.warmup)
         pairs = Turns("cycles/s", "bare", "real")
         local_pairs = None if args.no_local_baseline else Turns("cycles/s", "bare-local", "real")
-        for turn, _, _ in pairs.schedule(args.turns):  # the order: kinds, then reversed
+        for turn, order in rotation(kinds, args.turns):
             got = {}
-            for kind in kinds if turn % 2 == 0 else kinds[::-1]:
+            for kind in order:
                 print(f"turn {turn + 1}: {kind} × {args.n} …", file=sys.stderr, flush=True)
                 res = got[kind] = await sides[kind].timed(args.n, turn)
                 print(

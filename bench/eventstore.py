@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
 
+from bench._turns import rotation
 from domain.codec import EventRecord, to_record
 from domain.events import BallotCast, SelfScoreSubmitted, VoteRoundOpened
 from eventstore import EventStore, create_pool, migrate
@@ -273,14 +274,14 @@ async def main() -> None:
         for conns in (1, 16):
             await bench_raw(pool, conns, records[:100])  # warm up
             await bench_ours(store, conns, records[:100])
-            for rep in range(REPS):
-                kinds = [
-                    ("raw", lambda c=conns: bench_raw(pool, c, records)),
-                    ("ours", lambda c=conns: bench_ours(store, c, records)),
-                    ("es", lambda c=conns: asyncio.to_thread(bench_eventsourcing, url, c, records)),
-                ]
+            kinds = [
+                ("raw", lambda c=conns: bench_raw(pool, c, records)),
+                ("ours", lambda c=conns: bench_ours(store, c, records)),
+                ("es", lambda c=conns: asyncio.to_thread(bench_eventsourcing, url, c, records)),
+            ]
+            for rep, order in rotation(kinds, REPS):
                 got = {}
-                for key, run in kinds if rep % 2 == 0 else kinds[::-1]:
+                for key, run in order:
                     got[key] = await run()
                     runs.setdefault(f"{key}_{conns}", []).append(got[key])
                     print(f"  {key}_{conns} turn {rep}: {got[key]:,.0f}/s", file=sys.stderr)

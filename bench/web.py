@@ -63,7 +63,7 @@ import contextlib  # noqa: E402
 import asyncpg  # noqa: E402
 import requests  # noqa: E402
 from _bare import BareCycle, bare_step  # noqa: E402
-from _turns import Turns  # noqa: E402
+from _turns import Turns, rotation  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
@@ -265,9 +265,9 @@ async def clicks_against_bare(
         pairs = Turns("median ms", "bare update", "form post")
         local_pairs = Turns("median ms", "bare-local update", "form post")
         kinds = ("bare", "bare-local", "form post")
-        for turn, _, _ in pairs.schedule(turns):  # the order: kinds, then reversed
+        for _, order in rotation(kinds, turns):
             got: dict[str, float] = {}
-            for kind in kinds if turn % 2 == 0 else kinds[::-1]:
+            for kind in order:
                 times = (
                     await asyncio.to_thread(clicker.post, per_turn)
                     if kind == "form post"

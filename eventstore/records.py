@@ -38,3 +38,7 @@ class StoredEvent(EventRecord):
 
     def to_event(self) -> Event:
         return from_record(self)
+
+    def record(self) -> EventRecord:
+        """The EventRecord it was appended as, without what the store added."""
+        return EventRecord.model_validate(self.model_dump(include=set(EventRecord.model_fields)))

@@ -686,19 +686,12 @@ class EmulationCycle:
                 return await self._first_answer(req.request_id)
             if req.request_id in self._state.requests:
                 raise _reused(req.request_id)
+            again = self._decision(req)
             try:
-                events = decide(
-                    self._state,
-                    req.command,
-                    req.actor,
-                    now=workflow.now(),
-                    ids=workflow.uuid4,
-                    request_id=req.request_id,
-                    system_credit=self._system_credit,
-                )
+                events = again()
             except DomainError as err:
                 raise _rejected(err) from None
-            await self._commit(events)
+            await self._commit(events, req.request_id, again)
             self._bindings[req.request_id] = key
             return CommandResult(
                 events=events, version=self._state.version, stage=self._state.stage
@@ -719,8 +712,20 @@ class EmulationCycle:
             return await self._first_answer(req.request_id)
         if req.request_id in self._state.requests:
             raise _reused(req.request_id)
+        again = self._decision(req)
+        try:
+            events = again()
+        except DomainError as err:
+            raise _rejected(err) from None
+        self._bindings[req.request_id] = key
+        act = self._applied(req.request_id, again, events)
+        await self._stored(act)
+        return CommandResult(events=act.events, version=act.version, stage=act.stage)
 
-        def again() -> list[Event]:
+    def _decision(self, req: CommandRequest) -> Callable[[], list[Event]]:
+        """The request decided on the state of the moment (again after an adoption)."""
+
+        def decision() -> list[Event]:
             return decide(
                 self._state,
                 req.command,
@@ -731,14 +736,7 @@ class EmulationCycle:
                 system_credit=self._system_credit,
             )
 
-        try:
-            events = again()
-        except DomainError as err:
-            raise _rejected(err) from None
-        self._bindings[req.request_id] = key
-        act = self._applied(req.request_id, again, events)
-        await self._stored(act)
-        return CommandResult(events=act.events, version=act.version, stage=act.stage)
+        return decision
 
     def _apply(self, events: list[Event]) -> None:
         fold_into(self._state, events)  # the workflow owns its state: no copy
@@ -827,10 +825,9 @@ class EmulationCycle:
             self._durable,
             self._stream,
         )
-        mine = {a.request_id for a in self._acts}
-        for e in adopted:
+        for e in adopted:  # (this task's acts are bound already: see _handle_grouped)
             rid = e.request_id
-            if rid and rid not in mine | set(self._bindings) and not rid.startswith("deadline:"):
+            if rid and rid not in self._bindings and not rid.startswith("deadline:"):
                 self._orphans[rid] = e.actor  # bound when its update comes back
         waiting, self._acts = self._acts, []
         for act in waiting:
@@ -873,19 +870,12 @@ class EmulationCycle:
         )
 
     async def _commit(
-        self,
-        events: list[Event],
-        request_id: str = "",
-        again: Callable[[], list[Event]] | None = None,
+        self, events: list[Event], request_id: str, again: Callable[[], list[Event]]
     ) -> None:
         """Append to the store (exactly once, thanks to the event ids), then apply; grouped:
-        apply, then wait for the append."""
+        apply, then wait for the append (`again` decides once more after an adoption)."""
         if self._grouped:
-            if again is None:
-                self._apply(events)
-                await self._durable_up_to(self._state.version)
-            else:
-                await self._stored(self._applied(request_id, again, events))
+            await self._stored(self._applied(request_id, again, events))
             return
         await self._append(events, expected_version=self._state.version)
         self._apply(events)

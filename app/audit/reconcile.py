@@ -113,6 +113,19 @@ def _decode(client: Client, payloads: Any, type_: type) -> Any:
     return client.data_converter.payload_converter.from_payloads(list(payloads), [type_])[0]
 
 
+def _written(
+    after: int, events: list[tuple[str, str]], hashes: list[str], by: str | None = None
+) -> list[Written]:
+    """The (event id, type) pairs an append (or an adoption) put at the versions after `after`,
+    with the hashes its result recorded; on whose behalf: the start (after version 0) or a
+    deadline, until an accepted update claims them."""
+    who = by or ("start" if after == 0 else "deadline")
+    return [
+        Written(after + 1 + k, event_id, type_, (who, "", ""), hashes[k] if k < len(hashes) else "")
+        for k, (event_id, type_) in enumerate(events)
+    ]
+
+
 def _local_writes(client: Client, marker: Any) -> list[Written]:
     """The events a local activity of the workflow wrote or adopted, from its marker: a local
     append's result names its events (its input is not in the history), a READ_AFTER's result
@@ -124,25 +137,16 @@ def _local_writes(client: Client, marker: Any) -> list[Written]:
     result = marker.details["result"].payloads
     if kind == APPEND:
         r = _decode(client, result, AppendResult)
-        first = r.version - len(r.event_ids) + 1
-        by = "start" if first == 1 else "deadline"
-        return [
-            Written(
-                first + k,
-                event_id,
-                r.types[k] if k < len(r.types) else "",
-                (by, "", ""),
-                r.hashes[k] if k < len(r.hashes) else "",
-            )
-            for k, event_id in enumerate(r.event_ids)
-        ]
+        events = list(zip(r.event_ids, r.types, strict=True))
+        return _written(r.version - len(events), events, r.hashes)
     if kind == READ_AFTER:
         a = _decode(client, result, Adopted)
-        return [
-            Written(a.after + 1 + k, str(rec.event_id), rec.type, ("adopted", "", ""), a.hashes[k])
-            for k, rec in enumerate(a.records)
-        ]
+        return _written(a.after, _ids_types(a.records), a.hashes, "adopted")
     return []
+
+
+def _ids_types(records: list[Any]) -> list[tuple[str, str]]:
+    return [(str(r.event_id), r.type) for r in records]
 
 
 async def reconcile(
@@ -178,18 +182,11 @@ async def reconcile(
                             expected=stream,
                         )
                     )
-                for k, r in enumerate(inp.records):
-                    by = "start" if inp.expected_version == 0 else "deadline"
-                    written[str(r.event_id)] = Written(
-                        inp.expected_version + 1 + k,
-                        str(r.event_id),
-                        r.type,
-                        (by, "", ""),
-                        hashes[k] if k < len(hashes) else "",
-                    )
+                for put in _written(inp.expected_version, _ids_types(inp.records), hashes):
+                    written[put.event_id] = put
             elif t == EventType.EVENT_TYPE_MARKER_RECORDED:
-                for local in _local_writes(client, e.marker_recorded_event_attributes):
-                    written[local.event_id] = local
+                for put in _local_writes(client, e.marker_recorded_event_attributes):
+                    written[put.event_id] = put
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
                 a = e.workflow_execution_update_accepted_event_attributes
                 req = _decode(client, a.accepted_request.input.args.payloads, CommandRequest)
