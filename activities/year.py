@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -132,7 +133,13 @@ class YearActivities:
         running = self._is_running()
         for block_id in await self._directory.blocks_of(inp.province, inp.prefix):
             wid, stream = cycle_key(block_id, inp.year, inp.prefix)
-            block_stream = f"{inp.prefix}block-{block_id}"
+            planned = partial(
+                PlannedCycle,
+                block_id=block_id,
+                workflow_id=wid,
+                stream=stream,
+                block_stream=f"{inp.prefix}block-{block_id}",
+            )
             try:
                 start = await block_start(
                     self._store,
@@ -146,25 +153,9 @@ class YearActivities:
                 )
                 validate(CycleState(), start, Actor.admin(), now=datetime.now(UTC))
             except DomainError as err:
-                out.append(
-                    PlannedCycle(
-                        block_id=block_id,
-                        workflow_id=wid,
-                        stream=stream,
-                        block_stream=block_stream,
-                        error=err.as_dict(),
-                    )
-                )
+                out.append(planned(error=err.as_dict()))
                 continue
-            out.append(
-                PlannedCycle(
-                    block_id=block_id,
-                    workflow_id=wid,
-                    stream=stream,
-                    block_stream=block_stream,
-                    start=start,
-                )
-            )
+            out.append(planned(start=start))
         return YearPlan(cycles=out)
 
     @activity.defn(name=CYCLE_STAGE)

@@ -4,7 +4,7 @@ run a command's async body, and one error printer (a line, never a traceback).""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -14,12 +14,12 @@ from temporalio.service import RPCError
 
 from domain.errors import DomainError
 from domain.scenario import Scenario, ScenarioError, load_scenario
-from eventstore import StoreError
+from eventstore import EventStore, StoreError
 
 from ..discovery import ServiceNotFound
 from ..settings import Settings
 
-__all__ = ["err", "fail", "load_file", "out", "run", "settings_of"]
+__all__ = ["err", "fail", "load_file", "out", "run", "settings_of", "write_from_store"]
 
 T = TypeVar("T")
 
@@ -72,3 +72,24 @@ def load_file(path: Path) -> Scenario:
         for p in exc.problems:
             err.print(f"  {p}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
+
+
+def write_from_store(
+    ctx: typer.Context,
+    name: str,
+    out_path: Path,
+    what: str,
+    make: Callable[[EventStore], Awaitable[bytes]],
+) -> None:
+    """Make a file from a stream's verified events as the auditor's role reads them (no
+    Temporal), write it to `out_path` and say so."""
+    from ..bootstrap import bootstrap
+
+    async def go() -> bytes:
+        async with bootstrap(
+            settings_of(ctx), temporal="none", role="auditor", pool_size=2
+        ) as services:
+            return await make(services.store)
+
+    out_path.write_bytes(run(go()))
+    print(f"{name}: {what} written to {out_path}")

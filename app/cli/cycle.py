@@ -21,7 +21,7 @@ from domain.values import Actor
 
 from ..bootstrap import bootstrap
 from ..lookups import cycle_state
-from .common import err, load_file, out, run, settings_of
+from .common import err, load_file, out, run, settings_of, write_from_store
 
 __all__ = ["app"]
 
@@ -312,13 +312,4 @@ def cycle_export(
         err.print("[red]invalid:[/red] OUT.xlsx: the file name must end in .xlsx", highlight=False)
         raise typer.Exit(2)
     name = stream or cycle_key(block, year)[1]
-
-    async def go() -> bytes:
-        async with bootstrap(
-            settings_of(ctx), temporal="none", role="auditor", pool_size=2
-        ) as services:
-            return await stored_workbook(services.store, name)
-
-    body = run(go())
-    out_path.write_bytes(body)
-    print(f"{name}: workbook written to {out_path}")
+    write_from_store(ctx, name, out_path, "workbook", lambda store: stored_workbook(store, name))

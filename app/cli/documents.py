@@ -9,8 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..bootstrap import bootstrap
-from .common import err, run, settings_of
+from .common import err, write_from_store
 
 __all__ = ["app"]
 
@@ -37,16 +36,7 @@ def _write(
         )
         raise typer.Exit(2)
     name = stream or cycle_key(block, year)[1]
-
-    async def go() -> bytes:
-        async with bootstrap(
-            settings_of(ctx), temporal="none", role="auditor", pool_size=2
-        ) as services:
-            return await stored_document(services.store, name, kind, fmt)
-
-    body = run(go())
-    out.write_bytes(body)
-    print(f"{name}: {kind} written to {out}")
+    write_from_store(ctx, name, out, kind, lambda store: stored_document(store, name, kind, fmt))
 
 
 @app.command("report")

@@ -329,24 +329,9 @@ async def _page(
     ctx.setdefault("title", TITLES.get(page, "Kỳ thi đua"))
     if page == "dieu-hanh":
         ctx["acts"] = console_acts(s, who, ctx["ranked"])
-    response = render(
-        request,
-        template,
-        status=status,
-        page=page,
-        error=error,
-        failed=failed,
-        typed=typed or {},
-        **ctx,
-        **extra,
-    )
-    if (
-        error is not None
-        and not (error.code == "confirm_needed" and not confirming)
-        and f'data-code="{error.code}"'.encode() not in response.body
-    ):
-        # the refused form is not on the page as it is now (the stage moved on): say it on top
-        response = render(
+
+    def show(**more: Any) -> HTMLResponse:
+        return render(
             request,
             template,
             status=status,
@@ -354,10 +339,19 @@ async def _page(
             error=error,
             failed=failed,
             typed=typed or {},
-            orphan_error=True,
             **ctx,
             **extra,
+            **more,
         )
+
+    response = show()
+    if (
+        error is not None
+        and not (error.code == "confirm_needed" and not confirming)
+        and f'data-code="{error.code}"'.encode() not in response.body
+    ):
+        # the refused form is not on the page as it is now (the stage moved on): say it on top
+        response = show(orphan_error=True)
     return response
 
 
